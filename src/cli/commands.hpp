@@ -1,0 +1,9 @@
+#pragma once
+// Registry of subcommands; each is defined in its own file.
+#include "cli/cli.hpp"
+
+namespace tug::cli {
+
+
+
+}  // namespace tug::cli

@@ -1,0 +1,99 @@
+// tug: entry point. Parses global flags, dispatches to one subcommand, and is
+// the single place where errors turn into "Error: ..." and an exit code.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "build_info.hpp"
+#include "cli/commands.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace tug::cli {
+
+const Paths& Globals::paths() {
+  if (!paths_) paths_ = resolve_paths(root, runroot);
+  return *paths_;
+}
+
+const userns::Mapping& Globals::mapping() {
+  if (!mapping_) mapping_ = userns::default_mapping();
+  return *mapping_;
+}
+
+image::Store& Globals::images() {
+  if (!images_) images_ = std::make_unique<image::Store>(paths(), mapping());
+  return *images_;
+}
+
+CLI::App* add_command(CLI::App& app, const std::string& name, const std::string& desc) {
+  CLI::App* c = app.add_subcommand(name, desc);
+  c->fallthrough();
+  return c;
+}
+
+void out(const std::string& text) {
+  std::string s = text + "\n";
+  std::fwrite(s.data(), 1, s.size(), stdout);
+}
+
+namespace {
+
+const Registrar kRegistrars[] = {
+
+};
+
+int report(const Error& e) {
+  std::fflush(stdout);
+  std::string msg = std::string("Error: ") + e.what() + "\n";
+  if (!e.hint().empty()) msg += "Hint: " + e.hint() + "\n";
+  std::fputs(msg.c_str(), stderr);
+  return e.exit_code();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"tug: rootless, daemonless containers", "tug"};
+  app.require_subcommand(1);
+  Globals g;
+  app.add_option("--root", g.root, "Storage root directory");
+  app.add_option("--runroot", g.runroot, "Runtime state directory");
+  app.add_option("--log-level", g.log_level, "Log level (error, warn, info, debug)");
+  bool show_version = false;
+  app.add_flag("-v,--version", show_version, "Print version information and exit");
+  app.set_version_flag();
+  for (Registrar r : kRegistrars) r(app, g);
+
+  try {
+    if (argc == 2 && (std::string(argv[1]) == "-v" || std::string(argv[1]) == "--version")) {
+      out(std::string("tug version ") + TUG_VERSION);
+      return 0;
+    }
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+      return app.exit(CLI::CallForHelp());
+    } catch (const CLI::CallForAllHelp&) {
+      return app.exit(CLI::CallForAllHelp());
+    } catch (const CLI::ParseError& e) {
+      if (e.get_exit_code() == 0) return app.exit(e);
+      throw Error(Errc::usage, e.what(), "see 'tug --help'");
+    }
+    return g.exit_code;
+  } catch (const Error& e) {
+    return report(e);
+  } catch (const std::exception& e) {
+    return report(Error(Errc::generic, e.what()));
+  }
+}
+
+}  // namespace tug::cli
+
+int main(int argc, char** argv) {
+  tug::LogLevel lvl;
+  if (const char* l = std::getenv("TUG_LOG_LEVEL"); l && tug::parse_log_level(l, &lvl))
+    tug::set_log_level(lvl);
+  return tug::cli::main(argc, argv);
+}

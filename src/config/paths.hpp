@@ -1,0 +1,36 @@
+#pragma once
+// Where tug keeps things. Data (images, layers, containers, volumes) lives in
+// $XDG_DATA_HOME/tug (default ~/.local/share/tug); runtime state that must
+// vanish on reboot (sockets, pid files, locks) in $XDG_RUNTIME_DIR/tug, or
+// /tmp/tug-<uid> (mode 0700, owned by us) when that is unset or unusable.
+// --root and --runroot override both.
+#include <string>
+
+namespace tug {
+
+struct Paths {
+  std::string data;  // data root
+  std::string run;   // runtime root
+  bool run_is_fallback = false;  // XDG_RUNTIME_DIR was unusable
+
+  std::string blobs() const { return data + "/blobs/sha256"; }
+  std::string layers() const { return data + "/layers"; }
+  std::string links() const { return data + "/l"; }  // short names for overlay lowerdirs
+  std::string images() const { return data + "/images"; }
+  std::string containers() const { return data + "/containers"; }
+  std::string names() const { return data + "/names"; }  // container name claims
+  std::string volumes() const { return data + "/volumes"; }
+  std::string tmp() const { return data + "/tmp"; }  // staging, same fs as the store
+  std::string store_lock() const { return data + "/store.lock"; }
+};
+
+// Resolves the roots from flags (empty = default) and the environment, and
+// creates the directory layout. Throws Error with a hint when no home or
+// runtime directory can be used.
+Paths resolve_paths(const std::string& root_flag, const std::string& runroot_flag);
+
+// Home directory of the current user ($HOME, else the passwd entry).
+std::string home_dir();
+std::string current_user_name();
+
+}  // namespace tug

@@ -1,0 +1,90 @@
+#include "util/digest.hpp"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <unistd.h>
+
+#include "util/error.hpp"
+#include "util/fd.hpp"
+
+namespace tug {
+
+struct Sha256::Impl {
+  EVP_MD_CTX* ctx = nullptr;
+  ~Impl() { EVP_MD_CTX_free(ctx); }
+};
+
+Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
+  impl_->ctx = EVP_MD_CTX_new();
+  if (!impl_->ctx || EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr) != 1)
+    throw Error(Errc::io, "sha256: cannot initialise digest");
+}
+Sha256::~Sha256() = default;
+Sha256::Sha256(Sha256&&) noexcept = default;
+Sha256& Sha256::operator=(Sha256&&) noexcept = default;
+
+void Sha256::update(const void* data, size_t n) { EVP_DigestUpdate(impl_->ctx, data, n); }
+
+std::string Sha256::hex() {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(impl_->ctx, md, &len);
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  out.reserve(len * 2);
+  for (unsigned i = 0; i < len; ++i) {
+    out.push_back(digits[md[i] >> 4]);
+    out.push_back(digits[md[i] & 15]);
+  }
+  return out;
+}
+
+std::string sha256_hex(std::string_view data) {
+  Sha256 h;
+  h.update(data);
+  return h.hex();
+}
+
+std::string sha256_file_hex(const std::string& path) {
+  UniqueFd fd = open_or_throw(path, O_RDONLY);
+  Sha256 h;
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t r = ::read(fd.get(), buf, sizeof buf);
+    if (r < 0) throw_errno("read " + path);
+    if (r == 0) break;
+    h.update(buf, static_cast<size_t>(r));
+  }
+  return h.hex();
+}
+
+bool is_hex64(std::string_view h) {
+  if (h.size() != 64) return false;
+  for (char c : h)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+bool is_sha256_digest(std::string_view d) {
+  return d.size() == 71 && d.substr(0, 7) == "sha256:" && is_hex64(d.substr(7));
+}
+
+std::string digest_hex(std::string_view d) {
+  if (!is_sha256_digest(d)) throw Error(Errc::invalid, "invalid digest \"" + std::string(d) + "\"");
+  return std::string(d.substr(7));
+}
+
+std::string random_hex64() {
+  unsigned char b[32];
+  if (RAND_bytes(b, sizeof b) != 1) throw Error(Errc::io, "cannot get random bytes");
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : b) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 15]);
+  }
+  return out;
+}
+
+}  // namespace tug

@@ -1,0 +1,59 @@
+#pragma once
+// File helpers. Records are replaced atomically (temp file, fsync, rename),
+// never rewritten in place, so a crash leaves the old or the new version.
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tug {
+
+std::string read_file(const std::string& path);
+std::optional<std::string> read_file_if_exists(const std::string& path);
+
+// Writes data to path.tmp-<pid>, fsyncs it, renames over path, fsyncs the dir.
+void atomic_write(const std::string& path, const std::string& data, mode_t mode = 0644);
+
+// mkdir -p; existing directories are fine.
+void make_dirs(const std::string& path, mode_t mode = 0755);
+
+bool path_exists(const std::string& path);  // lstat succeeds
+bool is_directory(const std::string& path);  // stat says directory
+
+// Removes a tree without following symlinks and without crossing into other
+// mounts (a still-mounted rootfs must not be emptied). Missing is fine.
+void remove_tree(const std::string& path);
+
+// Names in a directory, excluding . and ..; empty if it does not exist.
+std::vector<std::string> list_dir(const std::string& path);
+
+// Sum of st_blocks*512 of regular files under path (no symlink following).
+int64_t disk_usage(const std::string& path);
+
+// Joins with exactly one '/'.
+std::string path_join(const std::string& a, const std::string& b);
+std::string dirname_of(const std::string& path);
+std::string basename_of(const std::string& path);
+
+// Absolute path of the running executable (/proc/self/exe).
+std::string self_exe();
+
+// A directory created with mkdtemp under parent, removed on destruction
+// unless keep() was called.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& parent, const std::string& prefix = "tmp-");
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  void keep() { keep_ = true; }
+
+ private:
+  std::string path_;
+  bool keep_ = false;
+};
+
+}  // namespace tug
