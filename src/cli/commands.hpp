@@ -4,6 +4,6 @@
 
 namespace tug::cli {
 
-
+void register_run(CLI::App&, Globals&);
 
 }  // namespace tug::cli

@@ -41,7 +41,7 @@ void out(const std::string& text) {
 namespace {
 
 const Registrar kRegistrars[] = {
-
+    register_run,
 };
 
 int report(const Error& e) {

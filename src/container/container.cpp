@@ -1,0 +1,216 @@
+#include "container/container.hpp"
+
+#include <openssl/rand.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "util/digest.hpp"
+#include "util/error.hpp"
+#include "util/fs.hpp"
+#include "util/strings.hpp"
+
+namespace tug::container {
+
+void to_json(json& j, const Record& r) {
+  j = json{{"id", r.id},           {"name", r.name},       {"image_id", r.image_id},
+           {"image_name", r.image_name}, {"created", r.created}, {"driver", r.driver},
+           {"layers", r.layers},   {"spec", r.spec},       {"labels", r.labels},
+           {"auto_remove", r.auto_remove}};
+}
+
+void from_json(const json& j, Record& r) {
+  r.id = j.value("id", "");
+  r.name = j.value("name", "");
+  r.image_id = j.value("image_id", "");
+  r.image_name = j.value("image_name", "");
+  r.created = j.value("created", "");
+  r.driver = j.value("driver", "overlay");
+  r.layers = j.value("layers", std::vector<std::string>{});
+  r.spec = j.value("spec", runtime::Spec{});
+  r.labels = j.value("labels", std::map<std::string, std::string>{});
+  r.auto_remove = j.value("auto_remove", false);
+}
+
+void to_json(json& j, const State& s) {
+  j = json{{"status", s.status},         {"pid", s.pid},
+           {"pid_start_time", s.pid_start_time}, {"exit_code", s.exit_code},
+           {"started_at", s.started_at}, {"finished_at", s.finished_at}};
+}
+
+void from_json(const json& j, State& s) {
+  s.status = j.value("status", "created");
+  s.pid = j.value("pid", 0);
+  s.pid_start_time = j.value("pid_start_time", uint64_t{0});
+  s.exit_code = j.value("exit_code", 0);
+  s.started_at = j.value("started_at", "");
+  s.finished_at = j.value("finished_at", "");
+}
+
+namespace {
+
+const char* const kAdjectives[] = {
+    "admiring", "agitated", "amazing",  "angry",   "awesome",   "blissful", "bold",
+    "boring",   "brave",    "busy",     "charming", "clever",   "cool",     "compassionate",
+    "confident", "dazzling", "determined", "eager", "ecstatic", "elastic",  "elated",
+    "elegant",  "epic",     "exciting", "fervent", "festive",   "focused",  "friendly",
+    "funny",    "gallant",  "gifted",   "goofy",   "gracious",  "happy",    "hopeful",
+    "hungry",   "jolly",    "keen",     "kind",    "laughing",  "loving",   "lucid",
+    "modest",   "musing",   "nice",     "nifty",   "optimistic", "peaceful", "pensive",
+    "quirky",   "relaxed",  "romantic", "serene",  "sharp",     "sleepy",   "stoic",
+    "sweet",    "tender",   "trusting", "upbeat",  "vibrant",   "wizardly", "zealous"};
+const char* const kNames[] = {
+    "albattani", "allen",    "babbage",  "bardeen",  "bell",     "bohr",      "borg",
+    "brahmagupta", "carson", "cerf",     "curie",    "darwin",   "dijkstra",  "einstein",
+    "euclid",    "euler",    "fermat",   "feynman",  "galileo",  "gauss",     "goldberg",
+    "hamilton",  "hawking",  "hopper",   "hypatia",  "jennings", "johnson",   "kalam",
+    "kepler",    "knuth",    "lamport",  "lovelace", "mccarthy", "meitner",   "mirzakhani",
+    "morse",     "newton",   "noether",  "pascal",   "pike",     "poincare",  "ritchie",
+    "shannon",   "sinoussi", "tesla",    "thompson", "torvalds", "turing",    "wilson",
+    "wozniak",   "wright",   "yalow",    "yonath"};
+
+template <size_t N>
+const char* pick(const char* const (&arr)[N]) {
+  unsigned int r = 0;
+  RAND_bytes(reinterpret_cast<unsigned char*>(&r), sizeof r);
+  return arr[r % N];
+}
+
+}  // namespace
+
+std::string random_name() { return std::string(pick(kAdjectives)) + "_" + pick(kNames); }
+
+bool valid_name(const std::string& name) {
+  if (name.empty()) return false;
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  if (!alnum(name[0])) return false;
+  for (char c : name)
+    if (!alnum(c) && c != '_' && c != '.' && c != '-') return false;
+  return true;
+}
+
+std::set<std::string> image_ids_in_use(const Paths& paths) {
+  std::set<std::string> ids;
+  for (const auto& id : list_dir(paths.containers())) {
+    auto j = read_json_if_exists(paths.containers() + "/" + id + "/config.json");
+    if (j) ids.insert(json_str(*j, "image_id"));
+  }
+  return ids;
+}
+
+Store::Store(const Paths& paths, const userns::Mapping& mapping) : paths_(paths), mapping_(mapping) {}
+
+std::string Store::dir(const std::string& id) const { return paths_.containers() + "/" + id; }
+
+Record Store::create(Record r) {
+  r.id = random_hex64();
+  r.created = now_rfc3339();
+  bool random = r.name.empty();
+  if (!random && !valid_name(r.name))
+    throw Error(Errc::usage, "invalid container name " + quote(r.name) +
+                                 ": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
+  for (int attempt = 0;; ++attempt) {
+    if (random) r.name = random_name() + (attempt > 3 ? std::to_string(attempt) : "");
+    std::string claim = paths_.names() + "/" + r.name;
+    if (::symlink(r.id.c_str(), claim.c_str()) == 0) break;
+    if (errno != EEXIST) throw_errno("claiming name " + r.name);
+    // A claim whose container directory is gone was left by a killed CLI.
+    char target[128];
+    ssize_t n = ::readlink(claim.c_str(), target, sizeof target - 1);
+    if (n > 0 && !path_exists(dir(std::string(target, static_cast<size_t>(n))))) {
+      ::unlink(claim.c_str());
+      --attempt;
+      continue;
+    }
+    if (!random) {
+      std::string owner = n > 0 ? std::string(target, static_cast<size_t>(n)) : "?";
+      throw Error(Errc::exists,
+                  "the container name \"" + r.name + "\" is already in use by " + owner,
+                  "remove that container or use --replace / a different --name");
+    }
+  }
+  try {
+    std::string d = dir(r.id);
+    make_dirs(d, 0700);
+    for (const char* sub : {"upper", "work", "merged"}) make_dirs(d + "/" + sub, 0700);
+    write_json_atomic(d + "/state.json", json(State{}));
+    // config.json last: a directory without it is an unfinished create.
+    write_json_atomic(d + "/config.json", json(r));
+  } catch (...) {
+    ::unlink((paths_.names() + "/" + r.name).c_str());
+    try {
+      remove_tree(dir(r.id));
+    } catch (...) {
+    }
+    throw;
+  }
+  return r;
+}
+
+std::optional<Record> Store::find(const std::string& key) const {
+  if (key.empty()) return std::nullopt;
+  char target[128];
+  ssize_t n = ::readlink((paths_.names() + "/" + key).c_str(), target, sizeof target - 1);
+  std::string id;
+  if (n > 0) {
+    id = std::string(target, static_cast<size_t>(n));
+  } else if (key.find_first_not_of("0123456789abcdef") == std::string::npos) {
+    for (const auto& cand : list_dir(paths_.containers())) {
+      if (!starts_with(cand, key)) continue;
+      if (!id.empty())
+        throw Error(Errc::invalid, "multiple containers match the ID prefix " + quote(key));
+      id = cand;
+    }
+  }
+  if (id.empty()) return std::nullopt;
+  auto j = read_json_if_exists(dir(id) + "/config.json");
+  if (!j) return std::nullopt;
+  return j->get<Record>();
+}
+
+Record Store::get(const std::string& key) const {
+  auto r = find(key);
+  if (!r) throw Error(Errc::not_found, "no container with name or ID \"" + key + "\" found");
+  return *r;
+}
+
+std::vector<Record> Store::list() const {
+  std::vector<Record> out;
+  for (const auto& id : list_dir(paths_.containers())) {
+    auto j = read_json_if_exists(dir(id) + "/config.json");
+    if (j) out.push_back(j->get<Record>());
+  }
+  return out;
+}
+
+State Store::state(const std::string& id) const {
+  auto j = read_json_if_exists(dir(id) + "/state.json");
+  return j ? j->get<State>() : State{};
+}
+
+void Store::save_state(const std::string& id, const State& s) {
+  write_json_atomic(dir(id) + "/state.json", json(s));
+}
+
+void Store::remove(const Record& r) {
+  std::string d = dir(r.id);
+  // Drop config.json first so a crash mid-way leaves an unfinished directory
+  // that no command shows, rather than a record pointing at missing files.
+  ::unlink((d + "/config.json").c_str());
+  std::string claim = paths_.names() + "/" + r.name;
+  char target[128];
+  ssize_t n = ::readlink(claim.c_str(), target, sizeof target - 1);
+  if (n > 0 && std::string(target, static_cast<size_t>(n)) == r.id) ::unlink(claim.c_str());
+  // Most upper dirs hold only files of the user's own uid and go at once;
+  // files of subordinate uids need root in the user namespace.
+  try {
+    remove_tree(d);
+  } catch (const Error&) {
+    if (mapping_.single) throw;
+    userns::run_in_userns(mapping_, [&] { remove_tree(d); });
+  }
+}
+
+}  // namespace tug::container

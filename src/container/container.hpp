@@ -1,0 +1,88 @@
+#pragma once
+// Container records, on the layout of config/paths.hpp:
+//   containers/<id>/config.json   what to run (Record), written once at create
+//   containers/<id>/state.json    what happened (State), replaced atomically
+//   containers/<id>/{upper,work,merged}  overlay dirs; hosts, resolv.conf, hostname
+//   names/<name> -> <id>          name claims: symlink(2) is atomic, so two
+//                                 concurrent `run --name x` cannot both win
+// Mutations of one container take containers/<id>/lock.
+#include <sys/types.h>
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "config/paths.hpp"
+#include "runtime/spec.hpp"
+#include "userns/userns.hpp"
+
+namespace tug::container {
+
+struct Record {
+  std::string id;          // 64 hex digits
+  std::string name;
+  std::string image_id;    // 64 hex digits
+  std::string image_name;  // as the user typed it, for ps
+  std::string created;     // RFC 3339
+  std::string driver;      // storage driver the rootfs was made for
+  std::vector<std::string> layers;  // image layer diff ids, bottom first
+  runtime::Spec spec;
+  std::map<std::string, std::string> labels;
+  bool auto_remove = false;  // --rm
+};
+
+struct State {
+  std::string status = "created";  // created | running | exited
+  pid_t pid = 0;
+  uint64_t pid_start_time = 0;  // to tell our process from a reused pid
+  int exit_code = 0;
+  std::string started_at;
+  std::string finished_at;
+};
+
+void to_json(json& j, const Record& r);
+void from_json(const json& j, Record& r);
+void to_json(json& j, const State& s);
+void from_json(const json& j, State& s);
+
+// Ids of images that some container (in any state) was created from.
+std::set<std::string> image_ids_in_use(const Paths& paths);
+
+// A docker-style random name ("quirky_hopper").
+std::string random_name();
+// Docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]*
+bool valid_name(const std::string& name);
+
+class Store {
+ public:
+  Store(const Paths& paths, const userns::Mapping& mapping);
+
+  // Claims the name (or a random one), creates the directory and the record.
+  // Throws Error(exists) when the name is taken.
+  Record create(Record r);
+
+  // By full id, unique id prefix, or name. nullopt if none.
+  std::optional<Record> find(const std::string& name_or_id) const;
+  // As find(); throws Error(not_found) "no container with name or ID "x" found".
+  Record get(const std::string& name_or_id) const;
+  std::vector<Record> list() const;
+
+  State state(const std::string& id) const;
+  void save_state(const std::string& id, const State& s);
+
+  // Removes the record, its files (inside the user namespace: the upper dir
+  // holds files of subordinate uids) and its name claim.
+  void remove(const Record& r);
+
+  std::string dir(const std::string& id) const;
+  const Paths& paths() const { return paths_; }
+  const userns::Mapping& mapping() const { return mapping_; }
+
+ private:
+  Paths paths_;
+  userns::Mapping mapping_;
+};
+
+}  // namespace tug::container

@@ -1,0 +1,225 @@
+#include "container/lifecycle.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <sstream>
+
+#include "runtime/executor.hpp"
+#include "runtime/plan.hpp"
+#include "storage/driver.hpp"
+#include "util/error.hpp"
+#include "util/fs.hpp"
+#include "util/lock.hpp"
+#include "util/log.hpp"
+#include "util/process.hpp"
+#include "util/strings.hpp"
+
+namespace tug::container {
+
+namespace {
+
+std::vector<std::string> json_strings(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_array()) return {};
+  std::vector<std::string> out;
+  for (const auto& v : *it)
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  return out;
+}
+
+// Sets KEY=VALUE in env, replacing an existing KEY.
+void set_env(std::vector<std::string>& env, const std::string& kv) {
+  auto key = kv.substr(0, kv.find('='));
+  auto it = std::find_if(env.begin(), env.end(),
+                         [&](const std::string& e) { return e.substr(0, e.find('=')) == key; });
+  if (it != env.end()) *it = kv;
+  else env.push_back(kv);
+}
+
+// "-e KEY" takes KEY's value from tug's environment, or is dropped if unset.
+void add_env_flag(std::vector<std::string>& env, const std::string& flag) {
+  if (flag.empty() || flag[0] == '=') throw Error(Errc::usage, "invalid environment variable " + quote(flag));
+  if (flag.find('=') != std::string::npos) return set_env(env, flag);
+  if (const char* v = std::getenv(flag.c_str())) set_env(env, flag + "=" + v);
+}
+
+void read_env_file(std::vector<std::string>& env, const std::string& path) {
+  auto text = read_file_if_exists(path);
+  if (!text) throw Error(Errc::not_found, "open " + path + ": no such file or directory");
+  std::istringstream in(*text);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto t = trim(line);
+    if (t.empty() || t[0] == '#') continue;
+    add_env_flag(env, t);
+  }
+}
+
+runtime::MountSpec parse_tmpfs_flag(const std::string& text) {
+  bool has_opts = false;
+  auto [dst, opts] = split_once(text, ':', &has_opts);
+  if (dst.empty() || dst[0] != '/')
+    throw Error(Errc::usage, "invalid tmpfs destination " + quote(dst) + ": must be an absolute path");
+  runtime::MountSpec m;
+  m.type = runtime::MountSpec::Type::tmpfs;
+  m.destination = dst;
+  m.options = has_opts ? opts : "rw,nosuid,nodev,mode=1777";
+  // Flags in the option string are applied as mount flags by the kernel
+  // parser only for data options; keep just the data options.
+  std::vector<std::string> data;
+  for (const auto& o : split(m.options, ',')) {
+    if (o == "ro") m.readonly = true;
+    else if (o == "rw" || o == "nosuid" || o == "nodev" || o == "noexec" || o == "exec" ||
+             o == "suid" || o == "dev" || o.empty())
+      continue;
+    else data.push_back(o);
+  }
+  m.options = join(data, ",");
+  return m;
+}
+
+}  // namespace
+
+Record create(Store& store, const image::Store& images, const CreateOptions& o) {
+  image::Image img = images.get(o.image);
+  const json& cfg = img.runtime_config();
+
+  Record r;
+  r.name = o.name;
+  r.image_id = img.id;
+  r.image_name = o.image;
+  r.layers.reserve(img.layers.size());
+  for (const auto& l : img.layers) r.layers.push_back(l.diff_id);
+  r.driver = storage::driver_name(storage::select_driver(store.paths(), store.mapping(), o.storage_driver));
+  r.auto_remove = o.auto_remove;
+
+  runtime::Spec& s = r.spec;
+  std::vector<std::string> entrypoint = json_strings(cfg, "Entrypoint");
+  std::vector<std::string> cmd = json_strings(cfg, "Cmd");
+  if (o.entrypoint) {
+    // Docker: --entrypoint replaces the image's entrypoint and drops its Cmd.
+    entrypoint = o.entrypoint->empty() ? std::vector<std::string>{}
+                                       : std::vector<std::string>{*o.entrypoint};
+    cmd.clear();
+  }
+  if (!o.command.empty()) cmd = o.command;
+  s.args = entrypoint;
+  s.args.insert(s.args.end(), cmd.begin(), cmd.end());
+  if (s.args.empty())
+    throw Error(Errc::usage, "no command or entrypoint provided, and no CMD or ENTRYPOINT from image");
+
+  s.env = json_strings(cfg, "Env");
+  for (const auto& f : o.env_files) read_env_file(s.env, f);
+  for (const auto& e : o.env) add_env_flag(s.env, e);
+  if (o.tty) set_env(s.env, "TERM=xterm");
+
+  s.cwd = o.workdir ? *o.workdir : json_str(cfg, "WorkingDir", "/");
+  if (s.cwd.empty()) s.cwd = "/";
+  if (s.cwd[0] != '/') throw Error(Errc::usage, "the working directory " + quote(s.cwd) + " is not an absolute path");
+  s.user = o.user ? *o.user : json_str(cfg, "User");
+  s.network = o.network;
+  if (s.network == "default" || s.network.empty()) s.network = "host";
+  if (s.network != "none" && s.network != "host")
+    throw Error(Errc::unsupported, "network mode " + quote(s.network) + " is not supported yet",
+                "use --network none or --network host");
+
+  for (const auto& v : o.volumes) {
+    runtime::MountSpec m = runtime::parse_volume_flag(v);
+    struct stat st;
+    if (::stat(m.source.c_str(), &st) != 0)
+      throw Error(Errc::not_found, "bind source path does not exist: " + m.source);
+    s.mounts.push_back(m);
+  }
+  for (const auto& t : o.tmpfs) s.mounts.push_back(parse_tmpfs_flag(t));
+  for (const auto& h : o.add_hosts) {
+    bool ok = false;
+    auto [name, ip] = split_once(h, ':', &ok);
+    if (!ok || name.empty() || ip.empty())
+      throw Error(Errc::usage, "invalid --add-host " + quote(h) + ": expected HOST:IP");
+    s.extra_hosts.emplace_back(name, ip);
+  }
+  s.dns = o.dns;
+  for (const auto& c : o.cap_add) runtime::capability_number(c);  // validate early
+  for (const auto& c : o.cap_drop) runtime::capability_number(c);
+  s.cap_add = o.cap_add;
+  s.cap_drop = o.cap_drop;
+  s.read_only = o.read_only;
+  s.tty = o.tty;
+  s.stdin_open = o.interactive;
+  s.init = o.init;
+  for (const auto& l : o.labels) {
+    auto [k, v] = split_once(l, '=');
+    r.labels[k] = v;
+  }
+  if (auto it = cfg.find("Labels"); it != cfg.end() && it->is_object())
+    for (auto l = it->begin(); l != it->end(); ++l)
+      if (l->is_string() && !r.labels.count(l.key())) r.labels[l.key()] = l->get<std::string>();
+
+  // Without -h the hostname is the short id, derived at start: the id is
+  // only known once the record is created.
+  s.hostname = o.hostname;
+  return store.create(r);
+}
+
+namespace {
+
+// Files the container sees as /etc/hosts, /etc/resolv.conf, /etc/hostname.
+runtime::PlanInputs write_etc_files(const std::string& dir, const runtime::Spec& spec) {
+  runtime::PlanInputs in;
+  in.hosts_file = dir + "/hosts";
+  in.resolv_file = dir + "/resolv.conf";
+  in.hostname_file = dir + "/hostname";
+  atomic_write(in.hosts_file, runtime::hosts_file_content(spec));
+  atomic_write(in.resolv_file, runtime::resolv_conf_content(
+                                   spec, read_file_if_exists("/etc/resolv.conf").value_or("")));
+  atomic_write(in.hostname_file, spec.hostname + "\n");
+  if (spec.init) in.init_binary = libexec_path("tug-init");
+  return in;
+}
+
+}  // namespace
+
+int run_foreground(Store& store, const image::Store& images, const Record& rec) {
+  std::string dir = store.dir(rec.id);
+  FileLock lock(dir + "/lock");
+  runtime::Spec spec = rec.spec;
+  if (spec.hostname.empty()) spec.hostname = rec.id.substr(0, 12);
+
+  storage::RootfsPlan rootfs;
+  rootfs.driver = storage::parse_driver(rec.driver);
+  rootfs.data_root = store.paths().data;
+  for (auto it = rec.layers.rbegin(); it != rec.layers.rend(); ++it)
+    rootfs.lowers.push_back(images.layer_link(*it));
+  rootfs.upper = dir + "/upper";
+  rootfs.work = dir + "/work";
+  rootfs.target = dir + "/merged";
+  rootfs.vfs_dir = dir + "/rootfs";
+  if (rootfs.driver == storage::Driver::vfs && !is_directory(rootfs.vfs_dir))
+    throw Error(Errc::unsupported, "the vfs storage driver is not implemented yet",
+                "use --storage-driver overlay or fuse-overlayfs");
+
+  runtime::PlanInputs inputs = write_etc_files(dir, spec);
+  runtime::Plan plan = runtime::build_plan(spec, rootfs, inputs, store.mapping());
+
+  State st = store.state(rec.id);
+  runtime::Started started = runtime::start(plan, store.mapping());
+  st.status = "running";
+  st.pid = started.process.pid();
+  st.pid_start_time = started.start_time;
+  st.started_at = now_rfc3339();
+  st.finished_at.clear();
+  store.save_state(rec.id, st);
+
+  int code = runtime::wait_forwarding_signals(started.process);
+  st.status = "exited";
+  st.exit_code = code;
+  st.pid = 0;
+  st.finished_at = now_rfc3339();
+  store.save_state(rec.id, st);
+  return code;
+}
+
+}  // namespace tug::container

@@ -1,0 +1,471 @@
+#include "runtime/executor.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/openat2.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "util/error.hpp"
+#include "util/fd.hpp"
+#include "util/fs.hpp"
+#include "util/strings.hpp"
+
+namespace tug::runtime {
+
+namespace {
+
+// ---- messages between parent and child ----------------------------------
+
+enum class MsgKind : uint32_t {
+  mapping_written = 1,  // parent -> child: uid/gid maps are in place
+  setup_failed = 2,     // child -> parent: mounts or process setup failed
+  exec_failed = 3,      // child -> parent: execve failed with errno
+};
+
+struct Msg {
+  MsgKind kind;
+  int32_t err;  // errno
+  char text[1024];
+};
+
+void send_msg(int fd, MsgKind kind, int err, const std::string& text) {
+  Msg m{};
+  m.kind = kind;
+  m.err = err;
+  std::strncpy(m.text, text.c_str(), sizeof m.text - 1);
+  write_all(fd, &m, sizeof m);
+}
+
+// ---- child-side helpers (run after clone, inside the new namespaces) ----
+
+[[noreturn]] void fail(const std::string& what, int err = errno) {
+  throw Error(Errc::io, what + ": " + std::strerror(err));
+}
+
+long openat2_call(int dirfd, const char* path, int flags, uint64_t resolve) {
+  struct open_how how = {};
+  how.flags = static_cast<uint64_t>(flags) | O_CLOEXEC;
+  how.resolve = resolve;
+  return ::syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+// Opens path inside the rootfs with every symlink resolved as if rootfd were
+// "/" (RESOLVE_IN_ROOT), so a malicious image cannot redirect a mount target
+// to the host. Missing components are created (the last as a file if
+// last_is_file). Returns an O_PATH fd to mount onto via /proc/self/fd/N.
+UniqueFd open_in_root(int rootfd, const std::string& path, bool create, bool last_is_file) {
+  auto parts = split(path, '/');
+  std::vector<std::string> comps;
+  for (auto& c : parts)
+    if (!c.empty() && c != ".") comps.push_back(c);
+  UniqueFd cur(static_cast<int>(::fcntl(rootfd, F_DUPFD_CLOEXEC, 0)));
+  std::string so_far;
+  for (size_t i = 0; i < comps.size(); ++i) {
+    so_far += "/" + comps[i];
+    long fd = openat2_call(rootfd, so_far.c_str(), O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+    if (fd < 0 && errno == ENOENT && create) {
+      bool last = i + 1 == comps.size();
+      if (last && last_is_file) {
+        int f = ::openat(cur.get(), comps[i].c_str(), O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (f < 0 && errno != EEXIST) fail("creating mount point " + so_far);
+        if (f >= 0) ::close(f);
+      } else if (::mkdirat(cur.get(), comps[i].c_str(), 0755) != 0 && errno != EEXIST) {
+        fail("creating mount point " + so_far);
+      }
+      fd = openat2_call(rootfd, so_far.c_str(), O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+    }
+    if (fd < 0) fail("resolving " + so_far + " in the container");
+    cur.reset(static_cast<int>(fd));
+  }
+  return cur;
+}
+
+std::string fd_path(const UniqueFd& fd) { return "/proc/self/fd/" + std::to_string(fd.get()); }
+
+// A bind mount inherits flags the kernel locks in a user namespace (nosuid,
+// nodev, noexec, atime); a read-only remount must repeat them or fail.
+unsigned long locked_flags(const std::string& path) {
+  struct statvfs sv;
+  if (::statvfs(path.c_str(), &sv) != 0) return 0;
+  unsigned long f = 0;
+  if (sv.f_flag & ST_NOSUID) f |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV) f |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
+  if (sv.f_flag & ST_NOATIME) f |= MS_NOATIME;
+  if (sv.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
+  if (sv.f_flag & ST_RELATIME) f |= MS_RELATIME;
+  return f;
+}
+
+void remount_readonly(const std::string& path, unsigned long extra = 0) {
+  if (::mount(nullptr, path.c_str(), nullptr,
+              MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(path) | extra, nullptr) != 0)
+    fail("remounting " + path + " read-only");
+}
+
+void do_mount(int rootfd, const MountOp& op) {
+  using K = MountOp::Kind;
+  if (op.kind == K::symlink) {
+    auto dir = open_in_root(rootfd, dirname_of(op.target), true, false);
+    std::string name = basename_of(op.target);
+    if (::symlinkat(op.source.c_str(), dir.get(), name.c_str()) != 0 && errno != EEXIST)
+      fail("creating symlink " + op.target);
+    return;
+  }
+  bool file = op.target_is_file;
+  if (op.kind == K::bind) {
+    struct stat st;
+    if (::stat(op.source.c_str(), &st) != 0) fail("bind source " + op.source);
+    file = !S_ISDIR(st.st_mode);
+  }
+  UniqueFd target = open_in_root(rootfd, op.target, true, file);
+  std::string t = fd_path(target);
+  const char* type = nullptr;
+  switch (op.kind) {
+    case K::proc: type = "proc"; break;
+    case K::sysfs: type = "sysfs"; break;
+    case K::tmpfs: type = "tmpfs"; break;
+    case K::devpts: type = "devpts"; break;
+    case K::mqueue: type = "mqueue"; break;
+    case K::bind: case K::symlink: break;
+  }
+  if (op.kind == K::bind) {
+    unsigned long flags = MS_BIND | (op.recursive ? static_cast<unsigned long>(MS_REC) : 0UL);
+    if (::mount(op.source.c_str(), t.c_str(), nullptr, flags, nullptr) != 0)
+      fail("bind-mounting " + op.source + " on " + op.target);
+    if (op.flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)) {
+      unsigned long keep = op.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+      if (op.flags & MS_RDONLY) remount_readonly(t, keep);
+      else if (::mount(nullptr, t.c_str(), nullptr, MS_BIND | MS_REMOUNT | locked_flags(t) | keep,
+                       nullptr) != 0)
+        fail("remounting " + op.target);
+    }
+    return;
+  }
+  if (::mount(op.source.c_str(), t.c_str(), type, op.flags, op.data.empty() ? nullptr : op.data.c_str()) != 0) {
+    int e = errno;
+    // Without its own network namespace's ownership the kernel refuses sysfs;
+    // fall back to the host's /sys, read-only.
+    if (op.kind == K::sysfs && (e == EPERM || e == EACCES)) {
+      if (::mount("/sys", t.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) fail("binding /sys");
+      remount_readonly(t);
+      return;
+    }
+    fail("mounting " + std::string(type) + " on " + op.target, e);
+  }
+}
+
+void mask_path(int rootfd, const std::string& path) {
+  long fd = openat2_call(rootfd, path.c_str(), O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+  if (fd < 0) return;  // absent paths need no mask
+  UniqueFd target(static_cast<int>(fd));
+  struct stat st;
+  if (::fstat(target.get(), &st) != 0) return;
+  std::string t = fd_path(target);
+  if (S_ISDIR(st.st_mode)) {
+    if (::mount("tmpfs", t.c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") != 0)
+      fail("masking " + path);
+  } else if (::mount("/dev/null", t.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+    fail("masking " + path);
+  }
+}
+
+void readonly_path(int rootfd, const std::string& path) {
+  long fd = openat2_call(rootfd, path.c_str(), O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+  if (fd < 0) return;
+  UniqueFd target(static_cast<int>(fd));
+  std::string t = fd_path(target);
+  if (::mount(t.c_str(), t.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) fail("binding " + path);
+  remount_readonly(t);
+}
+
+// ---- user lookup inside the container's /etc ----------------------------
+
+struct Ids {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+  std::string home = "/";
+  bool found_user = false;
+};
+
+bool all_digits(const std::string& s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+std::vector<std::vector<std::string>> read_db(const char* path) {
+  std::vector<std::vector<std::string>> rows;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty() && line[0] != '#') rows.push_back(split(line, ':'));
+  return rows;
+}
+
+Ids resolve_user(const std::string& spec) {
+  Ids ids;
+  auto [user, group] = split_once(spec.empty() ? "0" : spec, ':');
+  auto passwd = read_db("/etc/passwd");
+  std::string user_name;
+  if (all_digits(user)) {
+    ids.uid = static_cast<uid_t>(std::stoul(user));
+    for (auto& r : passwd)
+      if (r.size() >= 7 && r[2] == user) {
+        ids.gid = static_cast<gid_t>(std::stoul(r[3]));
+        ids.home = r[5];
+        user_name = r[0];
+        ids.found_user = true;
+        break;
+      }
+  } else {
+    for (auto& r : passwd)
+      if (r.size() >= 7 && r[0] == user) {
+        ids.uid = static_cast<uid_t>(std::stoul(r[2]));
+        ids.gid = static_cast<gid_t>(std::stoul(r[3]));
+        ids.home = r[5];
+        user_name = r[0];
+        ids.found_user = true;
+        break;
+      }
+    if (!ids.found_user)
+      throw Error(Errc::not_found, "unable to find user " + user + ": no matching entries in passwd file");
+  }
+  auto groups = read_db("/etc/group");
+  if (!group.empty()) {
+    if (all_digits(group)) {
+      ids.gid = static_cast<gid_t>(std::stoul(group));
+    } else {
+      bool found = false;
+      for (auto& r : groups)
+        if (r.size() >= 3 && r[0] == group) {
+          ids.gid = static_cast<gid_t>(std::stoul(r[2]));
+          found = true;
+        }
+      if (!found)
+        throw Error(Errc::not_found, "unable to find group " + group + ": no matching entries in group file");
+    }
+  } else if (!user_name.empty()) {
+    for (auto& r : groups)
+      if (r.size() >= 4 && all_digits(r[2]))
+        for (auto& member : split(r[3], ','))
+          if (member == user_name) ids.groups.push_back(static_cast<gid_t>(std::stoul(r[2])));
+  }
+  return ids;
+}
+
+void apply_capabilities(uint64_t keep) {
+  for (int cap = 0; cap <= 63; ++cap) {
+    if (keep & (1ULL << cap)) continue;
+    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
+      fail("dropping capability " + std::to_string(cap));
+  }
+  ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+}
+
+void set_process_caps(uint64_t keep) {
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2] = {};
+  data[0].effective = data[0].permitted = data[0].inheritable = static_cast<uint32_t>(keep);
+  data[1].effective = data[1].permitted = data[1].inheritable = static_cast<uint32_t>(keep >> 32);
+  if (::syscall(SYS_capset, &hdr, data) != 0) fail("setting capabilities");
+}
+
+std::string env_value(const std::vector<std::string>& env, const std::string& key) {
+  for (const auto& e : env)
+    if (starts_with(e, key + "=")) return e.substr(key.size() + 1);
+  return "";
+}
+
+// execvpe with the container's PATH; returns errno of the most telling failure.
+int exec_command(const Plan& plan, std::vector<std::string>& env) {
+  std::vector<char*> argv, envp;
+  for (auto& a : plan.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  const std::string& cmd = plan.args[0];
+  if (cmd.find('/') != std::string::npos) {
+    ::execve(cmd.c_str(), argv.data(), envp.data());
+    return errno;
+  }
+  int best = ENOENT;
+  for (const auto& dir : split(env_value(env, "PATH"), ':')) {
+    std::string p = (dir.empty() ? "." : dir) + "/" + cmd;
+    ::execve(p.c_str(), argv.data(), envp.data());
+    if (errno != ENOENT && errno != ENOTDIR) best = errno;
+  }
+  return best;
+}
+
+// The container's first process. Order follows the runtime spec: wait for
+// the id mapping, mount the rootfs, populate it, pivot into it, become the
+// user, exec. Never returns; never lets an exception leave this frame.
+[[noreturn]] void child_main(const Plan& plan, int from_parent, int to_parent) {
+  std::string stage = "setting up the container";
+  try {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    Msg m{};
+    if (!read_exact(from_parent, &m, sizeof m) || m.kind != MsgKind::mapping_written) ::_exit(125);
+    if (::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0) fail("becoming root in the user namespace");
+
+    stage = "preparing mounts";
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) fail("making / private");
+    if (!plan.stdin_open) {
+      int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (devnull >= 0) ::dup3(devnull, 0, 0), ::close(devnull);
+    }
+    stage = "mounting the rootfs";
+    storage::mount_rootfs(plan.rootfs);
+    UniqueFd root = open_or_throw(plan.rootfs.target, O_PATH | O_DIRECTORY);
+    stage = "populating the rootfs";
+    for (const auto& op : plan.mounts) do_mount(root.get(), op);
+    for (const auto& p : plan.masked_paths) mask_path(root.get(), p);
+    for (const auto& p : plan.readonly_paths) readonly_path(root.get(), p);
+    if (!plan.hostname.empty() && ::sethostname(plan.hostname.c_str(), plan.hostname.size()) != 0)
+      fail("setting hostname");
+
+    stage = "entering the rootfs";
+    if (::chdir(plan.rootfs.target.c_str()) != 0) fail("chdir rootfs");
+    if (::syscall(SYS_pivot_root, ".", ".") != 0) fail("pivot_root");
+    if (::umount2(".", MNT_DETACH) != 0) fail("detaching the old root");
+    if (::chdir("/") != 0) fail("chdir /");
+    root.reset();
+    if (plan.readonly_rootfs) remount_readonly("/");
+
+    stage = "setting up the process";
+    Ids ids = resolve_user(plan.user);
+    std::vector<std::string> env = plan.env;
+    if (env_value(env, "PATH").empty())
+      env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    if (env_value(env, "HOSTNAME").empty() && !plan.hostname.empty())
+      env.push_back("HOSTNAME=" + plan.hostname);
+    if (env_value(env, "HOME").empty()) env.push_back("HOME=" + ids.home);
+    apply_capabilities(plan.capabilities);
+    // setgroups is denied in single-id mode (the kernel requires it before
+    // an unprivileged gid_map); the process then keeps no supplementary groups.
+    if (::setgroups(ids.groups.size(), ids.groups.data()) != 0 && errno != EPERM)
+      fail("setgroups");
+    if (::setresgid(ids.gid, ids.gid, ids.gid) != 0)
+      fail("setgid " + std::to_string(ids.gid) + " (is it mapped in the user namespace?)");
+    if (::setresuid(ids.uid, ids.uid, ids.uid) != 0)
+      fail("setuid " + std::to_string(ids.uid) + " (is it mapped in the user namespace?)");
+    if (ids.uid == 0) set_process_caps(plan.capabilities);
+    if (::chdir(plan.cwd.c_str()) != 0) {
+      // Like runc: a missing working directory is created.
+      make_dirs(plan.cwd);
+      if (::chdir(plan.cwd.c_str()) != 0) fail("chdir to working directory " + plan.cwd);
+    }
+    // Nothing of tug's may leak into the container: every fd above stderr
+    // is closed at exec (the sync pipe too, which tells the parent exec worked).
+#ifdef SYS_close_range
+    ::syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
+#endif
+    stage = "starting the command";
+    int err = exec_command(plan, env);
+    send_msg(to_parent, MsgKind::exec_failed, err, plan.args[0]);
+    ::_exit(err == ENOENT ? kExitNotFound : kExitCannotInvoke);
+  } catch (const std::exception& e) {
+    try {
+      send_msg(to_parent, MsgKind::setup_failed, 0, stage + ": " + e.what());
+    } catch (...) {
+    }
+  }
+  ::_exit(kExitToolError);
+}
+
+}  // namespace
+
+uint64_t process_start_time(pid_t pid) {
+  auto stat = read_file_if_exists("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return 0;
+  // Field 22; the command name (field 2) may contain spaces, so skip past ')'.
+  auto close = stat->rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream in(stat->substr(close + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && in >> field; ++i)
+    if (i == 22) return std::stoull(field);
+  return 0;
+}
+
+Started start(const Plan& plan, const userns::Mapping& mapping) {
+  if (plan.args.empty()) throw Error(Errc::usage, "no command specified");
+  Pipe to_child = Pipe::make(), to_parent = Pipe::make();
+  // A fork-like clone (no new stack): the child continues on a copy of this
+  // stack and leaves only through _exit in child_main.
+  long pid = ::syscall(SYS_clone, static_cast<unsigned long>(plan.clone_flags) | SIGCHLD, nullptr,
+                       nullptr, nullptr, nullptr);
+  if (pid < 0) {
+    int e = errno;
+    throw Error(Errc::permission, std::string("creating container namespaces: ") + std::strerror(e),
+                e == EPERM || e == ENOSPC
+                    ? "unprivileged user namespaces must be enabled (user.max_user_namespaces > 0)"
+                    : "");
+  }
+  if (pid == 0) {
+    to_child.write.reset();
+    to_parent.read.reset();
+    child_main(plan, to_child.read.get(), to_parent.write.get());
+  }
+  Started s;
+  s.process = Child(static_cast<pid_t>(pid), Child::OnDestroy::kill_and_wait);
+  to_child.read.reset();
+  to_parent.write.reset();
+  userns::write_id_maps(static_cast<pid_t>(pid), mapping);
+  send_msg(to_child.write.get(), MsgKind::mapping_written, 0, "");
+  Msg m{};
+  if (read_exact(to_parent.read.get(), &m, sizeof m)) {
+    int st = s.process.wait();
+    (void)st;
+    std::string text(m.text, strnlen(m.text, sizeof m.text));
+    if (m.kind == MsgKind::exec_failed) {
+      if (m.err == ENOENT)
+        throw Error(Errc::not_found,
+                    "executable file `" + text + "` not found in $PATH: No such file or directory",
+                    "", kExitNotFound);
+      throw Error(Errc::permission, "cannot invoke `" + text + "`: " + std::strerror(m.err), "",
+                  kExitCannotInvoke);
+    }
+    throw Error(Errc::generic, text);
+  }
+  s.start_time = process_start_time(static_cast<pid_t>(pid));
+  return s;
+}
+
+int wait_forwarding_signals(Child& process) {
+  static const int kForward[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+  sigset_t set, old;
+  sigemptyset(&set);
+  for (int s : kForward) sigaddset(&set, s);
+  sigaddset(&set, SIGCHLD);
+  ::sigprocmask(SIG_BLOCK, &set, &old);
+  ScopeExit restore([&] { ::sigprocmask(SIG_SETMASK, &old, nullptr); });
+  for (;;) {
+    int st;
+    pid_t r = ::waitpid(process.pid(), &st, WNOHANG);
+    if (r == process.pid()) {
+      process.detach();
+      return exit_code_of(st);
+    }
+    siginfo_t si;
+    int sig = ::sigwaitinfo(&set, &si);
+    if (sig > 0 && sig != SIGCHLD) process.kill(sig);
+  }
+}
+
+}  // namespace tug::runtime

@@ -1,0 +1,36 @@
+#pragma once
+// Carries out a Plan: clones the container's first process into new
+// namespaces, writes its id mapping from outside, lets it set up its mounts
+// and exec the user's command. Parent and child speak in typed messages over
+// pipes; a failure in the child arrives here as a precise Error (exit code
+// 127 when the command is not found, 126 when it cannot be invoked, 125 for
+// setup failures).
+#include <sys/types.h>
+
+#include <functional>
+
+#include "runtime/plan.hpp"
+#include "userns/userns.hpp"
+#include "util/process.hpp"
+
+namespace tug::runtime {
+
+// The running container's first process (PID 1 inside), owned by the caller.
+struct Started {
+  Child process;
+  uint64_t start_time = 0;  // /proc/<pid>/stat starttime, to detect pid reuse
+};
+
+// Starts the container and returns once the user's command has been exec'd.
+// The child gets SIGKILL if the calling thread dies (foreground mode).
+Started start(const Plan& plan, const userns::Mapping& mapping);
+
+// Waits for the container to exit, forwarding SIGINT/SIGTERM/SIGHUP/SIGQUIT/
+// SIGUSR1/SIGUSR2 received meanwhile to it, and returns its exit code
+// (128+N when killed by signal N).
+int wait_forwarding_signals(Child& process);
+
+// starttime field of /proc/<pid>/stat (clock ticks since boot); 0 if gone.
+uint64_t process_start_time(pid_t pid);
+
+}  // namespace tug::runtime

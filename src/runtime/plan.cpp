@@ -1,0 +1,150 @@
+#include "runtime/plan.hpp"
+
+#include <sched.h>
+#include <sys/mount.h>
+
+#include <sstream>
+
+#include "util/strings.hpp"
+
+namespace tug::runtime {
+
+namespace {
+
+// Paths a container must not read or write even as its root (they expose the
+// host kernel); the same lists docker and podman use.
+const char* const kMaskedPaths[] = {
+    "/proc/acpi",        "/proc/asound",       "/proc/kcore",          "/proc/keys",
+    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",    "/proc/sched_debug",
+    "/proc/scsi",        "/sys/firmware",      "/sys/dev/block",       "/sys/fs/selinux",
+};
+const char* const kReadonlyPaths[] = {
+    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+
+// Host device nodes bind-mounted into /dev: a user namespace cannot mknod
+// real devices, so the host's own nodes are shared.
+const char* const kDevices[] = {"null", "zero", "full", "random", "urandom", "tty"};
+
+}  // namespace
+
+uint64_t capability_mask(const std::vector<std::string>& add, const std::vector<std::string>& drop) {
+  uint64_t mask = 0;
+  for (const auto& c : default_capabilities()) mask |= 1ULL << capability_number(c);
+  for (const auto& c : add) {
+    int n = capability_number(c);
+    mask = n < 0 ? ~0ULL : mask | (1ULL << n);
+  }
+  for (const auto& c : drop) {
+    int n = capability_number(c);
+    mask = n < 0 ? 0 : mask & ~(1ULL << n);
+  }
+  return mask;
+}
+
+std::string hosts_file_content(const Spec& spec) {
+  std::string out = "127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+  for (const auto& [name, ip] : spec.extra_hosts) out += ip + "\t" + name + "\n";
+  if (!spec.hostname.empty()) out += "127.0.1.1\t" + spec.hostname + "\n";
+  return out;
+}
+
+std::string resolv_conf_content(const Spec& spec, const std::string& host_resolv_conf) {
+  if (spec.dns.empty()) {
+    // The host's resolver config, minus loopback nameservers that would point
+    // at the container's own lo in a private network namespace.
+    if (spec.network == "host") return host_resolv_conf;
+    std::istringstream in(host_resolv_conf);
+    std::string line, out;
+    while (std::getline(in, line)) {
+      auto t = trim(line);
+      if (starts_with(t, "nameserver") && (t.find(" 127.") != std::string::npos ||
+                                           t.find(" ::1") != std::string::npos))
+        continue;
+      out += line + "\n";
+    }
+    return out;
+  }
+  std::string out;
+  for (const auto& ns : spec.dns) out += "nameserver " + ns + "\n";
+  return out;
+}
+
+Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanInputs& in,
+                const userns::Mapping& mapping) {
+  using K = MountOp::Kind;
+  Plan p;
+  p.clone_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+  bool own_net = spec.network != "host";
+  if (own_net) p.clone_flags |= CLONE_NEWNET;
+  p.rootfs = rootfs;
+  p.readonly_rootfs = spec.read_only;
+  p.hostname = spec.hostname;
+
+  const unsigned long nosuid_nodev_noexec = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  p.mounts.push_back({K::proc, "proc", "/proc", "", nosuid_nodev_noexec});
+  p.mounts.push_back({K::tmpfs, "tmpfs", "/dev", "mode=755,size=65536k", MS_NOSUID | MS_STRICTATIME});
+  for (const char* d : kDevices) {
+    MountOp op{K::bind, std::string("/dev/") + d, std::string("/dev/") + d};
+    op.target_is_file = true;
+    p.mounts.push_back(op);
+  }
+  // devpts may only name a gid that is mapped; with a single-id mapping the
+  // tty group (5) does not exist inside.
+  std::string pts_opts = "newinstance,ptmxmode=0666,mode=0620";
+  if (mapping.host_gid(5)) pts_opts += ",gid=5";
+  p.mounts.push_back({K::devpts, "devpts", "/dev/pts", pts_opts, MS_NOSUID | MS_NOEXEC});
+  p.mounts.push_back({K::tmpfs, "shm", "/dev/shm", "mode=1777,size=65536k", nosuid_nodev_noexec});
+  p.mounts.push_back({K::mqueue, "mqueue", "/dev/mqueue", "", nosuid_nodev_noexec});
+  p.mounts.push_back({K::symlink, "pts/ptmx", "/dev/ptmx"});
+  p.mounts.push_back({K::symlink, "/proc/self/fd", "/dev/fd"});
+  p.mounts.push_back({K::symlink, "/proc/self/fd/0", "/dev/stdin"});
+  p.mounts.push_back({K::symlink, "/proc/self/fd/1", "/dev/stdout"});
+  p.mounts.push_back({K::symlink, "/proc/self/fd/2", "/dev/stderr"});
+  p.mounts.push_back({K::symlink, "/proc/kcore", "/dev/core"});
+  if (own_net) {
+    p.mounts.push_back({K::sysfs, "sysfs", "/sys", "", nosuid_nodev_noexec | MS_RDONLY});
+  } else {
+    // sysfs can only be mounted by the owner of the network namespace; with
+    // the host's network, the host's /sys is shared read-only instead.
+    MountOp sys{K::bind, "/sys", "/sys", "", nosuid_nodev_noexec | MS_RDONLY};
+    sys.recursive = true;
+    p.mounts.push_back(sys);
+  }
+  for (const auto& [src, dst] : {std::pair{in.hosts_file, "/etc/hosts"},
+                                 std::pair{in.resolv_file, "/etc/resolv.conf"},
+                                 std::pair{in.hostname_file, "/etc/hostname"}}) {
+    if (src.empty()) continue;
+    MountOp op{K::bind, src, dst};
+    op.target_is_file = true;
+    p.mounts.push_back(op);
+  }
+  for (const auto& m : spec.mounts) {
+    if (m.type == MountSpec::Type::tmpfs) {
+      std::string data = m.options.empty() ? "mode=1777" : m.options;
+      p.mounts.push_back({K::tmpfs, "tmpfs", m.destination, data,
+                          MS_NOSUID | MS_NODEV | (m.readonly ? static_cast<unsigned long>(MS_RDONLY) : 0UL)});
+    } else {
+      MountOp op{K::bind, m.source, m.destination, "", m.readonly ? static_cast<unsigned long>(MS_RDONLY) : 0UL};
+      op.recursive = true;
+      p.mounts.push_back(op);
+    }
+  }
+  p.args = spec.args;
+  if (spec.init && !in.init_binary.empty()) {
+    MountOp op{K::bind, in.init_binary, "/run/tug-init", "", MS_RDONLY};
+    op.target_is_file = true;
+    p.mounts.push_back(op);
+    p.args.insert(p.args.begin(), "/run/tug-init");
+  }
+  for (const char* m : kMaskedPaths) p.masked_paths.emplace_back(m);
+  for (const char* r : kReadonlyPaths) p.readonly_paths.emplace_back(r);
+  p.env = spec.env;
+  p.cwd = spec.cwd.empty() ? "/" : spec.cwd;
+  p.user = spec.user;
+  p.stdin_open = spec.stdin_open;
+  p.capabilities = capability_mask(spec.cap_add, spec.cap_drop);
+  return p;
+}
+
+}  // namespace tug::runtime

@@ -1,0 +1,71 @@
+#pragma once
+// The mount plan is data. build_plan() turns a Spec plus the rootfs and the
+// container's generated files into the exact list of setup operations, in
+// order, with no side effects; the executor (executor.hpp) only carries it
+// out inside the new namespaces. Unit tests inspect plans without privileges.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runtime/spec.hpp"
+#include "storage/driver.hpp"
+#include "userns/userns.hpp"
+
+namespace tug::runtime {
+
+struct MountOp {
+  enum class Kind {
+    proc,      // fresh procfs for the new pid namespace
+    sysfs,     // fresh sysfs (needs our own network namespace)
+    tmpfs,     // tmpfs with data options
+    devpts,    // devpts newinstance
+    mqueue,    // POSIX message queues of the new ipc namespace
+    bind,      // bind mount of a host path (file or directory)
+    symlink,   // a symlink created at target pointing at source
+  };
+  Kind kind = Kind::bind;
+  std::string source;       // bind: host path; symlink: link text
+  std::string target;       // absolute path inside the rootfs
+  std::string data;         // mount data ("mode=755,size=65536k")
+  unsigned long flags = 0;  // MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_RDONLY ...
+  bool target_is_file = false;  // create a file (not a dir) as mount point
+  bool recursive = false;       // MS_REC for binds
+};
+
+struct Plan {
+  int clone_flags = 0;  // CLONE_NEW* (the user namespace is always new)
+  storage::RootfsPlan rootfs;
+  std::vector<MountOp> mounts;             // in execution order, before pivot_root
+  std::vector<std::string> masked_paths;   // hidden (bind /dev/null or empty ro tmpfs)
+  std::vector<std::string> readonly_paths; // bind-remounted read-only
+  std::string hostname;
+  bool readonly_rootfs = false;
+
+  std::vector<std::string> args;  // argv; with init, argv[0] is the init path in the container
+  std::vector<std::string> env;
+  std::string cwd;
+  std::string user;
+  bool stdin_open = false;
+  uint64_t capabilities = 0;  // bit n = capability n kept in the bounding set
+};
+
+// Host paths the plan refers to besides the rootfs.
+struct PlanInputs {
+  std::string hosts_file;     // container's /etc/hosts on the host
+  std::string resolv_file;    // container's /etc/resolv.conf on the host
+  std::string hostname_file;  // container's /etc/hostname on the host
+  std::string init_binary;    // tug-init on the host (used with Spec::init)
+};
+
+// Pure: no syscalls, no file access.
+Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanInputs& in,
+                const userns::Mapping& mapping);
+
+// Capability mask from docker's default set adjusted by cap_add/cap_drop.
+uint64_t capability_mask(const std::vector<std::string>& add, const std::vector<std::string>& drop);
+
+// Contents of the generated /etc files.
+std::string hosts_file_content(const Spec& spec);
+std::string resolv_conf_content(const Spec& spec, const std::string& host_resolv_conf);
+
+}  // namespace tug::runtime

@@ -1,0 +1,146 @@
+#include "runtime/spec.hpp"
+
+#include <linux/capability.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "util/error.hpp"
+#include "util/strings.hpp"
+
+namespace tug::runtime {
+
+void to_json(json& j, const MountSpec& m) {
+  j = json{{"type", m.type == MountSpec::Type::bind ? "bind" : "tmpfs"},
+           {"source", m.source},
+           {"destination", m.destination},
+           {"readonly", m.readonly},
+           {"options", m.options}};
+}
+
+void from_json(const json& j, MountSpec& m) {
+  m.type = j.value("type", "bind") == "tmpfs" ? MountSpec::Type::tmpfs : MountSpec::Type::bind;
+  m.source = j.value("source", "");
+  m.destination = j.value("destination", "");
+  m.readonly = j.value("readonly", false);
+  m.options = j.value("options", "");
+}
+
+void to_json(json& j, const Spec& s) {
+  j = json{{"args", s.args},         {"env", s.env},
+           {"cwd", s.cwd},           {"user", s.user},
+           {"hostname", s.hostname}, {"network", s.network},
+           {"mounts", s.mounts},     {"extra_hosts", s.extra_hosts},
+           {"dns", s.dns},           {"cap_add", s.cap_add},
+           {"cap_drop", s.cap_drop}, {"read_only", s.read_only},
+           {"tty", s.tty},           {"stdin_open", s.stdin_open},
+           {"init", s.init}};
+}
+
+void from_json(const json& j, Spec& s) {
+  s.args = j.value("args", std::vector<std::string>{});
+  s.env = j.value("env", std::vector<std::string>{});
+  s.cwd = j.value("cwd", "/");
+  s.user = j.value("user", "");
+  s.hostname = j.value("hostname", "");
+  s.network = j.value("network", "host");
+  s.mounts = j.value("mounts", std::vector<MountSpec>{});
+  s.extra_hosts = j.value("extra_hosts", std::vector<std::pair<std::string, std::string>>{});
+  s.dns = j.value("dns", std::vector<std::string>{});
+  s.cap_add = j.value("cap_add", std::vector<std::string>{});
+  s.cap_drop = j.value("cap_drop", std::vector<std::string>{});
+  s.read_only = j.value("read_only", false);
+  s.tty = j.value("tty", false);
+  s.stdin_open = j.value("stdin_open", false);
+  s.init = j.value("init", false);
+}
+
+MountSpec parse_volume_flag(const std::string& text) {
+  auto parts = split(text, ':');
+  if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty())
+    throw Error(Errc::usage, "invalid volume specification " + quote(text) +
+                                 ": expected SOURCE:DESTINATION[:OPTIONS]");
+  MountSpec m;
+  m.source = parts[0];
+  m.destination = parts[1];
+  if (m.source[0] != '/')
+    throw Error(Errc::unsupported, "volume " + quote(m.source) + " is not an absolute host path",
+                "named volumes are not supported yet; use an absolute path");
+  if (m.destination[0] != '/')
+    throw Error(Errc::usage, "invalid volume destination " + quote(m.destination) +
+                                 ": must be an absolute path");
+  if (parts.size() == 3) {
+    for (const auto& opt : split(parts[2], ',')) {
+      if (opt == "ro") m.readonly = true;
+      else if (opt == "rw" || opt == "z" || opt == "Z" || opt == "rbind" || opt == "bind") continue;
+      else throw Error(Errc::usage, "invalid volume option " + quote(opt) + " in " + quote(text));
+    }
+  }
+  return m;
+}
+
+namespace {
+const std::pair<const char*, int> kCaps[] = {
+    {"CHOWN", CAP_CHOWN},
+    {"DAC_OVERRIDE", CAP_DAC_OVERRIDE},
+    {"DAC_READ_SEARCH", CAP_DAC_READ_SEARCH},
+    {"FOWNER", CAP_FOWNER},
+    {"FSETID", CAP_FSETID},
+    {"KILL", CAP_KILL},
+    {"SETGID", CAP_SETGID},
+    {"SETUID", CAP_SETUID},
+    {"SETPCAP", CAP_SETPCAP},
+    {"LINUX_IMMUTABLE", CAP_LINUX_IMMUTABLE},
+    {"NET_BIND_SERVICE", CAP_NET_BIND_SERVICE},
+    {"NET_BROADCAST", CAP_NET_BROADCAST},
+    {"NET_ADMIN", CAP_NET_ADMIN},
+    {"NET_RAW", CAP_NET_RAW},
+    {"IPC_LOCK", CAP_IPC_LOCK},
+    {"IPC_OWNER", CAP_IPC_OWNER},
+    {"SYS_MODULE", CAP_SYS_MODULE},
+    {"SYS_RAWIO", CAP_SYS_RAWIO},
+    {"SYS_CHROOT", CAP_SYS_CHROOT},
+    {"SYS_PTRACE", CAP_SYS_PTRACE},
+    {"SYS_PACCT", CAP_SYS_PACCT},
+    {"SYS_ADMIN", CAP_SYS_ADMIN},
+    {"SYS_BOOT", CAP_SYS_BOOT},
+    {"SYS_NICE", CAP_SYS_NICE},
+    {"SYS_RESOURCE", CAP_SYS_RESOURCE},
+    {"SYS_TIME", CAP_SYS_TIME},
+    {"SYS_TTY_CONFIG", CAP_SYS_TTY_CONFIG},
+    {"MKNOD", CAP_MKNOD},
+    {"LEASE", CAP_LEASE},
+    {"AUDIT_WRITE", CAP_AUDIT_WRITE},
+    {"AUDIT_CONTROL", CAP_AUDIT_CONTROL},
+    {"SETFCAP", CAP_SETFCAP},
+    {"MAC_OVERRIDE", CAP_MAC_OVERRIDE},
+    {"MAC_ADMIN", CAP_MAC_ADMIN},
+    {"SYSLOG", CAP_SYSLOG},
+    {"WAKE_ALARM", CAP_WAKE_ALARM},
+    {"BLOCK_SUSPEND", CAP_BLOCK_SUSPEND},
+    {"AUDIT_READ", CAP_AUDIT_READ},
+    {"PERFMON", 38},
+    {"BPF", 39},
+    {"CHECKPOINT_RESTORE", 40},
+};
+}  // namespace
+
+int capability_number(const std::string& name) {
+  std::string n;
+  for (char c : name) n.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  if (starts_with(n, "CAP_")) n = n.substr(4);
+  if (n == "ALL") return -1;
+  for (const auto& [cap, num] : kCaps)
+    if (n == cap) return num;
+  throw Error(Errc::usage, "unknown capability " + quote(name));
+}
+
+const std::vector<std::string>& default_capabilities() {
+  static const std::vector<std::string> caps = {
+      "CHOWN", "DAC_OVERRIDE", "FOWNER",     "FSETID",           "KILL",         "NET_BIND_SERVICE",
+      "SETFCAP", "SETGID",     "SETPCAP",    "SETUID",           "SYS_CHROOT",   "NET_RAW",
+      "MKNOD",   "AUDIT_WRITE"};
+  return caps;
+}
+
+}  // namespace tug::runtime

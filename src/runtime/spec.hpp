@@ -1,0 +1,55 @@
+#pragma once
+// What a container runs, resolved from the image config and the user's
+// flags: the runtime's input. It is stored as JSON in the container record
+// and turned into a Plan (plan.hpp) each time the container starts.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "util/json.hpp"
+
+namespace tug::runtime {
+
+struct MountSpec {
+  enum class Type { bind, tmpfs };
+  Type type = Type::bind;
+  std::string source;       // host path (bind)
+  std::string destination;  // absolute path inside the container
+  bool readonly = false;
+  std::string options;      // tmpfs: "size=64m,mode=1777"
+};
+
+struct Spec {
+  std::vector<std::string> args;  // entrypoint + cmd, resolved
+  std::vector<std::string> env;   // KEY=VALUE, image env overridden by flags
+  std::string cwd = "/";
+  std::string user;               // "", "uid", "uid:gid", "name", "name:group"
+  std::string hostname;
+  std::string network = "host";   // "none" | "host"
+  std::vector<MountSpec> mounts;
+  std::vector<std::pair<std::string, std::string>> extra_hosts;  // name, ip
+  std::vector<std::string> dns;   // nameservers for resolv.conf
+  std::vector<std::string> cap_add, cap_drop;
+  bool read_only = false;
+  bool tty = false;
+  bool stdin_open = false;
+  bool init = false;              // run tug-init as PID 1
+};
+
+void to_json(json& j, const MountSpec& m);
+void from_json(const json& j, MountSpec& m);
+void to_json(json& j, const Spec& s);
+void from_json(const json& j, Spec& s);
+
+// Parses "-v SRC:DST[:ro|rw|z|Z]" into a bind MountSpec; SRC must be an
+// absolute host path (named volumes come with the volume module).
+// Throws Error(usage) for malformed specs.
+MountSpec parse_volume_flag(const std::string& text);
+
+// Capability names accepted by --cap-add/--cap-drop ("NET_RAW" or
+// "CAP_NET_RAW", any case, or "ALL"); returns the kernel number.
+int capability_number(const std::string& name);
+// Docker's default capability set.
+const std::vector<std::string>& default_capabilities();
+
+}  // namespace tug::runtime

@@ -1,0 +1,164 @@
+#include "storage/driver.hpp"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "util/error.hpp"
+#include "util/fd.hpp"
+#include "util/fs.hpp"
+#include "util/json.hpp"
+#include "util/log.hpp"
+#include "util/process.hpp"
+
+namespace tug::storage {
+
+std::string driver_name(Driver d) {
+  switch (d) {
+    case Driver::overlay: return "overlay";
+    case Driver::fuse_overlayfs: return "fuse-overlayfs";
+    case Driver::vfs: return "vfs";
+  }
+  return "?";
+}
+
+Driver parse_driver(const std::string& name) {
+  if (name == "overlay" || name == "overlay2") return Driver::overlay;
+  if (name == "fuse-overlayfs") return Driver::fuse_overlayfs;
+  if (name == "vfs") return Driver::vfs;
+  throw Error(Errc::invalid, "unknown storage driver " + name,
+              "use overlay, fuse-overlayfs or vfs");
+}
+
+std::string overlay_options(const RootfsPlan& plan) {
+  std::string lower;
+  for (const auto& l : plan.lowers) {
+    if (!lower.empty()) lower += ':';
+    lower += l;
+  }
+  std::string opts = "lowerdir=" + lower;
+  if (!plan.readonly) opts += ",upperdir=" + plan.upper + ",workdir=" + plan.work;
+  if (plan.driver == Driver::overlay) opts += ",userxattr";
+  return opts;
+}
+
+namespace {
+
+void mount_fuse_overlayfs(const RootfsPlan& plan) {
+  std::string bin = find_in_path("fuse-overlayfs");
+  if (bin.empty())
+    throw Error(Errc::not_found, "fuse-overlayfs not found",
+                "install package fuse-overlayfs or use --storage-driver vfs");
+  int fuse = ::open("/dev/fuse", O_RDWR | O_CLOEXEC);
+  if (fuse < 0)
+    throw Error(Errc::permission, std::string("cannot open /dev/fuse: ") + std::strerror(errno),
+                "fuse-overlayfs needs /dev/fuse readable and writable by you (mode 0666 on most "
+                "distributions); or use --storage-driver vfs");
+  ::close(fuse);
+  std::string opts = overlay_options(plan);
+  pid_t pid = ::fork();
+  if (pid < 0) throw_errno("fork");
+  if (pid == 0) {
+    // fuse-overlayfs daemonises after the mount is in place, so its exit
+    // status tells whether the mount worked.
+    int devnull = ::open("/dev/null", O_RDWR);
+    if (devnull >= 0) ::dup2(devnull, 1);
+    ::execl(bin.c_str(), "fuse-overlayfs", "-o", opts.c_str(), plan.target.c_str(), nullptr);
+    ::_exit(127);
+  }
+  int st = 0;
+  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+    throw Error(Errc::io, "fuse-overlayfs failed to mount the rootfs (status " +
+                              std::to_string(exit_code_of(st)) + ")");
+}
+
+}  // namespace
+
+void mount_rootfs(const RootfsPlan& plan) {
+  switch (plan.driver) {
+    case Driver::overlay: {
+      if (::chdir(plan.data_root.c_str()) != 0) throw_errno("chdir " + plan.data_root);
+      std::string opts = overlay_options(plan);
+      unsigned long flags = plan.readonly ? MS_RDONLY : 0;
+      if (::mount("overlay", plan.target.c_str(), "overlay", flags, opts.c_str()) != 0)
+        throw Error(Errc::io, std::string("mounting overlay rootfs: ") + std::strerror(errno),
+                    "the kernel may not allow overlay in user namespaces (needs Linux >= 5.11); "
+                    "try --storage-driver fuse-overlayfs or vfs");
+      return;
+    }
+    case Driver::fuse_overlayfs:
+      if (::chdir(plan.data_root.c_str()) != 0) throw_errno("chdir " + plan.data_root);
+      mount_fuse_overlayfs(plan);
+      return;
+    case Driver::vfs:
+      if (::mount(plan.vfs_dir.c_str(), plan.target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+        throw_errno("bind-mounting vfs rootfs " + plan.vfs_dir);
+      if (plan.readonly &&
+          ::mount(nullptr, plan.target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0)
+        throw_errno("remounting rootfs read-only");
+      return;
+  }
+}
+
+namespace {
+
+// Trial mount of a one-layer overlay in a throw-away user namespace.
+bool probe_overlay(const Paths& paths, const userns::Mapping& mapping) {
+  TempDir t(paths.tmp(), "probe-");
+  for (const char* d : {"lower", "upper", "work", "merged"}) make_dirs(t.path() + "/" + d, 0700);
+  RootfsPlan plan;
+  plan.driver = Driver::overlay;
+  plan.data_root = t.path();
+  plan.lowers = {"lower"};
+  plan.upper = t.path() + "/upper";
+  plan.work = t.path() + "/work";
+  plan.target = t.path() + "/merged";
+  try {
+    userns::run_in_userns(mapping, [&] { mount_rootfs(plan); });
+    return true;
+  } catch (const Error& e) {
+    log_debug("overlay probe failed: " + std::string(e.what()));
+    return false;
+  }
+}
+
+bool fuse_usable() {
+  if (find_in_path("fuse-overlayfs").empty()) return false;
+  int fd = ::open("/dev/fuse", O_RDWR | O_CLOEXEC);
+  if (fd < 0) return false;
+  ::close(fd);
+  return true;
+}
+
+}  // namespace
+
+Driver select_driver(const Paths& paths, const userns::Mapping& mapping,
+                     const std::string& requested) {
+  if (!requested.empty()) return parse_driver(requested);
+  if (const char* env = std::getenv("TUG_STORAGE_DRIVER"); env && *env) return parse_driver(env);
+  std::string file = paths.data + "/storage.json";
+  if (auto j = read_json_if_exists(file); j && j->contains("driver"))
+    return parse_driver(json_str(*j, "driver"));
+  Driver d = Driver::vfs;
+  if (probe_overlay(paths, mapping)) {
+    d = Driver::overlay;
+  } else if (fuse_usable()) {
+    d = Driver::fuse_overlayfs;
+    log_warn("kernel overlay is not available in a user namespace here; using fuse-overlayfs");
+  } else {
+    log_warn("neither kernel overlay nor fuse-overlayfs is usable; using the vfs driver "
+             "(every container gets a full copy of its image)");
+  }
+  write_json_atomic(file, json{{"driver", driver_name(d)}});
+  return d;
+}
+
+}  // namespace tug::storage

@@ -1,0 +1,49 @@
+#pragma once
+// Root filesystems for containers. Three drivers, tried in this order when a
+// store is first used and remembered in <data>/storage.json:
+//   overlay         kernel overlayfs mounted inside the user namespace (Linux >= 5.11),
+//                   with userxattr so opaque dirs use user.overlay.* xattrs
+//   fuse-overlayfs  the FUSE implementation, when the kernel refuses
+//   vfs             a full copy of the layers per container, the last resort
+// mount_rootfs() runs in the container's child, inside its user and mount
+// namespaces; everything else runs in the CLI.
+#include <string>
+#include <vector>
+
+#include "config/paths.hpp"
+#include "userns/userns.hpp"
+
+namespace tug::storage {
+
+enum class Driver { overlay, fuse_overlayfs, vfs };
+
+std::string driver_name(Driver d);
+// Throws Error(invalid) for an unknown name.
+Driver parse_driver(const std::string& name);
+
+// The driver for this store: the TUG_STORAGE_DRIVER environment variable or
+// `requested` if set, else the remembered probe result, else a fresh probe
+// (a trial mount in a throw-away user namespace) whose result is saved.
+Driver select_driver(const Paths& paths, const userns::Mapping& mapping,
+                     const std::string& requested = {});
+
+// What the child mounts at `target`.
+struct RootfsPlan {
+  Driver driver = Driver::overlay;
+  std::string data_root;            // cwd while mounting, so lowers can be short
+  std::vector<std::string> lowers;  // top-most first, relative to data_root (l/XXXX)
+  std::string upper;                // overlay upper dir (absolute)
+  std::string work;                 // overlay work dir (absolute)
+  std::string target;               // mount point (absolute)
+  std::string vfs_dir;              // vfs: the copied tree to bind-mount
+  bool readonly = false;
+};
+
+// Mounts the rootfs; must run inside the container's user+mount namespace.
+// Throws Error with a hint naming the driver on failure.
+void mount_rootfs(const RootfsPlan& plan);
+
+// The overlay mount option string (exposed for unit tests and the OCI spec).
+std::string overlay_options(const RootfsPlan& plan);
+
+}  // namespace tug::storage
