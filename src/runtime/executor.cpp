@@ -149,9 +149,12 @@ void do_mount(int rootfd, const MountOp& op) {
     if (::mount(op.source.c_str(), t.c_str(), nullptr, flags, nullptr) != 0)
       fail("bind-mounting " + op.source + " on " + op.target);
     if (op.flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)) {
+      // The old fd still names the covered directory; reopen to reach the new mount.
+      UniqueFd mounted = open_in_root(rootfd, op.target, false, file);
+      std::string m = fd_path(mounted);
       unsigned long keep = op.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
-      if (op.flags & MS_RDONLY) remount_readonly(t, keep);
-      else if (::mount(nullptr, t.c_str(), nullptr, MS_BIND | MS_REMOUNT | locked_flags(t) | keep,
+      if (op.flags & MS_RDONLY) remount_readonly(m, keep);
+      else if (::mount(nullptr, m.c_str(), nullptr, MS_BIND | MS_REMOUNT | locked_flags(m) | keep,
                        nullptr) != 0)
         fail("remounting " + op.target);
     }
@@ -163,7 +166,7 @@ void do_mount(int rootfd, const MountOp& op) {
     // fall back to the host's /sys, read-only.
     if (op.kind == K::sysfs && (e == EPERM || e == EACCES)) {
       if (::mount("/sys", t.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) fail("binding /sys");
-      remount_readonly(t);
+      remount_readonly(fd_path(open_in_root(rootfd, op.target, false, false)));
       return;
     }
     fail("mounting " + std::string(type) + " on " + op.target, e);
@@ -191,7 +194,10 @@ void readonly_path(int rootfd, const std::string& path) {
   UniqueFd target(static_cast<int>(fd));
   std::string t = fd_path(target);
   if (::mount(t.c_str(), t.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) fail("binding " + path);
-  remount_readonly(t);
+  long again = openat2_call(rootfd, path.c_str(), O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+  if (again < 0) fail("reopening " + path);
+  UniqueFd mounted(static_cast<int>(again));
+  remount_readonly(fd_path(mounted));
 }
 
 // ---- user lookup inside the container's /etc ----------------------------
