@@ -1,0 +1,162 @@
+#include <doctest/doctest.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <sys/mount.h>
+
+#include <algorithm>
+
+#include "runtime/plan.hpp"
+#include "util/error.hpp"
+
+using namespace tug;
+using runtime::MountOp;
+
+namespace {
+
+userns::Mapping ranged() {
+  userns::Mapping m;
+  m.uids = {{0, 1000, 1}, {1, 100000, 65536}};
+  m.gids = {{0, 1000, 1}, {1, 100000, 65536}};
+  return m;
+}
+
+userns::Mapping single() {
+  userns::Mapping m;
+  m.single = true;
+  m.uids = {{0, 1000, 1}};
+  m.gids = {{0, 1000, 1}};
+  return m;
+}
+
+const MountOp* find_target(const runtime::Plan& p, const std::string& target) {
+  for (const auto& op : p.mounts)
+    if (op.target == target) return &op;
+  return nullptr;
+}
+
+runtime::Plan plan_for(runtime::Spec s, const userns::Mapping& m = ranged()) {
+  storage::RootfsPlan r;
+  r.lowers = {"l/A", "l/B"};
+  runtime::PlanInputs in{"/c/hosts", "/c/resolv.conf", "/c/hostname", "/x/libexec/tug/tug-init"};
+  if (s.args.empty()) s.args = {"sh"};
+  return runtime::build_plan(s, r, in, m);
+}
+
+}  // namespace
+
+TEST_CASE("plan: namespaces follow the network mode") {
+  runtime::Spec s;
+  s.network = "host";
+  auto p = plan_for(s);
+  CHECK((p.clone_flags & CLONE_NEWUSER) != 0);
+  CHECK((p.clone_flags & CLONE_NEWPID) != 0);
+  CHECK((p.clone_flags & CLONE_NEWNET) == 0);
+  // With the host's network, sysfs cannot be mounted: the host's is bound read-only.
+  const MountOp* sys = find_target(p, "/sys");
+  REQUIRE(sys);
+  CHECK(sys->kind == MountOp::Kind::bind);
+  CHECK((sys->flags & MS_RDONLY) != 0);
+
+  s.network = "none";
+  p = plan_for(s);
+  CHECK((p.clone_flags & CLONE_NEWNET) != 0);
+  REQUIRE(find_target(p, "/sys"));
+  CHECK(find_target(p, "/sys")->kind == MountOp::Kind::sysfs);
+}
+
+TEST_CASE("plan: /proc comes before /dev and the volumes come after the /etc files") {
+  runtime::Spec s;
+  s.mounts.push_back(runtime::parse_volume_flag("/srv/data:/data:ro"));
+  auto p = plan_for(s);
+  auto index = [&](const std::string& t) {
+    for (size_t i = 0; i < p.mounts.size(); ++i)
+      if (p.mounts[i].target == t) return static_cast<int>(i);
+    return -1;
+  };
+  CHECK(index("/proc") == 0);
+  CHECK(index("/dev") > index("/proc"));
+  CHECK(index("/dev/null") > index("/dev"));
+  CHECK(index("/etc/hosts") > index("/dev/pts"));
+  CHECK(index("/data") > index("/etc/hostname"));
+  const MountOp* data = find_target(p, "/data");
+  REQUIRE(data);
+  CHECK(data->source == "/srv/data");
+  CHECK((data->flags & MS_RDONLY) != 0);
+  CHECK(data->recursive);
+}
+
+TEST_CASE("plan: devpts names the tty group only when it is mapped") {
+  runtime::Spec s;
+  CHECK(find_target(plan_for(s, ranged()), "/dev/pts")->data.find("gid=5") != std::string::npos);
+  CHECK(find_target(plan_for(s, single()), "/dev/pts")->data.find("gid=") == std::string::npos);
+}
+
+TEST_CASE("plan: --init runs tug-init as PID 1 in front of the command") {
+  runtime::Spec s;
+  s.args = {"sleep", "1"};
+  s.init = true;
+  auto p = plan_for(s);
+  CHECK(p.args == std::vector<std::string>{"/run/tug-init", "sleep", "1"});
+  const MountOp* init = find_target(p, "/run/tug-init");
+  REQUIRE(init);
+  CHECK(init->source == "/x/libexec/tug/tug-init");
+  CHECK((init->flags & MS_RDONLY) != 0);
+}
+
+TEST_CASE("plan: sensitive paths are masked or read-only") {
+  auto p = plan_for({});
+  auto has = [](const std::vector<std::string>& v, const char* s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+  };
+  CHECK(has(p.masked_paths, "/proc/kcore"));
+  CHECK(has(p.masked_paths, "/sys/firmware"));
+  CHECK(has(p.readonly_paths, "/proc/sys"));
+  CHECK(has(p.readonly_paths, "/proc/sysrq-trigger"));
+}
+
+TEST_CASE("capabilities: docker's default set, adjusted by add and drop") {
+  uint64_t def = runtime::capability_mask({}, {});
+  CHECK((def & (1ULL << CAP_NET_RAW)) != 0);
+  CHECK((def & (1ULL << CAP_CHOWN)) != 0);
+  CHECK((def & (1ULL << CAP_SYS_ADMIN)) == 0);
+  CHECK(__builtin_popcountll(def) == 14);
+  uint64_t m = runtime::capability_mask({"sys_admin"}, {"CAP_NET_RAW"});
+  CHECK((m & (1ULL << CAP_SYS_ADMIN)) != 0);
+  CHECK((m & (1ULL << CAP_NET_RAW)) == 0);
+  CHECK(runtime::capability_mask({}, {"ALL"}) == 0);
+  CHECK(runtime::capability_mask({"ALL"}, {}) == ~0ULL);
+  CHECK_THROWS_AS(runtime::capability_mask({"NOT_A_CAP"}, {}), Error);
+}
+
+TEST_CASE("volume flags") {
+  auto m = runtime::parse_volume_flag("/a:/b");
+  CHECK(m.source == "/a");
+  CHECK(m.destination == "/b");
+  CHECK_FALSE(m.readonly);
+  CHECK(runtime::parse_volume_flag("/a:/b:ro").readonly);
+  CHECK_THROWS_AS(runtime::parse_volume_flag("/a"), Error);
+  CHECK_THROWS_AS(runtime::parse_volume_flag("/a:relative"), Error);
+  CHECK_THROWS_AS(runtime::parse_volume_flag("/a:/b:bogus"), Error);
+  CHECK_THROWS_AS(runtime::parse_volume_flag("named:/b"), Error);
+}
+
+TEST_CASE("generated /etc files") {
+  runtime::Spec s;
+  s.hostname = "web";
+  s.extra_hosts = {{"db", "10.0.0.5"}};
+  std::string hosts = runtime::hosts_file_content(s);
+  CHECK(hosts.find("127.0.0.1\tlocalhost") != std::string::npos);
+  CHECK(hosts.find("10.0.0.5\tdb\n") != std::string::npos);
+  CHECK(hosts.find("\tweb\n") != std::string::npos);
+
+  std::string host_conf = "nameserver 127.0.0.53\nnameserver 9.9.9.9\nsearch example.org\n";
+  s.network = "none";
+  std::string rc = runtime::resolv_conf_content(s, host_conf);
+  CHECK(rc.find("127.0.0.53") == std::string::npos);
+  CHECK(rc.find("nameserver 9.9.9.9") != std::string::npos);
+  CHECK(rc.find("search example.org") != std::string::npos);
+  s.network = "host";
+  CHECK(runtime::resolv_conf_content(s, host_conf) == host_conf);
+  s.dns = {"1.1.1.1"};
+  CHECK(runtime::resolv_conf_content(s, host_conf) == "nameserver 1.1.1.1\n");
+}
