@@ -42,6 +42,8 @@ namespace {
 
 const Registrar kRegistrars[] = {
     register_run,
+    register_ps,
+    register_rm,
 };
 
 int report(const Error& e) {

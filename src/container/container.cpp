@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "runtime/executor.hpp"
 #include "util/digest.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
@@ -187,7 +188,19 @@ std::vector<Record> Store::list() const {
 
 State Store::state(const std::string& id) const {
   auto j = read_json_if_exists(dir(id) + "/state.json");
-  return j ? j->get<State>() : State{};
+  State s = j ? j->get<State>() : State{};
+  if (s.status == "running" && (s.pid <= 0 || runtime::process_start_time(s.pid) != s.pid_start_time)) {
+    s.status = "exited";
+    s.exit_code = -1;
+    s.pid = 0;
+    if (s.finished_at.empty()) s.finished_at = now_rfc3339();
+    try {
+      write_json_atomic(dir(id) + "/state.json", json(s));
+    } catch (const Error&) {
+      // A read-only view (another user's store) still reports the truth.
+    }
+  }
+  return s;
 }
 
 void Store::save_state(const std::string& id, const State& s) {

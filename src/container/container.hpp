@@ -69,6 +69,9 @@ class Store {
   Record get(const std::string& name_or_id) const;
   std::vector<Record> list() const;
 
+  // The recorded state, reconciled with reality: a "running" container whose
+  // process is gone (or whose pid now names another process) is reported as
+  // exited with code -1 (unknown), and that is written back.
   State state(const std::string& id) const;
   void save_state(const std::string& id, const State& s);
 

@@ -1,0 +1,58 @@
+// tug rm: remove containers (killing running ones with -f).
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "cli/commands.hpp"
+#include "container/container.hpp"
+#include "runtime/executor.hpp"
+#include "util/error.hpp"
+
+namespace tug::cli {
+
+void register_rm(CLI::App& app, Globals& g) {
+  struct Flags {
+    bool force = false, all = false, volumes = false;
+    std::vector<std::string> names;
+  };
+  auto f = std::make_shared<Flags>();
+  CLI::App* c = add_command(app, "rm", "Remove one or more containers");
+  c->add_flag("-f,--force", f->force, "Force the removal of a running container (uses SIGKILL)");
+  c->add_flag("-a,--all", f->all, "Remove all containers");
+  c->add_flag("-v,--volumes", f->volumes, "Remove anonymous volumes associated with the container");
+  c->add_option("CONTAINER", f->names, "Containers to remove");
+  c->callback([f, &g] {
+    container::Store store(g.paths(), g.mapping());
+    std::vector<std::string> targets = f->names;
+    if (f->all)
+      for (const auto& r : store.list()) targets.push_back(r.id);
+    if (targets.empty()) throw Error(Errc::usage, "must specify at least one container to remove");
+    int failures = 0;
+    for (const auto& name : targets) {
+      try {
+        container::Record r = store.get(name);
+        container::State st = store.state(r.id);
+        if (st.status == "running") {
+          if (!f->force)
+            throw Error(Errc::in_use, "cannot remove container " + r.id +
+                                          " as it is running - running or paused containers "
+                                          "cannot be removed without force",
+                        "stop it first, or use rm -f");
+          ::kill(st.pid, SIGKILL);
+          for (int i = 0; i < 200 && runtime::process_start_time(st.pid) == st.pid_start_time; ++i)
+            ::usleep(5000);
+        }
+        store.remove(r);
+        out(name);
+      } catch (const Error& e) {
+        if (f->force && e.code() == Errc::not_found) continue;
+        std::fputs(("Error: " + std::string(e.what()) + "\n").c_str(), stderr);
+        ++failures;
+      }
+    }
+    if (failures) g.exit_code = 1;
+  });
+}
+
+}  // namespace tug::cli
