@@ -7,7 +7,11 @@
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/signalfd.h>
+#include <termios.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -17,6 +21,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <fstream>
 #include <sstream>
 
@@ -321,7 +326,7 @@ int exec_command(const Plan& plan, std::vector<std::string>& env) {
 // The container's first process. Order follows the runtime spec: wait for
 // the id mapping, mount the rootfs, populate it, pivot into it, become the
 // user, exec. Never returns; never lets an exception leave this frame.
-[[noreturn]] void child_main(const Plan& plan, int from_parent, int to_parent) {
+[[noreturn]] void child_main(const Plan& plan, int from_parent, int to_parent, int pty_slave) {
   std::string stage = "setting up the container";
   try {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -331,7 +336,12 @@ int exec_command(const Plan& plan, std::vector<std::string>& env) {
 
     stage = "preparing mounts";
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) fail("making / private");
-    if (!plan.stdin_open) {
+    if (pty_slave >= 0) {
+      if (::setsid() < 0) fail("setsid");
+      if (::ioctl(pty_slave, TIOCSCTTY, 0) != 0) fail("setting the controlling terminal");
+      for (int fd = 0; fd < 3; ++fd)
+        if (::dup2(pty_slave, fd) < 0) fail("dup2 terminal");
+    } else if (!plan.stdin_open) {
       int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
       if (devnull >= 0) ::dup3(devnull, 0, 0), ::close(devnull);
     }
@@ -409,7 +419,7 @@ uint64_t process_start_time(pid_t pid) {
   return 0;
 }
 
-Started start(const Plan& plan, const userns::Mapping& mapping) {
+Started start(const Plan& plan, const userns::Mapping& mapping, int pty_slave) {
   if (plan.args.empty()) throw Error(Errc::usage, "no command specified");
   Pipe to_child = Pipe::make(), to_parent = Pipe::make();
   // A fork-like clone (no new stack): the child continues on a copy of this
@@ -426,7 +436,7 @@ Started start(const Plan& plan, const userns::Mapping& mapping) {
   if (pid == 0) {
     to_child.write.reset();
     to_parent.read.reset();
-    child_main(plan, to_child.read.get(), to_parent.write.get());
+    child_main(plan, to_child.read.get(), to_parent.write.get(), pty_slave);
   }
   Started s;
   s.process = Child(static_cast<pid_t>(pid), Child::OnDestroy::kill_and_wait);
@@ -453,24 +463,100 @@ Started start(const Plan& plan, const userns::Mapping& mapping) {
   return s;
 }
 
-int wait_forwarding_signals(Child& process) {
+namespace {
+
+void copy_winsize(int from, int to) {
+  struct winsize ws;
+  if (::ioctl(from, TIOCGWINSZ, &ws) == 0) ::ioctl(to, TIOCSWINSZ, &ws);
+}
+
+// Moves what is readable on `from` to `to`; false at EOF or error.
+bool pump(int from, int to) {
+  char buf[16384];
+  ssize_t n = ::read(from, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
+  if (n <= 0) return false;
+  try {
+    write_all(to, buf, static_cast<size_t>(n));
+  } catch (const Error&) {
+    return false;
+  }
+  return true;
+}
+
+// Puts the CLI's terminal in raw mode while a container owns the screen.
+class RawTerminal {
+ public:
+  explicit RawTerminal(int fd) : fd_(fd) {
+    if (!::isatty(fd) || ::tcgetattr(fd, &saved_) != 0) return;
+    struct termios raw = saved_;
+    ::cfmakeraw(&raw);
+    active_ = ::tcsetattr(fd, TCSADRAIN, &raw) == 0;
+  }
+  ~RawTerminal() {
+    if (active_) ::tcsetattr(fd_, TCSADRAIN, &saved_);
+  }
+
+ private:
+  int fd_;
+  struct termios saved_ {};
+  bool active_ = false;
+};
+
+}  // namespace
+
+std::pair<UniqueFd, UniqueFd> open_pty() {
+  UniqueFd master(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!master) throw_errno("opening a pseudo-terminal");
+  if (::grantpt(master.get()) != 0 || ::unlockpt(master.get()) != 0) throw_errno("unlocking the pseudo-terminal");
+  char name[128];
+  if (::ptsname_r(master.get(), name, sizeof name) != 0) throw_errno("ptsname");
+  UniqueFd slave = open_or_throw(name, O_RDWR | O_NOCTTY);
+  copy_winsize(1, slave.get());
+  return {std::move(master), std::move(slave)};
+}
+
+int wait_forwarding_signals(Child& process, int pty_master, bool stdin_open) {
   static const int kForward[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
   sigset_t set, old;
   sigemptyset(&set);
   for (int s : kForward) sigaddset(&set, s);
   sigaddset(&set, SIGCHLD);
+  sigaddset(&set, SIGWINCH);
   ::sigprocmask(SIG_BLOCK, &set, &old);
   ScopeExit restore([&] { ::sigprocmask(SIG_SETMASK, &old, nullptr); });
+  UniqueFd sfd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!sfd) throw_errno("signalfd");
+  std::optional<RawTerminal> raw;
+  if (pty_master >= 0 && stdin_open) raw.emplace(0);
+  bool relay_in = pty_master >= 0 && stdin_open, relay_out = pty_master >= 0;
+  std::optional<int> code;
   for (;;) {
-    int st;
-    pid_t r = ::waitpid(process.pid(), &st, WNOHANG);
-    if (r == process.pid()) {
-      process.detach();
-      return exit_code_of(st);
+    if (!code) {
+      int st;
+      if (::waitpid(process.pid(), &st, WNOHANG) == process.pid()) {
+        process.detach();
+        code = exit_code_of(st);
+      }
     }
-    siginfo_t si;
-    int sig = ::sigwaitinfo(&set, &si);
-    if (sig > 0 && sig != SIGCHLD) process.kill(sig);
+    // After exit, drain what the terminal still holds, then stop.
+    if (code && !relay_out) return *code;
+    struct pollfd fds[3] = {{sfd.get(), POLLIN, 0},
+                            {relay_out ? pty_master : -1, POLLIN, 0},
+                            {relay_in ? 0 : -1, POLLIN, 0}};
+    int n = ::poll(fds, 3, code ? 0 : -1);
+    if (n < 0 && errno != EINTR) throw_errno("poll");
+    if (code && n == 0) return *code;
+    if (fds[0].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      while (::read(sfd.get(), &si, sizeof si) == sizeof si) {
+        int sig = static_cast<int>(si.ssi_signo);
+        if (sig == SIGWINCH && pty_master >= 0) copy_winsize(1, pty_master);
+        else if (sig != SIGCHLD && sig != SIGWINCH && !code) process.kill(sig);
+      }
+    }
+    if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) relay_out = pump(pty_master, 1);
+    if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) relay_in = pump(0, pty_master);
   }
 }
 

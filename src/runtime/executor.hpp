@@ -11,6 +11,7 @@
 
 #include "runtime/plan.hpp"
 #include "userns/userns.hpp"
+#include "util/fd.hpp"
 #include "util/process.hpp"
 
 namespace tug::runtime {
@@ -22,13 +23,21 @@ struct Started {
 };
 
 // Starts the container and returns once the user's command has been exec'd.
-// The child gets SIGKILL if the calling thread dies (foreground mode).
-Started start(const Plan& plan, const userns::Mapping& mapping);
+// With pty_slave >= 0 (Plan::tty), the process gets it as its controlling
+// terminal and stdio. The child gets SIGKILL if the calling thread dies
+// (foreground mode).
+Started start(const Plan& plan, const userns::Mapping& mapping, int pty_slave = -1);
 
 // Waits for the container to exit, forwarding SIGINT/SIGTERM/SIGHUP/SIGQUIT/
 // SIGUSR1/SIGUSR2 received meanwhile to it, and returns its exit code
-// (128+N when killed by signal N).
-int wait_forwarding_signals(Child& process);
+// (128+N when killed by signal N). With pty_master >= 0, relays the CLI's
+// stdin (if stdin_open) to the terminal and the terminal to stdout, keeping
+// the terminal's size in step with the CLI's (SIGWINCH).
+int wait_forwarding_signals(Child& process, int pty_master = -1, bool stdin_open = false);
+
+// A new pseudo-terminal pair (master, slave), sized like the CLI's stdout
+// when that is a terminal.
+std::pair<UniqueFd, UniqueFd> open_pty();
 
 // starttime field of /proc/<pid>/stat (clock ticks since boot); 0 if gone.
 uint64_t process_start_time(pid_t pid);

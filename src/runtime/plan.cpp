@@ -143,6 +143,7 @@ Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanI
   p.cwd = spec.cwd.empty() ? "/" : spec.cwd;
   p.user = spec.user;
   p.stdin_open = spec.stdin_open;
+  p.tty = spec.tty;
   p.capabilities = capability_mask(spec.cap_add, spec.cap_drop);
   return p;
 }

@@ -46,6 +46,7 @@ struct Plan {
   std::string cwd;
   std::string user;
   bool stdin_open = false;
+  bool tty = false;  // stdio is a pseudo-terminal the caller provides
   uint64_t capabilities = 0;  // bit n = capability n kept in the bounding set
 };
 
