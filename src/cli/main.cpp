@@ -44,6 +44,7 @@ const Registrar kRegistrars[] = {
     register_run,
     register_ps,
     register_rm,
+    register_export,
 };
 
 int report(const Error& e) {

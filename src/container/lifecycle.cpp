@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "image/layer.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/plan.hpp"
 #include "storage/driver.hpp"
@@ -161,7 +162,21 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
   // Without -h the hostname is the short id, derived at start: the id is
   // only known once the record is created.
   s.hostname = o.hostname;
-  return store.create(r);
+  r = store.create(r);
+  if (r.driver == "vfs") {
+    // vfs: the container gets its own full copy of the image.
+    std::vector<std::string> dirs;
+    for (const auto& l : r.layers) dirs.push_back(images.layer_dir(l));
+    std::string dest = store.dir(r.id) + "/rootfs";
+    try {
+      make_dirs(dest, 0700);
+      userns::run_in_userns(store.mapping(), [&] { image::apply_layers(dirs, dest); });
+    } catch (...) {
+      store.remove(r);
+      throw;
+    }
+  }
+  return r;
 }
 
 namespace {
@@ -180,14 +195,8 @@ runtime::PlanInputs write_etc_files(const std::string& dir, const runtime::Spec&
   return in;
 }
 
-}  // namespace
-
-int run_foreground(Store& store, const image::Store& images, const Record& rec) {
+storage::RootfsPlan rootfs_plan(const Store& store, const image::Store& images, const Record& rec) {
   std::string dir = store.dir(rec.id);
-  FileLock lock(dir + "/lock");
-  runtime::Spec spec = rec.spec;
-  if (spec.hostname.empty()) spec.hostname = rec.id.substr(0, 12);
-
   storage::RootfsPlan rootfs;
   rootfs.driver = storage::parse_driver(rec.driver);
   rootfs.data_root = store.paths().data;
@@ -197,10 +206,26 @@ int run_foreground(Store& store, const image::Store& images, const Record& rec) 
   rootfs.work = dir + "/work";
   rootfs.target = dir + "/merged";
   rootfs.vfs_dir = dir + "/rootfs";
-  if (rootfs.driver == storage::Driver::vfs && !is_directory(rootfs.vfs_dir))
-    throw Error(Errc::unsupported, "the vfs storage driver is not implemented yet",
-                "use --storage-driver overlay or fuse-overlayfs");
+  return rootfs;
+}
 
+}  // namespace
+
+void export_rootfs(Store& store, const image::Store& images, const Record& rec, int out_fd) {
+  storage::RootfsPlan rootfs = rootfs_plan(store, images, rec);
+  userns::run_in_userns(store.mapping(), [&] {
+    storage::mount_rootfs(rootfs);
+    image::write_tar(rootfs.target, out_fd);
+  });
+}
+
+int run_foreground(Store& store, const image::Store& images, const Record& rec) {
+  std::string dir = store.dir(rec.id);
+  FileLock lock(dir + "/lock");
+  runtime::Spec spec = rec.spec;
+  if (spec.hostname.empty()) spec.hostname = rec.id.substr(0, 12);
+
+  storage::RootfsPlan rootfs = rootfs_plan(store, images, rec);
   runtime::PlanInputs inputs = write_etc_files(dir, spec);
   runtime::Plan plan = runtime::build_plan(spec, rootfs, inputs, store.mapping());
 

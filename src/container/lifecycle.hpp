@@ -42,4 +42,9 @@ Record create(Store& store, const image::Store& images, const CreateOptions& opt
 // it are thrown with docker's exit codes (125/126/127).
 int run_foreground(Store& store, const image::Store& images, const Record& r);
 
+// Writes the container's filesystem (image layers plus its changes) as a
+// flat tar to out_fd, as `docker export` does. Mounts the rootfs privately
+// in a throw-away user namespace, so it works whether or not it runs.
+void export_rootfs(Store& store, const image::Store& images, const Record& r, int out_fd);
+
 }  // namespace tug::container
