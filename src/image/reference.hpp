@@ -11,6 +11,9 @@ struct Reference {
   std::string repository;  // "library/busybox", "user/app"
   std::string tag;         // "latest" when neither tag nor digest was given
   std::string digest;      // "sha256:..." or empty
+  // The text named no registry ("busybox", "user/app"): local lookups may
+  // then match the repository under any registry, as podman's short names do.
+  bool short_name = false;
 
   // Fully qualified: "docker.io/library/busybox:latest" (or "...@sha256:...").
   std::string str() const;
@@ -20,6 +23,10 @@ struct Reference {
 
 // Parses and normalises. Throws Error(invalid, exit 125) with podman's wording
 // "invalid reference format" and the offending text for malformed input.
+// Rules (docker's distribution/reference grammar): the first path component
+// is a registry when it contains '.' or ':' or is "localhost"; repository
+// components are lowercase [a-z0-9] joined by '.', '_', '__' or dashes; tags
+// are [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}; digests are "sha256:<64 hex>".
 Reference parse_reference(const std::string& text);
 
 }  // namespace tug::image

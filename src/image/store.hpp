@@ -2,15 +2,19 @@
 // The image store: content-addressed blobs, extracted layers and image
 // records, on the layout of config/paths.hpp:
 //   blobs/sha256/<hex>          verified blobs (layer tarballs as received,
-//                               configs, manifests)
+//                               configs, manifests), so save/push reproduce
+//                               the exact digests
 //   layers/<diffid-hex>/diff    extracted layer (overlay lower dir)
-//   layers/<diffid-hex>/layer.json
+//   layers/<diffid-hex>/layer.json   {"diff_id", "link", "size"}
 //   l/<short>  -> ../layers/<diffid-hex>/diff   short names for mount options
 //   images/<id>.json            image record; id = hex of the config digest
 // Changes take the store lock (Paths::store_lock()). Layers are extracted
 // into tmp/ inside the user namespace and renamed into place only when
-// complete, so a crash never leaves a half layer under layers/.
+// complete and verified, so a crash never leaves a half layer under layers/;
+// staging directories of dead processes are removed by the next writer.
+// Readers take no lock: every record is replaced atomically.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,7 +30,7 @@ struct Layer {
   std::string digest;       // "sha256:..." of the blob as stored (maybe compressed)
   std::string media_type;   // OCI/docker media type of the blob
   int64_t blob_size = 0;    // bytes of the blob
-  int64_t size = 0;         // bytes of extracted content (for `images` SIZE)
+  int64_t size = 0;         // bytes of the uncompressed tar (for `images` SIZE)
 };
 
 struct Image {
@@ -48,32 +52,101 @@ class Store {
 
   // Finds by full or short name ("busybox", "busybox:1.36",
   // "localhost:5000/x@sha256:..."), full id, "sha256:<id>", or a unique id
-  // prefix. nullopt if nothing matches.
+  // prefix (podman's order: id, name, short name, id prefix). nullopt if
+  // nothing matches; Error(invalid) if a prefix or short name is ambiguous.
   std::optional<Image> find(const std::string& name_or_id) const;
   // As find(), but throws Error(not_found) "NAME: image not known".
   Image get(const std::string& name_or_id) const;
+  // Every image, newest first.
   std::vector<Image> list() const;
 
   // Path of a layer's extracted tree, and its short link relative to the data
-  // root ("l/ABCDEFGHIJ") used in overlay lowerdir options.
+  // root ("l/ABCDEFGHIJKLMNOP") used in overlay lowerdir options. layer_link
+  // recreates a link lost in a crash.
   std::string layer_dir(const std::string& diff_id) const;
   std::string layer_link(const std::string& diff_id) const;
   std::string blob_path(const std::string& digest) const;
+  bool has_layer(const std::string& diff_id) const;
+  // The manifest bytes recorded for an image (stored at load or generated).
+  std::string manifest(const Image& img) const;
 
-  // Points name at image id (moving it from any other image).
+  // Points name (fully qualified, see parse_reference) at image id, moving it
+  // from any other image.
   void tag(const std::string& id, const std::string& name);
   // Removes name from its image; returns the image id it pointed at.
   std::string untag(const std::string& name);
   // Deletes the image record and the layers and blobs no other image uses.
-  // Returns the removed layer diff ids (for rmi's Deleted: lines).
+  // The caller checks that no container uses the image.
   void remove(const std::string& id);
+
+  // Removes staging directories left in tmp/ by processes that died.
+  void clean_stale_staging();
 
   const Paths& paths() const { return paths_; }
   const userns::Mapping& mapping() const { return mapping_; }
 
  private:
+  friend class Staging;
+  std::vector<json> records() const;
+  Image from_record(const json& rec) const;
+  void write_record(const Image& img, const std::string& manifest_digest) const;
+  void drop_name_locked(const std::string& name, const std::string& keep_id);
+
   Paths paths_;
   userns::Mapping mapping_;
 };
+
+// A set of new layers, blobs and images built in tmp/ and moved into the
+// store in one step by commit(); destroying an uncommitted Staging removes
+// everything it extracted (inside the user namespace). This is how load,
+// import (and later commit and pull) add images: stage, verify, commit.
+class Staging {
+ public:
+  explicit Staging(Store& store);
+  ~Staging();
+  Staging(const Staging&) = delete;
+  Staging& operator=(const Staging&) = delete;
+
+  // Scratch directory for blobs being received; files placed here can be
+  // handed to add_layer/add_blob_file without a copy.
+  const std::string& dir() const { return dir_; }
+
+  // Extracts a layer blob (gzip, zstd or plain tar) into staging, or, when
+  // the store or this staging already has expected_diff_id, only hashes it.
+  // The returned Layer holds the measured digests: the caller compares them
+  // with what the manifest and config promise. media_type empty = derived
+  // from the compression. The blob file is moved into the store at commit.
+  Layer add_layer(const std::string& blob_file, const std::string& media_type = {},
+                  const std::string& expected_diff_id = {});
+  // Stores small blobs (config, manifest) by content; returns "sha256:<hex>".
+  std::string add_blob(const std::string& bytes);
+
+  // Records an image to create at commit. manifest empty = generate an OCI
+  // manifest from config and layers. names are fully qualified references.
+  void add_image(const std::string& config_bytes, const std::string& manifest,
+                 const std::vector<Layer>& layers, const std::vector<std::string>& names);
+
+  // Under the store lock: moves layers and blobs into place, writes the image
+  // records, moves names. Returns the images as now stored.
+  std::vector<Image> commit();
+
+ private:
+  struct Pending {
+    std::string config;
+    std::string manifest;
+    std::vector<Layer> layers;
+    std::vector<std::string> names;
+  };
+  Store& store_;
+  std::string dir_;
+  std::map<std::string, std::string> staged_layers_;  // diff_id -> staged layer dir
+  std::map<std::string, std::string> staged_blobs_;   // digest -> staged file
+  std::vector<Pending> images_;
+  bool committed_ = false;
+};
+
+// Generates the OCI manifest tug records for an image that came without one
+// (docker-archive, import): config and layer descriptors in order.
+std::string make_oci_manifest(const std::string& config_bytes, const std::vector<Layer>& layers);
 
 }  // namespace tug::image

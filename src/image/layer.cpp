@@ -1,0 +1,809 @@
+#include "image/layer.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <memory>
+
+#include "util/digest.hpp"
+#include "util/error.hpp"
+#include "util/fd.hpp"
+#include "util/fs.hpp"
+#include "util/log.hpp"
+#include "util/strings.hpp"
+
+namespace tug::image {
+
+namespace {
+
+constexpr const char* kWhiteoutPrefix = ".wh.";
+constexpr const char* kOpaqueMarker = ".wh..wh..opq";
+// Kernel overlay mounted with "userxattr" reads user.overlay.*; fuse-overlayfs
+// reads its own user.fuseoverlayfs.* names (and trusted.*, which a user
+// namespace cannot set).
+constexpr const char* kOpaqueXattrs[] = {"user.overlay.opaque", "user.fuseoverlayfs.opaque"};
+
+bool is_overlay_xattr(const std::string& name) {
+  return starts_with(name, "user.overlay.") || starts_with(name, "trusted.overlay.") ||
+         starts_with(name, "user.fuseoverlayfs.");
+}
+
+struct ArchiveDeleter {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+using ReadArchive = std::unique_ptr<archive, ArchiveDeleter>;
+
+struct WriteArchiveDeleter {
+  void operator()(archive* a) const { archive_write_free(a); }
+};
+using WriteArchive = std::unique_ptr<archive, WriteArchiveDeleter>;
+
+// blob fd -> (decompression, hashing the blob) -> raw stream A -> (hashing
+// the diff) -> tar reader B. Both digests come from one pass over the data.
+class LayerReader {
+ public:
+  explicit LayerReader(int fd) : fd_(fd) {
+    raw_.reset(archive_read_new());
+    archive_read_support_filter_all(raw_.get());
+    archive_read_support_format_raw(raw_.get());
+    if (archive_read_open(raw_.get(), this, nullptr, &LayerReader::read_blob, nullptr) !=
+        ARCHIVE_OK)
+      fail(raw_.get(), "reading layer");
+    archive_entry* e = nullptr;
+    int r = archive_read_next_header(raw_.get(), &e);
+    if (r == ARCHIVE_EOF) raw_eof_ = true;
+    else if (r < ARCHIVE_WARN) fail(raw_.get(), "reading layer");
+  }
+
+  // The tar reader over the decompressed stream.
+  archive* tar() {
+    if (!tar_) {
+      tar_.reset(archive_read_new());
+      archive_read_support_format_tar(tar_.get());
+      if (archive_read_open(tar_.get(), this, nullptr, &LayerReader::read_diff, nullptr) !=
+          ARCHIVE_OK)
+        fail(tar_.get(), "reading layer tar");
+    }
+    return tar_.get();
+  }
+
+  // Reads the decompressed stream; 0 at its end.
+  ssize_t read_decompressed(void* buf, size_t n) {
+    if (raw_eof_) return 0;
+    la_ssize_t r = archive_read_data(raw_.get(), buf, n);
+    if (r < 0) fail(raw_.get(), "decompressing layer");
+    if (r == 0) raw_eof_ = true;
+    diff_hash_.update(buf, static_cast<size_t>(r));
+    diff_bytes_ += r;
+    return r;
+  }
+
+  // Consumes whatever the tar reader left (end-of-archive padding, trailing
+  // bytes) so the digests cover the whole blob, then returns them.
+  LayerDigests finish() {
+    std::vector<char> buf(1 << 16);
+    while (read_decompressed(buf.data(), buf.size()) > 0) {
+    }
+    for (;;) {
+      ssize_t r = ::read(fd_, buf.data(), buf.size());
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) throw_errno("reading layer blob");
+      if (r == 0) break;
+      blob_hash_.update(buf.data(), static_cast<size_t>(r));
+      blob_bytes_ += r;
+    }
+    LayerDigests d;
+    d.diff_id = "sha256:" + diff_hash_.hex();
+    d.digest = "sha256:" + blob_hash_.hex();
+    d.blob_size = blob_bytes_;
+    d.size = diff_bytes_;
+    return d;
+  }
+
+  [[noreturn]] static void fail(archive* a, const std::string& what) {
+    const char* msg = archive_error_string(a);
+    throw Error(Errc::corrupt, what + ": " + (msg ? msg : "unreadable data"));
+  }
+
+ private:
+  static la_ssize_t read_blob(archive* a, void* self_ptr, const void** out) {
+    auto* self = static_cast<LayerReader*>(self_ptr);
+    for (;;) {
+      ssize_t r = ::read(self->fd_, self->in_buf_, sizeof self->in_buf_);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) {
+        archive_set_error(a, errno, "read: %s", std::strerror(errno));
+        return -1;
+      }
+      self->blob_hash_.update(self->in_buf_, static_cast<size_t>(r));
+      self->blob_bytes_ += r;
+      *out = self->in_buf_;
+      return r;
+    }
+  }
+
+  static la_ssize_t read_diff(archive* a, void* self_ptr, const void** out) {
+    auto* self = static_cast<LayerReader*>(self_ptr);
+    try {
+      ssize_t r = self->read_decompressed(self->mid_buf_, sizeof self->mid_buf_);
+      *out = self->mid_buf_;
+      return r;
+    } catch (const Error& e) {
+      archive_set_error(a, EIO, "%s", e.what());
+      return -1;
+    }
+  }
+
+  int fd_;
+  ReadArchive raw_;
+  ReadArchive tar_;
+  bool raw_eof_ = false;
+  Sha256 blob_hash_;
+  Sha256 diff_hash_;
+  int64_t blob_bytes_ = 0;
+  int64_t diff_bytes_ = 0;
+  char in_buf_[1 << 16];
+  char mid_buf_[1 << 16];
+};
+
+std::string entry_path(archive_entry* e) {
+  const char* p = archive_entry_pathname(e);
+  if (!p) p = archive_entry_pathname_utf8(e);
+  return p ? p : "";
+}
+
+// Splits a tar path into components: a leading "/" and "." parts are dropped
+// (as tar does); ".." is refused because it could climb out of the root.
+std::vector<std::string> safe_components(const std::string& path, const std::string& what) {
+  std::vector<std::string> out;
+  for (auto& c : split(path, '/')) {
+    if (c.empty() || c == ".") continue;
+    if (c == "..")
+      throw Error(Errc::invalid, what + " " + quote(path) + ": path escapes the layer root");
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::string join_components(const std::vector<std::string>& c, size_t n) {
+  std::string s;
+  for (size_t i = 0; i < n && i < c.size(); ++i) s += (i ? "/" : "") + c[i];
+  return s;
+}
+
+// openat2 with RESOLVE_BENEATH: follows symlinks only while they stay under
+// root (absolute symlinks count as leaving). -1 with errno on failure.
+int open_beneath(int rootfd, const std::string& rel, uint64_t flags, uint64_t resolve) {
+  struct open_how how {};
+  how.flags = flags | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | resolve;
+  return static_cast<int>(::syscall(SYS_openat2, rootfd, rel.empty() ? "." : rel.c_str(), &how,
+                                    sizeof how));
+}
+
+// Opens the directory holding components [0, n) of comps under rootfd,
+// creating missing directories (mode 0755, fixed later by their own entry)
+// when create is set. Symlinked parents are followed only while they stay
+// inside the root; anything else is an escape attempt.
+UniqueFd open_parent(int rootfd, const std::vector<std::string>& comps, size_t n, bool create,
+                     const std::string& entry) {
+  UniqueFd cur(::fcntl(rootfd, F_DUPFD_CLOEXEC, 0));
+  if (!cur) throw_errno("dup");
+  for (size_t i = 0; i < n; ++i) {
+    const std::string& c = comps[i];
+    int fd = ::openat(cur.get(), c.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && create) {
+      if (::mkdirat(cur.get(), c.c_str(), 0755) != 0 && errno != EEXIST)
+        throw_errno("layer entry " + quote(entry) + ": mkdir " + join_components(comps, i + 1));
+      fd = ::openat(cur.get(), c.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (fd < 0 && (errno == ELOOP || errno == ENOTDIR)) {
+      struct stat st;
+      bool is_link = ::fstatat(cur.get(), c.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                     S_ISLNK(st.st_mode);
+      if (!is_link)
+        throw Error(Errc::invalid, "layer entry " + quote(entry) + ": " +
+                                       join_components(comps, i + 1) + " is not a directory");
+      fd = open_beneath(rootfd, join_components(comps, i + 1), O_RDONLY | O_DIRECTORY, 0);
+      if (fd < 0)
+        throw Error(Errc::invalid, "layer entry " + quote(entry) +
+                                       ": refusing to write through symlink " +
+                                       join_components(comps, i + 1) +
+                                       " that points outside the layer root");
+    }
+    if (fd < 0)
+      throw_errno("layer entry " + quote(entry) + ": open " + join_components(comps, i + 1));
+    cur.reset(fd);
+  }
+  return cur;
+}
+
+// Removes name in dirfd, recursively for directories, never following links.
+void remove_at(int dirfd, const std::string& name) {
+  struct stat st;
+  if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return;
+  if (S_ISDIR(st.st_mode)) {
+    remove_tree("/proc/self/fd/" + std::to_string(dirfd) + "/" + name);
+  } else if (::unlinkat(dirfd, name.c_str(), 0) != 0 && errno != ENOENT) {
+    throw_errno("unlink " + name);
+  }
+}
+
+void set_opaque(int dirfd, const std::string& where) {
+  for (const char* x : kOpaqueXattrs)
+    if (::fsetxattr(dirfd, x, "y", 1, 0) != 0)
+      throw_errno("marking " + quote(where) + " opaque (" + x + ")");
+}
+
+bool is_opaque(int fd) {
+  for (const char* x : {"user.overlay.opaque", "trusted.overlay.opaque",
+                        "user.fuseoverlayfs.opaque"}) {
+    char v[4];
+    ssize_t n = ::fgetxattr(fd, x, v, sizeof v);
+    if (n == 1 && v[0] == 'y') return true;
+  }
+  return false;
+}
+
+struct timespec mtime_of(archive_entry* e) {
+  return {archive_entry_mtime(e), archive_entry_mtime_nsec(e)};
+}
+
+class Extractor {
+ public:
+  Extractor(int rootfd, const ExtractOptions& opts) : root_(rootfd), opts_(opts) {}
+
+  void entry(archive* a, archive_entry* e) {
+    std::string path = entry_path(e);
+    auto comps = safe_components(path, "layer entry");
+    if (comps.empty()) {
+      // "./": the layer's root directory itself.
+      if (archive_entry_filetype(e) == AE_IFDIR) {
+        own(root_, "", e, path, true);
+        dir_times_.push_back({{}, mtime_of(e)});
+      }
+      return;
+    }
+    std::string name = comps.back();
+    UniqueFd parent = open_parent(root_, comps, comps.size() - 1, true, path);
+
+    if (starts_with(name, kWhiteoutPrefix)) {
+      if (name == kOpaqueMarker) {
+        set_opaque(parent.get(), path);
+      } else if (starts_with(name, ".wh..wh.")) {
+        // aufs bookkeeping (.wh..wh.plnk and friends): not part of the tree.
+      } else {
+        std::string hidden = name.substr(std::strlen(kWhiteoutPrefix));
+        if (hidden.empty() || hidden == "." || hidden == "..")
+          throw Error(Errc::invalid, "layer entry " + quote(path) + ": invalid whiteout");
+        remove_at(parent.get(), hidden);
+        if (::mknodat(parent.get(), hidden.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0)
+          throw_errno("layer entry " + quote(path) + ": creating whiteout");
+      }
+      return;
+    }
+
+    if (const char* link = archive_entry_hardlink(e)) {
+      auto tcomps = safe_components(link, "hardlink target of " + quote(path) + ":");
+      if (tcomps.empty())
+        throw Error(Errc::invalid, "layer entry " + quote(path) + ": hardlink to the root");
+      UniqueFd tparent = open_parent(root_, tcomps, tcomps.size() - 1, false, path);
+      struct stat st;
+      if (::fstatat(tparent.get(), tcomps.back().c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+        throw Error(Errc::invalid,
+                    "layer entry " + quote(path) + ": hardlink target " + quote(link) +
+                        " does not exist in the layer");
+      if (S_ISDIR(st.st_mode))
+        throw Error(Errc::invalid, "layer entry " + quote(path) + ": hardlink to a directory");
+      remove_at(parent.get(), name);
+      if (::linkat(tparent.get(), tcomps.back().c_str(), parent.get(), name.c_str(), 0) != 0)
+        throw_errno("layer entry " + quote(path) + ": link");
+      return;
+    }
+
+    mode_t type = archive_entry_filetype(e);
+    struct stat st;
+    bool exists = ::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+    if (exists && !(type == AE_IFDIR && S_ISDIR(st.st_mode))) remove_at(parent.get(), name);
+
+    switch (type) {
+      case AE_IFDIR: {
+        if (!(exists && S_ISDIR(st.st_mode)) && ::mkdirat(parent.get(), name.c_str(), 0700) != 0)
+          throw_errno("layer entry " + quote(path) + ": mkdir");
+        UniqueFd fd(
+            ::openat(parent.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!fd) throw_errno("layer entry " + quote(path) + ": open");
+        own(fd.get(), "", e, path, true);
+        set_xattrs(fd.get(), e, path);
+        dir_times_.push_back({comps, mtime_of(e)});
+        break;
+      }
+      case AE_IFREG: {
+        UniqueFd fd(::openat(parent.get(), name.c_str(),
+                             O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        if (!fd) throw_errno("layer entry " + quote(path) + ": create");
+        write_data(a, fd.get(), archive_entry_size(e), path);
+        own(fd.get(), "", e, path, true);
+        set_xattrs(fd.get(), e, path);
+        struct timespec ts[2] = {{archive_entry_atime(e), archive_entry_atime_nsec(e)},
+                                 {archive_entry_mtime(e), archive_entry_mtime_nsec(e)}};
+        if (!archive_entry_atime_is_set(e)) ts[0] = ts[1];
+        ::futimens(fd.get(), ts);
+        break;
+      }
+      case AE_IFLNK: {
+        const char* target = archive_entry_symlink(e);
+        if (!target) target = archive_entry_symlink_utf8(e);
+        if (!target) throw Error(Errc::invalid, "layer entry " + quote(path) + ": symlink without target");
+        // The target is stored verbatim: it is resolved inside the container
+        // root at run time, and extraction never writes through it (see
+        // open_parent).
+        if (::symlinkat(target, parent.get(), name.c_str()) != 0)
+          throw_errno("layer entry " + quote(path) + ": symlink");
+        own(parent.get(), name, e, path, false);
+        struct timespec ts[2] = {{archive_entry_mtime(e), archive_entry_mtime_nsec(e)},
+                                 {archive_entry_mtime(e), archive_entry_mtime_nsec(e)}};
+        ::utimensat(parent.get(), name.c_str(), ts, AT_SYMLINK_NOFOLLOW);
+        break;
+      }
+      case AE_IFCHR:
+      case AE_IFBLK:
+      case AE_IFIFO: {
+        dev_t dev = makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
+        mode_t m = (type == AE_IFCHR ? S_IFCHR : type == AE_IFBLK ? S_IFBLK : S_IFIFO) | 0600;
+        if (::mknodat(parent.get(), name.c_str(), m, type == AE_IFIFO ? 0 : dev) != 0) {
+          if ((errno == EPERM || errno == EACCES) && type != AE_IFIFO) {
+            // A user namespace may create only the 0/0 whiteout device;
+            // containers get their /dev from the runtime anyway.
+            log_debug("layer entry " + quote(path) + ": skipping device node (rootless)");
+            return;
+          }
+          throw_errno("layer entry " + quote(path) + ": mknod");
+        }
+        own(parent.get(), name, e, path, false);
+        break;
+      }
+      default:
+        log_debug("layer entry " + quote(path) + ": skipping unsupported file type");
+        return;
+    }
+  }
+
+  // Directory mtimes change while their children are created, so they are
+  // set last, deepest first. Paths are reopened without following symlinks.
+  void finish() {
+    for (auto it = dir_times_.rbegin(); it != dir_times_.rend(); ++it) {
+      int fd = open_beneath(root_, join_components(it->first, it->first.size()),
+                            O_RDONLY | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+      if (fd < 0) continue;
+      UniqueFd owner(fd);
+      struct timespec ts[2] = {it->second, it->second};
+      ::futimens(fd, ts);
+    }
+  }
+
+  int64_t chown_failures() const { return chown_failures_; }
+
+ private:
+  // Owner first, then mode: chown clears set-id bits.
+  void own(int fd, const std::string& name, archive_entry* e, const std::string& path,
+           bool set_mode) {
+    uid_t uid = static_cast<uid_t>(archive_entry_uid(e));
+    gid_t gid = static_cast<gid_t>(archive_entry_gid(e));
+    int r = name.empty() ? ::fchown(fd, uid, gid)
+                         : ::fchownat(fd, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW);
+    if (r != 0) {
+      if (!opts_.ignore_chown_errors || (errno != EINVAL && errno != EPERM))
+        throw_errno("layer entry " + quote(path) + ": chown " + std::to_string(uid) + ":" +
+                    std::to_string(gid));
+      ++chown_failures_;
+    }
+    if (set_mode && ::fchmod(fd, archive_entry_perm(e) & 07777) != 0)
+      throw_errno("layer entry " + quote(path) + ": chmod");
+  }
+
+  void set_xattrs(int fd, archive_entry* e, const std::string& path) {
+    if (archive_entry_xattr_reset(e) == 0) return;
+    const char* name;
+    const void* value;
+    size_t size;
+    while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+      // A layer must not smuggle in overlay metadata of its own choosing.
+      if (is_overlay_xattr(name)) continue;
+      if (::fsetxattr(fd, name, value, size, 0) != 0)
+        log_debug("layer entry " + quote(path) + ": xattr " + name + " not set: " +
+                  std::strerror(errno));
+    }
+  }
+
+  void write_data(archive* a, int fd, int64_t size, const std::string& path) {
+    const void* buf;
+    size_t len;
+    la_int64_t off;
+    for (;;) {
+      int r = archive_read_data_block(a, &buf, &len, &off);
+      if (r == ARCHIVE_EOF) break;
+      if (r < ARCHIVE_WARN) LayerReader::fail(a, "layer entry " + quote(path));
+      const char* p = static_cast<const char*>(buf);
+      while (len > 0) {
+        ssize_t w = ::pwrite(fd, p, len, off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) throw_errno("layer entry " + quote(path) + ": write");
+        p += w;
+        off += w;
+        len -= static_cast<size_t>(w);
+      }
+    }
+    // Sparse files end in a hole that no data block covers.
+    if (::ftruncate(fd, size) != 0) throw_errno("layer entry " + quote(path) + ": truncate");
+  }
+
+  int root_;
+  ExtractOptions opts_;
+  int64_t chown_failures_ = 0;
+  std::vector<std::pair<std::vector<std::string>, struct timespec>> dir_times_;
+};
+
+}  // namespace
+
+Compression detect_compression(const std::string& file) {
+  UniqueFd fd = open_or_throw(file, O_RDONLY);
+  unsigned char m[4] = {};
+  ssize_t n = ::read(fd.get(), m, sizeof m);
+  if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b) return Compression::gzip;
+  if (n >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
+    return Compression::zstd;
+  if (n >= 3 && m[0] == 'B' && m[1] == 'Z' && m[2] == 'h') return Compression::other;
+  if (n >= 4 && m[0] == 0xfd && m[1] == '7' && m[2] == 'z' && m[3] == 'X') return Compression::other;
+  return Compression::none;
+}
+
+std::string oci_layer_media_type(Compression c) {
+  switch (c) {
+    case Compression::gzip:
+      return "application/vnd.oci.image.layer.v1.tar+gzip";
+    case Compression::zstd:
+      return "application/vnd.oci.image.layer.v1.tar+zstd";
+    default:
+      return "application/vnd.oci.image.layer.v1.tar";
+  }
+}
+
+LayerDigests extract_layer(int blob_fd, const std::string& dest, const ExtractOptions& opts) {
+  UniqueFd root = open_or_throw(dest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  LayerReader reader(blob_fd);
+  archive* tar = reader.tar();
+  Extractor x(root.get(), opts);
+  for (;;) {
+    archive_entry* e = nullptr;
+    int r = archive_read_next_header(tar, &e);
+    if (r == ARCHIVE_EOF) break;
+    if (r < ARCHIVE_WARN) LayerReader::fail(tar, "reading layer tar");
+    x.entry(tar, e);
+  }
+  x.finish();
+  LayerDigests d = reader.finish();
+  d.chown_failures = x.chown_failures();
+  return d;
+}
+
+LayerDigests digest_layer(int blob_fd) {
+  LayerReader reader(blob_fd);
+  return reader.finish();
+}
+
+void decompress_layer(int blob_fd, const std::function<void(const char*, size_t)>& sink) {
+  LayerReader reader(blob_fd);
+  std::vector<char> buf(1 << 16);
+  for (;;) {
+    ssize_t n = reader.read_decompressed(buf.data(), buf.size());
+    if (n == 0) break;
+    sink(buf.data(), static_cast<size_t>(n));
+  }
+}
+
+// ---- tar of a tree ----------------------------------------------------------
+
+namespace {
+
+std::vector<std::string> sorted_names(int dirfd) {
+  std::vector<std::string> names;
+  int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) throw_errno("dup");
+  DIR* d = ::fdopendir(dup);
+  if (!d) {
+    ::close(dup);
+    throw_errno("opendir");
+  }
+  while (struct dirent* e = ::readdir(d)) {
+    if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0) continue;
+    names.emplace_back(e->d_name);
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// xattrs of an open file, minus overlay's own.
+std::vector<std::pair<std::string, std::string>> read_xattrs(int fd) {
+  std::vector<std::pair<std::string, std::string>> out;
+  ssize_t n = ::flistxattr(fd, nullptr, 0);
+  if (n <= 0) return out;
+  std::string names(static_cast<size_t>(n), '\0');
+  n = ::flistxattr(fd, names.data(), names.size());
+  if (n <= 0) return out;
+  for (size_t i = 0; i < static_cast<size_t>(n);) {
+    std::string name(names.c_str() + i);
+    i += name.size() + 1;
+    if (name.empty() || is_overlay_xattr(name)) continue;
+    ssize_t vn = ::fgetxattr(fd, name.c_str(), nullptr, 0);
+    if (vn < 0) continue;
+    std::string v(static_cast<size_t>(vn), '\0');
+    vn = ::fgetxattr(fd, name.c_str(), v.data(), v.size());
+    if (vn < 0) continue;
+    v.resize(static_cast<size_t>(vn));
+    out.emplace_back(name, v);
+  }
+  return out;
+}
+
+class TarWriter {
+ public:
+  TarWriter(int out_fd, const TarOptions& opts) : opts_(opts) {
+    a_.reset(archive_write_new());
+    archive_write_set_format_pax_restricted(a_.get());
+    // No padding of the last block beyond the tar format's own end marker.
+    archive_write_set_bytes_in_last_block(a_.get(), 1);
+    if (archive_write_open_fd(a_.get(), out_fd) != ARCHIVE_OK) fail("opening tar output");
+  }
+
+  void tree(int dirfd, const std::string& rel) {
+    for (const auto& name : sorted_names(dirfd)) {
+      std::string path = rel.empty() ? name : rel + "/" + name;
+      struct stat st;
+      if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+        throw_errno("stat " + path);
+      if (opts_.overlay_whiteouts && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
+        struct stat wst = st;
+        wst.st_mode = S_IFREG | 0;
+        wst.st_size = 0;
+        add(path.substr(0, path.size() - name.size()) + kWhiteoutPrefix + name, wst, nullptr, {},
+            -1);
+        continue;
+      }
+      if (S_ISDIR(st.st_mode)) {
+        UniqueFd sub(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!sub) throw_errno("open " + path);
+        add(path + "/", st, nullptr, read_xattrs(sub.get()), -1);
+        if (opts_.overlay_whiteouts && is_opaque(sub.get())) {
+          struct stat wst = st;
+          wst.st_mode = S_IFREG | 0;
+          wst.st_size = 0;
+          add(path + "/" + kOpaqueMarker, wst, nullptr, {}, -1);
+        }
+        tree(sub.get(), path);
+      } else if (S_ISLNK(st.st_mode)) {
+        std::string target(PATH_MAX, '\0');
+        ssize_t n = ::readlinkat(dirfd, name.c_str(), target.data(), target.size());
+        if (n < 0) throw_errno("readlink " + path);
+        target.resize(static_cast<size_t>(n));
+        add(path, st, target.c_str(), {}, -1);
+      } else if (S_ISREG(st.st_mode)) {
+        if (st.st_nlink > 1) {
+          auto key = std::make_pair(st.st_dev, st.st_ino);
+          auto it = links_.find(key);
+          if (it != links_.end()) {
+            add_hardlink(path, st, it->second);
+            continue;
+          }
+          links_[key] = path;
+        }
+        UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+        if (!fd) throw_errno("open " + path);
+        add(path, st, nullptr, read_xattrs(fd.get()), fd.get());
+      } else if (S_ISSOCK(st.st_mode)) {
+        continue;  // sockets are not archived (tar cannot hold them)
+      } else {
+        add(path, st, nullptr, {}, -1);
+      }
+    }
+  }
+
+  void close() {
+    if (archive_write_close(a_.get()) != ARCHIVE_OK) fail("writing tar");
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) {
+    const char* m = archive_error_string(a_.get());
+    throw Error(Errc::io, what + ": " + (m ? m : "write failed"));
+  }
+
+  void add(const std::string& path, const struct stat& st, const char* symlink,
+           const std::vector<std::pair<std::string, std::string>>& xattrs, int data_fd) {
+    archive_entry* e = archive_entry_new();
+    ScopeExit free_entry([e] { archive_entry_free(e); });
+    archive_entry_copy_stat(e, &st);
+    archive_entry_set_pathname(e, path.c_str());
+    if (symlink) archive_entry_set_symlink(e, symlink);
+    if (!S_ISREG(st.st_mode)) archive_entry_set_size(e, 0);
+    for (const auto& [k, v] : xattrs) archive_entry_xattr_add_entry(e, k.c_str(), v.data(), v.size());
+    if (archive_write_header(a_.get(), e) < ARCHIVE_WARN) fail("tar entry " + quote(path));
+    if (data_fd < 0) return;
+    std::vector<char> buf(1 << 16);
+    int64_t left = st.st_size;
+    while (left > 0) {
+      ssize_t n = ::read(data_fd, buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw_errno("read " + path);
+      if (n == 0) {
+        // The file shrank while we read it: pad so the header stays true.
+        std::fill(buf.begin(), buf.end(), 0);
+        n = static_cast<ssize_t>(std::min<int64_t>(left, static_cast<int64_t>(buf.size())));
+      }
+      n = static_cast<ssize_t>(std::min<int64_t>(n, left));
+      if (archive_write_data(a_.get(), buf.data(), static_cast<size_t>(n)) < 0)
+        fail("tar entry " + quote(path));
+      left -= n;
+    }
+  }
+
+  void add_hardlink(const std::string& path, const struct stat& st, const std::string& target) {
+    archive_entry* e = archive_entry_new();
+    ScopeExit free_entry([e] { archive_entry_free(e); });
+    archive_entry_copy_stat(e, &st);
+    archive_entry_set_pathname(e, path.c_str());
+    archive_entry_set_hardlink(e, target.c_str());
+    archive_entry_set_size(e, 0);
+    if (archive_write_header(a_.get(), e) < ARCHIVE_WARN) fail("tar entry " + quote(path));
+  }
+
+  TarOptions opts_;
+  WriteArchive a_;
+  std::map<std::pair<dev_t, ino_t>, std::string> links_;
+};
+
+}  // namespace
+
+void write_tar(const std::string& dir, int out_fd, const TarOptions& opts) {
+  UniqueFd root = open_or_throw(dir, O_RDONLY | O_DIRECTORY);
+  TarWriter w(out_fd, opts);
+  w.tree(root.get(), "");
+  w.close();
+}
+
+// ---- vfs: flatten layers ------------------------------------------------------
+
+namespace {
+
+void copy_xattrs(int from, int to) {
+  for (const auto& [k, v] : read_xattrs(from)) ::fsetxattr(to, k.c_str(), v.data(), v.size(), 0);
+}
+
+void copy_file_data(int from, int to, const std::string& path) {
+  for (;;) {
+    ssize_t n = ::copy_file_range(from, nullptr, to, nullptr, 1 << 30, 0);
+    if (n == 0) return;
+    if (n > 0) continue;
+    if (errno == EINTR) continue;
+    if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+      throw_errno("copy " + path);
+    break;
+  }
+  std::vector<char> buf(1 << 16);
+  for (;;) {
+    ssize_t n = ::read(from, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("read " + path);
+    if (n == 0) return;
+    write_all(to, buf.data(), static_cast<size_t>(n));
+  }
+}
+
+class Flattener {
+ public:
+  void dir(int src, int dst, const std::string& rel) {
+    for (const auto& name : sorted_names(src)) {
+      std::string path = rel + "/" + name;
+      struct stat st;
+      if (::fstatat(src, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) throw_errno("stat " + path);
+      if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
+        remove_at(dst, name);
+        continue;
+      }
+      struct stat dst_st;
+      bool exists = ::fstatat(dst, name.c_str(), &dst_st, AT_SYMLINK_NOFOLLOW) == 0;
+      if (S_ISDIR(st.st_mode)) {
+        UniqueFd s(::openat(src, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!s) throw_errno("open " + path);
+        if (exists && (!S_ISDIR(dst_st.st_mode) || is_opaque(s.get()))) {
+          remove_at(dst, name);
+          exists = false;
+        }
+        if (!exists && ::mkdirat(dst, name.c_str(), 0700) != 0) throw_errno("mkdir " + path);
+        UniqueFd d(::openat(dst, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!d) throw_errno("open " + path);
+        this->dir(s.get(), d.get(), path);
+        meta(s.get(), d.get(), st, path);
+        continue;
+      }
+      if (exists) remove_at(dst, name);
+      if (S_ISREG(st.st_mode)) {
+        auto key = std::make_pair(st.st_dev, st.st_ino);
+        if (st.st_nlink > 1) {
+          auto it = links_.find(key);
+          if (it != links_.end() &&
+              ::linkat(dest_root_, it->second.c_str(), dst, name.c_str(), 0) == 0)
+            continue;
+        }
+        UniqueFd s(::openat(src, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+        if (!s) throw_errno("open " + path);
+        UniqueFd d(::openat(dst, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                            0600));
+        if (!d) throw_errno("create " + path);
+        copy_file_data(s.get(), d.get(), path);
+        meta(s.get(), d.get(), st, path);
+        if (st.st_nlink > 1) links_[key] = path.substr(1);
+      } else if (S_ISLNK(st.st_mode)) {
+        std::string target(PATH_MAX, '\0');
+        ssize_t n = ::readlinkat(src, name.c_str(), target.data(), target.size());
+        if (n < 0) throw_errno("readlink " + path);
+        target.resize(static_cast<size_t>(n));
+        if (::symlinkat(target.c_str(), dst, name.c_str()) != 0) throw_errno("symlink " + path);
+        ::fchownat(dst, name.c_str(), st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+        struct timespec ts[2] = {st.st_atim, st.st_mtim};
+        ::utimensat(dst, name.c_str(), ts, AT_SYMLINK_NOFOLLOW);
+      } else if (!S_ISSOCK(st.st_mode)) {
+        if (::mknodat(dst, name.c_str(), st.st_mode, st.st_rdev) != 0) {
+          log_debug("vfs: skipping device " + path + ": " + std::strerror(errno));
+          continue;
+        }
+        ::fchownat(dst, name.c_str(), st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+        ::fchmodat(dst, name.c_str(), st.st_mode & 07777, 0);
+      }
+    }
+  }
+
+  void meta(int src, int dst, const struct stat& st, const std::string& path) {
+    // Single-uid mappings cannot chown to other ids; the layer already
+    // carries the only owner that exists there.
+    if (::fchown(dst, st.st_uid, st.st_gid) != 0 && errno != EINVAL && errno != EPERM)
+      throw_errno("chown " + path);
+    if (::fchmod(dst, st.st_mode & 07777) != 0) throw_errno("chmod " + path);
+    copy_xattrs(src, dst);
+    struct timespec ts[2] = {st.st_atim, st.st_mtim};
+    ::futimens(dst, ts);
+  }
+
+  int dest_root_ = -1;
+  std::map<std::pair<dev_t, ino_t>, std::string> links_;  // per layer: source inode -> dest path
+};
+
+}  // namespace
+
+void apply_layers(const std::vector<std::string>& layer_dirs, const std::string& dest) {
+  UniqueFd d = open_or_throw(dest, O_RDONLY | O_DIRECTORY);
+  for (const auto& layer : layer_dirs) {
+    with_context("applying layer " + layer, [&] {
+      UniqueFd s = open_or_throw(layer, O_RDONLY | O_DIRECTORY);
+      Flattener f;
+      f.dest_root_ = d.get();
+      f.dir(s.get(), d.get(), "");
+      struct stat st;
+      if (::fstat(s.get(), &st) == 0) f.meta(s.get(), d.get(), st, "/");
+    });
+  }
+}
+
+}  // namespace tug::image

@@ -1,0 +1,507 @@
+#include "image/store.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+
+#include "image/layer.hpp"
+#include "image/reference.hpp"
+#include "util/digest.hpp"
+#include "util/error.hpp"
+#include "util/fd.hpp"
+#include "util/fs.hpp"
+#include "util/lock.hpp"
+#include "util/log.hpp"
+#include "util/strings.hpp"
+
+namespace tug::image {
+
+namespace {
+
+constexpr const char* kStagingPrefix = "img-";
+
+json layer_to_json(const Layer& l) {
+  return {{"diff_id", l.diff_id},     {"digest", l.digest}, {"media_type", l.media_type},
+          {"blob_size", l.blob_size}, {"size", l.size}};
+}
+
+Layer layer_from_json(const json& j) {
+  Layer l;
+  l.diff_id = json_str(j, "diff_id");
+  l.digest = json_str(j, "digest");
+  l.media_type = json_str(j, "media_type");
+  l.blob_size = j.value("blob_size", int64_t{0});
+  l.size = j.value("size", int64_t{0});
+  return l;
+}
+
+// Short names for overlay lowerdir options: 16 uppercase letters keep a
+// 128-layer image's option string well inside one page.
+std::string random_link_name() {
+  std::string hex = random_hex64();
+  std::string out;
+  for (size_t i = 0; i < 16; ++i) {
+    int v = std::stoi(hex.substr(i * 2, 2), nullptr, 16);
+    out += static_cast<char>('A' + v % 26);
+  }
+  return out;
+}
+
+bool process_alive(pid_t pid) { return ::kill(pid, 0) == 0 || errno == EPERM; }
+
+// Removes trees holding files owned by container ids: only inside the user
+// namespace may we unlink them.
+void remove_trees_in_userns(const userns::Mapping& m, const std::vector<std::string>& paths) {
+  if (paths.empty()) return;
+  userns::run_in_userns(
+      m,
+      [&] {
+        for (const auto& p : paths) remove_tree(p);
+      },
+      0);
+}
+
+std::string repo_of(const std::string& full_name) {
+  // "reg/repo:tag" -> "reg/repo" (the tag colon is after the last slash).
+  size_t slash = full_name.rfind('/');
+  size_t colon = full_name.rfind(':');
+  if (colon != std::string::npos && (slash == std::string::npos || colon > slash))
+    return full_name.substr(0, colon);
+  return full_name;
+}
+
+}  // namespace
+
+const json& Image::runtime_config() const {
+  static const json empty = json::object();
+  auto it = config.find("config");
+  if (it == config.end() || !it->is_object()) return empty;
+  return *it;
+}
+
+Store::Store(const Paths& paths, const userns::Mapping& mapping)
+    : paths_(paths), mapping_(mapping) {}
+
+std::vector<json> Store::records() const {
+  std::vector<json> out;
+  for (const auto& f : list_dir(paths_.images())) {
+    if (!ends_with(f, ".json") || f.size() != 64 + 5) continue;
+    try {
+      if (auto j = read_json_if_exists(path_join(paths_.images(), f))) out.push_back(*j);
+    } catch (const Error& e) {
+      log_warn("ignoring unreadable image record " + f + ": " + e.what());
+    }
+  }
+  return out;
+}
+
+Image Store::from_record(const json& rec) const {
+  Image img;
+  img.id = json_str(rec, "id");
+  if (auto n = rec.find("names"); n != rec.end() && n->is_array())
+    img.names = n->get<std::vector<std::string>>();
+  img.digest = json_str(rec, "digest");
+  if (auto l = rec.find("layers"); l != rec.end() && l->is_array())
+    for (const auto& lj : *l) img.layers.push_back(layer_from_json(lj));
+  for (const auto& l : img.layers) img.size += l.size;
+  auto cfg = read_file_if_exists(blob_path("sha256:" + img.id));
+  img.config = cfg ? parse_json(*cfg, "image config " + img.id) : json::object();
+  img.created = json_str(img.config, "created", json_str(rec, "created"));
+  return img;
+}
+
+void Store::write_record(const Image& img, const std::string& manifest_digest) const {
+  json layers = json::array();
+  for (const auto& l : img.layers) layers.push_back(layer_to_json(l));
+  json rec = {{"id", img.id},           {"names", img.names}, {"digest", manifest_digest},
+              {"created", img.created}, {"layers", layers}};
+  write_json_atomic(path_join(paths_.images(), img.id + ".json"), rec);
+}
+
+std::vector<Image> Store::list() const {
+  std::vector<Image> out;
+  for (const auto& r : records()) out.push_back(from_record(r));
+  std::sort(out.begin(), out.end(), [](const Image& a, const Image& b) {
+    int64_t ta = parse_rfc3339(a.created), tb = parse_rfc3339(b.created);
+    if (ta != tb) return ta > tb;
+    return a.id < b.id;
+  });
+  return out;
+}
+
+std::optional<Image> Store::find(const std::string& text) const {
+  if (text.empty()) return std::nullopt;
+  std::string id = starts_with(text, "sha256:") ? text.substr(7) : text;
+  auto recs = records();
+  if (is_hex64(id)) {
+    for (const auto& r : recs)
+      if (json_str(r, "id") == id) return from_record(r);
+    return std::nullopt;
+  }
+  auto names_of = [](const json& r) {
+    std::vector<std::string> n;
+    if (auto it = r.find("names"); it != r.end() && it->is_array())
+      n = it->get<std::vector<std::string>>();
+    return n;
+  };
+
+  std::optional<Reference> ref;
+  std::optional<Error> parse_error;
+  try {
+    ref = parse_reference(text);
+  } catch (const Error& e) {
+    parse_error = e;
+  }
+  if (ref) {
+    // Exact, normalised name (or repository plus manifest digest).
+    for (const auto& r : recs)
+      for (const auto& n : names_of(r)) {
+        if (ref->digest.empty() && n == ref->str()) return from_record(r);
+        if (!ref->digest.empty() && json_str(r, "digest") == ref->digest &&
+            repo_of(n) == ref->name())
+          return from_record(r);
+      }
+    // A short name may live under any registry: "app" finds localhost/app
+    // or quay.io/team/app, when only one image matches.
+    if (ref->short_name) {
+      std::string path = text.substr(0, text.find('@'));
+      if (size_t colon = path.rfind(':'); colon != std::string::npos) path = path.substr(0, colon);
+      std::vector<const json*> hits;
+      for (const auto& r : recs) {
+        bool hit = false;
+        for (const auto& n : names_of(r)) {
+          std::string repo = repo_of(n);
+          std::string rest = repo.substr(repo.find('/') + 1);
+          bool repo_ok = rest == path || ends_with(rest, "/" + path);
+          bool tag_ok = ref->digest.empty() ? n == repo + ":" + ref->tag
+                                            : json_str(r, "digest") == ref->digest;
+          hit |= repo_ok && tag_ok;
+        }
+        if (hit) hits.push_back(&r);
+      }
+      if (hits.size() == 1) return from_record(*hits[0]);
+      if (hits.size() > 1)
+        throw Error(Errc::invalid, quote(text) + " matches more than one image",
+                    "use a fully qualified name such as docker.io/library/" + text);
+    }
+  }
+  // A unique id prefix.
+  bool hex = std::all_of(id.begin(), id.end(),
+                         [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  if (hex) {
+    std::vector<const json*> hits;
+    for (const auto& r : recs)
+      if (starts_with(json_str(r, "id"), id)) hits.push_back(&r);
+    if (hits.size() == 1) return from_record(*hits[0]);
+    if (hits.size() > 1)
+      throw Error(Errc::invalid, "image id prefix " + quote(id) + " is ambiguous",
+                  "give more digits of the id");
+  }
+  if (parse_error) throw *parse_error;
+  return std::nullopt;
+}
+
+Image Store::get(const std::string& name_or_id) const {
+  auto img = find(name_or_id);
+  if (!img) throw Error(Errc::not_found, name_or_id + ": image not known");
+  return *img;
+}
+
+std::string Store::layer_dir(const std::string& diff_id) const {
+  return path_join(paths_.layers(), digest_hex(diff_id)) + "/diff";
+}
+
+std::string Store::blob_path(const std::string& digest) const {
+  return path_join(paths_.blobs(), digest_hex(digest));
+}
+
+bool Store::has_layer(const std::string& diff_id) const {
+  return is_directory(layer_dir(diff_id));
+}
+
+std::string Store::layer_link(const std::string& diff_id) const {
+  std::string hex = digest_hex(diff_id);
+  std::string meta = path_join(paths_.layers(), hex) + "/layer.json";
+  json j = with_context("layer " + diff_id, [&] { return read_json(meta); });
+  std::string link = json_str(j, "link");
+  if (link.empty()) throw Error(Errc::corrupt, "layer " + diff_id + ": record has no link name");
+  std::string lpath = path_join(paths_.links(), link);
+  if (!path_exists(lpath)) {
+    // Lost to a crash between the layer's rename and its link: recreate.
+    if (::symlink(("../layers/" + hex + "/diff").c_str(), lpath.c_str()) != 0 && errno != EEXIST)
+      throw_errno("symlink " + lpath);
+  }
+  return "l/" + link;
+}
+
+std::string Store::manifest(const Image& img) const {
+  if (!img.digest.empty())
+    if (auto m = read_file_if_exists(blob_path(img.digest))) return *m;
+  return make_oci_manifest(img.config.dump(), img.layers);
+}
+
+void Store::drop_name_locked(const std::string& name, const std::string& keep_id) {
+  for (const auto& r : records()) {
+    std::string id = json_str(r, "id");
+    if (id == keep_id) continue;
+    Image img = from_record(r);
+    auto it = std::find(img.names.begin(), img.names.end(), name);
+    if (it == img.names.end()) continue;
+    img.names.erase(it);
+    write_record(img, img.digest);
+  }
+}
+
+void Store::tag(const std::string& id, const std::string& name) {
+  FileLock lock(paths_.store_lock());
+  auto rec = read_json_if_exists(path_join(paths_.images(), id + ".json"));
+  if (!rec) throw Error(Errc::not_found, id + ": image not known");
+  drop_name_locked(name, id);
+  Image img = from_record(*rec);
+  if (std::find(img.names.begin(), img.names.end(), name) == img.names.end()) {
+    img.names.push_back(name);
+    write_record(img, img.digest);
+  }
+}
+
+std::string Store::untag(const std::string& name) {
+  FileLock lock(paths_.store_lock());
+  for (const auto& r : records()) {
+    Image img = from_record(r);
+    auto it = std::find(img.names.begin(), img.names.end(), name);
+    if (it == img.names.end()) continue;
+    img.names.erase(it);
+    write_record(img, img.digest);
+    return img.id;
+  }
+  throw Error(Errc::not_found, name + ": tag not known");
+}
+
+void Store::remove(const std::string& id) {
+  FileLock lock(paths_.store_lock());
+  std::string rec_path = path_join(paths_.images(), id + ".json");
+  auto rec = read_json_if_exists(rec_path);
+  if (!rec) throw Error(Errc::not_found, id + ": image not known");
+  Image img = from_record(*rec);
+  // The record goes first: a crash afterwards leaves unreferenced layers
+  // (garbage), never an image whose layers are gone.
+  if (::unlink(rec_path.c_str()) != 0) throw_errno("unlink " + rec_path);
+
+  std::set<std::string> used_layers, used_blobs;
+  for (const auto& r : records()) {
+    Image other = from_record(r);
+    used_blobs.insert("sha256:" + other.id);
+    if (!other.digest.empty()) used_blobs.insert(other.digest);
+    for (const auto& l : other.layers) {
+      used_layers.insert(l.diff_id);
+      used_blobs.insert(l.digest);
+    }
+  }
+  std::vector<std::string> doomed;
+  for (const auto& l : img.layers) {
+    if (used_layers.count(l.diff_id)) continue;
+    std::string dir = path_join(paths_.layers(), digest_hex(l.diff_id));
+    if (auto meta = read_json_if_exists(dir + "/layer.json")) {
+      std::string link = json_str(*meta, "link");
+      if (!link.empty()) ::unlink(path_join(paths_.links(), link).c_str());
+    }
+    doomed.push_back(dir);
+    used_layers.insert(l.diff_id);  // the same layer twice in one image
+  }
+  std::vector<std::string> blobs = {"sha256:" + img.id, img.digest};
+  for (const auto& l : img.layers) blobs.push_back(l.digest);
+  for (const auto& b : blobs)
+    if (!b.empty() && !used_blobs.count(b) && is_sha256_digest(b))
+      ::unlink(blob_path(b).c_str());
+  remove_trees_in_userns(mapping_, doomed);
+}
+
+void Store::clean_stale_staging() {
+  std::vector<std::string> stale;
+  for (const auto& name : list_dir(paths_.tmp())) {
+    if (!starts_with(name, kStagingPrefix)) continue;
+    auto parts = split(name, '-');
+    if (parts.size() < 3) continue;
+    pid_t pid = static_cast<pid_t>(std::atol(parts[1].c_str()));
+    if (pid > 0 && !process_alive(pid)) stale.push_back(path_join(paths_.tmp(), name));
+  }
+  if (stale.empty()) return;
+  log_debug("removing " + std::to_string(stale.size()) + " stale staging directories");
+  try {
+    remove_trees_in_userns(mapping_, stale);
+  } catch (const Error& e) {
+    log_warn(std::string("cannot remove stale staging directories: ") + e.what());
+  }
+}
+
+// ---- Staging -------------------------------------------------------------------
+
+Staging::Staging(Store& store) : store_(store) {
+  store_.clean_stale_staging();
+  std::string tmpl = path_join(store_.paths_.tmp(), std::string(kStagingPrefix) +
+                                                        std::to_string(::getpid()) + "-XXXXXX");
+  if (!::mkdtemp(tmpl.data())) throw_errno("creating staging directory in " + store_.paths_.tmp());
+  dir_ = tmpl;
+  make_dirs(dir_ + "/layers", 0700);
+  make_dirs(dir_ + "/meta", 0700);
+}
+
+Staging::~Staging() {
+  try {
+    remove_trees_in_userns(store_.mapping_, {dir_});
+  } catch (const std::exception& e) {
+    log_warn("cannot remove staging directory " + dir_ + ": " + e.what());
+  }
+}
+
+Layer Staging::add_layer(const std::string& blob_file, const std::string& media_type,
+                         const std::string& expected_diff_id) {
+  Layer layer;
+  layer.media_type = media_type.empty() ? oci_layer_media_type(detect_compression(blob_file))
+                                        : media_type;
+  LayerDigests d;
+  if (!expected_diff_id.empty() &&
+      (staged_layers_.count(expected_diff_id) || store_.has_layer(expected_diff_id))) {
+    UniqueFd in = open_or_throw(blob_file, O_RDONLY);
+    d = digest_layer(in.get());
+  } else {
+    std::string work = dir_ + "/layers/new-" + std::to_string(staged_layers_.size()) + "-" +
+                       random_link_name();
+    make_dirs(work + "/diff", 0755);
+    Pipe result = Pipe::make();
+    ExtractOptions opts;
+    opts.ignore_chown_errors = store_.mapping_.single;
+    userns::run_in_userns(
+        store_.mapping_,
+        [&] {
+          UniqueFd in = open_or_throw(blob_file, O_RDONLY);
+          LayerDigests r = extract_layer(in.get(), work + "/diff", opts);
+          std::string s = json{{"diff_id", r.diff_id},
+                               {"digest", r.digest},
+                               {"blob_size", r.blob_size},
+                               {"size", r.size},
+                               {"chown_failures", r.chown_failures}}
+                              .dump();
+          write_all(result.write.get(), s.data(), s.size());
+        },
+        0);
+    result.write.reset();
+    std::string text;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(result.read.get(), buf, sizeof buf)) > 0;)
+      text.append(buf, static_cast<size_t>(n));
+    json r = parse_json(text, "layer extraction result");
+    d.diff_id = json_str(r, "diff_id");
+    d.digest = json_str(r, "digest");
+    d.blob_size = r.value("blob_size", int64_t{0});
+    d.size = r.value("size", int64_t{0});
+    d.chown_failures = r.value("chown_failures", int64_t{0});
+    if (d.chown_failures > 0)
+      log_warn_once("userns-single-chown",
+                    "files in image layers are owned by your user only: " +
+                        store_.mapping_.single_reason +
+                        " (add a range to /etc/subuid and /etc/subgid for real owners)");
+    if (!staged_layers_.count(d.diff_id) && !store_.has_layer(d.diff_id)) {
+      std::string final_dir = dir_ + "/layers/" + digest_hex(d.diff_id);
+      if (::rename(work.c_str(), final_dir.c_str()) != 0) throw_errno("rename " + work);
+      write_json_atomic(final_dir + "/layer.json",
+                        {{"diff_id", d.diff_id}, {"link", random_link_name()}, {"size", d.size}});
+      staged_layers_[d.diff_id] = final_dir;
+    }
+  }
+  layer.diff_id = d.diff_id;
+  layer.digest = d.digest;
+  layer.blob_size = d.blob_size;
+  layer.size = d.size;
+  staged_blobs_.emplace(d.digest, blob_file);
+  return layer;
+}
+
+std::string Staging::add_blob(const std::string& bytes) {
+  std::string digest = "sha256:" + sha256_hex(bytes);
+  if (!staged_blobs_.count(digest)) {
+    std::string path = dir_ + "/meta/" + digest_hex(digest);
+    atomic_write(path, bytes, 0644);
+    staged_blobs_[digest] = path;
+  }
+  return digest;
+}
+
+void Staging::add_image(const std::string& config_bytes, const std::string& manifest,
+                        const std::vector<Layer>& layers, const std::vector<std::string>& names) {
+  Pending p{config_bytes, manifest.empty() ? make_oci_manifest(config_bytes, layers) : manifest,
+            layers, names};
+  add_blob(p.config);
+  add_blob(p.manifest);
+  images_.push_back(std::move(p));
+}
+
+std::vector<Image> Staging::commit() {
+  const Paths& paths = store_.paths_;
+  FileLock lock(paths.store_lock());
+  for (const auto& [diff_id, dir] : staged_layers_) {
+    std::string hex = digest_hex(diff_id);
+    std::string target = path_join(paths.layers(), hex);
+    if (is_directory(target)) continue;  // a concurrent load won; ours is discarded
+    if (::rename(dir.c_str(), target.c_str()) != 0) throw_errno("rename " + dir + " to " + target);
+    std::string link = json_str(read_json(target + "/layer.json"), "link");
+    std::string lpath = path_join(paths.links(), link);
+    if (::symlink(("../layers/" + hex + "/diff").c_str(), lpath.c_str()) != 0 && errno != EEXIST)
+      throw_errno("symlink " + lpath);
+  }
+  for (const auto& [digest, file] : staged_blobs_) {
+    std::string target = store_.blob_path(digest);
+    if (path_exists(target)) continue;
+    if (::rename(file.c_str(), target.c_str()) != 0) throw_errno("rename " + file + " to " + target);
+  }
+  std::vector<Image> out;
+  for (const auto& p : images_) {
+    for (const auto& l : p.layers)
+      if (!store_.has_layer(l.diff_id))
+        throw Error(Errc::generic, "layer " + l.diff_id + " was removed while the image was added",
+                    "try again");
+    Image img;
+    img.id = sha256_hex(p.config);
+    std::string rec_path = path_join(paths.images(), img.id + ".json");
+    std::string digest = "sha256:" + sha256_hex(p.manifest);
+    std::vector<std::string> names;
+    if (auto old = read_json_if_exists(rec_path)) {
+      Image prev = store_.from_record(*old);
+      names = prev.names;
+      if (!prev.digest.empty()) digest = prev.digest;
+    }
+    for (const auto& n : p.names) {
+      store_.drop_name_locked(n, img.id);
+      if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+    }
+    img.names = names;
+    img.layers = p.layers;
+    img.config = parse_json(p.config, "image config");
+    img.created = json_str(img.config, "created");
+    store_.write_record(img, digest);
+    out.push_back(store_.from_record(read_json(rec_path)));
+  }
+  committed_ = true;
+  return out;
+}
+
+std::string make_oci_manifest(const std::string& config_bytes, const std::vector<Layer>& layers) {
+  ordered_json m;
+  m["schemaVersion"] = 2;
+  m["mediaType"] = "application/vnd.oci.image.manifest.v1+json";
+  m["config"] = {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+                 {"digest", "sha256:" + sha256_hex(config_bytes)},
+                 {"size", config_bytes.size()}};
+  m["layers"] = ordered_json::array();
+  for (const auto& l : layers)
+    m["layers"].push_back(
+        {{"mediaType", l.media_type}, {"digest", l.digest}, {"size", l.blob_size}});
+  return m.dump();
+}
+
+}  // namespace tug::image
