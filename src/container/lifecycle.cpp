@@ -187,10 +187,10 @@ runtime::PlanInputs write_etc_files(const std::string& dir, const runtime::Spec&
   in.hosts_file = dir + "/hosts";
   in.resolv_file = dir + "/resolv.conf";
   in.hostname_file = dir + "/hostname";
-  atomic_write(in.hosts_file, runtime::hosts_file_content(spec));
-  atomic_write(in.resolv_file, runtime::resolv_conf_content(
-                                   spec, read_file_if_exists("/etc/resolv.conf").value_or("")));
-  atomic_write(in.hostname_file, spec.hostname + "\n");
+  write_file(in.hosts_file, runtime::hosts_file_content(spec));
+  write_file(in.resolv_file, runtime::resolv_conf_content(
+                                 spec, read_file_if_exists("/etc/resolv.conf").value_or("")));
+  write_file(in.hostname_file, spec.hostname + "\n");
   if (spec.init) in.init_binary = libexec_path("tug-init");
   return in;
 }

@@ -61,6 +61,11 @@ void atomic_write(const std::string& path, const std::string& data, mode_t mode)
   }
 }
 
+void write_file(const std::string& path, const std::string& data, mode_t mode) {
+  UniqueFd fd = open_or_throw(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+  write_all(fd.get(), data.data(), data.size());
+}
+
 void make_dirs(const std::string& path, mode_t mode) {
   if (path.empty()) return;
   struct stat st;

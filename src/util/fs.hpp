@@ -16,6 +16,10 @@ std::optional<std::string> read_file_if_exists(const std::string& path);
 // Writes data to path.tmp-<pid>, fsyncs it, renames over path, fsyncs the dir.
 void atomic_write(const std::string& path, const std::string& data, mode_t mode = 0644);
 
+// Truncates and writes path without fsync: for files regenerated on every
+// start (a container's /etc/hosts), where durability buys nothing.
+void write_file(const std::string& path, const std::string& data, mode_t mode = 0644);
+
 // mkdir -p; existing directories are fine.
 void make_dirs(const std::string& path, mode_t mode = 0755);
 
