@@ -9,4 +9,23 @@ void register_ps(CLI::App&, Globals&);
 void register_rm(CLI::App&, Globals&);
 void register_export(CLI::App&, Globals&);
 
+// Image commands. `tug images` and `tug image ls` (and the other image verbs)
+// share one implementation: setup_* fills in a (sub)command's flags and action.
+void register_images(CLI::App&, Globals&);
+void register_load(CLI::App&, Globals&);
+void register_save(CLI::App&, Globals&);
+void register_import(CLI::App&, Globals&);
+void register_tag(CLI::App&, Globals&);
+void register_rmi(CLI::App&, Globals&);
+void register_history(CLI::App&, Globals&);
+void register_image(CLI::App&, Globals&);
+void setup_images(CLI::App*, Globals&);
+void setup_load(CLI::App*, Globals&);
+void setup_save(CLI::App*, Globals&);
+void setup_import(CLI::App*, Globals&);
+void setup_tag(CLI::App*, Globals&);
+void setup_rmi(CLI::App*, Globals&);
+void setup_history(CLI::App*, Globals&);
+void setup_image_inspect(CLI::App*, Globals&);
+
 }  // namespace tug::cli

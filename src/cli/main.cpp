@@ -45,6 +45,14 @@ const Registrar kRegistrars[] = {
     register_ps,
     register_rm,
     register_export,
+    register_images,
+    register_load,
+    register_save,
+    register_import,
+    register_tag,
+    register_rmi,
+    register_history,
+    register_image,
 };
 
 int report(const Error& e) {

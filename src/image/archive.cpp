@@ -362,24 +362,6 @@ struct SaveItem {
   std::string name;  // the name the user gave, fully qualified; empty for ids
 };
 
-std::string repo_and_tag_name(const Image& img, const std::string& text) {
-  std::string id = starts_with(text, "sha256:") ? text.substr(7) : text;
-  if (starts_with(img.id, id)) return {};
-  try {
-    Reference r = parse_reference(text);
-    for (const auto& n : img.names)
-      if (n == r.str()) return n;
-    std::string with_tag = text;
-    if (text.rfind(':') == std::string::npos ||
-        (text.rfind('/') != std::string::npos && text.rfind(':') < text.rfind('/')))
-      with_tag += ":latest";
-    for (const auto& n : img.names)
-      if (ends_with(n, "/" + with_tag)) return n;
-  } catch (const Error&) {
-  }
-  return {};
-}
-
 void save_docker(const Store& store, const std::vector<SaveItem>& items, ArchiveWriter& w) {
   std::set<std::string> written;
   json manifest = json::array();
@@ -543,7 +525,7 @@ void save_archive(const Store& store, const std::vector<std::string>& refs, Arch
   std::vector<SaveItem> items;
   for (const auto& r : refs) {
     Image img = store.get(r);
-    items.push_back({img, repo_and_tag_name(img, r)});
+    items.push_back({img, store.matching_name(img, r).value_or("")});
   }
   ArchiveWriter w(out_fd);
   if (format == ArchiveFormat::docker) save_docker(store, items, w);

@@ -206,6 +206,28 @@ std::optional<Image> Store::find(const std::string& text) const {
   return std::nullopt;
 }
 
+std::optional<std::string> Store::matching_name(const Image& img, const std::string& text) const {
+  std::string id = starts_with(text, "sha256:") ? text.substr(7) : text;
+  if (!id.empty() && starts_with(img.id, id)) return std::nullopt;
+  std::optional<Reference> ref;
+  try {
+    ref = parse_reference(text);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  for (const auto& n : img.names)
+    if (n == ref->str()) return n;
+  if (!ref->short_name || !ref->digest.empty()) return std::nullopt;
+  std::string path = text;
+  if (size_t colon = path.rfind(':'); colon != std::string::npos) path = path.substr(0, colon);
+  for (const auto& n : img.names) {
+    std::string repo = repo_of(n);
+    std::string rest = repo.substr(repo.find('/') + 1);
+    if ((rest == path || ends_with(rest, "/" + path)) && n == repo + ":" + ref->tag) return n;
+  }
+  return std::nullopt;
+}
+
 Image Store::get(const std::string& name_or_id) const {
   auto img = find(name_or_id);
   if (!img) throw Error(Errc::not_found, name_or_id + ": image not known");

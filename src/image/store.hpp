@@ -57,6 +57,9 @@ class Store {
   std::optional<Image> find(const std::string& name_or_id) const;
   // As find(), but throws Error(not_found) "NAME: image not known".
   Image get(const std::string& name_or_id) const;
+  // The name of img that text refers to ("busybox" -> its
+  // "docker.io/library/busybox:latest"); nullopt when text names it by id.
+  std::optional<std::string> matching_name(const Image& img, const std::string& text) const;
   // Every image, newest first.
   std::vector<Image> list() const;
 

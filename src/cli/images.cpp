@@ -1,0 +1,112 @@
+// tug images / tug image ls: list images with docker's columns.
+#include <time.h>
+
+#include <set>
+
+#include "cli/commands.hpp"
+#include "cli/format.hpp"
+#include "image/reference.hpp"
+#include "util/error.hpp"
+#include "util/strings.hpp"
+
+namespace tug::cli {
+
+namespace {
+
+// docker's CreatedAt: "2024-05-01 10:00:00 +0000 UTC".
+std::string created_at(int64_t t) {
+  if (t < 0) return "";
+  time_t tt = static_cast<time_t>(t);
+  struct tm tm;
+  gmtime_r(&tt, &tm);
+  char buf[64];
+  strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
+  return buf;
+}
+
+// "reg/repo:tag" -> {"reg/repo", "tag"}; digest-only names have no tag.
+std::pair<std::string, std::string> split_name(const std::string& n) {
+  std::string base = n.substr(0, n.find('@'));
+  size_t slash = base.rfind('/'), colon = base.rfind(':');
+  if (colon != std::string::npos && (slash == std::string::npos || colon > slash))
+    return {base.substr(0, colon), base.substr(colon + 1)};
+  return {base, "<none>"};
+}
+
+}  // namespace
+
+void setup_images(CLI::App* c, Globals& g) {
+  struct Flags {
+    bool all = false, quiet = false, digests = false, no_trunc = false;
+    std::string format;
+    std::vector<std::string> filters;
+    std::string reference;
+  };
+  auto f = std::make_shared<Flags>();
+  c->add_flag("-a,--all", f->all, "Show all images (tug keeps no intermediate images)");
+  c->add_flag("-q,--quiet", f->quiet, "Only show image IDs");
+  c->add_flag("--digests", f->digests, "Show digests");
+  c->add_flag("--no-trunc", f->no_trunc, "Don't truncate output");
+  c->add_option("--format", f->format, "Format output: table, json, or a Go template");
+  c->add_option("-f,--filter", f->filters, "Filter output (dangling=true|false, reference=NAME)");
+  c->add_option("REPOSITORY", f->reference, "Show only images of this repository[:tag]");
+  c->callback([f, &g] {
+    std::optional<image::Reference> want;
+    bool want_tag = false;
+    std::optional<bool> dangling;
+    auto set_reference = [&](const std::string& r) {
+      want = image::parse_reference(r);
+      std::string last = r.substr(r.rfind('/') == std::string::npos ? 0 : r.rfind('/'));
+      want_tag = last.find(':') != std::string::npos;
+    };
+    if (!f->reference.empty()) set_reference(f->reference);
+    for (const auto& flt : f->filters) {
+      bool found = false;
+      auto [k, v] = split_once(flt, '=', &found);
+      if (k == "dangling" && found) dangling = v == "true" || v == "1";
+      else if (k == "reference" && found) set_reference(v);
+      else throw Error(Errc::usage, "unsupported filter " + quote(flt));
+    }
+
+    std::vector<json> rows;
+    std::vector<std::string> ids;
+    std::set<std::string> seen;
+    for (const auto& img : g.images().list()) {
+      if (dangling && *dangling != img.names.empty()) continue;
+      std::vector<std::pair<std::string, std::string>> repo_tags;
+      for (const auto& n : img.names) repo_tags.push_back(split_name(n));
+      if (repo_tags.empty()) repo_tags.push_back({"<none>", "<none>"});
+      int64_t created = parse_rfc3339(img.created);
+      std::string id = f->no_trunc ? "sha256:" + img.id : img.id.substr(0, 12);
+      for (const auto& [repo, tag] : repo_tags) {
+        if (want && (repo != want->name() || (want_tag && tag != want->tag))) continue;
+        rows.push_back({{"Repository", repo},
+                        {"Tag", tag},
+                        {"Digest", img.digest.empty() ? "<none>" : img.digest},
+                        {"ID", id},
+                        {"CreatedSince", created < 0 ? "N/A" : human_ago(created)},
+                        {"CreatedAt", created_at(created)},
+                        {"Size", human_size(img.size)},
+                        {"VirtualSize", human_size(img.size)},
+                        {"SharedSize", "N/A"},
+                        {"UniqueSize", "N/A"},
+                        {"Containers", "N/A"}});
+        if (seen.insert(id).second) ids.push_back(id);
+      }
+    }
+    if (f->quiet) {
+      for (const auto& id : ids) out(id);
+      return;
+    }
+    std::vector<Column> cols = {{"REPOSITORY", "Repository"}, {"TAG", "Tag"}};
+    if (f->digests) cols.push_back({"DIGEST", "Digest"});
+    cols.insert(cols.end(), {{"IMAGE ID", "ID"}, {"CREATED", "CreatedSince"}, {"SIZE", "Size"}});
+    print_rows(rows, f->format, cols);
+  });
+}
+
+void register_images(CLI::App& app, Globals& g) {
+  setup_images(add_command(app, "images", "List images in local storage"), g);
+}
+
+}  // namespace tug::cli

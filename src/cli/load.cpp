@@ -1,0 +1,33 @@
+// tug load: load images from a docker-archive or oci-archive.
+#include <unistd.h>
+
+#include "cli/commands.hpp"
+#include "image/archive.hpp"
+#include "util/error.hpp"
+
+namespace tug::cli {
+
+void setup_load(CLI::App* c, Globals& g) {
+  struct Flags {
+    std::string input;
+    bool quiet = false;
+  };
+  auto f = std::make_shared<Flags>();
+  c->add_option("-i,--input", f->input, "Read from a tar archive file instead of stdin");
+  c->add_flag("-q,--quiet", f->quiet, "Suppress the progress output");
+  c->callback([f, &g] {
+    if ((f->input.empty() || f->input == "-") && ::isatty(0))
+      throw Error(Errc::usage, "cannot read an image archive from a terminal",
+                  "use -i FILE, or redirect stdin from the archive");
+    for (const auto& img : image::load_archive(g.images(), f->input)) {
+      if (img.names.empty()) out("Loaded image: sha256:" + img.id);
+      for (const auto& n : img.names) out("Loaded image: " + n);
+    }
+  });
+}
+
+void register_load(CLI::App& app, Globals& g) {
+  setup_load(add_command(app, "load", "Load image(s) from a tar archive"), g);
+}
+
+}  // namespace tug::cli

@@ -1,0 +1,52 @@
+// tug save: write images to a docker-archive or oci-archive.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "cli/commands.hpp"
+#include "image/archive.hpp"
+#include "util/error.hpp"
+#include "util/fd.hpp"
+
+namespace tug::cli {
+
+void setup_save(CLI::App* c, Globals& g) {
+  struct Flags {
+    std::string output, format;
+    bool quiet = false, multi = false;
+    std::vector<std::string> images;
+  };
+  auto f = std::make_shared<Flags>();
+  c->add_option("-o,--output", f->output, "Write to a file instead of stdout");
+  c->add_option("--format", f->format, "docker-archive (default) or oci-archive");
+  c->add_flag("-q,--quiet", f->quiet, "Suppress the progress output");
+  c->add_flag("-m,--multi-image-archive", f->multi, "Accepted for podman compatibility");
+  c->add_option("IMAGE", f->images, "Images to save")->required();
+  c->callback([f, &g] {
+    image::ArchiveFormat fmt = image::parse_archive_format(f->format);
+    if (f->output.empty() || f->output == "-") {
+      if (::isatty(1))
+        throw Error(Errc::usage, "refusing to write an image archive to a terminal",
+                    "use -o FILE, or redirect stdout");
+      std::fflush(stdout);
+      image::save_archive(g.images(), f->images, fmt, 1);
+      return;
+    }
+    // Written beside the target and renamed at the end, so an interrupted
+    // save never leaves a truncated archive under the requested name.
+    std::string tmp = f->output + ".tmp-" + std::to_string(::getpid());
+    UniqueFd fd = open_or_throw(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ScopeExit cleanup([&] { ::unlink(tmp.c_str()); });
+    image::save_archive(g.images(), f->images, fmt, fd.get());
+    if (::fsync(fd.get()) != 0) throw_errno("fsync " + tmp);
+    if (::rename(tmp.c_str(), f->output.c_str()) != 0) throw_errno("rename to " + f->output);
+    cleanup.dismiss();
+  });
+}
+
+void register_save(CLI::App& app, Globals& g) {
+  setup_save(add_command(app, "save", "Save image(s) to an archive"), g);
+}
+
+}  // namespace tug::cli
