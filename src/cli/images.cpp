@@ -48,7 +48,8 @@ void setup_images(CLI::App* c, Globals& g) {
   c->add_flag("--digests", f->digests, "Show digests");
   c->add_flag("--no-trunc", f->no_trunc, "Don't truncate output");
   c->add_option("--format", f->format, "Format output: table, json, or a Go template");
-  c->add_option("-f,--filter", f->filters, "Filter output (dangling=true|false, reference=NAME)");
+  c->add_option("-f,--filter", f->filters, "Filter output (dangling=true|false, reference=NAME)")
+      ->allow_extra_args(false);
   c->add_option("REPOSITORY", f->reference, "Show only images of this repository[:tag]");
   c->callback([f, &g] {
     std::optional<image::Reference> want;

@@ -11,7 +11,8 @@ void setup_import(CLI::App* c, Globals& g) {
     bool quiet = false;
   };
   auto f = std::make_shared<Flags>();
-  c->add_option("-c,--change", f->changes, "Apply a Dockerfile instruction (CMD, ENV, ...)");
+  c->add_option("-c,--change", f->changes, "Apply a Dockerfile instruction (CMD, ENV, ...)")
+      ->allow_extra_args(false);
   c->add_option("-m,--message", f->message, "Commit message for the imported image");
   c->add_flag("-q,--quiet", f->quiet, "Suppress the progress output");
   c->add_option("FILE", f->source, "Tarball to import, or - for stdin")->required();

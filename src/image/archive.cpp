@@ -405,16 +405,21 @@ void save_oci(const Store& store, const std::vector<SaveItem>& items, ArchiveWri
   index["manifests"] = ordered_json::array();
   for (const auto& it : items) {
     const Image& img = it.img;
-    for (const auto& l : img.layers)
-      if (written.insert(l.digest).second)
-        w.copy_file("blobs/sha256/" + digest_hex(l.digest), store.blob_path(l.digest));
+    std::string man = store.manifest(img);
+    json mj = parse_json(man, "manifest of " + img.id);
+    // The blobs the manifest names, so its digests hold in the archive.
+    for (const auto& l : mj.value("layers", json::array())) {
+      std::string d = json_str(l, "digest");
+      if (written.insert(d).second)
+        with_context("image " + img.id.substr(0, 12), [&] {
+          w.copy_file("blobs/sha256/" + digest_hex(d), store.blob_path(d));
+        });
+    }
     std::string cfg_digest = "sha256:" + img.id;
     if (written.insert(cfg_digest).second)
       w.file("blobs/sha256/" + img.id, read_file(store.blob_path(cfg_digest)));
-    std::string man = store.manifest(img);
     std::string man_digest = "sha256:" + sha256_hex(man);
     if (written.insert(man_digest).second) w.file("blobs/sha256/" + digest_hex(man_digest), man);
-    json mj = parse_json(man, "manifest of " + img.id);
     ordered_json desc;
     desc["mediaType"] = json_str(mj, "mediaType", kOciManifest);
     desc["digest"] = man_digest;

@@ -492,17 +492,20 @@ std::vector<Image> Staging::commit() {
     std::string rec_path = path_join(paths.images(), img.id + ".json");
     std::string digest = "sha256:" + sha256_hex(p.manifest);
     std::vector<std::string> names;
+    img.layers = p.layers;
     if (auto old = read_json_if_exists(rec_path)) {
+      // Loaded before (maybe from the other archive format): the existing
+      // record's manifest and layer blobs stay, so they remain consistent.
       Image prev = store_.from_record(*old);
       names = prev.names;
       if (!prev.digest.empty()) digest = prev.digest;
+      if (prev.layers.size() == p.layers.size()) img.layers = prev.layers;
     }
     for (const auto& n : p.names) {
       store_.drop_name_locked(n, img.id);
       if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
     }
     img.names = names;
-    img.layers = p.layers;
     img.config = parse_json(p.config, "image config");
     img.created = json_str(img.config, "created");
     store_.write_record(img, digest);
