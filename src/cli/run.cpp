@@ -62,6 +62,7 @@ void register_run(CLI::App& app, Globals& g) {
   auto f = std::make_shared<RunFlags>();
   CLI::App* c = add_command(app, "run", "Run a command in a new container");
   c->set_help_flag("--help", "Print usage");  // -h is --hostname, as in docker
+  c->fallthrough(false);  // positionals must stay here, not climb to the global parser
   c->prefix_command();
   add_create_flags(c, *f);
   c->add_flag("--rm", f->create.auto_remove, "Remove the container when it exits");

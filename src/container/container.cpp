@@ -135,7 +135,9 @@ Record Store::create(Record r) {
   try {
     std::string d = dir(r.id);
     make_dirs(d, 0700);
-    for (const char* sub : {"upper", "work", "merged"}) make_dirs(d + "/" + sub, 0700);
+    // The upper dir's own mode becomes the mode of the container's "/":
+    // 0755, or users other than root inside could not reach anything.
+    for (const char* sub : {"upper", "work", "merged"}) make_dirs(d + "/" + sub, 0755);
     write_json_atomic(d + "/state.json", json(State{}));
     // config.json last: a directory without it is an unfinished create.
     write_json_atomic(d + "/config.json", json(r));
