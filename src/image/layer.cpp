@@ -222,6 +222,9 @@ UniqueFd open_parent(int rootfd, const std::vector<std::string>& comps, size_t n
                                        join_components(comps, i + 1) +
                                        " that points outside the layer root");
     }
+    if (fd < 0 && errno == ENOENT)
+      throw Error(Errc::invalid, "layer entry " + quote(entry) + ": " +
+                                     join_components(comps, i + 1) + " does not exist in the layer");
     if (fd < 0)
       throw_errno("layer entry " + quote(entry) + ": open " + join_components(comps, i + 1));
     cur.reset(fd);
