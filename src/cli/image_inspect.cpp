@@ -18,7 +18,8 @@ json inspect_json(const image::Store& store, const image::Image& img) {
     bool tagged = colon != std::string::npos && (slash == std::string::npos || colon > slash);
     if (tagged) tags.push_back(n);
     std::string repo = tagged ? base.substr(0, colon) : base;
-    if (!img.digest.empty() && repos.insert(repo).second) digests.push_back(repo + "@" + img.digest);
+    if (!img.digest.empty() && repos.insert(repo).second)
+      digests.push_back(repo + "@" + img.digest);
   }
   json layers = json::array();
   std::string lower;

@@ -64,9 +64,12 @@ void setup_images(CLI::App* c, Globals& g) {
     for (const auto& flt : f->filters) {
       bool found = false;
       auto [k, v] = split_once(flt, '=', &found);
-      if (k == "dangling" && found) dangling = v == "true" || v == "1";
-      else if (k == "reference" && found) set_reference(v);
-      else throw Error(Errc::usage, "unsupported filter " + quote(flt));
+      if (k == "dangling" && found)
+        dangling = v == "true" || v == "1";
+      else if (k == "reference" && found)
+        set_reference(v);
+      else
+        throw Error(Errc::usage, "unsupported filter " + quote(flt));
     }
 
     std::vector<json> rows;

@@ -72,7 +72,8 @@ void setup_rmi(CLI::App* c, Globals& g) {
     std::vector<std::string> images;
   };
   auto f = std::make_shared<Flags>();
-  c->add_flag("-f,--force", f->force, "Also remove containers using the image; ignore unknown images");
+  c->add_flag("-f,--force", f->force,
+              "Also remove containers using the image; ignore unknown images");
   c->add_flag("-a,--all", f->all, "Remove all images");
   c->add_option("IMAGE", f->images, "Images to remove");
   c->callback([f, &g] {

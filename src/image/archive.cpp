@@ -31,7 +31,9 @@ constexpr const char* kDockerList = "application/vnd.docker.distribution.manifes
 constexpr const char* kRefNameAnnotation = "org.opencontainers.image.ref.name";
 constexpr const char* kContainerdNameAnnotation = "io.containerd.image.name";
 
-[[noreturn]] void corrupt(const std::string& msg) { throw Error(Errc::corrupt, msg); }
+[[noreturn]] void corrupt(const std::string& msg) {
+  throw Error(Errc::corrupt, msg);
+}
 
 // Normalises a member path: no leading "/" or "./", no "." parts; ".." may
 // only climb inside the archive (symlink targets such as ../x.tar).
@@ -56,8 +58,7 @@ class Members {
  public:
   void unpack(int fd, const std::string& dir, const std::string& label) {
     make_dirs(dir, 0700);
-    std::unique_ptr<archive, decltype(&archive_read_free)> a(archive_read_new(),
-                                                             archive_read_free);
+    std::unique_ptr<archive, decltype(&archive_read_free)> a(archive_read_new(), archive_read_free);
     archive_read_support_filter_all(a.get());
     archive_read_support_format_tar(a.get());
     auto fail = [&](const std::string& what) {
@@ -124,7 +125,9 @@ std::vector<std::string> diff_ids_of(const json& config, const std::string& what
   return out;
 }
 
-std::string normalise_name(const std::string& text) { return parse_reference(text).str(); }
+std::string normalise_name(const std::string& text) {
+  return parse_reference(text).str();
+}
 
 // Verifies one layer of an archive against the config (and, for OCI, the
 // manifest's descriptor) and stages it.
@@ -194,7 +197,8 @@ void load_docker(Staging& st, const Members& m, std::vector<LoadedImage>& out) {
 // Reads an OCI blob named by a descriptor and checks digest and size.
 std::string read_oci_blob(const Members& m, const json& desc, const std::string& what) {
   std::string digest = json_str(desc, "digest");
-  if (!is_sha256_digest(digest)) corrupt(what + ": unsupported or malformed digest " + quote(digest));
+  if (!is_sha256_digest(digest))
+    corrupt(what + ": unsupported or malformed digest " + quote(digest));
   std::string bytes = m.read("blobs/sha256/" + digest_hex(digest));
   if ("sha256:" + sha256_hex(bytes) != digest) corrupt(what + ": digest mismatch for " + digest);
   if (desc.contains("size") && desc["size"].is_number() &&
@@ -272,8 +276,10 @@ void load_oci(Staging& st, const Members& m, std::vector<LoadedImage>& out) {
     std::string ref = json_str(ann, kRefNameAnnotation);
     // ref.name is a full reference when podman or skopeo wrote it, but may be
     // a bare tag ("latest") in other layouts; a bare tag names nothing.
-    if (!full.empty()) names.push_back(normalise_name(full));
-    else if (ref.find_first_of(":/") != std::string::npos) names.push_back(normalise_name(ref));
+    if (!full.empty())
+      names.push_back(normalise_name(full));
+    else if (ref.find_first_of(":/") != std::string::npos)
+      names.push_back(normalise_name(ref));
     load_oci_manifest(st, m, desc, names, out);
   }
 }
@@ -301,12 +307,14 @@ class ArchiveWriter {
     header(name, AE_IFREG, 0644, size);
     int64_t written = 0;
     fill([&](const char* p, size_t n) {
-      if (written + static_cast<int64_t>(n) > size) corrupt(name + ": content larger than recorded");
+      if (written + static_cast<int64_t>(n) > size)
+        corrupt(name + ": content larger than recorded");
       data(p, n);
       written += static_cast<int64_t>(n);
     });
-    if (written != size) corrupt(name + ": content smaller than recorded (" +
-                                 std::to_string(written) + " of " + std::to_string(size) + ")");
+    if (written != size)
+      corrupt(name + ": content smaller than recorded (" + std::to_string(written) + " of " +
+              std::to_string(size) + ")");
   }
 
   void copy_file(const std::string& name, const std::string& path) {
@@ -374,7 +382,8 @@ void save_docker(const Store& store, const std::vector<SaveItem>& items, Archive
       layer_names.push_back(member);
       if (!written.insert(member).second) continue;
       std::string blob = store.blob_path(l.digest);
-      UniqueFd fd = with_context("layer " + l.diff_id, [&] { return open_or_throw(blob, O_RDONLY); });
+      UniqueFd fd =
+          with_context("layer " + l.diff_id, [&] { return open_or_throw(blob, O_RDONLY); });
       w.stream(member, l.size, [&](const auto& sink) { decompress_layer(fd.get(), sink); });
     }
     std::string cfg_member = img.id + ".json";
@@ -411,9 +420,8 @@ void save_oci(const Store& store, const std::vector<SaveItem>& items, ArchiveWri
     for (const auto& l : mj.value("layers", json::array())) {
       std::string d = json_str(l, "digest");
       if (written.insert(d).second)
-        with_context("image " + img.id.substr(0, 12), [&] {
-          w.copy_file("blobs/sha256/" + digest_hex(d), store.blob_path(d));
-        });
+        with_context("image " + img.id.substr(0, 12),
+                     [&] { w.copy_file("blobs/sha256/" + digest_hex(d), store.blob_path(d)); });
     }
     std::string cfg_digest = "sha256:" + img.id;
     if (written.insert(cfg_digest).second)
@@ -436,7 +444,8 @@ json command_form(const std::string& arg) {
   if (starts_with(t, "[")) {
     try {
       json j = json::parse(t);
-      if (j.is_array() && std::all_of(j.begin(), j.end(), [](const json& x) { return x.is_string(); }))
+      if (j.is_array() &&
+          std::all_of(j.begin(), j.end(), [](const json& x) { return x.is_string(); }))
         return j;
     } catch (const json::exception&) {
     }
@@ -466,8 +475,10 @@ std::vector<std::pair<std::string, std::string>> key_values(const std::string& a
   char q = 0;
   for (char c : t) {
     if (q) {
-      if (c == q) q = 0;
-      else cur += c;
+      if (c == q)
+        q = 0;
+      else
+        cur += c;
     } else if (c == '"' || c == '\'') {
       q = c;
     } else if (c == ' ' || c == '\t') {
@@ -516,8 +527,10 @@ std::vector<LoadedImage> load_archive(Store& store, const std::string& path) {
     Members m;
     m.unpack(from_stdin ? 0 : file.get(), st.dir() + "/archive", "reading archive");
     std::vector<LoadedImage> out;
-    if (m.has("manifest.json")) load_docker(st, m, out);
-    else if (m.has("index.json")) load_oci(st, m, out);
+    if (m.has("manifest.json"))
+      load_docker(st, m, out);
+    else if (m.has("index.json"))
+      load_oci(st, m, out);
     else
       corrupt("not a docker-archive or oci-archive (no manifest.json or index.json)");
     st.commit();
@@ -533,13 +546,16 @@ void save_archive(const Store& store, const std::vector<std::string>& refs, Arch
     items.push_back({img, store.matching_name(img, r).value_or("")});
   }
   ArchiveWriter w(out_fd);
-  if (format == ArchiveFormat::docker) save_docker(store, items, w);
-  else save_oci(store, items, w);
+  if (format == ArchiveFormat::docker)
+    save_docker(store, items, w);
+  else
+    save_oci(store, items, w);
   w.close();
 }
 
 void apply_config_changes(json& config, const std::vector<std::string>& changes) {
-  if (!config.contains("config") || !config["config"].is_object()) config["config"] = json::object();
+  if (!config.contains("config") || !config["config"].is_object())
+    config["config"] = json::object();
   json& c = config["config"];
   for (const auto& change : changes) {
     std::string t = trim(change);
@@ -548,8 +564,9 @@ void apply_config_changes(json& config, const std::vector<std::string>& changes)
     std::string arg = sp == std::string::npos ? "" : trim(t.substr(sp + 1));
     for (auto& ch : word) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
     auto bad = [&] {
-      throw Error(Errc::usage, "invalid change " + quote(change),
-                  "supported: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR");
+      throw Error(
+          Errc::usage, "invalid change " + quote(change),
+          "supported: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR");
     };
     if (arg.empty()) bad();
     if (word == "CMD") {
@@ -629,11 +646,12 @@ Image import_tarball(Store& store, const std::string& path, const ImportOptions&
     ordered_json h;
     h["created"] = config["created"];
     h["created_by"] = "/bin/sh -c #(nop) ADD file:" + digest_hex(l.diff_id) + " in / ";
-    h["comment"] = opts.message.empty() ? "Imported from " + (opts.source_label.empty() ? label : opts.source_label)
-                                        : opts.message;
+    h["comment"] = opts.message.empty()
+                       ? "Imported from " + (opts.source_label.empty() ? label : opts.source_label)
+                       : opts.message;
     config["history"] = ordered_json::array({h});
-    st.add_image(config.dump(), "", {l}, name.empty() ? std::vector<std::string>{}
-                                                      : std::vector<std::string>{name});
+    st.add_image(config.dump(), "", {l},
+                 name.empty() ? std::vector<std::string>{} : std::vector<std::string>{name});
     return st.commit().at(0);
   });
 }

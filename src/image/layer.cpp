@@ -62,8 +62,10 @@ class LayerReader {
       fail(raw_.get(), "reading layer");
     archive_entry* e = nullptr;
     int r = archive_read_next_header(raw_.get(), &e);
-    if (r == ARCHIVE_EOF) raw_eof_ = true;
-    else if (r < ARCHIVE_WARN) fail(raw_.get(), "reading layer");
+    if (r == ARCHIVE_EOF)
+      raw_eof_ = true;
+    else if (r < ARCHIVE_WARN)
+      fail(raw_.get(), "reading layer");
   }
 
   // The tar reader over the decompressed stream.
@@ -188,8 +190,8 @@ int open_beneath(int rootfd, const std::string& rel, uint64_t flags, uint64_t re
   struct open_how how {};
   how.flags = flags | O_CLOEXEC;
   how.resolve = RESOLVE_BENEATH | resolve;
-  return static_cast<int>(::syscall(SYS_openat2, rootfd, rel.empty() ? "." : rel.c_str(), &how,
-                                    sizeof how));
+  return static_cast<int>(
+      ::syscall(SYS_openat2, rootfd, rel.empty() ? "." : rel.c_str(), &how, sizeof how));
 }
 
 // Opens the directory holding components [0, n) of comps under rootfd,
@@ -210,21 +212,21 @@ UniqueFd open_parent(int rootfd, const std::vector<std::string>& comps, size_t n
     }
     if (fd < 0 && (errno == ELOOP || errno == ENOTDIR)) {
       struct stat st;
-      bool is_link = ::fstatat(cur.get(), c.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                     S_ISLNK(st.st_mode);
+      bool is_link =
+          ::fstatat(cur.get(), c.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
       if (!is_link)
         throw Error(Errc::invalid, "layer entry " + quote(entry) + ": " +
                                        join_components(comps, i + 1) + " is not a directory");
       fd = open_beneath(rootfd, join_components(comps, i + 1), O_RDONLY | O_DIRECTORY, 0);
       if (fd < 0)
-        throw Error(Errc::invalid, "layer entry " + quote(entry) +
-                                       ": refusing to write through symlink " +
-                                       join_components(comps, i + 1) +
-                                       " that points outside the layer root");
+        throw Error(Errc::invalid,
+                    "layer entry " + quote(entry) + ": refusing to write through symlink " +
+                        join_components(comps, i + 1) + " that points outside the layer root");
     }
     if (fd < 0 && errno == ENOENT)
       throw Error(Errc::invalid, "layer entry " + quote(entry) + ": " +
-                                     join_components(comps, i + 1) + " does not exist in the layer");
+                                     join_components(comps, i + 1) +
+                                     " does not exist in the layer");
     if (fd < 0)
       throw_errno("layer entry " + quote(entry) + ": open " + join_components(comps, i + 1));
     cur.reset(fd);
@@ -250,8 +252,8 @@ void set_opaque(int dirfd, const std::string& where) {
 }
 
 bool is_opaque(int fd) {
-  for (const char* x : {"user.overlay.opaque", "trusted.overlay.opaque",
-                        "user.fuseoverlayfs.opaque"}) {
+  for (const char* x :
+       {"user.overlay.opaque", "trusted.overlay.opaque", "user.fuseoverlayfs.opaque"}) {
     char v[4];
     ssize_t n = ::fgetxattr(fd, x, v, sizeof v);
     if (n == 1 && v[0] == 'y') return true;
@@ -304,9 +306,8 @@ class Extractor {
       UniqueFd tparent = open_parent(root_, tcomps, tcomps.size() - 1, false, path);
       struct stat st;
       if (::fstatat(tparent.get(), tcomps.back().c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
-        throw Error(Errc::invalid,
-                    "layer entry " + quote(path) + ": hardlink target " + quote(link) +
-                        " does not exist in the layer");
+        throw Error(Errc::invalid, "layer entry " + quote(path) + ": hardlink target " +
+                                       quote(link) + " does not exist in the layer");
       if (S_ISDIR(st.st_mode))
         throw Error(Errc::invalid, "layer entry " + quote(path) + ": hardlink to a directory");
       remove_at(parent.get(), name);
@@ -348,7 +349,8 @@ class Extractor {
       case AE_IFLNK: {
         const char* target = archive_entry_symlink(e);
         if (!target) target = archive_entry_symlink_utf8(e);
-        if (!target) throw Error(Errc::invalid, "layer entry " + quote(path) + ": symlink without target");
+        if (!target)
+          throw Error(Errc::invalid, "layer entry " + quote(path) + ": symlink without target");
         // The target is stored verbatim: it is resolved inside the container
         // root at run time, and extraction never writes through it (see
         // open_parent).
@@ -425,8 +427,8 @@ class Extractor {
       // A layer must not smuggle in overlay metadata of its own choosing.
       if (is_overlay_xattr(name)) continue;
       if (::fsetxattr(fd, name, value, size, 0) != 0)
-        log_debug("layer entry " + quote(path) + ": xattr " + name + " not set: " +
-                  std::strerror(errno));
+        log_debug("layer entry " + quote(path) + ": xattr " + name +
+                  " not set: " + std::strerror(errno));
     }
   }
 
@@ -468,7 +470,8 @@ Compression detect_compression(const std::string& file) {
   if (n >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
     return Compression::zstd;
   if (n >= 3 && m[0] == 'B' && m[1] == 'Z' && m[2] == 'h') return Compression::other;
-  if (n >= 4 && m[0] == 0xfd && m[1] == '7' && m[2] == 'z' && m[3] == 'X') return Compression::other;
+  if (n >= 4 && m[0] == 0xfd && m[1] == '7' && m[2] == 'z' && m[3] == 'X')
+    return Compression::other;
   return Compression::none;
 }
 
@@ -586,7 +589,8 @@ class TarWriter {
         continue;
       }
       if (S_ISDIR(st.st_mode)) {
-        UniqueFd sub(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        UniqueFd sub(
+            ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!sub) throw_errno("open " + path);
         add(path + "/", st, nullptr, read_xattrs(sub.get()), -1);
         if (opts_.overlay_whiteouts && is_opaque(sub.get())) {
@@ -641,7 +645,8 @@ class TarWriter {
     archive_entry_set_pathname(e, path.c_str());
     if (symlink) archive_entry_set_symlink(e, symlink);
     if (!S_ISREG(st.st_mode)) archive_entry_set_size(e, 0);
-    for (const auto& [k, v] : xattrs) archive_entry_xattr_add_entry(e, k.c_str(), v.data(), v.size());
+    for (const auto& [k, v] : xattrs)
+      archive_entry_xattr_add_entry(e, k.c_str(), v.data(), v.size());
     if (archive_write_header(a_.get(), e) < ARCHIVE_WARN) fail("tar entry " + quote(path));
     if (data_fd < 0) return;
     std::vector<char> buf(1 << 16);

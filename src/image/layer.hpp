@@ -23,10 +23,10 @@ std::string oci_layer_media_type(Compression c);
 
 // What streaming a layer blob measured.
 struct LayerDigests {
-  std::string diff_id;     // "sha256:..." of the uncompressed tar stream
-  std::string digest;      // "sha256:..." of the blob bytes as read
-  int64_t blob_size = 0;   // bytes of the blob
-  int64_t size = 0;        // bytes of the uncompressed tar stream
+  std::string diff_id;         // "sha256:..." of the uncompressed tar stream
+  std::string digest;          // "sha256:..." of the blob bytes as read
+  int64_t blob_size = 0;       // bytes of the blob
+  int64_t size = 0;            // bytes of the uncompressed tar stream
   int64_t chown_failures = 0;  // entries whose owner could not be set
 };
 

@@ -16,8 +16,12 @@ namespace {
   throw Error(Errc::invalid, msg);
 }
 
-bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
-bool is_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+bool is_lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+bool is_alnum(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0;
+}
 
 // [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*
 bool valid_path_component(const std::string& c) {
@@ -83,7 +87,9 @@ bool valid_tag(const std::string& t) {
 
 }  // namespace
 
-std::string Reference::name() const { return registry + "/" + repository; }
+std::string Reference::name() const {
+  return registry + "/" + repository;
+}
 
 std::string Reference::str() const {
   std::string s = name();
@@ -131,7 +137,8 @@ Reference parse_reference(const std::string& text) {
     if (valid_path_component(comp)) continue;
     std::string lower = comp;
     for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lower != comp && valid_path_component(lower)) bad(text, "repository name must be lowercase");
+    if (lower != comp && valid_path_component(lower))
+      bad(text, "repository name must be lowercase");
     bad(text);
   }
   // docker refuses names that look like image ids, so "tug run <id>" can

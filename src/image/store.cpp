@@ -26,8 +26,11 @@ namespace {
 constexpr const char* kStagingPrefix = "img-";
 
 json layer_to_json(const Layer& l) {
-  return {{"diff_id", l.diff_id},     {"digest", l.digest}, {"media_type", l.media_type},
-          {"blob_size", l.blob_size}, {"size", l.size}};
+  return {{"diff_id", l.diff_id},
+          {"digest", l.digest},
+          {"media_type", l.media_type},
+          {"blob_size", l.blob_size},
+          {"size", l.size}};
 }
 
 Layer layer_from_json(const json& j) {
@@ -52,7 +55,9 @@ std::string random_link_name() {
   return out;
 }
 
-bool process_alive(pid_t pid) { return ::kill(pid, 0) == 0 || errno == EPERM; }
+bool process_alive(pid_t pid) {
+  return ::kill(pid, 0) == 0 || errno == EPERM;
+}
 
 // Removes trees holding files owned by container ids: only inside the user
 // namespace may we unlink them.
@@ -118,8 +123,11 @@ Image Store::from_record(const json& rec) const {
 void Store::write_record(const Image& img, const std::string& manifest_digest) const {
   json layers = json::array();
   for (const auto& l : img.layers) layers.push_back(layer_to_json(l));
-  json rec = {{"id", img.id},           {"names", img.names}, {"digest", manifest_digest},
-              {"created", img.created}, {"layers", layers}};
+  json rec = {{"id", img.id},
+              {"names", img.names},
+              {"digest", manifest_digest},
+              {"created", img.created},
+              {"layers", layers}};
   write_json_atomic(path_join(paths_.images(), img.id + ".json"), rec);
 }
 
@@ -338,8 +346,7 @@ void Store::remove(const std::string& id) {
   std::vector<std::string> blobs = {"sha256:" + img.id, img.digest};
   for (const auto& l : img.layers) blobs.push_back(l.digest);
   for (const auto& b : blobs)
-    if (!b.empty() && !used_blobs.count(b) && is_sha256_digest(b))
-      ::unlink(blob_path(b).c_str());
+    if (!b.empty() && !used_blobs.count(b) && is_sha256_digest(b)) ::unlink(blob_path(b).c_str());
   remove_trees_in_userns(mapping_, doomed);
 }
 
@@ -365,8 +372,8 @@ void Store::clean_stale_staging() {
 
 Staging::Staging(Store& store) : store_(store) {
   store_.clean_stale_staging();
-  std::string tmpl = path_join(store_.paths_.tmp(), std::string(kStagingPrefix) +
-                                                        std::to_string(::getpid()) + "-XXXXXX");
+  std::string tmpl = path_join(
+      store_.paths_.tmp(), std::string(kStagingPrefix) + std::to_string(::getpid()) + "-XXXXXX");
   if (!::mkdtemp(tmpl.data())) throw_errno("creating staging directory in " + store_.paths_.tmp());
   dir_ = tmpl;
   make_dirs(dir_ + "/layers", 0700);
@@ -384,16 +391,16 @@ Staging::~Staging() {
 Layer Staging::add_layer(const std::string& blob_file, const std::string& media_type,
                          const std::string& expected_diff_id) {
   Layer layer;
-  layer.media_type = media_type.empty() ? oci_layer_media_type(detect_compression(blob_file))
-                                        : media_type;
+  layer.media_type =
+      media_type.empty() ? oci_layer_media_type(detect_compression(blob_file)) : media_type;
   LayerDigests d;
   if (!expected_diff_id.empty() &&
       (staged_layers_.count(expected_diff_id) || store_.has_layer(expected_diff_id))) {
     UniqueFd in = open_or_throw(blob_file, O_RDONLY);
     d = digest_layer(in.get());
   } else {
-    std::string work = dir_ + "/layers/new-" + std::to_string(staged_layers_.size()) + "-" +
-                       random_link_name();
+    std::string work =
+        dir_ + "/layers/new-" + std::to_string(staged_layers_.size()) + "-" + random_link_name();
     make_dirs(work + "/diff", 0755);
     Pipe result = Pipe::make();
     ExtractOptions opts;
@@ -424,10 +431,10 @@ Layer Staging::add_layer(const std::string& blob_file, const std::string& media_
     d.size = r.value("size", int64_t{0});
     d.chown_failures = r.value("chown_failures", int64_t{0});
     if (d.chown_failures > 0)
-      log_warn_once("userns-single-chown",
-                    "files in image layers are owned by your user only: " +
-                        store_.mapping_.single_reason +
-                        " (add a range to /etc/subuid and /etc/subgid for real owners)");
+      log_warn_once(
+          "userns-single-chown",
+          "files in image layers are owned by your user only: " + store_.mapping_.single_reason +
+              " (add a range to /etc/subuid and /etc/subgid for real owners)");
     if (!staged_layers_.count(d.diff_id) && !store_.has_layer(d.diff_id)) {
       std::string final_dir = dir_ + "/layers/" + digest_hex(d.diff_id);
       if (::rename(work.c_str(), final_dir.c_str()) != 0) throw_errno("rename " + work);
@@ -479,7 +486,8 @@ std::vector<Image> Staging::commit() {
   for (const auto& [digest, file] : staged_blobs_) {
     std::string target = store_.blob_path(digest);
     if (path_exists(target)) continue;
-    if (::rename(file.c_str(), target.c_str()) != 0) throw_errno("rename " + file + " to " + target);
+    if (::rename(file.c_str(), target.c_str()) != 0)
+      throw_errno("rename " + file + " to " + target);
   }
   std::vector<Image> out;
   for (const auto& p : images_) {

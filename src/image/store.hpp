@@ -26,11 +26,11 @@
 namespace tug::image {
 
 struct Layer {
-  std::string diff_id;      // "sha256:..." of the uncompressed tar
-  std::string digest;       // "sha256:..." of the blob as stored (maybe compressed)
-  std::string media_type;   // OCI/docker media type of the blob
-  int64_t blob_size = 0;    // bytes of the blob
-  int64_t size = 0;         // bytes of the uncompressed tar (for `images` SIZE)
+  std::string diff_id;     // "sha256:..." of the uncompressed tar
+  std::string digest;      // "sha256:..." of the blob as stored (maybe compressed)
+  std::string media_type;  // OCI/docker media type of the blob
+  int64_t blob_size = 0;   // bytes of the blob
+  int64_t size = 0;        // bytes of the uncompressed tar (for `images` SIZE)
 };
 
 struct Image {
@@ -38,9 +38,9 @@ struct Image {
   std::vector<std::string> names;  // fully qualified refs, "docker.io/library/busybox:latest"
   std::string digest;              // manifest digest "sha256:..." (as saved by `tug save`)
   std::string created;             // RFC 3339, from the config
-  json config;                     // the whole OCI image config (architecture, config, rootfs, history)
-  std::vector<Layer> layers;       // bottom first
-  int64_t size = 0;                // sum of layer sizes
+  json config;                // the whole OCI image config (architecture, config, rootfs, history)
+  std::vector<Layer> layers;  // bottom first
+  int64_t size = 0;           // sum of layer sizes
 
   // Config.Env, Config.Cmd ... of the image config, empty when absent.
   const json& runtime_config() const;

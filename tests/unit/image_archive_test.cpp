@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <fcntl.h>
 
 #include "image/archive.hpp"
 #include "image/store.hpp"
@@ -7,8 +8,6 @@
 #include "util/error.hpp"
 #include "util/fd.hpp"
 #include "util/fs.hpp"
-
-#include <fcntl.h>
 
 using namespace tug;
 using namespace tug::image;
@@ -37,9 +36,8 @@ std::string docker_archive(const std::string& dir, const std::string& diff_id_ov
                            .dump();
   std::string cfg_name = sha256_hex(config) + ".json";
   std::string manifest =
-      json::array({{{"Config", cfg_name},
-                    {"RepoTags", {"hello:1"}},
-                    {"Layers", {"abc/layer.tar"}}}})
+      json::array(
+          {{{"Config", cfg_name}, {"RepoTags", {"hello:1"}}, {"Layers", {"abc/layer.tar"}}}})
           .dump();
   std::string out = dir + "/archive.tar";
   write_test_tar(out, {{"abc/", 'd'},

@@ -21,12 +21,15 @@ namespace {
 // Extracts tar into dir/root inside a user namespace; rethrows its Error.
 void extract_in_userns(const std::string& tar, const std::string& root) {
   make_dirs(root);
-  userns::run_in_userns(test::single_mapping(), [&] {
-    UniqueFd fd = open_or_throw(tar, O_RDONLY);
-    ExtractOptions o;
-    o.ignore_chown_errors = true;
-    extract_layer(fd.get(), root, o);
-  }, 0);
+  userns::run_in_userns(
+      test::single_mapping(),
+      [&] {
+        UniqueFd fd = open_or_throw(tar, O_RDONLY);
+        ExtractOptions o;
+        o.ignore_chown_errors = true;
+        extract_layer(fd.get(), root, o);
+      },
+      0);
 }
 
 std::string extract_error(const std::vector<TarEntry>& entries) {
@@ -88,10 +91,12 @@ TEST_CASE("extraction refuses entries that escape the layer root") {
   CHECK(extract_error({{"../evil", 'f', "x"}}).find("escapes the layer root") != std::string::npos);
   CHECK(extract_error({{"a/../../evil", 'f', "x"}}).find("\"a/../../evil\"") != std::string::npos);
   // Writing through a symlink that leaves the root, absolute or relative.
-  CHECK(extract_error({{"etc", 'l', "/etc"}, {"etc/passwd", 'f', "pwned"}})
-            .find("points outside") != std::string::npos);
-  CHECK(extract_error({{"up", 'l', "../../../.."}, {"up/x", 'f', "pwned"}})
-            .find("points outside") != std::string::npos);
+  CHECK(
+      extract_error({{"etc", 'l', "/etc"}, {"etc/passwd", 'f', "pwned"}}).find("points outside") !=
+      std::string::npos);
+  CHECK(
+      extract_error({{"up", 'l', "../../../.."}, {"up/x", 'f', "pwned"}}).find("points outside") !=
+      std::string::npos);
   // Hardlinks to files outside the root.
   CHECK_FALSE(extract_error({{"pw", 'h', "../../etc/passwd"}}).empty());
   CHECK_FALSE(extract_error({{"pw", 'h', "/etc/passwd"}}).empty());  // no such file in the layer
@@ -130,7 +135,8 @@ TEST_CASE("whiteouts become overlay whiteouts and opaque directories") {
   CHECK(::getxattr((root + "/var").c_str(), "user.fuseoverlayfs.opaque", v, sizeof v) == 1);
 }
 
-TEST_CASE("apply_layers flattens layers honouring whiteouts and opaque dirs; write_tar round trip") {
+TEST_CASE(
+    "apply_layers flattens layers honouring whiteouts and opaque dirs; write_tar round trip") {
   TempDir t("/tmp", "tug-layer-test-");
   write_test_tar(t.path() + "/1.tar", {{"a", 'f', "1"},
                                        {"keep", 'f', "k"},
@@ -142,9 +148,12 @@ TEST_CASE("apply_layers flattens layers honouring whiteouts and opaque dirs; wri
   extract_in_userns(t.path() + "/1.tar", t.path() + "/l1");
   extract_in_userns(t.path() + "/2.tar", t.path() + "/l2");
   make_dirs(t.path() + "/flat");
-  userns::run_in_userns(test::single_mapping(), [&] {
-    apply_layers({t.path() + "/l1", t.path() + "/l2"}, t.path() + "/flat");
-  }, 0);
+  userns::run_in_userns(
+      test::single_mapping(),
+      [&] {
+        apply_layers({t.path() + "/l1", t.path() + "/l2"}, t.path() + "/flat");
+      },
+      0);
   CHECK_FALSE(path_exists(t.path() + "/flat/a"));
   CHECK(read_file(t.path() + "/flat/keep") == "k");
   CHECK_FALSE(path_exists(t.path() + "/flat/dir/old"));
@@ -152,12 +161,15 @@ TEST_CASE("apply_layers flattens layers honouring whiteouts and opaque dirs; wri
   CHECK(read_file(t.path() + "/flat/link") == "k");
 
   // The upper layer as a diff: overlay whiteouts turn back into .wh. entries.
-  userns::run_in_userns(test::single_mapping(), [&] {
-    UniqueFd out = open_or_throw(t.path() + "/diff.tar", O_WRONLY | O_CREAT | O_TRUNC);
-    TarOptions o;
-    o.overlay_whiteouts = true;
-    write_tar(t.path() + "/l2", out.get(), o);
-  }, 0);
+  userns::run_in_userns(
+      test::single_mapping(),
+      [&] {
+        UniqueFd out = open_or_throw(t.path() + "/diff.tar", O_WRONLY | O_CREAT | O_TRUNC);
+        TarOptions o;
+        o.overlay_whiteouts = true;
+        write_tar(t.path() + "/l2", out.get(), o);
+      },
+      0);
   extract_in_userns(t.path() + "/diff.tar", t.path() + "/again");
   struct stat st;
   REQUIRE(::lstat((t.path() + "/again/a").c_str(), &st) == 0);

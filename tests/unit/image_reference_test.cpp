@@ -47,8 +47,8 @@ TEST_CASE("digests") {
 }
 
 TEST_CASE("malformed references are refused with podman's wording") {
-  for (const char* bad : {"", "Busybox", "busy box", "a//b", "-a", "a:", ":tag", "a:b:c",
-                          "x/y_-z", "a@", "bad..name", "localhost:port/x"}) {
+  for (const char* bad : {"", "Busybox", "busy box", "a//b", "-a", "a:", ":tag", "a:b:c", "x/y_-z",
+                          "a@", "bad..name", "localhost:port/x"}) {
     CAPTURE(bad);
     try {
       parse_reference(bad);

@@ -16,7 +16,7 @@ namespace tug::test {
 
 struct TarEntry {
   std::string path;
-  char type = 'f';  // f file, d dir, l symlink, h hardlink, c char device
+  char type = 'f';   // f file, d dir, l symlink, h hardlink, c char device
   std::string data;  // file content, or link target
   int mode = 0644;
 };
