@@ -230,10 +230,7 @@ int run_foreground(Store& store, const image::Store& images, const Record& rec) 
   runtime::Plan plan = runtime::build_plan(spec, rootfs, inputs, store.mapping());
 
   State st = store.state(rec.id);
-  std::pair<UniqueFd, UniqueFd> pty;
-  if (spec.tty) pty = runtime::open_pty();
-  runtime::Started started = runtime::start(plan, store.mapping(), spec.tty ? pty.second.get() : -1);
-  pty.second.reset();  // only the container may hold the slave, or EOF never comes
+  runtime::Started started = runtime::start(plan, store.mapping());
   st.status = "running";
   st.pid = started.process.pid();
   st.pid_start_time = started.start_time;
@@ -241,7 +238,7 @@ int run_foreground(Store& store, const image::Store& images, const Record& rec) 
   st.finished_at.clear();
   store.save_state(rec.id, st);
 
-  int code = runtime::wait_forwarding_signals(started.process, spec.tty ? pty.first.get() : -1,
+  int code = runtime::wait_forwarding_signals(started.process, started.terminal.get(),
                                               spec.stdin_open);
   st.status = "exited";
   st.exit_code = code;

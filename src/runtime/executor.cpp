@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <termios.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -34,12 +35,18 @@ namespace tug::runtime {
 
 namespace {
 
+void copy_winsize(int from, int to) {
+  struct winsize ws;
+  if (::ioctl(from, TIOCGWINSZ, &ws) == 0) ::ioctl(to, TIOCSWINSZ, &ws);
+}
+
 // ---- messages between parent and child ----------------------------------
 
 enum class MsgKind : uint32_t {
   mapping_written = 1,  // parent -> child: uid/gid maps are in place
   setup_failed = 2,     // child -> parent: mounts or process setup failed
   exec_failed = 3,      // child -> parent: execve failed with errno
+  terminal = 4,         // child -> parent: the pty master rides along (SCM_RIGHTS)
 };
 
 struct Msg {
@@ -54,6 +61,49 @@ void send_msg(int fd, MsgKind kind, int err, const std::string& text) {
   m.err = err;
   std::strncpy(m.text, text.c_str(), sizeof m.text - 1);
   write_all(fd, &m, sizeof m);
+}
+
+void send_fd(int sock, int fd) {
+  Msg m{};
+  m.kind = MsgKind::terminal;
+  struct iovec iov = {&m, sizeof m};
+  char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr mh = {};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof control;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  if (::sendmsg(sock, &mh, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof m)) throw_errno("sending the terminal");
+}
+
+// Reads one message; a passed fd lands in *fd. False at EOF (exec happened).
+bool recv_msg(int sock, Msg* m, UniqueFd* fd) {
+  struct iovec iov = {m, sizeof *m};
+  char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr mh = {};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = ::recvmsg(sock, &mh, MSG_WAITALL | MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) throw_errno("reading from the container's setup");
+  if (n == 0) return false;
+  if (n != static_cast<ssize_t>(sizeof *m)) throw Error(Errc::io, "short message from the container's setup");
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      int received;
+      std::memcpy(&received, CMSG_DATA(c), sizeof received);
+      fd->reset(received);
+    }
+  return true;
 }
 
 // ---- child-side helpers (run after clone, inside the new namespaces) ----
@@ -326,7 +376,24 @@ int exec_command(const Plan& plan, std::vector<std::string>& env) {
 // The container's first process. Order follows the runtime spec: wait for
 // the id mapping, mount the rootfs, populate it, pivot into it, become the
 // user, exec. Never returns; never lets an exception leave this frame.
-[[noreturn]] void child_main(const Plan& plan, int from_parent, int to_parent, int pty_slave) {
+// The terminal comes from the container's own devpts instance, so that
+// ttyname() and /dev/pts/0 make sense inside; the master goes to the parent.
+void take_terminal(int to_parent) {
+  UniqueFd master(::open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!master) fail("opening /dev/pts/ptmx");
+  if (::unlockpt(master.get()) != 0) fail("unlocking the terminal");
+  char name[128];
+  if (::ptsname_r(master.get(), name, sizeof name) != 0) fail("ptsname");
+  UniqueFd slave(::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!slave) fail(std::string("opening ") + name);
+  send_fd(to_parent, master.get());
+  if (::setsid() < 0) fail("setsid");
+  if (::ioctl(slave.get(), TIOCSCTTY, 0) != 0) fail("setting the controlling terminal");
+  for (int fd = 0; fd < 3; ++fd)
+    if (::dup2(slave.get(), fd) < 0) fail("dup2 terminal");
+}
+
+[[noreturn]] void child_main(const Plan& plan, int from_parent, int to_parent) {
   std::string stage = "setting up the container";
   try {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -336,12 +403,7 @@ int exec_command(const Plan& plan, std::vector<std::string>& env) {
 
     stage = "preparing mounts";
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) fail("making / private");
-    if (pty_slave >= 0) {
-      if (::setsid() < 0) fail("setsid");
-      if (::ioctl(pty_slave, TIOCSCTTY, 0) != 0) fail("setting the controlling terminal");
-      for (int fd = 0; fd < 3; ++fd)
-        if (::dup2(pty_slave, fd) < 0) fail("dup2 terminal");
-    } else if (!plan.stdin_open) {
+    if (!plan.stdin_open && !plan.tty) {
       int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
       if (devnull >= 0) ::dup3(devnull, 0, 0), ::close(devnull);
     }
@@ -362,6 +424,7 @@ int exec_command(const Plan& plan, std::vector<std::string>& env) {
     if (::chdir("/") != 0) fail("chdir /");
     root.reset();
     if (plan.readonly_rootfs) remount_readonly("/");
+    if (plan.tty) take_terminal(to_parent);
 
     stage = "setting up the process";
     Ids ids = resolve_user(plan.user);
@@ -419,9 +482,14 @@ uint64_t process_start_time(pid_t pid) {
   return 0;
 }
 
-Started start(const Plan& plan, const userns::Mapping& mapping, int pty_slave) {
+Started start(const Plan& plan, const userns::Mapping& mapping) {
   if (plan.args.empty()) throw Error(Errc::usage, "no command specified");
-  Pipe to_child = Pipe::make(), to_parent = Pipe::make();
+  Pipe to_child = Pipe::make();
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("socketpair");
+  struct {
+    UniqueFd read, write;
+  } to_parent{UniqueFd(sv[0]), UniqueFd(sv[1])};
   // A fork-like clone (no new stack): the child continues on a copy of this
   // stack and leaves only through _exit in child_main.
   long pid = ::syscall(SYS_clone, static_cast<unsigned long>(plan.clone_flags) | SIGCHLD, nullptr,
@@ -436,7 +504,7 @@ Started start(const Plan& plan, const userns::Mapping& mapping, int pty_slave) {
   if (pid == 0) {
     to_child.write.reset();
     to_parent.read.reset();
-    child_main(plan, to_child.read.get(), to_parent.write.get(), pty_slave);
+    child_main(plan, to_child.read.get(), to_parent.write.get());
   }
   Started s;
   s.process = Child(static_cast<pid_t>(pid), Child::OnDestroy::kill_and_wait);
@@ -445,9 +513,15 @@ Started start(const Plan& plan, const userns::Mapping& mapping, int pty_slave) {
   userns::write_id_maps(static_cast<pid_t>(pid), mapping);
   send_msg(to_child.write.get(), MsgKind::mapping_written, 0, "");
   Msg m{};
-  if (read_exact(to_parent.read.get(), &m, sizeof m)) {
-    int st = s.process.wait();
-    (void)st;
+  UniqueFd passed;
+  bool got = recv_msg(to_parent.read.get(), &m, &passed);
+  if (got && m.kind == MsgKind::terminal) {
+    s.terminal = std::move(passed);
+    copy_winsize(1, s.terminal.get());
+    got = recv_msg(to_parent.read.get(), &m, &passed);
+  }
+  if (got) {
+    s.process.wait();
     std::string text(m.text, strnlen(m.text, sizeof m.text));
     if (m.kind == MsgKind::exec_failed) {
       if (m.err == ENOENT)
@@ -464,11 +538,6 @@ Started start(const Plan& plan, const userns::Mapping& mapping, int pty_slave) {
 }
 
 namespace {
-
-void copy_winsize(int from, int to) {
-  struct winsize ws;
-  if (::ioctl(from, TIOCGWINSZ, &ws) == 0) ::ioctl(to, TIOCSWINSZ, &ws);
-}
 
 // Moves what is readable on `from` to `to`; false at EOF or error.
 bool pump(int from, int to) {
@@ -504,17 +573,6 @@ class RawTerminal {
 };
 
 }  // namespace
-
-std::pair<UniqueFd, UniqueFd> open_pty() {
-  UniqueFd master(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!master) throw_errno("opening a pseudo-terminal");
-  if (::grantpt(master.get()) != 0 || ::unlockpt(master.get()) != 0) throw_errno("unlocking the pseudo-terminal");
-  char name[128];
-  if (::ptsname_r(master.get(), name, sizeof name) != 0) throw_errno("ptsname");
-  UniqueFd slave = open_or_throw(name, O_RDWR | O_NOCTTY);
-  copy_winsize(1, slave.get());
-  return {std::move(master), std::move(slave)};
-}
 
 int wait_forwarding_signals(Child& process, int pty_master, bool stdin_open) {
   static const int kForward[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};

@@ -19,14 +19,15 @@ namespace tug::runtime {
 // The running container's first process (PID 1 inside), owned by the caller.
 struct Started {
   Child process;
+  UniqueFd terminal;  // pty master when Plan::tty
   uint64_t start_time = 0;  // /proc/<pid>/stat starttime, to detect pid reuse
 };
 
 // Starts the container and returns once the user's command has been exec'd.
-// With pty_slave >= 0 (Plan::tty), the process gets it as its controlling
-// terminal and stdio. The child gets SIGKILL if the calling thread dies
-// (foreground mode).
-Started start(const Plan& plan, const userns::Mapping& mapping, int pty_slave = -1);
+// With Plan::tty the process gets a terminal of the container's own devpts
+// as controlling terminal and stdio, and Started::terminal is its master.
+// The child gets SIGKILL if the calling thread dies (foreground mode).
+Started start(const Plan& plan, const userns::Mapping& mapping);
 
 // Waits for the container to exit, forwarding SIGINT/SIGTERM/SIGHUP/SIGQUIT/
 // SIGUSR1/SIGUSR2 received meanwhile to it, and returns its exit code
@@ -35,9 +36,6 @@ Started start(const Plan& plan, const userns::Mapping& mapping, int pty_slave = 
 // the terminal's size in step with the CLI's (SIGWINCH).
 int wait_forwarding_signals(Child& process, int pty_master = -1, bool stdin_open = false);
 
-// A new pseudo-terminal pair (master, slave), sized like the CLI's stdout
-// when that is a terminal.
-std::pair<UniqueFd, UniqueFd> open_pty();
 
 // starttime field of /proc/<pid>/stat (clock ticks since boot); 0 if gone.
 uint64_t process_start_time(pid_t pid);
