@@ -382,6 +382,13 @@ Staging::Staging(Store& store) : store_(store) {
 
 Staging::~Staging() {
   try {
+    // Usually only our own files are left (layers were renamed out at
+    // commit); forking into the user namespace is needed only otherwise.
+    try {
+      remove_tree(dir_);
+      return;
+    } catch (const Error&) {
+    }
     remove_trees_in_userns(store_.mapping_, {dir_});
   } catch (const std::exception& e) {
     log_warn("cannot remove staging directory " + dir_ + ": " + e.what());

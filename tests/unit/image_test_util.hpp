@@ -33,7 +33,9 @@ inline void write_test_tar(const std::string& path, const std::vector<TarEntry>&
   for (const auto& t : entries) {
     archive_entry* e = archive_entry_new();
     archive_entry_set_pathname(e, t.path.c_str());
-    archive_entry_set_perm(e, static_cast<mode_t>(t.mode));
+    // Directories need x to be traversed by a non-root test run.
+    int mode = t.type == 'd' && t.mode == 0644 ? 0755 : t.mode;
+    archive_entry_set_perm(e, static_cast<mode_t>(mode));
     archive_entry_set_mtime(e, 1000000000, 0);
     switch (t.type) {
       case 'd':
