@@ -1,6 +1,5 @@
 #include "container/container.hpp"
 
-#include <openssl/rand.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -73,7 +72,7 @@ const char* const kNames[] = {
 template <size_t N>
 const char* pick(const char* const (&arr)[N]) {
   unsigned int r = 0;
-  RAND_bytes(reinterpret_cast<unsigned char*>(&r), sizeof r);
+  random_bytes(&r, sizeof r);
   return arr[r % N];
 }
 

@@ -2,7 +2,7 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "util/error.hpp"
@@ -75,9 +75,24 @@ std::string digest_hex(std::string_view d) {
   return std::string(d.substr(7));
 }
 
+void random_bytes(void* buf, size_t n) {
+  // getrandom(2) rather than OpenSSL's DRBG: instantiating that costs more
+  // than the rest of `tug run` together, and ids need no more than the kernel's pool.
+  auto p = static_cast<unsigned char*>(buf);
+  while (n > 0) {
+    ssize_t r = ::getrandom(p, n, 0);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("getrandom");
+    }
+    p += r;
+    n -= static_cast<size_t>(r);
+  }
+}
+
 std::string random_hex64() {
   unsigned char b[32];
-  if (RAND_bytes(b, sizeof b) != 1) throw Error(Errc::io, "cannot get random bytes");
+  random_bytes(b, sizeof b);
   static const char* digits = "0123456789abcdef";
   std::string out;
   for (unsigned char c : b) {

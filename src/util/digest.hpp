@@ -31,6 +31,9 @@ bool is_hex64(std::string_view h);
 // "sha256:<hex>" -> "<hex>"; throws Error(invalid) if not a sha256 digest.
 std::string digest_hex(std::string_view d);
 
+// Fills buf with n bytes from the kernel's random pool.
+void random_bytes(void* buf, size_t n);
+
 // A random 64-hex-digit identifier (container ids).
 std::string random_hex64();
 
