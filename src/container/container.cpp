@@ -1,6 +1,9 @@
 #include "container/container.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <ctime>
 
 #include <cerrno>
 
@@ -8,6 +11,7 @@
 #include "util/digest.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/log.hpp"
 #include "util/strings.hpp"
 
 namespace tug::container {
@@ -183,8 +187,34 @@ std::vector<Record> Store::list() const {
   for (const auto& id : list_dir(paths_.containers())) {
     auto j = read_json_if_exists(dir(id) + "/config.json");
     if (j) out.push_back(j->get<Record>());
+    else remove_if_abandoned(id);
   }
   return out;
+}
+
+void Store::remove_container_dir(const std::string& d) const {
+  // Most upper dirs hold only files of the user's own uid and go at once;
+  // files of subordinate uids need root in the user namespace.
+  try {
+    remove_tree(d);
+  } catch (const Error&) {
+    if (mapping_.single) throw;
+    userns::run_in_userns(mapping_, [&] { remove_tree(d); });
+  }
+}
+
+void Store::remove_if_abandoned(const std::string& id) const {
+  // A directory without config.json is a create or remove that a killed CLI
+  // did not finish. A create in progress writes config.json within
+  // milliseconds, so only directories untouched for a minute are taken.
+  struct stat st;
+  if (::stat(dir(id).c_str(), &st) != 0 || ::time(nullptr) - st.st_mtime < 60) return;
+  try {
+    remove_container_dir(dir(id));
+    log_debug("removed abandoned container directory " + id);
+  } catch (const Error& e) {
+    log_warn("cannot remove abandoned container directory " + dir(id) + ": " + e.what());
+  }
 }
 
 State Store::state(const std::string& id) const {
@@ -217,14 +247,7 @@ void Store::remove(const Record& r) {
   char target[128];
   ssize_t n = ::readlink(claim.c_str(), target, sizeof target - 1);
   if (n > 0 && std::string(target, static_cast<size_t>(n)) == r.id) ::unlink(claim.c_str());
-  // Most upper dirs hold only files of the user's own uid and go at once;
-  // files of subordinate uids need root in the user namespace.
-  try {
-    remove_tree(d);
-  } catch (const Error&) {
-    if (mapping_.single) throw;
-    userns::run_in_userns(mapping_, [&] { remove_tree(d); });
-  }
+  remove_container_dir(d);
 }
 
 }  // namespace tug::container

@@ -84,6 +84,9 @@ class Store {
   const userns::Mapping& mapping() const { return mapping_; }
 
  private:
+  void remove_container_dir(const std::string& dir) const;
+  void remove_if_abandoned(const std::string& id) const;
+
   Paths paths_;
   userns::Mapping mapping_;
 };
