@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
+#include "util/strings.hpp"
 
 namespace tug::cli {
 
@@ -71,7 +72,13 @@ int main(int argc, char** argv) {
   Globals g;
   app.add_option("--root", g.root, "Storage root directory");
   app.add_option("--runroot", g.runroot, "Runtime state directory");
-  app.add_option("--log-level", g.log_level, "Log level (error, warn, info, debug)");
+  app.add_option("--log-level", g.log_level, "Log level (error, warn, info, debug)")
+      ->each([](const std::string& v) {
+        LogLevel l;
+        if (!parse_log_level(v, &l))
+          throw Error(Errc::usage, "invalid log level " + quote(v), "use error, warn, info or debug");
+        set_log_level(l);
+      });
   bool show_version = false;
   app.add_flag("-v,--version", show_version, "Print version information and exit");
   app.set_version_flag();
@@ -81,6 +88,20 @@ int main(int argc, char** argv) {
     if (argc == 2 && (std::string(argv[1]) == "-v" || std::string(argv[1]) == "--version")) {
       out(std::string("tug version ") + TUG_VERSION);
       return 0;
+    }
+    // Name an unknown command as such rather than as an unexpected argument.
+    for (int i = 1; i < argc; ++i) {
+      std::string a = argv[i];
+      if (a == "--root" || a == "--runroot" || a == "--log-level") {
+        ++i;
+        continue;
+      }
+      if (a.empty() || a[0] == '-') continue;
+      auto subs = app.get_subcommands([&](CLI::App* c) { return c->check_name(a); });
+      if (subs.empty())
+        throw Error(Errc::usage, "unrecognized command `tug " + a + "`",
+                    "try 'tug --help' for more information");
+      break;
     }
     try {
       app.parse(argc, argv);
