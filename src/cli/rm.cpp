@@ -1,12 +1,8 @@
 // tug rm: remove containers (killing running ones with -f).
-#include <signal.h>
-#include <unistd.h>
-
 #include <cstdio>
 
 #include "cli/commands.hpp"
-#include "container/container.hpp"
-#include "runtime/executor.hpp"
+#include "container/lifecycle.hpp"
 #include "util/error.hpp"
 
 namespace tug::cli {
@@ -31,19 +27,7 @@ void register_rm(CLI::App& app, Globals& g) {
     int failures = 0;
     for (const auto& name : targets) {
       try {
-        container::Record r = store.get(name);
-        container::State st = store.state(r.id);
-        if (st.status == "running") {
-          if (!f->force)
-            throw Error(Errc::in_use, "cannot remove container " + r.id +
-                                          " as it is running - running or paused containers "
-                                          "cannot be removed without force",
-                        "stop it first, or use rm -f");
-          ::kill(st.pid, SIGKILL);
-          for (int i = 0; i < 200 && runtime::process_start_time(st.pid) == st.pid_start_time; ++i)
-            ::usleep(5000);
-        }
-        store.remove(r);
+        container::remove(store, store.get(name), f->force);
         out(name);
       } catch (const Error& e) {
         if (f->force && e.code() == Errc::not_found) continue;

@@ -4,14 +4,10 @@
 // does what podman does and removes those containers first (killing running
 // ones), then the image. (docker -f would only untag; podman's rule keeps no
 // container pointing at layers that are gone.)
-#include <signal.h>
-#include <unistd.h>
-
 #include <cstdio>
 
 #include "cli/commands.hpp"
-#include "container/container.hpp"
-#include "runtime/executor.hpp"
+#include "container/lifecycle.hpp"
 #include "util/error.hpp"
 
 namespace tug::cli {
@@ -20,16 +16,8 @@ namespace {
 
 void remove_containers_of(Globals& g, const std::string& image_id) {
   container::Store store(g.paths(), g.mapping());
-  for (const auto& r : store.list()) {
-    if (r.image_id != image_id) continue;
-    container::State st = store.state(r.id);
-    if (st.status == "running" && st.pid > 0) {
-      ::kill(st.pid, SIGKILL);
-      for (int i = 0; i < 200 && runtime::process_start_time(st.pid) == st.pid_start_time; ++i)
-        ::usleep(5000);
-    }
-    store.remove(r);
-  }
+  for (const auto& r : store.list())
+    if (r.image_id == image_id) container::remove(store, r, true);
 }
 
 void remove_one(Globals& g, const std::string& arg, bool force) {

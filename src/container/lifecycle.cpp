@@ -1,5 +1,6 @@
 #include "container/lifecycle.hpp"
 
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -210,6 +211,24 @@ storage::RootfsPlan rootfs_plan(const Store& store, const image::Store& images, 
 }
 
 }  // namespace
+
+void remove(Store& store, const Record& r, bool force) {
+  State st = store.state(r.id);
+  if (st.status == "running") {
+    if (!force)
+      throw Error(Errc::in_use,
+                  "cannot remove container " + r.id +
+                      " as it is running - running or paused containers cannot be removed "
+                      "without force",
+                  "stop it first, or use rm -f");
+    ::kill(st.pid, SIGKILL);
+    // The pid is not our child (another CLI started it): poll until the
+    // process with that start time is gone.
+    for (int i = 0; i < 400 && runtime::process_start_time(st.pid) == st.pid_start_time; ++i)
+      ::usleep(5000);
+  }
+  store.remove(r);
+}
 
 void export_rootfs(Store& store, const image::Store& images, const Record& rec, int out_fd) {
   storage::RootfsPlan rootfs = rootfs_plan(store, images, rec);

@@ -42,6 +42,10 @@ Record create(Store& store, const image::Store& images, const CreateOptions& opt
 // it are thrown with docker's exit codes (125/126/127).
 int run_foreground(Store& store, const image::Store& images, const Record& r);
 
+// Removes a container. A running one is refused with Error(in_use) unless
+// force, which kills it with SIGKILL and waits until its process is gone.
+void remove(Store& store, const Record& r, bool force);
+
 // Writes the container's filesystem (image layers plus its changes) as a
 // flat tar to out_fd, as `docker export` does. Mounts the rootfs privately
 // in a throw-away user namespace, so it works whether or not it runs.
