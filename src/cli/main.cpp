@@ -46,6 +46,7 @@ const Registrar kRegistrars[] = {
     register_ps,
     register_rm,
     register_export,
+    register_unshare,
     register_images,
     register_load,
     register_save,

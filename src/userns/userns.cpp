@@ -175,6 +175,13 @@ Error decode_error(const std::string& s) {
 }  // namespace
 
 void run_in_userns(const Mapping& m, const std::function<void()>& fn, int extra_flags) {
+  int code = run_in_userns_status(m, fn, extra_flags);
+  if (code != 0)
+    throw Error(Errc::generic,
+                "user namespace helper process failed (status " + std::to_string(code) + ")");
+}
+
+int run_in_userns_status(const Mapping& m, const std::function<void()>& fn, int extra_flags) {
   if (extra_flags < 0) extra_flags = CLONE_NEWNS;
   Pipe to_child = Pipe::make(), to_parent = Pipe::make(), err = Pipe::make();
   pid_t pid = ::fork();
@@ -232,9 +239,7 @@ void run_in_userns(const Mapping& m, const std::function<void()>& fn, int extra_
   }
   int st = child.wait();
   if (!failure.empty()) throw decode_error(failure);
-  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-    throw Error(Errc::generic, "user namespace helper process failed (status " +
-                                   std::to_string(exit_code_of(st)) + ")");
+  return exit_code_of(st);
 }
 
 }  // namespace tug::userns

@@ -68,4 +68,9 @@ void write_id_maps(pid_t pid, const Mapping& m);
 // its code, exit code, message and hint; the child never unwinds past fn.
 void run_in_userns(const Mapping& m, const std::function<void()>& fn, int extra_flags = -1);
 
+// As run_in_userns, for an fn that execs: returns the child's exit code
+// (128+N for signal N) instead of treating non-zero as failure. An Error
+// thrown by fn before it execs is still rethrown here. (`tug unshare`.)
+int run_in_userns_status(const Mapping& m, const std::function<void()>& fn, int extra_flags = -1);
+
 }  // namespace tug::userns
