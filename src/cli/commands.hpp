@@ -9,6 +9,8 @@ void register_ps(CLI::App&, Globals&);
 void register_rm(CLI::App&, Globals&);
 void register_export(CLI::App&, Globals&);
 void register_unshare(CLI::App&, Globals&);
+void register_info(CLI::App&, Globals&);
+void register_version(CLI::App&, Globals&);
 
 // Image commands. `tug images` and `tug image ls` (and the other image verbs)
 // share one implementation: setup_* fills in a (sub)command's flags and action.

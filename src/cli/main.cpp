@@ -47,6 +47,8 @@ const Registrar kRegistrars[] = {
     register_rm,
     register_export,
     register_unshare,
+    register_info,
+    register_version,
     register_images,
     register_load,
     register_save,

@@ -1,0 +1,28 @@
+#pragma once
+// Host checks for `tug info`: what this machine offers a rootless container
+// tool, and for each thing that is missing, what tug does instead. Pure
+// parsers are separate from the probes so they can be unit-tested.
+#include <string>
+#include <vector>
+
+#include "config/paths.hpp"
+#include "userns/userns.hpp"
+#include "util/json.hpp"
+
+namespace tug::hostinfo {
+
+// The unified-hierarchy path of this process from /proc/self/cgroup text
+// ("0::/user.slice/..."); empty when there is none.
+std::string cgroup2_path(const std::string& proc_self_cgroup);
+// Controllers named in a cgroup.controllers file.
+std::vector<std::string> parse_controllers(const std::string& text);
+// Filesystem name for a statfs f_type (ext4, xfs, nfs, lustre, gpfs, ...).
+std::string fs_type_name(long magic);
+// Network and cluster filesystems cannot hold overlay upper dirs or xattrs.
+bool is_network_fs(const std::string& name);
+
+// Everything `tug info` reports, as a JSON object with podman-like keys
+// (host, store, registries...); degraded items carry a "note" in words.
+json collect(const Paths& paths, const userns::Mapping& mapping);
+
+}  // namespace tug::hostinfo
