@@ -1,0 +1,28 @@
+# fish completion for tug
+set -l cmds run ps rm export images image load save import tag rmi history info version unshare
+complete -c tug -f
+complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a run -d 'Run a command in a new container'
+complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a ps -d 'List containers'
+complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a rm -d 'Remove containers'
+complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a export -d 'Export a container filesystem'
+complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a images -d 'List images'
+complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a image -d 'Manage images'
+complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a load -d 'Load an image archive'
+complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a save -d 'Save images to an archive'
+complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a import -d 'Import a rootfs tarball'
+complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a tag -d 'Name an image'
+complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a rmi -d 'Remove images'
+complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a history -d 'Show image history'
+complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a info -d 'Display system information'
+complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a version -d 'Display the version'
+complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a unshare -d 'Run a command in the user namespace'
+complete -c tug -n "__fish_seen_subcommand_from run" -l rm -d 'Remove the container when it exits'
+complete -c tug -n "__fish_seen_subcommand_from run" -l name -r -d 'Container name'
+complete -c tug -n "__fish_seen_subcommand_from run" -s e -l env -r -d 'Environment variable'
+complete -c tug -n "__fish_seen_subcommand_from run" -s v -l volume -r -F -d 'Bind mount'
+complete -c tug -n "__fish_seen_subcommand_from run" -l network -x -a 'none host' -d 'Network mode'
+complete -c tug -n "__fish_seen_subcommand_from run" -s i -l interactive -d 'Keep STDIN open'
+complete -c tug -n "__fish_seen_subcommand_from run" -s t -l tty -d 'Allocate a pseudo-TTY'
+complete -c tug -n "__fish_seen_subcommand_from run images rmi tag history save" -a '(tug images --format "{{.Repository}}:{{.Tag}}" 2>/dev/null)'
+complete -c tug -n "__fish_seen_subcommand_from rm export" -a '(tug ps -a --format "{{.Names}}" 2>/dev/null)'
+complete -c tug -n "__fish_seen_subcommand_from load import" -F
