@@ -14,8 +14,8 @@ namespace tug::cli {
 
 // Global flags and lazily opened shared state.
 struct Globals {
-  std::string root;      // --root
-  std::string runroot;   // --runroot
+  std::string root;     // --root
+  std::string runroot;  // --runroot
   std::string log_level = "warn";
 
   const Paths& paths();

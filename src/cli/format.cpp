@@ -1,10 +1,10 @@
 #include "cli/format.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <algorithm>
 #include <map>
 #include <memory>
 
@@ -135,7 +135,7 @@ Operand parse_operand(const std::string& t) {
   return o;
 }
 
-const char* const kFunctions[] = {"json", "upper", "lower", "title", "join", "index",
+const char* const kFunctions[] = {"json", "upper",  "lower",   "title", "join",    "index",
                                   "len",  "printf", "println", "print", "truncate"};
 
 bool is_function(const std::string& t) {
@@ -266,8 +266,10 @@ json walk(const json& start, const std::vector<std::string>& fields) {
 
 json eval_operand(const Operand& o, const Scope& sc) {
   switch (o.kind) {
-    case Operand::Kind::string: return o.text;
-    case Operand::Kind::boolean: return o.flag;
+    case Operand::Kind::string:
+      return o.text;
+    case Operand::Kind::boolean:
+      return o.flag;
     case Operand::Kind::number:
       return o.text.find('.') != std::string::npos ? json(std::stod(o.text))
                                                    : json(std::stoll(o.text));
@@ -276,7 +278,8 @@ json eval_operand(const Operand& o, const Scope& sc) {
       if (it == sc.vars.end()) template_error("undefined variable " + quote(o.var));
       return walk(it->second, o.fields);
     }
-    case Operand::Kind::field: return walk(*sc.dot, o.fields);
+    case Operand::Kind::field:
+      return walk(*sc.dot, o.fields);
   }
   return json();
 }
@@ -343,7 +346,8 @@ std::string go_printf(const std::string& fmt, const std::vector<json>& args) {
     const json& a = args[ai++];
     char buf[512];
     if (verb == 'd' && a.is_number()) {
-      std::snprintf(buf, sizeof buf, (spec + "lld").c_str(), static_cast<long long>(a.get<double>()));
+      std::snprintf(buf, sizeof buf, (spec + "lld").c_str(),
+                    static_cast<long long>(a.get<double>()));
       out += buf;
     } else if ((verb == 'f' || verb == 'g' || verb == 'e') && a.is_number()) {
       std::snprintf(buf, sizeof buf, (spec + verb).c_str(), a.get<double>());
@@ -374,8 +378,10 @@ json call(const std::string& fn, const std::vector<json>& args) {
     bool start = true;
     for (auto& c : s) {
       auto u = static_cast<unsigned char>(c);
-      if (fn == "upper") c = static_cast<char>(std::toupper(u));
-      else if (fn == "lower") c = static_cast<char>(std::tolower(u));
+      if (fn == "upper")
+        c = static_cast<char>(std::toupper(u));
+      else if (fn == "lower")
+        c = static_cast<char>(std::tolower(u));
       else {
         if (start) c = static_cast<char>(std::toupper(u));
         start = std::isspace(u) != 0;
@@ -411,7 +417,8 @@ json call(const std::string& fn, const std::vector<json>& args) {
   }
   if (fn == "len") {
     need(1);
-    if (args[0].is_string()) return static_cast<int64_t>(args[0].get_ref<const std::string&>().size());
+    if (args[0].is_string())
+      return static_cast<int64_t>(args[0].get_ref<const std::string&>().size());
     if (args[0].is_array() || args[0].is_object()) return static_cast<int64_t>(args[0].size());
     template_error("len of " + std::string(args[0].type_name()));
   }
@@ -452,8 +459,12 @@ json eval_pipeline(const Pipeline& p, const Scope& sc) {
 void render(const Nodes& nodes, Scope& sc, std::string& out) {
   for (const auto& n : nodes) {
     switch (n->kind) {
-      case Node::Kind::text: out += n->text; break;
-      case Node::Kind::action: out += go_print(eval_pipeline(n->pipe, sc)); break;
+      case Node::Kind::text:
+        out += n->text;
+        break;
+      case Node::Kind::action:
+        out += go_print(eval_pipeline(n->pipe, sc));
+        break;
       case Node::Kind::if_:
         render(truthy(eval_pipeline(n->pipe, sc)) ? n->body : n->else_body, sc, out);
         break;
@@ -508,8 +519,10 @@ std::string header_for(const Pipeline& p, const std::vector<Column>& columns) {
 std::string render_header(const Nodes& nodes, const std::vector<Column>& columns) {
   std::string out;
   for (const auto& n : nodes) {
-    if (n->kind == Node::Kind::text) out += n->text;
-    else out += header_for(n->pipe, columns);
+    if (n->kind == Node::Kind::text)
+      out += n->text;
+    else
+      out += header_for(n->pipe, columns);
   }
   return out;
 }

@@ -17,7 +17,8 @@ void print_yaml(const json& j, int indent, std::string& out) {
       print_yaml(*it, indent + 2, out);
     } else if (it->is_array()) {
       out += pad + it.key() + ":" + (it->empty() ? " []" : "") + "\n";
-      for (const auto& e : *it) out += pad + "- " + (e.is_string() ? e.get<std::string>() : e.dump()) + "\n";
+      for (const auto& e : *it)
+        out += pad + "- " + (e.is_string() ? e.get<std::string>() : e.dump()) + "\n";
     } else if (it->is_string()) {
       std::string v = it->get<std::string>();
       if (v.find('\n') != std::string::npos) {

@@ -42,21 +42,9 @@ void out(const std::string& text) {
 namespace {
 
 const Registrar kRegistrars[] = {
-    register_run,
-    register_ps,
-    register_rm,
-    register_export,
-    register_unshare,
-    register_info,
-    register_version,
-    register_images,
-    register_load,
-    register_save,
-    register_import,
-    register_tag,
-    register_rmi,
-    register_history,
-    register_image,
+    register_run,    register_ps,      register_rm,     register_export,  register_unshare,
+    register_info,   register_version, register_images, register_load,    register_save,
+    register_import, register_tag,     register_rmi,    register_history, register_image,
 };
 
 int report(const Error& e) {
@@ -79,7 +67,8 @@ int main(int argc, char** argv) {
       ->each([](const std::string& v) {
         LogLevel l;
         if (!parse_log_level(v, &l))
-          throw Error(Errc::usage, "invalid log level " + quote(v), "use error, warn, info or debug");
+          throw Error(Errc::usage, "invalid log level " + quote(v),
+                      "use error, warn, info or debug");
         set_log_level(l);
       });
   bool show_version = false;

@@ -66,8 +66,12 @@ void register_ps(CLI::App& app, Globals& g) {
       return;
     }
     print_rows(rows, f->format,
-               {{"CONTAINER ID", "ID"}, {"IMAGE", "Image"}, {"COMMAND", "Command"},
-                {"CREATED", "RunningFor"}, {"STATUS", "Status"}, {"PORTS", "Ports"},
+               {{"CONTAINER ID", "ID"},
+                {"IMAGE", "Image"},
+                {"COMMAND", "Command"},
+                {"CREATED", "RunningFor"},
+                {"STATUS", "Status"},
+                {"PORTS", "Ports"},
                 {"NAMES", "Names"}});
   });
 }

@@ -16,7 +16,8 @@ void register_version(CLI::App& app, Globals&) {
     ::uname(&u);
     json v = {{"Client",
                {{"Version", TUG_VERSION},
-                {"OsArch", std::string("linux/") + (std::string(u.machine) == "x86_64" ? "amd64" : u.machine)},
+                {"OsArch", std::string("linux/") +
+                               (std::string(u.machine) == "x86_64" ? "amd64" : u.machine)},
                 {"Os", "linux"},
                 {"BuiltWith", "C++20, g++ " __VERSION__}}}};
     if (*format == "json") return out(v.dump(4));

@@ -35,19 +35,32 @@ std::vector<std::string> parse_controllers(const std::string& text) {
 
 std::string fs_type_name(long magic) {
   switch (static_cast<unsigned long>(magic)) {
-    case 0xEF53: return "ext4";
-    case 0x58465342: return "xfs";
-    case 0x9123683E: return "btrfs";
-    case 0x01021994: return "tmpfs";
-    case 0x794C7630: return "overlayfs";
-    case 0x6969: return "nfs";
-    case 0x0BD00BD0: return "lustre";
-    case 0x47504653: return "gpfs";
-    case 0xFF534D42: return "cifs";
-    case 0x65735546: return "fuse";
-    case 0x2FC12FC1: return "zfs";
-    case 0x00C36400: return "ceph";
-    case 0x19830326: return "beegfs";
+    case 0xEF53:
+      return "ext4";
+    case 0x58465342:
+      return "xfs";
+    case 0x9123683E:
+      return "btrfs";
+    case 0x01021994:
+      return "tmpfs";
+    case 0x794C7630:
+      return "overlayfs";
+    case 0x6969:
+      return "nfs";
+    case 0x0BD00BD0:
+      return "lustre";
+    case 0x47504653:
+      return "gpfs";
+    case 0xFF534D42:
+      return "cifs";
+    case 0x65735546:
+      return "fuse";
+    case 0x2FC12FC1:
+      return "zfs";
+    case 0x00C36400:
+      return "ceph";
+    case 0x19830326:
+      return "beegfs";
     default: {
       char buf[32];
       std::snprintf(buf, sizeof buf, "0x%lx", static_cast<unsigned long>(magic));
@@ -99,21 +112,25 @@ json cgroup_info() {
             static_cast<unsigned long>(sf.f_type) == 0x63677270UL;  // CGROUP2_SUPER_MAGIC
   j["version"] = v2 ? "v2" : "v1";
   std::string mount = v2 ? "/sys/fs/cgroup" : "";
-  if (!v2 && path_exists("/sys/fs/cgroup/unified/cgroup.controllers")) mount = "/sys/fs/cgroup/unified";
+  if (!v2 && path_exists("/sys/fs/cgroup/unified/cgroup.controllers"))
+    mount = "/sys/fs/cgroup/unified";
   std::string rel = cgroup2_path(read_file_if_exists("/proc/self/cgroup").value_or(""));
   std::vector<std::string> ctrls;
   if (!mount.empty() && !rel.empty())
-    ctrls = parse_controllers(read_file_if_exists(mount + rel + "/cgroup.controllers").value_or(""));
+    ctrls =
+        parse_controllers(read_file_if_exists(mount + rel + "/cgroup.controllers").value_or(""));
   j["path"] = rel;
   j["delegatedControllers"] = ctrls;
   if (!v2)
-    j["note"] = "cgroup v1 host: tug cannot set per-container limits (--memory, --cpus, "
-                "--pids-limit) without root; containers run without them. A host with the "
-                "unified hierarchy (systemd.unified_cgroup_hierarchy=1) and delegation enables them.";
+    j["note"] =
+        "cgroup v1 host: tug cannot set per-container limits (--memory, --cpus, "
+        "--pids-limit) without root; containers run without them. A host with the "
+        "unified hierarchy (systemd.unified_cgroup_hierarchy=1) and delegation enables them.";
   else if (ctrls.empty())
-    j["note"] = "no cgroup controllers are delegated to you: limits are not enforced. On systemd "
-                "hosts add Delegate=cpu cpuset io memory pids to user@.service (a drop-in in "
-                "/etc/systemd/system/user@.service.d/).";
+    j["note"] =
+        "no cgroup controllers are delegated to you: limits are not enforced. On systemd "
+        "hosts add Delegate=cpu cpuset io memory pids to user@.service (a drop-in in "
+        "/etc/systemd/system/user@.service.d/).";
   return j;
 }
 
@@ -135,8 +152,9 @@ json collect(const Paths& paths, const userns::Mapping& mapping) {
   host["rootless"] = ::geteuid() != 0;
   host["userNamespaces"] = userns_works();
   if (!host["userNamespaces"].get<bool>())
-    host["userNamespacesNote"] = "cannot create a user namespace: tug cannot run containers here. "
-                                 "Ask the administrator to set user.max_user_namespaces > 0.";
+    host["userNamespacesNote"] =
+        "cannot create a user namespace: tug cannot run containers here. "
+        "Ask the administrator to set user.max_user_namespaces > 0.";
   json idmap;
   idmap["uidmap"] = mapping.uid_map_text();
   idmap["gidmap"] = mapping.gid_map_text();

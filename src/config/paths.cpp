@@ -38,8 +38,8 @@ std::string fallback_runtime_dir() {
   struct stat st;
   if (::lstat(dir.c_str(), &st) != 0) throw_errno("stat " + dir);
   if (!S_ISDIR(st.st_mode) || st.st_uid != ::getuid())
-    throw Error(Errc::permission, dir + " is not a directory owned by uid " +
-                                      std::to_string(::getuid()),
+    throw Error(Errc::permission,
+                dir + " is not a directory owned by uid " + std::to_string(::getuid()),
                 "remove it, or set XDG_RUNTIME_DIR or --runroot");
   if ((st.st_mode & 0777) != 0700) ::chmod(dir.c_str(), 0700);
   return dir;

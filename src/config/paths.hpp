@@ -9,8 +9,8 @@
 namespace tug {
 
 struct Paths {
-  std::string data;  // data root
-  std::string run;   // runtime root
+  std::string data;              // data root
+  std::string run;               // runtime root
   bool run_is_fallback = false;  // XDG_RUNTIME_DIR was unusable
 
   std::string blobs() const { return data + "/blobs/sha256"; }

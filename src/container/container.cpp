@@ -3,9 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <ctime>
-
 #include <cerrno>
+#include <ctime>
 
 #include "runtime/executor.hpp"
 #include "util/digest.hpp"
@@ -17,9 +16,15 @@
 namespace tug::container {
 
 void to_json(json& j, const Record& r) {
-  j = json{{"id", r.id},           {"name", r.name},       {"image_id", r.image_id},
-           {"image_name", r.image_name}, {"created", r.created}, {"driver", r.driver},
-           {"layers", r.layers},   {"spec", r.spec},       {"labels", r.labels},
+  j = json{{"id", r.id},
+           {"name", r.name},
+           {"image_id", r.image_id},
+           {"image_name", r.image_name},
+           {"created", r.created},
+           {"driver", r.driver},
+           {"layers", r.layers},
+           {"spec", r.spec},
+           {"labels", r.labels},
            {"auto_remove", r.auto_remove}};
 }
 
@@ -37,9 +42,12 @@ void from_json(const json& j, Record& r) {
 }
 
 void to_json(json& j, const State& s) {
-  j = json{{"status", s.status},         {"pid", s.pid},
-           {"pid_start_time", s.pid_start_time}, {"exit_code", s.exit_code},
-           {"started_at", s.started_at}, {"finished_at", s.finished_at}};
+  j = json{{"status", s.status},
+           {"pid", s.pid},
+           {"pid_start_time", s.pid_start_time},
+           {"exit_code", s.exit_code},
+           {"started_at", s.started_at},
+           {"finished_at", s.finished_at}};
 }
 
 void from_json(const json& j, State& s) {
@@ -54,24 +62,24 @@ void from_json(const json& j, State& s) {
 namespace {
 
 const char* const kAdjectives[] = {
-    "admiring", "agitated", "amazing",  "angry",   "awesome",   "blissful", "bold",
-    "boring",   "brave",    "busy",     "charming", "clever",   "cool",     "compassionate",
-    "confident", "dazzling", "determined", "eager", "ecstatic", "elastic",  "elated",
-    "elegant",  "epic",     "exciting", "fervent", "festive",   "focused",  "friendly",
-    "funny",    "gallant",  "gifted",   "goofy",   "gracious",  "happy",    "hopeful",
-    "hungry",   "jolly",    "keen",     "kind",    "laughing",  "loving",   "lucid",
-    "modest",   "musing",   "nice",     "nifty",   "optimistic", "peaceful", "pensive",
-    "quirky",   "relaxed",  "romantic", "serene",  "sharp",     "sleepy",   "stoic",
-    "sweet",    "tender",   "trusting", "upbeat",  "vibrant",   "wizardly", "zealous"};
+    "admiring",  "agitated", "amazing",    "angry",    "awesome",    "blissful", "bold",
+    "boring",    "brave",    "busy",       "charming", "clever",     "cool",     "compassionate",
+    "confident", "dazzling", "determined", "eager",    "ecstatic",   "elastic",  "elated",
+    "elegant",   "epic",     "exciting",   "fervent",  "festive",    "focused",  "friendly",
+    "funny",     "gallant",  "gifted",     "goofy",    "gracious",   "happy",    "hopeful",
+    "hungry",    "jolly",    "keen",       "kind",     "laughing",   "loving",   "lucid",
+    "modest",    "musing",   "nice",       "nifty",    "optimistic", "peaceful", "pensive",
+    "quirky",    "relaxed",  "romantic",   "serene",   "sharp",      "sleepy",   "stoic",
+    "sweet",     "tender",   "trusting",   "upbeat",   "vibrant",    "wizardly", "zealous"};
 const char* const kNames[] = {
-    "albattani", "allen",    "babbage",  "bardeen",  "bell",     "bohr",      "borg",
-    "brahmagupta", "carson", "cerf",     "curie",    "darwin",   "dijkstra",  "einstein",
-    "euclid",    "euler",    "fermat",   "feynman",  "galileo",  "gauss",     "goldberg",
-    "hamilton",  "hawking",  "hopper",   "hypatia",  "jennings", "johnson",   "kalam",
-    "kepler",    "knuth",    "lamport",  "lovelace", "mccarthy", "meitner",   "mirzakhani",
-    "morse",     "newton",   "noether",  "pascal",   "pike",     "poincare",  "ritchie",
-    "shannon",   "sinoussi", "tesla",    "thompson", "torvalds", "turing",    "wilson",
-    "wozniak",   "wright",   "yalow",    "yonath"};
+    "albattani",   "allen",    "babbage", "bardeen",  "bell",     "bohr",     "borg",
+    "brahmagupta", "carson",   "cerf",    "curie",    "darwin",   "dijkstra", "einstein",
+    "euclid",      "euler",    "fermat",  "feynman",  "galileo",  "gauss",    "goldberg",
+    "hamilton",    "hawking",  "hopper",  "hypatia",  "jennings", "johnson",  "kalam",
+    "kepler",      "knuth",    "lamport", "lovelace", "mccarthy", "meitner",  "mirzakhani",
+    "morse",       "newton",   "noether", "pascal",   "pike",     "poincare", "ritchie",
+    "shannon",     "sinoussi", "tesla",   "thompson", "torvalds", "turing",   "wilson",
+    "wozniak",     "wright",   "yalow",   "yonath"};
 
 template <size_t N>
 const char* pick(const char* const (&arr)[N]) {
@@ -82,7 +90,9 @@ const char* pick(const char* const (&arr)[N]) {
 
 }  // namespace
 
-std::string random_name() { return std::string(pick(kAdjectives)) + "_" + pick(kNames); }
+std::string random_name() {
+  return std::string(pick(kAdjectives)) + "_" + pick(kNames);
+}
 
 bool valid_name(const std::string& name) {
   if (name.empty()) return false;
@@ -104,9 +114,12 @@ std::set<std::string> image_ids_in_use(const Paths& paths) {
   return ids;
 }
 
-Store::Store(const Paths& paths, const userns::Mapping& mapping) : paths_(paths), mapping_(mapping) {}
+Store::Store(const Paths& paths, const userns::Mapping& mapping)
+    : paths_(paths), mapping_(mapping) {}
 
-std::string Store::dir(const std::string& id) const { return paths_.containers() + "/" + id; }
+std::string Store::dir(const std::string& id) const {
+  return paths_.containers() + "/" + id;
+}
 
 Record Store::create(Record r) {
   r.id = random_hex64();
@@ -186,8 +199,10 @@ std::vector<Record> Store::list() const {
   std::vector<Record> out;
   for (const auto& id : list_dir(paths_.containers())) {
     auto j = read_json_if_exists(dir(id) + "/config.json");
-    if (j) out.push_back(j->get<Record>());
-    else remove_if_abandoned(id);
+    if (j)
+      out.push_back(j->get<Record>());
+    else
+      remove_if_abandoned(id);
   }
   return out;
 }
@@ -220,7 +235,8 @@ void Store::remove_if_abandoned(const std::string& id) const {
 State Store::state(const std::string& id) const {
   auto j = read_json_if_exists(dir(id) + "/state.json");
   State s = j ? j->get<State>() : State{};
-  if (s.status == "running" && (s.pid <= 0 || runtime::process_start_time(s.pid) != s.pid_start_time)) {
+  if (s.status == "running" &&
+      (s.pid <= 0 || runtime::process_start_time(s.pid) != s.pid_start_time)) {
     s.status = "exited";
     s.exit_code = -1;
     s.pid = 0;

@@ -21,12 +21,12 @@
 namespace tug::container {
 
 struct Record {
-  std::string id;          // 64 hex digits
+  std::string id;  // 64 hex digits
   std::string name;
-  std::string image_id;    // 64 hex digits
-  std::string image_name;  // as the user typed it, for ps
-  std::string created;     // RFC 3339
-  std::string driver;      // storage driver the rootfs was made for
+  std::string image_id;             // 64 hex digits
+  std::string image_name;           // as the user typed it, for ps
+  std::string created;              // RFC 3339
+  std::string driver;               // storage driver the rootfs was made for
   std::vector<std::string> layers;  // image layer diff ids, bottom first
   runtime::Spec spec;
   std::map<std::string, std::string> labels;

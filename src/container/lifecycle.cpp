@@ -37,13 +37,16 @@ void set_env(std::vector<std::string>& env, const std::string& kv) {
   auto key = kv.substr(0, kv.find('='));
   auto it = std::find_if(env.begin(), env.end(),
                          [&](const std::string& e) { return e.substr(0, e.find('=')) == key; });
-  if (it != env.end()) *it = kv;
-  else env.push_back(kv);
+  if (it != env.end())
+    *it = kv;
+  else
+    env.push_back(kv);
 }
 
 // "-e KEY" takes KEY's value from tug's environment, or is dropped if unset.
 void add_env_flag(std::vector<std::string>& env, const std::string& flag) {
-  if (flag.empty() || flag[0] == '=') throw Error(Errc::usage, "invalid environment variable " + quote(flag));
+  if (flag.empty() || flag[0] == '=')
+    throw Error(Errc::usage, "invalid environment variable " + quote(flag));
   if (flag.find('=') != std::string::npos) return set_env(env, flag);
   if (const char* v = std::getenv(flag.c_str())) set_env(env, flag + "=" + v);
 }
@@ -64,7 +67,8 @@ runtime::MountSpec parse_tmpfs_flag(const std::string& text) {
   bool has_opts = false;
   auto [dst, opts] = split_once(text, ':', &has_opts);
   if (dst.empty() || dst[0] != '/')
-    throw Error(Errc::usage, "invalid tmpfs destination " + quote(dst) + ": must be an absolute path");
+    throw Error(Errc::usage,
+                "invalid tmpfs destination " + quote(dst) + ": must be an absolute path");
   runtime::MountSpec m;
   m.type = runtime::MountSpec::Type::tmpfs;
   m.destination = dst;
@@ -73,11 +77,13 @@ runtime::MountSpec parse_tmpfs_flag(const std::string& text) {
   // parser only for data options; keep just the data options.
   std::vector<std::string> data;
   for (const auto& o : split(m.options, ',')) {
-    if (o == "ro") m.readonly = true;
+    if (o == "ro")
+      m.readonly = true;
     else if (o == "rw" || o == "nosuid" || o == "nodev" || o == "noexec" || o == "exec" ||
              o == "suid" || o == "dev" || o.empty())
       continue;
-    else data.push_back(o);
+    else
+      data.push_back(o);
   }
   m.options = join(data, ",");
   return m;
@@ -95,7 +101,8 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
   r.image_name = o.image;
   r.layers.reserve(img.layers.size());
   for (const auto& l : img.layers) r.layers.push_back(l.diff_id);
-  r.driver = storage::driver_name(storage::select_driver(store.paths(), store.mapping(), o.storage_driver));
+  r.driver = storage::driver_name(
+      storage::select_driver(store.paths(), store.mapping(), o.storage_driver));
   r.auto_remove = o.auto_remove;
 
   runtime::Spec& s = r.spec;
@@ -111,7 +118,8 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
   s.args = entrypoint;
   s.args.insert(s.args.end(), cmd.begin(), cmd.end());
   if (s.args.empty())
-    throw Error(Errc::usage, "no command or entrypoint provided, and no CMD or ENTRYPOINT from image");
+    throw Error(Errc::usage,
+                "no command or entrypoint provided, and no CMD or ENTRYPOINT from image");
 
   s.env = json_strings(cfg, "Env");
   for (const auto& f : o.env_files) read_env_file(s.env, f);
@@ -120,7 +128,8 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
 
   s.cwd = o.workdir ? *o.workdir : json_str(cfg, "WorkingDir", "/");
   if (s.cwd.empty()) s.cwd = "/";
-  if (s.cwd[0] != '/') throw Error(Errc::usage, "the working directory " + quote(s.cwd) + " is not an absolute path");
+  if (s.cwd[0] != '/')
+    throw Error(Errc::usage, "the working directory " + quote(s.cwd) + " is not an absolute path");
   s.user = o.user ? *o.user : json_str(cfg, "User");
   s.network = o.network;
   if (s.network == "default" || s.network.empty()) s.network = "host";
@@ -257,8 +266,8 @@ int run_foreground(Store& store, const image::Store& images, const Record& rec) 
   st.finished_at.clear();
   store.save_state(rec.id, st);
 
-  int code = runtime::wait_forwarding_signals(started.process, started.terminal.get(),
-                                              spec.stdin_open);
+  int code =
+      runtime::wait_forwarding_signals(started.process, started.terminal.get(), spec.stdin_open);
   st.status = "exited";
   st.exit_code = code;
   st.pid = 0;

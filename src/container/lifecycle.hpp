@@ -14,22 +14,22 @@ namespace tug::container {
 struct CreateOptions {
   std::string image;  // reference or id as typed
   std::string name;
-  std::vector<std::string> command;            // after the image
-  std::optional<std::string> entrypoint;       // --entrypoint ("" clears it)
-  std::vector<std::string> env;                // -e K=V / -e K
-  std::vector<std::string> env_files;          // --env-file
-  std::optional<std::string> workdir;          // -w
-  std::optional<std::string> user;             // -u
-  std::string hostname;                        // -h
+  std::vector<std::string> command;       // after the image
+  std::optional<std::string> entrypoint;  // --entrypoint ("" clears it)
+  std::vector<std::string> env;           // -e K=V / -e K
+  std::vector<std::string> env_files;     // --env-file
+  std::optional<std::string> workdir;     // -w
+  std::optional<std::string> user;        // -u
+  std::string hostname;                   // -h
   std::string network = "host";
-  std::vector<std::string> volumes;            // -v SRC:DST[:ro]
-  std::vector<std::string> tmpfs;              // --tmpfs DST[:opts]
-  std::vector<std::string> add_hosts;          // --add-host name:ip
+  std::vector<std::string> volumes;    // -v SRC:DST[:ro]
+  std::vector<std::string> tmpfs;      // --tmpfs DST[:opts]
+  std::vector<std::string> add_hosts;  // --add-host name:ip
   std::vector<std::string> dns;
   std::vector<std::string> cap_add, cap_drop;
-  std::vector<std::string> labels;             // K=V
+  std::vector<std::string> labels;  // K=V
   bool read_only = false, tty = false, interactive = false, init = false, auto_remove = false;
-  std::string storage_driver;                  // empty: the store's
+  std::string storage_driver;  // empty: the store's
 };
 
 // Resolves the image, merges its config with the options (docker's rules for

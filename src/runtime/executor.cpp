@@ -4,26 +4,26 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/openat2.h>
+#include <poll.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
-#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <termios.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <optional>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "util/error.hpp"
@@ -78,7 +78,8 @@ void send_fd(int sock, int fd) {
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int));
   std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  if (::sendmsg(sock, &mh, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof m)) throw_errno("sending the terminal");
+  if (::sendmsg(sock, &mh, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof m))
+    throw_errno("sending the terminal");
 }
 
 // Reads one message; a passed fd lands in *fd. False at EOF (exec happened).
@@ -96,7 +97,8 @@ bool recv_msg(int sock, Msg* m, UniqueFd* fd) {
   } while (n < 0 && errno == EINTR);
   if (n < 0) throw_errno("reading from the container's setup");
   if (n == 0) return false;
-  if (n != static_cast<ssize_t>(sizeof *m)) throw Error(Errc::io, "short message from the container's setup");
+  if (n != static_cast<ssize_t>(sizeof *m))
+    throw Error(Errc::io, "short message from the container's setup");
   for (struct cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
       int received;
@@ -136,7 +138,8 @@ UniqueFd open_in_root(int rootfd, const std::string& path, bool create, bool las
     if (fd < 0 && errno == ENOENT && create) {
       bool last = i + 1 == comps.size();
       if (last && last_is_file) {
-        int f = ::openat(cur.get(), comps[i].c_str(), O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+        int f = ::openat(cur.get(), comps[i].c_str(), O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
+                         0644);
         if (f < 0 && errno != EEXIST) fail("creating mount point " + so_far);
         if (f >= 0) ::close(f);
       } else if (::mkdirat(cur.get(), comps[i].c_str(), 0755) != 0 && errno != EEXIST) {
@@ -150,7 +153,9 @@ UniqueFd open_in_root(int rootfd, const std::string& path, bool create, bool las
   return cur;
 }
 
-std::string fd_path(const UniqueFd& fd) { return "/proc/self/fd/" + std::to_string(fd.get()); }
+std::string fd_path(const UniqueFd& fd) {
+  return "/proc/self/fd/" + std::to_string(fd.get());
+}
 
 // A bind mount inherits flags the kernel locks in a user namespace (nosuid,
 // nodev, noexec, atime); a read-only remount must repeat them or fail.
@@ -192,12 +197,24 @@ void do_mount(int rootfd, const MountOp& op) {
   std::string t = fd_path(target);
   const char* type = nullptr;
   switch (op.kind) {
-    case K::proc: type = "proc"; break;
-    case K::sysfs: type = "sysfs"; break;
-    case K::tmpfs: type = "tmpfs"; break;
-    case K::devpts: type = "devpts"; break;
-    case K::mqueue: type = "mqueue"; break;
-    case K::bind: case K::symlink: break;
+    case K::proc:
+      type = "proc";
+      break;
+    case K::sysfs:
+      type = "sysfs";
+      break;
+    case K::tmpfs:
+      type = "tmpfs";
+      break;
+    case K::devpts:
+      type = "devpts";
+      break;
+    case K::mqueue:
+      type = "mqueue";
+      break;
+    case K::bind:
+    case K::symlink:
+      break;
   }
   if (op.kind == K::bind) {
     unsigned long flags = MS_BIND | (op.recursive ? static_cast<unsigned long>(MS_REC) : 0UL);
@@ -208,14 +225,16 @@ void do_mount(int rootfd, const MountOp& op) {
       UniqueFd mounted = open_in_root(rootfd, op.target, false, file);
       std::string m = fd_path(mounted);
       unsigned long keep = op.flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
-      if (op.flags & MS_RDONLY) remount_readonly(m, keep);
+      if (op.flags & MS_RDONLY)
+        remount_readonly(m, keep);
       else if (::mount(nullptr, m.c_str(), nullptr, MS_BIND | MS_REMOUNT | locked_flags(m) | keep,
                        nullptr) != 0)
         fail("remounting " + op.target);
     }
     return;
   }
-  if (::mount(op.source.c_str(), t.c_str(), type, op.flags, op.data.empty() ? nullptr : op.data.c_str()) != 0) {
+  if (::mount(op.source.c_str(), t.c_str(), type, op.flags,
+              op.data.empty() ? nullptr : op.data.c_str()) != 0) {
     int e = errno;
     // Without its own network namespace's ownership the kernel refuses sysfs;
     // fall back to the host's /sys, read-only.
@@ -236,7 +255,8 @@ void mask_path(int rootfd, const std::string& path) {
   if (::fstat(target.get(), &st) != 0) return;
   std::string t = fd_path(target);
   if (S_ISDIR(st.st_mode)) {
-    if (::mount("tmpfs", t.c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") != 0)
+    if (::mount("tmpfs", t.c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                "size=0") != 0)
       fail("masking " + path);
   } else if (::mount("/dev/null", t.c_str(), nullptr, MS_BIND, nullptr) != 0) {
     fail("masking " + path);
@@ -248,7 +268,8 @@ void readonly_path(int rootfd, const std::string& path) {
   if (fd < 0) return;
   UniqueFd target(static_cast<int>(fd));
   std::string t = fd_path(target);
-  if (::mount(t.c_str(), t.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) fail("binding " + path);
+  if (::mount(t.c_str(), t.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+    fail("binding " + path);
   long again = openat2_call(rootfd, path.c_str(), O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
   if (again < 0) fail("reopening " + path);
   UniqueFd mounted(static_cast<int>(again));
@@ -304,7 +325,8 @@ Ids resolve_user(const std::string& spec) {
         break;
       }
     if (!ids.found_user)
-      throw Error(Errc::not_found, "unable to find user " + user + ": no matching entries in passwd file");
+      throw Error(Errc::not_found,
+                  "unable to find user " + user + ": no matching entries in passwd file");
   }
   auto groups = read_db("/etc/group");
   if (!group.empty()) {
@@ -318,7 +340,8 @@ Ids resolve_user(const std::string& spec) {
           found = true;
         }
       if (!found)
-        throw Error(Errc::not_found, "unable to find group " + group + ": no matching entries in group file");
+        throw Error(Errc::not_found,
+                    "unable to find group " + group + ": no matching entries in group file");
     }
   } else if (!user_name.empty()) {
     for (auto& r : groups)
@@ -399,7 +422,8 @@ void take_terminal(int to_parent) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     Msg m{};
     if (!read_exact(from_parent, &m, sizeof m) || m.kind != MsgKind::mapping_written) ::_exit(125);
-    if (::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0) fail("becoming root in the user namespace");
+    if (::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0)
+      fail("becoming root in the user namespace");
 
     stage = "preparing mounts";
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) fail("making / private");
@@ -437,8 +461,7 @@ void take_terminal(int to_parent) {
     apply_capabilities(plan.capabilities);
     // setgroups is denied in single-id mode (the kernel requires it before
     // an unprivileged gid_map); the process then keeps no supplementary groups.
-    if (::setgroups(ids.groups.size(), ids.groups.data()) != 0 && errno != EPERM)
-      fail("setgroups");
+    if (::setgroups(ids.groups.size(), ids.groups.data()) != 0 && errno != EPERM) fail("setgroups");
     if (::setresgid(ids.gid, ids.gid, ids.gid) != 0)
       fail("setgid " + std::to_string(ids.gid) + " (is it mapped in the user namespace?)");
     if (::setresuid(ids.uid, ids.uid, ids.uid) != 0)
@@ -609,8 +632,10 @@ int wait_forwarding_signals(Child& process, int pty_master, bool stdin_open) {
       struct signalfd_siginfo si;
       while (::read(sfd.get(), &si, sizeof si) == sizeof si) {
         int sig = static_cast<int>(si.ssi_signo);
-        if (sig == SIGWINCH && pty_master >= 0) copy_winsize(1, pty_master);
-        else if (sig != SIGCHLD && sig != SIGWINCH && !code) process.kill(sig);
+        if (sig == SIGWINCH && pty_master >= 0)
+          copy_winsize(1, pty_master);
+        else if (sig != SIGCHLD && sig != SIGWINCH && !code)
+          process.kill(sig);
       }
     }
     if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) relay_out = pump(pty_master, 1);

@@ -19,7 +19,7 @@ namespace tug::runtime {
 // The running container's first process (PID 1 inside), owned by the caller.
 struct Started {
   Child process;
-  UniqueFd terminal;  // pty master when Plan::tty
+  UniqueFd terminal;        // pty master when Plan::tty
   uint64_t start_time = 0;  // /proc/<pid>/stat starttime, to detect pid reuse
 };
 
@@ -35,7 +35,6 @@ Started start(const Plan& plan, const userns::Mapping& mapping);
 // stdin (if stdin_open) to the terminal and the terminal to stdout, keeping
 // the terminal's size in step with the CLI's (SIGWINCH).
 int wait_forwarding_signals(Child& process, int pty_master = -1, bool stdin_open = false);
-
 
 // starttime field of /proc/<pid>/stat (clock ticks since boot); 0 if gone.
 uint64_t process_start_time(pid_t pid);

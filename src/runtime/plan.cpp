@@ -14,9 +14,9 @@ namespace {
 // Paths a container must not read or write even as its root (they expose the
 // host kernel); the same lists docker and podman use.
 const char* const kMaskedPaths[] = {
-    "/proc/acpi",        "/proc/asound",       "/proc/kcore",          "/proc/keys",
-    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",    "/proc/sched_debug",
-    "/proc/scsi",        "/sys/firmware",      "/sys/dev/block",       "/sys/fs/selinux",
+    "/proc/acpi",          "/proc/asound",     "/proc/kcore",       "/proc/keys",
+    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+    "/proc/scsi",          "/sys/firmware",    "/sys/dev/block",    "/sys/fs/selinux",
 };
 const char* const kReadonlyPaths[] = {
     "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
@@ -28,7 +28,8 @@ const char* const kDevices[] = {"null", "zero", "full", "random", "urandom", "tt
 
 }  // namespace
 
-uint64_t capability_mask(const std::vector<std::string>& add, const std::vector<std::string>& drop) {
+uint64_t capability_mask(const std::vector<std::string>& add,
+                         const std::vector<std::string>& drop) {
   uint64_t mask = 0;
   for (const auto& c : default_capabilities()) mask |= 1ULL << capability_number(c);
   for (const auto& c : add) {
@@ -43,7 +44,8 @@ uint64_t capability_mask(const std::vector<std::string>& add, const std::vector<
 }
 
 std::string hosts_file_content(const Spec& spec) {
-  std::string out = "127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+  std::string out =
+      "127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost ip6-localhost ip6-loopback\n";
   for (const auto& [name, ip] : spec.extra_hosts) out += ip + "\t" + name + "\n";
   if (!spec.hostname.empty()) out += "127.0.1.1\t" + spec.hostname + "\n";
   return out;
@@ -58,8 +60,8 @@ std::string resolv_conf_content(const Spec& spec, const std::string& host_resolv
     std::string line, out;
     while (std::getline(in, line)) {
       auto t = trim(line);
-      if (starts_with(t, "nameserver") && (t.find(" 127.") != std::string::npos ||
-                                           t.find(" ::1") != std::string::npos))
+      if (starts_with(t, "nameserver") &&
+          (t.find(" 127.") != std::string::npos || t.find(" ::1") != std::string::npos))
         continue;
       out += line + "\n";
     }
@@ -83,7 +85,8 @@ Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanI
 
   const unsigned long nosuid_nodev_noexec = MS_NOSUID | MS_NODEV | MS_NOEXEC;
   p.mounts.push_back({K::proc, "proc", "/proc", "", nosuid_nodev_noexec});
-  p.mounts.push_back({K::tmpfs, "tmpfs", "/dev", "mode=755,size=65536k", MS_NOSUID | MS_STRICTATIME});
+  p.mounts.push_back(
+      {K::tmpfs, "tmpfs", "/dev", "mode=755,size=65536k", MS_NOSUID | MS_STRICTATIME});
   for (const char* d : kDevices) {
     MountOp op{K::bind, std::string("/dev/") + d, std::string("/dev/") + d};
     op.target_is_file = true;
@@ -111,9 +114,9 @@ Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanI
     sys.recursive = true;
     p.mounts.push_back(sys);
   }
-  for (const auto& [src, dst] : {std::pair{in.hosts_file, "/etc/hosts"},
-                                 std::pair{in.resolv_file, "/etc/resolv.conf"},
-                                 std::pair{in.hostname_file, "/etc/hostname"}}) {
+  for (const auto& [src, dst] :
+       {std::pair{in.hosts_file, "/etc/hosts"}, std::pair{in.resolv_file, "/etc/resolv.conf"},
+        std::pair{in.hostname_file, "/etc/hostname"}}) {
     if (src.empty()) continue;
     MountOp op{K::bind, src, dst};
     op.target_is_file = true;
@@ -122,10 +125,12 @@ Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanI
   for (const auto& m : spec.mounts) {
     if (m.type == MountSpec::Type::tmpfs) {
       std::string data = m.options.empty() ? "mode=1777" : m.options;
-      p.mounts.push_back({K::tmpfs, "tmpfs", m.destination, data,
-                          MS_NOSUID | MS_NODEV | (m.readonly ? static_cast<unsigned long>(MS_RDONLY) : 0UL)});
+      p.mounts.push_back(
+          {K::tmpfs, "tmpfs", m.destination, data,
+           MS_NOSUID | MS_NODEV | (m.readonly ? static_cast<unsigned long>(MS_RDONLY) : 0UL)});
     } else {
-      MountOp op{K::bind, m.source, m.destination, "", m.readonly ? static_cast<unsigned long>(MS_RDONLY) : 0UL};
+      MountOp op{K::bind, m.source, m.destination, "",
+                 m.readonly ? static_cast<unsigned long>(MS_RDONLY) : 0UL};
       op.recursive = true;
       p.mounts.push_back(op);
     }

@@ -15,19 +15,19 @@ namespace tug::runtime {
 
 struct MountOp {
   enum class Kind {
-    proc,      // fresh procfs for the new pid namespace
-    sysfs,     // fresh sysfs (needs our own network namespace)
-    tmpfs,     // tmpfs with data options
-    devpts,    // devpts newinstance
-    mqueue,    // POSIX message queues of the new ipc namespace
-    bind,      // bind mount of a host path (file or directory)
-    symlink,   // a symlink created at target pointing at source
+    proc,     // fresh procfs for the new pid namespace
+    sysfs,    // fresh sysfs (needs our own network namespace)
+    tmpfs,    // tmpfs with data options
+    devpts,   // devpts newinstance
+    mqueue,   // POSIX message queues of the new ipc namespace
+    bind,     // bind mount of a host path (file or directory)
+    symlink,  // a symlink created at target pointing at source
   };
   Kind kind = Kind::bind;
-  std::string source;       // bind: host path; symlink: link text
-  std::string target;       // absolute path inside the rootfs
-  std::string data;         // mount data ("mode=755,size=65536k")
-  unsigned long flags = 0;  // MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_RDONLY ...
+  std::string source;           // bind: host path; symlink: link text
+  std::string target;           // absolute path inside the rootfs
+  std::string data;             // mount data ("mode=755,size=65536k")
+  unsigned long flags = 0;      // MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_RDONLY ...
   bool target_is_file = false;  // create a file (not a dir) as mount point
   bool recursive = false;       // MS_REC for binds
 };
@@ -35,9 +35,9 @@ struct MountOp {
 struct Plan {
   int clone_flags = 0;  // CLONE_NEW* (the user namespace is always new)
   storage::RootfsPlan rootfs;
-  std::vector<MountOp> mounts;             // in execution order, before pivot_root
-  std::vector<std::string> masked_paths;   // hidden (bind /dev/null or empty ro tmpfs)
-  std::vector<std::string> readonly_paths; // bind-remounted read-only
+  std::vector<MountOp> mounts;              // in execution order, before pivot_root
+  std::vector<std::string> masked_paths;    // hidden (bind /dev/null or empty ro tmpfs)
+  std::vector<std::string> readonly_paths;  // bind-remounted read-only
   std::string hostname;
   bool readonly_rootfs = false;
 
@@ -46,7 +46,7 @@ struct Plan {
   std::string cwd;
   std::string user;
   bool stdin_open = false;
-  bool tty = false;  // stdio is a pseudo-terminal the caller provides
+  bool tty = false;           // stdio is a pseudo-terminal the caller provides
   uint64_t capabilities = 0;  // bit n = capability n kept in the bounding set
 };
 

@@ -71,9 +71,12 @@ MountSpec parse_volume_flag(const std::string& text) {
                                  ": must be an absolute path");
   if (parts.size() == 3) {
     for (const auto& opt : split(parts[2], ',')) {
-      if (opt == "ro") m.readonly = true;
-      else if (opt == "rw" || opt == "z" || opt == "Z" || opt == "rbind" || opt == "bind") continue;
-      else throw Error(Errc::usage, "invalid volume option " + quote(opt) + " in " + quote(text));
+      if (opt == "ro")
+        m.readonly = true;
+      else if (opt == "rw" || opt == "z" || opt == "Z" || opt == "rbind" || opt == "bind")
+        continue;
+      else
+        throw Error(Errc::usage, "invalid volume option " + quote(opt) + " in " + quote(text));
     }
   }
   return m;
@@ -137,8 +140,8 @@ int capability_number(const std::string& name) {
 
 const std::vector<std::string>& default_capabilities() {
   static const std::vector<std::string> caps = {
-      "CHOWN", "DAC_OVERRIDE", "FOWNER",     "FSETID",           "KILL",         "NET_BIND_SERVICE",
-      "SETFCAP", "SETGID",     "SETPCAP",    "SETUID",           "SYS_CHROOT",   "NET_RAW",
+      "CHOWN",   "DAC_OVERRIDE", "FOWNER",  "FSETID", "KILL",       "NET_BIND_SERVICE",
+      "SETFCAP", "SETGID",       "SETPCAP", "SETUID", "SYS_CHROOT", "NET_RAW",
       "MKNOD",   "AUDIT_WRITE"};
   return caps;
 }

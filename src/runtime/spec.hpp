@@ -16,24 +16,24 @@ struct MountSpec {
   std::string source;       // host path (bind)
   std::string destination;  // absolute path inside the container
   bool readonly = false;
-  std::string options;      // tmpfs: "size=64m,mode=1777"
+  std::string options;  // tmpfs: "size=64m,mode=1777"
 };
 
 struct Spec {
   std::vector<std::string> args;  // entrypoint + cmd, resolved
   std::vector<std::string> env;   // KEY=VALUE, image env overridden by flags
   std::string cwd = "/";
-  std::string user;               // "", "uid", "uid:gid", "name", "name:group"
+  std::string user;  // "", "uid", "uid:gid", "name", "name:group"
   std::string hostname;
-  std::string network = "host";   // "none" | "host"
+  std::string network = "host";  // "none" | "host"
   std::vector<MountSpec> mounts;
   std::vector<std::pair<std::string, std::string>> extra_hosts;  // name, ip
-  std::vector<std::string> dns;   // nameservers for resolv.conf
+  std::vector<std::string> dns;                                  // nameservers for resolv.conf
   std::vector<std::string> cap_add, cap_drop;
   bool read_only = false;
   bool tty = false;
   bool stdin_open = false;
-  bool init = false;              // run tug-init as PID 1
+  bool init = false;  // run tug-init as PID 1
 };
 
 void to_json(json& j, const MountSpec& m);

@@ -21,9 +21,12 @@ namespace tug::storage {
 
 std::string driver_name(Driver d) {
   switch (d) {
-    case Driver::overlay: return "overlay";
-    case Driver::fuse_overlayfs: return "fuse-overlayfs";
-    case Driver::vfs: return "vfs";
+    case Driver::overlay:
+      return "overlay";
+    case Driver::fuse_overlayfs:
+      return "fuse-overlayfs";
+    case Driver::vfs:
+      return "vfs";
   }
   return "?";
 }
@@ -99,10 +102,11 @@ void mount_rootfs(const RootfsPlan& plan) {
       mount_fuse_overlayfs(plan);
       return;
     case Driver::vfs:
-      if (::mount(plan.vfs_dir.c_str(), plan.target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+      if (::mount(plan.vfs_dir.c_str(), plan.target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) !=
+          0)
         throw_errno("bind-mounting vfs rootfs " + plan.vfs_dir);
-      if (plan.readonly &&
-          ::mount(nullptr, plan.target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0)
+      if (plan.readonly && ::mount(nullptr, plan.target.c_str(), nullptr,
+                                   MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0)
         throw_errno("remounting rootfs read-only");
       return;
   }
@@ -154,8 +158,9 @@ Driver select_driver(const Paths& paths, const userns::Mapping& mapping,
     d = Driver::fuse_overlayfs;
     log_warn("kernel overlay is not available in a user namespace here; using fuse-overlayfs");
   } else {
-    log_warn("neither kernel overlay nor fuse-overlayfs is usable; using the vfs driver "
-             "(every container gets a full copy of its image)");
+    log_warn(
+        "neither kernel overlay nor fuse-overlayfs is usable; using the vfs driver "
+        "(every container gets a full copy of its image)");
   }
   write_json_atomic(file, json{{"driver", driver_name(d)}});
   return d;

@@ -53,19 +53,27 @@ void run_map_helper(const char* helper, pid_t pid, const std::vector<IdMap>& map
   }
   CommandResult r = run_command(argv);
   if (r.status != 0)
-    throw Error(Errc::permission,
-                std::string(helper) + " failed (exit " + std::to_string(r.status) +
-                    "): " + trim(r.err),
-                "check /etc/subuid and /etc/subgid and that newuidmap/newgidmap are setuid or "
-                "have file capabilities (package uidmap)");
+    throw Error(
+        Errc::permission,
+        std::string(helper) + " failed (exit " + std::to_string(r.status) + "): " + trim(r.err),
+        "check /etc/subuid and /etc/subgid and that newuidmap/newgidmap are setuid or "
+        "have file capabilities (package uidmap)");
 }
 
 }  // namespace
 
-std::optional<uint32_t> Mapping::host_uid(uint32_t id) const { return map_id(uids, id); }
-std::optional<uint32_t> Mapping::host_gid(uint32_t id) const { return map_id(gids, id); }
-std::string Mapping::uid_map_text() const { return map_text(uids); }
-std::string Mapping::gid_map_text() const { return map_text(gids); }
+std::optional<uint32_t> Mapping::host_uid(uint32_t id) const {
+  return map_id(uids, id);
+}
+std::optional<uint32_t> Mapping::host_gid(uint32_t id) const {
+  return map_id(gids, id);
+}
+std::string Mapping::uid_map_text() const {
+  return map_text(uids);
+}
+std::string Mapping::gid_map_text() const {
+  return map_text(gids);
+}
 
 std::optional<SubIdRange> find_subid_range(const std::string& file, const std::string& user,
                                            uid_t uid) {
@@ -80,7 +88,8 @@ std::optional<SubIdRange> find_subid_range(const std::string& file, const std::s
     auto f = split(line, ':');
     if (f.size() != 3 || (f[0] != user && f[0] != uid_str)) continue;
     try {
-      SubIdRange r{static_cast<uint32_t>(std::stoul(f[1])), static_cast<uint32_t>(std::stoul(f[2]))};
+      SubIdRange r{static_cast<uint32_t>(std::stoul(f[1])),
+                   static_cast<uint32_t>(std::stoul(f[2]))};
       if (r.count > 0) return r;
     } catch (...) {
     }
@@ -103,8 +112,8 @@ Mapping default_mapping(const std::string& subuid_file, const std::string& subgi
   }
   m.single = true;
   if (!ur || !gr)
-    m.single_reason = "no subordinate id range for user " + user + " in " +
-                      (!ur ? subuid_file : subgid_file);
+    m.single_reason =
+        "no subordinate id range for user " + user + " in " + (!ur ? subuid_file : subgid_file);
   else
     m.single_reason = "newuidmap/newgidmap not found (install package uidmap)";
   m.uids = {{0, uid, 1}};
@@ -156,8 +165,8 @@ namespace {
 std::string encode_error(const Error& e) {
   std::string hint = e.hint();
   std::string msg = e.what();
-  return std::to_string(static_cast<int>(e.code())) + "\n" + std::to_string(e.exit_code()) +
-         "\n" + std::to_string(hint.size()) + "\n" + hint + msg;
+  return std::to_string(static_cast<int>(e.code())) + "\n" + std::to_string(e.exit_code()) + "\n" +
+         std::to_string(hint.size()) + "\n" + hint + msg;
 }
 
 Error decode_error(const std::string& s) {
@@ -203,8 +212,8 @@ int run_in_userns_status(const Mapping& m, const std::function<void()>& fn, int 
       if (!read_exact(to_child.read.get(), &c, 1) || c != 'm')
         throw Error(Errc::io, "id mapping was not written");
       if (::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0)
-        throw Error(Errc::permission, std::string("setresuid in user namespace: ") +
-                                          std::strerror(errno));
+        throw Error(Errc::permission,
+                    std::string("setresuid in user namespace: ") + std::strerror(errno));
       fn();
     } catch (const Error& e) {
       failure = encode_error(e);

@@ -24,7 +24,9 @@ Sha256::~Sha256() = default;
 Sha256::Sha256(Sha256&&) noexcept = default;
 Sha256& Sha256::operator=(Sha256&&) noexcept = default;
 
-void Sha256::update(const void* data, size_t n) { EVP_DigestUpdate(impl_->ctx, data, n); }
+void Sha256::update(const void* data, size_t n) {
+  EVP_DigestUpdate(impl_->ctx, data, n);
+}
 
 std::string Sha256::hex() {
   unsigned char md[EVP_MAX_MD_SIZE];

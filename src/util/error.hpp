@@ -29,7 +29,10 @@ inline constexpr int kExitNotFound = 127;
 class Error : public std::runtime_error {
  public:
   Error(Errc code, const std::string& msg, std::string hint = {}, int exit_code = kExitToolError)
-      : std::runtime_error(msg), code_(code), exit_code_(exit_code), hint_(std::move(hint)),
+      : std::runtime_error(msg),
+        code_(code),
+        exit_code_(exit_code),
+        hint_(std::move(hint)),
         message_(msg) {}
 
   Errc code() const { return code_; }

@@ -111,7 +111,8 @@ void remove_contents(int dirfd, dev_t dev, const std::string& where) {
     if (::fstatat(dirfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
     if (S_ISDIR(st.st_mode)) {
       if (st.st_dev != dev) {
-        throw Error(Errc::in_use, "refusing to remove " + where + "/" + n + ": it is a mount point");
+        throw Error(Errc::in_use,
+                    "refusing to remove " + where + "/" + n + ": it is a mount point");
       }
       int sub = ::openat(dirfd, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (sub < 0 && errno == EACCES) {

@@ -23,7 +23,7 @@ void write_file(const std::string& path, const std::string& data, mode_t mode = 
 // mkdir -p; existing directories are fine.
 void make_dirs(const std::string& path, mode_t mode = 0755);
 
-bool path_exists(const std::string& path);  // lstat succeeds
+bool path_exists(const std::string& path);   // lstat succeeds
 bool is_directory(const std::string& path);  // stat says directory
 
 // Removes a tree without following symlinks and without crossing into other

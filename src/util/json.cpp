@@ -13,7 +13,9 @@ json parse_json(const std::string& text, const std::string& what) {
   }
 }
 
-json read_json(const std::string& path) { return parse_json(read_file(path), path); }
+json read_json(const std::string& path) {
+  return parse_json(read_file(path), path);
+}
 
 std::optional<json> read_json_if_exists(const std::string& path) {
   auto text = read_file_if_exists(path);

@@ -22,8 +22,10 @@ FileLock FileLock::try_lock(const std::string& path, Mode mode) {
   FileLock l;
   UniqueFd fd = open_or_throw(path, O_RDWR | O_CREAT, 0600);
   int op = (mode == Mode::exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB;
-  if (::flock(fd.get(), op) == 0) l.fd_ = std::move(fd);
-  else if (errno != EWOULDBLOCK) throw_errno("lock " + path);
+  if (::flock(fd.get(), op) == 0)
+    l.fd_ = std::move(fd);
+  else if (errno != EWOULDBLOCK)
+    throw_errno("lock " + path);
   return l;
 }
 

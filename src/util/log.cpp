@@ -16,15 +16,24 @@ void emit(const char* tag, const std::string& msg) {
 }
 }  // namespace
 
-void set_log_level(LogLevel l) { g_level = l; }
-LogLevel log_level() { return g_level; }
+void set_log_level(LogLevel l) {
+  g_level = l;
+}
+LogLevel log_level() {
+  return g_level;
+}
 
 bool parse_log_level(const std::string& s, LogLevel* out) {
-  if (s == "error" || s == "fatal" || s == "panic") *out = LogLevel::error;
-  else if (s == "warn" || s == "warning") *out = LogLevel::warn;
-  else if (s == "info") *out = LogLevel::info;
-  else if (s == "debug" || s == "trace") *out = LogLevel::debug;
-  else return false;
+  if (s == "error" || s == "fatal" || s == "panic")
+    *out = LogLevel::error;
+  else if (s == "warn" || s == "warning")
+    *out = LogLevel::warn;
+  else if (s == "info")
+    *out = LogLevel::info;
+  else if (s == "debug" || s == "trace")
+    *out = LogLevel::debug;
+  else
+    return false;
   return true;
 }
 

@@ -18,7 +18,9 @@
 
 namespace tug {
 
-Child::Child(Child&& o) noexcept : pid_(o.pid_), policy_(o.policy_) { o.pid_ = -1; }
+Child::Child(Child&& o) noexcept : pid_(o.pid_), policy_(o.policy_) {
+  o.pid_ = -1;
+}
 
 Child& Child::operator=(Child&& o) noexcept {
   if (this != &o) {

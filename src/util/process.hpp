@@ -35,7 +35,7 @@ class Child {
 int exit_code_of(int wait_status);
 
 struct CommandResult {
-  int status = 0;  // exit_code_of()
+  int status = 0;   // exit_code_of()
   std::string out;  // captured stdout (if asked)
   std::string err;  // captured stderr
 };

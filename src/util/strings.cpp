@@ -48,7 +48,9 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b));
 }
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool starts_with(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
 bool ends_with(std::string_view s, std::string_view p) {
   return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
 }
@@ -75,12 +77,18 @@ int64_t parse_size(const std::string& s) {
   for (auto& c : suffix) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (!suffix.empty() && suffix.back() == 'b' && suffix.size() > 1) suffix.pop_back();
   double mult = 1;
-  if (suffix.empty() || suffix == "b") mult = 1;
-  else if (suffix == "k") mult = 1024.0;
-  else if (suffix == "m") mult = 1024.0 * 1024;
-  else if (suffix == "g") mult = 1024.0 * 1024 * 1024;
-  else if (suffix == "t") mult = 1024.0 * 1024 * 1024 * 1024;
-  else throw Error(Errc::invalid, "invalid size: " + quote(s));
+  if (suffix.empty() || suffix == "b")
+    mult = 1;
+  else if (suffix == "k")
+    mult = 1024.0;
+  else if (suffix == "m")
+    mult = 1024.0 * 1024;
+  else if (suffix == "g")
+    mult = 1024.0 * 1024 * 1024;
+  else if (suffix == "t")
+    mult = 1024.0 * 1024 * 1024 * 1024;
+  else
+    throw Error(Errc::invalid, "invalid size: " + quote(s));
   if (end == s.c_str() || v < 0) throw Error(Errc::invalid, "invalid size: " + quote(s));
   return static_cast<int64_t>(v * mult);
 }

@@ -1,6 +1,7 @@
+#include "cli/format.hpp"
+
 #include <doctest/doctest.h>
 
-#include "cli/format.hpp"
 #include "util/error.hpp"
 
 using namespace tug;
@@ -79,8 +80,8 @@ TEST_CASE("malformed templates are usage errors") {
 
 TEST_CASE("tables align like tabwriter with padding 3") {
   std::string t = cli::align_table({{"REPOSITORY", "TAG", "SIZE"},
-                                     {"docker.io/library/busybox", "latest", "2.13MB"},
-                                     {"x", "1", ""}});
+                                    {"docker.io/library/busybox", "latest", "2.13MB"},
+                                    {"x", "1", ""}});
   CHECK(t ==
         "REPOSITORY                  TAG      SIZE\n"
         "docker.io/library/busybox   latest   2.13MB\n"

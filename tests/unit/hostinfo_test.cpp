@@ -1,11 +1,12 @@
-#include <doctest/doctest.h>
-
 #include "config/hostinfo.hpp"
+
+#include <doctest/doctest.h>
 
 using namespace tug;
 
 TEST_CASE("the unified cgroup path is read from /proc/self/cgroup") {
-  CHECK(hostinfo::cgroup2_path("12:memory:/user.slice\n0::/user.slice/user-1000.slice/session-2.scope\n") ==
+  CHECK(hostinfo::cgroup2_path(
+            "12:memory:/user.slice\n0::/user.slice/user-1000.slice/session-2.scope\n") ==
         "/user.slice/user-1000.slice/session-2.scope");
   CHECK(hostinfo::cgroup2_path("4:pids:/\n3:cpu:/\n") == "");
 }

@@ -1,6 +1,7 @@
+#include "userns/userns.hpp"
+
 #include <doctest/doctest.h>
 
-#include "userns/userns.hpp"
 #include "util/fs.hpp"
 
 using namespace tug;
