@@ -4,6 +4,7 @@
 #include "cli/commands.hpp"
 #include "container/lifecycle.hpp"
 #include "util/error.hpp"
+#include "util/fs.hpp"
 #include "util/log.hpp"
 
 namespace tug::cli {
@@ -78,25 +79,32 @@ void register_run(CLI::App& app, Globals& g) {
   c->add_flag("-d,--detach", f->detach, "Run container in background and print container ID");
   c->callback([c, f, &g] {
     take_image_and_command(c, *f);
-    if (f->detach)
-      throw Error(Errc::unsupported, "detached containers (-d) are not supported yet",
-                  "they need the container monitor; run in the foreground for now");
     container::Store store(g.paths(), g.mapping());
     container::Record rec = container::create(store, g.images(), f->create);
+    container::StartOptions so;
+    so.attach = !f->detach;
+    if (f->detach && rec.auto_remove)
+      so.exit_command = {self_exe(),    "--root", g.paths().data, "--runroot",
+                         g.paths().run, "rm",     "-f",           rec.id};
     int code;
     try {
-      code = container::run_foreground(store, g.images(), rec);
+      container::Running running = container::start(store, g.images(), rec, so);
+      if (f->detach) {
+        out(rec.id);
+        return;
+      }
+      code = container::attach_session(store, rec, running.attach.get(), running.pid);
     } catch (...) {
       if (rec.auto_remove) {
         try {
-          store.remove(rec);
+          container::remove(store, rec, true);
         } catch (const Error& e) {
           log_warn("removing container " + rec.id.substr(0, 12) + ": " + e.what());
         }
       }
       throw;
     }
-    if (rec.auto_remove) store.remove(rec);
+    if (rec.auto_remove) container::remove(store, rec, true);
     g.exit_code = code;
   });
 }

@@ -55,6 +55,8 @@ void from_json(const json& j, State& s) {
   s.pid = j.value("pid", 0);
   s.pid_start_time = j.value("pid_start_time", uint64_t{0});
   s.exit_code = j.value("exit_code", 0);
+  s.monitor_pid = j.value("monitor_pid", 0);
+  s.restart_count = j.value("restart_count", 0);
   s.started_at = j.value("started_at", "");
   s.finished_at = j.value("finished_at", "");
 }

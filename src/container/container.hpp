@@ -37,7 +37,9 @@ struct State {
   std::string status = "created";  // created | running | exited
   pid_t pid = 0;
   uint64_t pid_start_time = 0;  // to tell our process from a reused pid
+  pid_t monitor_pid = 0;        // tug-monitor owning the running container
   int exit_code = 0;
+  int restart_count = 0;
   std::string started_at;
   std::string finished_at;
 };

@@ -1,11 +1,16 @@
 #include "container/lifecycle.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 
 #include "image/layer.hpp"
@@ -247,33 +252,204 @@ void export_rootfs(Store& store, const image::Store& images, const Record& rec, 
   });
 }
 
-int run_foreground(Store& store, const image::Store& images, const Record& rec) {
+std::string attach_socket_path(const Paths& paths, const std::string& id) {
+  // Short: sun_path holds 108 bytes and runtime dirs can be deep.
+  return paths.run + "/" + id.substr(0, 12) + ".sock";
+}
+
+namespace {
+
+// What the detached monitor tells the CLI once the container runs (or not).
+struct StartReport {
+  int32_t ok = 0;
+  int32_t pid = 0;
+  int32_t code = 0;       // Errc
+  int32_t exit_code = 0;  // for errors
+  char text[2048] = {};
+};
+
+UniqueFd listen_socket(const std::string& path) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) throw_errno("socket");
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path)
+    throw Error(Errc::invalid, "attach socket path too long: " + path, "use a shorter --runroot");
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  ::unlink(path.c_str());
+  if (::bind(fd.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) != 0)
+    throw_errno("bind " + path);
+  if (::listen(fd.get(), 16) != 0) throw_errno("listen " + path);
+  return fd;
+}
+
+void keep_across_exec(int fd) {
+  if (fd >= 0) ::fcntl(fd, F_SETFD, 0);
+}
+
+// Runs in the detached monitor-to-be (a forked copy of the CLI): starts the
+// container as its child, records it, reports to the CLI and execs
+// tug-monitor. Never returns and never lets an exception leave this frame.
+[[noreturn]] void become_monitor(Store& store, const Record& rec, const runtime::Plan& plan,
+                                 Pipe& out, Pipe& err, Pipe& in, UniqueFd& listen,
+                                 UniqueFd& attach_end, int report_fd, const StartOptions& opts) {
+  StartReport rep;
+  try {
+    int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int fd = 0; fd < 3 && devnull >= 0; ++fd) ::dup2(devnull, fd);
+    runtime::Stdio stdio;
+    if (!plan.tty) {
+      stdio.out = out.write.get();
+      stdio.err = err.write.get();
+      if (plan.stdin_open) stdio.in = in.read.get();
+    }
+    runtime::Started started = runtime::start(plan, store.mapping(), stdio);
+    out.write.reset();
+    err.write.reset();
+    in.read.reset();
+    State st = store.state(rec.id);
+    st.status = "running";
+    st.pid = started.process.pid();
+    st.pid_start_time = started.start_time;
+    st.monitor_pid = ::getpid();
+    st.started_at = now_rfc3339();
+    st.finished_at.clear();
+    {
+      FileLock lock(store.dir(rec.id) + "/lock");
+      store.save_state(rec.id, st);
+    }
+    // Only the channels named below may reach the monitor: nothing the CLI
+    // inherited (a caller's pipes, a terminal) stays open for the
+    // container's lifetime.
+#ifdef SYS_close_range
+    ::syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
+#endif
+    std::vector<std::string> argv = {libexec_path("tug-monitor"),
+                                     "--pid",
+                                     std::to_string(st.pid),
+                                     "--state",
+                                     store.dir(rec.id) + "/state.json",
+                                     "--lock",
+                                     store.dir(rec.id) + "/lock",
+                                     "--log",
+                                     store.dir(rec.id) + "/ctr.log",
+                                     "--socket",
+                                     attach_socket_path(store.paths(), rec.id),
+                                     "--listen",
+                                     std::to_string(listen.get()),
+                                     "--started-at",
+                                     st.started_at};
+    auto pass = [&](const char* flag, int fd) {
+      if (fd < 0) return;
+      keep_across_exec(fd);
+      argv.push_back(flag);
+      argv.push_back(std::to_string(fd));
+    };
+    keep_across_exec(listen.get());
+    pass("--attach", attach_end.get());
+    if (plan.tty) {
+      pass("--terminal", started.terminal.get());
+    } else {
+      pass("--stdout", out.read.get());
+      pass("--stderr", err.read.get());
+      if (plan.stdin_open) pass("--stdin", in.write.get());
+    }
+    if (!opts.exit_command.empty()) {
+      argv.push_back("--");
+      argv.insert(argv.end(), opts.exit_command.begin(), opts.exit_command.end());
+    }
+    rep.ok = 1;
+    rep.pid = st.pid;
+    write_all(report_fd, &rep, sizeof rep);
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    started.process.detach();  // it stays our child across exec
+    ::execv(cargv[0], cargv.data());
+    // The container runs but nothing owns it: take it down with us.
+    ::kill(st.pid, SIGKILL);
+    ::_exit(125);
+  } catch (const Error& e) {
+    rep.code = static_cast<int32_t>(e.code());
+    rep.exit_code = e.exit_code();
+    std::strncpy(rep.text, e.what(), sizeof rep.text - 1);
+  } catch (const std::exception& e) {
+    rep.exit_code = kExitToolError;
+    std::strncpy(rep.text, e.what(), sizeof rep.text - 1);
+  }
+  try {
+    write_all(report_fd, &rep, sizeof rep);
+  } catch (...) {
+  }
+  ::_exit(125);
+}
+
+}  // namespace
+
+Running start(Store& store, const image::Store& images, const Record& rec,
+              const StartOptions& opts) {
   std::string dir = store.dir(rec.id);
-  FileLock lock(dir + "/lock");
+  if (store.state(rec.id).status == "running")
+    throw Error(Errc::in_use, "container " + rec.name + " is already running");
   runtime::Spec spec = rec.spec;
   if (spec.hostname.empty()) spec.hostname = rec.id.substr(0, 12);
-
   storage::RootfsPlan rootfs = rootfs_plan(store, images, rec);
   runtime::PlanInputs inputs = write_etc_files(dir, spec);
   runtime::Plan plan = runtime::build_plan(spec, rootfs, inputs, store.mapping());
 
-  State st = store.state(rec.id);
-  runtime::Started started = runtime::start(plan, store.mapping());
-  st.status = "running";
-  st.pid = started.process.pid();
-  st.pid_start_time = started.start_time;
-  st.started_at = now_rfc3339();
-  st.finished_at.clear();
-  store.save_state(rec.id, st);
-
-  int code =
-      runtime::wait_forwarding_signals(started.process, started.terminal.get(), spec.stdin_open);
-  st.status = "exited";
-  st.exit_code = code;
-  st.pid = 0;
-  st.finished_at = now_rfc3339();
-  store.save_state(rec.id, st);
-  return code;
+  std::string tug_monitor = libexec_path("tug-monitor");
+  if (::access(tug_monitor.c_str(), X_OK) != 0)
+    throw Error(Errc::not_found, "container monitor not found at " + tug_monitor,
+                "reinstall tug: helpers live in <prefix>/libexec/tug next to <prefix>/bin/tug");
+  Pipe out, err, in;
+  if (!plan.tty) {
+    out = Pipe::make();
+    err = Pipe::make();
+    if (plan.stdin_open) in = Pipe::make();
+  }
+  UniqueFd listen = listen_socket(attach_socket_path(store.paths(), rec.id));
+  UniqueFd attach_cli, attach_monitor;
+  if (opts.attach) {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("socketpair");
+    attach_cli.reset(sv[0]);
+    attach_monitor.reset(sv[1]);
+  }
+  Pipe report = Pipe::make();
+  pid_t first = ::fork();
+  if (first < 0) throw_errno("fork");
+  if (first == 0) {
+    // Detach from the CLI's session and process tree, like conmon: the
+    // monitor must outlive the CLI and not get its terminal's signals.
+    ::setsid();
+    pid_t second = ::fork();
+    if (second != 0) ::_exit(second < 0 ? 125 : 0);
+    report.read.reset();
+    attach_cli.reset();
+    become_monitor(store, rec, plan, out, err, in, listen, attach_monitor, report.write.get(),
+                   opts);
+  }
+  Child intermediate(first, Child::OnDestroy::wait);
+  report.write.reset();
+  listen.reset();
+  attach_monitor.reset();
+  out.write.reset();
+  err.write.reset();
+  in.read.reset();
+  out.read.reset();
+  err.read.reset();
+  in.write.reset();
+  StartReport rep;
+  bool got = read_exact(report.read.get(), &rep, sizeof rep);
+  intermediate.wait();
+  if (!got) throw Error(Errc::generic, "the container monitor died before the container started");
+  if (!rep.ok)
+    throw Error(static_cast<Errc>(rep.code),
+                std::string(rep.text, strnlen(rep.text, sizeof rep.text)), "", rep.exit_code);
+  Running r;
+  r.pid = rep.pid;
+  r.attach = std::move(attach_cli);
+  return r;
 }
 
 }  // namespace tug::container

@@ -7,6 +7,7 @@
 
 #include "container/container.hpp"
 #include "image/store.hpp"
+#include "util/fd.hpp"
 
 namespace tug::container {
 
@@ -37,10 +38,34 @@ struct CreateOptions {
 // creates the record. Throws Error(exit 125) for bad input.
 Record create(Store& store, const image::Store& images, const CreateOptions& opts);
 
-// Runs the container attached to the CLI's stdio and waits for it; records
-// running/exited state; returns the container's exit code. Errors starting
-// it are thrown with docker's exit codes (125/126/127).
-int run_foreground(Store& store, const image::Store& images, const Record& r);
+struct StartOptions {
+  // Also return a connected attach client, made before the container starts
+  // so no output can be missed (foreground run, start -a).
+  bool attach = false;
+  // Command the monitor execs after recording the exit (detached --rm).
+  std::vector<std::string> exit_command;
+};
+
+struct Running {
+  pid_t pid = 0;    // the container's first process
+  UniqueFd attach;  // with StartOptions::attach
+};
+
+// Starts the container under its own monitor: forks, detaches (setsid,
+// double fork), clones the container from there, records it as running and
+// execs libexec/tug-monitor, which owns it from then on. Returns once the
+// user's command has been exec'd; errors come back as Error with docker's
+// exit codes (125/126/127).
+Running start(Store& store, const image::Store& images, const Record& r, const StartOptions& opts);
+
+// Relays the CLI's stdio over an attach connection until the container
+// exits and returns its exit code. Signals the CLI receives are forwarded to
+// pid (docker's sig-proxy); with tty, the CLI's terminal is raw and its size
+// follows SIGWINCH.
+int attach_session(Store& store, const Record& r, int attach_fd, pid_t pid);
+
+// Path of a container's attach socket in the runtime directory.
+std::string attach_socket_path(const Paths& paths, const std::string& id);
 
 // Removes a container. A running one is refused with Error(in_use) unless
 // force, which kills it with SIGKILL and waits until its process is gone.

@@ -416,7 +416,7 @@ void take_terminal(int to_parent) {
     if (::dup2(slave.get(), fd) < 0) fail("dup2 terminal");
 }
 
-[[noreturn]] void child_main(const Plan& plan, int from_parent, int to_parent) {
+[[noreturn]] void child_main(const Plan& plan, int from_parent, int to_parent, const Stdio& stdio) {
   std::string stage = "setting up the container";
   try {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -427,7 +427,10 @@ void take_terminal(int to_parent) {
 
     stage = "preparing mounts";
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) fail("making / private");
-    if (!plan.stdin_open && !plan.tty) {
+    if (stdio.in >= 0 && ::dup2(stdio.in, 0) < 0) fail("dup2 stdin");
+    if (stdio.out >= 0 && ::dup2(stdio.out, 1) < 0) fail("dup2 stdout");
+    if (stdio.err >= 0 && ::dup2(stdio.err, 2) < 0) fail("dup2 stderr");
+    if (!plan.stdin_open && !plan.tty && stdio.in < 0) {
       int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
       if (devnull >= 0) ::dup3(devnull, 0, 0), ::close(devnull);
     }
@@ -498,6 +501,8 @@ uint64_t process_start_time(pid_t pid) {
   // Field 22; the command name (field 2) may contain spaces, so skip past ')'.
   auto close = stat->rfind(')');
   if (close == std::string::npos) return 0;
+  // A zombie has exited already; only its parent has not noticed yet.
+  if (close + 2 < stat->size() && (*stat)[close + 2] == 'Z') return 0;
   std::istringstream in(stat->substr(close + 2));
   std::string field;
   for (int i = 3; i <= 22 && in >> field; ++i)
@@ -505,7 +510,7 @@ uint64_t process_start_time(pid_t pid) {
   return 0;
 }
 
-Started start(const Plan& plan, const userns::Mapping& mapping) {
+Started start(const Plan& plan, const userns::Mapping& mapping, const Stdio& stdio) {
   if (plan.args.empty()) throw Error(Errc::usage, "no command specified");
   Pipe to_child = Pipe::make();
   int sv[2];
@@ -527,7 +532,7 @@ Started start(const Plan& plan, const userns::Mapping& mapping) {
   if (pid == 0) {
     to_child.write.reset();
     to_parent.read.reset();
-    child_main(plan, to_child.read.get(), to_parent.write.get());
+    child_main(plan, to_child.read.get(), to_parent.write.get(), stdio);
   }
   Started s;
   s.process = Child(static_cast<pid_t>(pid), Child::OnDestroy::kill_and_wait);

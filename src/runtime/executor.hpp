@@ -23,11 +23,19 @@ struct Started {
   uint64_t start_time = 0;  // /proc/<pid>/stat starttime, to detect pid reuse
 };
 
+// File descriptors the container gets as stdin, stdout and stderr; -1 keeps
+// the caller's (foreground) or, for stdin without stdin_open, /dev/null.
+struct Stdio {
+  int in = -1;
+  int out = -1;
+  int err = -1;
+};
+
 // Starts the container and returns once the user's command has been exec'd.
 // With Plan::tty the process gets a terminal of the container's own devpts
 // as controlling terminal and stdio, and Started::terminal is its master.
 // The child gets SIGKILL if the calling thread dies (foreground mode).
-Started start(const Plan& plan, const userns::Mapping& mapping);
+Started start(const Plan& plan, const userns::Mapping& mapping, const Stdio& stdio = {});
 
 // Waits for the container to exit, forwarding SIGINT/SIGTERM/SIGHUP/SIGQUIT/
 // SIGUSR1/SIGUSR2 received meanwhile to it, and returns its exit code
@@ -36,7 +44,8 @@ Started start(const Plan& plan, const userns::Mapping& mapping);
 // the terminal's size in step with the CLI's (SIGWINCH).
 int wait_forwarding_signals(Child& process, int pty_master = -1, bool stdin_open = false);
 
-// starttime field of /proc/<pid>/stat (clock ticks since boot); 0 if gone.
+// starttime field of /proc/<pid>/stat (clock ticks since boot); 0 if gone
+// or a zombie.
 uint64_t process_start_time(pid_t pid);
 
 }  // namespace tug::runtime

@@ -1,0 +1,48 @@
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "monitor/monitor.hpp"
+
+namespace tug::monitor {
+
+namespace {
+
+// Minimal JSON string escaping: the fields are timestamps tug produced.
+std::string json_quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+bool write_exit_state(const ExitRecord& r) {
+  int lock = ::open(r.lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock >= 0) ::flock(lock, LOCK_EX);
+  std::string body =
+      "{\"status\":\"exited\",\"pid\":0,\"pid_start_time\":0,\"monitor_pid\":0,"
+      "\"exit_code\":" +
+      std::to_string(r.exit_code) + ",\"restart_count\":" + std::to_string(r.restart_count) +
+      ",\"started_at\":" + json_quote(r.started_at) +
+      ",\"finished_at\":" + json_quote(timestamp_now()) + "}";
+  std::string tmp = r.state_file + ".tmp-" + std::to_string(::getpid());
+  bool ok = false;
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd >= 0) {
+    ok = ::write(fd, body.data(), body.size()) == static_cast<ssize_t>(body.size()) &&
+         ::fsync(fd) == 0;
+    ::close(fd);
+    ok = ok && ::rename(tmp.c_str(), r.state_file.c_str()) == 0;
+    if (!ok) ::unlink(tmp.c_str());
+  }
+  if (lock >= 0) ::close(lock);
+  return ok;
+}
+
+}  // namespace tug::monitor

@@ -1,0 +1,215 @@
+// tug-monitor's event loop. Started by exec from tug after the container's
+// first process was cloned (so that process is our child), with every
+// channel already open; see monitor.hpp and `tug-monitor --help`.
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "monitor/monitor.hpp"
+#include "monitor/protocol.hpp"
+
+using namespace tug::monitor;
+
+namespace {
+
+struct Options {
+  pid_t pid = -1;  // the container's first process (our child)
+  std::string state, lock, log, socket_path, started_at;
+  int out = -1, err = -1;  // read ends of the container's stdout/stderr pipes
+  int terminal = -1;       // pty master (-t): output and input both
+  int in = -1;             // write end of the container's stdin pipe (-i)
+  int listen = -1;         // listening attach socket
+  int attach = -1;         // pre-connected client (foreground run)
+  int restart_count = 0;
+  std::vector<std::string> on_exit;  // command exec'd after the exit is recorded
+};
+
+[[noreturn]] void usage(const char* why) {
+  std::fprintf(
+      stderr,
+      "tug-monitor: %s\n"
+      "usage: tug-monitor --pid PID --state FILE --lock FILE --log FILE [--socket PATH]\n"
+      "         [--listen FD] [--attach FD] [--stdout FD] [--stderr FD] [--terminal FD]\n"
+      "         [--stdin FD] [--started-at TIME] [--restart-count N] [-- EXIT-COMMAND...]\n"
+      "It is started by tug, not by hand.\n",
+      why);
+  std::exit(125);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--") {
+      for (++i; i < argc; ++i) o.on_exit.emplace_back(argv[i]);
+      break;
+    }
+    if (i + 1 >= argc) usage(("missing value for " + a).c_str());
+    std::string v = argv[++i];
+    auto num = [&] { return std::atoi(v.c_str()); };
+    if (a == "--pid")
+      o.pid = num();
+    else if (a == "--state")
+      o.state = v;
+    else if (a == "--lock")
+      o.lock = v;
+    else if (a == "--log")
+      o.log = v;
+    else if (a == "--socket")
+      o.socket_path = v;
+    else if (a == "--started-at")
+      o.started_at = v;
+    else if (a == "--stdout")
+      o.out = num();
+    else if (a == "--stderr")
+      o.err = num();
+    else if (a == "--terminal")
+      o.terminal = num();
+    else if (a == "--stdin")
+      o.in = num();
+    else if (a == "--listen")
+      o.listen = num();
+    else if (a == "--attach")
+      o.attach = num();
+    else if (a == "--restart-count")
+      o.restart_count = num();
+    else
+      usage(("unknown option " + a).c_str());
+  }
+  if (o.pid <= 0 || o.state.empty() || o.lock.empty())
+    usage("--pid, --state and --lock are required");
+  return o;
+}
+
+void set_nonblock(int fd) {
+  if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+// Moves what is readable on fd into the log and to attached clients.
+// Returns false at EOF (or EIO: a terminal whose last holder went away).
+bool pump(int fd, const char* stream, uint8_t frame, LogWriter& log, AttachServer& attach) {
+  static char buf[kMaxPayload];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      log.write(stream, buf, static_cast<size_t>(n));
+      attach.broadcast(frame, buf, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return true;
+    return false;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "--help") == 0) usage("help");
+  Options o = parse(argc, argv);
+  ::prctl(PR_SET_NAME, "tug-monitor");
+
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&set, s);
+  ::sigprocmask(SIG_BLOCK, &set, nullptr);
+  int sfd = ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  LogWriter log;
+  if (!o.log.empty()) log.open(o.log);
+  AttachServer attach;
+  attach.init(o.listen, o.attach);
+  for (int fd : {o.out, o.err, o.terminal}) set_nonblock(fd);
+
+  bool exited = false;
+  int exit_code = 0;
+  // The container may have exited before this program blocked SIGCHLD (a
+  // `true` is done before tug execs us): that signal is gone, so ask once.
+  {
+    int st;
+    if (::waitpid(o.pid, &st, WNOHANG) == o.pid) {
+      exited = true;
+      exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    }
+  }
+  for (;;) {
+    if (exited && o.out < 0 && o.err < 0 && o.terminal < 0) break;
+    std::vector<struct pollfd> fds = {{sfd, POLLIN, 0}};
+    if (o.out >= 0) fds.push_back({o.out, POLLIN, 0});
+    if (o.err >= 0) fds.push_back({o.err, POLLIN, 0});
+    if (o.terminal >= 0) fds.push_back({o.terminal, POLLIN, 0});
+    size_t first_attach = fds.size();
+    if (!exited) attach.add_poll_fds(fds);
+    // After the exit, output still buffered in the pipes is drained; a
+    // grandchild holding them open (a daemonised process) cannot keep us:
+    // the pid namespace ended with its init.
+    int n = ::poll(fds.data(), fds.size(), exited ? 200 : -1);
+    if (n < 0 && errno != EINTR) break;
+    if (n == 0 && exited) break;
+    for (size_t i = 0; i < fds.size() && i < first_attach; ++i) {
+      if (!fds[i].revents) continue;
+      int fd = fds[i].fd;
+      if (fd == sfd) {
+        struct signalfd_siginfo si;
+        while (::read(sfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+          if (si.ssi_signo == SIGCHLD) {
+            int st;
+            pid_t r;
+            while ((r = ::waitpid(-1, &st, WNOHANG)) > 0) {
+              if (r != o.pid) continue;
+              exited = true;
+              exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+            }
+          } else if (!exited) {
+            // systemd stopping the unit, or a user signalling the monitor:
+            // the container is what should hear it.
+            ::kill(o.pid, static_cast<int>(si.ssi_signo));
+          }
+        }
+      } else if (fd == o.out) {
+        if (!pump(fd, "stdout", kStdout, log, attach)) ::close(o.out), o.out = -1;
+      } else if (fd == o.err) {
+        if (!pump(fd, "stderr", kStderr, log, attach)) ::close(o.err), o.err = -1;
+      } else if (fd == o.terminal) {
+        if (!pump(fd, "stdout", kStdout, log, attach)) ::close(o.terminal), o.terminal = -1;
+      }
+    }
+    if (!exited) {
+      std::vector<struct pollfd> afds(fds.begin() + static_cast<long>(first_attach), fds.end());
+      attach.handle(afds, o.in, o.terminal);
+    }
+  }
+
+  ExitRecord rec{o.state, o.lock, o.started_at, exit_code, o.restart_count};
+  if (!write_exit_state(rec))
+    std::fprintf(stderr, "tug-monitor: cannot record the exit in %s\n", o.state.c_str());
+  unsigned char code[4] = {
+      static_cast<unsigned char>(exit_code), static_cast<unsigned char>(exit_code >> 8),
+      static_cast<unsigned char>(exit_code >> 16), static_cast<unsigned char>(exit_code >> 24)};
+  attach.broadcast(kExit, reinterpret_cast<char*>(code), sizeof code);
+  attach.close_all();
+  if (!o.socket_path.empty()) ::unlink(o.socket_path.c_str());
+  if (!o.on_exit.empty()) {
+    std::vector<char*> args;
+    for (auto& a : o.on_exit) args.push_back(a.data());
+    args.push_back(nullptr);
+    ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
+    ::execv(args[0], args.data());
+    std::fprintf(stderr, "tug-monitor: exec %s: %s\n", args[0], std::strerror(errno));
+    return 125;
+  }
+  return 0;
+}

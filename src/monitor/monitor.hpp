@@ -1,0 +1,62 @@
+#pragma once
+// tug-monitor: owns one running container. It is exec'd by tug right after
+// the container was cloned (the container stays its child across exec), so
+// it only serves channels, one file each:
+//   log.cpp     the container's output into a k8s-file log (podman's format)
+//   attach.cpp  the attach socket: output to clients, stdin and resizes back
+//   exit.cpp    the exit code and time, written atomically into state.json
+// main.cpp runs the event loop. The monitor links no part of tugcore: its
+// resident size is paid once per running container.
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace tug::monitor {
+
+// ---- log.cpp ----
+class LogWriter {
+ public:
+  bool open(const std::string& path);
+  // Appends data from stream ("stdout"/"stderr"); complete lines are
+  // flagged F, a trailing partial line P (continued by the next record).
+  void write(const char* stream, const char* data, size_t n);
+
+ private:
+  int fd_ = -1;
+};
+
+// RFC 3339 with nanoseconds in UTC, the first field of a k8s-file log record.
+std::string timestamp_now();
+
+// ---- attach.cpp ----
+class AttachServer {
+ public:
+  // listen_fd: a listening unix socket (may be -1); first: an already
+  // connected client (the foreground `run`), may be -1.
+  void init(int listen_fd, int first_client);
+  // Poll entries this server wants watched, appended to fds.
+  void add_poll_fds(std::vector<struct pollfd>& fds) const;
+  // Handles readiness; stdin bytes go to stdin_fd, resizes to terminal_fd.
+  void handle(const std::vector<struct pollfd>& fds, int& stdin_fd, int terminal_fd);
+  void broadcast(uint8_t type, const char* data, size_t n);
+  void close_all();
+
+ private:
+  int listen_fd_ = -1;
+  std::vector<int> clients_;
+};
+
+// ---- exit.cpp ----
+struct ExitRecord {
+  std::string state_file;
+  std::string lock_file;
+  std::string started_at;
+  int exit_code = 0;
+  int restart_count = 0;
+};
+// Replaces state.json (temp file, fsync, rename) under the container's lock.
+bool write_exit_state(const ExitRecord& r);
+
+}  // namespace tug::monitor
