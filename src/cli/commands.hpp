@@ -5,6 +5,14 @@
 namespace tug::cli {
 
 void register_run(CLI::App&, Globals&);
+void register_create(CLI::App&, Globals&);
+void register_start(CLI::App&, Globals&);
+void register_stop(CLI::App&, Globals&);
+void register_kill(CLI::App&, Globals&);
+void register_restart(CLI::App&, Globals&);
+void register_wait(CLI::App&, Globals&);
+void register_logs(CLI::App&, Globals&);
+void register_attach(CLI::App&, Globals&);
 void register_ps(CLI::App&, Globals&);
 void register_rm(CLI::App&, Globals&);
 void register_export(CLI::App&, Globals&);

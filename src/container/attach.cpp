@@ -66,6 +66,7 @@ int attach_session(Store& store, const Record& rec, int sock, pid_t pid) {
   if (tty) send_size(sock);
 
   static char buf[kMaxPayload];
+  bool saw_ctrl_p = false;
   for (;;) {
     struct pollfd fds[3] = {
         {sfd.get(), POLLIN, 0}, {sock, POLLIN, 0}, {stdin_open ? 0 : -1, POLLIN, 0}};
@@ -98,7 +99,19 @@ int attach_session(Store& store, const Record& rec, int sock, pid_t pid) {
     }
     if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t n = ::read(0, buf, sizeof buf);
-      if (n > 0) {
+      if (n > 0 && tty) {
+        // Docker's detach keys, ctrl-p ctrl-q: leave the container running.
+        for (ssize_t i = 0; i < n; ++i) {
+          if (buf[i] == 0x11 && (i > 0 ? buf[i - 1] == 0x10 : saw_ctrl_p)) {
+            if (i > 1) write_frame(sock, kStdin, buf, static_cast<uint32_t>(i - 1));
+            return kDetached;
+          }
+        }
+        saw_ctrl_p = buf[n - 1] == 0x10;
+        // A lone ctrl-p is held back until we know it does not start the sequence.
+        if (saw_ctrl_p) --n;
+        if (n > 0) write_frame(sock, kStdin, buf, static_cast<uint32_t>(n));
+      } else if (n > 0) {
         write_frame(sock, kStdin, buf, static_cast<uint32_t>(n));
       } else if (n == 0 || errno != EINTR) {
         write_frame(sock, kStdinEof, nullptr, 0);

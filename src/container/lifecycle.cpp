@@ -177,6 +177,9 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
   // Without -h the hostname is the short id, derived at start: the id is
   // only known once the record is created.
   s.hostname = o.hostname;
+  s.stop_signal = o.stop_signal.empty() ? json_str(cfg, "StopSignal", "SIGTERM") : o.stop_signal;
+  runtime::signal_number(s.stop_signal);  // validate early
+  if (o.stop_timeout) s.stop_timeout = *o.stop_timeout;
   r = store.create(r);
   if (r.driver == "vfs") {
     // vfs: the container gets its own full copy of the image.
@@ -225,6 +228,46 @@ storage::RootfsPlan rootfs_plan(const Store& store, const image::Store& images, 
 }
 
 }  // namespace
+
+void kill(Store& store, const Record& r, int sig) {
+  State st = store.state(r.id);
+  if (st.status != "running")
+    throw Error(Errc::invalid,
+                "can only kill running containers. " + r.id + " is in state " + st.status);
+  if (::kill(st.pid, sig) != 0) throw_errno("sending signal to container " + r.name);
+}
+
+namespace {
+
+// Polls until the state file no longer says running (the monitor records
+// the exit) or deadline_ms passes; true if it stopped.
+bool wait_not_running(Store& store, const Record& r, int64_t deadline_ms) {
+  for (int64_t waited = 0;; waited += 10) {
+    if (store.state(r.id).status != "running") return true;
+    if (deadline_ms >= 0 && waited >= deadline_ms) return false;
+    ::usleep(10000);
+  }
+}
+
+}  // namespace
+
+void stop(Store& store, const Record& r, int timeout) {
+  State st = store.state(r.id);
+  if (st.status != "running") return;
+  if (timeout < 0) timeout = r.spec.stop_timeout;
+  ::kill(st.pid, runtime::signal_number(r.spec.stop_signal));
+  if (wait_not_running(store, r, static_cast<int64_t>(timeout) * 1000)) return;
+  // PID 1 of a pid namespace ignores signals it has no handler for, so a
+  // shell that traps nothing needs SIGKILL, as docker does after the timeout.
+  ::kill(st.pid, SIGKILL);
+  if (!wait_not_running(store, r, 10000))
+    throw Error(Errc::io, "container " + r.name + " did not stop after SIGKILL");
+}
+
+int wait_exit(Store& store, const Record& r) {
+  wait_not_running(store, r, -1);
+  return store.state(r.id).exit_code;
+}
 
 void remove(Store& store, const Record& r, bool force) {
   State st = store.state(r.id);

@@ -30,7 +30,9 @@ struct CreateOptions {
   std::vector<std::string> cap_add, cap_drop;
   std::vector<std::string> labels;  // K=V
   bool read_only = false, tty = false, interactive = false, init = false, auto_remove = false;
-  std::string storage_driver;  // empty: the store's
+  std::string stop_signal;          // --stop-signal (default: image's, else SIGTERM)
+  std::optional<int> stop_timeout;  // --stop-timeout
+  std::string storage_driver;       // empty: the store's
 };
 
 // Resolves the image, merges its config with the options (docker's rules for
@@ -62,10 +64,25 @@ Running start(Store& store, const image::Store& images, const Record& r, const S
 // exits and returns its exit code. Signals the CLI receives are forwarded to
 // pid (docker's sig-proxy); with tty, the CLI's terminal is raw and its size
 // follows SIGWINCH.
+// With a terminal, ctrl-p ctrl-q detaches: the container keeps running and
+// kDetached is returned.
+inline constexpr int kDetached = -1000;
 int attach_session(Store& store, const Record& r, int attach_fd, pid_t pid);
 
 // Path of a container's attach socket in the runtime directory.
 std::string attach_socket_path(const Paths& paths, const std::string& id);
+
+// Sends sig to a running container's first process. Error(invalid) if it
+// is not running.
+void kill(Store& store, const Record& r, int sig);
+
+// Stops a running container: its stop signal, then SIGKILL after timeout
+// seconds (the record's --stop-timeout when timeout < 0). Returns once the
+// monitor has recorded the exit. A container that is not running is fine.
+void stop(Store& store, const Record& r, int timeout = -1);
+
+// Blocks until the container is not running and returns its exit code.
+int wait_exit(Store& store, const Record& r);
 
 // Removes a container. A running one is refused with Error(in_use) unless
 // force, which kills it with SIGKILL and waits until its process is gone.

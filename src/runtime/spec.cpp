@@ -1,6 +1,7 @@
 #include "runtime/spec.hpp"
 
 #include <linux/capability.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <cctype>
@@ -27,14 +28,23 @@ void from_json(const json& j, MountSpec& m) {
 }
 
 void to_json(json& j, const Spec& s) {
-  j = json{{"args", s.args},         {"env", s.env},
-           {"cwd", s.cwd},           {"user", s.user},
-           {"hostname", s.hostname}, {"network", s.network},
-           {"mounts", s.mounts},     {"extra_hosts", s.extra_hosts},
-           {"dns", s.dns},           {"cap_add", s.cap_add},
-           {"cap_drop", s.cap_drop}, {"read_only", s.read_only},
-           {"tty", s.tty},           {"stdin_open", s.stdin_open},
-           {"init", s.init}};
+  j = json{{"args", s.args},
+           {"env", s.env},
+           {"cwd", s.cwd},
+           {"user", s.user},
+           {"hostname", s.hostname},
+           {"network", s.network},
+           {"mounts", s.mounts},
+           {"extra_hosts", s.extra_hosts},
+           {"dns", s.dns},
+           {"cap_add", s.cap_add},
+           {"cap_drop", s.cap_drop},
+           {"read_only", s.read_only},
+           {"tty", s.tty},
+           {"stdin_open", s.stdin_open},
+           {"init", s.init},
+           {"stop_signal", s.stop_signal},
+           {"stop_timeout", s.stop_timeout}};
 }
 
 void from_json(const json& j, Spec& s) {
@@ -53,6 +63,8 @@ void from_json(const json& j, Spec& s) {
   s.tty = j.value("tty", false);
   s.stdin_open = j.value("stdin_open", false);
   s.init = j.value("init", false);
+  s.stop_signal = j.value("stop_signal", "SIGTERM");
+  s.stop_timeout = j.value("stop_timeout", 10);
 }
 
 MountSpec parse_volume_flag(const std::string& text) {
@@ -136,6 +148,27 @@ int capability_number(const std::string& name) {
   for (const auto& [cap, num] : kCaps)
     if (n == cap) return num;
   throw Error(Errc::usage, "unknown capability " + quote(name));
+}
+
+int signal_number(const std::string& name) {
+  std::string n;
+  for (char c : name) n.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  if (!n.empty() && n.find_first_not_of("0123456789") == std::string::npos) {
+    int v = std::stoi(n);
+    if (v >= 1 && v <= 64) return v;
+  }
+  if (starts_with(n, "SIG")) n = n.substr(3);
+  static const std::pair<const char*, int> kSignals[] = {
+      {"HUP", SIGHUP},     {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"ILL", SIGILL},
+      {"TRAP", SIGTRAP},   {"ABRT", SIGABRT}, {"BUS", SIGBUS},   {"FPE", SIGFPE},
+      {"KILL", SIGKILL},   {"USR1", SIGUSR1}, {"SEGV", SIGSEGV}, {"USR2", SIGUSR2},
+      {"PIPE", SIGPIPE},   {"ALRM", SIGALRM}, {"TERM", SIGTERM}, {"CHLD", SIGCHLD},
+      {"CONT", SIGCONT},   {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},
+      {"TTOU", SIGTTOU},   {"URG", SIGURG},   {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},
+      {"WINCH", SIGWINCH}, {"IO", SIGIO},     {"PWR", SIGPWR},   {"SYS", SIGSYS}};
+  for (const auto& [sig, num] : kSignals)
+    if (n == sig) return num;
+  throw Error(Errc::usage, "invalid signal " + quote(name));
 }
 
 const std::vector<std::string>& default_capabilities() {

@@ -34,6 +34,8 @@ struct Spec {
   bool tty = false;
   bool stdin_open = false;
   bool init = false;  // run tug-init as PID 1
+  std::string stop_signal = "SIGTERM";
+  int stop_timeout = 10;  // seconds between the stop signal and SIGKILL
 };
 
 void to_json(json& j, const MountSpec& m);
@@ -49,6 +51,9 @@ MountSpec parse_volume_flag(const std::string& text);
 // Capability names accepted by --cap-add/--cap-drop ("NET_RAW" or
 // "CAP_NET_RAW", any case, or "ALL"); returns the kernel number.
 int capability_number(const std::string& name);
+// Signal number for "SIGTERM", "TERM", "15" (any case); throws Error(usage).
+int signal_number(const std::string& name);
+
 // Docker's default capability set.
 const std::vector<std::string>& default_capabilities();
 
