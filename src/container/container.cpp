@@ -45,6 +45,8 @@ void to_json(json& j, const State& s) {
   j = json{{"status", s.status},
            {"pid", s.pid},
            {"pid_start_time", s.pid_start_time},
+           {"monitor_pid", s.monitor_pid},
+           {"restart_count", s.restart_count},
            {"exit_code", s.exit_code},
            {"started_at", s.started_at},
            {"finished_at", s.finished_at}};
