@@ -1,0 +1,177 @@
+#!/usr/bin/env bats
+# Containers that live on: the monitor, detached runs, logs, stop, kill,
+# start, wait, attach, and what happens when a monitor is killed.
+
+load helpers
+
+
+
+@test "run -d prints the id, the container runs under its own monitor and outlives the CLI" {
+  load_busybox
+  run_tug run -d --name svc busybox sleep 30
+  assert_status 0
+  [[ "$output" =~ ^[0-9a-f]{64}$ ]]
+  id=$output
+  pid=$(jq -r .pid "$XDG_DATA_HOME/tug/containers/$id/state.json")
+  mon=$(jq -r .monitor_pid "$XDG_DATA_HOME/tug/containers/$id/state.json")
+  # The container's first process is the monitor's child, and the monitor
+  # is tug-monitor, detached from the CLI (its own session).
+  [ "$(awk '{print $4}' /proc/$pid/stat)" = "$mon" ]
+  [ "$(cat /proc/$mon/comm)" = "tug-monitor" ]
+  [ "$(awk '{print $6}' /proc/$mon/stat)" != "$(awk '{print $6}' /proc/$$/stat)" ]
+  run_tug ps --format '{{.Names}} {{.State}}'
+  assert_output_equals "svc running"
+  tug_ok rm -f svc
+}
+
+@test "the monitor stays under 2 MiB of memory" {
+  load_busybox
+  tug_ok run -d --name m busybox sleep 30
+  id=$output
+  mon=$(jq -r .monitor_pid "$XDG_DATA_HOME/tug/containers/$id/state.json")
+  hwm=$(awk '/VmHWM/ {print $2}' /proc/$mon/status)
+  echo "# monitor peak RSS: ${hwm} kB" >&3
+  [ "$hwm" -le 2048 ]
+  tug_ok rm -f m
+}
+
+@test "logs, --tail, -t and -f of a detached container" {
+  load_busybox
+  tug_ok run -d --name talker busybox sh -c 'for i in 1 2 3 4 5; do echo out$i; echo err$i >&2; done; sleep 0.5; echo last'
+  tug_ok wait talker
+  assert_output_equals "0"
+  # Each stream goes back to where it came from.
+  [ "$("$TUG" logs talker 2>/dev/null | tr '\n' ' ')" = "out1 out2 out3 out4 out5 last " ]
+  [ "$("$TUG" logs talker 2>&1 >/dev/null | tr '\n' ' ')" = "err1 err2 err3 err4 err5 " ]
+  # --tail counts lines of both streams, as docker's does.
+  [ "$("$TUG" logs --tail 2 talker 2>&1 | tr '\n' ' ')" = "err5 last " ]
+  run_tug logs -t --tail 1 talker
+  [[ "$output" =~ ^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z\ last$ ]]
+  # -f returns by itself once the container has exited.
+  tug_ok run -d --name follow busybox sh -c 'echo a; sleep 1; echo b'
+  run timeout 10 "$TUG" logs -f follow
+  assert_status 0
+  [ "$(echo "$output" | tr '\n' ' ')" = "a b " ]
+}
+
+@test "stop sends SIGTERM, then SIGKILL after the timeout" {
+  load_busybox
+  # A shell as PID 1 ignores SIGTERM: stop must fall back to SIGKILL (137).
+  tug_ok run -d --name stubborn busybox sleep 60
+  start=$(date +%s%N)
+  tug_ok stop -t 1 stubborn
+  assert_output_equals "stubborn"
+  elapsed=$((($(date +%s%N) - start) / 1000000))
+  [ "$elapsed" -ge 900 ] && [ "$elapsed" -lt 5000 ]
+  run_tug ps -a --format '{{.Status}}'
+  [[ "$output" == "Exited (137)"* ]]
+  # A process that handles SIGTERM exits with its own code, at once.
+  tug_ok run -d --name polite busybox sh -c 'trap "exit 7" TERM; while true; do sleep 0.1; done'
+  sleep 0.3
+  start=$(date +%s%N)
+  tug_ok stop -t 10 polite
+  elapsed=$((($(date +%s%N) - start) / 1000000))
+  [ "$elapsed" -lt 3000 ]
+  tug_ok wait polite
+  assert_output_equals "7"
+}
+
+@test "--stop-signal and kill -s" {
+  load_busybox
+  tug_ok run -d --name usr1 --stop-signal USR1 busybox sh -c 'trap "exit 11" USR1; while true; do sleep 0.1; done'
+  sleep 0.3
+  tug_ok stop -t 5 usr1
+  tug_ok wait usr1
+  assert_output_equals "11"
+  tug_ok run -d --name hup busybox sh -c 'trap "exit 12" HUP; while true; do sleep 0.1; done'
+  sleep 0.3
+  tug_ok kill -s HUP hup
+  tug_ok wait hup
+  assert_output_equals "12"
+  run_tug kill -s BOGUS hup
+  assert_error 125 "invalid signal"
+  run_tug kill hup
+  assert_status 125
+  assert_output_contains "running"
+}
+
+@test "create, start, start -a, restart" {
+  load_busybox
+  tug_ok create --name later busybox sh -c 'echo ran; exit 4'
+  [[ "$output" =~ ^[0-9a-f]{64}$ ]]
+  run_tug ps -a --format '{{.Names}} {{.Status}}'
+  assert_output_equals "later Created"
+  run_tug start -a later
+  assert_status 4
+  assert_output_equals "ran"
+  tug_ok start later
+  assert_output_equals "later"
+  tug_ok wait later
+  assert_output_equals "4"
+  run "$TUG" logs later
+  [ "$(echo "$output" | grep -c ran)" = 2 ]
+  tug_ok run -d --name again busybox sleep 60
+  tug_ok restart -t 0 again
+  run_tug ps --format '{{.Names}} {{.State}}'
+  assert_output_equals "again running"
+  tug_ok rm -f again
+}
+
+@test "a killed monitor takes its container down and is noticed" {
+  load_busybox
+  tug_ok run -d --name victim busybox sleep 60
+  id=$output
+  pid=$(jq -r .pid "$XDG_DATA_HOME/tug/containers/$id/state.json")
+  mon=$(jq -r .monitor_pid "$XDG_DATA_HOME/tug/containers/$id/state.json")
+  kill -9 "$mon"
+  for _ in $(seq 50); do [ -d /proc/$pid ] && [ "$(awk '{print $3}' /proc/$pid/stat 2>/dev/null)" != Z ] || break; sleep 0.1; done
+  ! [ -d /proc/$pid ] || [ "$(awk '{print $3}' /proc/$pid/stat)" = Z ]
+  run_tug ps -a --format '{{.Names}} {{.Status}}'
+  [[ "$output" == "victim Exited (-1)"* ]]
+  # It can be started again, and removed.
+  tug_ok start victim
+  tug_ok rm -f victim
+  run_tug ps -a -q
+  assert_output_equals ""
+}
+
+@test "run -d --rm removes the container when it exits" {
+  load_busybox
+  tug_ok run -d --rm --name brief busybox sh -c 'sleep 0.3'
+  for _ in $(seq 50); do
+    run "$TUG" ps -a -q
+    [ -z "$output" ] && break
+    sleep 0.1
+  done
+  assert_output_equals ""
+  [ -z "$(ls "$XDG_DATA_HOME/tug/containers")" ]
+}
+
+@test "foreground run forwards signals to the container" {
+  load_busybox
+  "$TUG" run --name fg busybox sh -c 'trap "echo got-term; exit 9" TERM; echo ready; while true; do sleep 0.1; done' >"$TEST_DIR/out" &
+  cli=$!
+  for _ in $(seq 50); do grep -q ready "$TEST_DIR/out" && break; sleep 0.1; done
+  kill -TERM "$cli"
+  wait "$cli" || status=$?
+  [ "${status:-0}" = 9 ]
+  grep -q got-term "$TEST_DIR/out"
+}
+
+@test "attach to a running container sees its output and its exit code" {
+  load_busybox
+  tug_ok run -d --name att busybox sh -c 'sleep 1; echo after-attach; exit 5'
+  run_tug attach att
+  assert_status 5
+  assert_output_contains "after-attach"
+  run_tug attach att
+  assert_error 125 "stopped container"
+}
+
+@test "commands on missing containers fail with 125" {
+  for cmd in stop kill start wait logs attach; do
+    run_tug $cmd no-such-ctr
+    assert_status 125
+    assert_output_contains "no-such-ctr"
+  done
+}
