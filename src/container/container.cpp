@@ -158,9 +158,12 @@ Record Store::create(Record r) {
     // The upper dir's own mode becomes the mode of the container's "/":
     // 0755, or users other than root inside could not reach anything.
     for (const char* sub : {"upper", "work", "merged"}) make_dirs(d + "/" + sub, 0755);
-    write_json_atomic(d + "/state.json", json(State{}));
+    // A --rm container is gone after one run: its records need not survive
+    // a power loss, and skipping the fsyncs is most of create's cost.
+    bool durable = !r.auto_remove;
+    write_json_atomic(d + "/state.json", json(State{}), 0644, durable);
     // config.json last: a directory without it is an unfinished create.
-    write_json_atomic(d + "/config.json", json(r));
+    write_json_atomic(d + "/config.json", json(r), 0644, durable);
   } catch (...) {
     ::unlink((paths_.names() + "/" + r.name).c_str());
     try {
@@ -254,8 +257,8 @@ State Store::state(const std::string& id) const {
   return s;
 }
 
-void Store::save_state(const std::string& id, const State& s) {
-  write_json_atomic(dir(id) + "/state.json", json(s));
+void Store::save_state(const std::string& id, const State& s, bool durable) {
+  write_json_atomic(dir(id) + "/state.json", json(s), 0644, durable);
 }
 
 void Store::remove(const Record& r) {

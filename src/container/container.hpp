@@ -75,7 +75,8 @@ class Store {
   // process is gone (or whose pid now names another process) is reported as
   // exited with code -1 (unknown), and that is written back.
   State state(const std::string& id) const;
-  void save_state(const std::string& id, const State& s);
+  // durable=false for --rm containers (see atomic_write).
+  void save_state(const std::string& id, const State& s, bool durable = true);
 
   // Removes the record, its files (inside the user namespace: the upper dir
   // holds files of subordinate uids) and its name claim.

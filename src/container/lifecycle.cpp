@@ -359,7 +359,7 @@ void keep_across_exec(int fd) {
     st.finished_at.clear();
     {
       FileLock lock(store.dir(rec.id) + "/lock");
-      store.save_state(rec.id, st);
+      store.save_state(rec.id, st, !rec.auto_remove);
     }
     // Only the channels named below may reach the monitor: nothing the CLI
     // inherited (a caller's pipes, a terminal) stays open for the
@@ -397,6 +397,7 @@ void keep_across_exec(int fd) {
       pass("--stderr", err.read.get());
       if (plan.stdin_open) pass("--stdin", in.write.get());
     }
+    if (rec.auto_remove) argv.push_back("--no-fsync");
     if (!opts.exit_command.empty()) {
       argv.push_back("--");
       argv.insert(argv.end(), opts.exit_command.begin(), opts.exit_command.end());

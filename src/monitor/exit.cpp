@@ -36,7 +36,7 @@ bool write_exit_state(const ExitRecord& r) {
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd >= 0) {
     ok = ::write(fd, body.data(), body.size()) == static_cast<ssize_t>(body.size()) &&
-         ::fsync(fd) == 0;
+         (!r.durable || ::fsync(fd) == 0);
     ::close(fd);
     ok = ok && ::rename(tmp.c_str(), r.state_file.c_str()) == 0;
     if (!ok) ::unlink(tmp.c_str());

@@ -33,18 +33,19 @@ struct Options {
   int listen = -1;         // listening attach socket
   int attach = -1;         // pre-connected client (foreground run)
   int restart_count = 0;
+  bool durable = true;               // fsync the exit record (not for --rm containers)
   std::vector<std::string> on_exit;  // command exec'd after the exit is recorded
 };
 
 [[noreturn]] void usage(const char* why) {
-  std::fprintf(
-      stderr,
-      "tug-monitor: %s\n"
-      "usage: tug-monitor --pid PID --state FILE --lock FILE --log FILE [--socket PATH]\n"
-      "         [--listen FD] [--attach FD] [--stdout FD] [--stderr FD] [--terminal FD]\n"
-      "         [--stdin FD] [--started-at TIME] [--restart-count N] [-- EXIT-COMMAND...]\n"
-      "It is started by tug, not by hand.\n",
-      why);
+  std::fprintf(stderr,
+               "tug-monitor: %s\n"
+               "usage: tug-monitor --pid PID --state FILE --lock FILE --log FILE [--socket PATH]\n"
+               "         [--listen FD] [--attach FD] [--stdout FD] [--stderr FD] [--terminal FD]\n"
+               "         [--stdin FD] [--started-at TIME] [--restart-count N] [--no-fsync]\n"
+               "         [-- EXIT-COMMAND...]\n"
+               "It is started by tug, not by hand.\n",
+               why);
   std::exit(125);
 }
 
@@ -55,6 +56,10 @@ Options parse(int argc, char** argv) {
     if (a == "--") {
       for (++i; i < argc; ++i) o.on_exit.emplace_back(argv[i]);
       break;
+    }
+    if (a == "--no-fsync") {
+      o.durable = false;
+      continue;
     }
     if (i + 1 >= argc) usage(("missing value for " + a).c_str());
     std::string v = argv[++i];
@@ -193,7 +198,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  ExitRecord rec{o.state, o.lock, o.started_at, exit_code, o.restart_count};
+  ExitRecord rec{o.state, o.lock, o.started_at, exit_code, o.restart_count, o.durable};
   if (!write_exit_state(rec))
     std::fprintf(stderr, "tug-monitor: cannot record the exit in %s\n", o.state.c_str());
   unsigned char code[4] = {

@@ -55,6 +55,7 @@ struct ExitRecord {
   std::string started_at;
   int exit_code = 0;
   int restart_count = 0;
+  bool durable = true;
 };
 // Replaces state.json (temp file, fsync, rename) under the container's lock.
 bool write_exit_state(const ExitRecord& r);

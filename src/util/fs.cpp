@@ -41,19 +41,20 @@ std::optional<std::string> read_file_if_exists(const std::string& path) {
   return out;
 }
 
-void atomic_write(const std::string& path, const std::string& data, mode_t mode) {
+void atomic_write(const std::string& path, const std::string& data, mode_t mode, bool durable) {
   std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   {
     UniqueFd fd = open_or_throw(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode);
     write_all(fd.get(), data.data(), data.size());
     if (::fchmod(fd.get(), mode) != 0) throw_errno("chmod " + tmp);
-    if (::fsync(fd.get()) != 0) throw_errno("fsync " + tmp);
+    if (durable && ::fsync(fd.get()) != 0) throw_errno("fsync " + tmp);
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int e = errno;
     ::unlink(tmp.c_str());
     throw_errno("rename " + tmp, e);
   }
+  if (!durable) return;
   int dfd = ::open(dirname_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     ::fsync(dfd);

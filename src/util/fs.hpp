@@ -14,7 +14,10 @@ std::string read_file(const std::string& path);
 std::optional<std::string> read_file_if_exists(const std::string& path);
 
 // Writes data to path.tmp-<pid>, fsyncs it, renames over path, fsyncs the dir.
-void atomic_write(const std::string& path, const std::string& data, mode_t mode = 0644);
+// durable=false skips both fsyncs: still all-or-nothing for readers and for
+// a killed process, but not across a power loss (records of --rm containers).
+void atomic_write(const std::string& path, const std::string& data, mode_t mode = 0644,
+                  bool durable = true);
 
 // Truncates and writes path without fsync: for files regenerated on every
 // start (a container's /etc/hosts), where durability buys nothing.

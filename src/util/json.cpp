@@ -23,8 +23,8 @@ std::optional<json> read_json_if_exists(const std::string& path) {
   return parse_json(*text, path);
 }
 
-void write_json_atomic(const std::string& path, const json& j, int mode) {
-  atomic_write(path, j.dump(), static_cast<mode_t>(mode));
+void write_json_atomic(const std::string& path, const json& j, int mode, bool durable) {
+  atomic_write(path, j.dump(), static_cast<mode_t>(mode), durable);
 }
 
 std::string json_str(const json& j, const char* key, const std::string& def) {

@@ -13,7 +13,8 @@ using ordered_json = nlohmann::ordered_json;
 json parse_json(const std::string& text, const std::string& what);
 json read_json(const std::string& path);
 std::optional<json> read_json_if_exists(const std::string& path);
-void write_json_atomic(const std::string& path, const json& j, int mode = 0644);
+void write_json_atomic(const std::string& path, const json& j, int mode = 0644,
+                       bool durable = true);
 
 // j[key] as string, or def when absent or not a string.
 std::string json_str(const json& j, const char* key, const std::string& def = {});
