@@ -229,6 +229,30 @@ storage::RootfsPlan rootfs_plan(const Store& store, const image::Store& images, 
 
 }  // namespace
 
+int exec(Store& store, const Record& r, const ExecOptions& o) {
+  State st = store.state(r.id);
+  if (st.status != "running")
+    throw Error(Errc::invalid,
+                "can only exec into a running container; " + r.name + " is " + st.status);
+  if (o.command.empty()) throw Error(Errc::usage, "requires at least 2 arg(s): CONTAINER COMMAND");
+  runtime::Plan plan;
+  plan.args = o.command;
+  plan.env = r.spec.env;
+  for (const auto& f : o.env_files) read_env_file(plan.env, f);
+  for (const auto& e : o.env) add_env_flag(plan.env, e);
+  if (o.tty) set_env(plan.env, "TERM=xterm");
+  plan.cwd = o.workdir ? *o.workdir : r.spec.cwd;
+  if (plan.cwd.empty()) plan.cwd = "/";
+  plan.user = o.user ? *o.user : r.spec.user;
+  plan.hostname = r.spec.hostname.empty() ? r.id.substr(0, 12) : r.spec.hostname;
+  plan.capabilities = runtime::capability_mask(r.spec.cap_add, r.spec.cap_drop);
+  plan.tty = o.tty;
+  plan.stdin_open = o.interactive;
+  runtime::Started s = runtime::exec_in(st.pid, plan, o.detach);
+  if (o.detach) return 0;
+  return runtime::wait_forwarding_signals(s.process, s.terminal.get(), o.interactive);
+}
+
 void kill(Store& store, const Record& r, int sig) {
   State st = store.state(r.id);
   if (st.status != "running")

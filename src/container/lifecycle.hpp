@@ -84,6 +84,18 @@ void stop(Store& store, const Record& r, int timeout = -1);
 // Blocks until the container is not running and returns its exit code.
 int wait_exit(Store& store, const Record& r);
 
+struct ExecOptions {
+  std::vector<std::string> command;
+  std::vector<std::string> env;  // -e K=V / -e K
+  std::vector<std::string> env_files;
+  std::optional<std::string> user, workdir;
+  bool tty = false, interactive = false, detach = false;
+};
+
+// Runs a command in a running container (its namespaces, root, user,
+// capabilities) and returns its exit code; with detach, returns 0 at once.
+int exec(Store& store, const Record& r, const ExecOptions& opts);
+
 // Removes a container. A running one is refused with Error(in_use) unless
 // force, which kills it with SIGKILL and waits until its process is gone.
 void remove(Store& store, const Record& r, bool force);

@@ -396,9 +396,6 @@ int exec_command(const Plan& plan, std::vector<std::string>& env) {
   return best;
 }
 
-// The container's first process. Order follows the runtime spec: wait for
-// the id mapping, mount the rootfs, populate it, pivot into it, become the
-// user, exec. Never returns; never lets an exception leave this frame.
 // The terminal comes from the container's own devpts instance, so that
 // ttyname() and /dev/pts/0 make sense inside; the master goes to the parent.
 void take_terminal(int to_parent) {
@@ -416,6 +413,47 @@ void take_terminal(int to_parent) {
     if (::dup2(slave.get(), fd) < 0) fail("dup2 terminal");
 }
 
+// Inside the container's namespaces and root: takes the terminal, becomes
+// the user with the plan's capabilities, chdirs and execs plan.args. Only
+// returns by throwing; exec failure is reported to the parent and exits.
+[[noreturn]] void become_process(const Plan& plan, int to_parent, std::string& stage) {
+  if (plan.tty) take_terminal(to_parent);
+  stage = "setting up the process";
+  Ids ids = resolve_user(plan.user);
+  std::vector<std::string> env = plan.env;
+  if (env_value(env, "PATH").empty())
+    env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  if (env_value(env, "HOSTNAME").empty() && !plan.hostname.empty())
+    env.push_back("HOSTNAME=" + plan.hostname);
+  if (env_value(env, "HOME").empty()) env.push_back("HOME=" + ids.home);
+  apply_capabilities(plan.capabilities);
+  // setgroups is denied in single-id mode (the kernel requires it before
+  // an unprivileged gid_map); the process then keeps no supplementary groups.
+  if (::setgroups(ids.groups.size(), ids.groups.data()) != 0 && errno != EPERM) fail("setgroups");
+  if (::setresgid(ids.gid, ids.gid, ids.gid) != 0)
+    fail("setgid " + std::to_string(ids.gid) + " (is it mapped in the user namespace?)");
+  if (::setresuid(ids.uid, ids.uid, ids.uid) != 0)
+    fail("setuid " + std::to_string(ids.uid) + " (is it mapped in the user namespace?)");
+  if (ids.uid == 0) set_process_caps(plan.capabilities);
+  if (::chdir(plan.cwd.c_str()) != 0) {
+    // Like runc: a missing working directory is created.
+    make_dirs(plan.cwd);
+    if (::chdir(plan.cwd.c_str()) != 0) fail("chdir to working directory " + plan.cwd);
+  }
+  // Nothing of tug's may leak into the container: every fd above stderr
+  // is closed at exec (the sync socket too, which tells the parent exec worked).
+#ifdef SYS_close_range
+  ::syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
+#endif
+  stage = "starting the command";
+  int err = exec_command(plan, env);
+  send_msg(to_parent, MsgKind::exec_failed, err, plan.args[0]);
+  ::_exit(err == ENOENT ? kExitNotFound : kExitCannotInvoke);
+}
+
+// The container's first process. Order follows the runtime spec: wait for
+// the id mapping, mount the rootfs, populate it, pivot into it, become the
+// user, exec. Never returns; never lets an exception leave this frame.
 [[noreturn]] void child_main(const Plan& plan, int from_parent, int to_parent, const Stdio& stdio) {
   std::string stage = "setting up the container";
   try {
@@ -451,39 +489,7 @@ void take_terminal(int to_parent) {
     if (::chdir("/") != 0) fail("chdir /");
     root.reset();
     if (plan.readonly_rootfs) remount_readonly("/");
-    if (plan.tty) take_terminal(to_parent);
-
-    stage = "setting up the process";
-    Ids ids = resolve_user(plan.user);
-    std::vector<std::string> env = plan.env;
-    if (env_value(env, "PATH").empty())
-      env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-    if (env_value(env, "HOSTNAME").empty() && !plan.hostname.empty())
-      env.push_back("HOSTNAME=" + plan.hostname);
-    if (env_value(env, "HOME").empty()) env.push_back("HOME=" + ids.home);
-    apply_capabilities(plan.capabilities);
-    // setgroups is denied in single-id mode (the kernel requires it before
-    // an unprivileged gid_map); the process then keeps no supplementary groups.
-    if (::setgroups(ids.groups.size(), ids.groups.data()) != 0 && errno != EPERM) fail("setgroups");
-    if (::setresgid(ids.gid, ids.gid, ids.gid) != 0)
-      fail("setgid " + std::to_string(ids.gid) + " (is it mapped in the user namespace?)");
-    if (::setresuid(ids.uid, ids.uid, ids.uid) != 0)
-      fail("setuid " + std::to_string(ids.uid) + " (is it mapped in the user namespace?)");
-    if (ids.uid == 0) set_process_caps(plan.capabilities);
-    if (::chdir(plan.cwd.c_str()) != 0) {
-      // Like runc: a missing working directory is created.
-      make_dirs(plan.cwd);
-      if (::chdir(plan.cwd.c_str()) != 0) fail("chdir to working directory " + plan.cwd);
-    }
-    // Nothing of tug's may leak into the container: every fd above stderr
-    // is closed at exec (the sync pipe too, which tells the parent exec worked).
-#ifdef SYS_close_range
-    ::syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
-#endif
-    stage = "starting the command";
-    int err = exec_command(plan, env);
-    send_msg(to_parent, MsgKind::exec_failed, err, plan.args[0]);
-    ::_exit(err == ENOENT ? kExitNotFound : kExitCannotInvoke);
+    become_process(plan, to_parent, stage);
   } catch (const std::exception& e) {
     try {
       send_msg(to_parent, MsgKind::setup_failed, 0, stage + ": " + e.what());
@@ -491,6 +497,43 @@ void take_terminal(int to_parent) {
     }
   }
   ::_exit(kExitToolError);
+}
+
+// Reads what the child reports until exec: the terminal (if any), then EOF
+// for success or a failure message, which becomes an Error with docker's
+// exit code (the child is reaped first).
+void receive_start_result(int sock, Started& s) {
+  Msg m{};
+  UniqueFd passed;
+  bool got = recv_msg(sock, &m, &passed);
+  if (got && m.kind == MsgKind::terminal) {
+    s.terminal = std::move(passed);
+    copy_winsize(1, s.terminal.get());
+    got = recv_msg(sock, &m, &passed);
+  }
+  if (!got) return;
+  s.process.wait();
+  std::string text(m.text, strnlen(m.text, sizeof m.text));
+  if (m.kind == MsgKind::exec_failed) {
+    if (m.err == ENOENT)
+      throw Error(Errc::not_found,
+                  "executable file `" + text + "` not found in $PATH: No such file or directory",
+                  "", kExitNotFound);
+    throw Error(Errc::permission, "cannot invoke `" + text + "`: " + std::strerror(m.err), "",
+                kExitCannotInvoke);
+  }
+  throw Error(Errc::generic, text);
+}
+
+UniqueFd open_ns(pid_t pid, const char* ns) {
+  return open_or_throw("/proc/" + std::to_string(pid) + "/ns/" + ns, O_RDONLY);
+}
+
+bool same_ns(pid_t pid, const char* ns) {
+  struct stat a, b;
+  return ::stat(("/proc/" + std::to_string(pid) + "/ns/" + ns).c_str(), &a) == 0 &&
+         ::stat((std::string("/proc/self/ns/") + ns).c_str(), &b) == 0 && a.st_ino == b.st_ino &&
+         a.st_dev == b.st_dev;
 }
 
 }  // namespace
@@ -540,28 +583,74 @@ Started start(const Plan& plan, const userns::Mapping& mapping, const Stdio& std
   to_parent.write.reset();
   userns::write_id_maps(static_cast<pid_t>(pid), mapping);
   send_msg(to_child.write.get(), MsgKind::mapping_written, 0, "");
-  Msg m{};
-  UniqueFd passed;
-  bool got = recv_msg(to_parent.read.get(), &m, &passed);
-  if (got && m.kind == MsgKind::terminal) {
-    s.terminal = std::move(passed);
-    copy_winsize(1, s.terminal.get());
-    got = recv_msg(to_parent.read.get(), &m, &passed);
-  }
-  if (got) {
-    s.process.wait();
-    std::string text(m.text, strnlen(m.text, sizeof m.text));
-    if (m.kind == MsgKind::exec_failed) {
-      if (m.err == ENOENT)
-        throw Error(Errc::not_found,
-                    "executable file `" + text + "` not found in $PATH: No such file or directory",
-                    "", kExitNotFound);
-      throw Error(Errc::permission, "cannot invoke `" + text + "`: " + std::strerror(m.err), "",
-                  kExitCannotInvoke);
-    }
-    throw Error(Errc::generic, text);
-  }
+  receive_start_result(to_parent.read.get(), s);
   s.start_time = process_start_time(static_cast<pid_t>(pid));
+  return s;
+}
+
+Started exec_in(pid_t pid, const Plan& plan, bool detach) {
+  if (plan.args.empty()) throw Error(Errc::usage, "no command specified");
+  // Opened here, before any fork: the namespaces and the root of exactly the
+  // process the caller checked.
+  struct NsFd {
+    const char* name;
+    int flag;
+    UniqueFd fd;
+  };
+  std::vector<NsFd> nss;
+  nss.push_back({"user", CLONE_NEWUSER, open_ns(pid, "user")});
+  nss.push_back({"mnt", CLONE_NEWNS, open_ns(pid, "mnt")});
+  for (auto [name, flag] : {std::pair{"uts", CLONE_NEWUTS}, std::pair{"ipc", CLONE_NEWIPC},
+                            std::pair{"net", CLONE_NEWNET}, std::pair{"pid", CLONE_NEWPID}})
+    if (!same_ns(pid, name)) nss.push_back({name, flag, open_ns(pid, name)});
+  UniqueFd root = open_or_throw("/proc/" + std::to_string(pid) + "/root", O_PATH | O_DIRECTORY);
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("socketpair");
+  UniqueFd parent_end(sv[0]), child_end(sv[1]);
+
+  pid_t first = ::fork();
+  if (first < 0) throw_errno("fork");
+  if (first == 0) {
+    // The joining process: enters the namespaces (the user namespace first,
+    // which grants the rights to enter the others), then forks, because a
+    // new pid namespace applies only to children. It stays to relay the
+    // exit status and signals.
+    std::string stage = "joining the container";
+    try {
+      parent_end.reset();
+      if (detach) ::setsid();
+      for (auto& n : nss)
+        if (::setns(n.fd.get(), n.flag) != 0)
+          fail(std::string("joining the ") + n.name + " namespace");
+      if (::fchdir(root.get()) != 0 || ::chroot(".") != 0) fail("entering the container's root");
+      if (::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0)
+        fail("becoming root in the user namespace");
+      int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+      if (detach)
+        for (int fd = 0; fd < 3; ++fd) ::dup2(devnull, fd);
+      else if (!plan.stdin_open && !plan.tty)
+        ::dup2(devnull, 0);
+      pid_t second = ::fork();
+      if (second < 0) fail("fork");
+      if (second == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        become_process(plan, child_end.get(), stage);
+      }
+      child_end.reset();
+      Child inner(second, Child::OnDestroy::kill_and_wait);
+      ::_exit(wait_forwarding_signals(inner));
+    } catch (const std::exception& e) {
+      try {
+        send_msg(child_end.get(), MsgKind::setup_failed, 0, stage + ": " + e.what());
+      } catch (...) {
+      }
+    }
+    ::_exit(kExitToolError);
+  }
+  Started s;
+  s.process = Child(first, detach ? Child::OnDestroy::detach : Child::OnDestroy::kill_and_wait);
+  child_end.reset();
+  receive_start_result(parent_end.get(), s);
   return s;
 }
 

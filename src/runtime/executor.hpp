@@ -37,6 +37,13 @@ struct Stdio {
 // The child gets SIGKILL if the calling thread dies (foreground mode).
 Started start(const Plan& plan, const userns::Mapping& mapping, const Stdio& stdio = {});
 
+// Runs plan's process (args, env, cwd, user, capabilities, tty,
+// stdin_open) inside the namespaces and root of the running container whose
+// first process is pid, as `exec` does. Started::process is a helper that
+// relays the command's exit status and the signals it receives; with detach
+// it is left running in its own session with stdio on /dev/null.
+Started exec_in(pid_t pid, const Plan& plan, bool detach);
+
 // Waits for the container to exit, forwarding SIGINT/SIGTERM/SIGHUP/SIGQUIT/
 // SIGUSR1/SIGUSR2 received meanwhile to it, and returns its exit code
 // (128+N when killed by signal N). With pty_master >= 0, relays the CLI's
