@@ -180,6 +180,9 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
   s.stop_signal = o.stop_signal.empty() ? json_str(cfg, "StopSignal", "SIGTERM") : o.stop_signal;
   runtime::signal_number(s.stop_signal);  // validate early
   if (o.stop_timeout) s.stop_timeout = *o.stop_timeout;
+  s.restart_policy = runtime::validate_restart_policy(o.restart);
+  if (s.restart_policy != "no" && o.auto_remove)
+    throw Error(Errc::usage, "conflicting options: --restart and --rm");
   r = store.create(r);
   if (r.driver == "vfs") {
     // vfs: the container gets its own full copy of the image.
@@ -253,11 +256,26 @@ int exec(Store& store, const Record& r, const ExecOptions& o) {
   return runtime::wait_forwarding_signals(s.process, s.terminal.get(), o.interactive);
 }
 
+namespace {
+
+// A manual stop or kill: the monitor must not apply the restart policy.
+// Written under the container's lock, which a restarting monitor holds
+// while it records the new process: either the restart sees the marker, or
+// the caller then reads the restarted pid and signals that.
+void mark_stopped(Store& store, const Record& r) {
+  FileLock lock(store.dir(r.id) + "/lock");
+  write_file(store.dir(r.id) + "/stopped", "");
+}
+
+}  // namespace
+
 void kill(Store& store, const Record& r, int sig) {
-  State st = store.state(r.id);
-  if (st.status != "running")
+  std::string status = store.state(r.id).status;
+  if (status != "running")
     throw Error(Errc::invalid,
-                "can only kill running containers. " + r.id + " is in state " + st.status);
+                "can only kill running containers. " + r.id + " is in state " + status);
+  mark_stopped(store, r);
+  State st = store.state(r.id);
   if (::kill(st.pid, sig) != 0) throw_errno("sending signal to container " + r.name);
 }
 
@@ -276,9 +294,11 @@ bool wait_not_running(Store& store, const Record& r, int64_t deadline_ms) {
 }  // namespace
 
 void stop(Store& store, const Record& r, int timeout) {
-  State st = store.state(r.id);
-  if (st.status != "running") return;
   if (timeout < 0) timeout = r.spec.stop_timeout;
+  // Marked even when it is not running: it may be between two restarts.
+  mark_stopped(store, r);
+  State st = store.state(r.id);  // read after the marker: see mark_stopped
+  if (st.status != "running") return;
   ::kill(st.pid, runtime::signal_number(r.spec.stop_signal));
   if (wait_not_running(store, r, static_cast<int64_t>(timeout) * 1000)) return;
   // PID 1 of a pid namespace ignores signals it has no handler for, so a
@@ -354,12 +374,57 @@ void keep_across_exec(int fd) {
   if (fd >= 0) ::fcntl(fd, F_SETFD, 0);
 }
 
+// Everything a monitor inherits: the container's output and input pipes (no
+// terminal: that comes from the container itself), the listening attach
+// socket, and the monitor's end of a pre-connected client.
+struct Channels {
+  Pipe out, err, in;
+  UniqueFd listen;
+  UniqueFd attach_cli, attach_monitor;
+};
+
+// The plan and channels for starting rec; no process is created yet.
+runtime::Plan prepare(Store& store, const image::Store& images, const Record& rec, Channels& ch,
+                      bool attach, bool user_start) {
+  std::string dir = store.dir(rec.id);
+  runtime::Spec spec = rec.spec;
+  if (spec.hostname.empty()) spec.hostname = rec.id.substr(0, 12);
+  storage::RootfsPlan rootfs = rootfs_plan(store, images, rec);
+  runtime::PlanInputs inputs = write_etc_files(dir, spec);
+  runtime::Plan plan = runtime::build_plan(spec, rootfs, inputs, store.mapping());
+  std::string tug_monitor = libexec_path("tug-monitor");
+  if (::access(tug_monitor.c_str(), X_OK) != 0)
+    throw Error(Errc::not_found, "container monitor not found at " + tug_monitor,
+                "reinstall tug: helpers live in <prefix>/libexec/tug next to <prefix>/bin/tug");
+  if (!plan.tty) {
+    ch.out = Pipe::make();
+    ch.err = Pipe::make();
+    if (plan.stdin_open) ch.in = Pipe::make();
+  }
+  ch.listen = listen_socket(attach_socket_path(store.paths(), rec.id));
+  if (attach) {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("socketpair");
+    ch.attach_cli.reset(sv[0]);
+    ch.attach_monitor.reset(sv[1]);
+  }
+  // A manual stop or kill leaves this marker so the monitor does not apply
+  // the restart policy; only a user's start clears it.
+  if (user_start) ::unlink((dir + "/stopped").c_str());
+  return plan;
+}
+
 // Runs in the detached monitor-to-be (a forked copy of the CLI): starts the
 // container as its child, records it, reports to the CLI and execs
 // tug-monitor. Never returns and never lets an exception leave this frame.
 [[noreturn]] void become_monitor(Store& store, const Record& rec, const runtime::Plan& plan,
-                                 Pipe& out, Pipe& err, Pipe& in, UniqueFd& listen,
-                                 UniqueFd& attach_end, int report_fd, const StartOptions& opts) {
+                                 Channels& ch, int report_fd, const StartOptions& opts,
+                                 int restart_count) {
+  Pipe& out = ch.out;
+  Pipe& err = ch.err;
+  Pipe& in = ch.in;
+  UniqueFd& listen = ch.listen;
+  UniqueFd& attach_end = ch.attach_monitor;
   StartReport rep;
   try {
     int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -379,10 +444,16 @@ void keep_across_exec(int fd) {
     st.pid = started.process.pid();
     st.pid_start_time = started.start_time;
     st.monitor_pid = ::getpid();
+    st.restart_count = restart_count;
     st.started_at = now_rfc3339();
     st.finished_at.clear();
     {
       FileLock lock(store.dir(rec.id) + "/lock");
+      if (restart_count > 0 && path_exists(store.dir(rec.id) + "/stopped")) {
+        // Stopped by the user while this restart was on its way.
+        started.process.kill(SIGKILL);
+        ::_exit(0);
+      }
       store.save_state(rec.id, st, !rec.auto_remove);
     }
     // Only the channels named below may reach the monitor: nothing the CLI
@@ -422,13 +493,24 @@ void keep_across_exec(int fd) {
       if (plan.stdin_open) pass("--stdin", in.write.get());
     }
     if (rec.auto_remove) argv.push_back("--no-fsync");
+    if (rec.spec.restart_policy != "no" && !rec.spec.restart_policy.empty()) {
+      // The monitor re-execs tug to start the container again in place, so
+      // its pid (a systemd unit's MainPID) survives restarts.
+      for (const std::string& a :
+           {std::string("--restart"), rec.spec.restart_policy, std::string("--restart-count"),
+            std::to_string(restart_count), std::string("--stop-marker"),
+            store.dir(rec.id) + "/stopped", std::string("--restart-exec"), self_exe(),
+            std::string("--root"), store.paths().data, std::string("--runroot"), store.paths().run,
+            std::string("--id"), rec.id})
+        argv.push_back(a);
+    }
     if (!opts.exit_command.empty()) {
       argv.push_back("--");
       argv.insert(argv.end(), opts.exit_command.begin(), opts.exit_command.end());
     }
     rep.ok = 1;
     rep.pid = st.pid;
-    write_all(report_fd, &rep, sizeof rep);
+    if (report_fd >= 0) write_all(report_fd, &rep, sizeof rep);
     std::vector<char*> cargv;
     for (auto& a : argv) cargv.push_back(a.data());
     cargv.push_back(nullptr);
@@ -446,7 +528,10 @@ void keep_across_exec(int fd) {
     std::strncpy(rep.text, e.what(), sizeof rep.text - 1);
   }
   try {
-    write_all(report_fd, &rep, sizeof rep);
+    if (report_fd >= 0)
+      write_all(report_fd, &rep, sizeof rep);
+    else
+      log_warn(std::string("restarting container ") + rec.name + ": " + rep.text);
   } catch (...) {
   }
   ::_exit(125);
@@ -456,33 +541,10 @@ void keep_across_exec(int fd) {
 
 Running start(Store& store, const image::Store& images, const Record& rec,
               const StartOptions& opts) {
-  std::string dir = store.dir(rec.id);
   if (store.state(rec.id).status == "running")
     throw Error(Errc::in_use, "container " + rec.name + " is already running");
-  runtime::Spec spec = rec.spec;
-  if (spec.hostname.empty()) spec.hostname = rec.id.substr(0, 12);
-  storage::RootfsPlan rootfs = rootfs_plan(store, images, rec);
-  runtime::PlanInputs inputs = write_etc_files(dir, spec);
-  runtime::Plan plan = runtime::build_plan(spec, rootfs, inputs, store.mapping());
-
-  std::string tug_monitor = libexec_path("tug-monitor");
-  if (::access(tug_monitor.c_str(), X_OK) != 0)
-    throw Error(Errc::not_found, "container monitor not found at " + tug_monitor,
-                "reinstall tug: helpers live in <prefix>/libexec/tug next to <prefix>/bin/tug");
-  Pipe out, err, in;
-  if (!plan.tty) {
-    out = Pipe::make();
-    err = Pipe::make();
-    if (plan.stdin_open) in = Pipe::make();
-  }
-  UniqueFd listen = listen_socket(attach_socket_path(store.paths(), rec.id));
-  UniqueFd attach_cli, attach_monitor;
-  if (opts.attach) {
-    int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("socketpair");
-    attach_cli.reset(sv[0]);
-    attach_monitor.reset(sv[1]);
-  }
+  Channels ch;
+  runtime::Plan plan = prepare(store, images, rec, ch, opts.attach, true);
   Pipe report = Pipe::make();
   pid_t first = ::fork();
   if (first < 0) throw_errno("fork");
@@ -493,20 +555,13 @@ Running start(Store& store, const image::Store& images, const Record& rec,
     pid_t second = ::fork();
     if (second != 0) ::_exit(second < 0 ? 125 : 0);
     report.read.reset();
-    attach_cli.reset();
-    become_monitor(store, rec, plan, out, err, in, listen, attach_monitor, report.write.get(),
-                   opts);
+    ch.attach_cli.reset();
+    become_monitor(store, rec, plan, ch, report.write.get(), opts, 0);
   }
   Child intermediate(first, Child::OnDestroy::wait);
   report.write.reset();
-  listen.reset();
-  attach_monitor.reset();
-  out.write.reset();
-  err.write.reset();
-  in.read.reset();
-  out.read.reset();
-  err.read.reset();
-  in.write.reset();
+  UniqueFd attach_cli = std::move(ch.attach_cli);
+  ch = Channels{};  // the monitor holds these now
   StartReport rep;
   bool got = read_exact(report.read.get(), &rep, sizeof rep);
   intermediate.wait();
@@ -518,6 +573,13 @@ Running start(Store& store, const image::Store& images, const Record& rec,
   r.pid = rep.pid;
   r.attach = std::move(attach_cli);
   return r;
+}
+
+void restart_in_place(Store& store, const image::Store& images, const Record& rec,
+                      int restart_count) {
+  Channels ch;
+  runtime::Plan plan = prepare(store, images, rec, ch, false, false);
+  become_monitor(store, rec, plan, ch, -1, {}, restart_count);
 }
 
 }  // namespace tug::container

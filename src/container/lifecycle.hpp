@@ -32,6 +32,7 @@ struct CreateOptions {
   bool read_only = false, tty = false, interactive = false, init = false, auto_remove = false;
   std::string stop_signal;          // --stop-signal (default: image's, else SIGTERM)
   std::optional<int> stop_timeout;  // --stop-timeout
+  std::string restart = "no";       // --restart no|on-failure[:N]|always|unless-stopped
   std::string storage_driver;       // empty: the store's
 };
 
@@ -71,6 +72,11 @@ int attach_session(Store& store, const Record& r, int attach_fd, pid_t pid);
 
 // Path of a container's attach socket in the runtime directory.
 std::string attach_socket_path(const Paths& paths, const std::string& id);
+
+// The monitor's restart: starts rec again in this very process and execs
+// tug-monitor (so the monitor's pid stays the same). Never returns.
+[[noreturn]] void restart_in_place(Store& store, const image::Store& images, const Record& r,
+                                   int restart_count);
 
 // Sends sig to a running container's first process. Error(invalid) if it
 // is not running.

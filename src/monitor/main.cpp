@@ -33,7 +33,10 @@ struct Options {
   int listen = -1;         // listening attach socket
   int attach = -1;         // pre-connected client (foreground run)
   int restart_count = 0;
-  bool durable = true;               // fsync the exit record (not for --rm containers)
+  bool durable = true;  // fsync the exit record (not for --rm containers)
+  // Restart policy, enforced here: after recording an exit the monitor
+  // re-execs tug to start the container again, keeping its own pid.
+  std::string restart = "no", stop_marker, tug, root, runroot, id;
   std::vector<std::string> on_exit;  // command exec'd after the exit is recorded
 };
 
@@ -90,12 +93,37 @@ Options parse(int argc, char** argv) {
       o.attach = num();
     else if (a == "--restart-count")
       o.restart_count = num();
+    else if (a == "--restart")
+      o.restart = v;
+    else if (a == "--stop-marker")
+      o.stop_marker = v;
+    else if (a == "--restart-exec")
+      o.tug = v;
+    else if (a == "--root")
+      o.root = v;
+    else if (a == "--runroot")
+      o.runroot = v;
+    else if (a == "--id")
+      o.id = v;
     else
       usage(("unknown option " + a).c_str());
   }
   if (o.pid <= 0 || o.state.empty() || o.lock.empty())
     usage("--pid, --state and --lock are required");
   return o;
+}
+
+// Docker's rules: always and unless-stopped restart whatever the code;
+// on-failure[:N] only after a non-zero exit, at most N times. A manual stop
+// or kill (the marker file) prevents any restart.
+bool should_restart(const Options& o, int exit_code) {
+  if (o.restart == "no" || o.tug.empty()) return false;
+  if (!o.stop_marker.empty() && ::access(o.stop_marker.c_str(), F_OK) == 0) return false;
+  if (o.restart == "always" || o.restart == "unless-stopped") return true;
+  if (o.restart.rfind("on-failure", 0) != 0 || exit_code == 0) return false;
+  auto colon = o.restart.find(':');
+  if (colon == std::string::npos) return true;
+  return o.restart_count < std::atoi(o.restart.c_str() + colon + 1);
 }
 
 void set_nonblock(int fd) {
@@ -207,6 +235,22 @@ int main(int argc, char** argv) {
   attach.broadcast(kExit, reinterpret_cast<char*>(code), sizeof code);
   attach.close_all();
   if (!o.socket_path.empty()) ::unlink(o.socket_path.c_str());
+  if (should_restart(o, exit_code)) {
+    // Docker's back-off: 100 ms doubling per restart, at most 6.4 s.
+    int shift = o.restart_count < 6 ? o.restart_count : 6;
+    ::usleep(100000u << shift);
+    if (!o.stop_marker.empty() && ::access(o.stop_marker.c_str(), F_OK) == 0) return 0;
+    std::string count = std::to_string(o.restart_count + 1);
+    std::vector<std::string> args = {
+        o.tug, "--root", o.root, "--runroot", o.runroot, "__monitor-restart", o.id, count};
+    std::vector<char*> cargs;
+    for (auto& a : args) cargs.push_back(a.data());
+    cargs.push_back(nullptr);
+    ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
+    ::execv(cargs[0], cargs.data());
+    std::fprintf(stderr, "tug-monitor: exec %s: %s\n", cargs[0], std::strerror(errno));
+    return 125;
+  }
   if (!o.on_exit.empty()) {
     std::vector<char*> args;
     for (auto& a : o.on_exit) args.push_back(a.data());

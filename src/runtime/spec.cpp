@@ -44,7 +44,8 @@ void to_json(json& j, const Spec& s) {
            {"stdin_open", s.stdin_open},
            {"init", s.init},
            {"stop_signal", s.stop_signal},
-           {"stop_timeout", s.stop_timeout}};
+           {"stop_timeout", s.stop_timeout},
+           {"restart_policy", s.restart_policy}};
 }
 
 void from_json(const json& j, Spec& s) {
@@ -65,6 +66,7 @@ void from_json(const json& j, Spec& s) {
   s.init = j.value("init", false);
   s.stop_signal = j.value("stop_signal", "SIGTERM");
   s.stop_timeout = j.value("stop_timeout", 10);
+  s.restart_policy = j.value("restart_policy", "no");
 }
 
 MountSpec parse_volume_flag(const std::string& text) {
@@ -169,6 +171,17 @@ int signal_number(const std::string& name) {
   for (const auto& [sig, num] : kSignals)
     if (n == sig) return num;
   throw Error(Errc::usage, "invalid signal " + quote(name));
+}
+
+std::string validate_restart_policy(const std::string& p) {
+  if (p.empty() || p == "no") return "no";
+  if (p == "always" || p == "unless-stopped" || p == "on-failure") return p;
+  if (starts_with(p, "on-failure:")) {
+    std::string n = p.substr(11);
+    if (!n.empty() && n.find_first_not_of("0123456789") == std::string::npos) return p;
+  }
+  throw Error(Errc::usage, "invalid restart policy " + quote(p),
+              "use no, on-failure[:max-retries], always or unless-stopped");
 }
 
 const std::vector<std::string>& default_capabilities() {

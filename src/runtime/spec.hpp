@@ -35,7 +35,8 @@ struct Spec {
   bool stdin_open = false;
   bool init = false;  // run tug-init as PID 1
   std::string stop_signal = "SIGTERM";
-  int stop_timeout = 10;  // seconds between the stop signal and SIGKILL
+  int stop_timeout = 10;              // seconds between the stop signal and SIGKILL
+  std::string restart_policy = "no";  // no | on-failure[:N] | always | unless-stopped
 };
 
 void to_json(json& j, const MountSpec& m);
@@ -53,6 +54,9 @@ MountSpec parse_volume_flag(const std::string& text);
 int capability_number(const std::string& name);
 // Signal number for "SIGTERM", "TERM", "15" (any case); throws Error(usage).
 int signal_number(const std::string& name);
+
+// Checks a --restart value; returns it normalised ("" -> "no").
+std::string validate_restart_policy(const std::string& p);
 
 // Docker's default capability set.
 const std::vector<std::string>& default_capabilities();

@@ -175,3 +175,46 @@ load helpers
     assert_output_contains "no-such-ctr"
   done
 }
+
+@test "--restart on-failure:N restarts failing containers N times, under the same monitor" {
+  load_busybox
+  tug_ok run -d --name flaky --restart on-failure:2 busybox sh -c 'echo attempt; exit 3'
+  id=$output
+  mon=$(jq -r .monitor_pid "$XDG_DATA_HOME/tug/containers/$id/state.json")
+  for _ in $(seq 60); do
+    [ "$(jq -r .restart_count "$XDG_DATA_HOME/tug/containers/$id/state.json")" = 2 ] &&
+      [ "$(jq -r .status "$XDG_DATA_HOME/tug/containers/$id/state.json")" = exited ] && break
+    sleep 0.1
+  done
+  sleep 0.5
+  [ "$("$TUG" logs flaky | grep -c attempt)" = 3 ]
+  [ "$(jq -r .exit_code "$XDG_DATA_HOME/tug/containers/$id/state.json")" = 3 ]
+  # A successful exit is not restarted under on-failure.
+  tug_ok run -d --name fine --restart on-failure busybox sh -c 'echo once'
+  sleep 1
+  [ "$("$TUG" logs fine | grep -c once)" = 1 ]
+  run_tug run --restart sometimes busybox true
+  assert_error 125 "invalid restart policy"
+  run_tug run --rm --restart always busybox true
+  assert_error 125 "--restart and --rm"
+}
+
+@test "--restart always restarts until stopped; stop is final" {
+  load_busybox
+  tug_ok run -d --name looper --restart always busybox sh -c 'echo tick; sleep 0.2'
+  sleep 1.5
+  before=$("$TUG" logs looper | grep -c tick)
+  [ "$before" -ge 3 ]
+  tug_ok stop looper
+  sleep 1
+  after=$("$TUG" logs looper | grep -c tick)
+  sleep 1
+  [ "$("$TUG" logs looper | grep -c tick)" = "$after" ]
+  run_tug ps -a --format '{{.Names}} {{.State}}'
+  assert_output_equals "looper exited"
+  # start clears the stop: the policy applies again.
+  tug_ok start looper
+  sleep 1
+  [ "$("$TUG" logs looper | grep -c tick)" -gt "$((after + 1))" ]
+  tug_ok rm -f looper
+}
