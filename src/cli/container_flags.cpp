@@ -35,6 +35,9 @@ void add_create_flags(CLI::App* c, RunFlags& f) {
   c->add_option("--storage-driver", o.storage_driver,
                 "Storage driver (overlay, fuse-overlayfs, vfs)");
   c->add_option("--stop-signal", o.stop_signal, "Signal to stop a container (default SIGTERM)");
+  c->add_option("--security-opt", o.security_opt,
+                "Security options: seccomp=unconfined, no-new-privileges")
+      ->allow_extra_args(false);
   c->add_option("--restart", o.restart,
                 "Restart policy: no, on-failure[:max-retries], always, unless-stopped");
   c->add_option("--stop-timeout", f.stop_timeout,

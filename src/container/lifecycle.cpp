@@ -160,6 +160,8 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
   s.dns = o.dns;
   for (const auto& c : o.cap_add) runtime::capability_number(c);  // validate early
   for (const auto& c : o.cap_drop) runtime::capability_number(c);
+  for (const auto& so : o.security_opt) runtime::validate_security_opt(so);
+  s.security_opt = o.security_opt;
   s.cap_add = o.cap_add;
   s.cap_drop = o.cap_drop;
   s.read_only = o.read_only;
@@ -248,7 +250,7 @@ int exec(Store& store, const Record& r, const ExecOptions& o) {
   if (plan.cwd.empty()) plan.cwd = "/";
   plan.user = o.user ? *o.user : r.spec.user;
   plan.hostname = r.spec.hostname.empty() ? r.id.substr(0, 12) : r.spec.hostname;
-  plan.capabilities = runtime::capability_mask(r.spec.cap_add, r.spec.cap_drop);
+  runtime::apply_security(r.spec, plan);
   plan.tty = o.tty;
   plan.stdin_open = o.interactive;
   runtime::Started s = runtime::exec_in(st.pid, plan, o.detach);

@@ -32,6 +32,7 @@ struct CreateOptions {
   bool read_only = false, tty = false, interactive = false, init = false, auto_remove = false;
   std::string stop_signal;          // --stop-signal (default: image's, else SIGTERM)
   std::optional<int> stop_timeout;  // --stop-timeout
+  std::vector<std::string> security_opt;  // --security-opt
   std::string restart = "no";       // --restart no|on-failure[:N]|always|unless-stopped
   std::string storage_driver;       // empty: the store's
 };

@@ -26,6 +26,7 @@
 #include <optional>
 #include <sstream>
 
+#include "runtime/seccomp.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
 #include "util/fs.hpp"
@@ -427,6 +428,11 @@ void take_terminal(int to_parent) {
     env.push_back("HOSTNAME=" + plan.hostname);
   if (env_value(env, "HOME").empty()) env.push_back("HOME=" + ids.home);
   apply_capabilities(plan.capabilities);
+  if (plan.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    fail("setting no_new_privs");
+  // Loaded while still root with every capability of the namespace (a
+  // filter needs CAP_SYS_ADMIN or no_new_privs), before becoming the user.
+  if (plan.seccomp) install_seccomp(plan.capabilities);
   // setgroups is denied in single-id mode (the kernel requires it before
   // an unprivileged gid_map); the process then keeps no supplementary groups.
   if (::setgroups(ids.groups.size(), ids.groups.data()) != 0 && errno != EPERM) fail("setgroups");

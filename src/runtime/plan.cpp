@@ -72,6 +72,16 @@ std::string resolv_conf_content(const Spec& spec, const std::string& host_resolv
   return out;
 }
 
+void apply_security(const Spec& spec, Plan& p) {
+  p.capabilities = capability_mask(spec.cap_add, spec.cap_drop);
+  for (const auto& opt : spec.security_opt) {
+    if (opt == "seccomp=unconfined" || opt == "seccomp:unconfined") p.seccomp = false;
+    if (opt == "no-new-privileges" || opt == "no-new-privileges:true" ||
+        opt == "no-new-privileges=true")
+      p.no_new_privileges = true;
+  }
+}
+
 Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanInputs& in,
                 const userns::Mapping& mapping) {
   using K = MountOp::Kind;
@@ -149,7 +159,7 @@ Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanI
   p.user = spec.user;
   p.stdin_open = spec.stdin_open;
   p.tty = spec.tty;
-  p.capabilities = capability_mask(spec.cap_add, spec.cap_drop);
+  apply_security(spec, p);
   return p;
 }
 

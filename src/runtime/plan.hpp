@@ -48,6 +48,8 @@ struct Plan {
   bool stdin_open = false;
   bool tty = false;           // stdio is a pseudo-terminal the caller provides
   uint64_t capabilities = 0;  // bit n = capability n kept in the bounding set
+  bool seccomp = true;        // the default filter (runtime/seccomp.hpp)
+  bool no_new_privileges = false;
 };
 
 // Host paths the plan refers to besides the rootfs.
@@ -61,6 +63,9 @@ struct PlanInputs {
 // Pure: no syscalls, no file access.
 Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanInputs& in,
                 const userns::Mapping& mapping);
+
+// Capabilities, seccomp and no_new_privs of spec into p (also for exec).
+void apply_security(const Spec& spec, Plan& p);
 
 // Capability mask from docker's default set adjusted by cap_add/cap_drop.
 uint64_t capability_mask(const std::vector<std::string>& add, const std::vector<std::string>& drop);

@@ -45,7 +45,8 @@ void to_json(json& j, const Spec& s) {
            {"init", s.init},
            {"stop_signal", s.stop_signal},
            {"stop_timeout", s.stop_timeout},
-           {"restart_policy", s.restart_policy}};
+           {"restart_policy", s.restart_policy},
+           {"security_opt", s.security_opt}};
 }
 
 void from_json(const json& j, Spec& s) {
@@ -67,6 +68,7 @@ void from_json(const json& j, Spec& s) {
   s.stop_signal = j.value("stop_signal", "SIGTERM");
   s.stop_timeout = j.value("stop_timeout", 10);
   s.restart_policy = j.value("restart_policy", "no");
+  s.security_opt = j.value("security_opt", std::vector<std::string>{});
 }
 
 MountSpec parse_volume_flag(const std::string& text) {
@@ -171,6 +173,15 @@ int signal_number(const std::string& name) {
   for (const auto& [sig, num] : kSignals)
     if (n == sig) return num;
   throw Error(Errc::usage, "invalid signal " + quote(name));
+}
+
+void validate_security_opt(const std::string& opt) {
+  for (const char* ok :
+       {"seccomp=unconfined", "seccomp:unconfined", "no-new-privileges", "no-new-privileges:true",
+        "no-new-privileges=true", "no-new-privileges:false", "no-new-privileges=false"})
+    if (opt == ok) return;
+  throw Error(Errc::unsupported, "security option " + quote(opt) + " is not supported",
+              "tug understands seccomp=unconfined and no-new-privileges");
 }
 
 std::string validate_restart_policy(const std::string& p) {

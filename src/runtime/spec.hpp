@@ -30,6 +30,7 @@ struct Spec {
   std::vector<std::pair<std::string, std::string>> extra_hosts;  // name, ip
   std::vector<std::string> dns;                                  // nameservers for resolv.conf
   std::vector<std::string> cap_add, cap_drop;
+  std::vector<std::string> security_opt;  // seccomp=unconfined, no-new-privileges
   bool read_only = false;
   bool tty = false;
   bool stdin_open = false;
@@ -54,6 +55,10 @@ MountSpec parse_volume_flag(const std::string& text);
 int capability_number(const std::string& name);
 // Signal number for "SIGTERM", "TERM", "15" (any case); throws Error(usage).
 int signal_number(const std::string& name);
+
+// Checks --security-opt values tug understands; throws Error(unsupported)
+// naming the others (a profile file, label=..., apparmor=...).
+void validate_security_opt(const std::string& opt);
 
 // Checks a --restart value; returns it normalised ("" -> "no").
 std::string validate_restart_policy(const std::string& p);

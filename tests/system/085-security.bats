@@ -1,0 +1,57 @@
+#!/usr/bin/env bats
+# The hardened runtime: capabilities, the default seccomp filter,
+# no-new-privileges, masked and read-only kernel paths, no fd leaks.
+
+load helpers
+
+@test "default capabilities are docker's set" {
+  load_busybox
+  run_tug run --rm busybox sh -c 'grep CapEff /proc/self/status'
+  # docker's 14 default capabilities: 0x00000000a80425fb
+  assert_output_contains "00000000a80425fb"
+  run_tug run --rm --cap-drop ALL busybox sh -c 'grep CapEff /proc/self/status'
+  assert_output_contains "0000000000000000"
+  run_tug run --rm --cap-drop ALL busybox chown 1:1 /tmp
+  assert_status 1
+  run_tug run --rm --cap-add NOT_A_CAP busybox true
+  assert_error 125 "unknown capability"
+}
+
+@test "the default seccomp filter refuses mount and new namespaces; unconfined lifts it" {
+  load_busybox
+  run_tug run --rm busybox sh -c 'grep "^Seccomp:" /proc/self/status; mkdir -p /m; mount -t tmpfs t /m && echo mounted; unshare -U true && echo unshared; echo end'
+  assert_output_contains "Seccomp:	2"
+  assert_output_not_contains "mounted"
+  assert_output_not_contains "unshared"
+  assert_output_contains "end"
+  run_tug run --rm --security-opt seccomp=unconfined busybox grep "^Seccomp:" /proc/self/status
+  assert_output_contains "Seccomp:	0"
+  run_tug run --rm --security-opt apparmor=x busybox true
+  assert_error 125 "not supported"
+}
+
+@test "no-new-privileges" {
+  load_busybox
+  run_tug run --rm busybox grep NoNewPrivs /proc/self/status
+  assert_output_contains "NoNewPrivs:	0"
+  run_tug run --rm --security-opt no-new-privileges busybox grep NoNewPrivs /proc/self/status
+  assert_output_contains "NoNewPrivs:	1"
+}
+
+@test "kernel paths are masked or read-only" {
+  load_busybox
+  run_tug run --rm busybox sh -c 'wc -c < /proc/keys; ls /sys/firmware | wc -l; echo 1 > /proc/sys/kernel/domainname && echo wrote'
+  assert_output_not_contains "wrote"
+  lines=($output)
+  [ "${lines[0]}" = 0 ]
+  [ "${lines[1]}" = 0 ]
+}
+
+@test "no file descriptor of tug leaks into the container" {
+  load_busybox
+  exec 7</dev/null
+  run_tug run --rm busybox ls /proc/self/fd
+  exec 7<&-
+  # ls itself holds 0, 1, 2 and its directory fd (3).
+  [ "$(echo "$output" | tr '\n' ' ')" = "0 1 2 3 " ]
+}
