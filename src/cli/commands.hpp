@@ -6,6 +6,7 @@ namespace tug::cli {
 
 void register_run(CLI::App&, Globals&);
 void register_exec(CLI::App&, Globals&);
+void register_volume(CLI::App&, Globals&);
 void register_monitor_restart(CLI::App&, Globals&);
 void register_create(CLI::App&, Globals&);
 void register_start(CLI::App&, Globals&);

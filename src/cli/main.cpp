@@ -42,15 +42,13 @@ void out(const std::string& text) {
 namespace {
 
 const Registrar kRegistrars[] = {
-    register_run,    register_exec,    register_monitor_restart,
-    register_create, register_start,   register_stop,
-    register_kill,   register_restart, register_wait,
-    register_logs,   register_attach,  register_ps,
-    register_rm,     register_export,  register_unshare,
-    register_info,   register_version, register_images,
-    register_load,   register_save,    register_import,
-    register_tag,    register_rmi,     register_history,
-    register_image,
+    register_run,     register_volume,  register_exec,   register_monitor_restart,
+    register_create,  register_start,   register_stop,   register_kill,
+    register_restart, register_wait,    register_logs,   register_attach,
+    register_ps,      register_rm,      register_export, register_unshare,
+    register_info,    register_version, register_images, register_load,
+    register_save,    register_import,  register_tag,    register_rmi,
+    register_history, register_image,
 };
 
 int report(const Error& e) {

@@ -4,6 +4,7 @@
 #include "cli/commands.hpp"
 #include "container/lifecycle.hpp"
 #include "util/error.hpp"
+#include "volume/volume.hpp"
 
 namespace tug::cli {
 
@@ -27,7 +28,14 @@ void register_rm(CLI::App& app, Globals& g) {
     int failures = 0;
     for (const auto& name : targets) {
       try {
-        container::remove(store, store.get(name), f->force);
+        container::Record r = store.get(name);
+        container::remove(store, r, f->force);
+        if (f->volumes) {
+          // -v takes the container's anonymous volumes with it; named ones stay.
+          volume::Store volumes(g.paths(), g.mapping());
+          for (const auto& v : container::volumes_of(r))
+            if (auto vol = volumes.find(v); vol && vol->anonymous) volumes.remove(v);
+        }
         out(name);
       } catch (const Error& e) {
         if (f->force && e.code() == Errc::not_found) continue;

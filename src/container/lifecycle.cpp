@@ -23,6 +23,7 @@
 #include "util/log.hpp"
 #include "util/process.hpp"
 #include "util/strings.hpp"
+#include "volume/volume.hpp"
 
 namespace tug::container {
 
@@ -142,14 +143,39 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
     throw Error(Errc::unsupported, "network mode " + quote(s.network) + " is not supported yet",
                 "use --network none or --network host");
 
+  volume::Store volumes(store.paths(), store.mapping());
   for (const auto& v : o.volumes) {
     runtime::MountSpec m = runtime::parse_volume_flag(v);
-    struct stat st;
-    if (::stat(m.source.c_str(), &st) != 0)
-      throw Error(Errc::not_found, "bind source path does not exist: " + m.source);
+    if (!m.volume.empty()) {
+      if (!volume::valid_name(m.volume))
+        throw Error(Errc::usage,
+                    quote(m.volume) + " includes invalid characters for a local volume name",
+                    "use an absolute path for a bind mount");
+      m.source = volumes.create(m.volume, false, {}, true).first.mountpoint;
+    } else {
+      struct stat st;
+      if (::stat(m.source.c_str(), &st) != 0)
+        throw Error(Errc::not_found, "bind source path does not exist: " + m.source);
+    }
     s.mounts.push_back(m);
   }
   for (const auto& t : o.tmpfs) s.mounts.push_back(parse_tmpfs_flag(t));
+  // The image's VOLUME entries that nothing else covers get anonymous volumes.
+  if (auto it = cfg.find("Volumes"); it != cfg.end() && it->is_object()) {
+    for (auto v = it->begin(); v != it->end(); ++v) {
+      const std::string& dest = v.key();
+      bool covered =
+          std::any_of(s.mounts.begin(), s.mounts.end(),
+                      [&](const runtime::MountSpec& m) { return m.destination == dest; });
+      if (covered) continue;
+      runtime::MountSpec m;
+      m.destination = dest;
+      volume::Volume anon = volumes.create("", true).first;
+      m.volume = anon.name;
+      m.source = anon.mountpoint;
+      s.mounts.push_back(m);
+    }
+  }
   for (const auto& h : o.add_hosts) {
     bool ok = false;
     auto [name, ip] = split_once(h, ':', &ok);
@@ -313,6 +339,13 @@ void stop(Store& store, const Record& r, int timeout) {
 int wait_exit(Store& store, const Record& r) {
   wait_not_running(store, r, -1);
   return store.state(r.id).exit_code;
+}
+
+std::vector<std::string> volumes_of(const Record& r) {
+  std::vector<std::string> out;
+  for (const auto& m : r.spec.mounts)
+    if (!m.volume.empty()) out.push_back(m.volume);
+  return out;
 }
 
 void remove(Store& store, const Record& r, bool force) {

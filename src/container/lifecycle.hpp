@@ -30,11 +30,11 @@ struct CreateOptions {
   std::vector<std::string> cap_add, cap_drop;
   std::vector<std::string> labels;  // K=V
   bool read_only = false, tty = false, interactive = false, init = false, auto_remove = false;
-  std::string stop_signal;          // --stop-signal (default: image's, else SIGTERM)
-  std::optional<int> stop_timeout;  // --stop-timeout
+  std::string stop_signal;                // --stop-signal (default: image's, else SIGTERM)
+  std::optional<int> stop_timeout;        // --stop-timeout
   std::vector<std::string> security_opt;  // --security-opt
-  std::string restart = "no";       // --restart no|on-failure[:N]|always|unless-stopped
-  std::string storage_driver;       // empty: the store's
+  std::string restart = "no";             // --restart no|on-failure[:N]|always|unless-stopped
+  std::string storage_driver;             // empty: the store's
 };
 
 // Resolves the image, merges its config with the options (docker's rules for
@@ -106,6 +106,9 @@ int exec(Store& store, const Record& r, const ExecOptions& opts);
 // Removes a container. A running one is refused with Error(in_use) unless
 // force, which kills it with SIGKILL and waits until its process is gone.
 void remove(Store& store, const Record& r, bool force);
+
+// Names of the volumes a container mounts.
+std::vector<std::string> volumes_of(const Record& r);
 
 // Writes the container's filesystem (image layers plus its changes) as a
 // flat tar to out_fd, as `docker export` does. Mounts the rootfs privately

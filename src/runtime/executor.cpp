@@ -218,6 +218,17 @@ void do_mount(int rootfd, const MountOp& op) {
       break;
   }
   if (op.kind == K::bind) {
+    // Docker fills an empty volume with what the image has at its target,
+    // the first time it is mounted there.
+    if (op.prefill && !file && list_dir(op.source).empty()) {
+      copy_tree(t, op.source);
+      // Copying changes mtime; the volume's root keeps the image dir's mode.
+      struct stat st;
+      if (::stat(t.c_str(), &st) == 0) {
+        ::chmod(op.source.c_str(), st.st_mode & 07777);
+        ::chown(op.source.c_str(), st.st_uid, st.st_gid);
+      }
+    }
     unsigned long flags = MS_BIND | (op.recursive ? static_cast<unsigned long>(MS_REC) : 0UL);
     if (::mount(op.source.c_str(), t.c_str(), nullptr, flags, nullptr) != 0)
       fail("bind-mounting " + op.source + " on " + op.target);

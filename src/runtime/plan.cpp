@@ -142,6 +142,7 @@ Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanI
       MountOp op{K::bind, m.source, m.destination, "",
                  m.readonly ? static_cast<unsigned long>(MS_RDONLY) : 0UL};
       op.recursive = true;
+      op.prefill = !m.volume.empty();
       p.mounts.push_back(op);
     }
   }

@@ -30,6 +30,7 @@ struct MountOp {
   unsigned long flags = 0;      // MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_RDONLY ...
   bool target_is_file = false;  // create a file (not a dir) as mount point
   bool recursive = false;       // MS_REC for binds
+  bool prefill = false;         // volume: copy the image's files at target in when empty
 };
 
 struct Plan {

@@ -16,7 +16,8 @@ void to_json(json& j, const MountSpec& m) {
            {"source", m.source},
            {"destination", m.destination},
            {"readonly", m.readonly},
-           {"options", m.options}};
+           {"options", m.options},
+           {"volume", m.volume}};
 }
 
 void from_json(const json& j, MountSpec& m) {
@@ -25,6 +26,7 @@ void from_json(const json& j, MountSpec& m) {
   m.destination = j.value("destination", "");
   m.readonly = j.value("readonly", false);
   m.options = j.value("options", "");
+  m.volume = j.value("volume", "");
 }
 
 void to_json(json& j, const Spec& s) {
@@ -79,9 +81,11 @@ MountSpec parse_volume_flag(const std::string& text) {
   MountSpec m;
   m.source = parts[0];
   m.destination = parts[1];
-  if (m.source[0] != '/')
-    throw Error(Errc::unsupported, "volume " + quote(m.source) + " is not an absolute host path",
-                "named volumes are not supported yet; use an absolute path");
+  if (m.source[0] != '/') {
+    // A name, not a path: a named volume, resolved by the caller.
+    m.volume = m.source;
+    m.source.clear();
+  }
   if (m.destination[0] != '/')
     throw Error(Errc::usage, "invalid volume destination " + quote(m.destination) +
                                  ": must be an absolute path");

@@ -17,6 +17,7 @@ struct MountSpec {
   std::string destination;  // absolute path inside the container
   bool readonly = false;
   std::string options;  // tmpfs: "size=64m,mode=1777"
+  std::string volume;   // named volume (source is its _data directory)
 };
 
 struct Spec {
@@ -45,8 +46,9 @@ void from_json(const json& j, MountSpec& m);
 void to_json(json& j, const Spec& s);
 void from_json(const json& j, Spec& s);
 
-// Parses "-v SRC:DST[:ro|rw|z|Z]" into a bind MountSpec; SRC must be an
-// absolute host path (named volumes come with the volume module).
+// Parses "-v SRC:DST[:ro|rw|z|Z]" into a bind MountSpec. SRC is an absolute
+// host path, or a volume name (then MountSpec::volume is set and source is
+// left for the caller to fill in).
 // Throws Error(usage) for malformed specs.
 MountSpec parse_volume_flag(const std::string& text);
 

@@ -160,6 +160,71 @@ void remove_tree(const std::string& path) {
   if (::rmdir(path.c_str()) != 0 && errno != ENOENT) throw_errno("rmdir " + path);
 }
 
+namespace {
+
+void copy_entries(int sfd, int dfd, const std::string& where) {
+  int dup = ::fcntl(sfd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) throw_errno("dup");
+  DIR* d = ::fdopendir(dup);
+  if (!d) {
+    ::close(dup);
+    throw_errno("opendir " + where);
+  }
+  std::vector<std::string> names;
+  while (struct dirent* e = ::readdir(d))
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0)
+      names.emplace_back(e->d_name);
+  ::closedir(d);
+  for (const auto& n : names) {
+    struct stat st;
+    if (::fstatat(sfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    std::string path = where + "/" + n;
+    if (S_ISDIR(st.st_mode)) {
+      if (::mkdirat(dfd, n.c_str(), 0700) != 0 && errno != EEXIST) throw_errno("mkdir " + path);
+      UniqueFd s2(::openat(sfd, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd d2(::openat(dfd, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!s2 || !d2) throw_errno("open " + path);
+      copy_entries(s2.get(), d2.get(), path);
+    } else if (S_ISREG(st.st_mode)) {
+      UniqueFd in(::openat(sfd, n.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd out(
+          ::openat(dfd, n.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+      if (!in || !out) throw_errno("copy " + path);
+      char buf[65536];
+      for (;;) {
+        ssize_t r = ::read(in.get(), buf, sizeof buf);
+        if (r < 0) throw_errno("read " + path);
+        if (r == 0) break;
+        write_all(out.get(), buf, static_cast<size_t>(r));
+      }
+    } else if (S_ISLNK(st.st_mode)) {
+      char target[4096];
+      ssize_t len = ::readlinkat(sfd, n.c_str(), target, sizeof target - 1);
+      if (len < 0) throw_errno("readlink " + path);
+      target[len] = 0;
+      if (::symlinkat(target, dfd, n.c_str()) != 0) throw_errno("symlink " + path);
+    } else if (S_ISFIFO(st.st_mode)) {
+      if (::mkfifoat(dfd, n.c_str(), 0600) != 0) throw_errno("mkfifo " + path);
+    } else {
+      continue;
+    }
+    ::fchownat(dfd, n.c_str(), st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+    if (!S_ISLNK(st.st_mode)) ::fchmodat(dfd, n.c_str(), st.st_mode & 07777, 0);
+    struct timespec times[2] = {st.st_atim, st.st_mtim};
+    ::utimensat(dfd, n.c_str(), times, AT_SYMLINK_NOFOLLOW);
+  }
+}
+
+}  // namespace
+
+void copy_tree(const std::string& src, const std::string& dst) {
+  UniqueFd s(::open(src.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!s) throw_errno("open " + src);
+  UniqueFd d(::open(dst.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!d) throw_errno("open " + dst);
+  copy_entries(s.get(), d.get(), src);
+}
+
 std::vector<std::string> list_dir(const std::string& path) {
   std::vector<std::string> out;
   DIR* d = ::opendir(path.c_str());

@@ -33,6 +33,11 @@ bool is_directory(const std::string& path);  // stat says directory
 // mounts (a still-mounted rootfs must not be emptied). Missing is fine.
 void remove_tree(const std::string& path);
 
+// Copies the tree under src into the existing directory dst, keeping
+// modes, owners (where permitted), times and symlinks; sockets and device
+// nodes are skipped. Never follows a symlink.
+void copy_tree(const std::string& src, const std::string& dst);
+
 // Names in a directory, excluding . and ..; empty if it does not exist.
 std::vector<std::string> list_dir(const std::string& path);
 

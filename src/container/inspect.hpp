@@ -1,0 +1,27 @@
+#pragma once
+// `tug inspect` for containers: the record and state in docker's JSON shape
+// (Id, State, Config, HostConfig, Mounts, GraphDriver, ...), so scripts
+// written for `docker inspect --format '{{.State.Pid}}'` keep working.
+#include <string>
+
+#include "container/container.hpp"
+#include "util/json.hpp"
+
+namespace tug::container {
+
+// What inspect shows that is not in the record itself.
+struct InspectContext {
+  std::string container_dir;  // containers/<id>
+  std::string lower_dirs;     // image layer dirs, top first, ':'-separated
+  // The image's runtime config (Entrypoint, Cmd); lets inspect split the
+  // recorded argv back into Entrypoint and Cmd. Null when the image is gone.
+  json image_config;
+};
+
+// Pure: the docker-shaped object for one container.
+json inspect_json(const Record& r, const State& s, const InspectContext& ctx);
+
+// Docker's zero time, shown for times that never happened.
+inline constexpr const char* kZeroTime = "0001-01-01T00:00:00Z";
+
+}  // namespace tug::container
