@@ -6,6 +6,9 @@ namespace tug::cli {
 
 void register_run(CLI::App&, Globals&);
 void register_exec(CLI::App&, Globals&);
+void register_top(CLI::App&, Globals&);
+void register_stats(CLI::App&, Globals&);
+void register_pause(CLI::App&, Globals&);
 void register_volume(CLI::App&, Globals&);
 void register_monitor_restart(CLI::App&, Globals&);
 void register_create(CLI::App&, Globals&);

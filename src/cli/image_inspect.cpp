@@ -7,9 +7,7 @@
 
 namespace tug::cli {
 
-namespace {
-
-json inspect_json(const image::Store& store, const image::Image& img) {
+json image_inspect_json(const image::Store& store, const image::Image& img) {
   json tags = json::array(), digests = json::array();
   std::set<std::string> repos;
   for (const auto& n : img.names) {
@@ -61,8 +59,6 @@ json inspect_json(const image::Store& store, const image::Image& img) {
   return json(j);
 }
 
-}  // namespace
-
 void setup_image_inspect(CLI::App* c, Globals& g) {
   struct Flags {
     std::string format;
@@ -76,7 +72,7 @@ void setup_image_inspect(CLI::App* c, Globals& g) {
     std::optional<Error> missing;
     for (const auto& name : f->images) {
       try {
-        objs.push_back(inspect_json(g.images(), g.images().get(name)));
+        objs.push_back(image_inspect_json(g.images(), g.images().get(name)));
       } catch (const Error& e) {
         if (e.code() != Errc::not_found) throw;
         missing = e;

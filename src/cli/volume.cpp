@@ -124,9 +124,10 @@ void register_volume(CLI::App& app, Globals& g) {
     c->add_flag("-f,--force", *force, "Do not prompt for confirmation");
     c->callback([force, &g] {
       if (!*force) {
-        std::fputs("WARNING! This will remove all volumes not used by at least one container.\n"
-                   "Are you sure you want to continue? [y/N] ",
-                   stdout);
+        std::fputs(
+            "WARNING! This will remove all volumes not used by at least one container.\n"
+            "Are you sure you want to continue? [y/N] ",
+            stdout);
         std::fflush(stdout);
         char answer[16] = {};
         if (!std::fgets(answer, sizeof answer, stdin) || (answer[0] != 'y' && answer[0] != 'Y'))

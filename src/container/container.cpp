@@ -10,6 +10,7 @@
 #include "util/digest.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/lock.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
 
@@ -271,6 +272,46 @@ void Store::remove(const Record& r) {
   ssize_t n = ::readlink(claim.c_str(), target, sizeof target - 1);
   if (n > 0 && std::string(target, static_cast<size_t>(n)) == r.id) ::unlink(claim.c_str());
   remove_container_dir(d);
+}
+
+Record Store::rename(const Record& r, const std::string& new_name) {
+  if (!valid_name(new_name))
+    throw Error(Errc::usage, "invalid container name " + quote(new_name) +
+                                 ": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
+  FileLock lock(dir(r.id) + "/lock");
+  // Re-read under the lock: another rename may have won meanwhile.
+  Record cur = read_json(dir(r.id) + "/config.json").get<Record>();
+  if (cur.name == new_name)
+    throw Error(Errc::usage, "renaming a container with the same name as its current name");
+  std::string claim = paths_.names() + "/" + new_name;
+  for (int attempt = 0;; ++attempt) {
+    if (::symlink(cur.id.c_str(), claim.c_str()) == 0) break;
+    if (errno != EEXIST) throw_errno("claiming name " + new_name);
+    char target[128];
+    ssize_t n = ::readlink(claim.c_str(), target, sizeof target - 1);
+    std::string owner = n > 0 ? std::string(target, static_cast<size_t>(n)) : "?";
+    // A claim whose container directory is gone was left by a killed CLI.
+    if (attempt == 0 && n > 0 && !path_exists(dir(owner))) {
+      ::unlink(claim.c_str());
+      continue;
+    }
+    throw Error(Errc::exists,
+                "the container name \"" + new_name + "\" is already in use by " + owner,
+                "remove that container or choose a different name");
+  }
+  std::string old = cur.name;
+  cur.name = new_name;
+  try {
+    write_json_atomic(dir(cur.id) + "/config.json", json(cur));
+  } catch (...) {
+    ::unlink(claim.c_str());
+    throw;
+  }
+  std::string old_claim = paths_.names() + "/" + old;
+  char target[128];
+  ssize_t n = ::readlink(old_claim.c_str(), target, sizeof target - 1);
+  if (n > 0 && std::string(target, static_cast<size_t>(n)) == cur.id) ::unlink(old_claim.c_str());
+  return cur;
 }
 
 }  // namespace tug::container

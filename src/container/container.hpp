@@ -82,6 +82,12 @@ class Store {
   // holds files of subordinate uids) and its name claim.
   void remove(const Record& r);
 
+  // Gives a container a new name: claims new_name first (so a concurrent
+  // create or rename cannot take it), then rewrites config.json, then drops
+  // the old claim. Error(exists) when the name is in use, Error(usage) when
+  // it is malformed or unchanged. Returns the updated record.
+  Record rename(const Record& r, const std::string& new_name);
+
   std::string dir(const std::string& id) const;
   const Paths& paths() const { return paths_; }
   const userns::Mapping& mapping() const { return mapping_; }

@@ -1,0 +1,82 @@
+// tug inspect / tug container inspect: docker-shaped JSON for containers;
+// the top-level form also finds images (containers first, as docker does).
+#include <cstdio>
+
+#include "cli/commands.hpp"
+#include "cli/format.hpp"
+#include "container/inspect.hpp"
+#include "util/error.hpp"
+#include "util/strings.hpp"
+
+namespace tug::cli {
+
+namespace {
+
+json container_json(Globals& g, const container::Store& store, const container::Record& r) {
+  container::InspectContext ctx;
+  ctx.container_dir = store.dir(r.id);
+  std::vector<std::string> lowers;
+  for (auto it = r.layers.rbegin(); it != r.layers.rend(); ++it)
+    lowers.push_back(g.images().layer_dir(*it));
+  ctx.lower_dirs = join(lowers, ":");
+  if (auto img = g.images().find(r.image_id)) ctx.image_config = img->runtime_config();
+  return container::inspect_json(r, store.state(r.id), ctx);
+}
+
+void setup_inspect(CLI::App* c, Globals& g, bool containers_only) {
+  struct Flags {
+    std::string format, type;
+    bool size = false;
+    std::vector<std::string> names;
+  };
+  auto f = std::make_shared<Flags>();
+  c->add_option("-f,--format", f->format, "Format the output using the given Go template");
+  if (!containers_only)
+    c->add_option("--type", f->type, "Only inspect objects of the given type (container, image)");
+  c->add_flag("-s,--size", f->size, "Display total file sizes (accepted for compatibility)");
+  c->add_option("NAME", f->names, containers_only ? "Containers to inspect" : "Objects to inspect")
+      ->required();
+  c->callback([f, &g, containers_only] {
+    if (!f->type.empty() && f->type != "container" && f->type != "image")
+      throw Error(Errc::usage, "invalid --type " + quote(f->type) + ": use container or image");
+    bool want_ctr = f->type.empty() || f->type == "container";
+    bool want_img = !containers_only && (f->type.empty() || f->type == "image");
+    container::Store store(g.paths(), g.mapping());
+    std::vector<json> objs;
+    std::vector<std::string> missing;
+    for (const auto& name : f->names) {
+      if (want_ctr)
+        if (auto r = store.find(name)) {
+          objs.push_back(container_json(g, store, *r));
+          continue;
+        }
+      if (want_img)
+        if (auto img = g.images().find(name)) {
+          objs.push_back(image_inspect_json(g.images(), *img));
+          continue;
+        }
+      missing.push_back(name);
+    }
+    // Like docker: everything found is printed, then the misses fail the command.
+    print_inspect(objs, f->format);
+    if (missing.empty()) return;
+    std::string what = containers_only || f->type == "container" ? "container"
+                       : f->type == "image"                        ? "image"
+                                                                   : "object";
+    for (size_t i = 0; i + 1 < missing.size(); ++i)
+      std::fputs(("Error: no such " + what + ": " + missing[i] + "\n").c_str(), stderr);
+    throw Error(Errc::not_found, "no such " + what + ": " + missing.back());
+  });
+}
+
+}  // namespace
+
+void setup_container_inspect(CLI::App* c, Globals& g) {
+  setup_inspect(c, g, true);
+}
+
+void register_inspect(CLI::App& app, Globals& g) {
+  setup_inspect(add_command(app, "inspect", "Display the configuration of objects"), g, false);
+}
+
+}  // namespace tug::cli

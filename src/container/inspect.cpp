@@ -1,0 +1,189 @@
+#include "container/inspect.hpp"
+
+#include <algorithm>
+
+#include "util/fs.hpp"
+#include "util/strings.hpp"
+
+namespace tug::container {
+
+namespace {
+
+std::vector<std::string> strings_of(const json& cfg, const char* key) {
+  std::vector<std::string> out;
+  if (!cfg.is_object()) return out;
+  auto it = cfg.find(key);
+  if (it == cfg.end() || !it->is_array()) return out;
+  for (const auto& v : *it)
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  return out;
+}
+
+json or_null(const std::vector<std::string>& v) {
+  return v.empty() ? json(nullptr) : json(v);
+}
+
+std::string time_or_zero(const std::string& t) {
+  return t.empty() ? kZeroTime : t;
+}
+
+// "on-failure:3" -> {"Name": "on-failure", "MaximumRetryCount": 3}.
+json restart_policy(const std::string& policy) {
+  bool has_count = false;
+  auto [name, count] = split_once(policy, ':', &has_count);
+  int max = 0;
+  if (has_count) {
+    try {
+      max = std::stoi(count);
+    } catch (const std::exception&) {
+    }
+  }
+  return json{{"Name", name.empty() ? "no" : name}, {"MaximumRetryCount", max}};
+}
+
+// A bind source that is a named volume's data directory
+// (<data>/volumes/<name>/_data) is shown as docker shows volumes.
+std::string volume_name(const std::string& data_root, const std::string& source) {
+  std::string prefix = data_root + "/volumes/";
+  if (data_root.empty() || !starts_with(source, prefix) || !ends_with(source, "/_data")) return {};
+  std::string name = source.substr(prefix.size(), source.size() - prefix.size() - 6);
+  return name.find('/') == std::string::npos ? name : std::string();
+}
+
+}  // namespace
+
+json inspect_json(const Record& r, const State& s, const InspectContext& ctx) {
+  const runtime::Spec& spec = r.spec;
+  std::string data_root = dirname_of(dirname_of(ctx.container_dir));
+
+  // The record keeps the resolved argv; docker shows Entrypoint and Cmd
+  // apart. When the argv still starts with the image's entrypoint, that
+  // prefix is the entrypoint (what create() did); otherwise it was cleared
+  // or replaced by --entrypoint and the whole argv is shown as Cmd.
+  std::vector<std::string> entrypoint = strings_of(ctx.image_config, "Entrypoint");
+  std::vector<std::string> cmd = spec.args;
+  if (!entrypoint.empty() && entrypoint.size() <= spec.args.size() &&
+      std::equal(entrypoint.begin(), entrypoint.end(), spec.args.begin()))
+    cmd.erase(cmd.begin(), cmd.begin() + static_cast<std::ptrdiff_t>(entrypoint.size()));
+  else
+    entrypoint.clear();
+
+  json st = {{"Status", s.status},
+             {"Running", s.status == "running"},
+             {"Paused", s.status == "paused"},
+             {"Restarting", s.status == "restarting"},
+             {"OOMKilled", false},
+             {"Dead", s.status == "dead"},
+             {"Pid", s.status == "running" ? s.pid : 0},
+             {"ExitCode", s.exit_code},
+             {"Error", ""},
+             {"StartedAt", time_or_zero(s.started_at)},
+             {"FinishedAt", time_or_zero(s.finished_at)}};
+
+  json mounts = json::array(), binds = json::array(), tmpfs = json::object();
+  for (const auto& m : spec.mounts) {
+    if (m.type == runtime::MountSpec::Type::tmpfs) {
+      tmpfs[m.destination] = m.options;
+      continue;
+    }
+    json mj = {{"Destination", m.destination},
+               {"Mode", m.readonly ? "ro" : ""},
+               {"RW", !m.readonly},
+               {"Propagation", "rprivate"}};
+    std::string vol = volume_name(data_root, m.source);
+    if (!vol.empty()) {
+      mj["Type"] = "volume";
+      mj["Name"] = vol;
+      mj["Driver"] = "local";
+    } else {
+      mj["Type"] = "bind";
+    }
+    mj["Source"] = m.source;
+    mounts.push_back(mj);
+    binds.push_back((vol.empty() ? m.source : vol) + ":" + m.destination +
+                    (m.readonly ? ":ro" : ""));
+  }
+
+  json extra_hosts = json::array();
+  for (const auto& [host, ip] : spec.extra_hosts) extra_hosts.push_back(host + ":" + ip);
+
+  std::string hostname = spec.hostname.empty() ? r.id.substr(0, 12) : spec.hostname;
+  json config = {{"Hostname", hostname},
+                 {"Domainname", ""},
+                 {"User", spec.user},
+                 {"AttachStdin", spec.stdin_open},
+                 {"AttachStdout", true},
+                 {"AttachStderr", true},
+                 {"Tty", spec.tty},
+                 {"OpenStdin", spec.stdin_open},
+                 {"StdinOnce", false},
+                 {"Env", spec.env},
+                 {"Cmd", or_null(cmd)},
+                 {"Entrypoint", or_null(entrypoint)},
+                 {"Image", r.image_name},
+                 {"Volumes", nullptr},
+                 {"WorkingDir", spec.cwd},
+                 {"Labels", r.labels},
+                 {"StopSignal", spec.stop_signal},
+                 {"StopTimeout", spec.stop_timeout}};
+
+  json host_config = {{"Binds", binds.empty() ? json(nullptr) : binds},
+                      {"NetworkMode", spec.network},
+                      {"RestartPolicy", restart_policy(spec.restart_policy)},
+                      {"AutoRemove", r.auto_remove},
+                      {"CapAdd", or_null(spec.cap_add)},
+                      {"CapDrop", or_null(spec.cap_drop)},
+                      {"Dns", spec.dns},
+                      {"ExtraHosts", extra_hosts.empty() ? json(nullptr) : extra_hosts},
+                      {"Privileged", false},
+                      {"ReadonlyRootfs", spec.read_only},
+                      {"SecurityOpt", or_null(spec.security_opt)},
+                      {"Tmpfs", tmpfs.empty() ? json(nullptr) : tmpfs},
+                      {"Init", spec.init}};
+
+  json graph = {{"Name", r.driver}};
+  if (r.driver == "vfs") {
+    graph["Data"] = {{"Dir", ctx.container_dir + "/rootfs"}};
+  } else {
+    graph["Data"] = {{"LowerDir", ctx.lower_dirs},
+                     {"UpperDir", ctx.container_dir + "/upper"},
+                     {"WorkDir", ctx.container_dir + "/work"},
+                     {"MergedDir", ctx.container_dir + "/merged"}};
+  }
+
+  json j;
+  j["Id"] = r.id;
+  j["Created"] = r.created;
+  j["Path"] = spec.args.empty() ? "" : spec.args[0];
+  j["Args"] = spec.args.size() > 1 ? std::vector<std::string>(spec.args.begin() + 1, spec.args.end())
+                                   : std::vector<std::string>{};
+  j["State"] = st;
+  j["Image"] = "sha256:" + r.image_id;
+  j["ImageName"] = r.image_name;
+  j["Name"] = "/" + r.name;
+  j["RestartCount"] = s.restart_count;
+  j["Driver"] = r.driver;
+  j["Platform"] = "linux";
+  j["ResolvConfPath"] = ctx.container_dir + "/resolv.conf";
+  j["HostnamePath"] = ctx.container_dir + "/hostname";
+  j["HostsPath"] = ctx.container_dir + "/hosts";
+  j["LogPath"] = ctx.container_dir + "/ctr.log";
+  j["MountLabel"] = "";
+  j["ProcessLabel"] = "";
+  j["AppArmorProfile"] = "";
+  j["Mounts"] = mounts;
+  j["Config"] = config;
+  j["HostConfig"] = host_config;
+  j["GraphDriver"] = graph;
+  // No network namespaces of tug's own yet: host or none.
+  j["NetworkSettings"] = {{"Bridge", ""},
+                          {"SandboxID", ""},
+                          {"Ports", json::object()},
+                          {"IPAddress", ""},
+                          {"Gateway", ""},
+                          {"MacAddress", ""},
+                          {"Networks", json::object()}};
+  return j;
+}
+
+}  // namespace tug::container

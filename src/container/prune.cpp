@@ -1,0 +1,165 @@
+#include "container/prune.hpp"
+
+#include <sys/stat.h>
+
+#include <map>
+#include <set>
+
+#include "container/lifecycle.hpp"
+#include "container/rootfs.hpp"
+#include "util/digest.hpp"
+#include "util/error.hpp"
+#include "util/fs.hpp"
+#include "util/log.hpp"
+#include "util/strings.hpp"
+
+namespace tug::container {
+
+namespace {
+
+// Sizes of many directories, measured in one user namespace.
+std::map<std::string, int64_t> usage_of(const userns::Mapping& m,
+                                        const std::vector<std::string>& dirs) {
+  std::map<std::string, int64_t> out;
+  if (dirs.empty()) return out;
+  std::string text = collect_in_userns(m, [&](int fd) {
+    json j = json::object();
+    for (const auto& d : dirs) j[d] = disk_usage(d);
+    std::string s = j.dump();
+    write_all(fd, s.data(), s.size());
+  });
+  json j = parse_json(text, "disk usage");
+  for (const auto& d : dirs) out[d] = j.value(d, int64_t{0});
+  return out;
+}
+
+// A container's own layer: its upper dir, or its full copy under vfs.
+std::string writable_dir(const Store& store, const Record& r) {
+  return store.dir(r.id) + (r.driver == "vfs" ? "/rootfs" : "/upper");
+}
+
+int64_t file_size(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_blocks) * 512 : 0;
+}
+
+}  // namespace
+
+void prune_containers(Store& store, PruneReport& report) {
+  std::vector<Record> victims;
+  for (const auto& r : store.list())
+    if (store.state(r.id).status != "running") victims.push_back(r);
+  std::vector<std::string> dirs;
+  for (const auto& r : victims) dirs.push_back(store.dir(r.id));
+  auto sizes = usage_of(store.mapping(), dirs);
+  for (const auto& r : victims) {
+    try {
+      remove(store, r, false);
+      report.containers.push_back(r.id);
+      report.reclaimed += sizes[store.dir(r.id)];
+    } catch (const Error& e) {
+      // Started meanwhile, or removed by another prune: not ours to report.
+      log_warn("cannot remove container " + r.name + ": " + e.what());
+    }
+  }
+}
+
+void prune_images(const Store& store, image::Store& images, bool all, PruneReport& report) {
+  std::set<std::string> used;
+  for (const auto& r : store.list()) used.insert(r.image_id);
+  std::vector<image::Image> victims;
+  for (const auto& img : images.list())
+    if (!used.count(img.id) && (all || img.names.empty())) victims.push_back(img);
+  if (victims.empty()) return;
+
+  // What goes is measured as what is missing afterwards: layers and blobs
+  // shared with a kept image stay and are not counted.
+  std::set<std::string> layer_dirs;
+  std::map<std::string, int64_t> blob_sizes;
+  for (const auto& img : images.list())
+    for (const auto& l : img.layers) {
+      layer_dirs.insert(images.layer_dir(l.diff_id));
+      blob_sizes[images.blob_path(l.digest)] = file_size(images.blob_path(l.digest));
+    }
+  auto sizes = usage_of(store.mapping(), {layer_dirs.begin(), layer_dirs.end()});
+
+  for (const auto& img : victims) {
+    try {
+      for (const auto& n : img.names) {
+        images.untag(n);
+        report.untagged.push_back(n);
+      }
+      images.remove(img.id);
+      report.images.push_back(img.id);
+    } catch (const Error& e) {
+      log_warn("cannot remove image " + img.id.substr(0, 12) + ": " + e.what());
+    }
+  }
+  for (const auto& [dir, size] : sizes)
+    if (!path_exists(dir)) report.reclaimed += size;
+  for (const auto& [blob, size] : blob_sizes)
+    if (!path_exists(blob)) report.reclaimed += size;
+}
+
+std::vector<DfRow> disk_usage_report(const Store& store, const image::Store& images) {
+  std::vector<Record> ctrs = store.list();
+  std::vector<image::Image> imgs = images.list();
+  std::vector<std::string> vols;
+  for (const auto& v : list_dir(store.paths().volumes()))
+    if (is_directory(store.paths().volumes() + "/" + v)) vols.push_back(v);
+
+  std::set<std::string> dirs;
+  for (const auto& r : ctrs) dirs.insert(writable_dir(store, r));
+  for (const auto& img : imgs)
+    for (const auto& l : img.layers) dirs.insert(images.layer_dir(l.diff_id));
+  for (const auto& v : vols) dirs.insert(store.paths().volumes() + "/" + v);
+  auto sizes = usage_of(store.mapping(), {dirs.begin(), dirs.end()});
+
+  DfRow ir{"Images"}, cr{"Containers"}, vr{"Local Volumes"}, br{"Build Cache"};
+  std::set<std::string> used_images, used_volumes;
+  for (const auto& r : ctrs) {
+    used_images.insert(r.image_id);
+    for (const auto& m : r.spec.mounts) {
+      std::string prefix = store.paths().volumes() + "/";
+      if (starts_with(m.source, prefix))
+        used_volumes.insert(m.source.substr(prefix.size(), m.source.find('/', prefix.size()) - prefix.size()));
+    }
+    bool running = store.state(r.id).status == "running";
+    int64_t size = sizes[writable_dir(store, r)];
+    ++cr.total;
+    cr.size += size;
+    if (running)
+      ++cr.active;
+    else
+      cr.reclaimable += size;
+  }
+  // A layer counts once however many images share it; it is reclaimable
+  // when no image in use has it.
+  std::set<std::string> all_layers, active_layers;
+  for (const auto& img : imgs) {
+    ++ir.total;
+    bool active = used_images.count(img.id) > 0;
+    if (active) ++ir.active;
+    for (const auto& l : img.layers) {
+      all_layers.insert(l.diff_id);
+      if (active) active_layers.insert(l.diff_id);
+    }
+  }
+  for (const auto& l : all_layers) {
+    int64_t size = sizes[images.layer_dir(l)];
+    ir.size += size;
+    if (!active_layers.count(l)) ir.reclaimable += size;
+  }
+  for (const auto& v : vols) {
+    int64_t size = sizes[store.paths().volumes() + "/" + v];
+    ++vr.total;
+    vr.size += size;
+    if (used_volumes.count(v))
+      ++vr.active;
+    else
+      vr.reclaimable += size;
+  }
+  return {ir, cr, vr, br};
+}
+
+}  // namespace tug::container

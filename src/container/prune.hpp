@@ -1,0 +1,39 @@
+#pragma once
+// Reclaiming space: `container prune`, `system prune` and the numbers of
+// `system df`. Sizes are measured as root of the user namespace, where the
+// files of subordinate uids in layers and upper dirs can be read.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "container/container.hpp"
+#include "image/store.hpp"
+
+namespace tug::container {
+
+struct PruneReport {
+  std::vector<std::string> containers;  // ids removed
+  std::vector<std::string> untagged;    // image names dropped
+  std::vector<std::string> images;      // image ids removed
+  int64_t reclaimed = 0;                // bytes
+};
+
+// Removes every container that is not running (created or exited).
+void prune_containers(Store& store, PruneReport& report);
+
+// Removes images that no container uses: only untagged ("dangling") ones,
+// or every unused one with all.
+void prune_images(const Store& store, image::Store& images, bool all, PruneReport& report);
+
+// One line of `system df`.
+struct DfRow {
+  std::string type;  // "Images", "Containers", "Local Volumes", "Build Cache"
+  int total = 0;
+  int active = 0;
+  int64_t size = 0;
+  int64_t reclaimable = 0;
+};
+
+std::vector<DfRow> disk_usage_report(const Store& store, const image::Store& images);
+
+}  // namespace tug::container

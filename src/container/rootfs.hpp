@@ -1,0 +1,32 @@
+#pragma once
+// Reaching a stopped container's files from the CLI (diff, cp, commit): the
+// upper dir and the layers hold files of subordinate uids, so the work runs
+// as root of a throw-away user namespace with the store's mapping, where
+// owners read and written are container ids.
+#include <functional>
+#include <string>
+
+#include "container/container.hpp"
+#include "image/store.hpp"
+#include "storage/driver.hpp"
+
+namespace tug::container {
+
+// The rootfs of rec as its start would mount it.
+storage::RootfsPlan rootfs_plan_of(const Store& store, const image::Store& images,
+                                   const Record& rec);
+
+// Error(in_use) naming `what` unless the container is stopped: mounting the
+// overlay a second time while the container runs is not safe.
+void require_stopped(const Store& store, const Record& rec, const std::string& what);
+
+// Runs fn(merged_dir) in a user namespace where the container's rootfs is
+// mounted privately (gone when fn returns). The container must be stopped.
+void with_rootfs(const Store& store, const image::Store& images, const Record& rec,
+                 const std::function<void(const std::string& root)>& fn);
+
+// Runs fn(out_fd) in a user namespace with mapping m and returns what fn
+// wrote to out_fd (a memfd, so output of any size never blocks the child).
+std::string collect_in_userns(const userns::Mapping& m, const std::function<void(int)>& fn);
+
+}  // namespace tug::container
