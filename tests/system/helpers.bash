@@ -89,3 +89,49 @@ assert_error() {
 line_count() {
   if [ -z "$output" ]; then echo 0; else printf '%s\n' "$output" | wc -l; fi
 }
+
+# ---- Hand-built images (used by the image, archive, storage and nosub tests)
+
+# The full id (config digest hex) of the cached busybox image.
+busybox_id() {
+  tar -xOf "$BUSYBOX_TAR" ./manifest.json | jq -r '.[0].Config' | sed 's/\.json$//'
+}
+
+# make_docker_archive OUT NAME LAYER.tar [DIFF_ID]: writes a docker-archive
+# (what `docker save` writes) holding one image NAME with the single layer
+# LAYER.tar. DIFF_ID (hex) overrides the layer's real digest in the config,
+# to build an archive whose digests do not match. CONFIG_EXTRA, if set, is a
+# JSON object merged into the config's "config" (Cmd, Env, WorkingDir, ...).
+make_docker_archive() {
+  local out=$1 name=$2 layer=$3 diff_id=${4:-}
+  local real dir config cid extra=${CONFIG_EXTRA:-}
+  [ -n "$extra" ] || extra='{}'
+  real=$(sha256sum "$layer" | cut -d' ' -f1)
+  [ -n "$diff_id" ] || diff_id=$real
+  dir=$(mktemp -d "$TEST_DIR/archive.XXXXXX")
+  mkdir "$dir/$real"
+  cp "$layer" "$dir/$real/layer.tar"
+  config=$(jq -cn --arg d "sha256:$diff_id" --argjson extra "$extra" \
+    '{architecture:"amd64",os:"linux",created:"2024-01-01T00:00:00Z",
+      config:({Env:["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],Cmd:["sh"]} + $extra),
+      rootfs:{type:"layers",diff_ids:[$d]},
+      history:[{created:"2024-01-01T00:00:00Z",created_by:"hand-built layer"}]}')
+  cid=$(printf '%s' "$config" | sha256sum | cut -d' ' -f1)
+  printf '%s' "$config" >"$dir/$cid.json"
+  jq -cn --arg c "$cid.json" --arg n "$name" --arg l "$real/layer.tar" \
+    '[{Config:$c,RepoTags:[$n],Layers:[$l]}]' >"$dir/manifest.json"
+  tar -C "$dir" -cf "$out" manifest.json "$cid.json" "$real"
+  rm -rf "$dir"
+}
+
+# The rootfs layer of the cached busybox image, as a file.
+busybox_layer() {
+  local out=$1 member
+  member=$(tar -xOf "$BUSYBOX_TAR" ./manifest.json | jq -r '.[0].Layers[0]')
+  tar -xOf "$BUSYBOX_TAR" "./$member" >"$out"
+}
+
+# Names under $XDG_DATA_HOME/tug/DIR (empty output when DIR is empty or absent).
+store_entries() {
+  ls -A "$XDG_DATA_HOME/tug/$1" 2>/dev/null || true
+}
