@@ -135,3 +135,26 @@ busybox_layer() {
 store_entries() {
   ls -A "$XDG_DATA_HOME/tug/$1" 2>/dev/null || true
 }
+
+# Byte offset, in ARCHIVE, of the start of MEMBER's data (GNU tar's block
+# numbers; MEMBER as `tar -t` lists it). Only for members without a pax
+# extended header, which is what the test archives hold.
+tar_member_offset() {
+  local block
+  block=$(tar -tRf "$1" | awk -v m="$2" '{ n = $0; sub(/^block [0-9]+: /, "", n); if (n == m) { b = $2; sub(/:$/, "", b); print b; exit } }')
+  [ -n "$block" ] || return 1
+  echo $(((block + 1) * 512))
+}
+
+# Inverts the byte at OFFSET in FILE, in place.
+flip_byte() {
+  local file=$1 off=$2 b
+  b=$(od -An -tu1 -j "$off" -N1 "$file" | tr -d ' ')
+  printf "\\$(printf %03o $((b ^ 255)))" | dd of="$file" bs=1 seek="$off" conv=notrunc status=none
+}
+
+# Removes a store directory whose files may belong to subordinate uids.
+remove_store() {
+  [ -e "$1" ] || return 0
+  "$TUG" unshare rm -rf "$1" >/dev/null 2>&1 || rm -rf "$1"
+}
