@@ -26,6 +26,28 @@ void register_unshare(CLI::App&, Globals&);
 void register_info(CLI::App&, Globals&);
 void register_version(CLI::App&, Globals&);
 
+// Container commands that also have a `tug container <verb>` form share
+// one setup, as the image commands do.
+void register_inspect(CLI::App&, Globals&);
+void register_rename(CLI::App&, Globals&);
+void register_diff(CLI::App&, Globals&);
+void register_cp(CLI::App&, Globals&);
+void register_commit(CLI::App&, Globals&);
+void register_container(CLI::App&, Globals&);
+void register_system(CLI::App&, Globals&);
+void setup_ps(CLI::App*, Globals&);
+void setup_rm(CLI::App*, Globals&);
+void setup_export(CLI::App*, Globals&);
+void setup_container_inspect(CLI::App*, Globals&);
+void setup_container_prune(CLI::App*, Globals&);
+void setup_rename(CLI::App*, Globals&);
+void setup_diff(CLI::App*, Globals&);
+void setup_cp(CLI::App*, Globals&);
+void setup_commit(CLI::App*, Globals&);
+// Docker's "Are you sure you want to continue? [y/N]" on stdout; reads a
+// line from stdin (end of input = no).
+bool confirm(const std::string& warning);
+
 // Image commands. `tug images` and `tug image ls` (and the other image verbs)
 // share one implementation: setup_* fills in a (sub)command's flags and action.
 void register_images(CLI::App&, Globals&);
@@ -44,5 +66,7 @@ void setup_tag(CLI::App*, Globals&);
 void setup_rmi(CLI::App*, Globals&);
 void setup_history(CLI::App*, Globals&);
 void setup_image_inspect(CLI::App*, Globals&);
+// The JSON of `image inspect`, shared with the top-level `tug inspect`.
+json image_inspect_json(const image::Store& store, const image::Image& img);
 
 }  // namespace tug::cli

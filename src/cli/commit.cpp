@@ -1,6 +1,7 @@
 // tug commit / tug container commit: a new image from a container's changes.
-#include "cli/commands.hpp"
 #include "container/commit.hpp"
+
+#include "cli/commands.hpp"
 
 namespace tug::cli {
 
@@ -11,7 +12,8 @@ void setup_commit(CLI::App* c, Globals& g) {
     bool pause = true, quiet = false;
   };
   auto f = std::make_shared<Flags>();
-  c->add_option("-c,--change", f->opts.changes, "Apply Dockerfile instruction to the created image");
+  c->add_option("-c,--change", f->opts.changes,
+                "Apply Dockerfile instruction to the created image");
   c->add_option("-m,--message", f->opts.message, "Commit message");
   c->add_option("-a,--author", f->opts.author, "Author (e.g., \"John Hannibal Smith\")");
   // Accepted for docker's scripts; a running container is read as it is.

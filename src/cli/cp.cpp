@@ -41,8 +41,8 @@ void setup_cp(CLI::App* c, Globals& g) {
 }
 
 void register_cp(CLI::App& app, Globals& g) {
-  setup_cp(add_command(app, "cp", "Copy files/folders between a container and the local filesystem"),
-           g);
+  setup_cp(
+      add_command(app, "cp", "Copy files/folders between a container and the local filesystem"), g);
 }
 
 }  // namespace tug::cli

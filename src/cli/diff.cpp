@@ -1,7 +1,8 @@
 // tug diff / tug container diff: files a container added, changed, deleted.
+#include "container/diff.hpp"
+
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
-#include "container/diff.hpp"
 
 namespace tug::cli {
 

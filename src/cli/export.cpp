@@ -10,12 +10,11 @@
 
 namespace tug::cli {
 
-void register_export(CLI::App& app, Globals& g) {
+void setup_export(CLI::App* c, Globals& g) {
   struct Flags {
     std::string output, name;
   };
   auto f = std::make_shared<Flags>();
-  CLI::App* c = add_command(app, "export", "Export a container's filesystem as a tar archive");
   c->add_option("-o,--output", f->output, "Write to a file, instead of STDOUT");
   c->add_option("CONTAINER", f->name, "Container to export")->required();
   c->callback([f, &g] {
@@ -38,6 +37,10 @@ void register_export(CLI::App& app, Globals& g) {
     if (::rename(tmp.c_str(), f->output.c_str()) != 0) throw_errno("rename " + f->output);
     cleanup.dismiss();
   });
+}
+
+void register_export(CLI::App& app, Globals& g) {
+  setup_export(add_command(app, "export", "Export a container's filesystem as a tar archive"), g);
 }
 
 }  // namespace tug::cli

@@ -1,10 +1,11 @@
 // tug inspect / tug container inspect: docker-shaped JSON for containers;
 // the top-level form also finds images (containers first, as docker does).
+#include "container/inspect.hpp"
+
 #include <cstdio>
 
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
-#include "container/inspect.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
 
@@ -61,8 +62,8 @@ void setup_inspect(CLI::App* c, Globals& g, bool containers_only) {
     print_inspect(objs, f->format);
     if (missing.empty()) return;
     std::string what = containers_only || f->type == "container" ? "container"
-                       : f->type == "image"                        ? "image"
-                                                                   : "object";
+                       : f->type == "image"                      ? "image"
+                                                                 : "object";
     for (size_t i = 0; i + 1 < missing.size(); ++i)
       std::fputs(("Error: no such " + what + ": " + missing[i] + "\n").c_str(), stderr);
     throw Error(Errc::not_found, "no such " + what + ": " + missing.back());

@@ -71,6 +71,13 @@ const Registrar kRegistrars[] = {
     register_rmi,
     register_history,
     register_image,
+    register_inspect,
+    register_rename,
+    register_diff,
+    register_cp,
+    register_commit,
+    register_container,
+    register_system,
 };
 
 int report(const Error& e) {

@@ -24,14 +24,12 @@ std::string status_text(const container::State& st) {
 
 }  // namespace
 
-void register_ps(CLI::App& app, Globals& g) {
+void setup_ps(CLI::App* c, Globals& g) {
   struct Flags {
     bool all = false, quiet = false, no_trunc = false;
     std::string format;
   };
   auto f = std::make_shared<Flags>();
-  CLI::App* c = add_command(app, "ps", "List containers");
-  c->alias("list");
   c->add_flag("-a,--all", f->all, "Show all containers (default shows just running)");
   c->add_flag("-q,--quiet", f->quiet, "Only display container IDs");
   c->add_flag("--no-trunc", f->no_trunc, "Don't truncate output");
@@ -74,6 +72,12 @@ void register_ps(CLI::App& app, Globals& g) {
                 {"PORTS", "Ports"},
                 {"NAMES", "Names"}});
   });
+}
+
+void register_ps(CLI::App& app, Globals& g) {
+  CLI::App* c = add_command(app, "ps", "List containers");
+  c->alias("list");
+  setup_ps(c, g);
 }
 
 }  // namespace tug::cli

@@ -8,13 +8,12 @@
 
 namespace tug::cli {
 
-void register_rm(CLI::App& app, Globals& g) {
+void setup_rm(CLI::App* c, Globals& g) {
   struct Flags {
     bool force = false, all = false, volumes = false;
     std::vector<std::string> names;
   };
   auto f = std::make_shared<Flags>();
-  CLI::App* c = add_command(app, "rm", "Remove one or more containers");
   c->add_flag("-f,--force", f->force, "Force the removal of a running container (uses SIGKILL)");
   c->add_flag("-a,--all", f->all, "Remove all containers");
   c->add_flag("-v,--volumes", f->volumes, "Remove anonymous volumes associated with the container");
@@ -45,6 +44,10 @@ void register_rm(CLI::App& app, Globals& g) {
     }
     if (failures) g.exit_code = 1;
   });
+}
+
+void register_rm(CLI::App& app, Globals& g) {
+  setup_rm(add_command(app, "rm", "Remove one or more containers"), g);
 }
 
 }  // namespace tug::cli

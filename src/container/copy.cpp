@@ -45,8 +45,8 @@ bool names_directory(const std::string& p) {
 
 }  // namespace
 
-CopyMode plan_copy(const std::string& src, bool src_is_dir, const std::string& dst,
-                   bool dst_exists, bool dst_is_dir) {
+CopyMode plan_copy(const std::string& src, bool src_is_dir, const std::string& dst, bool dst_exists,
+                   bool dst_is_dir) {
   if (names_directory(src) && !src_is_dir)
     throw Error(Errc::invalid, "source " + quote(src) + " is not a directory");
   if (dst_exists && !dst_is_dir && ends_with(dst, "/"))
@@ -96,13 +96,14 @@ struct Node {
   UniqueFd dir;
   std::string name;
   struct stat st {};
-  bool contents = false;   // "DIR/.": what is inside, not the directory
-  std::string top_name;    // name of the copy when it goes "into" a directory
+  bool contents = false;  // "DIR/.": what is inside, not the directory
+  std::string top_name;   // name of the copy when it goes "into" a directory
 };
 
 std::string clean_base(const std::string& path) {
   std::string p = path;
-  while (p.size() > 1 && (ends_with(p, "/") || ends_with(p, "/."))) p.resize(p.size() - (p.back() == '.' ? 2 : 1));
+  while (p.size() > 1 && (ends_with(p, "/") || ends_with(p, "/.")))
+    p.resize(p.size() - (p.back() == '.' ? 2 : 1));
   std::string b = basename_of(p);
   return b.empty() || b == "." || b == ".." ? std::string() : b;
 }
@@ -112,8 +113,8 @@ Node locate_source(const Side& s, const std::string& path, bool follow) {
   n.contents = names_contents(path);
   n.top_name = clean_base(path);
   std::string base = basename_of(path);
-  bool whole = names_directory(path) || follow || base.empty() || base == "." || base == ".." ||
-               path == "/";
+  bool whole =
+      names_directory(path) || follow || base.empty() || base == "." || base == ".." || path == "/";
   if (whole) {
     int fd = open_on(s, path, O_PATH);
     if (fd < 0) missing(s, path, errno);
@@ -169,8 +170,7 @@ Dest locate_dest(const Side& s, const std::string& path) {
 
 // Opens a node for reading or listing. An entry is never followed.
 UniqueFd open_node(int dir, const std::string& name, int flags) {
-  if (name.empty())
-    return open_or_throw("/proc/self/fd/" + std::to_string(dir), flags | O_CLOEXEC);
+  if (name.empty()) return open_or_throw("/proc/self/fd/" + std::to_string(dir), flags | O_CLOEXEC);
   int fd = ::openat(dir, name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) throw_errno("open " + name);
   return UniqueFd(fd);
@@ -217,7 +217,8 @@ bool prepare_target(int ddir, const std::string& dname, bool want_dir, const std
   if (::fstatat(ddir, dname.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
   if (S_ISDIR(st.st_mode)) {
     if (want_dir) return true;
-    throw Error(Errc::invalid, "cannot overwrite directory " + quote(what) + " with a non-directory");
+    throw Error(Errc::invalid,
+                "cannot overwrite directory " + quote(what) + " with a non-directory");
   }
   // unlinkat never follows: a symlink planted at the target is replaced,
   // not written through.
@@ -247,8 +248,8 @@ void copy_node(int sdir, const std::string& sname, const struct stat& st, int dd
   } else if (S_ISREG(st.st_mode)) {
     prepare_target(ddir, dname, false, what);
     UniqueFd src = open_node(sdir, sname, O_RDONLY);
-    UniqueFd dst(::openat(ddir, dname.c_str(),
-                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    UniqueFd dst(
+        ::openat(ddir, dname.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!dst) throw_errno("create " + what);
     copy_data(src.get(), dst.get(), what);
     if (::fchmod(dst.get(), st.st_mode & 07777) != 0) throw_errno("chmod " + what);
@@ -340,8 +341,8 @@ class TarOut {
   std::unique_ptr<archive, ArchiveFree> a_;
 };
 
-void copy_between(const Side& from, const std::string& src, const Side& to,
-                  const std::string& dst, const CopyOptions& opts) {
+void copy_between(const Side& from, const std::string& src, const Side& to, const std::string& dst,
+                  const CopyOptions& opts) {
   if (src == "-") {
     Dest d = locate_dest(to, dst);
     if (!d.exists || !d.is_dir)

@@ -34,8 +34,8 @@ enum class CopyMode { replace, into, contents };
 // Pure: decides the mode from the paths as typed and what exists, or throws
 // Error(invalid) with docker's complaint ("cannot copy a directory to a
 // file", "destination directory ... must exist", "... is not a directory").
-CopyMode plan_copy(const std::string& src, bool src_is_dir, const std::string& dst,
-                   bool dst_exists, bool dst_is_dir);
+CopyMode plan_copy(const std::string& src, bool src_is_dir, const std::string& dst, bool dst_exists,
+                   bool dst_is_dir);
 
 struct CopyOptions {
   bool follow_link = false;  // -L: follow a symlink given as the source

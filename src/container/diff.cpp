@@ -29,7 +29,8 @@ bool is_whiteout(const struct stat& st) {
 // Kernel overlay with userxattr, fuse-overlayfs, and overlay mounted by
 // real root mark opaque directories with different xattrs.
 bool has_opaque_xattr(const std::string& path) {
-  for (const char* x : {"user.overlay.opaque", "user.fuseoverlayfs.opaque", "trusted.overlay.opaque"}) {
+  for (const char* x :
+       {"user.overlay.opaque", "user.fuseoverlayfs.opaque", "trusted.overlay.opaque"}) {
     char v[4];
     ssize_t n = ::lgetxattr(path.c_str(), x, v, sizeof v);
     if (n == 1 && v[0] == 'y') return true;
@@ -68,14 +69,23 @@ bool layers_have(const std::vector<std::string>& layers, const std::string& path
   return false;
 }
 
+// Empty files the runtime creates as mount points for the files it binds
+// over them when the image lacks them. docker keeps them in an init layer,
+// so its diff never shows them; neither does tug's.
+bool is_runtime_stub(const std::string& path, const struct stat& st) {
+  return S_ISREG(st.st_mode) && st.st_size == 0 &&
+         (path == "/etc/hosts" || path == "/etc/hostname" || path == "/etc/resolv.conf");
+}
+
 class UpperWalker {
  public:
   UpperWalker(const LowerView& lower, std::vector<Change>& out) : lower_(lower), out_(out) {}
 
-  void walk(const std::string& host_dir, const std::string& path) {
-    std::vector<std::string> names = list_dir(host_dir);
-    std::set<std::string> present(names.begin(), names.end());
-    for (const auto& name : names) {
+  // Returns whether anything under host_dir was a stub, for the caller to
+  // drop a directory that was only copied up to hold stubs.
+  bool walk(const std::string& host_dir, const std::string& path) {
+    bool stubs = false;
+    for (const auto& name : list_dir(host_dir)) {
       if (name == kOpaqueMarker) continue;
       if (starts_with(name, kWhiteoutPrefix)) {
         out_.push_back({ChangeKind::deleted, child_path(path, name.substr(4))});
@@ -90,6 +100,11 @@ class UpperWalker {
         continue;
       }
       bool in_lower = lower_.exists(p);
+      if (!in_lower && is_runtime_stub(p, st)) {
+        stubs = true;
+        continue;
+      }
+      size_t mark = out_.size();
       out_.push_back({in_lower ? ChangeKind::changed : ChangeKind::added, p});
       if (!S_ISDIR(st.st_mode)) continue;
       bool opaque = has_opaque_xattr(host) || path_exists(host + "/" + kOpaqueMarker);
@@ -99,8 +114,10 @@ class UpperWalker {
         for (const auto& c : lower_.children(p))
           if (!kept.count(c)) out_.push_back({ChangeKind::deleted, child_path(p, c)});
       }
-      walk(host, p);
+      bool had_stubs = walk(host, p);
+      if (had_stubs && in_lower && !opaque && out_.size() == mark + 1) out_.pop_back();
     }
+    return stubs;
   }
 
  private:
@@ -150,8 +167,7 @@ std::vector<Change> upper_changes(const std::string& upper_dir, const LowerView&
 
 std::vector<Change> diff(const Store& store, const image::Store& images, const Record& rec) {
   if (rec.driver == "vfs")
-    throw Error(Errc::unsupported,
-                "diff is not supported for containers of the vfs storage driver",
+    throw Error(Errc::unsupported, "diff is not supported for containers of the vfs storage driver",
                 "vfs keeps a full copy of the rootfs, with no record of what changed");
   std::vector<std::string> layers;
   for (auto it = rec.layers.rbegin(); it != rec.layers.rend(); ++it)
@@ -173,7 +189,9 @@ std::vector<Change> diff(const Store& store, const image::Store& images, const R
     size_t end = text.find('\0', pos);
     if (end == std::string::npos) end = text.size();
     char k = text[pos];
-    out.push_back({k == 'C' ? ChangeKind::changed : k == 'A' ? ChangeKind::added : ChangeKind::deleted,
+    out.push_back({k == 'C'   ? ChangeKind::changed
+                   : k == 'A' ? ChangeKind::added
+                              : ChangeKind::deleted,
                    text.substr(pos + 1, end - pos - 1)});
     pos = end + 1;
   }

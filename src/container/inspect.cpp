@@ -155,8 +155,9 @@ json inspect_json(const Record& r, const State& s, const InspectContext& ctx) {
   j["Id"] = r.id;
   j["Created"] = r.created;
   j["Path"] = spec.args.empty() ? "" : spec.args[0];
-  j["Args"] = spec.args.size() > 1 ? std::vector<std::string>(spec.args.begin() + 1, spec.args.end())
-                                   : std::vector<std::string>{};
+  j["Args"] = spec.args.size() > 1
+                  ? std::vector<std::string>(spec.args.begin() + 1, spec.args.end())
+                  : std::vector<std::string>{};
   j["State"] = st;
   j["Image"] = "sha256:" + r.image_id;
   j["ImageName"] = r.image_name;
@@ -176,13 +177,9 @@ json inspect_json(const Record& r, const State& s, const InspectContext& ctx) {
   j["HostConfig"] = host_config;
   j["GraphDriver"] = graph;
   // No network namespaces of tug's own yet: host or none.
-  j["NetworkSettings"] = {{"Bridge", ""},
-                          {"SandboxID", ""},
-                          {"Ports", json::object()},
-                          {"IPAddress", ""},
-                          {"Gateway", ""},
-                          {"MacAddress", ""},
-                          {"Networks", json::object()}};
+  j["NetworkSettings"] = {
+      {"Bridge", ""},  {"SandboxID", ""},  {"Ports", json::object()},   {"IPAddress", ""},
+      {"Gateway", ""}, {"MacAddress", ""}, {"Networks", json::object()}};
   return j;
 }
 

@@ -122,7 +122,8 @@ std::vector<DfRow> disk_usage_report(const Store& store, const image::Store& ima
     for (const auto& m : r.spec.mounts) {
       std::string prefix = store.paths().volumes() + "/";
       if (starts_with(m.source, prefix))
-        used_volumes.insert(m.source.substr(prefix.size(), m.source.find('/', prefix.size()) - prefix.size()));
+        used_volumes.insert(
+            m.source.substr(prefix.size(), m.source.find('/', prefix.size()) - prefix.size()));
     }
     bool running = store.state(r.id).status == "running";
     int64_t size = sizes[writable_dir(store, r)];

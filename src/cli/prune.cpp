@@ -1,0 +1,113 @@
+// tug container prune / tug system prune / tug system df.
+#include "container/prune.hpp"
+
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/format.hpp"
+#include "util/strings.hpp"
+
+namespace tug::cli {
+
+bool confirm(const std::string& warning) {
+  // docker asks even when stdin is not a terminal and takes end of input
+  // as "no", so `yes | tug system prune` and `</dev/null` both behave.
+  std::fputs((warning + "\nAre you sure you want to continue? [y/N] ").c_str(), stdout);
+  std::fflush(stdout);
+  std::string line;
+  if (!std::getline(std::cin, line)) {
+    std::fputs("\n", stdout);
+    return false;
+  }
+  std::string a = trim(line);
+  return a == "y" || a == "Y" || a == "yes" || a == "Yes" || a == "YES";
+}
+
+namespace {
+
+void print_report(const container::PruneReport& r) {
+  std::string text;
+  if (!r.containers.empty()) {
+    text += "Deleted Containers:\n";
+    for (const auto& id : r.containers) text += id + "\n";
+    text += "\n";
+  }
+  if (!r.untagged.empty() || !r.images.empty()) {
+    text += "Deleted Images:\n";
+    for (const auto& n : r.untagged) text += "untagged: " + n + "\n";
+    for (const auto& id : r.images) text += "deleted: sha256:" + id + "\n";
+    text += "\n";
+  }
+  text += "Total reclaimed space: " + human_size(r.reclaimed) + "\n";
+  std::fputs(text.c_str(), stdout);
+}
+
+}  // namespace
+
+void setup_container_prune(CLI::App* c, Globals& g) {
+  auto force = std::make_shared<bool>(false);
+  c->add_flag("-f,--force", *force, "Do not prompt for confirmation");
+  c->callback([force, &g] {
+    if (!*force && !confirm("WARNING! This will remove all stopped containers.")) return;
+    container::Store store(g.paths(), g.mapping());
+    container::PruneReport r;
+    container::prune_containers(store, r);
+    print_report(r);
+  });
+}
+
+void register_system(CLI::App& app, Globals& g) {
+  CLI::App* sys = add_command(app, "system", "Manage tug");
+  sys->require_subcommand(1);
+
+  struct DfFlags {
+    std::string format;
+  };
+  auto df_flags = std::make_shared<DfFlags>();
+  CLI::App* df = add_command(*sys, "df", "Show tug disk usage");
+  df->add_option("--format", df_flags->format, "Format output using a template or json");
+  df->callback([df_flags, &g] {
+    container::Store store(g.paths(), g.mapping());
+    std::vector<json> rows;
+    for (const auto& row : container::disk_usage_report(store, g.images())) {
+      std::string recl = human_size(row.reclaimable);
+      // docker shows the share of the size that could go, except for the cache.
+      if (row.type != "Build Cache")
+        recl += " (" + std::to_string(row.size > 0 ? row.reclaimable * 100 / row.size : 0) + "%)";
+      rows.push_back(json{{"Type", row.type},
+                          {"TotalCount", row.total},
+                          {"Active", row.active},
+                          {"Size", human_size(row.size)},
+                          {"Reclaimable", recl}});
+    }
+    print_rows(rows, df_flags->format,
+               {{"TYPE", "Type"},
+                {"TOTAL", "TotalCount"},
+                {"ACTIVE", "Active"},
+                {"SIZE", "Size"},
+                {"RECLAIMABLE", "Reclaimable"}});
+  });
+
+  struct PruneFlags {
+    bool force = false, all = false, volumes = false;
+  };
+  auto pf = std::make_shared<PruneFlags>();
+  CLI::App* prune = add_command(*sys, "prune", "Remove unused data");
+  prune->add_flag("-f,--force", pf->force, "Do not prompt for confirmation");
+  prune->add_flag("-a,--all", pf->all, "Remove all unused images, not just dangling ones");
+  prune->callback([pf, &g] {
+    std::string warning =
+        std::string("WARNING! This will remove:\n") + "  - all stopped containers\n" +
+        (pf->all ? "  - all images without at least one container associated to them\n"
+                 : "  - all dangling images\n");
+    if (!pf->force && !confirm(warning)) return;
+    container::Store store(g.paths(), g.mapping());
+    container::PruneReport r;
+    container::prune_containers(store, r);
+    container::prune_images(store, g.images(), pf->all, r);
+    print_report(r);
+  });
+}
+
+}  // namespace tug::cli
