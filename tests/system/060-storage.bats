@@ -163,8 +163,9 @@ more"
   done
   sleep 0.1
   kill -9 "$pid"
-  run wait "$pid"
-  [ "$status" -eq 137 ]
+  local rc=0
+  wait "$pid" || rc=$?
+  [ "$rc" -eq 137 ]
   sleep 0.5
 
   # It was interrupted: no image and no layer (half or whole) for it.
