@@ -350,7 +350,11 @@ void copy_between(const Side& from, const std::string& src, const Side& to, cons
                   "a tar stream on stdin is extracted into an existing directory");
     image::ExtractOptions eo;
     eo.ignore_chown_errors = true;  // owners beyond the mapping stay root's
-    image::extract_layer(0, "/proc/self/fd/" + std::to_string(d.full.get()), eo);
+    // extract_layer takes a path and opens it without following symlinks:
+    // "." after fchdir is the resolved directory itself. (This runs in the
+    // user namespace's child; its working directory is its own.)
+    if (::fchdir(d.full.get()) != 0) throw_errno("chdir " + dst);
+    image::extract_layer(0, ".", eo);
     return;
   }
   Node n = locate_source(from, src, opts.follow_link);
@@ -401,16 +405,24 @@ void copy(const Store& store, const image::Store& images, const Record& rec, con
                                  : "must specify at least one container source");
   require_stopped(store, rec, out ? "copying from" : "copying into");
   if (out && src.path.empty()) throw Error(Errc::usage, "no source path given in the container");
+  // Mounting the rootfs changes the working directory: host paths are
+  // made absolute first.
+  CopyArg host = out ? dst : src;
+  if (host.path != "-" && (host.path.empty() || host.path[0] != '/')) {
+    char cwd[PATH_MAX];
+    if (!::getcwd(cwd, sizeof cwd)) throw_errno("getcwd");
+    host.path = path_join(cwd, host.path.empty() ? "." : host.path);
+  }
   with_rootfs(store, images, rec, [&](const std::string& root) {
     UniqueFd rootfd = open_or_throw(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     Side ctr{rootfd.get(), true, "container " + rec.name};
-    Side host{AT_FDCWD, false, "host"};
+    Side host_side{AT_FDCWD, false, "host"};
     std::string cpath = (out ? src.path : dst.path);
     if (cpath.empty() || cpath[0] != '/') cpath = "/" + cpath;  // relative to the container's /
     if (out)
-      copy_between(ctr, cpath, host, dst.path, opts);
+      copy_between(ctr, cpath, host_side, host.path, opts);
     else
-      copy_between(host, src.path, ctr, cpath, opts);
+      copy_between(host_side, host.path, ctr, cpath, opts);
   });
 }
 

@@ -50,13 +50,14 @@ void prune_containers(Store& store, PruneReport& report) {
   for (const auto& r : store.list())
     if (store.state(r.id).status != "running") victims.push_back(r);
   std::vector<std::string> dirs;
-  for (const auto& r : victims) dirs.push_back(store.dir(r.id));
+  // Reclaimed as docker counts it: the containers' writable layers.
+  for (const auto& r : victims) dirs.push_back(writable_dir(store, r));
   auto sizes = usage_of(store.mapping(), dirs);
   for (const auto& r : victims) {
     try {
       remove(store, r, false);
       report.containers.push_back(r.id);
-      report.reclaimed += sizes[store.dir(r.id)];
+      report.reclaimed += sizes[writable_dir(store, r)];
     } catch (const Error& e) {
       // Started meanwhile, or removed by another prune: not ours to report.
       log_warn("cannot remove container " + r.name + ": " + e.what());
