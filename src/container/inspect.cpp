@@ -90,7 +90,7 @@ json inspect_json(const Record& r, const State& s, const InspectContext& ctx) {
                {"Mode", m.readonly ? "ro" : ""},
                {"RW", !m.readonly},
                {"Propagation", "rprivate"}};
-    std::string vol = volume_name(data_root, m.source);
+    std::string vol = m.volume.empty() ? volume_name(data_root, m.source) : m.volume;
     if (!vol.empty()) {
       mj["Type"] = "volume";
       mj["Name"] = vol;
