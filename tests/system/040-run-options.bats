@@ -208,7 +208,7 @@ regular"
   assert_output_equals "$(readlink /proc/self/ns/net)"
 }
 
-@test "--network host without -h uses the host's hostname, as docker does" {
+@test "--network host without -h uses the host's hostname, as docker and podman do" {
   load_busybox
   run_tug run --rm --network host busybox hostname
   assert_output_equals "$(hostname)"
