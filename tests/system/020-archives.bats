@@ -19,7 +19,7 @@ teardown() {
     podman_cmd unshare rm -rf "$TEST_DIR/podman-root" "$TEST_DIR/podman-run" >/dev/null 2>&1 || true
   fi
   remove_store "$TEST_DIR/data2/tug"
-  remove_store "$XDG_DATA_HOME/tug"
+  tug_test_cleanup
 }
 
 # The layer member of the cached docker-archive, as `tar -t` names it.

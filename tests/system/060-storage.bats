@@ -6,9 +6,11 @@ load helpers
 bats_require_minimum_version 1.5.0
 
 teardown() {
+  local rc=0
+  tug_test_cleanup || rc=$?
   remove_store "$TEST_DIR/home/.local/share/tug"
   remove_store "$TEST_DIR/root1"
-  remove_store "$XDG_DATA_HOME/tug"
+  return $rc
 }
 
 # The first subordinate uid of the current user, from /etc/subuid.

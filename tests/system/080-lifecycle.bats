@@ -138,9 +138,10 @@ load helpers
 @test "run -d --rm removes the container when it exits" {
   load_busybox
   tug_ok run -d --rm --name brief busybox sh -c 'sleep 0.3'
+  # The monitor removes the record, then the directory: wait for both.
   for _ in $(seq 50); do
     run "$TUG" ps -a -q
-    [ -z "$output" ] && break
+    [ -z "$output" ] && [ -z "$(ls "$XDG_DATA_HOME/tug/containers")" ] && break
     sleep 0.1
   done
   assert_output_equals ""

@@ -4,8 +4,6 @@
 TUG=${TUG_PREFIX}/bin/tug
 BUSYBOX_TAR=${TUG_TEST_CACHE}/busybox.tar
 BUSYBOX_OCI_TAR=${TUG_TEST_CACHE}/busybox-oci.tar
-# The image id mkimage-busybox produces (reproducible builds).
-BUSYBOX_ID_FILE=${TUG_TEST_CACHE}/busybox.id
 
 setup() {
   export TEST_DIR=$BATS_TEST_TMPDIR
@@ -18,11 +16,33 @@ setup() {
 }
 
 teardown() {
-  # Layers and upper dirs hold files of subordinate uids that only the user
-  # namespace's root may delete.
-  if [ -d "$XDG_DATA_HOME/tug" ]; then
-    "$TUG" unshare rm -rf "$XDG_DATA_HOME/tug" >/dev/null 2>&1 || true
+  tug_test_cleanup
+}
+
+# What every test's teardown does (files with a teardown of their own call
+# it last): containers a test left behind are removed, then any process
+# still working in this test's directory is reported as a leak and the test
+# fails, then the store goes. Layers and upper dirs hold files of
+# subordinate uids that only the user namespace's root may delete.
+tug_test_cleanup() {
+  local rc=0 leaked i
+  if [ -n "$(ls -A "$XDG_DATA_HOME/tug/containers" 2>/dev/null)" ]; then
+    "$TUG" rm -f -a >/dev/null 2>&1 || true
   fi
+  # A monitor or a helper may need a moment to exit after rm returns.
+  for i in $(seq 30); do
+    leaked=$(pgrep -u "$(id -u)" -f -- "$TEST_DIR/" || true)
+    [ -z "$leaked" ] && break
+    sleep 0.1
+  done
+  if [ -n "$leaked" ]; then
+    echo "# processes still using $TEST_DIR 3 s after the test (killed):" >&3
+    ps -o pid=,args= -p "$(echo $leaked | tr ' ' ,)" | sed 's/^/#   /' >&3 || true
+    kill -9 $leaked 2>/dev/null || true
+    rc=1
+  fi
+  remove_store "$XDG_DATA_HOME/tug"
+  return $rc
 }
 
 # run_tug ARGS...: runs tug, sets $status and $output (stdout+stderr).
@@ -83,6 +103,67 @@ assert_error() {
   assert_status "$1"
   assert_output_contains "Error: "
   assert_output_contains "$2"
+}
+
+# The names bats-assert users know, in a few lines each (bats-assert is not
+# needed, so the suite runs with Debian's bats alone).
+assert_success() { assert_status 0; }
+
+# assert_failure [N]: any non-zero status, or exactly N.
+assert_failure() {
+  if [ $# -gt 0 ]; then
+    assert_status "$1"
+  elif [ "$status" -eq 0 ]; then
+    echo "expected a failure, got exit status 0; output:" >&2
+    echo "$output" >&2
+    return 1
+  fi
+}
+
+# assert_output [--partial|--regexp] TEXT
+assert_output() {
+  case "$1" in
+    --partial) assert_output_contains "$2" ;;
+    --regexp)
+      if ! [[ "$output" =~ $2 ]]; then
+        echo "expected output to match: $2" >&2
+        echo "actual output:" >&2
+        echo "$output" >&2
+        return 1
+      fi ;;
+    *) assert_output_equals "$1" ;;
+  esac
+}
+
+# refute_output [--partial] TEXT
+refute_output() {
+  [ "$1" = --partial ] && shift
+  assert_output_not_contains "$1"
+}
+
+# assert_line [--index N] [--partial] TEXT: some line (or line N, from 0)
+# of $output is TEXT, or contains it with --partial.
+assert_line() {
+  local index="" partial=0 line i=0
+  while [ $# -gt 1 ]; do
+    case "$1" in
+      --index) index=$2; shift 2 ;;
+      --partial) partial=1; shift ;;
+      *) break ;;
+    esac
+  done
+  while IFS= read -r line; do
+    if [ -z "$index" ] || [ "$i" -eq "$index" ]; then
+      if { [ $partial = 1 ] && [[ "$line" == *"$1"* ]]; } || [ "$line" = "$1" ]; then
+        return 0
+      fi
+    fi
+    i=$((i + 1))
+  done <<<"$output"
+  echo "expected a line${index:+ $index} $([ $partial = 1 ] && echo containing || echo equal to): $1" >&2
+  echo "actual output:" >&2
+  echo "$output" >&2
+  return 1
 }
 
 # Number of lines in $output.
