@@ -283,4 +283,13 @@ bats_require_minimum_version 1.5.0
   run --separate-stderr "$TUG" image inspect 'UPPER/case'
   assert_status 125
   [[ "$stderr" == Error:* ]]
+  # docker's words for it, and run refuses before touching the store.
+  run --separate-stderr "$TUG" tag busybox 'UPPER/Case:tag'
+  assert_status 125
+  [[ "$stderr" == *"invalid reference format"* ]]
+  run --separate-stderr "$TUG" run --rm 'bad::ref' true
+  assert_status 125
+  [[ "$stderr" == Error:* ]]
+  run_tug ps -a -q
+  assert_output_equals ""
 }

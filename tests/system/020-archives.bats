@@ -344,6 +344,31 @@ $TEST_DIR/s4/a/$name"
   assert_output_equals ""
 }
 
+@test "import refuses the layers load refuses; a missing archive is 125" {
+  local name=tug-imp-$$-$RANDOM
+  mkdir -p "$TEST_DIR/src" "$TEST_DIR/s1" "$TEST_DIR/s2/evil" "$TEST_DIR/outside"
+  echo pwned >"$TEST_DIR/src/$name"
+  tar -C "$TEST_DIR/src" -cPf "$TEST_DIR/dotdot.tar" --transform "s,^,../../," "$name"
+  ln -s "$TEST_DIR/outside" "$TEST_DIR/s1/evil"
+  echo pwned >"$TEST_DIR/s2/evil/$name"
+  tar -cf "$TEST_DIR/link.tar" -C "$TEST_DIR/s1" evil -C "$TEST_DIR/s2" "evil/$name"
+  local t
+  for t in dotdot link; do
+    run --separate-stderr "$TUG" import "$TEST_DIR/$t.tar" "evil-$t"
+    assert_status 125
+    [[ "$stderr" == "Error: "* ]]
+  done
+  [ -z "$(ls -A "$TEST_DIR/outside")" ]
+  run bash -c "find '$TEST_DIR' '$XDG_RUNTIME_DIR' -name '$name' | LC_ALL=C sort"
+  assert_output_equals "$TEST_DIR/s2/evil/$name
+$TEST_DIR/src/$name"
+  assert_store_untouched
+
+  run --separate-stderr "$TUG" load -i "$TEST_DIR/no-such-archive.tar"
+  assert_status 125
+  [[ "$stderr" == Error:*no-such-archive.tar* ]]
+}
+
 @test "import turns a rootfs tarball into an image that runs" {
   mkdir -p "$TEST_DIR/rootfs/bin" "$TEST_DIR/rootfs/etc"
   cp /bin/busybox "$TEST_DIR/rootfs/bin/busybox"

@@ -196,6 +196,15 @@ regular"
   run_tug run --rm --network none busybox cat /proc/net/dev
   assert_status 0
   [ "$(ifnames <<<"$output")" = "lo" ]
+  # busybox's ip sees the same.
+  run_tug run --rm --network none busybox ip -o link
+  assert_status 0
+  [ "$(line_count)" -eq 1 ]
+  [[ "$output" == *" lo: "* ]]
+  # An unknown mode is a tool error, not a container without network.
+  run --separate-stderr "$TUG" run --rm --network bogus busybox true
+  assert_status 125
+  [[ "$stderr" == Error:*bogus* ]]
 }
 
 @test "--network host sees the host's interfaces" {

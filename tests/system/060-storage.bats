@@ -77,6 +77,10 @@ subuid_start() {
   assert_output_contains "no-runtime-dir"
   [ -d "$rt" ]
   [ "$(stat -c '%a %u' "$rt")" = "700 $(id -u)" ]
+  # info reports it.
+  run env -u XDG_RUNTIME_DIR "$TUG" info --format '{{.store.runRoot}}'
+  assert_status 0
+  [[ "$output" == "$rt" || "$output" == "$rt/"* ]]
   # A detached container puts its socket there.
   run env -u XDG_RUNTIME_DIR "$TUG" run -d --name rt busybox sleep 30
   assert_status 0
