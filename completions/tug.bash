@@ -1,47 +1,155 @@
-# bash completion for tug
-_tug() {
-  local cur prev words cword
-  _init_completion 2>/dev/null || { cur=${COMP_WORDS[COMP_CWORD]}; prev=${COMP_WORDS[COMP_CWORD-1]}; cword=$COMP_CWORD; words=("${COMP_WORDS[@]}"); }
-  local commands="run ps rm export images image load save import tag rmi history info version unshare"
-  local cmd="" i
+# bash completion for tug                                  -*- shell-script -*-
+# Completes commands, their flags, and the values flags take: images,
+# containers and volumes from the store, files, network modes, signals.
+# Kept in step with `tug --help` by tests/system/005-completions.bats.
+
+_tug_commands="attach commit container cp create diff exec export history image images import info
+  inspect kill load logs pause ps rename restart rm rmi run save start stats stop system tag top
+  unpause unshare version volume wait"
+
+_tug_run_values="--name -e --env --env-file -w --workdir -u --user --entrypoint -h --hostname
+  --network --net -v --volume --tmpfs --add-host --dns --cap-add --cap-drop -l --label
+  --storage-driver --stop-signal --security-opt -m --memory --memory-swap --cpus -c --cpu-shares
+  --pids-limit --restart --stop-timeout"
+_tug_run_switches="--rm -d --detach -i --interactive -t --tty --init --read-only --help"
+
+# _tug_flags KEY: the flags of a command ("run", "image ls", ...), as
+# "switches|flags that take a value".
+_tug_flags() {
+  case "$1" in
+    "") echo "--help --version|--root --runroot --log-level" ;;
+    run) echo "$_tug_run_switches|$_tug_run_values" ;;
+    create) echo "${_tug_run_switches/--rm /}|$_tug_run_values" ;;
+    ps | list | "container ls" | "container list") echo "-a --all -q --quiet --no-trunc|--format" ;;
+    rm | "container rm") echo "-f --force -a --all -v --volumes|" ;;
+    images | "image ls" | "image list") echo "-a --all -q --quiet --digests --no-trunc|--format -f --filter" ;;
+    rmi | "image rm") echo "-f --force -a --all|" ;;
+    load | "image load") echo "-q --quiet|-i --input" ;;
+    save | "image save") echo "-q --quiet -m --multi-image-archive|-o --output --format" ;;
+    import | "image import") echo "-q --quiet|-c --change -m --message" ;;
+    history | "image history") echo "--no-trunc -q --quiet -H --human|--format" ;;
+    exec) echo "-i --interactive -t --tty -d --detach|-e --env --env-file -u --user -w --workdir" ;;
+    logs) echo "-f --follow -t --timestamps|-n --tail --since" ;;
+    stop | restart) echo "|-t --time" ;;
+    kill) echo "|-s --signal" ;;
+    start) echo "-a --attach -i --interactive|" ;;
+    attach) echo "--no-stdin|" ;;
+    stats) echo "--no-stream -a --all|--format" ;;
+    inspect | "image inspect" | "container inspect") echo "-s --size|-f --format --type" ;;
+    cp | "container cp") echo "-L --follow-link -a --archive|" ;;
+    commit | "container commit") echo "-p --pause -q --quiet|-c --change -m --message -a --author" ;;
+    diff | "container diff" | "system df") echo "|--format" ;;
+    export | "container export") echo "|-o --output" ;;
+    info | version) echo "|-f --format" ;;
+    "volume create") echo "|-l --label" ;;
+    "volume ls" | "volume list") echo "-q --quiet|--format" ;;
+    "volume rm" | "volume prune" | "container prune") echo "-f --force|" ;;
+    "system prune") echo "-f --force -a --all|" ;;
+    *) echo "|" ;;
+  esac
+}
+
+_tug_images() {
+  tug images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | sed 's,^docker\.io/library/,,'
+}
+_tug_containers() { tug ps -a --format '{{.Names}}' 2>/dev/null; }
+_tug_running() { tug ps --format '{{.Names}}' 2>/dev/null; }
+_tug_volumes() { tug volume ls -q 2>/dev/null; }
+
+_tug_main() {
+  if declare -F _init_completion >/dev/null; then
+    _init_completion -n : || return
+  else
+    words=("${COMP_WORDS[@]}")
+    cword=$COMP_CWORD
+    cur=${COMP_WORDS[COMP_CWORD]}
+    prev=${COMP_WORDS[COMP_CWORD - 1]}
+  fi
+
+  # Find the command (and a group's subcommand) before the cursor and count
+  # the positional words after it. Past run's image or exec's container the
+  # words belong to the container's command: nothing to complete there.
+  local key="" npos=0 i w values
   for ((i = 1; i < cword; i++)); do
-    case "${words[i]}" in
-      --root|--runroot|--log-level) ((i++)) ;;
-      -*) ;;
-      *) cmd=${words[i]}; break ;;
-    esac
+    w=${words[i]}
+    values=" $(_tug_flags "$key" | cut -d'|' -f2) "
+    if [[ $w == -* ]]; then
+      [[ $w != *=* && $values == *" $w "* ]] && ((i++))
+      continue
+    fi
+    if [ -z "$key" ]; then
+      key=$w
+    elif [ "$npos" -eq 0 ] && [[ $key == @(image|container|volume|system) ]]; then
+      key="$key $w"
+    else
+      ((npos++))
+      [[ $key == @(run|create|exec) ]] && return
+    fi
   done
-  if [ -z "$cmd" ]; then
-    COMPREPLY=($(compgen -W "$commands --root --runroot --log-level --help --version" -- "$cur"))
+
+  local flags switches
+  flags=$(_tug_flags "$key")
+  switches=${flags%%|*}
+  values=${flags#*|}
+
+  # The value of a flag.
+  if [[ " $values " == *" $prev "* ]]; then
+    case "$prev" in
+      --root | --runroot) COMPREPLY=($(compgen -d -- "$cur")) ;;
+      --log-level) COMPREPLY=($(compgen -W "error warn info debug" -- "$cur")) ;;
+      --env-file | -o | --output | -i | --input) COMPREPLY=($(compgen -f -- "$cur")) ;;
+      --network | --net) COMPREPLY=($(compgen -W "none host" -- "$cur")) ;;
+      --restart) COMPREPLY=($(compgen -W "no on-failure always unless-stopped" -- "$cur")) ;;
+      --storage-driver) COMPREPLY=($(compgen -W "overlay fuse-overlayfs vfs" -- "$cur")) ;;
+      --security-opt) COMPREPLY=($(compgen -W "seccomp=unconfined no-new-privileges" -- "$cur")) ;;
+      -s | --signal | --stop-signal)
+        COMPREPLY=($(compgen -W "SIGTERM SIGKILL SIGINT SIGHUP SIGQUIT SIGUSR1 SIGUSR2" -- "$cur")) ;;
+      --format | -f)
+        if [[ $key == @(save|image save) ]]; then
+          COMPREPLY=($(compgen -W "docker-archive oci-archive" -- "$cur"))
+        elif [[ $prev == --format || $key != @(images|image ls|image list) ]]; then
+          COMPREPLY=($(compgen -W "json table" -- "$cur"))
+        fi ;;
+      -v | --volume)
+        COMPREPLY=($(compgen -f -- "$cur"))
+        [[ $cur == [/.~]* ]] || COMPREPLY+=($(compgen -W "$(_tug_volumes)" -- "$cur")) ;;
+    esac
     return
   fi
-  local images containers
-  case "$cmd" in
-    run)
-      case "$prev" in
-        -v|--volume|--env-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-        --network|--net) COMPREPLY=($(compgen -W "none host" -- "$cur")); return ;;
-      esac
-      if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "--rm --name -e --env --env-file -w --workdir -u --user --entrypoint -h --hostname -v --volume --tmpfs --network -i -t --init --read-only --add-host --dns --cap-add --cap-drop -l --label --storage-driver --help" -- "$cur"))
-      else
-        images=$(tug images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null)
-        COMPREPLY=($(compgen -W "$images" -- "$cur"))
-      fi ;;
-    rm|export)
-      containers=$(tug ps -a --format '{{.Names}}' 2>/dev/null)
-      COMPREPLY=($(compgen -W "$containers -f --force -a --all -o --output" -- "$cur")) ;;
-    rmi|tag|history|save)
-      images=$(tug images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null)
-      COMPREPLY=($(compgen -W "$images -f --force -o --output --format" -- "$cur")) ;;
-    load|import)
-      COMPREPLY=($(compgen -f -- "$cur")) ;;
-    image)
-      COMPREPLY=($(compgen -W "ls list rm inspect tag history load save import" -- "$cur")) ;;
-    ps)
-      COMPREPLY=($(compgen -W "-a --all -q --quiet --no-trunc --format" -- "$cur")) ;;
-    images)
-      COMPREPLY=($(compgen -W "-q --quiet -a --all --digests --no-trunc --format" -- "$cur")) ;;
+
+  if [[ $cur == -* ]]; then
+    COMPREPLY=($(compgen -W "$switches $values --help" -- "$cur"))
+    return
+  fi
+
+  case "$key" in
+    "") COMPREPLY=($(compgen -W "$_tug_commands" -- "$cur")) ;;
+    image) COMPREPLY=($(compgen -W "ls list rm inspect tag history load save import" -- "$cur")) ;;
+    container) COMPREPLY=($(compgen -W "ls list rm export inspect prune diff cp commit rename" -- "$cur")) ;;
+    volume) COMPREPLY=($(compgen -W "create ls list inspect rm prune" -- "$cur")) ;;
+    system) COMPREPLY=($(compgen -W "df prune" -- "$cur")) ;;
+    run | create) COMPREPLY=($(compgen -W "$(_tug_images)" -- "$cur")) ;;
+    rmi | tag | history | save | "image rm" | "image tag" | "image history" | "image save" | "image inspect")
+      [[ $key == *tag && $npos -ge 1 ]] || COMPREPLY=($(compgen -W "$(_tug_images)" -- "$cur")) ;;
+    load | import | "image load" | "image import")
+      [ "$npos" -eq 0 ] && COMPREPLY=($(compgen -f -- "$cur")) ;;
+    exec | attach | stop | kill | pause | unpause | top | stats)
+      COMPREPLY=($(compgen -W "$(_tug_running)" -- "$cur")) ;;
+    rm | start | restart | wait | logs | export | diff | commit | rename | "container "*)
+      [[ $key == @(logs|export|diff|commit|rename|container export|container diff|container commit|container rename) && $npos -ge 1 ]] ||
+        COMPREPLY=($(compgen -W "$(_tug_containers)" -- "$cur")) ;;
+    cp | "container cp")
+      COMPREPLY=($(compgen -W "$(_tug_containers | sed 's/$/:/')" -- "$cur") $(compgen -f -- "$cur"))
+      compopt -o nospace 2>/dev/null ;;
+    inspect) COMPREPLY=($(compgen -W "$(_tug_containers) $(_tug_images)" -- "$cur")) ;;
+    "volume inspect" | "volume rm") COMPREPLY=($(compgen -W "$(_tug_volumes)" -- "$cur")) ;;
+    unshare) COMPREPLY=($(compgen -c -- "$cur")) ;;
   esac
+}
+_tug() {
+  local cur prev words cword
+  _tug_main
+  # Image names hold a colon, which bash splits words at.
+  if declare -F __ltrim_colon_completions >/dev/null; then __ltrim_colon_completions "$cur"; fi
 }
 complete -F _tug tug

@@ -1,28 +1,162 @@
-# fish completion for tug
-set -l cmds run ps rm export images image load save import tag rmi history info version unshare
+# fish completion for tug: commands, their flags, and images, containers and
+# volumes from the store. Kept in step with `tug --help` by
+# tests/system/005-completions.bats.
+
+set -l tug_commands attach commit container cp create diff exec export history image images import info \
+    inspect kill load logs pause ps rename restart rm rmi run save start stats stop system tag top \
+    unpause unshare version volume wait
+
+function __tug_images
+    tug images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | string replace -r '^docker\.io/library/' ''
+end
+function __tug_containers
+    tug ps -a --format '{{.Names}}' 2>/dev/null
+end
+function __tug_running
+    tug ps --format '{{.Names}}' 2>/dev/null
+end
+function __tug_volumes
+    tug volume ls -q 2>/dev/null
+end
+# True while the command line is `tug CMD` (one of $argv) with no positional word yet after it.
+function __tug_first_arg_of
+    set -l tokens (commandline -opc)
+    set -l found 0
+    for t in $tokens[2..-1]
+        if test $found -eq 0
+            if contains -- $t $argv
+                set found 1
+            end
+        else if not string match -q -- '-*' $t
+            return 1
+        end
+    end
+    test $found -eq 1
+end
+
 complete -c tug -f
-complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a run -d 'Run a command in a new container'
-complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a ps -d 'List containers'
-complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a rm -d 'Remove containers'
-complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a export -d 'Export a container filesystem'
-complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a images -d 'List images'
-complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a image -d 'Manage images'
-complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a load -d 'Load an image archive'
-complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a save -d 'Save images to an archive'
-complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a import -d 'Import a rootfs tarball'
-complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a tag -d 'Name an image'
-complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a rmi -d 'Remove images'
-complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a history -d 'Show image history'
-complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a info -d 'Display system information'
-complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a version -d 'Display the version'
-complete -c tug -n "not __fish_seen_subcommand_from $cmds" -a unshare -d 'Run a command in the user namespace'
-complete -c tug -n "__fish_seen_subcommand_from run" -l rm -d 'Remove the container when it exits'
-complete -c tug -n "__fish_seen_subcommand_from run" -l name -r -d 'Container name'
-complete -c tug -n "__fish_seen_subcommand_from run" -s e -l env -r -d 'Environment variable'
-complete -c tug -n "__fish_seen_subcommand_from run" -s v -l volume -r -F -d 'Bind mount'
-complete -c tug -n "__fish_seen_subcommand_from run" -l network -x -a 'none host' -d 'Network mode'
-complete -c tug -n "__fish_seen_subcommand_from run" -s i -l interactive -d 'Keep STDIN open'
-complete -c tug -n "__fish_seen_subcommand_from run" -s t -l tty -d 'Allocate a pseudo-TTY'
-complete -c tug -n "__fish_seen_subcommand_from run images rmi tag history save" -a '(tug images --format "{{.Repository}}:{{.Tag}}" 2>/dev/null)'
-complete -c tug -n "__fish_seen_subcommand_from rm export" -a '(tug ps -a --format "{{.Names}}" 2>/dev/null)'
-complete -c tug -n "__fish_seen_subcommand_from load import" -F
+complete -c tug -n "not __fish_seen_subcommand_from $tug_commands" -l root -r -a '(__fish_complete_directories)' -d 'Storage root directory'
+complete -c tug -n "not __fish_seen_subcommand_from $tug_commands" -l runroot -r -a '(__fish_complete_directories)' -d 'Runtime state directory'
+complete -c tug -n "not __fish_seen_subcommand_from $tug_commands" -l log-level -x -a 'error warn info debug' -d 'Log level'
+complete -c tug -n "not __fish_seen_subcommand_from $tug_commands" -l version -d 'Show the version'
+
+set -l top "not __fish_seen_subcommand_from $tug_commands"
+complete -c tug -n $top -a attach -d 'Attach to a running container'
+complete -c tug -n $top -a commit -d "Create an image from a container's changes"
+complete -c tug -n $top -a container -d 'Manage containers'
+complete -c tug -n $top -a cp -d 'Copy files between a container and the host'
+complete -c tug -n $top -a create -d 'Create but do not start a container'
+complete -c tug -n $top -a diff -d "Show changes to a container's filesystem"
+complete -c tug -n $top -a exec -d 'Run a command in a running container'
+complete -c tug -n $top -a export -d "Export a container's filesystem"
+complete -c tug -n $top -a history -d 'Show the history of an image'
+complete -c tug -n $top -a image -d 'Manage images'
+complete -c tug -n $top -a images -d 'List images'
+complete -c tug -n $top -a import -d 'Import a tarball as an image'
+complete -c tug -n $top -a info -d 'Display system information'
+complete -c tug -n $top -a inspect -d 'Display the configuration of objects'
+complete -c tug -n $top -a kill -d 'Kill running containers'
+complete -c tug -n $top -a load -d 'Load images from an archive'
+complete -c tug -n $top -a logs -d 'Fetch the logs of a container'
+complete -c tug -n $top -a pause -d 'Pause containers'
+complete -c tug -n $top -a ps -d 'List containers'
+complete -c tug -n $top -a rename -d 'Rename a container'
+complete -c tug -n $top -a restart -d 'Restart containers'
+complete -c tug -n $top -a rm -d 'Remove containers'
+complete -c tug -n $top -a rmi -d 'Remove images'
+complete -c tug -n $top -a run -d 'Run a command in a new container'
+complete -c tug -n $top -a save -d 'Save images to an archive'
+complete -c tug -n $top -a start -d 'Start stopped containers'
+complete -c tug -n $top -a stats -d 'Display resource usage'
+complete -c tug -n $top -a stop -d 'Stop running containers'
+complete -c tug -n $top -a system -d 'Manage tug'
+complete -c tug -n $top -a tag -d 'Add a name to an image'
+complete -c tug -n $top -a top -d 'Display the processes of a container'
+complete -c tug -n $top -a unpause -d 'Unpause containers'
+complete -c tug -n $top -a unshare -d "Run a command in tug's user namespace"
+complete -c tug -n $top -a version -d 'Display the version'
+complete -c tug -n $top -a volume -d 'Manage volumes'
+complete -c tug -n $top -a wait -d 'Wait for containers and print exit codes'
+
+# run and create
+set -l rc "__fish_seen_subcommand_from run create"
+complete -c tug -n $rc -l rm -d 'Remove the container when it exits'
+complete -c tug -n $rc -s d -l detach -d 'Run in the background'
+complete -c tug -n $rc -l name -x -d 'Container name'
+complete -c tug -n $rc -s e -l env -x -d 'Environment variable KEY=VALUE'
+complete -c tug -n $rc -l env-file -r -F -d 'Environment file'
+complete -c tug -n $rc -s w -l workdir -x -d 'Working directory'
+complete -c tug -n $rc -s u -l user -x -d 'User'
+complete -c tug -n $rc -l entrypoint -x -d 'Override the entrypoint'
+complete -c tug -n $rc -s h -l hostname -x -d 'Hostname'
+complete -c tug -n $rc -l network -l net -x -a 'none host' -d 'Network mode'
+complete -c tug -n $rc -s v -l volume -r -F -a '(__tug_volumes)' -d 'SRC:DST[:ro]'
+complete -c tug -n $rc -l tmpfs -x -d 'Mount a tmpfs'
+complete -c tug -n $rc -l add-host -x -d 'host:ip for /etc/hosts'
+complete -c tug -n $rc -l dns -x -d 'Nameserver'
+complete -c tug -n $rc -l cap-add -x -d 'Add a capability'
+complete -c tug -n $rc -l cap-drop -x -d 'Drop a capability'
+complete -c tug -n $rc -s l -l label -x -d 'Label KEY=VALUE'
+complete -c tug -n $rc -l read-only -d 'Read-only root filesystem'
+complete -c tug -n $rc -s t -l tty -d 'Allocate a terminal'
+complete -c tug -n $rc -s i -l interactive -d 'Keep stdin open'
+complete -c tug -n $rc -l init -d 'Run tug-init as PID 1'
+complete -c tug -n $rc -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'Storage driver'
+complete -c tug -n $rc -l stop-signal -x -d 'Stop signal'
+complete -c tug -n $rc -l stop-timeout -x -d 'Seconds before SIGKILL'
+complete -c tug -n $rc -l security-opt -x -a 'seccomp=unconfined no-new-privileges' -d 'Security option'
+complete -c tug -n $rc -s m -l memory -x -d 'Memory limit'
+complete -c tug -n $rc -l memory-swap -x -d 'Memory plus swap limit'
+complete -c tug -n $rc -l cpus -x -d 'Number of CPUs'
+complete -c tug -n $rc -s c -l cpu-shares -x -d 'CPU shares'
+complete -c tug -n $rc -l pids-limit -x -d 'Process limit'
+complete -c tug -n $rc -l restart -x -a 'no on-failure always unless-stopped' -d 'Restart policy'
+complete -c tug -n "__tug_first_arg_of run create" -a '(__tug_images)' -d Image
+
+# images
+complete -c tug -n "__fish_seen_subcommand_from images" -s a -l all -d 'All images'
+complete -c tug -n "__fish_seen_subcommand_from images ps stats" -s q -l quiet -d 'Only ids'
+complete -c tug -n "__fish_seen_subcommand_from images" -l digests -d 'Show digests'
+complete -c tug -n "__fish_seen_subcommand_from images ps history" -l no-trunc -d 'Do not truncate'
+complete -c tug -n "__fish_seen_subcommand_from images ps history stats diff" -l format -x -a 'json table' -d 'Output format'
+complete -c tug -n "__fish_seen_subcommand_from rmi tag history save" -a '(__tug_images)' -d Image
+complete -c tug -n "__fish_seen_subcommand_from rmi" -s f -l force -d 'Also remove containers using it'
+complete -c tug -n "__fish_seen_subcommand_from load" -s i -l input -r -F -d 'Archive to read'
+complete -c tug -n "__fish_seen_subcommand_from save export" -s o -l output -r -F -d 'Archive to write'
+complete -c tug -n "__fish_seen_subcommand_from save" -l format -x -a 'docker-archive oci-archive' -d 'Archive format'
+complete -c tug -n "__fish_seen_subcommand_from import" -F
+complete -c tug -n "__fish_seen_subcommand_from import commit" -s c -l change -x -d 'Dockerfile instruction'
+complete -c tug -n "__fish_seen_subcommand_from import commit" -s m -l message -x -d 'Commit message'
+
+# containers
+complete -c tug -n "__fish_seen_subcommand_from ps rm" -s a -l all -d 'All containers'
+complete -c tug -n "__fish_seen_subcommand_from rm" -s f -l force -d 'Stop running ones first'
+complete -c tug -n "__fish_seen_subcommand_from rm" -s v -l volumes -d 'Remove anonymous volumes'
+complete -c tug -n "__fish_seen_subcommand_from rm start restart wait logs export diff commit rename inspect" -a '(__tug_containers)' -d Container
+complete -c tug -n "__fish_seen_subcommand_from stop kill attach exec top stats pause unpause" -a '(__tug_running)' -d 'Running container'
+complete -c tug -n "__fish_seen_subcommand_from stop restart" -s t -l time -x -d 'Seconds before SIGKILL'
+complete -c tug -n "__fish_seen_subcommand_from kill" -s s -l signal -x -a 'SIGTERM SIGKILL SIGINT SIGHUP SIGQUIT SIGUSR1 SIGUSR2' -d Signal
+complete -c tug -n "__fish_seen_subcommand_from logs" -s f -l follow -d Follow
+complete -c tug -n "__fish_seen_subcommand_from logs" -s t -l timestamps -d Timestamps
+complete -c tug -n "__fish_seen_subcommand_from logs" -s n -l tail -x -d 'Last N lines'
+complete -c tug -n "__fish_seen_subcommand_from logs" -l since -x -d 'Since a time'
+complete -c tug -n "__fish_seen_subcommand_from start" -s a -l attach -d Attach
+complete -c tug -n "__fish_seen_subcommand_from start exec" -s i -l interactive -d 'Keep stdin open'
+complete -c tug -n "__fish_seen_subcommand_from exec" -s t -l tty -d 'Allocate a terminal'
+complete -c tug -n "__fish_seen_subcommand_from exec" -s d -l detach -d 'Run in the background'
+complete -c tug -n "__fish_seen_subcommand_from exec" -s e -l env -x -d 'Environment variable'
+complete -c tug -n "__fish_seen_subcommand_from exec" -s u -l user -x -d User
+complete -c tug -n "__fish_seen_subcommand_from exec" -s w -l workdir -x -d 'Working directory'
+complete -c tug -n "__fish_seen_subcommand_from stats" -l no-stream -d 'One sample'
+complete -c tug -n "__fish_seen_subcommand_from inspect info version" -s f -l format -x -d 'Go template or json'
+complete -c tug -n "__fish_seen_subcommand_from cp" -F -a '(__tug_containers | string replace -r \'$\' :)'
+
+# groups
+complete -c tug -n "__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from ls list rm inspect tag history load save import" \
+    -a 'ls list rm inspect tag history load save import'
+complete -c tug -n "__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from ls list rm export inspect prune diff cp commit rename" \
+    -a 'ls list rm export inspect prune diff cp commit rename'
+complete -c tug -n "__fish_seen_subcommand_from volume; and not __fish_seen_subcommand_from create ls list inspect rm prune" \
+    -a 'create ls list inspect rm prune'
+complete -c tug -n "__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from inspect rm" -a '(__tug_volumes)' -d Volume
+complete -c tug -n "__fish_seen_subcommand_from system; and not __fish_seen_subcommand_from df prune" -a 'df prune'

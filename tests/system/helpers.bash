@@ -149,6 +149,7 @@ assert_line() {
     case "$1" in
       --index) index=$2; shift 2 ;;
       --partial) partial=1; shift ;;
+      --) shift; break ;;
       *) break ;;
     esac
   done
