@@ -148,7 +148,7 @@ subuid_start() {
 more"
 }
 
-@test "a SIGKILLed load leaves no half layer and the next load cleans up" {
+@test "a SIGKILLed load or import leaves no half layer and the next load cleans up" {
   # A layer big enough that loading it takes a while.
   mkdir -p "$TEST_DIR/big"
   head -c 96M /dev/urandom >"$TEST_DIR/big/blob1"
@@ -158,7 +158,6 @@ more"
   make_docker_archive "$TEST_DIR/bigimg.tar" big:1 "$TEST_DIR/big.tar"
   local big_diff
   big_diff=$(sha256sum "$TEST_DIR/big.tar" | cut -d' ' -f1)
-  rm "$TEST_DIR/big.tar"
 
   "$TUG" load -q -i "$TEST_DIR/bigimg.tar" >/dev/null 2>&1 &
   local pid=$! i
@@ -188,8 +187,28 @@ more"
   [ "$(store_entries layers)" = "$(busybox_layer_member_hex)" ]
   run_tug run --rm busybox echo after-kill
   assert_output_equals "after-kill"
-  # And the big image loads completely when left alone.
+
+  # import stages its layer the same way (its diff_id is the same tarball's).
+  "$TUG" import "$TEST_DIR/big.tar" bigimp >/dev/null 2>&1 &
+  pid=$!
+  for i in $(seq 500); do
+    [ -n "$(store_entries tmp)" ] && break
+    sleep 0.01
+  done
+  sleep 0.1
+  kill -9 "$pid"
+  rc=0
+  wait "$pid" || rc=$?
+  [ "$rc" -eq 137 ]
+  sleep 0.5
+  run_tug images --format '{{.Repository}}'
+  assert_output "docker.io/library/busybox"
+  [ "$(store_entries layers)" = "$(busybox_layer_member_hex)" ]
+  rm "$TEST_DIR/big.tar"
+
+  # And the big image loads completely when left alone, sweeping the rest.
   tug_ok load -q -i "$TEST_DIR/bigimg.tar"
+  [ -z "$(store_entries tmp)" ]
   [ -d "$XDG_DATA_HOME/tug/layers/$big_diff/diff" ]
   [ "$(stat -c %s "$XDG_DATA_HOME/tug/layers/$big_diff/diff/blob2")" -eq $((96 * 1024 * 1024)) ]
 }
