@@ -240,3 +240,36 @@ remove_store() {
   [ -e "$1" ] || return 0
   "$TUG" unshare rm -rf "$1" >/dev/null 2>&1 || rm -rf "$1"
 }
+
+# make_layered_archive OUT NAME LAYER.tar...: a docker-archive of one image
+# NAME whose layers are the given tars, bottom first, each with a history
+# entry "layer N: BASENAME". CONFIG_EXTRA works as for make_docker_archive.
+make_layered_archive() {
+  local out=$1 name=$2
+  shift 2
+  local dir extra=${CONFIG_EXTRA:-} l d n=0 cid config
+  [ -n "$extra" ] || extra='{}'
+  dir=$(mktemp -d "$TEST_DIR/archive.XXXXXX")
+  local -a diffs=() members=() hist=()
+  for l in "$@"; do
+    d=$(sha256sum "$l" | cut -d' ' -f1)
+    mkdir -p "$dir/$d"
+    cp "$l" "$dir/$d/layer.tar"
+    diffs+=("sha256:$d")
+    members+=("$d/layer.tar")
+    n=$((n + 1))
+    hist+=("layer $n: $(basename "$l")")
+  done
+  config=$(jq -cn --argjson extra "$extra" \
+    --args '{architecture:"amd64",os:"linux",created:"2024-01-01T00:00:00Z",
+      config:({Env:["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],Cmd:["sh"]} + $extra),
+      rootfs:{type:"layers",diff_ids:$ARGS.positional[:($ARGS.positional|length/2)]},
+      history:[$ARGS.positional[($ARGS.positional|length/2):][] | {created:"2024-01-01T00:00:00Z",created_by:.}]}' \
+    "${diffs[@]}" "${hist[@]}")
+  cid=$(printf '%s' "$config" | sha256sum | cut -d' ' -f1)
+  printf '%s' "$config" >"$dir/$cid.json"
+  jq -cn --arg c "$cid.json" --arg n "$name" '[{Config:$c,RepoTags:[$n],Layers:$ARGS.positional}]' \
+    --args "${members[@]}" >"$dir/manifest.json"
+  (cd "$dir" && tar -cf "$out" manifest.json "$cid.json" $(printf '%s\n' "${members[@]}" | cut -d/ -f1 | sort -u))
+  rm -rf "$dir"
+}
