@@ -213,6 +213,34 @@ more"
   [ "$(stat -c %s "$XDG_DATA_HOME/tug/layers/$big_diff/diff/blob2")" -eq $((96 * 1024 * 1024)) ]
 }
 
+@test "--storage-driver fuse-overlayfs runs a container that writes files" {
+  [ -w /dev/fuse ] || skip "/dev/fuse is not usable by $(id -un)"
+  load_busybox
+  # Bounded, and into a file rather than a pipe the monitor would hold open:
+  # a fuse daemon that deadlocks must fail the test, not hang the suite.
+  status=0
+  timeout -k 5 30 "$TUG" run --name f --storage-driver fuse-overlayfs busybox sh -c \
+    'awk "\$2 == \"/\" { print \$3 }" /proc/mounts; echo written >/made; cat /made; rm /etc/group; ls /etc/group 2>&1 | grep -c "No such"' \
+    >"$TEST_DIR/out" 2>&1 </dev/null || status=$?
+  output=$(cat "$TEST_DIR/out")
+  if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+    echo "tug run on fuse-overlayfs did not finish in 30 s; its output: $output" >&2
+    return 1
+  fi
+  assert_output "fuse.fuse-overlayfs
+written
+1"
+  assert_success
+  # The change is in the container's upper directory, the layer is untouched.
+  local cid
+  cid=$("$TUG" ps -a -q --no-trunc)
+  run find "$XDG_DATA_HOME/tug/containers/$cid" -name made
+  [ -n "$output" ]
+  [ -f "$XDG_DATA_HOME/tug/layers/$(store_entries layers)/diff/etc/group" ]
+  [ ! -e "$XDG_DATA_HOME/tug/layers/$(store_entries layers)/diff/made" ]
+  tug_ok rm f
+}
+
 @test "--storage-driver vfs runs a container from its own copy" {
   load_busybox
   run_tug run --storage-driver vfs --name v busybox sh -c 'echo vfs-data >/made; awk "\$2 == \"/\" { print \$3 }" /proc/mounts'
