@@ -31,6 +31,7 @@ image::Store& Globals::images() {
 CLI::App* add_command(CLI::App& app, const std::string& name, const std::string& desc) {
   CLI::App* c = app.add_subcommand(name, desc);
   c->fallthrough();
+  if (desc.empty()) c->group("");  // internal commands stay out of --help
   return c;
 }
 

@@ -30,16 +30,25 @@ const char* const kDevices[] = {"null", "zero", "full", "random", "urandom", "tt
 
 uint64_t capability_mask(const std::vector<std::string>& add,
                          const std::vector<std::string>& drop) {
+  // docker's order: ALL in --cap-add starts from every capability and only
+  // the named drops come off; otherwise start from the defaults (or nothing
+  // when ALL is dropped), take the drops off, then put the adds on.
+  auto has_all = [](const std::vector<std::string>& v) {
+    for (const auto& c : v)
+      if (capability_number(c) < 0) return true;
+    return false;
+  };
   uint64_t mask = 0;
-  for (const auto& c : default_capabilities()) mask |= 1ULL << capability_number(c);
-  for (const auto& c : add) {
-    int n = capability_number(c);
-    mask = n < 0 ? ~0ULL : mask | (1ULL << n);
+  if (has_all(add)) {
+    mask = ~0ULL;
+  } else if (!has_all(drop)) {
+    for (const auto& c : default_capabilities()) mask |= 1ULL << capability_number(c);
   }
-  for (const auto& c : drop) {
-    int n = capability_number(c);
-    mask = n < 0 ? 0 : mask & ~(1ULL << n);
-  }
+  for (const auto& c : drop)
+    if (int n = capability_number(c); n >= 0) mask &= ~(1ULL << n);
+  if (!has_all(add))
+    for (const auto& c : add)
+      if (int n = capability_number(c); n >= 0) mask |= 1ULL << n;
   return mask;
 }
 

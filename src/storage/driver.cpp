@@ -65,22 +65,36 @@ void mount_fuse_overlayfs(const RootfsPlan& plan) {
                 "distributions); or use --storage-driver vfs");
   ::close(fuse);
   std::string opts = overlay_options(plan);
+  // Its stderr goes to a pipe: shown only when the mount fails (it warns
+  // about mount options it ignores, "lazytime", on every run).
+  int err_pipe[2];
+  if (::pipe2(err_pipe, O_CLOEXEC) != 0) throw_errno("pipe");
+  UniqueFd err_read(err_pipe[0]), err_write(err_pipe[1]);
   pid_t pid = ::fork();
   if (pid < 0) throw_errno("fork");
   if (pid == 0) {
-    // fuse-overlayfs daemonises after the mount is in place, so its exit
-    // status tells whether the mount worked.
+    // fuse-overlayfs daemonises after the mount is in place (and points its
+    // stdio at /dev/null), so its exit status tells whether the mount worked.
     int devnull = ::open("/dev/null", O_RDWR);
     if (devnull >= 0) ::dup2(devnull, 1);
+    ::dup2(err_write.get(), 2);
     ::execl(bin.c_str(), "fuse-overlayfs", "-o", opts.c_str(), plan.target.c_str(), nullptr);
     ::_exit(127);
   }
+  err_write.reset();
   int st = 0;
   while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
   }
-  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    std::string msg;
+    char buf[4096];
+    ::fcntl(err_read.get(), F_SETFL, O_NONBLOCK);
+    for (ssize_t n; (n = ::read(err_read.get(), buf, sizeof buf)) > 0;) msg.append(buf, n);
+    while (!msg.empty() && msg.back() == '\n') msg.pop_back();
     throw Error(Errc::io, "fuse-overlayfs failed to mount the rootfs (status " +
-                              std::to_string(exit_code_of(st)) + ")");
+                              std::to_string(exit_code_of(st)) + ")" +
+                              (msg.empty() ? "" : ": " + msg));
+  }
 }
 
 }  // namespace

@@ -125,6 +125,8 @@ TEST_CASE("capabilities: docker's default set, adjusted by add and drop") {
   CHECK((m & (1ULL << CAP_NET_RAW)) == 0);
   CHECK(runtime::capability_mask({}, {"ALL"}) == 0);
   CHECK(runtime::capability_mask({"ALL"}, {}) == ~0ULL);
+  CHECK(runtime::capability_mask({"CHOWN"}, {"ALL"}) == 1ULL << CAP_CHOWN);
+  CHECK(runtime::capability_mask({"ALL"}, {"CHOWN"}) == ~(1ULL << CAP_CHOWN));
   CHECK_THROWS_AS(runtime::capability_mask({"NOT_A_CAP"}, {}), Error);
 }
 
@@ -137,7 +139,12 @@ TEST_CASE("volume flags") {
   CHECK_THROWS_AS(runtime::parse_volume_flag("/a"), Error);
   CHECK_THROWS_AS(runtime::parse_volume_flag("/a:relative"), Error);
   CHECK_THROWS_AS(runtime::parse_volume_flag("/a:/b:bogus"), Error);
-  CHECK_THROWS_AS(runtime::parse_volume_flag("named:/b"), Error);
+  // A source without a slash names a volume (resolved by the caller).
+  auto named = runtime::parse_volume_flag("named:/b");
+  CHECK(named.volume == "named");
+  CHECK(named.source.empty());
+  CHECK(named.destination == "/b");
+  CHECK_THROWS_AS(runtime::parse_volume_flag(":/b"), Error);
 }
 
 TEST_CASE("generated /etc files") {
