@@ -38,6 +38,11 @@ void add_create_flags(CLI::App* c, RunFlags& f) {
   c->add_option("--security-opt", o.security_opt,
                 "Security options: seccomp=unconfined, no-new-privileges")
       ->allow_extra_args(false);
+  c->add_option("-m,--memory", o.memory, "Memory limit (e.g. 256m)");
+  c->add_option("--memory-swap", o.memory_swap, "Memory plus swap limit, -1 for unlimited swap");
+  c->add_option("--cpus", o.cpus, "Number of CPUs (e.g. .5)");
+  c->add_option("-c,--cpu-shares", o.cpu_shares, "CPU shares (relative weight)");
+  c->add_option("--pids-limit", o.pids_limit, "Tune container pids limit (-1 for unlimited)");
   c->add_option("--restart", o.restart,
                 "Restart policy: no, on-failure[:max-retries], always, unless-stopped");
   c->add_option("--stop-timeout", f.stop_timeout,

@@ -26,7 +26,8 @@ void to_json(json& j, const Record& r) {
            {"layers", r.layers},
            {"spec", r.spec},
            {"labels", r.labels},
-           {"auto_remove", r.auto_remove}};
+           {"auto_remove", r.auto_remove},
+           {"limits_not_applied", r.limits_not_applied}};
 }
 
 void from_json(const json& j, Record& r) {
@@ -40,6 +41,7 @@ void from_json(const json& j, Record& r) {
   r.spec = j.value("spec", runtime::Spec{});
   r.labels = j.value("labels", std::map<std::string, std::string>{});
   r.auto_remove = j.value("auto_remove", false);
+  r.limits_not_applied = j.value("limits_not_applied", std::vector<std::string>{});
 }
 
 void to_json(json& j, const State& s) {
@@ -47,6 +49,7 @@ void to_json(json& j, const State& s) {
            {"pid", s.pid},
            {"pid_start_time", s.pid_start_time},
            {"monitor_pid", s.monitor_pid},
+           {"monitor_start_time", s.monitor_start_time},
            {"restart_count", s.restart_count},
            {"exit_code", s.exit_code},
            {"started_at", s.started_at},
@@ -59,6 +62,7 @@ void from_json(const json& j, State& s) {
   s.pid_start_time = j.value("pid_start_time", uint64_t{0});
   s.exit_code = j.value("exit_code", 0);
   s.monitor_pid = j.value("monitor_pid", 0);
+  s.monitor_start_time = j.value("monitor_start_time", uint64_t{0});
   s.restart_count = j.value("restart_count", 0);
   s.started_at = j.value("started_at", "");
   s.finished_at = j.value("finished_at", "");
@@ -243,8 +247,14 @@ void Store::remove_if_abandoned(const std::string& id) const {
 State Store::state(const std::string& id) const {
   auto j = read_json_if_exists(dir(id) + "/state.json");
   State s = j ? j->get<State>() : State{};
-  if (s.status == "running" &&
-      (s.pid <= 0 || runtime::process_start_time(s.pid) != s.pid_start_time)) {
+  auto alive = [](pid_t pid, uint64_t start_time) {
+    return pid > 0 && start_time != 0 && runtime::process_start_time(pid) == start_time;
+  };
+  // A container whose process is gone while its monitor lives is being
+  // recorded (or restarted) by that monitor this very moment: its record
+  // is the monitor's to write. Only a dead monitor leaves the exit unknown.
+  if (s.status == "running" && !alive(s.pid, s.pid_start_time) &&
+      !alive(s.monitor_pid, s.monitor_start_time)) {
     s.status = "exited";
     s.exit_code = -1;
     s.pid = 0;

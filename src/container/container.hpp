@@ -31,6 +31,9 @@ struct Record {
   runtime::Spec spec;
   std::map<std::string, std::string> labels;
   bool auto_remove = false;  // --rm
+  // Limits this host could not apply when the container was created, with
+  // the reason (inspect shows them; run warned about them).
+  std::vector<std::string> limits_not_applied;
 };
 
 struct State {
@@ -38,6 +41,7 @@ struct State {
   pid_t pid = 0;
   uint64_t pid_start_time = 0;  // to tell our process from a reused pid
   pid_t monitor_pid = 0;        // tug-monitor owning the running container
+  uint64_t monitor_start_time = 0;
   int exit_code = 0;
   int restart_count = 0;
   std::string started_at;

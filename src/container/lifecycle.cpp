@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "cgroup/cgroup.hpp"
 #include "image/layer.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/plan.hpp"
@@ -93,6 +95,41 @@ runtime::MountSpec parse_tmpfs_flag(const std::string& text) {
   }
   m.options = join(data, ",");
   return m;
+}
+
+cgroup::Limits parse_limits(const CreateOptions& o) {
+  cgroup::Limits l;
+  if (!o.memory.empty()) l.memory = parse_size(o.memory);
+  if (!o.memory_swap.empty()) l.memory_swap = o.memory_swap == "-1" ? -1 : parse_size(o.memory_swap);
+  if (!o.cpus.empty()) {
+    char* end = nullptr;
+    double c = std::strtod(o.cpus.c_str(), &end);
+    if (!end || *end || c <= 0) throw Error(Errc::usage, "invalid --cpus " + quote(o.cpus));
+    l.cpus = c;
+  }
+  l.cpu_shares = o.cpu_shares;
+  l.pids = o.pids_limit;
+  return l;
+}
+
+json limits_json(const cgroup::Limits& l) {
+  json j = json::object();
+  if (l.memory) j["memory"] = *l.memory;
+  if (l.memory_swap) j["memory_swap"] = *l.memory_swap;
+  if (l.cpus) j["cpus"] = *l.cpus;
+  if (l.cpu_shares) j["cpu_shares"] = *l.cpu_shares;
+  if (l.pids) j["pids"] = *l.pids;
+  return j;
+}
+
+cgroup::Limits limits_of(const json& j) {
+  cgroup::Limits l;
+  if (j.contains("memory")) l.memory = j["memory"].get<int64_t>();
+  if (j.contains("memory_swap")) l.memory_swap = j["memory_swap"].get<int64_t>();
+  if (j.contains("cpus")) l.cpus = j["cpus"].get<double>();
+  if (j.contains("cpu_shares")) l.cpu_shares = j["cpu_shares"].get<int64_t>();
+  if (j.contains("pids")) l.pids = j["pids"].get<int64_t>();
+  return l;
 }
 
 }  // namespace
@@ -186,6 +223,13 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
   s.dns = o.dns;
   for (const auto& c : o.cap_add) runtime::capability_number(c);  // validate early
   for (const auto& c : o.cap_drop) runtime::capability_number(c);
+  cgroup::Limits limits = parse_limits(o);
+  s.limits = limits_json(limits);
+  if (limits.any()) {
+    r.limits_not_applied = cgroup::unapplied(limits, cgroup::detect_host());
+    for (const auto& why : r.limits_not_applied)
+      log_warn("resource limit not applied: " + why + " (see 'tug info')");
+  }
   for (const auto& so : o.security_opt) runtime::validate_security_opt(so);
   s.security_opt = o.security_opt;
   s.cap_add = o.cap_add;
@@ -203,8 +247,14 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
       if (l->is_string() && !r.labels.count(l.key())) r.labels[l.key()] = l->get<std::string>();
 
   // Without -h the hostname is the short id, derived at start: the id is
-  // only known once the record is created.
+  // only known once the record is created. An explicit --network host keeps
+  // the host's name, as docker and podman do (the default network, host
+  // until tug has its own, still gives the id).
   s.hostname = o.hostname;
+  if (s.hostname.empty() && o.network == "host") {
+    struct utsname u {};
+    if (::uname(&u) == 0) s.hostname = u.nodename;
+  }
   s.stop_signal = o.stop_signal.empty() ? json_str(cfg, "StopSignal", "SIGTERM") : o.stop_signal;
   runtime::signal_number(s.stop_signal);  // validate early
   if (o.stop_timeout) s.stop_timeout = *o.stop_timeout;
@@ -229,6 +279,11 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
 }
 
 namespace {
+
+// The hostname a container gets when create did not fix one: the short id.
+std::string effective_hostname(const Record& r) {
+  return r.spec.hostname.empty() ? r.id.substr(0, 12) : r.spec.hostname;
+}
 
 // Files the container sees as /etc/hosts, /etc/resolv.conf, /etc/hostname.
 runtime::PlanInputs write_etc_files(const std::string& dir, const runtime::Spec& spec) {
@@ -275,7 +330,7 @@ int exec(Store& store, const Record& r, const ExecOptions& o) {
   plan.cwd = o.workdir ? *o.workdir : r.spec.cwd;
   if (plan.cwd.empty()) plan.cwd = "/";
   plan.user = o.user ? *o.user : r.spec.user;
-  plan.hostname = r.spec.hostname.empty() ? r.id.substr(0, 12) : r.spec.hostname;
+  plan.hostname = effective_hostname(r);
   runtime::apply_security(r.spec, plan);
   plan.tty = o.tty;
   plan.stdin_open = o.interactive;
@@ -423,10 +478,17 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
                       bool attach, bool user_start) {
   std::string dir = store.dir(rec.id);
   runtime::Spec spec = rec.spec;
-  if (spec.hostname.empty()) spec.hostname = rec.id.substr(0, 12);
+  spec.hostname = effective_hostname(rec);
   storage::RootfsPlan rootfs = rootfs_plan(store, images, rec);
   runtime::PlanInputs inputs = write_etc_files(dir, spec);
   runtime::Plan plan = runtime::build_plan(spec, rootfs, inputs, store.mapping());
+  cgroup::Limits limits = limits_of(rec.spec.limits);
+  if (limits.any()) {
+    cgroup::Host host = cgroup::detect_host();
+    // Where the host delegates what the limits need, the container gets its
+    // own cgroup; elsewhere create() already warned and inspect records it.
+    if (cgroup::unapplied(limits, host).empty()) plan.cgroup = cgroup::create(host, rec.id, limits);
+  }
   std::string tug_monitor = libexec_path("tug-monitor");
   if (::access(tug_monitor.c_str(), X_OK) != 0)
     throw Error(Errc::not_found, "container monitor not found at " + tug_monitor,
@@ -478,7 +540,8 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     st.status = "running";
     st.pid = started.process.pid();
     st.pid_start_time = started.start_time;
-    st.monitor_pid = ::getpid();
+    st.monitor_pid = ::getpid();  // it execs tug-monitor: same pid, same start time
+    st.monitor_start_time = runtime::process_start_time(st.monitor_pid);
     st.restart_count = restart_count;
     st.started_at = now_rfc3339();
     st.finished_at.clear();

@@ -22,7 +22,7 @@ struct CreateOptions {
   std::optional<std::string> workdir;     // -w
   std::optional<std::string> user;        // -u
   std::string hostname;                   // -h
-  std::string network = "host";
+  std::string network;  // empty: the default network
   std::vector<std::string> volumes;    // -v SRC:DST[:ro]
   std::vector<std::string> tmpfs;      // --tmpfs DST[:opts]
   std::vector<std::string> add_hosts;  // --add-host name:ip
@@ -33,6 +33,8 @@ struct CreateOptions {
   std::string stop_signal;                // --stop-signal (default: image's, else SIGTERM)
   std::optional<int> stop_timeout;        // --stop-timeout
   std::vector<std::string> security_opt;  // --security-opt
+  std::string memory, memory_swap, cpus;  // --memory, --memory-swap, --cpus
+  std::optional<int64_t> cpu_shares, pids_limit;
   std::string restart = "no";             // --restart no|on-failure[:N]|always|unless-stopped
   std::string storage_driver;             // empty: the store's
 };

@@ -438,6 +438,10 @@ void take_terminal(int to_parent) {
   if (env_value(env, "HOSTNAME").empty() && !plan.hostname.empty())
     env.push_back("HOSTNAME=" + plan.hostname);
   if (env_value(env, "HOME").empty()) env.push_back("HOME=" + ids.home);
+  // Like runc: a missing working directory is created, by root (0755) and
+  // before the switch to the user, who may not be able to create it.
+  struct stat cwd_st {};
+  if (::stat(plan.cwd.c_str(), &cwd_st) != 0 && errno == ENOENT) make_dirs(plan.cwd, 0755);
   apply_capabilities(plan.capabilities);
   if (plan.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     fail("setting no_new_privs");
@@ -452,11 +456,10 @@ void take_terminal(int to_parent) {
   if (::setresuid(ids.uid, ids.uid, ids.uid) != 0)
     fail("setuid " + std::to_string(ids.uid) + " (is it mapped in the user namespace?)");
   if (ids.uid == 0) set_process_caps(plan.capabilities);
-  if (::chdir(plan.cwd.c_str()) != 0) {
-    // Like runc: a missing working directory is created.
-    make_dirs(plan.cwd);
-    if (::chdir(plan.cwd.c_str()) != 0) fail("chdir to working directory " + plan.cwd);
-  }
+  // Changing uid clears the parent-death signal: re-arm it, so the process
+  // still dies with its monitor (or exec's relay) when that is killed.
+  if (ids.uid != 0) ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::chdir(plan.cwd.c_str()) != 0) fail("chdir to working directory " + plan.cwd);
   // Nothing of tug's may leak into the container: every fd above stderr
   // is closed at exec (the sync socket too, which tells the parent exec worked).
 #ifdef SYS_close_range
@@ -480,6 +483,8 @@ void take_terminal(int to_parent) {
     if (::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0)
       fail("becoming root in the user namespace");
 
+    // Joined first, so everything the container does is accounted there.
+    if (!plan.cgroup.empty()) write_file(plan.cgroup + "/cgroup.procs", "0");
     stage = "preparing mounts";
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) fail("making / private");
     if (stdio.in >= 0 && ::dup2(stdio.in, 0) < 0) fail("dup2 stdin");
@@ -491,6 +496,13 @@ void take_terminal(int to_parent) {
     }
     stage = "mounting the rootfs";
     storage::mount_rootfs(plan.rootfs);
+    if (plan.rootfs.driver == storage::Driver::fuse_overlayfs) {
+      // The fuse daemon was started in this mount namespace; pivot_root would
+      // move its root onto its own mount, and its first absolute path would
+      // wait on itself forever. The container moves to a copy of the
+      // namespace instead, and the daemon keeps the old root.
+      if (::unshare(CLONE_NEWNS) != 0) fail("unsharing the mount namespace from fuse-overlayfs");
+    }
     UniqueFd root = open_or_throw(plan.rootfs.target, O_PATH | O_DIRECTORY);
     stage = "populating the rootfs";
     for (const auto& op : plan.mounts) do_mount(root.get(), op);

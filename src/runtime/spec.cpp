@@ -48,7 +48,8 @@ void to_json(json& j, const Spec& s) {
            {"stop_signal", s.stop_signal},
            {"stop_timeout", s.stop_timeout},
            {"restart_policy", s.restart_policy},
-           {"security_opt", s.security_opt}};
+           {"security_opt", s.security_opt},
+           {"limits", s.limits}};
 }
 
 void from_json(const json& j, Spec& s) {
@@ -71,6 +72,7 @@ void from_json(const json& j, Spec& s) {
   s.stop_timeout = j.value("stop_timeout", 10);
   s.restart_policy = j.value("restart_policy", "no");
   s.security_opt = j.value("security_opt", std::vector<std::string>{});
+  s.limits = j.value("limits", json::object());
 }
 
 MountSpec parse_volume_flag(const std::string& text) {

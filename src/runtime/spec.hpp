@@ -32,6 +32,9 @@ struct Spec {
   std::vector<std::string> dns;                                  // nameservers for resolv.conf
   std::vector<std::string> cap_add, cap_drop;
   std::vector<std::string> security_opt;  // seccomp=unconfined, no-new-privileges
+  // Resource limits (--memory, --memory-swap, --cpus, --cpu-shares,
+  // --pids-limit), applied through cgroup/ where the host delegates them.
+  json limits = json::object();
   bool read_only = false;
   bool tty = false;
   bool stdin_open = false;
