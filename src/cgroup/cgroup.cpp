@@ -56,8 +56,8 @@ Host detect(const std::string& proc_self_cgroup, const std::string& root) {
 Host detect_host() {
   std::string self = read_file_if_exists("/proc/self/cgroup").value_or("");
   struct statfs sf;
-  bool unified_root = ::statfs("/sys/fs/cgroup", &sf) == 0 &&
-                      static_cast<unsigned long>(sf.f_type) == 0x63677270UL;
+  bool unified_root =
+      ::statfs("/sys/fs/cgroup", &sf) == 0 && static_cast<unsigned long>(sf.f_type) == 0x63677270UL;
   return detect(self, unified_root ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified");
 }
 
@@ -66,8 +66,10 @@ std::vector<std::string> unapplied(const Limits& l, const Host& h) {
   auto need = [&](bool wanted, const char* flag, const char* ctrl) {
     if (!wanted) return;
     std::string why;
-    if (!h.v2) why = "this host has no cgroup v2 hierarchy";
-    else if (!h.writable) why = "your cgroup (" + h.own + ") is not delegated to you";
+    if (!h.v2)
+      why = "this host has no cgroup v2 hierarchy";
+    else if (!h.writable)
+      why = "your cgroup (" + h.own + ") is not delegated to you";
     else if (!h.delegated.count(ctrl))
       why = std::string("the ") + ctrl + " controller is not delegated to you";
     if (!why.empty()) out.push_back(std::string(flag) + ": " + why);
@@ -85,9 +87,10 @@ std::vector<std::pair<std::string, std::string>> limit_files(const Limits& l) {
   if (l.memory) f.emplace_back("memory.max", std::to_string(*l.memory));
   if (l.memory_swap) {
     // docker's --memory-swap is memory plus swap; v2 limits swap alone.
-    std::string v = *l.memory_swap < 0 ? "max"
-                                        : std::to_string(std::max<int64_t>(
-                                              0, *l.memory_swap - l.memory.value_or(0)));
+    std::string v =
+        *l.memory_swap < 0
+            ? "max"
+            : std::to_string(std::max<int64_t>(0, *l.memory_swap - l.memory.value_or(0)));
     f.emplace_back("memory.swap.max", v);
   }
   if (l.cpus) {

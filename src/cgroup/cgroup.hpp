@@ -26,11 +26,11 @@ struct Limits {
 };
 
 struct Host {
-  bool v2 = false;            // a unified hierarchy is mounted
-  std::string root;           // its mount point ("/sys/fs/cgroup" or ".../unified")
-  std::string own;            // our cgroup, relative to root ("/user.slice/...")
+  bool v2 = false;                  // a unified hierarchy is mounted
+  std::string root;                 // its mount point ("/sys/fs/cgroup" or ".../unified")
+  std::string own;                  // our cgroup, relative to root ("/user.slice/...")
   std::set<std::string> delegated;  // controllers enabled for our subtree
-  bool writable = false;      // we may create child cgroups of `own`
+  bool writable = false;            // we may create child cgroups of `own`
 };
 
 // Reads /proc/self/cgroup-style text and the cgroupfs under root.

@@ -21,6 +21,15 @@ void add_create_flags(CLI::App* c, RunFlags& f) {
       ->allow_extra_args(false);
   c->add_option("--tmpfs", o.tmpfs, "Mount a tmpfs directory (DST[:OPTIONS])")
       ->allow_extra_args(false);
+  c->add_option("--mount", o.mounts,
+                "Attach a filesystem mount (type=bind|volume|tmpfs,source=,target=[,readonly])")
+      ->allow_extra_args(false);
+  c->add_option("--ulimit", o.ulimits, "Ulimit options (NAME=SOFT[:HARD])")
+      ->allow_extra_args(false);
+  c->add_flag("--privileged", o.privileged,
+              "Give the container every capability of its user namespace, no seccomp filter and "
+              "no masked paths");
+  c->add_flag("--replace", o.replace, "If a container with the same name exists, replace it");
   c->add_option("--add-host", o.add_hosts, "Add a custom host-to-IP mapping (host:ip)")
       ->allow_extra_args(false);
   c->add_option("--dns", o.dns, "Set custom DNS servers")->allow_extra_args(false);

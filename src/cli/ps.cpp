@@ -1,10 +1,15 @@
 // tug ps: list containers with docker's columns.
 #include <algorithm>
 #include <ctime>
+#include <functional>
+#include <map>
+#include <set>
 
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
 #include "container/container.hpp"
+#include "container/prune.hpp"
+#include "util/error.hpp"
 #include "util/strings.hpp"
 
 namespace tug::cli {
@@ -14,7 +19,7 @@ namespace {
 std::string status_text(const container::State& st) {
   if (st.status == "running") {
     int64_t started = parse_rfc3339(st.started_at);
-    return "Up " + human_duration(std::time(nullptr) - started);
+    return "Up " + human_duration(std::time(nullptr) - started) + (st.paused ? " (Paused)" : "");
   }
   if (st.status == "exited")
     return "Exited (" + std::to_string(st.exit_code) + ") " +
@@ -22,55 +27,150 @@ std::string status_text(const container::State& st) {
   return "Created";
 }
 
+// docker's ps filters: values of one key are alternatives, keys must all
+// match. Unknown keys are errors, as in docker.
+using Filters = std::map<std::string, std::vector<std::string>>;
+
+Filters parse_filters(const std::vector<std::string>& flags) {
+  static const std::set<std::string> kKeys = {"id",     "name",     "label",  "status",
+                                              "exited", "ancestor", "before", "since"};
+  Filters f;
+  for (const auto& flag : flags) {
+    bool has_eq = false;
+    auto [key, value] = split_once(flag, '=', &has_eq);
+    if (!has_eq || !kKeys.count(key))
+      throw Error(Errc::usage, "invalid filter " + quote(flag),
+                  "use id=, name=, label=KEY[=VALUE], status=, exited=, ancestor=, before=, "
+                  "since=");
+    if (key == "status" && !std::set<std::string>{"created", "running", "paused", "exited",
+                                                  "restarting", "removing", "dead"}
+                                .count(value))
+      throw Error(Errc::usage, "invalid filter 'status=" + value + "'",
+                  "status is one of created, running, paused, exited, restarting, removing, dead");
+    f[key].push_back(value);
+  }
+  return f;
+}
+
+bool any_of_values(const Filters& f, const std::string& key,
+                   const std::function<bool(const std::string&)>& pred) {
+  auto it = f.find(key);
+  if (it == f.end()) return true;
+  return std::any_of(it->second.begin(), it->second.end(), pred);
+}
+
+bool matches(const Filters& f, const container::Record& r, const container::State& st,
+             const std::string& status, const std::string& before, const std::string& since,
+             image::Store& images) {
+  return any_of_values(f, "id", [&](const std::string& v) { return r.id.rfind(v, 0) == 0; }) &&
+         any_of_values(f, "name",
+                       [&](const std::string& v) { return r.name.find(v) != std::string::npos; }) &&
+         any_of_values(f, "label",
+                       [&](const std::string& v) {
+                         bool has_eq = false;
+                         auto [k, val] = split_once(v, '=', &has_eq);
+                         auto it = r.labels.find(k);
+                         return it != r.labels.end() && (!has_eq || it->second == val);
+                       }) &&
+         any_of_values(f, "status", [&](const std::string& v) { return v == status; }) &&
+         any_of_values(f, "exited",
+                       [&](const std::string& v) {
+                         return st.status == "exited" && std::to_string(st.exit_code) == v;
+                       }) &&
+         any_of_values(f, "ancestor",
+                       [&](const std::string& v) {
+                         if (r.image_name == v || r.image_id.rfind(v, 0) == 0) return true;
+                         auto img = images.find(v);
+                         return img && img->id == r.image_id;
+                       }) &&
+         (before.empty() || r.created < before) && (since.empty() || r.created > since);
+}
+
+// The creation time of the container a before=/since= filter names.
+std::string created_of(container::Store& store, const Filters& f, const std::string& key) {
+  auto it = f.find(key);
+  if (it == f.end() || it->second.empty()) return "";
+  return store.get(it->second.back()).created;
+}
+
 }  // namespace
 
 void setup_ps(CLI::App* c, Globals& g) {
   struct Flags {
-    bool all = false, quiet = false, no_trunc = false;
+    bool all = false, quiet = false, no_trunc = false, size = false, latest = false;
+    int last = -1;
     std::string format;
+    std::vector<std::string> filters;
   };
   auto f = std::make_shared<Flags>();
   c->add_flag("-a,--all", f->all, "Show all containers (default shows just running)");
   c->add_flag("-q,--quiet", f->quiet, "Only display container IDs");
   c->add_flag("--no-trunc", f->no_trunc, "Don't truncate output");
   c->add_option("--format", f->format, "Format output using a template or json");
+  c->add_option("-f,--filter", f->filters, "Filter output based on conditions given")
+      ->allow_extra_args(false);
+  c->add_flag("-s,--size", f->size, "Display the total file sizes");
+  c->add_option("-n,--last", f->last, "Show n last created containers (includes all states)");
+  c->add_flag("-l,--latest", f->latest, "Show the latest created container (includes all states)");
   c->callback([f, &g] {
     container::Store store(g.paths(), g.mapping());
-    std::vector<json> rows;
-    for (const auto& r : store.list()) {
+    Filters filters = parse_filters(f->filters);
+    std::string before = created_of(store, filters, "before");
+    std::string since = created_of(store, filters, "since");
+    if (f->latest) f->last = 1;
+    // A status filter, --last and --latest look beyond the running ones.
+    bool all = f->all || filters.count("status") || filters.count("exited") || f->last >= 0;
+    std::vector<std::pair<container::Record, container::State>> shown;
+    for (auto& r : store.list()) {
       container::State st = store.state(r.id);
-      if (!f->all && st.status != "running") continue;
-      std::string cmd = join(r.spec.args, " ");
-      if (!f->no_trunc && cmd.size() > 20) cmd = cmd.substr(0, 19) + "…";
-      rows.push_back(json{{"ID", f->no_trunc ? r.id : r.id.substr(0, 12)},
-                          {"Image", r.image_name},
-                          {"Command", f->no_trunc ? cmd : quote(cmd)},
-                          {"CreatedAt", r.created},
-                          {"RunningFor", human_ago(parse_rfc3339(r.created))},
-                          {"Status", status_text(st)},
-                          {"State", st.status},
-                          {"Ports", ""},
-                          {"Names", r.name},
-                          {"Labels", r.labels},
-                          {"ExitCode", st.exit_code},
-                          {"Pid", st.pid}});
+      std::string status = st.status == "running" && st.paused ? "paused" : st.status;
+      if (!all && st.status != "running") continue;
+      if (!matches(filters, r, st, status, before, since, g.images())) continue;
+      shown.emplace_back(std::move(r), std::move(st));
     }
     // Newest first, as docker lists them.
-    std::sort(rows.begin(), rows.end(), [](const json& a, const json& b) {
-      return a["CreatedAt"].get<std::string>() > b["CreatedAt"].get<std::string>();
-    });
+    std::sort(shown.begin(), shown.end(),
+              [](const auto& a, const auto& b) { return a.first.created > b.first.created; });
+    if (f->last >= 0 && shown.size() > static_cast<size_t>(f->last)) shown.resize(f->last);
+    std::map<std::string, int64_t> sizes;
+    if (f->size && !f->quiet) {
+      std::vector<container::Record> recs;
+      for (const auto& [r, st] : shown) recs.push_back(r);
+      sizes = container::writable_sizes(store, recs);
+    }
+    std::vector<json> rows;
+    for (const auto& [r, st] : shown) {
+      std::string cmd = join(r.spec.args, " ");
+      if (!f->no_trunc && cmd.size() > 20) cmd = cmd.substr(0, 19) + "…";
+      json row{{"ID", f->no_trunc ? r.id : r.id.substr(0, 12)},
+               {"Image", r.image_name},
+               {"Command", f->no_trunc ? cmd : quote(cmd)},
+               {"CreatedAt", r.created},
+               {"RunningFor", human_ago(parse_rfc3339(r.created))},
+               {"Status", status_text(st)},
+               {"State", st.status == "running" && st.paused ? "paused" : st.status},
+               {"Ports", ""},
+               {"Names", r.name},
+               {"Labels", r.labels},
+               {"ExitCode", st.exit_code},
+               {"Pid", st.pid}};
+      if (f->size) {
+        int64_t virt = 0;
+        if (auto img = g.images().find(r.image_id)) virt = img->size;
+        row["Size"] = human_size(sizes[r.id]) + " (virtual " + human_size(virt + sizes[r.id]) + ")";
+      }
+      rows.push_back(std::move(row));
+    }
     if (f->quiet) {
       for (const auto& r : rows) out(r["ID"].get<std::string>());
       return;
     }
-    print_rows(rows, f->format,
-               {{"CONTAINER ID", "ID"},
-                {"IMAGE", "Image"},
-                {"COMMAND", "Command"},
-                {"CREATED", "RunningFor"},
-                {"STATUS", "Status"},
-                {"PORTS", "Ports"},
-                {"NAMES", "Names"}});
+    std::vector<Column> columns = {{"CONTAINER ID", "ID"}, {"IMAGE", "Image"},
+                                   {"COMMAND", "Command"}, {"CREATED", "RunningFor"},
+                                   {"STATUS", "Status"},   {"PORTS", "Ports"},
+                                   {"NAMES", "Names"}};
+    if (f->size) columns.push_back({"SIZE", "Size"});
+    print_rows(rows, f->format, columns);
   });
 }
 

@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
 #include "container/container.hpp"
+#include "container/lifecycle.hpp"
 #include "container/processes.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
@@ -146,14 +147,11 @@ void register_pause(CLI::App& app, Globals& g) {
     c->add_option("CONTAINER", *names, "Containers")->required();
     c->callback([names, verb, &g] {
       container::Store store(g.paths(), g.mapping());
-      for (const auto& n : *names) store.get(n);
-      // Freezing needs a cgroup of the container's own (cgroup.freeze);
-      // signalling SIGSTOP instead would be visible to the processes.
-      throw Error(Errc::unsupported,
-                  std::string(verb) +
-                      " needs the cgroup v2 freezer, and tug does not place "
-                      "containers in cgroups yet",
-                  "see 'tug info' for the cgroup delegation this host offers");
+      bool pause = std::string(verb) == "pause";
+      for (const auto& n : *names) {
+        container::set_paused(store, store.get(n), pause);
+        out(n);
+      }
     });
   }
 }

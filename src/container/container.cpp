@@ -50,6 +50,8 @@ void to_json(json& j, const State& s) {
            {"pid_start_time", s.pid_start_time},
            {"monitor_pid", s.monitor_pid},
            {"monitor_start_time", s.monitor_start_time},
+           {"cgroup", s.cgroup},
+           {"paused", s.paused},
            {"restart_count", s.restart_count},
            {"exit_code", s.exit_code},
            {"started_at", s.started_at},
@@ -63,6 +65,8 @@ void from_json(const json& j, State& s) {
   s.exit_code = j.value("exit_code", 0);
   s.monitor_pid = j.value("monitor_pid", 0);
   s.monitor_start_time = j.value("monitor_start_time", uint64_t{0});
+  s.cgroup = j.value("cgroup", "");
+  s.paused = j.value("paused", false);
   s.restart_count = j.value("restart_count", 0);
   s.started_at = j.value("started_at", "");
   s.finished_at = j.value("finished_at", "");

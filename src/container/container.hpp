@@ -42,6 +42,8 @@ struct State {
   uint64_t pid_start_time = 0;  // to tell our process from a reused pid
   pid_t monitor_pid = 0;        // tug-monitor owning the running container
   uint64_t monitor_start_time = 0;
+  std::string cgroup;   // the container's own cgroup (absolute), if it has one
+  bool paused = false;  // frozen by `tug pause`
   int exit_code = 0;
   int restart_count = 0;
   std::string started_at;

@@ -68,9 +68,9 @@ json inspect_json(const Record& r, const State& s, const InspectContext& ctx) {
   else
     entrypoint.clear();
 
-  json st = {{"Status", s.status},
+  json st = {{"Status", s.paused && s.status == "running" ? "paused" : s.status},
              {"Running", s.status == "running"},
-             {"Paused", s.status == "paused"},
+             {"Paused", s.paused && s.status == "running"},
              {"Restarting", s.status == "restarting"},
              {"OOMKilled", false},
              {"Dead", s.status == "dead"},
@@ -135,11 +135,30 @@ json inspect_json(const Record& r, const State& s, const InspectContext& ctx) {
                       {"CapDrop", or_null(spec.cap_drop)},
                       {"Dns", spec.dns},
                       {"ExtraHosts", extra_hosts.empty() ? json(nullptr) : extra_hosts},
-                      {"Privileged", false},
+                      {"Privileged", spec.privileged},
                       {"ReadonlyRootfs", spec.read_only},
                       {"SecurityOpt", or_null(spec.security_opt)},
                       {"Tmpfs", tmpfs.empty() ? json(nullptr) : tmpfs},
                       {"Init", spec.init}};
+  // docker's names and units for the resource flags (0: not set).
+  const json& lim = spec.limits;
+  host_config["Memory"] = lim.value("memory", int64_t{0});
+  host_config["MemorySwap"] = lim.value("memory_swap", int64_t{0});
+  host_config["NanoCpus"] = static_cast<int64_t>(lim.value("cpus", 0.0) * 1e9);
+  host_config["CpuShares"] = lim.value("cpu_shares", int64_t{0});
+  host_config["PidsLimit"] = lim.value("pids", int64_t{0});
+  json ulimits = json::array();
+  auto limit = [](const std::string& v) -> int64_t {
+    return v == "unlimited" || v == "-1" ? -1 : std::stoll(v);  // validated at create
+  };
+  for (const auto& u : spec.ulimits) {
+    auto [name, values] = split_once(u, '=');
+    bool has_hard = false;
+    auto [soft, hard] = split_once(values, ':', &has_hard);
+    ulimits.push_back(
+        {{"Name", name}, {"Soft", limit(soft)}, {"Hard", limit(has_hard ? hard : soft)}});
+  }
+  host_config["Ulimits"] = ulimits.empty() ? json(nullptr) : ulimits;
 
   json graph = {{"Name", r.driver}};
   if (r.driver == "vfs") {

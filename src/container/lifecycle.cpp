@@ -100,7 +100,8 @@ runtime::MountSpec parse_tmpfs_flag(const std::string& text) {
 cgroup::Limits parse_limits(const CreateOptions& o) {
   cgroup::Limits l;
   if (!o.memory.empty()) l.memory = parse_size(o.memory);
-  if (!o.memory_swap.empty()) l.memory_swap = o.memory_swap == "-1" ? -1 : parse_size(o.memory_swap);
+  if (!o.memory_swap.empty())
+    l.memory_swap = o.memory_swap == "-1" ? -1 : parse_size(o.memory_swap);
   if (!o.cpus.empty()) {
     char* end = nullptr;
     double c = std::strtod(o.cpus.c_str(), &end);
@@ -181,22 +182,34 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
                 "use --network none or --network host");
 
   volume::Store volumes(store.paths(), store.mapping());
-  for (const auto& v : o.volumes) {
-    runtime::MountSpec m = runtime::parse_volume_flag(v);
-    if (!m.volume.empty()) {
+  // A bind or volume mount from -v or --mount: names resolve to volumes
+  // (created on first use), no name to a new anonymous volume.
+  auto add_mount = [&](runtime::MountSpec m) {
+    if (m.type == runtime::MountSpec::Type::tmpfs) {
+      // as given
+    } else if (!m.volume.empty()) {
       if (!volume::valid_name(m.volume))
         throw Error(Errc::usage,
                     quote(m.volume) + " includes invalid characters for a local volume name",
                     "use an absolute path for a bind mount");
       m.source = volumes.create(m.volume, false, {}, true).first.mountpoint;
+    } else if (m.source.empty()) {
+      volume::Volume anon = volumes.create("", true).first;
+      m.volume = anon.name;
+      m.source = anon.mountpoint;
     } else {
       struct stat st;
       if (::stat(m.source.c_str(), &st) != 0)
         throw Error(Errc::not_found, "bind source path does not exist: " + m.source);
     }
+    for (const auto& other : s.mounts)
+      if (other.destination == m.destination)
+        throw Error(Errc::usage, "duplicate mount destination " + quote(m.destination));
     s.mounts.push_back(m);
-  }
-  for (const auto& t : o.tmpfs) s.mounts.push_back(parse_tmpfs_flag(t));
+  };
+  for (const auto& v : o.volumes) add_mount(runtime::parse_volume_flag(v));
+  for (const auto& v : o.mounts) add_mount(runtime::parse_mount_flag(v));
+  for (const auto& t : o.tmpfs) add_mount(parse_tmpfs_flag(t));
   // The image's VOLUME entries that nothing else covers get anonymous volumes.
   if (auto it = cfg.find("Volumes"); it != cfg.end() && it->is_object()) {
     for (auto v = it->begin(); v != it->end(); ++v) {
@@ -230,6 +243,9 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
     for (const auto& why : r.limits_not_applied)
       log_warn("resource limit not applied: " + why + " (see 'tug info')");
   }
+  for (const auto& u : o.ulimits) runtime::parse_ulimit(u);  // validate early
+  s.ulimits = o.ulimits;
+  s.privileged = o.privileged;
   for (const auto& so : o.security_opt) runtime::validate_security_opt(so);
   s.security_opt = o.security_opt;
   s.cap_add = o.cap_add;
@@ -261,6 +277,10 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
   s.restart_policy = runtime::validate_restart_policy(o.restart);
   if (s.restart_policy != "no" && o.auto_remove)
     throw Error(Errc::usage, "conflicting options: --restart and --rm");
+  if (o.replace && !o.name.empty()) {
+    // Everything is validated: only now may the old container go.
+    if (auto old = store.find(o.name); old && old->name == o.name) remove(store, *old, true);
+  }
   r = store.create(r);
   if (r.driver == "vfs") {
     // vfs: the container gets its own full copy of the image.
@@ -315,11 +335,31 @@ storage::RootfsPlan rootfs_plan(const Store& store, const image::Store& images, 
 
 }  // namespace
 
+void set_paused(Store& store, const Record& r, bool paused) {
+  FileLock lock(store.dir(r.id) + "/lock");
+  State st = store.state(r.id);
+  if (st.status != "running") throw Error(Errc::invalid, "container " + r.name + " is not running");
+  if (st.paused == paused)
+    throw Error(Errc::invalid,
+                "container " + r.name + (paused ? " is already paused" : " is not paused"));
+  if (st.cgroup.empty())
+    throw Error(Errc::unsupported,
+                "pausing needs the cgroup v2 freezer, and container " + r.name +
+                    " has no cgroup of its own: this host delegates no cgroup v2 subtree to you",
+                "see 'tug info' for the cgroup delegation this host offers");
+  cgroup::freeze(st.cgroup, paused);
+  st.paused = paused;
+  store.save_state(r.id, st, true);
+}
+
 int exec(Store& store, const Record& r, const ExecOptions& o) {
   State st = store.state(r.id);
   if (st.status != "running")
     throw Error(Errc::invalid,
                 "can only exec into a running container; " + r.name + " is " + st.status);
+  if (st.paused)
+    throw Error(Errc::invalid, "container " + r.name + " is paused",
+                "unpause the container before exec");
   if (o.command.empty()) throw Error(Errc::usage, "requires at least 2 arg(s): CONTAINER COMMAND");
   runtime::Plan plan;
   plan.args = o.command;
@@ -352,6 +392,21 @@ void mark_stopped(Store& store, const Record& r) {
 
 }  // namespace
 
+namespace {
+
+// A frozen container handles no signal but SIGKILL: like docker, stop and
+// kill of a paused container thaw it once the signal is queued.
+void thaw_to_deliver(const State& st) {
+  if (!st.paused || st.cgroup.empty()) return;
+  try {
+    cgroup::freeze(st.cgroup, false);
+  } catch (const Error& e) {
+    log_warn(std::string("thawing the paused container: ") + e.what());
+  }
+}
+
+}  // namespace
+
 void kill(Store& store, const Record& r, int sig) {
   std::string status = store.state(r.id).status;
   if (status != "running")
@@ -360,6 +415,7 @@ void kill(Store& store, const Record& r, int sig) {
   mark_stopped(store, r);
   State st = store.state(r.id);
   if (::kill(st.pid, sig) != 0) throw_errno("sending signal to container " + r.name);
+  thaw_to_deliver(st);
 }
 
 namespace {
@@ -383,6 +439,7 @@ void stop(Store& store, const Record& r, int timeout) {
   State st = store.state(r.id);  // read after the marker: see mark_stopped
   if (st.status != "running") return;
   ::kill(st.pid, runtime::signal_number(r.spec.stop_signal));
+  thaw_to_deliver(st);
   if (wait_not_running(store, r, static_cast<int64_t>(timeout) * 1000)) return;
   // PID 1 of a pid namespace ignores signals it has no handler for, so a
   // shell that traps nothing needs SIGKILL, as docker does after the timeout.
@@ -482,12 +539,18 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
   storage::RootfsPlan rootfs = rootfs_plan(store, images, rec);
   runtime::PlanInputs inputs = write_etc_files(dir, spec);
   runtime::Plan plan = runtime::build_plan(spec, rootfs, inputs, store.mapping());
-  cgroup::Limits limits = limits_of(rec.spec.limits);
-  if (limits.any()) {
-    cgroup::Host host = cgroup::detect_host();
-    // Where the host delegates what the limits need, the container gets its
-    // own cgroup; elsewhere create() already warned and inspect records it.
-    if (cgroup::unapplied(limits, host).empty()) plan.cgroup = cgroup::create(host, rec.id, limits);
+  // Where the host lets us make cgroups (cgroup v2, delegated subtree),
+  // every container gets its own: pause needs its freezer and the limits go
+  // in when their controllers are delegated (create() warned otherwise).
+  if (cgroup::Host host = cgroup::detect_host(); host.v2 && host.writable) {
+    cgroup::Limits limits = limits_of(rec.spec.limits);
+    if (!cgroup::unapplied(limits, host).empty()) limits = {};
+    try {
+      plan.cgroup = cgroup::create(host, rec.id, limits);
+    } catch (const Error& e) {
+      if (limits.any()) throw;
+      log_debug(std::string("no cgroup of its own for the container: ") + e.what());
+    }
   }
   std::string tug_monitor = libexec_path("tug-monitor");
   if (::access(tug_monitor.c_str(), X_OK) != 0)
@@ -542,6 +605,8 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     st.pid_start_time = started.start_time;
     st.monitor_pid = ::getpid();  // it execs tug-monitor: same pid, same start time
     st.monitor_start_time = runtime::process_start_time(st.monitor_pid);
+    st.cgroup = plan.cgroup;
+    st.paused = false;
     st.restart_count = restart_count;
     st.started_at = now_rfc3339();
     st.finished_at.clear();
@@ -583,6 +648,10 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     };
     keep_across_exec(listen.get());
     pass("--attach", attach_end.get());
+    if (!plan.cgroup.empty()) {
+      argv.push_back("--cgroup");
+      argv.push_back(plan.cgroup);
+    }
     if (plan.tty) {
       pass("--terminal", started.terminal.get());
     } else {

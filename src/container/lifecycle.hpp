@@ -22,10 +22,14 @@ struct CreateOptions {
   std::optional<std::string> workdir;     // -w
   std::optional<std::string> user;        // -u
   std::string hostname;                   // -h
-  std::string network;  // empty: the default network
-  std::vector<std::string> volumes;    // -v SRC:DST[:ro]
-  std::vector<std::string> tmpfs;      // --tmpfs DST[:opts]
-  std::vector<std::string> add_hosts;  // --add-host name:ip
+  std::string network;                    // empty: the default network
+  std::vector<std::string> volumes;       // -v SRC:DST[:ro]
+  std::vector<std::string> tmpfs;         // --tmpfs DST[:opts]
+  std::vector<std::string> mounts;        // --mount type=...,target=...
+  std::vector<std::string> ulimits;       // --ulimit NAME=SOFT[:HARD]
+  bool privileged = false;                // --privileged
+  bool replace = false;                   // --replace: remove a container of that name first
+  std::vector<std::string> add_hosts;     // --add-host name:ip
   std::vector<std::string> dns;
   std::vector<std::string> cap_add, cap_drop;
   std::vector<std::string> labels;  // K=V
@@ -35,8 +39,8 @@ struct CreateOptions {
   std::vector<std::string> security_opt;  // --security-opt
   std::string memory, memory_swap, cpus;  // --memory, --memory-swap, --cpus
   std::optional<int64_t> cpu_shares, pids_limit;
-  std::string restart = "no";             // --restart no|on-failure[:N]|always|unless-stopped
-  std::string storage_driver;             // empty: the store's
+  std::string restart = "no";  // --restart no|on-failure[:N]|always|unless-stopped
+  std::string storage_driver;  // empty: the store's
 };
 
 // Resolves the image, merges its config with the options (docker's rules for
@@ -89,6 +93,12 @@ void kill(Store& store, const Record& r, int sig);
 // seconds (the record's --stop-timeout when timeout < 0). Returns once the
 // monitor has recorded the exit. A container that is not running is fine.
 void stop(Store& store, const Record& r, int timeout = -1);
+
+// pause/unpause: freezes or thaws the container's cgroup (cgroup v2
+// freezer). A container without a cgroup of its own (the host delegates
+// none) cannot be paused: a clear error, never SIGSTOP, which its
+// processes would see.
+void set_paused(Store& store, const Record& r, bool paused);
 
 // Blocks until the container is not running and returns its exit code.
 int wait_exit(Store& store, const Record& r);

@@ -164,4 +164,13 @@ std::vector<DfRow> disk_usage_report(const Store& store, const image::Store& ima
   return {ir, cr, vr, br};
 }
 
+std::map<std::string, int64_t> writable_sizes(const Store& store, const std::vector<Record>& recs) {
+  std::vector<std::string> dirs;
+  for (const auto& r : recs) dirs.push_back(writable_dir(store, r));
+  auto sizes = usage_of(store.mapping(), dirs);
+  std::map<std::string, int64_t> out;
+  for (const auto& r : recs) out[r.id] = sizes[writable_dir(store, r)];
+  return out;
+}
+
 }  // namespace tug::container

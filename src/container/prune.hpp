@@ -3,6 +3,7 @@
 // `system df`. Sizes are measured as root of the user namespace, where the
 // files of subordinate uids in layers and upper dirs can be read.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,5 +36,9 @@ struct DfRow {
 };
 
 std::vector<DfRow> disk_usage_report(const Store& store, const image::Store& images);
+
+// Bytes in each container's writable layer (`ps -s`), by id, measured in
+// one user namespace for all of them.
+std::map<std::string, int64_t> writable_sizes(const Store& store, const std::vector<Record>& recs);
 
 }  // namespace tug::container

@@ -37,6 +37,7 @@ struct Options {
   // Restart policy, enforced here: after recording an exit the monitor
   // re-execs tug to start the container again, keeping its own pid.
   std::string restart = "no", stop_marker, tug, root, runroot, id;
+  std::string cgroup;                // the container's cgroup, removed once it is empty
   std::vector<std::string> on_exit;  // command exec'd after the exit is recorded
 };
 
@@ -46,6 +47,7 @@ struct Options {
                "usage: tug-monitor --pid PID --state FILE --lock FILE --log FILE [--socket PATH]\n"
                "         [--listen FD] [--attach FD] [--stdout FD] [--stderr FD] [--terminal FD]\n"
                "         [--stdin FD] [--started-at TIME] [--restart-count N] [--no-fsync]\n"
+               "         [--cgroup PATH]\n"
                "         [-- EXIT-COMMAND...]\n"
                "It is started by tug, not by hand.\n",
                why);
@@ -105,6 +107,8 @@ Options parse(int argc, char** argv) {
       o.runroot = v;
     else if (a == "--id")
       o.id = v;
+    else if (a == "--cgroup")
+      o.cgroup = v;
     else
       usage(("unknown option " + a).c_str());
   }
@@ -235,6 +239,13 @@ int main(int argc, char** argv) {
   attach.broadcast(kExit, reinterpret_cast<char*>(code), sizeof code);
   attach.close_all();
   if (!o.socket_path.empty()) ::unlink(o.socket_path.c_str());
+  // The pid namespace's other processes die with its init, asynchronously:
+  // the cgroup empties within moments.
+  for (int i = 0; !o.cgroup.empty() && i < 100; ++i) {
+    if (::rmdir(o.cgroup.c_str()) == 0 || errno == ENOENT) break;
+    if (errno != EBUSY) break;
+    ::usleep(10000);
+  }
   if (should_restart(o, exit_code)) {
     // Docker's back-off: 100 ms doubling per restart, at most 6.4 s.
     int shift = o.restart_count < 6 ? o.restart_count : 6;

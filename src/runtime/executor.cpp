@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -442,6 +443,14 @@ void take_terminal(int to_parent) {
   // before the switch to the user, who may not be able to create it.
   struct stat cwd_st {};
   if (::stat(plan.cwd.c_str(), &cwd_st) != 0 && errno == ENOENT) make_dirs(plan.cwd, 0755);
+  for (const auto& u : plan.rlimits) {
+    struct rlimit rl {
+      u.soft, u.hard
+    };
+    if (::setrlimit(u.resource, &rl) != 0)
+      fail("setting --ulimit (resource " + std::to_string(u.resource) +
+           "): a rootless container cannot raise a hard limit above the user's own");
+  }
   apply_capabilities(plan.capabilities);
   if (plan.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     fail("setting no_new_privs");
@@ -460,8 +469,8 @@ void take_terminal(int to_parent) {
   // still dies with its monitor (or exec's relay) when that is killed.
   if (ids.uid != 0) ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::chdir(plan.cwd.c_str()) != 0) fail("chdir to working directory " + plan.cwd);
-  // Nothing of tug's may leak into the container: every fd above stderr
-  // is closed at exec (the sync socket too, which tells the parent exec worked).
+    // Nothing of tug's may leak into the container: every fd above stderr
+    // is closed at exec (the sync socket too, which tells the parent exec worked).
 #ifdef SYS_close_range
   ::syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
 #endif

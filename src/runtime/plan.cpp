@@ -83,6 +83,14 @@ std::string resolv_conf_content(const Spec& spec, const std::string& host_resolv
 
 void apply_security(const Spec& spec, Plan& p) {
   p.capabilities = capability_mask(spec.cap_add, spec.cap_drop);
+  if (spec.privileged) {
+    // Everything the user namespace can give; still nothing the user
+    // could not do on the host.
+    p.capabilities = ~0ULL;
+    p.seccomp = false;
+  }
+  p.rlimits.clear();
+  for (const auto& u : spec.ulimits) p.rlimits.push_back(parse_ulimit(u));
   for (const auto& opt : spec.security_opt) {
     if (opt == "seccomp=unconfined" || opt == "seccomp:unconfined") p.seccomp = false;
     if (opt == "no-new-privileges" || opt == "no-new-privileges:true" ||
@@ -162,8 +170,10 @@ Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanI
     p.mounts.push_back(op);
     p.args.insert(p.args.begin(), "/run/tug-init");
   }
-  for (const char* m : kMaskedPaths) p.masked_paths.emplace_back(m);
-  for (const char* r : kReadonlyPaths) p.readonly_paths.emplace_back(r);
+  if (!spec.privileged) {
+    for (const char* m : kMaskedPaths) p.masked_paths.emplace_back(m);
+    for (const char* r : kReadonlyPaths) p.readonly_paths.emplace_back(r);
+  }
   p.env = spec.env;
   p.cwd = spec.cwd.empty() ? "/" : spec.cwd;
   p.user = spec.user;

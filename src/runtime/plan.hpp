@@ -51,7 +51,8 @@ struct Plan {
   uint64_t capabilities = 0;  // bit n = capability n kept in the bounding set
   bool seccomp = true;        // the default filter (runtime/seccomp.hpp)
   bool no_new_privileges = false;
-  std::string cgroup;  // join this cgroup (absolute path) before anything else
+  std::string cgroup;           // join this cgroup (absolute path) before anything else
+  std::vector<Ulimit> rlimits;  // set before the command runs
 };
 
 // Host paths the plan refers to besides the rootfs.

@@ -2,9 +2,12 @@
 
 #include <linux/capability.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdlib>
 
 #include "util/error.hpp"
 #include "util/strings.hpp"
@@ -49,7 +52,9 @@ void to_json(json& j, const Spec& s) {
            {"stop_timeout", s.stop_timeout},
            {"restart_policy", s.restart_policy},
            {"security_opt", s.security_opt},
-           {"limits", s.limits}};
+           {"limits", s.limits},
+           {"ulimits", s.ulimits},
+           {"privileged", s.privileged}};
 }
 
 void from_json(const json& j, Spec& s) {
@@ -73,6 +78,8 @@ void from_json(const json& j, Spec& s) {
   s.restart_policy = j.value("restart_policy", "no");
   s.security_opt = j.value("security_opt", std::vector<std::string>{});
   s.limits = j.value("limits", json::object());
+  s.ulimits = j.value("ulimits", std::vector<std::string>{});
+  s.privileged = j.value("privileged", false);
 }
 
 MountSpec parse_volume_flag(const std::string& text) {
@@ -102,6 +109,99 @@ MountSpec parse_volume_flag(const std::string& text) {
     }
   }
   return m;
+}
+
+MountSpec parse_mount_flag(const std::string& text) {
+  MountSpec m;
+  std::string type;
+  std::string tmpfs_size, tmpfs_mode;
+  for (const auto& field : split(text, ',')) {
+    bool has_value = false;
+    auto [key, value] = split_once(field, '=', &has_value);
+    if (key == "type") {
+      type = value;
+    } else if (key == "source" || key == "src") {
+      m.source = value;
+    } else if (key == "target" || key == "destination" || key == "dst") {
+      m.destination = value;
+    } else if (key == "readonly" || key == "ro") {
+      if (has_value && value != "true" && value != "false" && value != "1" && value != "0")
+        throw Error(Errc::usage, "invalid value for " + key + " in --mount " + quote(text));
+      m.readonly = !has_value || value == "true" || value == "1";
+    } else if (key == "tmpfs-size") {
+      tmpfs_size = value;
+    } else if (key == "tmpfs-mode") {
+      tmpfs_mode = value;
+    } else if (key == "bind-propagation" || key == "relabel" || key == "consistency" ||
+               key == "bind-nonrecursive" || key == "volume-nocopy") {
+      continue;  // accepted as docker does; tug's binds are rprivate and recursive
+    } else {
+      throw Error(Errc::usage, "unknown option " + quote(key) + " in --mount " + quote(text));
+    }
+  }
+  if (type.empty()) type = "volume";  // docker's default
+  if (m.destination.empty() || m.destination[0] != '/')
+    throw Error(Errc::usage, "--mount " + quote(text) + " needs an absolute target=");
+  if (type == "bind") {
+    if (m.source.empty() || m.source[0] != '/')
+      throw Error(Errc::usage, "--mount " + quote(text) + " needs an absolute source= for a bind");
+  } else if (type == "volume") {
+    // No source: an anonymous volume, made by the caller.
+    if (!m.source.empty() && m.source[0] == '/')
+      throw Error(Errc::usage, "--mount " + quote(text) + ": a volume's source is its name",
+                  "use type=bind for a host path");
+    m.volume = m.source.empty() ? "" : m.source;
+    m.source.clear();
+  } else if (type == "tmpfs") {
+    if (!m.source.empty())
+      throw Error(Errc::usage, "--mount " + quote(text) + ": a tmpfs has no source");
+    m.type = MountSpec::Type::tmpfs;
+    std::vector<std::string> opts;
+    if (!tmpfs_size.empty()) opts.push_back("size=" + tmpfs_size);
+    opts.push_back("mode=" + (tmpfs_mode.empty() ? std::string("1777") : tmpfs_mode));
+    m.options = join(opts, ",");
+  } else {
+    throw Error(Errc::usage, "invalid mount type " + quote(type) + " in --mount " + quote(text),
+                "use type=bind, type=volume or type=tmpfs");
+  }
+  return m;
+}
+
+Ulimit parse_ulimit(const std::string& text) {
+  static const std::pair<const char*, int> kNames[] = {
+      {"as", RLIMIT_AS},           {"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},
+      {"data", RLIMIT_DATA},       {"fsize", RLIMIT_FSIZE},       {"locks", RLIMIT_LOCKS},
+      {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
+      {"nofile", RLIMIT_NOFILE},   {"nproc", RLIMIT_NPROC},       {"rss", RLIMIT_RSS},
+      {"rtprio", RLIMIT_RTPRIO},   {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING},
+      {"stack", RLIMIT_STACK}};
+  bool has_eq = false;
+  auto [name, values] = split_once(text, '=', &has_eq);
+  Ulimit u;
+  u.resource = -1;
+  for (const auto& [n, r] : kNames)
+    if (name == n) u.resource = r;
+  if (!has_eq || u.resource < 0)
+    throw Error(Errc::usage, "invalid ulimit " + quote(text),
+                "use NAME=SOFT[:HARD] with NAME one of nofile, nproc, core, stack, memlock, cpu, "
+                "fsize, data, as, locks, msgqueue, nice, rss, rtprio, rttime, sigpending");
+  auto number = [&](const std::string& v) -> uint64_t {
+    if (v == "-1" || v == "unlimited") return RLIM_INFINITY;
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+    if (v.empty() || v[0] == '-' || !end || *end || errno)
+      throw Error(Errc::usage, "invalid ulimit value " + quote(v) + " in " + quote(text));
+    return n;
+  };
+  bool has_hard = false;
+  auto [soft, hard] = split_once(values, ':', &has_hard);
+  u.soft = number(soft);
+  u.hard = has_hard ? number(hard) : u.soft;
+  if (u.soft > u.hard)
+    throw Error(Errc::usage,
+                "ulimit soft limit must be less than or equal to hard limit: " + quote(text));
+  return u;
 }
 
 namespace {

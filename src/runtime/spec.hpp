@@ -35,6 +35,8 @@ struct Spec {
   // Resource limits (--memory, --memory-swap, --cpus, --cpu-shares,
   // --pids-limit), applied through cgroup/ where the host delegates them.
   json limits = json::object();
+  std::vector<std::string> ulimits;  // --ulimit NAME=SOFT[:HARD]
+  bool privileged = false;           // every capability, no seccomp, no masked paths
   bool read_only = false;
   bool tty = false;
   bool stdin_open = false;
@@ -54,6 +56,18 @@ void from_json(const json& j, Spec& s);
 // left for the caller to fill in).
 // Throws Error(usage) for malformed specs.
 MountSpec parse_volume_flag(const std::string& text);
+// --mount type=bind|volume|tmpfs,source=,target=[,readonly][,tmpfs-size=][,tmpfs-mode=]
+// (docker's keys and aliases). A volume without source is anonymous: volume
+// and source both empty, for the caller to create.
+MountSpec parse_mount_flag(const std::string& text);
+
+// --ulimit NAME=SOFT[:HARD] (docker's names: nofile, nproc, core, stack,
+// memlock, ...; -1 is unlimited; HARD defaults to SOFT).
+struct Ulimit {
+  int resource = 0;  // RLIMIT_*
+  uint64_t soft = 0, hard = 0;
+};
+Ulimit parse_ulimit(const std::string& text);
 
 // Capability names accepted by --cap-add/--cap-drop ("NET_RAW" or
 // "CAP_NET_RAW", any case, or "ALL"); returns the kernel number.

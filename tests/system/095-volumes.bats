@@ -69,3 +69,50 @@ load helpers
   run_tug volume ls -q
   assert_output_equals "named"
 }
+
+@test "--mount type=bind, volume (named and anonymous) and tmpfs" {
+  load_busybox
+  mkdir -p "$TEST_DIR/src"
+  echo from-host > "$TEST_DIR/src/f"
+  run_tug run --rm --mount "type=bind,source=$TEST_DIR/src,target=/b,readonly" busybox \
+    sh -c 'cat /b/f; echo x > /b/g'
+  assert_output_contains "from-host"
+  assert_output_contains "Read-only file system"
+  [ ! -e "$TEST_DIR/src/g" ]
+  run_tug run --rm --mount "type=bind,src=$TEST_DIR/src,dst=/b" busybox sh -c 'echo written > /b/g'
+  assert_status 0
+  [ "$(cat "$TEST_DIR/src/g")" = written ]
+
+  tug_ok run --rm --mount type=volume,source=mvol,target=/data busybox sh -c 'echo kept > /data/k'
+  run_tug run --rm -v mvol:/data busybox cat /data/k
+  assert_output_equals "kept"
+
+  # No source: an anonymous volume, listed and removed with the container by rm -v.
+  tug_ok run --name anon --mount type=volume,target=/anon busybox sh -c 'echo a > /anon/a'
+  [ "$("$TUG" volume ls -q | wc -l)" -eq 2 ]
+  tug_ok rm -v anon
+  [ "$("$TUG" volume ls -q | wc -l)" -eq 1 ]
+
+  run_tug run --rm --mount type=tmpfs,target=/t,tmpfs-size=1m,tmpfs-mode=0700 busybox \
+    sh -c 'awk "\$2 == \"/t\" { print \$3, \$4 }" /proc/mounts; stat -c %a /t'
+  assert_status 0
+  assert_output_contains "tmpfs rw"
+  assert_output_contains "size=1024k"
+  assert_output_contains "mode=700"
+}
+
+@test "--mount errors: bad type, relative target, unknown key, missing bind source, duplicates" {
+  load_busybox
+  run_tug run --rm --mount type=nfs,target=/x busybox true
+  assert_error 125 "invalid mount type"
+  run_tug run --rm --mount type=bind,source=/tmp,target=rel busybox true
+  assert_error 125 "absolute target"
+  run_tug run --rm --mount type=bind,source=/tmp,target=/x,colour=blue busybox true
+  assert_error 125 "unknown option"
+  run_tug run --rm --mount type=bind,source=/nonexistent-src,target=/x busybox true
+  assert_error 125 "/nonexistent-src"
+  run_tug run --rm --mount type=tmpfs,target=/x -v /tmp:/x busybox true
+  assert_error 125 "duplicate mount destination"
+  run_tug ps -a -q
+  assert_output_equals ""
+}

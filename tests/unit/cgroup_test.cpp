@@ -1,8 +1,9 @@
+#include "cgroup/cgroup.hpp"
+
 #include <doctest/doctest.h>
 
 #include <map>
 
-#include "cgroup/cgroup.hpp"
 #include "util/fs.hpp"
 
 using namespace tug;
