@@ -10,8 +10,9 @@ _tug_commands="attach commit container cp create diff exec export history image 
 _tug_run_values="--name -e --env --env-file -w --workdir -u --user --entrypoint -h --hostname
   --network --net -v --volume --tmpfs --add-host --dns --cap-add --cap-drop -l --label
   --storage-driver --stop-signal --security-opt -m --memory --memory-swap --cpus -c --cpu-shares
-  --pids-limit --restart --stop-timeout"
-_tug_run_switches="--rm -d --detach -i --interactive -t --tty --init --read-only --help"
+  --pids-limit --restart --stop-timeout --mount --ulimit --userns"
+_tug_run_switches="--rm -d --detach -i --interactive -t --tty --init --read-only --privileged
+  --replace --help"
 
 # _tug_flags KEY: the flags of a command ("run", "image ls", ...), as
 # "switches|flags that take a value".
@@ -20,7 +21,8 @@ _tug_flags() {
     "") echo "--help --version|--root --runroot --log-level" ;;
     run) echo "$_tug_run_switches|$_tug_run_values" ;;
     create) echo "${_tug_run_switches/--rm /}|$_tug_run_values" ;;
-    ps | list | "container ls" | "container list") echo "-a --all -q --quiet --no-trunc|--format" ;;
+    ps | list | "container ls" | "container list")
+      echo "-a --all -q --quiet --no-trunc -s --size -l --latest|--format -f --filter -n --last" ;;
     rm | "container rm") echo "-f --force -a --all -v --volumes|" ;;
     images | "image ls" | "image list") echo "-a --all -q --quiet --digests --no-trunc|--format -f --filter" ;;
     rmi | "image rm") echo "-f --force -a --all|" ;;

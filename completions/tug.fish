@@ -111,6 +111,11 @@ complete -c tug -n $rc -l cpus -x -d 'Number of CPUs'
 complete -c tug -n $rc -s c -l cpu-shares -x -d 'CPU shares'
 complete -c tug -n $rc -l pids-limit -x -d 'Process limit'
 complete -c tug -n $rc -l restart -x -a 'no on-failure always unless-stopped' -d 'Restart policy'
+complete -c tug -n $rc -l mount -x -a 'type=bind type=volume type=tmpfs' -d 'Filesystem mount'
+complete -c tug -n $rc -l ulimit -x -d 'Ulimit NAME=SOFT:HARD'
+complete -c tug -n $rc -l userns -x -a 'host' -d 'User namespace mode'
+complete -c tug -n $rc -l privileged -d 'Every capability, no seccomp'
+complete -c tug -n $rc -l replace -d 'Replace a container of the same name'
 complete -c tug -n "__tug_first_arg_of run create" -a '(__tug_images)' -d Image
 
 # images
@@ -118,6 +123,10 @@ complete -c tug -n "__fish_seen_subcommand_from images" -s a -l all -d 'All imag
 complete -c tug -n "__fish_seen_subcommand_from images ps stats" -s q -l quiet -d 'Only ids'
 complete -c tug -n "__fish_seen_subcommand_from images" -l digests -d 'Show digests'
 complete -c tug -n "__fish_seen_subcommand_from images ps history" -l no-trunc -d 'Do not truncate'
+complete -c tug -n "__fish_seen_subcommand_from ps" -s f -l filter -x -a 'id= name= label= status= exited= ancestor= before= since=' -d 'Filter'
+complete -c tug -n "__fish_seen_subcommand_from ps" -s s -l size -d 'Show sizes'
+complete -c tug -n "__fish_seen_subcommand_from ps" -s n -l last -x -d 'Last n containers'
+complete -c tug -n "__fish_seen_subcommand_from ps" -s l -l latest -d 'Latest container'
 complete -c tug -n "__fish_seen_subcommand_from images ps history stats diff" -l format -x -a 'json table' -d 'Output format'
 complete -c tug -n "__fish_seen_subcommand_from rmi tag history save" -a '(__tug_images)' -d Image
 complete -c tug -n "__fish_seen_subcommand_from rmi" -s f -l force -d 'Also remove containers using it'

@@ -44,6 +44,9 @@ void add_create_flags(CLI::App* c, RunFlags& f) {
   c->add_option("--storage-driver", o.storage_driver,
                 "Storage driver (overlay, fuse-overlayfs, vfs)");
   c->add_option("--stop-signal", o.stop_signal, "Signal to stop a container (default SIGTERM)");
+  c->add_option("--userns", o.userns,
+                "User namespace mode: host (the default: your uid is root inside, your "
+                "subordinate ids the rest)");
   c->add_option("--security-opt", o.security_opt,
                 "Security options: seccomp=unconfined, no-new-privileges")
       ->allow_extra_args(false);

@@ -243,6 +243,17 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
     for (const auto& why : r.limits_not_applied)
       log_warn("resource limit not applied: " + why + " (see 'tug info')");
   }
+  if (!o.userns.empty() && o.userns != "host") {
+    bool known = o.userns == "keep-id" || o.userns.rfind("keep-id:", 0) == 0 ||
+                 o.userns == "auto" || o.userns.rfind("auto:", 0) == 0 || o.userns == "nomap" ||
+                 o.userns.rfind("ns:", 0) == 0 || o.userns.rfind("container:", 0) == 0;
+    if (!known)
+      throw Error(Errc::usage, "invalid --userns " + quote(o.userns),
+                  "use host, keep-id, auto, nomap, ns:PATH or container:NAME");
+    throw Error(Errc::unsupported, "--userns=" + o.userns + " is not supported yet",
+                "tug runs every container in a user namespace where your uid is root and your "
+                "subordinate ids are the other users (--userns=host)");
+  }
   for (const auto& u : o.ulimits) runtime::parse_ulimit(u);  // validate early
   s.ulimits = o.ulimits;
   s.privileged = o.privileged;

@@ -103,3 +103,13 @@ delegated() {
   run_tug inspect --format '{{.HostConfig.Privileged}}' priv
   assert_output_equals "true"
 }
+
+@test "--userns: host is the default; modes tug lacks fail clearly" {
+  load_busybox
+  run_tug run --rm --userns host busybox id -u
+  assert_output_equals "0"
+  run_tug run --rm --userns=keep-id busybox true
+  assert_error 125 "--userns=keep-id is not supported yet"
+  run_tug run --rm --userns=bogus busybox true
+  assert_error 125 "invalid --userns"
+}

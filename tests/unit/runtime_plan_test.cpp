@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 #include <linux/capability.h>
+#include <sys/resource.h>
 #include <sched.h>
 #include <sys/mount.h>
 
@@ -145,6 +146,65 @@ TEST_CASE("volume flags") {
   CHECK(named.source.empty());
   CHECK(named.destination == "/b");
   CHECK_THROWS_AS(runtime::parse_volume_flag(":/b"), Error);
+}
+
+TEST_CASE("--mount flags: docker's keys, aliases and defaults") {
+  auto b = runtime::parse_mount_flag("type=bind,source=/a,target=/b,readonly");
+  CHECK(b.type == runtime::MountSpec::Type::bind);
+  CHECK(b.source == "/a");
+  CHECK(b.destination == "/b");
+  CHECK(b.readonly);
+  CHECK_FALSE(runtime::parse_mount_flag("type=bind,src=/a,dst=/b,ro=false").readonly);
+  auto v = runtime::parse_mount_flag("source=data,target=/d");  // type defaults to volume
+  CHECK(v.volume == "data");
+  CHECK(v.source.empty());
+  auto anon = runtime::parse_mount_flag("type=volume,destination=/d");
+  CHECK(anon.volume.empty());
+  CHECK(anon.source.empty());
+  auto t = runtime::parse_mount_flag("type=tmpfs,target=/t,tmpfs-size=1m,tmpfs-mode=0700");
+  CHECK(t.type == runtime::MountSpec::Type::tmpfs);
+  CHECK(t.options == "size=1m,mode=0700");
+  CHECK(runtime::parse_mount_flag("type=tmpfs,target=/t").options == "mode=1777");
+  CHECK_THROWS_AS(runtime::parse_mount_flag("type=bind,target=/b"), Error);
+  CHECK_THROWS_AS(runtime::parse_mount_flag("type=bind,source=rel,target=/b"), Error);
+  CHECK_THROWS_AS(runtime::parse_mount_flag("type=volume,source=/abs,target=/b"), Error);
+  CHECK_THROWS_AS(runtime::parse_mount_flag("type=tmpfs,source=x,target=/b"), Error);
+  CHECK_THROWS_AS(runtime::parse_mount_flag("type=nfs,target=/b"), Error);
+  CHECK_THROWS_AS(runtime::parse_mount_flag("type=bind,source=/a"), Error);
+  CHECK_THROWS_AS(runtime::parse_mount_flag("type=bind,source=/a,target=/b,ro=maybe"), Error);
+  CHECK_THROWS_AS(runtime::parse_mount_flag("type=bind,source=/a,target=/b,colour=red"), Error);
+}
+
+TEST_CASE("--ulimit: names, soft and hard, unlimited") {
+  auto u = runtime::parse_ulimit("nofile=100:200");
+  CHECK(u.resource == RLIMIT_NOFILE);
+  CHECK(u.soft == 100);
+  CHECK(u.hard == 200);
+  auto same = runtime::parse_ulimit("core=0");
+  CHECK(same.soft == 0);
+  CHECK(same.hard == 0);
+  auto inf = runtime::parse_ulimit("memlock=-1:unlimited");
+  CHECK(inf.soft == RLIM_INFINITY);
+  CHECK(inf.hard == RLIM_INFINITY);
+  CHECK_THROWS_AS(runtime::parse_ulimit("nofile"), Error);
+  CHECK_THROWS_AS(runtime::parse_ulimit("files=1"), Error);
+  CHECK_THROWS_AS(runtime::parse_ulimit("nofile=2:1"), Error);
+  CHECK_THROWS_AS(runtime::parse_ulimit("nofile=-5"), Error);
+  CHECK_THROWS_AS(runtime::parse_ulimit("nofile=1k"), Error);
+}
+
+TEST_CASE("--privileged: every capability, no seccomp, nothing masked") {
+  runtime::Spec s;
+  s.privileged = true;
+  auto p = plan_for(s);
+  CHECK(p.capabilities == ~0ULL);
+  CHECK_FALSE(p.seccomp);
+  CHECK(p.masked_paths.empty());
+  CHECK(p.readonly_paths.empty());
+  s.privileged = false;
+  auto q = plan_for(s);
+  CHECK(q.seccomp);
+  CHECK_FALSE(q.masked_paths.empty());
 }
 
 TEST_CASE("generated /etc files") {
