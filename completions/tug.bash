@@ -11,8 +11,8 @@ _tug_run_values="--name -e --env --env-file -w --workdir -u --user --entrypoint 
   --network --net -v --volume --tmpfs --add-host --dns --cap-add --cap-drop -l --label
   --storage-driver --stop-signal --security-opt -m --memory --memory-swap --cpus -c --cpu-shares
   --pids-limit --restart --stop-timeout --mount --ulimit --userns"
-_tug_run_switches="--rm -d --detach -i --interactive -t --tty --init --read-only --privileged
-  --replace --help"
+# (switches on one line: _tug_flags's output is cut at its "|")
+_tug_run_switches="--rm -d --detach -i --interactive -t --tty --init --read-only --privileged --replace --help"
 
 # _tug_flags KEY: the flags of a command ("run", "image ls", ...), as
 # "switches|flags that take a value".
