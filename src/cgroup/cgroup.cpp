@@ -145,6 +145,12 @@ void freeze(const std::string& path, bool frozen) {
   write_cg(path + "/cgroup.freeze", frozen ? "1" : "0");
 }
 
+bool kill_all(const std::string& path) {
+  if (!path_exists(path + "/cgroup.kill")) return false;
+  write_cg(path + "/cgroup.kill", "1");
+  return true;
+}
+
 void remove(const std::string& path) {
   if (::rmdir(path.c_str()) != 0 && errno != ENOENT) throw_errno("removing cgroup " + path);
 }

@@ -55,6 +55,9 @@ std::string create(const Host& h, const std::string& id, const Limits& l);
 void join(const std::string& cgroup_path, pid_t pid);
 // cgroup.freeze: 1 or 0.
 void freeze(const std::string& cgroup_path, bool frozen);
+// cgroup.kill (Linux 5.14+): SIGKILL to every process in the cgroup, those
+// that `exec` added included. False where the file does not exist.
+bool kill_all(const std::string& cgroup_path);
 // Removes an empty cgroup directory (after the container ended).
 void remove(const std::string& cgroup_path);
 

@@ -382,6 +382,7 @@ int exec(Store& store, const Record& r, const ExecOptions& o) {
   if (plan.cwd.empty()) plan.cwd = "/";
   plan.user = o.user ? *o.user : r.spec.user;
   plan.hostname = effective_hostname(r);
+  plan.cgroup = st.cgroup;
   runtime::apply_security(r.spec, plan);
   plan.tty = o.tty;
   plan.stdin_open = o.interactive;
@@ -416,6 +417,19 @@ void thaw_to_deliver(const State& st) {
   }
 }
 
+// SIGKILL through cgroup.kill: every process of the container at once,
+// frozen or not. False when the container has no cgroup (or the kernel no
+// cgroup.kill): the caller signals the first process instead.
+bool kill_cgroup(const State& st) {
+  if (st.cgroup.empty()) return false;
+  try {
+    return cgroup::kill_all(st.cgroup);
+  } catch (const Error& e) {
+    log_debug(std::string("cgroup.kill: ") + e.what());
+    return false;
+  }
+}
+
 }  // namespace
 
 void kill(Store& store, const Record& r, int sig) {
@@ -425,6 +439,7 @@ void kill(Store& store, const Record& r, int sig) {
                 "can only kill running containers. " + r.id + " is in state " + status);
   mark_stopped(store, r);
   State st = store.state(r.id);
+  if (sig == SIGKILL && kill_cgroup(st)) return;
   if (::kill(st.pid, sig) != 0) throw_errno("sending signal to container " + r.name);
   thaw_to_deliver(st);
 }
@@ -454,7 +469,7 @@ void stop(Store& store, const Record& r, int timeout) {
   if (wait_not_running(store, r, static_cast<int64_t>(timeout) * 1000)) return;
   // PID 1 of a pid namespace ignores signals it has no handler for, so a
   // shell that traps nothing needs SIGKILL, as docker does after the timeout.
-  ::kill(st.pid, SIGKILL);
+  if (!kill_cgroup(st)) ::kill(st.pid, SIGKILL);
   if (!wait_not_running(store, r, 10000))
     throw Error(Errc::io, "container " + r.name + " did not stop after SIGKILL");
 }

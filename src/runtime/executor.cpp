@@ -577,7 +577,13 @@ bool same_ns(pid_t pid, const char* ns) {
 }  // namespace
 
 uint64_t process_start_time(pid_t pid) {
-  auto stat = read_file_if_exists("/proc/" + std::to_string(pid) + "/stat");
+  // The process may exit between open and read (ESRCH): then it is gone.
+  std::optional<std::string> stat;
+  try {
+    stat = read_file_if_exists("/proc/" + std::to_string(pid) + "/stat");
+  } catch (const Error&) {
+    return 0;
+  }
   if (!stat) return 0;
   // Field 22; the command name (field 2) may contain spaces, so skip past ')'.
   auto close = stat->rfind(')');
@@ -657,6 +663,9 @@ Started exec_in(pid_t pid, const Plan& plan, bool detach) {
     try {
       parent_end.reset();
       if (detach) ::setsid();
+      // The container's cgroup, while its path is still reachable: what
+      // exec starts is frozen, limited and killed with the container.
+      if (!plan.cgroup.empty()) write_file(plan.cgroup + "/cgroup.procs", "0");
       for (auto& n : nss)
         if (::setns(n.fd.get(), n.flag) != 0)
           fail(std::string("joining the ") + n.name + " namespace");
