@@ -1,6 +1,7 @@
 #include "runtime/executor.hpp"
 
 #include <fcntl.h>
+#include <ftw.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/openat2.h>
@@ -426,6 +427,19 @@ void take_terminal(int to_parent) {
     if (::dup2(slave.get(), fd) < 0) fail("dup2 terminal");
 }
 
+// chown -R without following symlinks, as root of the user namespace.
+void chown_tree(const std::string& path, uid_t uid, gid_t gid) {
+  static uid_t to_uid;
+  static gid_t to_gid;
+  to_uid = uid;
+  to_gid = gid;
+  auto one = [](const char* p, const struct stat*, int, struct FTW*) -> int {
+    return ::lchown(p, to_uid, to_gid) == 0 ? 0 : -1;
+  };
+  if (::nftw(path.c_str(), one, 32, FTW_PHYS | FTW_MOUNT) != 0)
+    fail("chowning " + path + " to the container's user (:U)");
+}
+
 // Inside the container's namespaces and root: takes the terminal, becomes
 // the user with the plan's capabilities, chdirs and execs plan.args. Only
 // returns by throwing; exec failure is reported to the parent and exits.
@@ -443,6 +457,7 @@ void take_terminal(int to_parent) {
   // before the switch to the user, who may not be able to create it.
   struct stat cwd_st {};
   if (::stat(plan.cwd.c_str(), &cwd_st) != 0 && errno == ENOENT) make_dirs(plan.cwd, 0755);
+  for (const auto& path : plan.chown_paths) chown_tree(path, ids.uid, ids.gid);
   for (const auto& u : plan.rlimits) {
     struct rlimit rl {
       u.soft, u.hard

@@ -161,6 +161,7 @@ Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanI
       op.recursive = true;
       op.prefill = !m.volume.empty();
       p.mounts.push_back(op);
+      if (m.chown) p.chown_paths.push_back(m.destination);
     }
   }
   p.args = spec.args;

@@ -53,6 +53,9 @@ struct Plan {
   bool no_new_privileges = false;
   std::string cgroup;           // join this cgroup (absolute path) before anything else
   std::vector<Ulimit> rlimits;  // set before the command runs
+  // Paths inside the container chowned (recursively, not following
+  // symlinks) to the process's user before it starts: `-v SRC:DST:U`.
+  std::vector<std::string> chown_paths;
 };
 
 // Host paths the plan refers to besides the rootfs.

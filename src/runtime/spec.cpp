@@ -19,6 +19,7 @@ void to_json(json& j, const MountSpec& m) {
            {"source", m.source},
            {"destination", m.destination},
            {"readonly", m.readonly},
+           {"chown", m.chown},
            {"options", m.options},
            {"volume", m.volume}};
 }
@@ -28,6 +29,7 @@ void from_json(const json& j, MountSpec& m) {
   m.source = j.value("source", "");
   m.destination = j.value("destination", "");
   m.readonly = j.value("readonly", false);
+  m.chown = j.value("chown", false);
   m.options = j.value("options", "");
   m.volume = j.value("volume", "");
 }
@@ -102,6 +104,8 @@ MountSpec parse_volume_flag(const std::string& text) {
     for (const auto& opt : split(parts[2], ',')) {
       if (opt == "ro")
         m.readonly = true;
+      else if (opt == "U")
+        m.chown = true;
       else if (opt == "rw" || opt == "z" || opt == "Z" || opt == "rbind" || opt == "bind")
         continue;
       else

@@ -18,6 +18,7 @@ struct MountSpec {
   bool readonly = false;
   std::string options;  // tmpfs: "size=64m,mode=1777"
   std::string volume;   // named volume (source is its _data directory)
+  bool chown = false;   // ":U": chowned to the container's user at start
 };
 
 struct Spec {
@@ -51,7 +52,7 @@ void from_json(const json& j, MountSpec& m);
 void to_json(json& j, const Spec& s);
 void from_json(const json& j, Spec& s);
 
-// Parses "-v SRC:DST[:ro|rw|z|Z]" into a bind MountSpec. SRC is an absolute
+// Parses "-v SRC:DST[:ro|rw|z|Z|U]" into a bind MountSpec. SRC is an absolute
 // host path, or a volume name (then MountSpec::volume is set and source is
 // left for the caller to fill in).
 // Throws Error(usage) for malformed specs.

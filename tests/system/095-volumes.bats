@@ -116,3 +116,25 @@ load helpers
   run_tug ps -a -q
   assert_output_equals ""
 }
+
+@test "-v SRC:DST:U chowns the mount to the container's user" {
+  load_busybox
+  mkdir -p "$TEST_DIR/u/sub"
+  echo data > "$TEST_DIR/u/sub/f"
+  # Without :U the user cannot write the host dir (it is root's inside).
+  run_tug run --rm -u daemon -v "$TEST_DIR/u:/data" busybox sh -c 'touch /data/x'
+  assert_status 1
+  run_tug run --rm -u daemon -v "$TEST_DIR/u:/data:U" busybox sh -c 'touch /data/x && stat -c "%u:%g" /data /data/x /data/sub/f'
+  assert_status 0
+  assert_output_equals "1:1
+1:1
+1:1"
+  # On the host the files now belong to the id daemon maps to, not to us.
+  [ "$(stat -c %u "$TEST_DIR/u/sub/f")" != "$(id -u)" ]
+  # Named volumes too; the image's user when no -u is given.
+  tug_ok run --rm -u 1000:1000 -v uvol:/v:U busybox touch /v/mine
+  run_tug run --rm -v uvol:/v busybox stat -c %u:%g /v/mine
+  assert_output_equals "1000:1000"
+  # Give the files back to us so the test directory can be removed.
+  tug_ok unshare chown -R 0:0 "$TEST_DIR/u"
+}
