@@ -334,7 +334,7 @@ PullResult pull_one(image::Store& store, const image::Reference& ref, const Endp
     }
     std::string blob = store.blob_path(d.digest);
     if (dl_index[i] != SIZE_MAX) {
-      with_context("pulling " + ref.str(), [&] { downloads.wait(dl_index[i]); });
+      downloads.wait(dl_index[i]);
       // Verified: keep it in the store so an interrupted pull resumes here.
       std::string tmp = st.dir() + "/" + digest_hex(d.digest) + ".blob";
       if (!path_exists(blob) && ::rename(tmp.c_str(), blob.c_str()) != 0)

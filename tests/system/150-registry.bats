@@ -41,7 +41,8 @@ http:
 $extra
 YAML
   [[ "$extra" == *tls:* ]] && scheme=https
-  docker-registry serve "$REG_ROOT/$name/config.yml" >"$REG_ROOT/$name/log" 2>&1 &
+  # fd 3 is bats' own: a server holding it would keep bats waiting.
+  docker-registry serve "$REG_ROOT/$name/config.yml" >"$REG_ROOT/$name/log" 2>&1 3>&- &
   echo $! >"$REG_ROOT/$name/pid"
   for i in $(seq 100); do
     if curl -sk -o /dev/null "$scheme://127.0.0.1:$port/v2/"; then return 0; fi
@@ -99,6 +100,28 @@ auth:
 teardown_file() {
   stop_registry plain
   stop_registry tls
+  stop_registry flaky
+}
+
+# podman, rootless, with its storage inside the test directory (as in 020).
+podman_cmd() {
+  podman --root "$TEST_DIR/podman-root" --runroot "$TEST_DIR/podman-run" \
+    --runtime runc --cgroup-manager=cgroupfs --events-backend=file "$@"
+}
+
+require_podman() {
+  local err
+  if ! err=$(podman_cmd info 2>&1 >/dev/null); then
+    skip "rootless podman does not work here: $(printf '%s\n' "$err" | grep -m1 .)"
+  fi
+}
+
+teardown() {
+  if [ -d "$TEST_DIR/podman-root" ]; then
+    podman_cmd system reset -f >/dev/null 2>&1 || true
+    podman_cmd unshare rm -rf "$TEST_DIR/podman-root" "$TEST_DIR/podman-run" >/dev/null 2>&1 || true
+  fi
+  tug_test_cleanup
 }
 
 # push_busybox NAME: loads busybox into a throw-away store and pushes it to
@@ -372,6 +395,27 @@ EOF
   [ "$output" = "$(busybox_id)" ]
   run_tug run --rm "$REG/interop/from-skopeo:1" echo from-skopeo
   assert_output "from-skopeo"
+  remove_store "$XDG_DATA_HOME/tug"
+}
+
+@test "interop: podman pulls and runs what tug pushed; tug pulls what podman pushed" {
+  command -v podman >/dev/null || skip "podman is not installed"
+  require_podman
+  load_busybox
+  tug_ok push --tls-verify=false busybox "$REG/interop/for-podman:1"
+  run podman_cmd pull --tls-verify=false "$REG/interop/for-podman:1"
+  assert_success
+  run podman_cmd run --rm --network none "$REG/interop/for-podman:1" echo podman-ran-it
+  assert_success
+  assert_line "podman-ran-it"
+  run podman_cmd push --tls-verify=false "$REG/interop/for-podman:1" "$REG/interop/from-podman:1"
+  assert_success
+  export XDG_DATA_HOME=$TEST_DIR/fresh
+  mkdir -p "$XDG_DATA_HOME"
+  tug_ok pull -q --tls-verify=false "$REG/interop/from-podman:1"
+  [ "$output" = "$(busybox_id)" ]
+  run_tug run --rm "$REG/interop/from-podman:1" echo from-podman
+  assert_output "from-podman"
   remove_store "$XDG_DATA_HOME/tug"
 }
 
