@@ -243,11 +243,12 @@ PullResult pull_one(image::Store& store, const image::Reference& ref, const Endp
   Fetched man = top;
   if (kind == ManifestKind::list) {
     Platform want = o.platform.empty() ? host_platform() : parse_platform(o.platform);
-    const json* d = select_platform(doc.value("manifests", json::array()), want);
+    const json manifests = doc.value("manifests", json::array());
+    const json* d = select_platform(manifests, want);  // points into manifests
     if (!d)
       throw Error(Errc::not_found,
                   ref.str() + ": no image for platform " + want.str() + " (the list has " +
-                      list_platforms(doc.value("manifests", json::array())) + ")",
+                      list_platforms(manifests) + ")",
                   "choose one with --platform");
     Descriptor sub = descriptor_of(*d, "manifest list entry");
     man = get_manifest(*client, repo, sub.digest, ref.name() + "@" + sub.digest);

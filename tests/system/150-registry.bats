@@ -191,7 +191,7 @@ blob_file() {
 
   export XDG_DATA_HOME=$TEST_DIR/fresh
   mkdir -p "$XDG_DATA_HOME"
-  tug_ok pull --tls-verify=false "$REG/tug/bydigest@$digest"
+  tug_ok pull -q --tls-verify=false "$REG/tug/bydigest@$digest"
   [ "$output" = "$(busybox_id)" ]
   run_tug images --digests --format '{{.Repository}} {{.Tag}} {{.Digest}}'
   assert_output "$REG/tug/bydigest <none> $digest"
@@ -207,7 +207,8 @@ blob_file() {
 @test "a missing image or repository: clear 404 error, exit 125, nothing stored" {
   run --separate-stderr "$TUG" pull --tls-verify=false "$REG/tug/nosuchimage:latest"
   assert_status 125
-  [[ "$stderr" == Error:* ]]
+  # Progress lines, then one error line.
+  [[ "$(printf '%s\n' "$stderr" | tail -n1)" == Error:* ]]
   [[ "$stderr" == *"$REG/tug/nosuchimage:latest"* ]]
   [[ "$stderr" == *"404 Not Found"* ]]
   [ -z "$output" ]
@@ -436,11 +437,11 @@ EOF
     -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' "http://$REG/v2/tug/arch/manifests/arm64"
   amd_d=sha256:$(printf '%s' "$man" | sha256sum | cut -d' ' -f1)
   arm_d=sha256:$(printf '%s' "$arm_man" | sha256sum | cut -d' ' -f1)
-  jq -cn --arg a "$amd_d" --argjson as "$(printf '%s' "$man" | wc -c)" \
-    --arg b "$arm_d" --argjson bs "$(printf '%s' "$arm_man" | wc -c)" \
+  jq -cn --arg a "$amd_d" --argjson asz "$(printf '%s' "$man" | wc -c)" \
+    --arg b "$arm_d" --argjson bsz "$(printf '%s' "$arm_man" | wc -c)" \
     '{schemaVersion:2, mediaType:"application/vnd.oci.image.index.v1+json", manifests:[
-      {mediaType:"application/vnd.oci.image.manifest.v1+json", digest:$a, size:$as, platform:{os:"linux",architecture:"amd64"}},
-      {mediaType:"application/vnd.oci.image.manifest.v1+json", digest:$b, size:$bs, platform:{os:"linux",architecture:"arm64",variant:"v8"}}]}' |
+      {mediaType:"application/vnd.oci.image.manifest.v1+json", digest:$a, size:$asz, platform:{os:"linux",architecture:"amd64"}},
+      {mediaType:"application/vnd.oci.image.manifest.v1+json", digest:$b, size:$bsz, platform:{os:"linux",architecture:"arm64",variant:"v8"}}]}' |
     curl -s -f -X PUT --data-binary @- -H 'Content-Type: application/vnd.oci.image.index.v1+json' \
       "http://$REG/v2/tug/arch/manifests/multi"
 
