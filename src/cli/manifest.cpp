@@ -9,6 +9,19 @@ namespace tug::cli {
 void register_manifest(CLI::App& app, Globals&) {
   CLI::App* m = add_command(app, "manifest", "Inspect manifests and manifest lists");
   m->require_subcommand(1);
+  // podman's local manifest lists are not implemented: say so, by name,
+  // rather than "a subcommand is required".
+  for (const char* verb : {"create", "add", "annotate", "push", "rm", "remove", "exists"}) {
+    CLI::App* stub = add_command(*m, verb, "");
+    stub->fallthrough(false);
+    stub->prefix_command();  // whatever follows is not parsed
+    stub->callback([verb] {
+      throw Error(Errc::unsupported,
+                  std::string("tug manifest ") + verb +
+                      " is not implemented: tug has no local "
+                      "manifest lists yet; only manifest inspect (of a registry's manifest) works");
+    });
+  }
   struct Flags {
     RegistryFlags reg;
     std::string ref;

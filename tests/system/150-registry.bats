@@ -248,6 +248,46 @@ blob_file() {
   tug_ok pull -q --tls-verify=false "$REG/tug/corrupt:1"
 }
 
+@test "a pull that failed on one layer resumes: verified layers are not fetched again" {
+  # Two layers; the second is corrupted in the registry for the first pull.
+  mkdir -p "$TEST_DIR/l1/etc" "$TEST_DIR/l2/srv"
+  head -c 300000 /dev/urandom >"$TEST_DIR/l1/etc/one"
+  head -c 300000 /dev/urandom >"$TEST_DIR/l2/srv/two"
+  tar -C "$TEST_DIR/l1" -cf "$TEST_DIR/one.tar" etc
+  tar -C "$TEST_DIR/l2" -cf "$TEST_DIR/two.tar" srv
+  busybox_layer "$TEST_DIR/base.tar"
+  make_layered_archive "$TEST_DIR/three.tar" localhost/three:1 "$TEST_DIR/base.tar" "$TEST_DIR/one.tar" "$TEST_DIR/two.tar"
+  local save=$XDG_DATA_HOME
+  export XDG_DATA_HOME=$TEST_DIR/pusher
+  mkdir -p "$XDG_DATA_HOME"
+  tug_ok load -i "$TEST_DIR/three.tar"
+  tug_ok push --tls-verify=false localhost/three:1 "$REG/tug/three:1"
+  remove_store "$XDG_DATA_HOME/tug"
+  export XDG_DATA_HOME=$save
+
+  local d3 f
+  d3=$(curl -s -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+    "http://$REG/v2/tug/three/manifests/1" | jq -r '.layers[2].digest')
+  f=$(blob_file "${d3#sha256:}")
+  cp "$f" "$TEST_DIR/good-blob"
+  flip_byte "$f" 700
+  run --separate-stderr "$TUG" pull --tls-verify=false "$REG/tug/three:1"
+  cp "$TEST_DIR/good-blob" "$f"
+  assert_status 125
+  [[ "$stderr" == *"blob $d3: digest mismatch"* ]]
+  run_tug images -q
+  assert_output ""
+  # The two good blobs were verified and kept; the next pull fetches only the third.
+  [ "$(ls "$XDG_DATA_HOME/tug/blobs/sha256" | wc -l)" -eq 2 ]
+  run --separate-stderr "$TUG" pull --tls-verify=false "$REG/tug/three:1"
+  assert_success
+  [ "$(printf '%s\n' "$stderr" | grep -c 'Copying blob .* skipped: already exists')" -eq 2 ]
+  [ "$(printf '%s\n' "$stderr" | grep -c 'Copying blob .* done')" -eq 1 ]
+  run_tug run --rm "$REG/tug/three:1" stat -c %s /etc/one /srv/two
+  assert_output "300000
+300000"
+}
+
 @test "run and create pull a missing image; --pull policies" {
   push_busybox tug/runpull:1
   run --separate-stderr "$TUG" create --tls-verify=false "$REG/tug/runpull:1" true
