@@ -29,11 +29,10 @@ void Progress::message(const std::string& text) {
   std::lock_guard<std::mutex> l(mu_);
   if (mode_ == Mode::quiet) return;
   if (mode_ == Mode::live && drawn_ > 0) {
-    put("\x1b[" + std::to_string(drawn_) + "A\x1b[J");
-    drawn_ = 0;
-    put(text + "\n");
+    // The bars so far are final: draw them once more and leave them above.
     redraw_locked(true);
-    return;
+    first_live_ = bars_.size();
+    drawn_ = 0;
   }
   put(text + "\n");
 }
@@ -88,8 +87,8 @@ void Progress::redraw_locked(bool force) {
   last_draw_ = now;
   std::string s;
   if (drawn_ > 0) s += "\x1b[" + std::to_string(drawn_) + "A";
-  for (const auto& b : bars_) s += "\r\x1b[2K" + render(b) + "\n";
-  drawn_ = bars_.size();
+  for (size_t i = first_live_; i < bars_.size(); ++i) s += "\r\x1b[2K" + render(bars_[i]) + "\n";
+  drawn_ = bars_.size() - first_live_;
   put(s);
 }
 

@@ -39,7 +39,8 @@ class Progress {
   Mode mode_;
   std::mutex mu_;
   std::vector<Bar> bars_;
-  size_t drawn_ = 0;
+  size_t drawn_ = 0;       // lines of live bars on screen
+  size_t first_live_ = 0;  // bars before this were left above a message
   std::chrono::steady_clock::time_point last_draw_{};
 };
 

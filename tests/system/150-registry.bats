@@ -146,6 +146,16 @@ blob_file() {
   run_tug push --tls-verify=false busybox "$REG/tug/busybox:1"
   assert_success
   assert_output_contains "Writing manifest to image destination"
+  # Again: the registry has every blob (HEAD), nothing is uploaded.
+  run --separate-stderr "$TUG" push --tls-verify=false busybox "$REG/tug/busybox:1"
+  assert_success
+  [ "$(printf '%s\n' "$stderr" | grep -c 'skipped: already exists')" -eq 2 ]
+  # To another repository of the registry: the layer is mounted from the
+  # repository the image is known by there.
+  tug_ok tag busybox "$REG/tug/busybox:1"
+  run --separate-stderr "$TUG" push --tls-verify=false "$REG/tug/busybox:1" "$REG/other/copy:1"
+  assert_success
+  [[ "$stderr" == *"skipped: mounted from tug/busybox"* ]]
   # Without --tls-verify=false the plain registry is refused with a hint.
   run --separate-stderr "$TUG" push busybox "$REG/tug/busybox:1"
   assert_status 125
