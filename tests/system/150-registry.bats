@@ -446,6 +446,16 @@ EOF
   [ "$output" = "$(busybox_id)" ]
   run_tug run --rm "$REG/interop/from-skopeo:1" echo from-skopeo
   assert_output "from-skopeo"
+
+  # An OCI image with a zstd layer.
+  run skopeo copy --dest-tls-verify=false --format oci --dest-compress-format zstd \
+    "docker-archive:$BUSYBOX_TAR" "docker://$REG/interop/zstd:1"
+  assert_success
+  run_tug manifest inspect --tls-verify=false "$REG/interop/zstd:1"
+  [ "$(echo "$output" | jq -r '.layers[0].mediaType')" = application/vnd.oci.image.layer.v1.tar+zstd ]
+  tug_ok pull -q --tls-verify=false "$REG/interop/zstd:1"
+  run_tug run --rm "$REG/interop/zstd:1" echo from-zstd
+  assert_output "from-zstd"
   remove_store "$XDG_DATA_HOME/tug"
 }
 
