@@ -371,7 +371,9 @@ bool Client::authorize(const Response& resp, const std::string& scope, Transport
   }
   std::string realm = pick->param("realm");
   if (realm.empty()) throw Error(Errc::invalid, registry_ + ": Bearer challenge without a realm");
-  if (auth_scheme_ == "bearer" && tokens_.count(scope)) return false;  // token refused
+  // A token refused later (it expired during a long pull): fetch a new one;
+  // perform() bounds how often this may happen for one request.
+  tokens_.erase(scope);
   std::string url = realm;
   std::string sep = realm.find('?') == std::string::npos ? "?" : "&";
   CURL* esc = curl_easy_init();
