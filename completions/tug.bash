@@ -4,15 +4,16 @@
 # Kept in step with `tug --help` by tests/system/005-completions.bats.
 
 _tug_commands="attach commit container cp create diff exec export history image images import info
-  inspect kill load logs pause ps rename restart rm rmi run save start stats stop system tag top
-  unpause unshare version volume wait"
+  inspect kill load login logout logs manifest pause ps pull push rename restart rm rmi run save
+  search start stats stop system tag top unpause unshare version volume wait"
 
 _tug_run_values="--name -e --env --env-file -w --workdir -u --user --entrypoint -h --hostname
   --network --net -v --volume --tmpfs --add-host --dns --cap-add --cap-drop -l --label
   --storage-driver --stop-signal --security-opt -m --memory --memory-swap --cpus -c --cpu-shares
-  --pids-limit --restart --stop-timeout --mount --ulimit --userns"
+  --pids-limit --restart --stop-timeout --mount --ulimit --userns --pull --authfile --cert-dir
+  --creds --platform --arch --os --variant"
 # (switches on one line: _tug_flags's output is cut at its "|")
-_tug_run_switches="--rm -d --detach -i --interactive -t --tty --init --read-only --privileged --replace --help"
+_tug_run_switches="--rm -d --detach -i --interactive -t --tty --init --read-only --privileged --replace -q --quiet --tls-verify --help"
 
 # _tug_flags KEY: the flags of a command ("run", "image ls", ...), as
 # "switches|flags that take a value".
@@ -47,6 +48,12 @@ _tug_flags() {
     "volume ls" | "volume list") echo "-q --quiet|--format" ;;
     "volume rm" | "volume prune" | "container prune") echo "-f --force|" ;;
     "system prune") echo "-f --force -a --all|" ;;
+    pull) echo "-q --quiet -a --all-tags --tls-verify|--authfile --cert-dir --creds --platform --arch --os --variant" ;;
+    push) echo "-q --quiet --tls-verify|--authfile --cert-dir --creds --digestfile -f --format" ;;
+    login) echo "--password-stdin --get-login --tls-verify|-u --username -p --password --authfile --cert-dir" ;;
+    logout) echo "-a --all|--authfile" ;;
+    "manifest inspect") echo "-v --verbose --tls-verify|--authfile --cert-dir --creds" ;;
+    search) echo "--no-trunc --tls-verify|--limit --format --authfile --cert-dir --creds" ;;
     *) echo "|" ;;
   esac
 }
@@ -81,7 +88,7 @@ _tug_main() {
     fi
     if [ -z "$key" ]; then
       key=$w
-    elif [ "$npos" -eq 0 ] && [[ $key == @(image|container|volume|system) ]]; then
+    elif [ "$npos" -eq 0 ] && [[ $key == @(image|container|volume|system|manifest) ]]; then
       key="$key $w"
     else
       ((npos++))
@@ -99,7 +106,9 @@ _tug_main() {
     case "$prev" in
       --root | --runroot) COMPREPLY=($(compgen -d -- "$cur")) ;;
       --log-level) COMPREPLY=($(compgen -W "error warn info debug" -- "$cur")) ;;
-      --env-file | -o | --output | -i | --input) COMPREPLY=($(compgen -f -- "$cur")) ;;
+      --env-file | -o | --output | -i | --input | --authfile | --digestfile) COMPREPLY=($(compgen -f -- "$cur")) ;;
+      --cert-dir) COMPREPLY=($(compgen -d -- "$cur")) ;;
+      --pull) COMPREPLY=($(compgen -W "always missing never newer" -- "$cur")) ;;
       --network | --net) COMPREPLY=($(compgen -W "none host" -- "$cur")) ;;
       --restart) COMPREPLY=($(compgen -W "no on-failure always unless-stopped" -- "$cur")) ;;
       --storage-driver) COMPREPLY=($(compgen -W "overlay fuse-overlayfs vfs" -- "$cur")) ;;
@@ -130,6 +139,8 @@ _tug_main() {
     container) COMPREPLY=($(compgen -W "ls list rm export inspect prune diff cp commit rename" -- "$cur")) ;;
     volume) COMPREPLY=($(compgen -W "create ls list inspect rm prune" -- "$cur")) ;;
     system) COMPREPLY=($(compgen -W "df prune" -- "$cur")) ;;
+    manifest) COMPREPLY=($(compgen -W "inspect" -- "$cur")) ;;
+    push) [ "$npos" -eq 0 ] && COMPREPLY=($(compgen -W "$(_tug_images)" -- "$cur")) ;;
     run | create) COMPREPLY=($(compgen -W "$(_tug_images)" -- "$cur")) ;;
     rmi | tag | history | save | "image rm" | "image tag" | "image history" | "image save" | "image inspect")
       [[ $key == *tag && $npos -ge 1 ]] || COMPREPLY=($(compgen -W "$(_tug_images)" -- "$cur")) ;;

@@ -3,8 +3,8 @@
 # tests/system/005-completions.bats.
 
 set -l tug_commands attach commit container cp create diff exec export history image images import info \
-    inspect kill load logs pause ps rename restart rm rmi run save start stats stop system tag top \
-    unpause unshare version volume wait
+    inspect kill load login logout logs manifest pause ps pull push rename restart rm rmi run save \
+    search start stats stop system tag top unpause unshare version volume wait
 
 function __tug_images
     tug images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | string replace -r '^docker\.io/library/' ''
@@ -60,6 +60,12 @@ complete -c tug -n $top -a load -d 'Load images from an archive'
 complete -c tug -n $top -a logs -d 'Fetch the logs of a container'
 complete -c tug -n $top -a pause -d 'Pause containers'
 complete -c tug -n $top -a ps -d 'List containers'
+complete -c tug -n $top -a login -d 'Log in to a registry'
+complete -c tug -n $top -a logout -d 'Log out of a registry'
+complete -c tug -n $top -a manifest -d 'Inspect manifests and manifest lists'
+complete -c tug -n $top -a pull -d 'Pull an image from a registry'
+complete -c tug -n $top -a push -d 'Push an image to a registry or an archive'
+complete -c tug -n $top -a search -d 'Search a registry for images'
 complete -c tug -n $top -a rename -d 'Rename a container'
 complete -c tug -n $top -a restart -d 'Restart containers'
 complete -c tug -n $top -a rm -d 'Remove containers'
@@ -169,3 +175,20 @@ complete -c tug -n "__fish_seen_subcommand_from volume; and not __fish_seen_subc
     -a 'create ls list inspect rm prune'
 complete -c tug -n "__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from inspect rm" -a '(__tug_volumes)' -d Volume
 complete -c tug -n "__fish_seen_subcommand_from system; and not __fish_seen_subcommand_from df prune" -a 'df prune'
+
+# Registry commands.
+complete -c tug -n "__fish_seen_subcommand_from pull push login search manifest run create" -l tls-verify -d 'Require HTTPS and verified certificates'
+complete -c tug -n "__fish_seen_subcommand_from pull push login logout search manifest run create" -l authfile -r -F -d 'Authentication file'
+complete -c tug -n "__fish_seen_subcommand_from pull push login search manifest run create" -l cert-dir -r -a '(__fish_complete_directories)' -d 'Certificate directory'
+complete -c tug -n "__fish_seen_subcommand_from pull push search manifest run create" -l creds -x -d 'USER:PASSWORD'
+complete -c tug -n "__fish_seen_subcommand_from pull run create" -l platform -x -d 'OS/ARCH[/VARIANT]'
+complete -c tug -n "__fish_seen_subcommand_from run create" -l pull -x -a 'always missing never newer' -d 'Pull policy'
+complete -c tug -n "__fish_seen_subcommand_from pull push" -s q -l quiet -d 'Less output'
+complete -c tug -n "__fish_seen_subcommand_from push" -l digestfile -r -F -d 'Write the digest here'
+complete -c tug -n "__fish_seen_subcommand_from push" -a '(__tug_images)' -d Image
+complete -c tug -n "__fish_seen_subcommand_from login" -s u -l username -x -d 'User name'
+complete -c tug -n "__fish_seen_subcommand_from login" -s p -l password -x -d 'Password'
+complete -c tug -n "__fish_seen_subcommand_from login" -l password-stdin -d 'Read the password from stdin'
+complete -c tug -n "__fish_seen_subcommand_from logout" -s a -l all -d 'Every registry'
+complete -c tug -n "__fish_seen_subcommand_from manifest; and not __fish_seen_subcommand_from inspect" -a inspect -d 'Display a manifest'
+complete -c tug -n "__fish_seen_subcommand_from search" -l limit -x -d 'Maximum results'

@@ -26,6 +26,14 @@ void register_unshare(CLI::App&, Globals&);
 void register_info(CLI::App&, Globals&);
 void register_version(CLI::App&, Globals&);
 
+// Registry commands (src/registry/).
+void register_pull(CLI::App&, Globals&);
+void register_push(CLI::App&, Globals&);
+void register_login(CLI::App&, Globals&);
+void register_logout(CLI::App&, Globals&);
+void register_manifest(CLI::App&, Globals&);
+void register_search(CLI::App&, Globals&);
+
 // Container commands that also have a `tug container <verb>` form share
 // one setup, as the image commands do.
 void register_inspect(CLI::App&, Globals&);

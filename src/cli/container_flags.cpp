@@ -59,6 +59,22 @@ void add_create_flags(CLI::App* c, RunFlags& f) {
                 "Restart policy: no, on-failure[:max-retries], always, unless-stopped");
   c->add_option("--stop-timeout", f.stop_timeout,
                 "Seconds to wait before killing a stopped container");
+  c->add_option("--pull", f.pull, "Pull the image: always, missing (default), never, newer");
+  auto& r = f.registry;
+  r.app = c;
+  c->add_flag("--tls-verify", r.tls_verify, "Require HTTPS and verify certificates when pulling");
+  c->add_option("--authfile", r.authfile, "Path of the authentication file");
+  c->add_option("--cert-dir", r.cert_dir, "Directory with certificates for the registry");
+  c->add_option("--creds", r.creds, "Credentials USERNAME[:PASSWORD] for the pull");
+  c->add_option("--platform", r.platform, "Platform OS/ARCH[/VARIANT] to pull");
+  c->add_option("--arch", r.arch, "Architecture to pull");
+  c->add_option("--os", r.os, "Operating system to pull");
+  c->add_option("--variant", r.variant, "Architecture variant to pull");
+  c->add_flag("-q,--quiet", r.quiet, "Suppress the pull's progress output");
+}
+
+void pull_for_create(Globals& g, RunFlags& f) {
+  ensure_image(g, f.create.image, f.pull, f.registry.options());
 }
 
 void take_image_and_command(CLI::App* c, RunFlags& f) {

@@ -1,6 +1,7 @@
 #pragma once
 // Flags shared by `create` and `run` (docker's names and short forms).
 #include "cli/cli.hpp"
+#include "cli/registry_flags.hpp"
 #include "container/lifecycle.hpp"
 
 namespace tug::cli {
@@ -12,6 +13,8 @@ struct RunFlags {
   std::string user;
   int stop_timeout = 10;
   bool detach = false;
+  std::string pull = "missing";  // --pull always|missing|never|newer
+  RegistryFlags registry;        // --tls-verify, --authfile, --platform, -q for that pull
 };
 
 void add_create_flags(CLI::App* c, RunFlags& f);
@@ -19,5 +22,9 @@ void add_create_flags(CLI::App* c, RunFlags& f);
 // CLI11 stops at the image (prefix_command); what follows is the command.
 // Fills f.create from what was parsed. Throws Error(usage).
 void take_image_and_command(CLI::App* c, RunFlags& f);
+
+// Pulls f.create.image as --pull asks; run and create call it before
+// container::create, which never talks to a registry.
+void pull_for_create(Globals& g, RunFlags& f);
 
 }  // namespace tug::cli

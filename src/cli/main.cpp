@@ -79,6 +79,12 @@ const Registrar kRegistrars[] = {
     register_commit,
     register_container,
     register_system,
+    register_pull,
+    register_push,
+    register_login,
+    register_logout,
+    register_manifest,
+    register_search,
 };
 
 int report(const Error& e) {

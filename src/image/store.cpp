@@ -71,8 +71,10 @@ void remove_trees_in_userns(const userns::Mapping& m, const std::vector<std::str
       0);
 }
 
-std::string repo_of(const std::string& full_name) {
-  // "reg/repo:tag" -> "reg/repo" (the tag colon is after the last slash).
+std::string repo_of(const std::string& name) {
+  // "reg/repo:tag" -> "reg/repo" (the tag colon is after the last slash);
+  // a pull by digest names the image "reg/repo@sha256:...".
+  std::string full_name = name.substr(0, name.find('@'));
   size_t slash = full_name.rfind('/');
   size_t colon = full_name.rfind(':');
   if (colon != std::string::npos && (slash == std::string::npos || colon > slash))
