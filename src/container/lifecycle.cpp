@@ -257,7 +257,17 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
   for (const auto& u : o.ulimits) runtime::parse_ulimit(u);  // validate early
   s.ulimits = o.ulimits;
   s.privileged = o.privileged;
-  for (const auto& so : o.security_opt) runtime::validate_security_opt(so);
+  for (const auto& so : o.security_opt) {
+    runtime::validate_security_opt(so);
+    if (std::string path = runtime::seccomp_profile_path(so); !path.empty()) {
+      // Read now, as docker does: the container keeps the profile it was
+      // created with, whatever happens to the file later.
+      auto text = read_file_if_exists(path);
+      if (!text) throw Error(Errc::not_found, "opening seccomp profile " + path + ": no such file");
+      s.seccomp_profile = parse_json(*text, "seccomp profile " + path);
+      runtime::parse_seccomp_profile(s.seccomp_profile, ~0ULL);  // validate early
+    }
+  }
   s.security_opt = o.security_opt;
   s.cap_add = o.cap_add;
   s.cap_drop = o.cap_drop;

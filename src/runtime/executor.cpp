@@ -471,7 +471,10 @@ void chown_tree(const std::string& path, uid_t uid, gid_t gid) {
     fail("setting no_new_privs");
   // Loaded while still root with every capability of the namespace (a
   // filter needs CAP_SYS_ADMIN or no_new_privs), before becoming the user.
-  if (plan.seccomp) install_seccomp(plan.capabilities);
+  if (plan.seccomp && plan.seccomp_profile)
+    install_seccomp_profile(*plan.seccomp_profile);
+  else if (plan.seccomp)
+    install_seccomp(plan.capabilities);
   // setgroups is denied in single-id mode (the kernel requires it before
   // an unprivileged gid_map); the process then keeps no supplementary groups.
   if (::setgroups(ids.groups.size(), ids.groups.data()) != 0 && errno != EPERM) fail("setgroups");

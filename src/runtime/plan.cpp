@@ -89,6 +89,9 @@ void apply_security(const Spec& spec, Plan& p) {
     p.capabilities = ~0ULL;
     p.seccomp = false;
   }
+  p.seccomp_profile.reset();
+  if (p.seccomp && !spec.seccomp_profile.is_null())
+    p.seccomp_profile = parse_seccomp_profile(spec.seccomp_profile, p.capabilities);
   p.rlimits.clear();
   for (const auto& u : spec.ulimits) p.rlimits.push_back(parse_ulimit(u));
   for (const auto& opt : spec.security_opt) {

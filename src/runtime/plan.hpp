@@ -4,9 +4,11 @@
 // order, with no side effects; the executor (executor.hpp) only carries it
 // out inside the new namespaces. Unit tests inspect plans without privileges.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "runtime/seccomp.hpp"
 #include "runtime/spec.hpp"
 #include "storage/driver.hpp"
 #include "userns/userns.hpp"
@@ -47,9 +49,10 @@ struct Plan {
   std::string cwd;
   std::string user;
   bool stdin_open = false;
-  bool tty = false;           // stdio is a pseudo-terminal the caller provides
-  uint64_t capabilities = 0;  // bit n = capability n kept in the bounding set
-  bool seccomp = true;        // the default filter (runtime/seccomp.hpp)
+  bool tty = false;                               // stdio is a pseudo-terminal the caller provides
+  uint64_t capabilities = 0;                      // bit n = capability n kept in the bounding set
+  bool seccomp = true;                            // the default filter (runtime/seccomp.hpp)
+  std::optional<SeccompProfile> seccomp_profile;  // instead of the default filter
   bool no_new_privileges = false;
   std::string cgroup;           // join this cgroup (absolute path) before anything else
   std::vector<Ulimit> rlimits;  // set before the command runs

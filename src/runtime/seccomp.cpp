@@ -7,7 +7,9 @@
 
 #include <cstring>
 
+#include "runtime/spec.hpp"
 #include "util/error.hpp"
+#include "util/strings.hpp"
 
 namespace tug::runtime {
 
@@ -135,6 +137,153 @@ void install_seccomp(uint64_t caps) {
   int rc = seccomp_load(ctx);
   if (rc < 0)
     throw Error(Errc::io, std::string("seccomp: loading the filter: ") + std::strerror(-rc));
+}
+
+namespace {
+
+uint32_t profile_action(const std::string& name, int errno_ret) {
+  if (name == "SCMP_ACT_ALLOW") return SCMP_ACT_ALLOW;
+  if (name == "SCMP_ACT_ERRNO") return SCMP_ACT_ERRNO(static_cast<uint16_t>(errno_ret));
+  if (name == "SCMP_ACT_KILL" || name == "SCMP_ACT_KILL_THREAD") return SCMP_ACT_KILL;
+  if (name == "SCMP_ACT_KILL_PROCESS") return SCMP_ACT_KILL_PROCESS;
+  if (name == "SCMP_ACT_TRAP") return SCMP_ACT_TRAP;
+  if (name == "SCMP_ACT_LOG") return SCMP_ACT_LOG;
+  if (name == "SCMP_ACT_TRACE") return SCMP_ACT_TRACE(static_cast<uint16_t>(errno_ret));
+  throw Error(Errc::usage, "seccomp profile: unsupported action " + quote(name),
+              "use SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL, SCMP_ACT_KILL_PROCESS, "
+              "SCMP_ACT_TRAP, SCMP_ACT_LOG or SCMP_ACT_TRACE");
+}
+
+int profile_op(const std::string& name) {
+  static const std::pair<const char*, int> kOps[] = {{"SCMP_CMP_NE", SCMP_CMP_NE},
+                                                     {"SCMP_CMP_LT", SCMP_CMP_LT},
+                                                     {"SCMP_CMP_LE", SCMP_CMP_LE},
+                                                     {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+                                                     {"SCMP_CMP_GE", SCMP_CMP_GE},
+                                                     {"SCMP_CMP_GT", SCMP_CMP_GT},
+                                                     {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ}};
+  for (const auto& [n, op] : kOps)
+    if (name == n) return op;
+  throw Error(Errc::usage, "seccomp profile: unknown argument operator " + quote(name));
+}
+
+// The architecture names docker's profiles use, for the one we run on.
+std::string native_arch() {
+  switch (seccomp_arch_native()) {
+    case SCMP_ARCH_X86_64:
+      return "SCMP_ARCH_X86_64";
+    case SCMP_ARCH_AARCH64:
+      return "SCMP_ARCH_AARCH64";
+    case SCMP_ARCH_X86:
+      return "SCMP_ARCH_X86";
+    case SCMP_ARCH_ARM:
+      return "SCMP_ARCH_ARM";
+    case SCMP_ARCH_PPC64LE:
+      return "SCMP_ARCH_PPC64LE";
+    case SCMP_ARCH_S390X:
+      return "SCMP_ARCH_S390X";
+    case SCMP_ARCH_RISCV64:
+      return "SCMP_ARCH_RISCV64";
+    default:
+      return "";
+  }
+}
+
+// includes/excludes: {"caps": [...], "arches": [...]}.
+bool condition_holds(const json& cond, uint64_t caps, bool all_must_match) {
+  auto has_cap = [&](const std::string& c) {
+    int n = capability_number(c);
+    return n < 0 || has(caps, n);
+  };
+  bool result = all_must_match;
+  if (auto it = cond.find("caps"); it != cond.end() && it->is_array() && !it->empty()) {
+    for (const auto& c : *it) {
+      bool h = has_cap(c.get<std::string>());
+      if (all_must_match && !h) return false;
+      if (!all_must_match && h) return true;
+    }
+  }
+  if (auto it = cond.find("arches"); it != cond.end() && it->is_array() && !it->empty()) {
+    bool found = false;
+    static const std::pair<const char*, const char*> kGoNames[] = {
+        {"amd64", "SCMP_ARCH_X86_64"},    {"arm64", "SCMP_ARCH_AARCH64"},
+        {"386", "SCMP_ARCH_X86"},         {"arm", "SCMP_ARCH_ARM"},
+        {"ppc64le", "SCMP_ARCH_PPC64LE"}, {"s390x", "SCMP_ARCH_S390X"},
+        {"riscv64", "SCMP_ARCH_RISCV64"}};
+    for (const auto& a : *it) {
+      std::string name = a.get<std::string>();
+      for (const auto& [go, scmp] : kGoNames)
+        if (name == go) name = scmp;
+      if (name == native_arch()) found = true;
+    }
+    if (all_must_match && !found) return false;
+    if (!all_must_match && found) return true;
+  }
+  return result;
+}
+
+}  // namespace
+
+SeccompProfile parse_seccomp_profile(const json& j, uint64_t caps) {
+  if (!j.is_object()) throw Error(Errc::usage, "seccomp profile: not a JSON object");
+  SeccompProfile p;
+  try {
+    int default_errno = j.value("defaultErrnoRet", EPERM);
+    p.default_action = profile_action(j.value("defaultAction", ""), default_errno);
+    for (const auto& sc : j.value("syscalls", json::array())) {
+      if (auto inc = sc.find("includes"); inc != sc.end() && !condition_holds(*inc, caps, true))
+        continue;
+      if (auto exc = sc.find("excludes"); exc != sc.end() && condition_holds(*exc, caps, false))
+        continue;
+      SeccompRule r;
+      if (sc.contains("names")) r.names = sc["names"].get<std::vector<std::string>>();
+      if (sc.contains("name")) r.names.push_back(sc["name"].get<std::string>());
+      if (r.names.empty()) throw Error(Errc::usage, "seccomp profile: a rule without names");
+      r.action = profile_action(sc.value("action", ""), sc.value("errnoRet", default_errno));
+      for (const auto& a : sc.value("args", json::array())) {
+        if (a.is_null()) continue;
+        SeccompRule::Arg arg;
+        arg.index = a.value("index", 0u);
+        if (arg.index > 5) throw Error(Errc::usage, "seccomp profile: argument index above 5");
+        arg.value = a.value("value", uint64_t{0});
+        arg.value_two = a.value("valueTwo", uint64_t{0});
+        arg.op = profile_op(a.value("op", ""));
+        r.args.push_back(arg);
+      }
+      p.rules.push_back(std::move(r));
+    }
+  } catch (const json::exception& e) {
+    throw Error(Errc::usage, std::string("seccomp profile: ") + e.what());
+  }
+  return p;
+}
+
+void install_seccomp_profile(const SeccompProfile& p) {
+  scmp_filter_ctx ctx = seccomp_init(p.default_action);
+  if (!ctx) throw Error(Errc::io, "seccomp: cannot create a filter");
+  struct Release {
+    scmp_filter_ctx c;
+    ~Release() { seccomp_release(c); }
+  } release{ctx};
+  if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) != 0)
+    throw Error(Errc::io, "seccomp: cannot keep no_new_privs off");
+  for (const auto& r : p.rules) {
+    if (r.action == p.default_action) continue;  // libseccomp refuses no-op rules
+    std::vector<scmp_arg_cmp> cmps;
+    for (const auto& a : r.args)
+      cmps.push_back({a.index, static_cast<scmp_compare>(a.op), a.value, a.value_two});
+    for (const auto& name : r.names) {
+      int nr = seccomp_syscall_resolve_name(name.c_str());
+      if (nr == __NR_SCMP_ERROR) continue;  // unknown here, as runc skips them
+      int rc = seccomp_rule_add_array(ctx, r.action, nr, static_cast<unsigned>(cmps.size()),
+                                      cmps.empty() ? nullptr : cmps.data());
+      if (rc < 0 && rc != -EEXIST)
+        throw Error(Errc::io, "seccomp: rule for " + name + ": " + std::strerror(-rc));
+    }
+  }
+  int rc = seccomp_load(ctx);
+  if (rc < 0)
+    throw Error(Errc::io, std::string("seccomp: loading the profile: ") + std::strerror(-rc));
 }
 
 }  // namespace tug::runtime

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "util/json.hpp"
+
 namespace tug::runtime {
 
 // Names of the system calls to refuse for a container with capability mask
@@ -20,5 +22,29 @@ bool may_create_namespaces(uint64_t caps);
 // Loads the filter into the calling process (libseccomp). Needs CAP_SYS_ADMIN
 // in the current user namespace or no_new_privs. Throws Error on failure.
 void install_seccomp(uint64_t caps);
+
+// A profile in docker's (and the OCI runtime spec's) JSON format, as
+// `--security-opt seccomp=FILE` gives it: defaultAction, defaultErrnoRet,
+// syscalls[{names, action, errnoRet, args[{index, value, valueTwo, op}],
+// includes/excludes{caps, arches}}]. Checked when the container is created
+// (Error naming the problem), compiled in the container's child.
+struct SeccompRule {
+  std::vector<std::string> names;
+  uint32_t action = 0;  // libseccomp action (SCMP_ACT_*)
+  struct Arg {
+    unsigned index = 0;
+    uint64_t value = 0, value_two = 0;
+    int op = 0;  // scmp_compare
+  };
+  std::vector<Arg> args;
+};
+struct SeccompProfile {
+  uint32_t default_action = 0;
+  std::vector<SeccompRule> rules;  // those that apply to caps and this architecture
+};
+// Pure: the profile's rules for a container with capability mask caps.
+SeccompProfile parse_seccomp_profile(const json& j, uint64_t caps);
+// Loads a parsed profile into the calling process. Throws Error.
+void install_seccomp_profile(const SeccompProfile& p);
 
 }  // namespace tug::runtime

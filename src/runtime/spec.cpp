@@ -54,6 +54,7 @@ void to_json(json& j, const Spec& s) {
            {"stop_timeout", s.stop_timeout},
            {"restart_policy", s.restart_policy},
            {"security_opt", s.security_opt},
+           {"seccomp_profile", s.seccomp_profile},
            {"limits", s.limits},
            {"ulimits", s.ulimits},
            {"privileged", s.privileged}};
@@ -79,6 +80,7 @@ void from_json(const json& j, Spec& s) {
   s.stop_timeout = j.value("stop_timeout", 10);
   s.restart_policy = j.value("restart_policy", "no");
   s.security_opt = j.value("security_opt", std::vector<std::string>{});
+  s.seccomp_profile = j.value("seccomp_profile", json());
   s.limits = j.value("limits", json::object());
   s.ulimits = j.value("ulimits", std::vector<std::string>{});
   s.privileged = j.value("privileged", false);
@@ -290,8 +292,16 @@ void validate_security_opt(const std::string& opt) {
        {"seccomp=unconfined", "seccomp:unconfined", "no-new-privileges", "no-new-privileges:true",
         "no-new-privileges=true", "no-new-privileges:false", "no-new-privileges=false"})
     if (opt == ok) return;
+  if (!seccomp_profile_path(opt).empty()) return;
   throw Error(Errc::unsupported, "security option " + quote(opt) + " is not supported",
-              "tug understands seccomp=unconfined and no-new-privileges");
+              "tug understands seccomp=unconfined, seccomp=PROFILE.json and no-new-privileges");
+}
+
+std::string seccomp_profile_path(const std::string& opt) {
+  for (const char* prefix : {"seccomp=", "seccomp:"})
+    if (starts_with(opt, prefix) && opt.size() > 8 && opt.substr(8) != "unconfined")
+      return opt.substr(8);
+  return "";
 }
 
 std::string validate_restart_policy(const std::string& p) {

@@ -32,7 +32,8 @@ struct Spec {
   std::vector<std::pair<std::string, std::string>> extra_hosts;  // name, ip
   std::vector<std::string> dns;                                  // nameservers for resolv.conf
   std::vector<std::string> cap_add, cap_drop;
-  std::vector<std::string> security_opt;  // seccomp=unconfined, no-new-privileges
+  std::vector<std::string> security_opt;  // seccomp=unconfined|FILE, no-new-privileges
+  json seccomp_profile;                   // the FILE of seccomp=FILE, read at create
   // Resource limits (--memory, --memory-swap, --cpus, --cpu-shares,
   // --pids-limit), applied through cgroup/ where the host delegates them.
   json limits = json::object();
@@ -78,6 +79,8 @@ int signal_number(const std::string& name);
 
 // Checks --security-opt values tug understands; throws Error(unsupported)
 // naming the others (a profile file, label=..., apparmor=...).
+// The FILE of "seccomp=FILE" ("" for other options and seccomp=unconfined).
+std::string seccomp_profile_path(const std::string& opt);
 void validate_security_opt(const std::string& opt);
 
 // Checks a --restart value; returns it normalised ("" -> "no").

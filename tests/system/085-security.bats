@@ -55,3 +55,44 @@ load helpers
   # ls itself holds 0, 1, 2 and its directory fd (3).
   [ "$(echo "$output" | tr '\n' ' ')" = "0 1 2 3 " ]
 }
+
+@test "--security-opt seccomp=PROFILE.json: docker's profile format, read at create" {
+  load_busybox
+  cat > "$TEST_DIR/profile.json" <<'JSON'
+{
+  "defaultAction": "SCMP_ACT_ALLOW",
+  "syscalls": [
+    {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13},
+    {"names": ["sethostname"], "action": "SCMP_ACT_KILL_PROCESS"},
+    {"names": ["no_such_syscall"], "action": "SCMP_ACT_ERRNO"}
+  ]
+}
+JSON
+  run_tug run --rm --security-opt "seccomp=$TEST_DIR/profile.json" busybox sh -c 'mkdir /x; echo rc=$?; grep Seccomp: /proc/self/status'
+  assert_status 0
+  assert_output_contains "Permission denied"
+  assert_output_contains "rc=1"
+  assert_output_contains "Seccomp:	2"
+  # The killing action: SIGSYS, 128 + 31.
+  run_tug run --rm --security-opt "seccomp=$TEST_DIR/profile.json" busybox hostname foo
+  assert_status 159
+  # The default filter's refusals are gone: the profile replaces it.
+  run_tug run --rm --security-opt "seccomp=$TEST_DIR/profile.json" busybox sh -c 'unshare -U true && echo unshared'
+  assert_output_contains "unshared"
+  # Read at create: a later change of the file does not reach the container.
+  tug_ok create --name prof --security-opt "seccomp=$TEST_DIR/profile.json" busybox sh -c 'mkdir /y && echo made'
+  echo '{"defaultAction": "SCMP_ACT_ALLOW"}' > "$TEST_DIR/profile.json"
+  run_tug start -a prof
+  assert_output_contains "Permission denied"
+  # Bad profiles fail at create with exit 125 and no container.
+  echo 'not json' > "$TEST_DIR/bad.json"
+  run_tug run --rm --security-opt "seccomp=$TEST_DIR/bad.json" busybox true
+  assert_error 125 "seccomp profile"
+  echo '{"defaultAction": "SCMP_ACT_SOMETIMES"}' > "$TEST_DIR/bad.json"
+  run_tug run --rm --security-opt "seccomp=$TEST_DIR/bad.json" busybox true
+  assert_error 125 "unsupported action"
+  run_tug run --rm --security-opt "seccomp=$TEST_DIR/missing.json" busybox true
+  assert_error 125 "missing.json"
+  run_tug ps -a --format '{{.Names}}'
+  assert_output_equals "prof"
+}

@@ -2,10 +2,12 @@
 
 #include <doctest/doctest.h>
 #include <linux/capability.h>
+#include <seccomp.h>
 
 #include <algorithm>
 
 #include "runtime/plan.hpp"
+#include "util/error.hpp"
 
 using namespace tug;
 
@@ -47,4 +49,57 @@ TEST_CASE("security options reach the plan") {
   runtime::apply_security(s, p);
   CHECK_FALSE(p.seccomp);
   CHECK(p.no_new_privileges);
+}
+
+TEST_CASE("seccomp profiles in docker's format") {
+  json j = json::parse(R"({
+    "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+    "syscalls": [
+      {"names": ["read", "write"], "action": "SCMP_ACT_ALLOW"},
+      {"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13},
+      {"names": ["personality"], "action": "SCMP_ACT_ALLOW",
+       "args": [{"index": 0, "value": 8, "valueTwo": 0, "op": "SCMP_CMP_EQ"}]},
+      {"names": ["mount"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_ADMIN"]}},
+      {"names": ["chroot"], "action": "SCMP_ACT_ALLOW", "excludes": {"caps": ["CAP_SYS_CHROOT"]}},
+      {"names": ["uname"], "action": "SCMP_ACT_KILL_PROCESS", "includes": {"arches": ["amd64", "arm64"]}}
+    ]})");
+  uint64_t defaults = runtime::capability_mask({}, {});
+  auto p = runtime::parse_seccomp_profile(j, defaults);
+  CHECK(p.default_action == SCMP_ACT_ERRNO(1));
+  auto find = [&](const std::string& name) -> const runtime::SeccompRule* {
+    for (const auto& r : p.rules)
+      for (const auto& n : r.names)
+        if (n == name) return &r;
+    return nullptr;
+  };
+  REQUIRE(find("write"));
+  CHECK(find("write")->action == SCMP_ACT_ALLOW);
+  CHECK(find("mkdir")->action == SCMP_ACT_ERRNO(13));
+  REQUIRE(find("personality"));
+  REQUIRE(find("personality")->args.size() == 1);
+  CHECK(find("personality")->args[0].value == 8);
+  CHECK(find("personality")->args[0].op == SCMP_CMP_EQ);
+  // includes: only with CAP_SYS_ADMIN; excludes: only without CAP_SYS_CHROOT.
+  CHECK_FALSE(find("mount"));
+  CHECK_FALSE(find("chroot"));  // docker's default set has SYS_CHROOT
+  auto admin = runtime::parse_seccomp_profile(j, ~0ULL);
+  bool has_mount = false;
+  for (const auto& r : admin.rules)
+    for (const auto& n : r.names) has_mount = has_mount || n == "mount";
+  CHECK(has_mount);
+#if defined(__x86_64__) || defined(__aarch64__)
+  CHECK(find("uname"));
+#endif
+  CHECK_THROWS_AS(
+      runtime::parse_seccomp_profile(json::parse(R"({"defaultAction": "SCMP_ACT_NOTIFY"})"), 0),
+      Error);
+  CHECK_THROWS_AS(runtime::parse_seccomp_profile(json::parse(R"({"defaultAction": "SCMP_ACT_ALLOW",
+    "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 9, "op": "SCMP_CMP_EQ"}]}]})"),
+                                                 0),
+                  Error);
+  CHECK_THROWS_AS(runtime::parse_seccomp_profile(json::parse(R"({"defaultAction": "SCMP_ACT_ALLOW",
+    "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "op": "SCMP_CMP_LIKE"}]}]})"),
+                                                 0),
+                  Error);
+  CHECK_THROWS_AS(runtime::parse_seccomp_profile(json::array(), 0), Error);
 }
