@@ -192,6 +192,11 @@ json inspect_json(const Record& r, const State& s, const InspectContext& ctx) {
   j["ProcessLabel"] = "";
   j["AppArmorProfile"] = "";
   j["Mounts"] = mounts;
+  // What create warned about (docker's create response carries Warnings):
+  // resource limits this host could not enforce.
+  json warnings = json::array();
+  for (const auto& why : r.limits_not_applied) warnings.push_back("limit not applied: " + why);
+  j["Warnings"] = warnings;
   j["Config"] = config;
   j["HostConfig"] = host_config;
   j["GraphDriver"] = graph;

@@ -32,6 +32,10 @@ delegated() {
   fi
   run_tug inspect --format '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.NanoCpus}} {{.HostConfig.CpuShares}} {{.HostConfig.PidsLimit}}' lim
   assert_output_equals "67108864 134217728 1500000000 512 100"
+  if ! delegated; then
+    run_tug inspect --format '{{json .Warnings}}' lim
+    assert_output_contains "limit not applied: --memory"
+  fi
   run_tug run --rm -m lots busybox true
   assert_status 125
   run_tug run --rm --cpus -1 busybox true
