@@ -398,15 +398,19 @@ Staging::~Staging() {
 }
 
 Layer Staging::add_layer(const std::string& blob_file, const std::string& media_type,
-                         const std::string& expected_diff_id) {
+                         const std::string& expected_diff_id, const BlobStream* stream) {
   Layer layer;
   layer.media_type =
       media_type.empty() ? oci_layer_media_type(detect_compression(blob_file)) : media_type;
   LayerDigests d;
   if (!expected_diff_id.empty() &&
       (staged_layers_.count(expected_diff_id) || store_.has_layer(expected_diff_id))) {
-    UniqueFd in = open_or_throw(blob_file, O_RDONLY);
-    d = digest_layer(in.get());
+    if (stream) {
+      d = digest_layer(stream->read_fd);
+    } else {
+      UniqueFd in = open_or_throw(blob_file, O_RDONLY);
+      d = digest_layer(in.get());
+    }
   } else {
     std::string work =
         dir_ + "/layers/new-" + std::to_string(staged_layers_.size()) + "-" + random_link_name();
@@ -417,8 +421,13 @@ Layer Staging::add_layer(const std::string& blob_file, const std::string& media_
     userns::run_in_userns(
         store_.mapping_,
         [&] {
-          UniqueFd in = open_or_throw(blob_file, O_RDONLY);
-          LayerDigests r = extract_layer(in.get(), work + "/diff", opts);
+          UniqueFd in;
+          if (stream) {
+            ::close(stream->write_fd);
+          } else {
+            in = open_or_throw(blob_file, O_RDONLY);
+          }
+          LayerDigests r = extract_layer(stream ? stream->read_fd : in.get(), work + "/diff", opts);
           std::string s = json{{"diff_id", r.diff_id},
                                {"digest", r.digest},
                                {"blob_size", r.blob_size},

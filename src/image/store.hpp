@@ -119,8 +119,16 @@ class Staging {
   // The returned Layer holds the measured digests: the caller compares them
   // with what the manifest and config promise. media_type empty = derived
   // from the compression. The blob file is moved into the store at commit.
+  // With a stream, the blob's bytes are read from stream->read_fd instead of
+  // blob_file (a pull extracts a layer while it downloads); the writer is
+  // another thread of this process, so the extraction child closes its copy
+  // of stream->write_fd to see the end of the stream.
+  struct BlobStream {
+    int read_fd = -1;
+    int write_fd = -1;
+  };
   Layer add_layer(const std::string& blob_file, const std::string& media_type = {},
-                  const std::string& expected_diff_id = {});
+                  const std::string& expected_diff_id = {}, const BlobStream* stream = nullptr);
   // Stores small blobs (config, manifest) by content; returns "sha256:<hex>".
   std::string add_blob(const std::string& bytes);
 

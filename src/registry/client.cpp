@@ -81,10 +81,17 @@ size_t on_read(char* buf, size_t size, size_t nitems, void* p) {
   auto* st = static_cast<ReadState*>(p);
   size_t want = size * nitems;
   if (st->req->upload_fd >= 0) {
+    // pread from the request's own window: a retried request, or the next
+    // chunk of a chunked upload, starts where it should whatever ran before.
+    auto left = static_cast<size_t>(st->req->upload_size) - st->off;
     ssize_t n;
-    do n = ::read(st->req->upload_fd, buf, want);
+    do
+      n = ::pread(st->req->upload_fd, buf, std::min(want, left),
+                  static_cast<off_t>(st->req->upload_offset + static_cast<int64_t>(st->off)));
     while (n < 0 && errno == EINTR);
-    return n < 0 ? CURL_READFUNC_ABORT : static_cast<size_t>(n);
+    if (n < 0) return CURL_READFUNC_ABORT;
+    st->off += static_cast<size_t>(n);
+    return static_cast<size_t>(n);
   }
   size_t n = std::min(want, st->req->body.size() - st->off);
   std::copy_n(st->req->body.data() + st->off, n, buf);
@@ -222,8 +229,6 @@ Transport::Result Transport::once(const std::string& url, const Request& req,
   if (req.method == "HEAD") {
     curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
   } else if (has_body) {
-    if (req.upload_fd >= 0 && ::lseek(req.upload_fd, 0, SEEK_SET) < 0)
-      throw_errno("rewinding upload");
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
     curl_easy_setopt(c, CURLOPT_READDATA, &rs);

@@ -48,9 +48,10 @@ struct Request {
   std::string path;  // "/v2/..." (absolute URLs are used as they are)
   std::vector<std::string> headers;
   std::string scope;  // token scope: "repository:library/busybox:pull"
-  // Body: bytes, or a file streamed from its start (upload_size bytes).
+  // Body: bytes, or upload_size bytes of a file from upload_offset.
   std::string body;
   int upload_fd = -1;
+  int64_t upload_offset = 0;
   int64_t upload_size = -1;
   // For 2xx answers the body goes here (with the status, 200 or 206)
   // instead of Response::body; the transfer aborts when it returns false.

@@ -2,12 +2,16 @@
 // parallel (bounded), each hashed while it streams, extracted in order as
 // they complete, and recorded as an image only when everything matched.
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <exception>
+#include <functional>
+#include <optional>
 #include <thread>
 
 #include "image/layer.hpp"
@@ -71,9 +75,11 @@ std::string short_hex(const std::string& digest) {
 // Downloads one blob into dest (created), hashing as it streams and resuming
 // with a Range request after a broken connection. Throws Error(corrupt)
 // naming the blob when the content does not match its digest or size.
+// on_bytes(n) follows the file's length; on_bytes(-1) says it was truncated
+// to start over.
 void download_blob(Client& c, Transport& t, const std::string& repo, const Descriptor& d,
                    const std::string& dest, const std::atomic<bool>& cancel, Progress& prog,
-                   int bar) {
+                   int bar, const std::function<void(int64_t)>& on_bytes) {
   UniqueFd fd = open_or_throw(dest, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   Sha256 h;
   int64_t got = 0;
@@ -96,6 +102,7 @@ void download_blob(Client& c, Transport& t, const std::string& repo, const Descr
             throw_errno("truncating " + dest);
           h = Sha256();
           got = 0;
+          on_bytes(-1);
         }
       }
       if (d.size >= 0 && got + static_cast<int64_t>(n) > d.size) {
@@ -106,6 +113,7 @@ void download_blob(Client& c, Transport& t, const std::string& repo, const Descr
       h.update(p, n);
       got += static_cast<int64_t>(n);
       prog.update(bar, got);
+      on_bytes(got);
       return true;
     };
     std::optional<Error> transient;
@@ -151,6 +159,15 @@ class Downloads {
     int bar = -1;
     bool done = false;
     std::exception_ptr error;
+    int64_t written = 0;      // bytes in dest so far
+    bool restarted = false;   // dest was truncated to start over
+    bool unfollowed = false;  // nobody waits for its bytes any more
+  };
+
+  struct Written {
+    int64_t bytes = 0;
+    bool done = false;
+    bool restarted = false;
   };
 
   Downloads(Client& c, std::string repo, Progress& prog, int workers)
@@ -179,6 +196,23 @@ class Downloads {
     if (items_[i].error) std::rethrow_exception(items_[i].error);
   }
 
+  // Blocks until item i has more than `have` bytes in its file, is done
+  // (or failed), restarted, or stop_following(i) was called.
+  Written await_bytes(size_t i, int64_t have) {
+    std::unique_lock<std::mutex> l(mu_);
+    const Item& it = items_[i];
+    cv_.wait(l, [&] { return it.done || it.restarted || it.written > have || it.unfollowed; });
+    return {it.unfollowed ? have : it.written, it.done || it.unfollowed, it.restarted};
+  }
+
+  void stop_following(size_t i) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      items_[i].unfollowed = true;
+    }
+    cv_.notify_all();
+  }
+
  private:
   void work() {
     std::unique_ptr<Transport> t;
@@ -197,7 +231,16 @@ class Downloads {
       std::exception_ptr err;
       try {
         if (!t) throw Error(Errc::io, "cannot initialise libcurl");
-        download_blob(client_, *t, repo_, it.desc, it.dest, cancel_, prog_, it.bar);
+        download_blob(client_, *t, repo_, it.desc, it.dest, cancel_, prog_, it.bar, [&](int64_t n) {
+          {
+            std::lock_guard<std::mutex> l(mu_);
+            if (n < 0)
+              it.restarted = true;
+            else
+              it.written = n;
+          }
+          cv_.notify_all();
+        });
       } catch (...) {
         err = std::current_exception();
       }
@@ -221,6 +264,70 @@ class Downloads {
   size_t next_ = 0;
   std::atomic<bool> cancel_{false};
 };
+
+// Extracts download i of dl while it arrives: a thread copies what is in its
+// file so far into a pipe that the extraction reads, so unpacking overlaps
+// the transfer instead of following it. nullopt when the download had to
+// start over (the extraction saw the start of two transfers): the caller
+// extracts the finished file instead. Download errors take precedence over
+// what the truncated stream did to the extraction.
+std::optional<image::Layer> extract_while_downloading(image::Staging& st, Downloads& dl, size_t i,
+                                                      const std::string& file,
+                                                      const std::string& blob, const Descriptor& d,
+                                                      const std::string& diff_id) {
+  Pipe p = Pipe::make();
+  image::Staging::BlobStream stream{p.read.get(), p.write.get()};
+  bool restarted = false;
+  std::thread follower([&, w = std::move(p.write)] {
+    // The extraction may fail and close its end: EPIPE, not SIGPIPE.
+    sigset_t pipe_sig;
+    sigemptyset(&pipe_sig);
+    sigaddset(&pipe_sig, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_sig, nullptr);
+    UniqueFd in;
+    std::vector<char> buf(size_t{1} << 17);
+    int64_t off = 0;
+    for (;;) {
+      Downloads::Written got = dl.await_bytes(i, off);
+      if (got.restarted) {
+        restarted = true;
+        return;
+      }
+      if (got.bytes <= off && got.done) return;
+      if (!in) {
+        in = UniqueFd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!in) return;
+      }
+      while (off < got.bytes) {
+        size_t want = static_cast<size_t>(std::min<int64_t>(got.bytes - off, buf.size()));
+        ssize_t n = ::pread(in.get(), buf.data(), want, off);
+        if (n <= 0) return;
+        for (ssize_t done = 0; done < n;) {
+          ssize_t m = ::write(w.get(), buf.data() + done, static_cast<size_t>(n - done));
+          if (m < 0 && errno == EINTR) continue;
+          if (m <= 0) return;
+          done += m;
+        }
+        off += n;
+      }
+    }
+  });
+  std::optional<image::Layer> l;
+  std::exception_ptr extract_error;
+  try {
+    l = st.add_layer(blob, d.media_type, diff_id, &stream);
+  } catch (...) {
+    extract_error = std::current_exception();
+  }
+  // No reader left: a follower blocked on a full pipe gets EPIPE.
+  p.read.reset();
+  dl.stop_following(i);
+  follower.join();
+  dl.wait(i);
+  if (restarted) return std::nullopt;
+  if (extract_error) std::rethrow_exception(extract_error);
+  return l;
+}
 
 // A layer record of an image already in the store with this blob digest.
 std::optional<image::Layer> stored_layer(const image::Store& store, const std::string& digest,
@@ -334,16 +441,20 @@ PullResult pull_one(image::Store& store, const image::Reference& ref, const Endp
       continue;
     }
     std::string blob = store.blob_path(d.digest);
+    std::string what = "layer " + std::to_string(i + 1) + " (" + d.digest + ")";
+    std::optional<image::Layer> streamed;
     if (dl_index[i] != SIZE_MAX) {
-      downloads.wait(dl_index[i]);
-      // Verified: keep it in the store so an interrupted pull resumes here.
       std::string tmp = st.dir() + "/" + digest_hex(d.digest) + ".blob";
+      streamed = with_context(what, [&] {
+        return extract_while_downloading(st, downloads, dl_index[i], tmp, blob, d, diff_ids[i]);
+      });
+      // Verified: keep it in the store so an interrupted pull resumes here.
       if (!path_exists(blob) && ::rename(tmp.c_str(), blob.c_str()) != 0)
         throw_errno("rename " + tmp + " to " + blob);
     }
-    std::string what = "layer " + std::to_string(i + 1) + " (" + d.digest + ")";
-    image::Layer l =
-        with_context(what, [&] { return st.add_layer(blob, d.media_type, diff_ids[i]); });
+    image::Layer l = streamed ? *streamed : with_context(what, [&] {
+      return st.add_layer(blob, d.media_type, diff_ids[i]);
+    });
     if (l.digest != d.digest)
       throw Error(Errc::corrupt, what + ": stored blob hashes to " + l.digest);
     if (l.diff_id != diff_ids[i])

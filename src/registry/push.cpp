@@ -1,11 +1,13 @@
 // tug push: every blob the manifest names (skipped when the registry has it,
 // mounted from another repository of the same registry when possible,
-// otherwise uploaded in one PUT), then the manifest, exactly as stored so
-// its digest is the image's.
+// otherwise uploaded: in one PUT, or above the chunk size as PATCHes of
+// chunk-size pieces and a closing PUT), then the manifest, exactly as
+// stored so its digest is the image's.
 #include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "image/reference.hpp"
 #include "registry/internal.hpp"
@@ -31,6 +33,52 @@ std::string absolute(Client& c, const std::string& location) {
 
 std::string with_query(const std::string& url, const std::string& q) {
   return url + (url.find('?') == std::string::npos ? "?" : "&") + q;
+}
+
+// Blobs larger than this go up in chunks of this size. Some registries and
+// proxies in front of them cap one request's body (nginx's
+// client_max_body_size, 100 MB on some hosted ones); TUG_PUSH_CHUNK_SIZE
+// (bytes, 0 = never chunk) adjusts it.
+constexpr int64_t kDefaultChunk = int64_t{64} << 20;
+
+int64_t chunk_size() {
+  const char* env = std::getenv("TUG_PUSH_CHUNK_SIZE");
+  if (env == nullptr || *env == '\0') return kDefaultChunk;
+  char* end = nullptr;
+  long long v = std::strtoll(env, &end, 10);
+  if (*end != '\0' || v < 0)
+    throw Error(Errc::invalid, std::string("TUG_PUSH_CHUNK_SIZE=") + env +
+                                   ": expected a number of bytes (0: no chunked uploads)");
+  return v;
+}
+
+// PATCHes size bytes of fd to the upload session at location, chunk bytes at
+// a time, each with its Content-Range; returns the session's location after
+// the last one (the registry may move it with every answer).
+std::string upload_chunks(Client& c, std::string location, const std::string& scope,
+                          const std::string& digest, int fd, int64_t size, int64_t chunk) {
+  for (int64_t off = 0; off < size; off += chunk) {
+    int64_t n = std::min(chunk, size - off);
+    std::string range = std::to_string(off) + "-" + std::to_string(off + n - 1);
+    Request p;
+    p.method = "PATCH";
+    p.path = absolute(c, location);
+    p.scope = scope;
+    p.headers = {"Content-Type: application/octet-stream", "Content-Range: " + range};
+    p.upload_fd = fd;
+    p.upload_offset = off;
+    p.upload_size = n;
+    Response r = c.perform(p);
+    if (r.status != 202) throw c.error_of(r, "uploading bytes " + range + " of blob " + digest);
+    // The registry's Range says what it holds; anything but all we sent
+    // means the session lost data, and the digest check would fail anyway.
+    std::string held = r.header("range");
+    if (!held.empty() && held != "0-" + std::to_string(off + n - 1))
+      throw Error(Errc::io, "registry " + c.registry() + " holds bytes " + held + " of blob " +
+                                digest + " after bytes " + range + " were sent");
+    if (!r.header("location").empty()) location = r.header("location");
+  }
+  return location;
 }
 
 // Uploads the file at path as blob digest of repo; returns the status word
@@ -76,11 +124,16 @@ std::string push_blob(Client& c, const std::string& repo, const std::string& dig
   if (::fstat(fd.get(), &st) != 0) throw_errno("stat " + path);
   Request put;
   put.method = "PUT";
-  put.path = with_query(absolute(c, location), "digest=" + digest);
   put.scope = scope;
   put.headers = {"Content-Type: application/octet-stream"};
-  put.upload_fd = fd.get();
-  put.upload_size = st.st_size;
+  int64_t chunk = chunk_size();
+  if (chunk > 0 && st.st_size > chunk) {
+    location = upload_chunks(c, location, scope, digest, fd.get(), st.st_size, chunk);
+  } else {
+    put.upload_fd = fd.get();
+    put.upload_size = st.st_size;
+  }
+  put.path = with_query(absolute(c, location), "digest=" + digest);
   Response r = c.perform(put);
   if (r.status != 201) throw c.error_of(r, "uploading blob " + digest);
   return "done";

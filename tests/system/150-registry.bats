@@ -21,7 +21,8 @@ free_port() {
 }
 
 # start_registry NAME PORT [EXTRA_YAML]: docker-registry with its storage
-# under $REG_ROOT/NAME; waits until it answers.
+# under $REG_ROOT/NAME; waits until it answers. With REG_ACCESSLOG=1 its log
+# ($REG_ROOT/NAME/log) has a line per request.
 start_registry() {
   local name=$1 port=$2 extra=${3:-} scheme=http i
   mkdir -p "$REG_ROOT/$name/data"
@@ -30,7 +31,7 @@ version: 0.1
 log:
   level: error
   accesslog:
-    disabled: true
+    disabled: $([ "${REG_ACCESSLOG:-}" = 1 ] && echo false || echo true)
 storage:
   filesystem:
     rootdirectory: $REG_ROOT/$name/data
@@ -101,6 +102,11 @@ teardown_file() {
   stop_registry plain
   stop_registry tls
   stop_registry flaky
+  stop_registry chunked
+  stop_registry token
+  if [ -s "$REG_ROOT/token-server.pid" ]; then
+    kill "$(cat "$REG_ROOT/token-server.pid")" 2>/dev/null || true
+  fi
 }
 
 # podman, rootless, with its storage inside the test directory (as in 020).
@@ -541,4 +547,113 @@ EOF
   tug_ok pull -q --tls-verify=false "127.0.0.1:$port/tug/flaky:1"
   [ "$output" = "$(busybox_id)" ]
   stop_registry flaky
+}
+
+@test "push above the chunk size: PATCHes with Content-Range, then PUT; the image pulls back intact" {
+  local port save=$XDG_DATA_HOME chunk=200000
+  port=$(free_port)
+  REG_ACCESSLOG=1 start_registry chunked "$port"
+  local img=127.0.0.1:$port/tug/chunked:1
+  load_busybox
+  run --separate-stderr env TUG_PUSH_CHUNK_SIZE=$chunk "$TUG" push --tls-verify=false busybox "$img"
+  assert_success
+  # One PATCH per started chunk of each blob larger than the chunk size.
+  run_tug manifest inspect --tls-verify=false "$img"
+  assert_success
+  local expect
+  expect=$(printf '%s\n' "$output" | jq --argjson c $chunk \
+    '[.config.size, .layers[].size] | map(select(. > $c) | (. + $c - 1) / $c | floor) | add // 0')
+  [ "$expect" -ge 2 ]
+  local log=$REG_ROOT/chunked/log
+  [ "$(grep -c '"PATCH /v2/tug/chunked/blobs/uploads/' "$log")" -eq "$expect" ]
+  grep -q '"PATCH /v2/tug/chunked/blobs/uploads/[^ ]* HTTP/[0-9.]*" 202' "$log"
+  grep -q '"PUT /v2/tug/chunked/blobs/uploads/[^ ]*digest=sha256[^ ]* HTTP/[0-9.]*" 201' "$log"
+
+  # The registry assembled the chunks into the blob the digest names: a
+  # fresh store pulls and runs the image (the pull verifies every digest).
+  export XDG_DATA_HOME=$TEST_DIR/fresh
+  mkdir -p "$XDG_DATA_HOME"
+  tug_ok pull -q --tls-verify=false "$img"
+  [ "$output" = "$(busybox_id)" ]
+  run_tug run --rm "$img" echo chunked-ok
+  assert_output "chunked-ok"
+  remove_store "$XDG_DATA_HOME/tug"
+  export XDG_DATA_HOME=$save
+
+  # TUG_PUSH_CHUNK_SIZE=0: one PUT per blob, no PATCH.
+  local before
+  before=$(grep -c '"PATCH ' "$log")
+  tug_ok push --tls-verify=false busybox "127.0.0.1:$port/tug/whole:1"
+  TUG_PUSH_CHUNK_SIZE=0 "$TUG" push -q --tls-verify=false busybox "127.0.0.1:$port/tug/whole0:1"
+  [ "$(grep -c '"PATCH ' "$log")" -eq "$before" ]
+  run --separate-stderr env TUG_PUSH_CHUNK_SIZE=lots "$TUG" push --tls-verify=false busybox "127.0.0.1:$port/tug/x:1"
+  assert_status 125
+  [[ "$stderr" == *"TUG_PUSH_CHUNK_SIZE=lots"* ]]
+  stop_registry chunked
+}
+
+@test "Bearer token auth: WWW-Authenticate, token from the realm, retry; refusals are clear" {
+  # A token service (python, JWTs signed by openssl with a key made here)
+  # and a registry that trusts its certificate.
+  local pki=$REG_ROOT/token-pki tport rport
+  mkdir -p "$pki"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=tug token issuer" \
+    -keyout "$pki/token.key" -out "$pki/token.crt" 2>/dev/null
+  tport=$(free_port)
+  : >"$REG_ROOT/token-requests"
+  python3 "$BATS_TEST_DIRNAME/registry-token-server.py" "$tport" "$pki/token.key" \
+    "$pki/token.crt" tug-registry tug-issuer "$REG_ROOT/token-requests" \
+    >"$REG_ROOT/token-server.log" 2>&1 3>&- &
+  echo $! >"$REG_ROOT/token-server.pid"
+  for _ in $(seq 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$tport/token" && break
+    sleep 0.1
+  done
+  rport=$(free_port)
+  start_registry token "$rport" "auth:
+  token:
+    realm: http://127.0.0.1:$tport/token
+    service: tug-registry
+    issuer: tug-issuer
+    rootcertbundle: $pki/token.crt"
+  local reg=127.0.0.1:$rport
+  # The registry itself refuses an anonymous request and names the realm.
+  run curl -si "http://$reg/v2/"
+  [[ "$output" == *"401 Unauthorized"* ]]
+  [[ "$output" == *"realm=\"http://127.0.0.1:$tport/token\""* ]]
+
+  load_busybox
+  tug_ok push --tls-verify=false busybox "$reg/tug/tok:1"
+  grep -q "scope=repository:tug/tok:.*push" "$REG_ROOT/token-requests"
+  export XDG_DATA_HOME=$TEST_DIR/fresh
+  mkdir -p "$XDG_DATA_HOME"
+  : >"$REG_ROOT/token-requests"
+  tug_ok pull -q --tls-verify=false "$reg/tug/tok:1"
+  [ "$output" = "$(busybox_id)" ]
+  grep -q "^scope=repository:tug/tok:pull account=$" "$REG_ROOT/token-requests"
+  run_tug run --rm "$reg/tug/tok:1" echo token-ok
+  assert_output "token-ok"
+
+  # A repository the token service refuses without credentials: 401 from
+  # the token service, a hint to log in, nothing stored.
+  run --separate-stderr "$TUG" pull --tls-verify=false "$reg/secret/x:1"
+  assert_status 125
+  [[ "$stderr" == *"authentication required"* ]]
+  [[ "$stderr" == *"tug login $reg"* ]]
+  # With credentials the token service answers (the repository is empty:
+  # the registry's 404 comes through, so auth did succeed).
+  run --separate-stderr "$TUG" pull --tls-verify=false --creds tug:sesame "$reg/secret/x:1"
+  assert_status 125
+  [[ "$stderr" == *"404"* ]]
+  grep -q "^scope=repository:secret/x:pull account=tug$" "$REG_ROOT/token-requests"
+  # A token that grants nothing: the registry's refusal, with its status.
+  run --separate-stderr "$TUG" pull --tls-verify=false "$reg/denied/x:1"
+  assert_status 125
+  [[ "$stderr" == *"401"* ]]
+  [[ "$stderr" == *"denied/x"* ]]
+  run_tug images -q
+  assert_output "$(busybox_id | cut -c1-12)"
+  remove_store "$XDG_DATA_HOME/tug"
+  stop_registry token
+  kill "$(cat "$REG_ROOT/token-server.pid")"
 }
