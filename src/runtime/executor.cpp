@@ -568,7 +568,13 @@ bool same_ns(pid_t pid, const char* ns) {
 }  // namespace
 
 uint64_t process_start_time(pid_t pid) {
-  auto stat = read_file_if_exists("/proc/" + std::to_string(pid) + "/stat");
+  std::optional<std::string> stat;
+  try {
+    stat = read_file_if_exists("/proc/" + std::to_string(pid) + "/stat");
+  } catch (const Error&) {
+    // The process exited between open and read (ESRCH): it is gone, which
+    // is an answer, not an error of whoever asked.
+  }
   if (!stat) return 0;
   // Field 22; the command name (field 2) may contain spaces, so skip past ')'.
   auto close = stat->rfind(')');
