@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <ctime>
+#include <optional>
 
 #include "runtime/executor.hpp"
 #include "util/digest.hpp"
@@ -137,29 +138,33 @@ Record Store::create(Record r) {
   if (!random && !valid_name(r.name))
     throw Error(Errc::usage, "invalid container name " + quote(r.name) +
                                  ": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
-  for (int attempt = 0;; ++attempt) {
-    if (random) r.name = random_name() + (attempt > 3 ? std::to_string(attempt) : "");
-    std::string claim = paths_.names() + "/" + r.name;
-    if (::symlink(r.id.c_str(), claim.c_str()) == 0) break;
-    if (errno != EEXIST) throw_errno("claiming name " + r.name);
-    // A claim whose container directory is gone was left by a killed CLI.
-    char target[128];
-    ssize_t n = ::readlink(claim.c_str(), target, sizeof target - 1);
-    if (n > 0 && !path_exists(dir(std::string(target, static_cast<size_t>(n))))) {
-      ::unlink(claim.c_str());
-      --attempt;
-      continue;
-    }
-    if (!random) {
-      std::string owner = n > 0 ? std::string(target, static_cast<size_t>(n)) : "?";
-      throw Error(Errc::exists,
-                  "the container name \"" + r.name + "\" is already in use by " + owner,
-                  "remove that container or use --replace / a different --name");
-    }
-  }
+  std::string d = dir(r.id);
+  // The directory and its held lock come before the name claim, and the
+  // lock is kept until config.json exists: a claim then always points at a
+  // directory that is either complete, or locked by its live creator, or
+  // abandoned by a killed one (see release_stale_claim).
+  make_dirs(d, 0700);
+  std::optional<FileLock> lock;
+  bool claimed = false;
   try {
-    std::string d = dir(r.id);
-    make_dirs(d, 0700);
+    lock.emplace(d + "/lock");
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      if (random) r.name = random_name() + (attempt > 3 ? std::to_string(attempt) : "");
+      std::string claim = paths_.names() + "/" + r.name;
+      if (::symlink(r.id.c_str(), claim.c_str()) == 0) {
+        claimed = true;
+        break;
+      }
+      if (errno != EEXIST) throw_errno("claiming name " + r.name);
+      if (release_stale_claim(r.name)) continue;
+      if (!random) {
+        throw Error(Errc::exists,
+                    "the container name \"" + r.name + "\" is already in use by " +
+                        read_claim(r.name).value_or("?"),
+                    "remove that container or use --replace / a different --name");
+      }
+    }
+    if (!claimed) throw Error(Errc::exists, "cannot claim a name for the container " + r.id);
     // The upper dir's own mode becomes the mode of the container's "/":
     // 0755, or users other than root inside could not reach anything.
     for (const char* sub : {"upper", "work", "merged"}) make_dirs(d + "/" + sub, 0755);
@@ -170,14 +175,47 @@ Record Store::create(Record r) {
     // config.json last: a directory without it is an unfinished create.
     write_json_atomic(d + "/config.json", json(r), 0644, durable);
   } catch (...) {
-    ::unlink((paths_.names() + "/" + r.name).c_str());
+    if (claimed) ::unlink((paths_.names() + "/" + r.name).c_str());
     try {
-      remove_tree(dir(r.id));
+      remove_tree(d);
     } catch (...) {
     }
     throw;
   }
   return r;
+}
+
+std::optional<std::string> Store::read_claim(const std::string& name) const {
+  char target[128];
+  ssize_t n = ::readlink((paths_.names() + "/" + name).c_str(), target, sizeof target - 1);
+  if (n <= 0) return std::nullopt;
+  return std::string(target, static_cast<size_t>(n));
+}
+
+bool Store::abandoned(const std::string& id) const {
+  std::string d = dir(id);
+  if (!path_exists(d)) return true;
+  if (path_exists(d + "/config.json")) return false;
+  try {
+    // A create or remove in progress holds the lock; a killed one left it.
+    FileLock lock = FileLock::try_lock(d + "/lock");
+    return lock.held() && !path_exists(d + "/config.json");
+  } catch (const Error&) {
+    return !path_exists(d);  // removed meanwhile
+  }
+}
+
+bool Store::release_stale_claim(const std::string& name) const {
+  // Serialised, and re-read under the lock: two creators that both saw the
+  // same stale claim must not both remove "it", the second removing the
+  // first one's fresh claim.
+  FileLock guard(paths_.data + "/names.lock");
+  auto owner = read_claim(name);
+  if (!owner) return true;  // released meanwhile: claim again
+  if (!abandoned(*owner)) return false;
+  ::unlink((paths_.names() + "/" + name).c_str());
+  log_debug("released the name " + name + " of the unfinished container " + *owner);
+  return true;
 }
 
 std::optional<Record> Store::find(const std::string& key) const {
@@ -232,38 +270,72 @@ void Store::remove_container_dir(const std::string& d) const {
 
 void Store::remove_if_abandoned(const std::string& id) const {
   // A directory without config.json is a create or remove that a killed CLI
-  // did not finish. A create in progress writes config.json within
-  // milliseconds, so only directories untouched for a minute are taken.
+  // did not finish: its lock is free. The age covers the microseconds
+  // between a create's mkdir and its taking the lock.
   struct stat st;
-  if (::stat(dir(id).c_str(), &st) != 0 || ::time(nullptr) - st.st_mtime < 60) return;
+  if (::stat(dir(id).c_str(), &st) != 0 || ::time(nullptr) - st.st_mtime < 2) return;
   try {
+    FileLock lock = FileLock::try_lock(dir(id) + "/lock");
+    if (!lock.held() || path_exists(dir(id) + "/config.json")) return;
     remove_container_dir(dir(id));
     log_debug("removed abandoned container directory " + id);
   } catch (const Error& e) {
-    log_warn("cannot remove abandoned container directory " + dir(id) + ": " + e.what());
+    if (path_exists(dir(id)))
+      log_warn("cannot remove abandoned container directory " + dir(id) + ": " + e.what());
   }
 }
 
-State Store::state(const std::string& id) const {
+namespace {
+
+bool alive(pid_t pid, uint64_t start_time) {
+  return pid > 0 && start_time != 0 && runtime::process_start_time(pid) == start_time;
+}
+
+// A container whose process is gone while its monitor lives is being
+// recorded (or restarted) by that monitor this very moment: its record is
+// the monitor's to write. Only a dead monitor leaves the exit unknown.
+bool orphaned(const State& s) {
+  return s.status == "running" && !alive(s.pid, s.pid_start_time) &&
+         !alive(s.monitor_pid, s.monitor_start_time);
+}
+
+void mark_exit_unknown(State& s) {
+  s.status = "exited";
+  s.exit_code = -1;
+  s.pid = 0;
+  if (s.finished_at.empty()) s.finished_at = now_rfc3339();
+}
+
+}  // namespace
+
+State Store::read_state(const std::string& id) const {
   auto j = read_json_if_exists(dir(id) + "/state.json");
-  State s = j ? j->get<State>() : State{};
-  auto alive = [](pid_t pid, uint64_t start_time) {
-    return pid > 0 && start_time != 0 && runtime::process_start_time(pid) == start_time;
-  };
-  // A container whose process is gone while its monitor lives is being
-  // recorded (or restarted) by that monitor this very moment: its record
-  // is the monitor's to write. Only a dead monitor leaves the exit unknown.
-  if (s.status == "running" && !alive(s.pid, s.pid_start_time) &&
-      !alive(s.monitor_pid, s.monitor_start_time)) {
-    s.status = "exited";
-    s.exit_code = -1;
-    s.pid = 0;
-    if (s.finished_at.empty()) s.finished_at = now_rfc3339();
-    try {
-      write_json_atomic(dir(id) + "/state.json", json(s));
-    } catch (const Error&) {
-      // A read-only view (another user's store) still reports the truth.
-    }
+  return j ? j->get<State>() : State{};
+}
+
+State Store::state(const std::string& id) const {
+  State s = read_state(id);
+  if (!orphaned(s)) return s;
+  try {
+    // Under the lock and read again: a start may have recorded a new
+    // monitor since, and must not be overwritten with the old one's end.
+    FileLock lock(dir(id) + "/lock");
+    s = read_state(id);
+    if (!orphaned(s)) return s;
+    mark_exit_unknown(s);
+    write_json_atomic(dir(id) + "/state.json", json(s));
+  } catch (const Error&) {
+    // A read-only view (another user's store) still reports the truth.
+    mark_exit_unknown(s);
+  }
+  return s;
+}
+
+State Store::state_locked(const std::string& id) {
+  State s = read_state(id);
+  if (orphaned(s)) {
+    mark_exit_unknown(s);
+    write_json_atomic(dir(id) + "/state.json", json(s));
   }
   return s;
 }
@@ -274,13 +346,21 @@ void Store::save_state(const std::string& id, const State& s, bool durable) {
 
 void Store::remove(const Record& r) {
   std::string d = dir(r.id);
+  // Under the container's lock: a concurrent rm finds config.json gone and
+  // stops, a listing does not sweep the directory from under us, and a
+  // monitor recording the exit waits, then finds nothing to write into.
+  std::optional<FileLock> lock;
+  try {
+    lock.emplace(d + "/lock");
+  } catch (const Error& e) {
+    if (e.code() != Errc::not_found) throw;
+  }
+  if (!lock || !path_exists(d + "/config.json"))
+    throw Error(Errc::not_found, "no container with name or ID \"" + r.id + "\" found");
   // Drop config.json first so a crash mid-way leaves an unfinished directory
   // that no command shows, rather than a record pointing at missing files.
   ::unlink((d + "/config.json").c_str());
-  std::string claim = paths_.names() + "/" + r.name;
-  char target[128];
-  ssize_t n = ::readlink(claim.c_str(), target, sizeof target - 1);
-  if (n > 0 && std::string(target, static_cast<size_t>(n)) == r.id) ::unlink(claim.c_str());
+  if (read_claim(r.name) == r.id) ::unlink((paths_.names() + "/" + r.name).c_str());
   remove_container_dir(d);
 }
 
@@ -297,16 +377,10 @@ Record Store::rename(const Record& r, const std::string& new_name) {
   for (int attempt = 0;; ++attempt) {
     if (::symlink(cur.id.c_str(), claim.c_str()) == 0) break;
     if (errno != EEXIST) throw_errno("claiming name " + new_name);
-    char target[128];
-    ssize_t n = ::readlink(claim.c_str(), target, sizeof target - 1);
-    std::string owner = n > 0 ? std::string(target, static_cast<size_t>(n)) : "?";
-    // A claim whose container directory is gone was left by a killed CLI.
-    if (attempt == 0 && n > 0 && !path_exists(dir(owner))) {
-      ::unlink(claim.c_str());
-      continue;
-    }
+    if (attempt < 3 && release_stale_claim(new_name)) continue;
     throw Error(Errc::exists,
-                "the container name \"" + new_name + "\" is already in use by " + owner,
+                "the container name \"" + new_name + "\" is already in use by " +
+                    read_claim(new_name).value_or("?"),
                 "remove that container or choose a different name");
   }
   std::string old = cur.name;
@@ -317,10 +391,7 @@ Record Store::rename(const Record& r, const std::string& new_name) {
     ::unlink(claim.c_str());
     throw;
   }
-  std::string old_claim = paths_.names() + "/" + old;
-  char target[128];
-  ssize_t n = ::readlink(old_claim.c_str(), target, sizeof target - 1);
-  if (n > 0 && std::string(target, static_cast<size_t>(n)) == cur.id) ::unlink(old_claim.c_str());
+  if (read_claim(old) == cur.id) ::unlink((paths_.names() + "/" + old).c_str());
   return cur;
 }
 

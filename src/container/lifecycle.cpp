@@ -404,19 +404,36 @@ std::vector<std::string> volumes_of(const Record& r) {
 }
 
 void remove(Store& store, const Record& r, bool force) {
-  State st = store.state(r.id);
-  if (st.status == "running") {
-    if (!force)
+  State st;
+  try {
+    // The stop marker under the lock, as stop writes it: a monitor about to
+    // restart the container either sees it, or has recorded the new pid
+    // that is read here and killed below.
+    FileLock lock(store.dir(r.id) + "/lock");
+    st = store.state_locked(r.id);
+    if (st.status == "running" && !force)
       throw Error(Errc::in_use,
                   "cannot remove container " + r.id +
                       " as it is running - running or paused containers cannot be removed "
                       "without force",
                   "stop it first, or use rm -f");
+    write_file(store.dir(r.id) + "/stopped", "");
+  } catch (const Error& e) {
+    // Its directory is gone: another rm was quicker.
+    if (e.code() == Errc::not_found || !path_exists(store.dir(r.id)))
+      throw Error(Errc::not_found, "no container with name or ID \"" + r.id + "\" found");
+    throw;
+  }
+  if (st.status == "running") {
     ::kill(st.pid, SIGKILL);
-    // The pid is not our child (another CLI started it): poll until the
-    // process with that start time is gone.
-    for (int i = 0; i < 400 && runtime::process_start_time(st.pid) == st.pid_start_time; ++i)
-      ::usleep(5000);
+    // Neither is our child (another CLI started them): poll until the
+    // container's process, then its monitor, are gone, so that rm returns
+    // with nothing of the container left running.
+    auto lives = [](pid_t pid, uint64_t start_time) {
+      return pid > 0 && start_time != 0 && runtime::process_start_time(pid) == start_time;
+    };
+    for (int i = 0; i < 400 && lives(st.pid, st.pid_start_time); ++i) ::usleep(5000);
+    for (int i = 0; i < 400 && lives(st.monitor_pid, st.monitor_start_time); ++i) ::usleep(5000);
   }
   store.remove(r);
 }
@@ -533,6 +550,10 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
       if (plan.stdin_open) stdio.in = in.read.get();
     }
     runtime::Started started = runtime::start(plan, store.mapping(), stdio);
+    // A CLI killed while it waits for the report must not take the
+    // container down with the write's SIGPIPE (set only now: the container
+    // would inherit the disposition).
+    ::signal(SIGPIPE, SIG_IGN);
     out.write.reset();
     err.write.reset();
     in.read.reset();
@@ -547,8 +568,9 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     st.finished_at.clear();
     {
       FileLock lock(store.dir(rec.id) + "/lock");
-      if (restart_count > 0 && path_exists(store.dir(rec.id) + "/stopped")) {
-        // Stopped by the user while this restart was on its way.
+      if (restart_count > 0 && (path_exists(store.dir(rec.id) + "/stopped") ||
+                                !path_exists(store.dir(rec.id) + "/config.json"))) {
+        // Stopped or removed by the user while this restart was on its way.
         started.process.kill(SIGKILL);
         ::_exit(0);
       }

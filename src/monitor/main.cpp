@@ -115,10 +115,16 @@ Options parse(int argc, char** argv) {
 
 // Docker's rules: always and unless-stopped restart whatever the code;
 // on-failure[:N] only after a non-zero exit, at most N times. A manual stop
-// or kill (the marker file) prevents any restart.
+// or kill (the marker file) or rm prevents any restart.
+bool stopped_by_user(const Options& o) {
+  // The marker, or the record gone altogether: rm -f removed it.
+  return (!o.stop_marker.empty() && ::access(o.stop_marker.c_str(), F_OK) == 0) ||
+         ::access(o.state.c_str(), F_OK) != 0;
+}
+
 bool should_restart(const Options& o, int exit_code) {
   if (o.restart == "no" || o.tug.empty()) return false;
-  if (!o.stop_marker.empty() && ::access(o.stop_marker.c_str(), F_OK) == 0) return false;
+  if (stopped_by_user(o)) return false;
   if (o.restart == "always" || o.restart == "unless-stopped") return true;
   if (o.restart.rfind("on-failure", 0) != 0 || exit_code == 0) return false;
   auto colon = o.restart.find(':');
@@ -239,7 +245,7 @@ int main(int argc, char** argv) {
     // Docker's back-off: 100 ms doubling per restart, at most 6.4 s.
     int shift = o.restart_count < 6 ? o.restart_count : 6;
     ::usleep(100000u << shift);
-    if (!o.stop_marker.empty() && ::access(o.stop_marker.c_str(), F_OK) == 0) return 0;
+    if (stopped_by_user(o)) return 0;
     std::string count = std::to_string(o.restart_count + 1);
     std::vector<std::string> args = {
         o.tug, "--root", o.root, "--runroot", o.runroot, "__monitor-restart", o.id, count};
