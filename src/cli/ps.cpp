@@ -1,5 +1,6 @@
 // tug ps: list containers with docker's columns.
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
 
 #include "cli/commands.hpp"
@@ -36,31 +37,53 @@ void setup_ps(CLI::App* c, Globals& g) {
   c->add_option("--format", f->format, "Format output using a template or json");
   c->callback([f, &g] {
     container::Store store(g.paths(), g.mapping());
+    std::vector<container::Summary> ctrs = store.summaries();
+    // Newest first, as docker lists them.
+    std::sort(ctrs.begin(), ctrs.end(),
+              [](const container::Summary& a, const container::Summary& b) {
+                return a.created > b.created;
+              });
+    // The default table is built from strings: with a thousand containers,
+    // a JSON row per container cost more than reading the records.
+    const bool plain = f->format.find_first_not_of(" \t") == std::string::npos;
+    std::vector<std::vector<std::string>> cells;
+    if (plain)
+      cells.push_back({"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"});
     std::vector<json> rows;
-    for (const auto& r : store.list()) {
+    for (auto& r : ctrs) {
       container::State st = store.state(r.id);
       if (!f->all && st.status != "running") continue;
-      std::string cmd = join(r.spec.args, " ");
+      std::string id = f->no_trunc ? r.id : r.id.substr(0, 12);
+      if (f->quiet) {
+        out(id);
+        continue;
+      }
+      std::string cmd = join(r.args, " ");
       if (!f->no_trunc && cmd.size() > 20) cmd = cmd.substr(0, 19) + "…";
-      rows.push_back(json{{"ID", f->no_trunc ? r.id : r.id.substr(0, 12)},
-                          {"Image", r.image_name},
-                          {"Command", f->no_trunc ? cmd : quote(cmd)},
+      if (!f->no_trunc) cmd = quote(cmd);
+      std::string ago = human_ago(parse_rfc3339(r.created));
+      if (plain) {
+        cells.push_back({std::move(id), std::move(r.image_name), std::move(cmd), std::move(ago),
+                         status_text(st), "", std::move(r.name)});
+        continue;
+      }
+      rows.push_back(json{{"ID", std::move(id)},
+                          {"Image", std::move(r.image_name)},
+                          {"Command", std::move(cmd)},
                           {"CreatedAt", r.created},
-                          {"RunningFor", human_ago(parse_rfc3339(r.created))},
+                          {"RunningFor", std::move(ago)},
                           {"Status", status_text(st)},
                           {"State", st.status},
                           {"Ports", ""},
-                          {"Names", r.name},
-                          {"Labels", r.labels},
+                          {"Names", std::move(r.name)},
+                          {"Labels", std::move(r.labels)},
                           {"ExitCode", st.exit_code},
                           {"Pid", st.pid}});
     }
-    // Newest first, as docker lists them.
-    std::sort(rows.begin(), rows.end(), [](const json& a, const json& b) {
-      return a["CreatedAt"].get<std::string>() > b["CreatedAt"].get<std::string>();
-    });
-    if (f->quiet) {
-      for (const auto& r : rows) out(r["ID"].get<std::string>());
+    if (f->quiet) return;
+    if (plain) {
+      std::string text = align_table(cells);
+      std::fwrite(text.data(), 1, text.size(), stdout);
       return;
     }
     print_rows(rows, f->format,

@@ -1,15 +1,18 @@
 #include "container/container.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <ctime>
 #include <optional>
 
 #include "runtime/executor.hpp"
 #include "util/digest.hpp"
 #include "util/error.hpp"
+#include "util/fd.hpp"
 #include "util/fs.hpp"
 #include "util/lock.hpp"
 #include "util/log.hpp"
@@ -123,6 +126,276 @@ std::set<std::string> image_ids_in_use(const Paths& paths) {
   }
   return ids;
 }
+
+namespace {
+
+// Reads the values of a JSON document by their path ("spec", "args", "[]")
+// without building a DOM. Listings read a thousand records: building and
+// converting each whole record, and even nlohmann's SAX lexer (which copies
+// every character for its diagnostics), were most of `ps -a`'s time.
+class PathReader {
+ public:
+  virtual ~PathReader() = default;
+  // Called for each string, number and boolean with its path and its text
+  // (numbers and booleans as written); the handler may move the text away.
+  virtual void value(const std::vector<std::string>& path, std::string& text) = 0;
+
+  // Parses text; Error(invalid) naming what on malformed input.
+  void parse(const std::string& text, const std::string& what) {
+    begin_ = p_ = text.data();
+    end_ = begin_ + text.size();
+    what_ = &what;
+    ws();
+    parse_value(0);
+    ws();
+    if (p_ != end_) fail("trailing characters");
+  }
+
+ private:
+  [[noreturn]] void fail(const char* why) {
+    throw Error(Errc::invalid,
+                "parsing " + *what_ + ": " + why + " at byte " + std::to_string(p_ - begin_));
+  }
+  void ws() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\t' || *p_ == '\r')) ++p_;
+  }
+  bool take(char c) {
+    if (p_ < end_ && *p_ == c) {
+      ++p_;
+      return true;
+    }
+    return false;
+  }
+  void literal(const char* word) {
+    for (const char* w = word; *w; ++w)
+      if (!take(*w)) fail("invalid literal");
+  }
+
+  void parse_value(int depth) {
+    if (depth > 64) fail("nested too deeply");
+    if (p_ >= end_) fail("unexpected end");
+    char c = *p_;
+    if (c == '{' || c == '[') {
+      bool object = c == '{';
+      ++p_;
+      path_.emplace_back(object ? "" : "[]");
+      ws();
+      if (!take(object ? '}' : ']')) {
+        for (;;) {
+          ws();
+          if (object) {
+            if (p_ >= end_ || *p_ != '"') fail("expected a key");
+            read_string(path_.back());
+            ws();
+            if (!take(':')) fail("expected ':'");
+            ws();
+          }
+          parse_value(depth + 1);
+          ws();
+          if (take(',')) continue;
+          if (!take(object ? '}' : ']'))
+            fail(object ? "expected ',' or '}'" : "expected ',' or ']'");
+          break;
+        }
+      }
+      path_.pop_back();
+    } else if (c == '"') {
+      read_string(buf_);
+      value(path_, buf_);
+    } else if (c == 't' || c == 'f') {
+      literal(c == 't' ? "true" : "false");
+      buf_ = c == 't' ? "true" : "false";
+      value(path_, buf_);
+    } else if (c == 'n') {
+      literal("null");
+    } else {
+      const char* start = p_;
+      while (p_ < end_ && ((*p_ >= '0' && *p_ <= '9') || *p_ == '-' || *p_ == '+' || *p_ == '.' ||
+                           *p_ == 'e' || *p_ == 'E'))
+        ++p_;
+      if (p_ == start) fail("unexpected character");
+      buf_.assign(start, p_);
+      value(path_, buf_);
+    }
+  }
+
+  unsigned hex4() {
+    if (end_ - p_ < 4) fail("short \\u escape");
+    unsigned v = 0;
+    for (int i = 0; i < 4; ++i) {
+      char h = *p_++;
+      v <<= 4;
+      if (h >= '0' && h <= '9')
+        v |= static_cast<unsigned>(h - '0');
+      else if (h >= 'a' && h <= 'f')
+        v |= static_cast<unsigned>(h - 'a' + 10);
+      else if (h >= 'A' && h <= 'F')
+        v |= static_cast<unsigned>(h - 'A' + 10);
+      else
+        fail("invalid \\u escape");
+    }
+    return v;
+  }
+
+  void read_string(std::string& out) {
+    out.clear();
+    ++p_;  // the opening quote
+    for (;;) {
+      const char* run = p_;
+      while (p_ < end_ && *p_ != '"' && *p_ != '\\') ++p_;
+      out.append(run, p_);
+      if (p_ >= end_) fail("unterminated string");
+      if (*p_++ == '"') return;
+      if (p_ >= end_) fail("unterminated string");
+      char e = *p_++;
+      switch (e) {
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'u': {
+          unsigned cp = hex4();
+          if (cp >= 0xD800 && cp < 0xDC00 && end_ - p_ >= 6 && p_[0] == '\\' && p_[1] == 'u') {
+            p_ += 2;
+            unsigned lo = hex4();
+            if (lo < 0xDC00 || lo > 0xDFFF) fail("invalid surrogate pair");
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          }
+          append_utf8(out, cp);
+          break;
+        }
+        default:
+          fail("invalid escape");
+      }
+    }
+  }
+
+  static void append_utf8(std::string& out, unsigned cp) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xC0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+  }
+
+  const char* begin_ = nullptr;
+  const char* p_ = nullptr;
+  const char* end_ = nullptr;
+  const std::string* what_ = nullptr;
+  std::vector<std::string> path_;
+  std::string buf_;
+};
+
+// A record file's text, nullopt if absent. Records are small: one read
+// into a buffer larger than the file is the whole of it (a regular file
+// returns short only at its end), saving listings a read per file.
+std::optional<std::string> read_record(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::nullopt;
+    throw_errno("open " + path);
+  }
+  UniqueFd owner(fd);
+  char buf[16384];
+  std::string out;
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("read " + path);
+    out.append(buf, static_cast<size_t>(n));
+    if (n < static_cast<ssize_t>(sizeof buf)) return out;
+  }
+}
+
+bool is(const std::vector<std::string>& path, std::initializer_list<const char*> want) {
+  if (path.size() != want.size()) return false;
+  size_t i = 0;
+  for (const char* w : want)
+    if (path[i++] != w) return false;
+  return true;
+}
+
+class StateReader : public PathReader {
+ public:
+  State state;
+  void value(const std::vector<std::string>& path, std::string& text) override {
+    if (path.size() != 1) return;
+    const std::string& k = path[0];
+    auto num = [&] { return std::strtoll(text.c_str(), nullptr, 10); };
+    if (k == "status")
+      state.status = std::move(text);
+    else if (k == "pid")
+      state.pid = static_cast<pid_t>(num());
+    else if (k == "pid_start_time")
+      state.pid_start_time = std::strtoull(text.c_str(), nullptr, 10);
+    else if (k == "monitor_pid")
+      state.monitor_pid = static_cast<pid_t>(num());
+    else if (k == "monitor_start_time")
+      state.monitor_start_time = std::strtoull(text.c_str(), nullptr, 10);
+    else if (k == "exit_code")
+      state.exit_code = static_cast<int>(num());
+    else if (k == "restart_count")
+      state.restart_count = static_cast<int>(num());
+    else if (k == "started_at")
+      state.started_at = std::move(text);
+    else if (k == "finished_at")
+      state.finished_at = std::move(text);
+  }
+};
+
+class SummaryReader : public PathReader {
+ public:
+  Summary summary;
+  void value(const std::vector<std::string>& path, std::string& text) override {
+    if (path.size() == 1) {
+      const std::string& k = path[0];
+      if (k == "id")
+        summary.id = std::move(text);
+      else if (k == "name")
+        summary.name = std::move(text);
+      else if (k == "image_name")
+        summary.image_name = std::move(text);
+      else if (k == "created")
+        summary.created = std::move(text);
+    } else if (path.size() == 2 && path[0] == "labels") {
+      summary.labels[path[1]] = std::move(text);
+    } else if (is(path, {"spec", "args", "[]"})) {
+      summary.args.push_back(std::move(text));
+    }
+  }
+};
+
+}  // namespace
 
 Store::Store(const Paths& paths, const userns::Mapping& mapping)
     : paths_(paths), mapping_(mapping) {}
@@ -257,6 +530,22 @@ std::vector<Record> Store::list() const {
   return out;
 }
 
+std::vector<Summary> Store::summaries() const {
+  std::vector<Summary> out;
+  for (const auto& id : list_dir(paths_.containers())) {
+    std::string path = dir(id) + "/config.json";
+    auto text = read_record(path);
+    if (!text) {
+      remove_if_abandoned(id);
+      continue;
+    }
+    SummaryReader r;
+    r.parse(*text, path);
+    out.push_back(std::move(r.summary));
+  }
+  return out;
+}
+
 void Store::remove_container_dir(const std::string& d) const {
   // Most upper dirs hold only files of the user's own uid and go at once;
   // files of subordinate uids need root in the user namespace.
@@ -309,8 +598,12 @@ void mark_exit_unknown(State& s) {
 }  // namespace
 
 State Store::read_state(const std::string& id) const {
-  auto j = read_json_if_exists(dir(id) + "/state.json");
-  return j ? j->get<State>() : State{};
+  std::string path = dir(id) + "/state.json";
+  auto text = read_record(path);
+  if (!text) return State{};
+  StateReader r;
+  r.parse(*text, path);
+  return r.state;
 }
 
 State Store::state(const std::string& id) const {

@@ -50,6 +50,13 @@ struct State {
   std::string finished_at;
 };
 
+// What a listing shows of a record (ps): read without the rest of it.
+struct Summary {
+  std::string id, name, image_name, created;
+  std::vector<std::string> args;  // the command
+  std::map<std::string, std::string> labels;
+};
+
 void to_json(json& j, const Record& r);
 void from_json(const json& j, Record& r);
 void to_json(json& j, const State& s);
@@ -76,6 +83,8 @@ class Store {
   // As find(); throws Error(not_found) "no container with name or ID "x" found".
   Record get(const std::string& name_or_id) const;
   std::vector<Record> list() const;
+  // As list(), reading only what ps shows: a thousand records in milliseconds.
+  std::vector<Summary> summaries() const;
 
   // The recorded state, reconciled with reality: a "running" container whose
   // process is gone (or whose pid now names another process) is reported as
