@@ -134,7 +134,12 @@ cgroup::Limits limits_of(const json& j) {
 
 }  // namespace
 
+FileLock image_use_lock(const Paths& paths, FileLock::Mode mode) {
+  return FileLock(paths.data + "/image-use.lock", mode);
+}
+
 Record create(Store& store, const image::Store& images, const CreateOptions& o) {
+  FileLock using_image = image_use_lock(store.paths(), FileLock::Mode::shared);
   image::Image img = images.get(o.image);
   const json& cfg = img.runtime_config();
 
