@@ -71,6 +71,40 @@ assert_store_empty() {
   assert_no_process "$TEST_DIR/"
 }
 
+@test "rmi racing runs: refused while a container uses the image, never removes it from under a create" {
+  local trial i rc failed="" rmi_pid
+  for trial in $(seq 8); do
+    [ -n "$("$TUG" images -q)" ] || load_busybox
+    local -a pids=()
+    for i in $(seq 6); do
+      timeout 30 "$TUG" run --rm busybox true >"$TEST_DIR/run.$i" 2>&1 &
+      pids+=($!)
+      # rmi starts among the creates, at a different place in each trial.
+      if [ "$i" = $((trial % 6 + 1)) ]; then
+        timeout 30 "$TUG" rmi busybox >"$TEST_DIR/rmi" 2>&1 &
+        rmi_pid=$!
+      fi
+    done
+    rc=0
+    wait "$rmi_pid" || rc=$?
+    # Refused because a container uses it, or removed while none did.
+    if [ "$rc" != 0 ] && ! grep -q "in use" "$TEST_DIR/rmi"; then
+      failed+=" trial$trial/rmi=$rc:$(cat "$TEST_DIR/rmi")"
+    fi
+    for i in $(seq 6); do
+      rc=0
+      wait "${pids[$((i - 1))]}" || rc=$?
+      # A run either works or finds no image at all: never an image whose
+      # layers vanish under its container (exec not found, mount failed).
+      if [ "$rc" != 0 ] && ! { [ "$rc" = 125 ] && grep -q "busybox: image not known" "$TEST_DIR/run.$i"; }; then
+        failed+=" trial$trial/run$i=$rc:$(cat "$TEST_DIR/run.$i")"
+      fi
+    done
+  done
+  [ -z "$failed" ] || { echo "failed:$failed" >&2; return 1; }
+  assert_store_empty
+}
+
 @test "concurrent run -d --name on one name: exactly one wins, the others fail 125 'already in use'" {
   load_busybox
   local -a pids=()
