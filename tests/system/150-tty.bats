@@ -30,7 +30,7 @@ teardown() {
 # exit code lands in $TEST_DIR/NAME.rc.
 new_session() {
   tmx -f "$TEST_DIR/tmux.conf" new-session -d -s "$1" -x 100 -y 30 \
-    "$2; echo \$? >'$TEST_DIR/$1.rc'; sleep 600"
+    "$2; echo \$? >'$TEST_DIR/$1.rc'; exec sleep 6199"
 }
 
 # wait_screen NAME REGEX: until a line of the session's screen matches the
