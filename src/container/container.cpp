@@ -638,17 +638,22 @@ void Store::save_state(const std::string& id, const State& s, bool durable) {
 }
 
 void Store::remove(const Record& r) {
-  std::string d = dir(r.id);
   // Under the container's lock: a concurrent rm finds config.json gone and
   // stops, a listing does not sweep the directory from under us, and a
   // monitor recording the exit waits, then finds nothing to write into.
   std::optional<FileLock> lock;
   try {
-    lock.emplace(d + "/lock");
+    lock.emplace(dir(r.id) + "/lock");
   } catch (const Error& e) {
     if (e.code() != Errc::not_found) throw;
+    throw Error(Errc::not_found, "no container with name or ID \"" + r.id + "\" found");
   }
-  if (!lock || !path_exists(d + "/config.json"))
+  remove_locked(r);
+}
+
+void Store::remove_locked(const Record& r) {
+  std::string d = dir(r.id);
+  if (!path_exists(d + "/config.json"))
     throw Error(Errc::not_found, "no container with name or ID \"" + r.id + "\" found");
   // Drop config.json first so a crash mid-way leaves an unfinished directory
   // that no command shows, rather than a record pointing at missing files.

@@ -99,6 +99,8 @@ class Store {
   // holds files of subordinate uids) and its name claim, under the
   // container's lock. Error(not_found) if it is gone already.
   void remove(const Record& r);
+  // As remove(), for a caller that holds the container's lock.
+  void remove_locked(const Record& r);
 
   // Gives a container a new name: claims new_name first (so a concurrent
   // create or rename cannot take it), then rewrites config.json, then drops

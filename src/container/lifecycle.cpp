@@ -409,38 +409,49 @@ std::vector<std::string> volumes_of(const Record& r) {
 }
 
 void remove(Store& store, const Record& r, bool force) {
-  State st;
-  try {
-    // The stop marker under the lock, as stop writes it: a monitor about to
-    // restart the container either sees it, or has recorded the new pid
-    // that is read here and killed below.
-    FileLock lock(store.dir(r.id) + "/lock");
-    st = store.state_locked(r.id);
-    if (st.status == "running" && !force)
-      throw Error(Errc::in_use,
-                  "cannot remove container " + r.id +
-                      " as it is running - running or paused containers cannot be removed "
-                      "without force",
-                  "stop it first, or use rm -f");
-    write_file(store.dir(r.id) + "/stopped", "");
-  } catch (const Error& e) {
-    // Its directory is gone: another rm was quicker.
-    if (e.code() == Errc::not_found || !path_exists(store.dir(r.id)))
-      throw Error(Errc::not_found, "no container with name or ID \"" + r.id + "\" found");
-    throw;
-  }
-  if (st.status == "running") {
-    ::kill(st.pid, SIGKILL);
+  auto lives = [](pid_t pid, uint64_t start_time) {
+    return pid > 0 && start_time != 0 && runtime::process_start_time(pid) == start_time;
+  };
+  auto gone = [&] {
+    return Error(Errc::not_found, "no container with name or ID \"" + r.id + "\" found");
+  };
+  // The state is checked, the stop marker written and the record removed in
+  // one hold of the lock, as stop writes its marker: a monitor about to
+  // restart the container, or a start, either comes after (and finds the
+  // marker, or no record) or has recorded the new pid that is read here.
+  for (int round = 0;; ++round) {
+    State st;
+    {
+      std::optional<FileLock> lock;
+      try {
+        lock.emplace(store.dir(r.id) + "/lock");
+      } catch (const Error& e) {
+        if (e.code() == Errc::not_found) throw gone();  // another rm was quicker
+        throw;
+      }
+      if (!path_exists(store.dir(r.id) + "/config.json")) throw gone();
+      st = store.state_locked(r.id);
+      if (st.status == "running" && !force)
+        throw Error(Errc::in_use,
+                    "cannot remove container " + r.id +
+                        " as it is running - running or paused containers cannot be removed "
+                        "without force",
+                    "stop it first, or use rm -f");
+      write_file(store.dir(r.id) + "/stopped", "");
+      if (st.status != "running") {
+        store.remove_locked(r);
+        return;
+      }
+    }
+    if (round == 5)
+      throw Error(Errc::io, "container " + r.name + " keeps being started while it is removed");
+    // Killed without the lock: its monitor takes it to record the exit.
     // Neither is our child (another CLI started them): poll until the
-    // container's process, then its monitor, are gone, so that rm returns
-    // with nothing of the container left running.
-    auto lives = [](pid_t pid, uint64_t start_time) {
-      return pid > 0 && start_time != 0 && runtime::process_start_time(pid) == start_time;
-    };
+    // container's process, then its monitor, are gone, and look again.
+    ::kill(st.pid, SIGKILL);
     for (int i = 0; i < 400 && lives(st.pid, st.pid_start_time); ++i) ::usleep(5000);
     for (int i = 0; i < 400 && lives(st.monitor_pid, st.monitor_start_time); ++i) ::usleep(5000);
   }
-  store.remove(r);
 }
 
 void export_rootfs(Store& store, const image::Store& images, const Record& rec, int out_fd) {
@@ -573,8 +584,10 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     st.finished_at.clear();
     {
       FileLock lock(store.dir(rec.id) + "/lock");
-      if (restart_count > 0 && (path_exists(store.dir(rec.id) + "/stopped") ||
-                                !path_exists(store.dir(rec.id) + "/config.json"))) {
+      bool removed = !path_exists(store.dir(rec.id) + "/config.json");
+      if (removed && restart_count == 0)
+        throw Error(Errc::not_found, "container " + rec.name + " was removed while it started");
+      if (restart_count > 0 && (removed || path_exists(store.dir(rec.id) + "/stopped"))) {
         // Stopped or removed by the user while this restart was on its way.
         started.process.kill(SIGKILL);
         ::_exit(0);
