@@ -180,6 +180,37 @@ assert_store_empty() {
   assert_no_process "$TEST_DIR/"
 }
 
+@test "start racing rm: a removed container never runs on without its record" {
+  load_busybox
+  local trial rm_rc start_rc
+  for trial in $(seq 10); do
+    tug_ok create --name "race$trial" busybox sh -c "echo racer-$trial; sleep 6007"
+    timeout 20 "$TUG" start "race$trial" >/dev/null 2>&1 &
+    local starter=$!
+    [ $((trial % 2)) = 0 ] && sleep "0.0$((RANDOM % 5))"
+    rm_rc=0
+    timeout 20 "$TUG" rm "race$trial" >"$TEST_DIR/rm.out" 2>&1 || rm_rc=$?
+    start_rc=0
+    wait "$starter" || start_rc=$?
+    if [ "$rm_rc" = 0 ]; then
+      # Removed: then it does not run, whatever start said.
+      run timeout 10 "$TUG" ps -a -q
+      assert_output_equals ""
+      [ -z "$(procs_matching "racer-$trial")" ] || { echo "trial $trial: removed, yet it runs (start exited $start_rc)" >&2; return 1; }
+    else
+      # Refused: only because start won, and then it runs.
+      grep -q "is running" "$TEST_DIR/rm.out" || { echo "trial $trial: rm: $(cat "$TEST_DIR/rm.out")" >&2; return 1; }
+      [ "$start_rc" = 0 ]
+      run_tug ps --format '{{.Names}}'
+      assert_output_equals "race$trial"
+      tug_ok rm -f "race$trial"
+    fi
+  done
+  assert_store_empty
+  assert_no_process "sleep 6007"
+  assert_no_process "$TEST_DIR/"
+}
+
 @test "rm -f of a --restart always container: the monitor never brings it back" {
   load_busybox
   # Short-lived, so that rm -f lands while it runs, while the monitor
