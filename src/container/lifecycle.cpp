@@ -355,6 +355,21 @@ void mark_stopped(Store& store, const Record& r) {
   write_file(store.dir(r.id) + "/stopped", "");
 }
 
+bool lives(pid_t pid, uint64_t start_time) {
+  return pid > 0 && start_time != 0 && runtime::process_start_time(pid) == start_time;
+}
+
+// A container between two runs has no process, but its monitor may be
+// waiting out the restart back-off (it records itself in the exited state
+// then). Once the stop marker is written, a signal wakes it to find the
+// marker and exit; waiting for that lets stop and rm return with nothing
+// of the container left.
+void wake_waiting_monitor(const State& st) {
+  if (st.status == "running" || !lives(st.monitor_pid, st.monitor_start_time)) return;
+  ::kill(st.monitor_pid, SIGTERM);
+  for (int i = 0; i < 400 && lives(st.monitor_pid, st.monitor_start_time); ++i) ::usleep(5000);
+}
+
 }  // namespace
 
 void kill(Store& store, const Record& r, int sig) {
@@ -386,7 +401,7 @@ void stop(Store& store, const Record& r, int timeout) {
   // Marked even when it is not running: it may be between two restarts.
   mark_stopped(store, r);
   State st = store.state(r.id);  // read after the marker: see mark_stopped
-  if (st.status != "running") return;
+  if (st.status != "running") return wake_waiting_monitor(st);
   ::kill(st.pid, runtime::signal_number(r.spec.stop_signal));
   if (wait_not_running(store, r, static_cast<int64_t>(timeout) * 1000)) return;
   // PID 1 of a pid namespace ignores signals it has no handler for, so a
@@ -409,9 +424,6 @@ std::vector<std::string> volumes_of(const Record& r) {
 }
 
 void remove(Store& store, const Record& r, bool force) {
-  auto lives = [](pid_t pid, uint64_t start_time) {
-    return pid > 0 && start_time != 0 && runtime::process_start_time(pid) == start_time;
-  };
   auto gone = [&] {
     return Error(Errc::not_found, "no container with name or ID \"" + r.id + "\" found");
   };
@@ -438,11 +450,9 @@ void remove(Store& store, const Record& r, bool force) {
                         "without force",
                     "stop it first, or use rm -f");
       write_file(store.dir(r.id) + "/stopped", "");
-      if (st.status != "running") {
-        store.remove_locked(r);
-        return;
-      }
+      if (st.status != "running") store.remove_locked(r);
     }
+    if (st.status != "running") return wake_waiting_monitor(st);
     if (round == 5)
       throw Error(Errc::io, "container " + r.name + " keeps being started while it is removed");
     // Killed without the lock: its monitor takes it to record the exit.
