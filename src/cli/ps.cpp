@@ -1,5 +1,6 @@
 // tug ps: list containers with docker's columns.
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
 #include <functional>
 #include <map>
@@ -59,7 +60,7 @@ bool any_of_values(const Filters& f, const std::string& key,
   return std::any_of(it->second.begin(), it->second.end(), pred);
 }
 
-bool matches(const Filters& f, const container::Record& r, const container::State& st,
+bool matches(const Filters& f, const container::Summary& r, const container::State& st,
              const std::string& status, const std::string& before, const std::string& since,
              image::Store& images) {
   return any_of_values(f, "id", [&](const std::string& v) { return r.id.rfind(v, 0) == 0; }) &&
@@ -120,33 +121,63 @@ void setup_ps(CLI::App* c, Globals& g) {
     if (f->latest) f->last = 1;
     // A status filter, --last and --latest look beyond the running ones.
     bool all = f->all || filters.count("status") || filters.count("exited") || f->last >= 0;
-    std::vector<std::pair<container::Record, container::State>> shown;
-    for (auto& r : store.list()) {
+    // Records are read with only the fields a listing shows (a thousand of
+    // them must list in milliseconds); newest first, as docker lists them.
+    std::vector<container::Summary> ctrs = store.summaries();
+    std::sort(ctrs.begin(), ctrs.end(),
+              [](const container::Summary& a, const container::Summary& b) {
+                return a.created > b.created;
+              });
+    std::vector<std::pair<container::Summary, container::State>> shown;
+    for (auto& r : ctrs) {
+      if (f->last >= 0 && shown.size() >= static_cast<size_t>(f->last)) break;
       container::State st = store.state(r.id);
       std::string status = st.status == "running" && st.paused ? "paused" : st.status;
       if (!all && st.status != "running") continue;
       if (!matches(filters, r, st, status, before, since, g.images())) continue;
       shown.emplace_back(std::move(r), std::move(st));
     }
-    // Newest first, as docker lists them.
-    std::sort(shown.begin(), shown.end(),
-              [](const auto& a, const auto& b) { return a.first.created > b.first.created; });
-    if (f->last >= 0 && shown.size() > static_cast<size_t>(f->last)) shown.resize(f->last);
+    if (f->quiet) {
+      for (const auto& [r, st] : shown) out(f->no_trunc ? r.id : r.id.substr(0, 12));
+      return;
+    }
     std::map<std::string, int64_t> sizes;
-    if (f->size && !f->quiet) {
+    if (f->size) {
       std::vector<container::Record> recs;
-      for (const auto& [r, st] : shown) recs.push_back(r);
+      for (const auto& [r, st] : shown) recs.push_back(store.get(r.id));
       sizes = container::writable_sizes(store, recs);
     }
+    auto size_text = [&](const container::Summary& r) {
+      int64_t virt = 0;
+      if (auto img = g.images().find(r.image_id)) virt = img->size;
+      return human_size(sizes[r.id]) + " (virtual " + human_size(virt + sizes[r.id]) + ")";
+    };
+    // The default table is built from strings: with a thousand containers,
+    // a JSON row per container cost more than reading the records.
+    const bool plain = f->format.find_first_not_of(" \t") == std::string::npos;
+    std::vector<std::vector<std::string>> cells;
+    if (plain) {
+      cells.push_back({"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"});
+      if (f->size) cells.back().push_back("SIZE");
+    }
     std::vector<json> rows;
-    for (const auto& [r, st] : shown) {
-      std::string cmd = join(r.spec.args, " ");
+    for (auto& [r, st] : shown) {
+      std::string id = f->no_trunc ? r.id : r.id.substr(0, 12);
+      std::string cmd = join(r.args, " ");
       if (!f->no_trunc && cmd.size() > 20) cmd = cmd.substr(0, 19) + "…";
-      json row{{"ID", f->no_trunc ? r.id : r.id.substr(0, 12)},
+      if (!f->no_trunc) cmd = quote(cmd);
+      std::string ago = human_ago(parse_rfc3339(r.created));
+      if (plain) {
+        cells.push_back({std::move(id), r.image_name, std::move(cmd), std::move(ago),
+                         status_text(st), "", r.name});
+        if (f->size) cells.back().push_back(size_text(r));
+        continue;
+      }
+      json row{{"ID", std::move(id)},
                {"Image", r.image_name},
-               {"Command", f->no_trunc ? cmd : quote(cmd)},
+               {"Command", std::move(cmd)},
                {"CreatedAt", r.created},
-               {"RunningFor", human_ago(parse_rfc3339(r.created))},
+               {"RunningFor", std::move(ago)},
                {"Status", status_text(st)},
                {"State", st.status == "running" && st.paused ? "paused" : st.status},
                {"Ports", ""},
@@ -154,15 +185,12 @@ void setup_ps(CLI::App* c, Globals& g) {
                {"Labels", r.labels},
                {"ExitCode", st.exit_code},
                {"Pid", st.pid}};
-      if (f->size) {
-        int64_t virt = 0;
-        if (auto img = g.images().find(r.image_id)) virt = img->size;
-        row["Size"] = human_size(sizes[r.id]) + " (virtual " + human_size(virt + sizes[r.id]) + ")";
-      }
+      if (f->size) row["Size"] = size_text(r);
       rows.push_back(std::move(row));
     }
-    if (f->quiet) {
-      for (const auto& r : rows) out(r["ID"].get<std::string>());
+    if (plain) {
+      std::string text = align_table(cells);
+      std::fwrite(text.data(), 1, text.size(), stdout);
       return;
     }
     std::vector<Column> columns = {{"CONTAINER ID", "ID"}, {"IMAGE", "Image"},

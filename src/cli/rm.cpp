@@ -23,7 +23,10 @@ void setup_rm(CLI::App* c, Globals& g) {
     std::vector<std::string> targets = f->names;
     if (f->all)
       for (const auto& r : store.list()) targets.push_back(r.id);
-    if (targets.empty()) throw Error(Errc::usage, "must specify at least one container to remove");
+    // -a on an empty store has nothing to do, as with podman; no names at all
+    // is a usage error.
+    if (targets.empty() && !f->all)
+      throw Error(Errc::usage, "must specify at least one container to remove");
     int failures = 0;
     for (const auto& name : targets) {
       try {

@@ -21,6 +21,8 @@ void remove_containers_of(Globals& g, const std::string& image_id) {
 }
 
 void remove_one(Globals& g, const std::string& arg, bool force) {
+  // No create may resolve the image between the in-use check and its removal.
+  FileLock no_creates = container::image_use_lock(g.paths(), FileLock::Mode::exclusive);
   image::Store& images = g.images();
   image::Image img = images.get(arg);
   auto name = images.matching_name(img, arg);

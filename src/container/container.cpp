@@ -1,14 +1,18 @@
 #include "container/container.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <ctime>
+#include <optional>
 
 #include "runtime/executor.hpp"
 #include "util/digest.hpp"
 #include "util/error.hpp"
+#include "util/fd.hpp"
 #include "util/fs.hpp"
 #include "util/lock.hpp"
 #include "util/log.hpp"
@@ -127,6 +131,282 @@ std::set<std::string> image_ids_in_use(const Paths& paths) {
   return ids;
 }
 
+namespace {
+
+// Reads the values of a JSON document by their path ("spec", "args", "[]")
+// without building a DOM. Listings read a thousand records: building and
+// converting each whole record, and even nlohmann's SAX lexer (which copies
+// every character for its diagnostics), were most of `ps -a`'s time.
+class PathReader {
+ public:
+  virtual ~PathReader() = default;
+  // Called for each string, number and boolean with its path and its text
+  // (numbers and booleans as written); the handler may move the text away.
+  virtual void value(const std::vector<std::string>& path, std::string& text) = 0;
+
+  // Parses text; Error(invalid) naming what on malformed input.
+  void parse(const std::string& text, const std::string& what) {
+    begin_ = p_ = text.data();
+    end_ = begin_ + text.size();
+    what_ = &what;
+    ws();
+    parse_value(0);
+    ws();
+    if (p_ != end_) fail("trailing characters");
+  }
+
+ private:
+  [[noreturn]] void fail(const char* why) {
+    throw Error(Errc::invalid,
+                "parsing " + *what_ + ": " + why + " at byte " + std::to_string(p_ - begin_));
+  }
+  void ws() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\t' || *p_ == '\r')) ++p_;
+  }
+  bool take(char c) {
+    if (p_ < end_ && *p_ == c) {
+      ++p_;
+      return true;
+    }
+    return false;
+  }
+  void literal(const char* word) {
+    for (const char* w = word; *w; ++w)
+      if (!take(*w)) fail("invalid literal");
+  }
+
+  void parse_value(int depth) {
+    if (depth > 64) fail("nested too deeply");
+    if (p_ >= end_) fail("unexpected end");
+    char c = *p_;
+    if (c == '{' || c == '[') {
+      bool object = c == '{';
+      ++p_;
+      path_.emplace_back(object ? "" : "[]");
+      ws();
+      if (!take(object ? '}' : ']')) {
+        for (;;) {
+          ws();
+          if (object) {
+            if (p_ >= end_ || *p_ != '"') fail("expected a key");
+            read_string(path_.back());
+            ws();
+            if (!take(':')) fail("expected ':'");
+            ws();
+          }
+          parse_value(depth + 1);
+          ws();
+          if (take(',')) continue;
+          if (!take(object ? '}' : ']'))
+            fail(object ? "expected ',' or '}'" : "expected ',' or ']'");
+          break;
+        }
+      }
+      path_.pop_back();
+    } else if (c == '"') {
+      read_string(buf_);
+      value(path_, buf_);
+    } else if (c == 't' || c == 'f') {
+      literal(c == 't' ? "true" : "false");
+      buf_ = c == 't' ? "true" : "false";
+      value(path_, buf_);
+    } else if (c == 'n') {
+      literal("null");
+    } else {
+      const char* start = p_;
+      while (p_ < end_ && ((*p_ >= '0' && *p_ <= '9') || *p_ == '-' || *p_ == '+' || *p_ == '.' ||
+                           *p_ == 'e' || *p_ == 'E'))
+        ++p_;
+      if (p_ == start) fail("unexpected character");
+      buf_.assign(start, p_);
+      value(path_, buf_);
+    }
+  }
+
+  unsigned hex4() {
+    if (end_ - p_ < 4) fail("short \\u escape");
+    unsigned v = 0;
+    for (int i = 0; i < 4; ++i) {
+      char h = *p_++;
+      v <<= 4;
+      if (h >= '0' && h <= '9')
+        v |= static_cast<unsigned>(h - '0');
+      else if (h >= 'a' && h <= 'f')
+        v |= static_cast<unsigned>(h - 'a' + 10);
+      else if (h >= 'A' && h <= 'F')
+        v |= static_cast<unsigned>(h - 'A' + 10);
+      else
+        fail("invalid \\u escape");
+    }
+    return v;
+  }
+
+  void read_string(std::string& out) {
+    out.clear();
+    ++p_;  // the opening quote
+    for (;;) {
+      const char* run = p_;
+      while (p_ < end_ && *p_ != '"' && *p_ != '\\') ++p_;
+      out.append(run, p_);
+      if (p_ >= end_) fail("unterminated string");
+      if (*p_++ == '"') return;
+      if (p_ >= end_) fail("unterminated string");
+      char e = *p_++;
+      switch (e) {
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'u': {
+          unsigned cp = hex4();
+          if (cp >= 0xD800 && cp < 0xDC00 && end_ - p_ >= 6 && p_[0] == '\\' && p_[1] == 'u') {
+            p_ += 2;
+            unsigned lo = hex4();
+            if (lo < 0xDC00 || lo > 0xDFFF) fail("invalid surrogate pair");
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          }
+          append_utf8(out, cp);
+          break;
+        }
+        default:
+          fail("invalid escape");
+      }
+    }
+  }
+
+  static void append_utf8(std::string& out, unsigned cp) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xC0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+  }
+
+  const char* begin_ = nullptr;
+  const char* p_ = nullptr;
+  const char* end_ = nullptr;
+  const std::string* what_ = nullptr;
+  std::vector<std::string> path_;
+  std::string buf_;
+};
+
+// A record file's text, nullopt if absent. Records are small: one read
+// into a buffer larger than the file is the whole of it (a regular file
+// returns short only at its end), saving listings a read per file.
+std::optional<std::string> read_record(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::nullopt;
+    throw_errno("open " + path);
+  }
+  UniqueFd owner(fd);
+  char buf[16384];
+  std::string out;
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("read " + path);
+    out.append(buf, static_cast<size_t>(n));
+    if (n < static_cast<ssize_t>(sizeof buf)) return out;
+  }
+}
+
+bool is(const std::vector<std::string>& path, std::initializer_list<const char*> want) {
+  if (path.size() != want.size()) return false;
+  size_t i = 0;
+  for (const char* w : want)
+    if (path[i++] != w) return false;
+  return true;
+}
+
+class StateReader : public PathReader {
+ public:
+  State state;
+  void value(const std::vector<std::string>& path, std::string& text) override {
+    if (path.size() != 1) return;
+    const std::string& k = path[0];
+    auto num = [&] { return std::strtoll(text.c_str(), nullptr, 10); };
+    if (k == "status")
+      state.status = std::move(text);
+    else if (k == "pid")
+      state.pid = static_cast<pid_t>(num());
+    else if (k == "pid_start_time")
+      state.pid_start_time = std::strtoull(text.c_str(), nullptr, 10);
+    else if (k == "monitor_pid")
+      state.monitor_pid = static_cast<pid_t>(num());
+    else if (k == "monitor_start_time")
+      state.monitor_start_time = std::strtoull(text.c_str(), nullptr, 10);
+    else if (k == "exit_code")
+      state.exit_code = static_cast<int>(num());
+    else if (k == "restart_count")
+      state.restart_count = static_cast<int>(num());
+    else if (k == "started_at")
+      state.started_at = std::move(text);
+    else if (k == "finished_at")
+      state.finished_at = std::move(text);
+    else if (k == "cgroup")
+      state.cgroup = std::move(text);
+    else if (k == "paused")
+      state.paused = text == "true";
+  }
+};
+
+class SummaryReader : public PathReader {
+ public:
+  Summary summary;
+  void value(const std::vector<std::string>& path, std::string& text) override {
+    if (path.size() == 1) {
+      const std::string& k = path[0];
+      if (k == "id")
+        summary.id = std::move(text);
+      else if (k == "name")
+        summary.name = std::move(text);
+      else if (k == "image_name")
+        summary.image_name = std::move(text);
+      else if (k == "image_id")
+        summary.image_id = std::move(text);
+      else if (k == "created")
+        summary.created = std::move(text);
+    } else if (path.size() == 2 && path[0] == "labels") {
+      summary.labels[path[1]] = std::move(text);
+    } else if (is(path, {"spec", "args", "[]"})) {
+      summary.args.push_back(std::move(text));
+    }
+  }
+};
+
+}  // namespace
+
 Store::Store(const Paths& paths, const userns::Mapping& mapping)
     : paths_(paths), mapping_(mapping) {}
 
@@ -141,29 +421,33 @@ Record Store::create(Record r) {
   if (!random && !valid_name(r.name))
     throw Error(Errc::usage, "invalid container name " + quote(r.name) +
                                  ": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
-  for (int attempt = 0;; ++attempt) {
-    if (random) r.name = random_name() + (attempt > 3 ? std::to_string(attempt) : "");
-    std::string claim = paths_.names() + "/" + r.name;
-    if (::symlink(r.id.c_str(), claim.c_str()) == 0) break;
-    if (errno != EEXIST) throw_errno("claiming name " + r.name);
-    // A claim whose container directory is gone was left by a killed CLI.
-    char target[128];
-    ssize_t n = ::readlink(claim.c_str(), target, sizeof target - 1);
-    if (n > 0 && !path_exists(dir(std::string(target, static_cast<size_t>(n))))) {
-      ::unlink(claim.c_str());
-      --attempt;
-      continue;
-    }
-    if (!random) {
-      std::string owner = n > 0 ? std::string(target, static_cast<size_t>(n)) : "?";
-      throw Error(Errc::exists,
-                  "the container name \"" + r.name + "\" is already in use by " + owner,
-                  "remove that container or use --replace / a different --name");
-    }
-  }
+  std::string d = dir(r.id);
+  // The directory and its held lock come before the name claim, and the
+  // lock is kept until config.json exists: a claim then always points at a
+  // directory that is either complete, or locked by its live creator, or
+  // abandoned by a killed one (see release_stale_claim).
+  make_dirs(d, 0700);
+  std::optional<FileLock> lock;
+  bool claimed = false;
   try {
-    std::string d = dir(r.id);
-    make_dirs(d, 0700);
+    lock.emplace(d + "/lock");
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      if (random) r.name = random_name() + (attempt > 3 ? std::to_string(attempt) : "");
+      std::string claim = paths_.names() + "/" + r.name;
+      if (::symlink(r.id.c_str(), claim.c_str()) == 0) {
+        claimed = true;
+        break;
+      }
+      if (errno != EEXIST) throw_errno("claiming name " + r.name);
+      if (release_stale_claim(r.name)) continue;
+      if (!random) {
+        throw Error(Errc::exists,
+                    "the container name \"" + r.name + "\" is already in use by " +
+                        read_claim(r.name).value_or("?"),
+                    "remove that container or use --replace / a different --name");
+      }
+    }
+    if (!claimed) throw Error(Errc::exists, "cannot claim a name for the container " + r.id);
     // The upper dir's own mode becomes the mode of the container's "/":
     // 0755, or users other than root inside could not reach anything.
     for (const char* sub : {"upper", "work", "merged"}) make_dirs(d + "/" + sub, 0755);
@@ -174,14 +458,47 @@ Record Store::create(Record r) {
     // config.json last: a directory without it is an unfinished create.
     write_json_atomic(d + "/config.json", json(r), 0644, durable);
   } catch (...) {
-    ::unlink((paths_.names() + "/" + r.name).c_str());
+    if (claimed) ::unlink((paths_.names() + "/" + r.name).c_str());
     try {
-      remove_tree(dir(r.id));
+      remove_tree(d);
     } catch (...) {
     }
     throw;
   }
   return r;
+}
+
+std::optional<std::string> Store::read_claim(const std::string& name) const {
+  char target[128];
+  ssize_t n = ::readlink((paths_.names() + "/" + name).c_str(), target, sizeof target - 1);
+  if (n <= 0) return std::nullopt;
+  return std::string(target, static_cast<size_t>(n));
+}
+
+bool Store::abandoned(const std::string& id) const {
+  std::string d = dir(id);
+  if (!path_exists(d)) return true;
+  if (path_exists(d + "/config.json")) return false;
+  try {
+    // A create or remove in progress holds the lock; a killed one left it.
+    FileLock lock = FileLock::try_lock(d + "/lock");
+    return lock.held() && !path_exists(d + "/config.json");
+  } catch (const Error&) {
+    return !path_exists(d);  // removed meanwhile
+  }
+}
+
+bool Store::release_stale_claim(const std::string& name) const {
+  // Serialised, and re-read under the lock: two creators that both saw the
+  // same stale claim must not both remove "it", the second removing the
+  // first one's fresh claim.
+  FileLock guard(paths_.data + "/names.lock");
+  auto owner = read_claim(name);
+  if (!owner) return true;  // released meanwhile: claim again
+  if (!abandoned(*owner)) return false;
+  ::unlink((paths_.names() + "/" + name).c_str());
+  log_debug("released the name " + name + " of the unfinished container " + *owner);
+  return true;
 }
 
 std::optional<Record> Store::find(const std::string& key) const {
@@ -223,6 +540,22 @@ std::vector<Record> Store::list() const {
   return out;
 }
 
+std::vector<Summary> Store::summaries() const {
+  std::vector<Summary> out;
+  for (const auto& id : list_dir(paths_.containers())) {
+    std::string path = dir(id) + "/config.json";
+    auto text = read_record(path);
+    if (!text) {
+      remove_if_abandoned(id);
+      continue;
+    }
+    SummaryReader r;
+    r.parse(*text, path);
+    out.push_back(std::move(r.summary));
+  }
+  return out;
+}
+
 void Store::remove_container_dir(const std::string& d) const {
   // Most upper dirs hold only files of the user's own uid and go at once;
   // files of subordinate uids need root in the user namespace.
@@ -236,38 +569,76 @@ void Store::remove_container_dir(const std::string& d) const {
 
 void Store::remove_if_abandoned(const std::string& id) const {
   // A directory without config.json is a create or remove that a killed CLI
-  // did not finish. A create in progress writes config.json within
-  // milliseconds, so only directories untouched for a minute are taken.
+  // did not finish: its lock is free. The age covers the microseconds
+  // between a create's mkdir and its taking the lock.
   struct stat st;
-  if (::stat(dir(id).c_str(), &st) != 0 || ::time(nullptr) - st.st_mtime < 60) return;
+  if (::stat(dir(id).c_str(), &st) != 0 || ::time(nullptr) - st.st_mtime < 2) return;
   try {
+    FileLock lock = FileLock::try_lock(dir(id) + "/lock");
+    if (!lock.held() || path_exists(dir(id) + "/config.json")) return;
     remove_container_dir(dir(id));
     log_debug("removed abandoned container directory " + id);
   } catch (const Error& e) {
-    log_warn("cannot remove abandoned container directory " + dir(id) + ": " + e.what());
+    if (path_exists(dir(id)))
+      log_warn("cannot remove abandoned container directory " + dir(id) + ": " + e.what());
   }
 }
 
+namespace {
+
+bool alive(pid_t pid, uint64_t start_time) {
+  return pid > 0 && start_time != 0 && runtime::process_start_time(pid) == start_time;
+}
+
+// A container whose process is gone while its monitor lives is being
+// recorded (or restarted) by that monitor this very moment: its record is
+// the monitor's to write. Only a dead monitor leaves the exit unknown.
+bool orphaned(const State& s) {
+  return s.status == "running" && !alive(s.pid, s.pid_start_time) &&
+         !alive(s.monitor_pid, s.monitor_start_time);
+}
+
+void mark_exit_unknown(State& s) {
+  s.status = "exited";
+  s.exit_code = -1;
+  s.pid = 0;
+  if (s.finished_at.empty()) s.finished_at = now_rfc3339();
+}
+
+}  // namespace
+
+State Store::read_state(const std::string& id) const {
+  std::string path = dir(id) + "/state.json";
+  auto text = read_record(path);
+  if (!text) return State{};
+  StateReader r;
+  r.parse(*text, path);
+  return r.state;
+}
+
 State Store::state(const std::string& id) const {
-  auto j = read_json_if_exists(dir(id) + "/state.json");
-  State s = j ? j->get<State>() : State{};
-  auto alive = [](pid_t pid, uint64_t start_time) {
-    return pid > 0 && start_time != 0 && runtime::process_start_time(pid) == start_time;
-  };
-  // A container whose process is gone while its monitor lives is being
-  // recorded (or restarted) by that monitor this very moment: its record
-  // is the monitor's to write. Only a dead monitor leaves the exit unknown.
-  if (s.status == "running" && !alive(s.pid, s.pid_start_time) &&
-      !alive(s.monitor_pid, s.monitor_start_time)) {
-    s.status = "exited";
-    s.exit_code = -1;
-    s.pid = 0;
-    if (s.finished_at.empty()) s.finished_at = now_rfc3339();
-    try {
-      write_json_atomic(dir(id) + "/state.json", json(s));
-    } catch (const Error&) {
-      // A read-only view (another user's store) still reports the truth.
-    }
+  State s = read_state(id);
+  if (!orphaned(s)) return s;
+  try {
+    // Under the lock and read again: a start may have recorded a new
+    // monitor since, and must not be overwritten with the old one's end.
+    FileLock lock(dir(id) + "/lock");
+    s = read_state(id);
+    if (!orphaned(s)) return s;
+    mark_exit_unknown(s);
+    write_json_atomic(dir(id) + "/state.json", json(s));
+  } catch (const Error&) {
+    // A read-only view (another user's store) still reports the truth.
+    mark_exit_unknown(s);
+  }
+  return s;
+}
+
+State Store::state_locked(const std::string& id) {
+  State s = read_state(id);
+  if (orphaned(s)) {
+    mark_exit_unknown(s);
+    write_json_atomic(dir(id) + "/state.json", json(s));
   }
   return s;
 }
@@ -277,14 +648,27 @@ void Store::save_state(const std::string& id, const State& s, bool durable) {
 }
 
 void Store::remove(const Record& r) {
+  // Under the container's lock: a concurrent rm finds config.json gone and
+  // stops, a listing does not sweep the directory from under us, and a
+  // monitor recording the exit waits, then finds nothing to write into.
+  std::optional<FileLock> lock;
+  try {
+    lock.emplace(dir(r.id) + "/lock");
+  } catch (const Error& e) {
+    if (e.code() != Errc::not_found) throw;
+    throw Error(Errc::not_found, "no container with name or ID \"" + r.id + "\" found");
+  }
+  remove_locked(r);
+}
+
+void Store::remove_locked(const Record& r) {
   std::string d = dir(r.id);
+  if (!path_exists(d + "/config.json"))
+    throw Error(Errc::not_found, "no container with name or ID \"" + r.id + "\" found");
   // Drop config.json first so a crash mid-way leaves an unfinished directory
   // that no command shows, rather than a record pointing at missing files.
   ::unlink((d + "/config.json").c_str());
-  std::string claim = paths_.names() + "/" + r.name;
-  char target[128];
-  ssize_t n = ::readlink(claim.c_str(), target, sizeof target - 1);
-  if (n > 0 && std::string(target, static_cast<size_t>(n)) == r.id) ::unlink(claim.c_str());
+  if (read_claim(r.name) == r.id) ::unlink((paths_.names() + "/" + r.name).c_str());
   remove_container_dir(d);
 }
 
@@ -301,16 +685,10 @@ Record Store::rename(const Record& r, const std::string& new_name) {
   for (int attempt = 0;; ++attempt) {
     if (::symlink(cur.id.c_str(), claim.c_str()) == 0) break;
     if (errno != EEXIST) throw_errno("claiming name " + new_name);
-    char target[128];
-    ssize_t n = ::readlink(claim.c_str(), target, sizeof target - 1);
-    std::string owner = n > 0 ? std::string(target, static_cast<size_t>(n)) : "?";
-    // A claim whose container directory is gone was left by a killed CLI.
-    if (attempt == 0 && n > 0 && !path_exists(dir(owner))) {
-      ::unlink(claim.c_str());
-      continue;
-    }
+    if (attempt < 3 && release_stale_claim(new_name)) continue;
     throw Error(Errc::exists,
-                "the container name \"" + new_name + "\" is already in use by " + owner,
+                "the container name \"" + new_name + "\" is already in use by " +
+                    read_claim(new_name).value_or("?"),
                 "remove that container or choose a different name");
   }
   std::string old = cur.name;
@@ -321,10 +699,7 @@ Record Store::rename(const Record& r, const std::string& new_name) {
     ::unlink(claim.c_str());
     throw;
   }
-  std::string old_claim = paths_.names() + "/" + old;
-  char target[128];
-  ssize_t n = ::readlink(old_claim.c_str(), target, sizeof target - 1);
-  if (n > 0 && std::string(target, static_cast<size_t>(n)) == cur.id) ::unlink(old_claim.c_str());
+  if (read_claim(old) == cur.id) ::unlink((paths_.names() + "/" + old).c_str());
   return cur;
 }
 

@@ -5,7 +5,9 @@
 //   containers/<id>/{upper,work,merged}  overlay dirs; hosts, resolv.conf, hostname
 //   names/<name> -> <id>          name claims: symlink(2) is atomic, so two
 //                                 concurrent `run --name x` cannot both win
-// Mutations of one container take containers/<id>/lock.
+// Mutations of one container take containers/<id>/lock; a create holds it
+// from before its name claim until config.json is written, so a claim or a
+// directory without config.json whose lock is free was left by a killed CLI.
 #include <sys/types.h>
 
 #include <map>
@@ -50,6 +52,13 @@ struct State {
   std::string finished_at;
 };
 
+// What a listing shows of a record (ps): read without the rest of it.
+struct Summary {
+  std::string id, name, image_name, image_id, created;
+  std::vector<std::string> args;  // the command
+  std::map<std::string, std::string> labels;
+};
+
 void to_json(json& j, const Record& r);
 void from_json(const json& j, Record& r);
 void to_json(json& j, const State& s);
@@ -76,17 +85,24 @@ class Store {
   // As find(); throws Error(not_found) "no container with name or ID "x" found".
   Record get(const std::string& name_or_id) const;
   std::vector<Record> list() const;
+  // As list(), reading only what ps shows: a thousand records in milliseconds.
+  std::vector<Summary> summaries() const;
 
   // The recorded state, reconciled with reality: a "running" container whose
   // process is gone (or whose pid now names another process) is reported as
   // exited with code -1 (unknown), and that is written back.
   State state(const std::string& id) const;
+  // As state(), for a caller that holds the container's lock already.
+  State state_locked(const std::string& id);
   // durable=false for --rm containers (see atomic_write).
   void save_state(const std::string& id, const State& s, bool durable = true);
 
   // Removes the record, its files (inside the user namespace: the upper dir
-  // holds files of subordinate uids) and its name claim.
+  // holds files of subordinate uids) and its name claim, under the
+  // container's lock. Error(not_found) if it is gone already.
   void remove(const Record& r);
+  // As remove(), for a caller that holds the container's lock.
+  void remove_locked(const Record& r);
 
   // Gives a container a new name: claims new_name first (so a concurrent
   // create or rename cannot take it), then rewrites config.json, then drops
@@ -101,6 +117,15 @@ class Store {
  private:
   void remove_container_dir(const std::string& dir) const;
   void remove_if_abandoned(const std::string& id) const;
+  State read_state(const std::string& id) const;
+  // The id names/<name> points at, if any.
+  std::optional<std::string> read_claim(const std::string& name) const;
+  // True for a directory left by a killed create or remove (no config.json
+  // and its lock free), or one that is gone.
+  bool abandoned(const std::string& id) const;
+  // Removes names/<name> if it belongs to an abandoned container; true if
+  // the name may be claimed again.
+  bool release_stale_claim(const std::string& name) const;
 
   Paths paths_;
   userns::Mapping mapping_;

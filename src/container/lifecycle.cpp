@@ -135,7 +135,12 @@ cgroup::Limits limits_of(const json& j) {
 
 }  // namespace
 
+FileLock image_use_lock(const Paths& paths, FileLock::Mode mode) {
+  return FileLock(paths.data + "/image-use.lock", mode);
+}
+
 Record create(Store& store, const image::Store& images, const CreateOptions& o) {
+  FileLock using_image = image_use_lock(store.paths(), FileLock::Mode::shared);
   image::Image img = images.get(o.image);
   const json& cfg = img.runtime_config();
 
@@ -412,6 +417,21 @@ void mark_stopped(Store& store, const Record& r) {
   write_file(store.dir(r.id) + "/stopped", "");
 }
 
+bool lives(pid_t pid, uint64_t start_time) {
+  return pid > 0 && start_time != 0 && runtime::process_start_time(pid) == start_time;
+}
+
+// A container between two runs has no process, but its monitor may be
+// waiting out the restart back-off (it records itself in the exited state
+// then). Once the stop marker is written, a signal wakes it to find the
+// marker and exit; waiting for that lets stop and rm return with nothing
+// of the container left.
+void wake_waiting_monitor(const State& st) {
+  if (st.status == "running" || !lives(st.monitor_pid, st.monitor_start_time)) return;
+  ::kill(st.monitor_pid, SIGTERM);
+  for (int i = 0; i < 400 && lives(st.monitor_pid, st.monitor_start_time); ++i) ::usleep(5000);
+}
+
 }  // namespace
 
 namespace {
@@ -473,7 +493,7 @@ void stop(Store& store, const Record& r, int timeout) {
   // Marked even when it is not running: it may be between two restarts.
   mark_stopped(store, r);
   State st = store.state(r.id);  // read after the marker: see mark_stopped
-  if (st.status != "running") return;
+  if (st.status != "running") return wake_waiting_monitor(st);
   ::kill(st.pid, runtime::signal_number(r.spec.stop_signal));
   thaw_to_deliver(st);
   if (wait_not_running(store, r, static_cast<int64_t>(timeout) * 1000)) return;
@@ -497,21 +517,44 @@ std::vector<std::string> volumes_of(const Record& r) {
 }
 
 void remove(Store& store, const Record& r, bool force) {
-  State st = store.state(r.id);
-  if (st.status == "running") {
-    if (!force)
-      throw Error(Errc::in_use,
-                  "cannot remove container " + r.id +
-                      " as it is running - running or paused containers cannot be removed "
-                      "without force",
-                  "stop it first, or use rm -f");
+  auto gone = [&] {
+    return Error(Errc::not_found, "no container with name or ID \"" + r.id + "\" found");
+  };
+  // The state is checked, the stop marker written and the record removed in
+  // one hold of the lock, as stop writes its marker: a monitor about to
+  // restart the container, or a start, either comes after (and finds the
+  // marker, or no record) or has recorded the new pid that is read here.
+  for (int round = 0;; ++round) {
+    State st;
+    {
+      std::optional<FileLock> lock;
+      try {
+        lock.emplace(store.dir(r.id) + "/lock");
+      } catch (const Error& e) {
+        if (e.code() == Errc::not_found) throw gone();  // another rm was quicker
+        throw;
+      }
+      if (!path_exists(store.dir(r.id) + "/config.json")) throw gone();
+      st = store.state_locked(r.id);
+      if (st.status == "running" && !force)
+        throw Error(Errc::in_use,
+                    "cannot remove container " + r.id +
+                        " as it is running - running or paused containers cannot be removed "
+                        "without force",
+                    "stop it first, or use rm -f");
+      write_file(store.dir(r.id) + "/stopped", "");
+      if (st.status != "running") store.remove_locked(r);
+    }
+    if (st.status != "running") return wake_waiting_monitor(st);
+    if (round == 5)
+      throw Error(Errc::io, "container " + r.name + " keeps being started while it is removed");
+    // Killed without the lock: its monitor takes it to record the exit.
+    // Neither is our child (another CLI started them): poll until the
+    // container's process, then its monitor, are gone, and look again.
     ::kill(st.pid, SIGKILL);
-    // The pid is not our child (another CLI started it): poll until the
-    // process with that start time is gone.
-    for (int i = 0; i < 400 && runtime::process_start_time(st.pid) == st.pid_start_time; ++i)
-      ::usleep(5000);
+    for (int i = 0; i < 400 && lives(st.pid, st.pid_start_time); ++i) ::usleep(5000);
+    for (int i = 0; i < 400 && lives(st.monitor_pid, st.monitor_start_time); ++i) ::usleep(5000);
   }
-  store.remove(r);
 }
 
 void export_rootfs(Store& store, const image::Store& images, const Record& rec, int out_fd) {
@@ -632,6 +675,10 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
       if (plan.stdin_open) stdio.in = in.read.get();
     }
     runtime::Started started = runtime::start(plan, store.mapping(), stdio);
+    // A CLI killed while it waits for the report must not take the
+    // container down with the write's SIGPIPE (set only now: the container
+    // would inherit the disposition).
+    ::signal(SIGPIPE, SIG_IGN);
     out.write.reset();
     err.write.reset();
     in.read.reset();
@@ -648,8 +695,11 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     st.finished_at.clear();
     {
       FileLock lock(store.dir(rec.id) + "/lock");
-      if (restart_count > 0 && path_exists(store.dir(rec.id) + "/stopped")) {
-        // Stopped by the user while this restart was on its way.
+      bool removed = !path_exists(store.dir(rec.id) + "/config.json");
+      if (removed && restart_count == 0)
+        throw Error(Errc::not_found, "container " + rec.name + " was removed while it started");
+      if (restart_count > 0 && (removed || path_exists(store.dir(rec.id) + "/stopped"))) {
+        // Stopped or removed by the user while this restart was on its way.
         started.process.kill(SIGKILL);
         ::_exit(0);
       }

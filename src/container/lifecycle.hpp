@@ -8,6 +8,7 @@
 #include "container/container.hpp"
 #include "image/store.hpp"
 #include "util/fd.hpp"
+#include "util/lock.hpp"
 
 namespace tug::container {
 
@@ -43,6 +44,12 @@ struct CreateOptions {
   std::string restart = "no";  // --restart no|on-failure[:N]|always|unless-stopped
   std::string storage_driver;  // empty: the store's
 };
+
+// Held shared by create() from resolving the image until the record is
+// written, and exclusively by rmi from its in-use check until the image is
+// gone: an image cannot be removed between a create's lookup of it and the
+// record that makes it "in use".
+FileLock image_use_lock(const Paths& paths, FileLock::Mode mode);
 
 // Resolves the image, merges its config with the options (docker's rules for
 // Entrypoint/Cmd, Env, WorkingDir, User), validates bind sources, and

@@ -66,6 +66,9 @@ void prune_containers(Store& store, PruneReport& report) {
 }
 
 void prune_images(const Store& store, image::Store& images, bool all, PruneReport& report) {
+  // As rmi: no create may resolve an image between the in-use check and its
+  // removal.
+  FileLock no_creates = image_use_lock(store.paths(), FileLock::Mode::exclusive);
   std::set<std::string> used;
   for (const auto& r : store.list()) used.insert(r.image_id);
   std::vector<image::Image> victims;

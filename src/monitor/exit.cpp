@@ -25,12 +25,13 @@ std::string json_quote(const std::string& s) {
 bool write_exit_state(const ExitRecord& r) {
   int lock = ::open(r.lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (lock >= 0) ::flock(lock, LOCK_EX);
-  std::string body =
-      "{\"status\":\"exited\",\"pid\":0,\"pid_start_time\":0,\"monitor_pid\":0,"
-      "\"exit_code\":" +
-      std::to_string(r.exit_code) + ",\"restart_count\":" + std::to_string(r.restart_count) +
-      ",\"started_at\":" + json_quote(r.started_at) +
-      ",\"finished_at\":" + json_quote(timestamp_now()) + "}";
+  std::string body = "{\"status\":\"exited\",\"pid\":0,\"pid_start_time\":0,\"monitor_pid\":" +
+                     std::to_string(r.monitor_pid) +
+                     ",\"monitor_start_time\":" + std::to_string(r.monitor_start_time) +
+                     ",\"exit_code\":" + std::to_string(r.exit_code) +
+                     ",\"restart_count\":" + std::to_string(r.restart_count) +
+                     ",\"started_at\":" + json_quote(r.started_at) +
+                     ",\"finished_at\":" + json_quote(timestamp_now()) + "}";
   std::string tmp = r.state_file + ".tmp-" + std::to_string(::getpid());
   bool ok = false;
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -9,6 +9,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -119,15 +120,43 @@ Options parse(int argc, char** argv) {
 
 // Docker's rules: always and unless-stopped restart whatever the code;
 // on-failure[:N] only after a non-zero exit, at most N times. A manual stop
-// or kill (the marker file) prevents any restart.
+// or kill (the marker file) or rm prevents any restart.
+bool stopped_by_user(const Options& o) {
+  // The marker, or the record gone altogether: rm -f removed it.
+  return (!o.stop_marker.empty() && ::access(o.stop_marker.c_str(), F_OK) == 0) ||
+         ::access(o.state.c_str(), F_OK) != 0;
+}
+
 bool should_restart(const Options& o, int exit_code) {
   if (o.restart == "no" || o.tug.empty()) return false;
-  if (!o.stop_marker.empty() && ::access(o.stop_marker.c_str(), F_OK) == 0) return false;
+  if (stopped_by_user(o)) return false;
   if (o.restart == "always" || o.restart == "unless-stopped") return true;
   if (o.restart.rfind("on-failure", 0) != 0 || exit_code == 0) return false;
   auto colon = o.restart.find(':');
   if (colon == std::string::npos) return true;
   return o.restart_count < std::atoi(o.restart.c_str() + colon + 1);
+}
+
+long long now_ms() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<long long>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// Field 22 of /proc/self/stat, as tug records a process's start time.
+unsigned long long own_start_time() {
+  char buf[1024];
+  int fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  const char* p = std::strrchr(buf, ')');
+  if (!p) return 0;
+  // After ") " comes field 3; skip to field 22.
+  for (int field = 2; field < 22 && p; ++field) p = std::strchr(p + 1, ' ');
+  return p ? std::strtoull(p + 1, nullptr, 10) : 0;
 }
 
 void set_nonblock(int fd) {
@@ -230,7 +259,12 @@ int main(int argc, char** argv) {
     }
   }
 
+  bool restart = should_restart(o, exit_code);
   ExitRecord rec{o.state, o.lock, o.started_at, exit_code, o.restart_count, o.durable};
+  if (restart) {
+    rec.monitor_pid = ::getpid();
+    rec.monitor_start_time = own_start_time();
+  }
   if (!write_exit_state(rec))
     std::fprintf(stderr, "tug-monitor: cannot record the exit in %s\n", o.state.c_str());
   unsigned char code[4] = {
@@ -246,11 +280,22 @@ int main(int argc, char** argv) {
     if (errno != EBUSY) break;
     ::usleep(10000);
   }
-  if (should_restart(o, exit_code)) {
-    // Docker's back-off: 100 ms doubling per restart, at most 6.4 s.
+  if (restart) {
+    // Docker's back-off: 100 ms doubling per restart, at most 6.4 s. A
+    // signal (rm or stop waking us after writing the marker) ends it early.
     int shift = o.restart_count < 6 ? o.restart_count : 6;
-    ::usleep(100000u << shift);
-    if (!o.stop_marker.empty() && ::access(o.stop_marker.c_str(), F_OK) == 0) return 0;
+    long long left_ms = 100LL << shift;
+    while (left_ms > 0 && !stopped_by_user(o)) {
+      long long t0 = now_ms();
+      struct pollfd p = {sfd, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left_ms)) > 0) {
+        struct signalfd_siginfo si;
+        while (::read(sfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+        }
+      }
+      left_ms -= now_ms() - t0;
+    }
+    if (stopped_by_user(o)) return 0;
     std::string count = std::to_string(o.restart_count + 1);
     std::vector<std::string> args = {
         o.tug, "--root", o.root, "--runroot", o.runroot, "__monitor-restart", o.id, count};

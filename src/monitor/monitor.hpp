@@ -56,6 +56,10 @@ struct ExitRecord {
   int exit_code = 0;
   int restart_count = 0;
   bool durable = true;
+  // Set while the monitor waits to restart the container: rm and stop then
+  // know whom to wake.
+  pid_t monitor_pid = 0;
+  unsigned long long monitor_start_time = 0;
 };
 // Replaces state.json (temp file, fsync, rename) under the container's lock.
 bool write_exit_state(const ExitRecord& r);

@@ -595,11 +595,12 @@ bool same_ns(pid_t pid, const char* ns) {
 }  // namespace
 
 uint64_t process_start_time(pid_t pid) {
-  // The process may exit between open and read (ESRCH): then it is gone.
   std::optional<std::string> stat;
   try {
     stat = read_file_if_exists("/proc/" + std::to_string(pid) + "/stat");
   } catch (const Error&) {
+    // The process exited between open and read (ESRCH): it is gone, which
+    // is an answer, not an error of whoever asked.
     return 0;
   }
   if (!stat) return 0;
