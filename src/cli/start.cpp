@@ -27,7 +27,15 @@ void register_start(CLI::App& app, Globals& g) {
       }
       container::StartOptions so;
       so.attach = f->attach;
-      container::Running running = container::start(store, g.images(), rec, so);
+      container::Running running;
+      try {
+        running = container::start(store, g.images(), rec, so);
+      } catch (const Error& e) {
+        // Another start won the race: it runs, which is what was asked.
+        if (e.code() != Errc::in_use || f->attach) throw;
+        out(name);
+        continue;
+      }
       if (!f->attach) {
         out(name);
         continue;

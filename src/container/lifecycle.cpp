@@ -606,6 +606,10 @@ void keep_across_exec(int fd) {
 struct Channels {
   Pipe out, err, in;
   UniqueFd listen;
+  // The attach socket is bound here and renamed to its place only once
+  // this start has won: a start that loses a race must not replace the
+  // socket of the monitor that runs the container.
+  std::string listen_tmp;
   UniqueFd attach_cli, attach_monitor;
 };
 
@@ -640,7 +644,9 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     ch.err = Pipe::make();
     if (plan.stdin_open) ch.in = Pipe::make();
   }
-  ch.listen = listen_socket(attach_socket_path(store.paths(), rec.id));
+  std::string socket = attach_socket_path(store.paths(), rec.id);
+  ch.listen_tmp = socket.substr(0, socket.size() - 5) + "." + std::to_string(::getpid());
+  ch.listen = listen_socket(ch.listen_tmp);
   if (attach) {
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("socketpair");
@@ -701,9 +707,18 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
       if (restart_count > 0 && (removed || path_exists(store.dir(rec.id) + "/stopped"))) {
         // Stopped or removed by the user while this restart was on its way.
         started.process.kill(SIGKILL);
+        ::unlink(ch.listen_tmp.c_str());
         ::_exit(0);
       }
+      // Two starts of one container (a start racing the one of a killed
+      // `run -d`, or a restart racing a user's start) both get here: the
+      // first one recorded runs it, the other takes its own down.
+      State cur = store.state_locked(rec.id);
+      if (cur.status == "running" && cur.monitor_pid != ::getpid())
+        throw Error(Errc::in_use, "container " + rec.name + " is already running");
       store.save_state(rec.id, st, !rec.auto_remove);
+      if (::rename(ch.listen_tmp.c_str(), attach_socket_path(store.paths(), rec.id).c_str()) != 0)
+        throw_errno("placing the attach socket of " + rec.name);
     }
     // Only the channels named below may reach the monitor: nothing the CLI
     // inherited (a caller's pipes, a terminal) stays open for the
@@ -773,10 +788,12 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     ::kill(st.pid, SIGKILL);
     ::_exit(125);
   } catch (const Error& e) {
+    ::unlink(ch.listen_tmp.c_str());
     rep.code = static_cast<int32_t>(e.code());
     rep.exit_code = e.exit_code();
     std::strncpy(rep.text, e.what(), sizeof rep.text - 1);
   } catch (const std::exception& e) {
+    ::unlink(ch.listen_tmp.c_str());
     rep.exit_code = kExitToolError;
     std::strncpy(rep.text, e.what(), sizeof rep.text - 1);
   }
@@ -794,6 +811,11 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
 
 Running start(Store& store, const image::Store& images, const Record& rec,
               const StartOptions& opts) {
+  // One start of a container at a time: two would mount one overlay upper
+  // and work dir at once, and the kernel's workdir setup of the one breaks
+  // the other's mount. The monitor-to-be inherits the lock and lets it go
+  // at its exec, once the container is recorded as running.
+  FileLock starting(store.dir(rec.id) + "/start.lock");
   if (store.state(rec.id).status == "running")
     throw Error(Errc::in_use, "container " + rec.name + " is already running");
   Channels ch;
@@ -830,6 +852,7 @@ Running start(Store& store, const image::Store& images, const Record& rec,
 
 void restart_in_place(Store& store, const image::Store& images, const Record& rec,
                       int restart_count) {
+  FileLock starting(store.dir(rec.id) + "/start.lock");  // as in start()
   Channels ch;
   runtime::Plan plan = prepare(store, images, rec, ch, false, false);
   become_monitor(store, rec, plan, ch, -1, {}, restart_count);

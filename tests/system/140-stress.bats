@@ -211,6 +211,32 @@ assert_store_empty() {
   assert_no_process "$TEST_DIR/"
 }
 
+@test "concurrent start of one container: one process runs it, reachable through its attach socket" {
+  load_busybox
+  local trial i
+  for trial in 1 2 3; do
+    tug_ok create --name "twice$trial" busybox sh -c "while true; do echo beat-$trial; sleep 0.2; done"
+    local -a pids=()
+    for i in 1 2 3 4; do
+      timeout 20 "$TUG" start "twice$trial" >"$TEST_DIR/start.$i" 2>&1 &
+      pids+=($!)
+    done
+    # Each says it started it, as docker's start of a running container does.
+    for i in 1 2 3 4; do
+      wait "${pids[$((i - 1))]}" || { echo "start $i: $(cat "$TEST_DIR/start.$i")" >&2; return 1; }
+      [ "$(cat "$TEST_DIR/start.$i")" = "twice$trial" ]
+    done
+    [ "$(procs_matching "echo beat-$trial" | wc -l)" = 1 ] || { echo "trial $trial: $(procs_matching "echo beat-$trial" | wc -l) copies run" >&2; return 1; }
+    # The socket in place is the one of the monitor that runs it.
+    run timeout -s KILL 2 "$TUG" attach --no-stdin "twice$trial"
+    assert_output_contains "beat-$trial"
+    tug_ok rm -f "twice$trial"
+    assert_no_process "echo beat-$trial"
+  done
+  assert_store_empty
+  assert_no_process "$TEST_DIR/"
+}
+
 @test "rm -f of a --restart always container: the monitor never brings it back" {
   load_busybox
   # Short-lived, so that rm -f lands while it runs, while the monitor
