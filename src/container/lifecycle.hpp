@@ -29,7 +29,7 @@ struct CreateOptions {
   std::vector<std::string> mounts;        // --mount type=...,target=...
   std::vector<std::string> ulimits;       // --ulimit NAME=SOFT[:HARD]
   bool privileged = false;                // --privileged
-  std::string userns;                  // --userns ("" or "host"; others refused)
+  std::string userns;                     // --userns ("" or "host"; others refused)
   bool replace = false;                   // --replace: remove a container of that name first
   std::vector<std::string> add_hosts;     // --add-host name:ip
   std::vector<std::string> dns;

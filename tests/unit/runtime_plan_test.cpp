@@ -1,8 +1,8 @@
 #include <doctest/doctest.h>
 #include <linux/capability.h>
-#include <sys/resource.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 
