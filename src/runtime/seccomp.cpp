@@ -101,18 +101,31 @@ bool may_create_namespaces(uint64_t caps) {
   return has(caps, CAP_SYS_ADMIN);
 }
 
+namespace {
+
+// A libseccomp filter, released on scope exit. libseccomp sets
+// no_new_privs by default; it stays off: the caller still holds
+// CAP_SYS_ADMIN in its namespace, and setuid binaries inside the container
+// must keep working unless --security-opt no-new-privileges.
+struct Filter {
+  scmp_filter_ctx ctx;
+  explicit Filter(uint32_t default_action) : ctx(seccomp_init(default_action)) {
+    if (!ctx) throw Error(Errc::io, "seccomp: cannot create a filter");
+    if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) != 0) {
+      seccomp_release(ctx);
+      throw Error(Errc::io, "seccomp: cannot keep no_new_privs off");
+    }
+  }
+  ~Filter() { seccomp_release(ctx); }
+  Filter(const Filter&) = delete;
+  Filter& operator=(const Filter&) = delete;
+};
+
+}  // namespace
+
 void install_seccomp(uint64_t caps) {
-  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-  if (!ctx) throw Error(Errc::io, "seccomp: cannot create a filter");
-  struct Release {
-    scmp_filter_ctx c;
-    ~Release() { seccomp_release(c); }
-  } release{ctx};
-  // libseccomp sets no_new_privs by default; the caller still holds
-  // CAP_SYS_ADMIN in its namespace, and setuid binaries inside the
-  // container must keep working unless --security-opt no-new-privileges.
-  if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) != 0)
-    throw Error(Errc::io, "seccomp: cannot keep no_new_privs off");
+  Filter filter(SCMP_ACT_ALLOW);
+  scmp_filter_ctx ctx = filter.ctx;
   const uint32_t deny = SCMP_ACT_ERRNO(EPERM);
   for (const auto& name : blocked_syscalls(caps)) {
     int nr = seccomp_syscall_resolve_name(name.c_str());
@@ -259,14 +272,8 @@ SeccompProfile parse_seccomp_profile(const json& j, uint64_t caps) {
 }
 
 void install_seccomp_profile(const SeccompProfile& p) {
-  scmp_filter_ctx ctx = seccomp_init(p.default_action);
-  if (!ctx) throw Error(Errc::io, "seccomp: cannot create a filter");
-  struct Release {
-    scmp_filter_ctx c;
-    ~Release() { seccomp_release(c); }
-  } release{ctx};
-  if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) != 0)
-    throw Error(Errc::io, "seccomp: cannot keep no_new_privs off");
+  Filter filter(p.default_action);
+  scmp_filter_ctx ctx = filter.ctx;
   for (const auto& r : p.rules) {
     if (r.action == p.default_action) continue;  // libseccomp refuses no-op rules
     std::vector<scmp_arg_cmp> cmps;
