@@ -38,6 +38,7 @@ void register_search(CLI::App&, Globals&);
 // one setup, as the image commands do.
 void register_inspect(CLI::App&, Globals&);
 void register_rename(CLI::App&, Globals&);
+void register_port(CLI::App&, Globals&);
 void register_diff(CLI::App&, Globals&);
 void register_cp(CLI::App&, Globals&);
 void register_commit(CLI::App&, Globals&);
@@ -49,6 +50,7 @@ void setup_export(CLI::App*, Globals&);
 void setup_container_inspect(CLI::App*, Globals&);
 void setup_container_prune(CLI::App*, Globals&);
 void setup_rename(CLI::App*, Globals&);
+void setup_port(CLI::App*, Globals&);
 void setup_diff(CLI::App*, Globals&);
 void setup_cp(CLI::App*, Globals&);
 void setup_commit(CLI::App*, Globals&);

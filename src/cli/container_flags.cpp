@@ -16,7 +16,14 @@ void add_create_flags(CLI::App* c, RunFlags& f) {
   c->add_option("-u,--user", f.user, "Username or UID (format: <name|uid>[:<group|gid>])");
   c->add_option("--entrypoint", f.entrypoint, "Overwrite the default ENTRYPOINT of the image");
   c->add_option("-h,--hostname", o.hostname, "Container host name");
-  c->add_option("--network,--net", o.network, "Connect a container to a network (none, host)");
+  c->add_option("--network,--net", o.network,
+                "Connect a container to a network: slirp4netns[:OPTIONS] (the default), "
+                "pasta[:OPTIONS], none, host, container:NAME, ns:PATH");
+  c->add_option("-p,--publish", o.publish,
+                "Publish a container's port to the host ([[IP:][HOSTPORT]:]CTRPORT[/PROTOCOL])")
+      ->allow_extra_args(false);
+  c->add_flag("-P,--publish-all", o.publish_all,
+              "Publish every exposed port to a free port of the host");
   c->add_option("-v,--volume", o.volumes, "Bind mount a volume (SRC:DST[:ro])")
       ->allow_extra_args(false);
   c->add_option("--tmpfs", o.tmpfs, "Mount a tmpfs directory (DST[:OPTIONS])")

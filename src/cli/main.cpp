@@ -74,6 +74,7 @@ const Registrar kRegistrars[] = {
     register_image,
     register_inspect,
     register_rename,
+    register_port,
     register_diff,
     register_cp,
     register_commit,

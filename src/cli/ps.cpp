@@ -167,9 +167,10 @@ void setup_ps(CLI::App* c, Globals& g) {
       if (!f->no_trunc && cmd.size() > 20) cmd = cmd.substr(0, 19) + "…";
       if (!f->no_trunc) cmd = quote(cmd);
       std::string ago = human_ago(parse_rfc3339(r.created));
+      std::string ports = st.status == "running" ? join(st.ports, ", ") : "";
       if (plain) {
         cells.push_back({std::move(id), r.image_name, std::move(cmd), std::move(ago),
-                         status_text(st), "", r.name});
+                         status_text(st), ports, r.name});
         if (f->size) cells.back().push_back(size_text(r));
         continue;
       }
@@ -180,7 +181,7 @@ void setup_ps(CLI::App* c, Globals& g) {
                {"RunningFor", std::move(ago)},
                {"Status", status_text(st)},
                {"State", st.status == "running" && st.paused ? "paused" : st.status},
-               {"Ports", ""},
+               {"Ports", ports},
                {"Names", r.name},
                {"Labels", r.labels},
                {"ExitCode", st.exit_code},

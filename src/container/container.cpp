@@ -59,7 +59,8 @@ void to_json(json& j, const State& s) {
            {"restart_count", s.restart_count},
            {"exit_code", s.exit_code},
            {"started_at", s.started_at},
-           {"finished_at", s.finished_at}};
+           {"finished_at", s.finished_at},
+           {"ports", s.ports}};
 }
 
 void from_json(const json& j, State& s) {
@@ -74,6 +75,7 @@ void from_json(const json& j, State& s) {
   s.restart_count = j.value("restart_count", 0);
   s.started_at = j.value("started_at", "");
   s.finished_at = j.value("finished_at", "");
+  s.ports = j.value("ports", std::vector<std::string>{});
 }
 
 namespace {
@@ -353,6 +355,7 @@ class StateReader : public PathReader {
  public:
   State state;
   void value(const std::vector<std::string>& path, std::string& text) override {
+    if (is(path, {"ports", "[]"})) state.ports.push_back(std::move(text));
     if (path.size() != 1) return;
     const std::string& k = path[0];
     auto num = [&] { return std::strtoll(text.c_str(), nullptr, 10); };

@@ -50,6 +50,9 @@ struct State {
   int restart_count = 0;
   std::string started_at;
   std::string finished_at;
+  // Published ports of the running container as network::describe() puts
+  // them ("0.0.0.0:8080->80/tcp"): free host ports are chosen at each start.
+  std::vector<std::string> ports;
 };
 
 // What a listing shows of a record (ps): read without the rest of it.

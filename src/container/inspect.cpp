@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "network/mode.hpp"
+#include "network/ports.hpp"
+#include "network/setup.hpp"
 #include "util/fs.hpp"
 #include "util/strings.hpp"
 
@@ -48,6 +51,36 @@ std::string volume_name(const std::string& data_root, const std::string& source)
   if (data_root.empty() || !starts_with(source, prefix) || !ends_with(source, "/_data")) return {};
   std::string name = source.substr(prefix.size(), source.size() - prefix.size() - 6);
   return name.find('/') == std::string::npos ? name : std::string();
+}
+
+// The running container's network: its address and published ports.
+json network_settings(const Record& r, const State& st) {
+  network::Mode net = network::parse_mode(r.spec.network);
+  bool running = st.status == "running";
+  std::string ip = running ? network::container_address(net) : "";
+  std::string gateway;
+  if (!ip.empty() && net.kind == network::Mode::Kind::slirp4netns)
+    gateway = network::slirp_addresses(net.cidr).gateway;
+  json ports = json::object();
+  for (const auto& p : r.spec.ports)
+    ports[std::to_string(p.container_port) + "/" + p.protocol] = nullptr;
+  if (running)
+    for (const auto& d : st.ports)
+      if (auto p = network::parse_described(d))
+        ports[std::to_string(p->container_port) + "/" + p->protocol].push_back(
+            {{"HostIp", p->host_ip.empty() ? "0.0.0.0" : p->host_ip},
+             {"HostPort", std::to_string(p->host_port)}});
+  int prefix = ip.empty() ? 0 : network::slirp_addresses(net.cidr).prefix;
+  return {{"Bridge", ""},
+          {"SandboxID", ""},
+          {"SandboxKey",
+           running && net.own_namespace() ? "/proc/" + std::to_string(st.pid) + "/ns/net" : ""},
+          {"Ports", ports},
+          {"IPAddress", ip},
+          {"IPPrefixLen", prefix},
+          {"Gateway", gateway},
+          {"MacAddress", ""},
+          {"Networks", json::object()}};
 }
 
 }  // namespace
@@ -127,8 +160,17 @@ json inspect_json(const Record& r, const State& s, const InspectContext& ctx) {
                  {"StopSignal", spec.stop_signal},
                  {"StopTimeout", spec.stop_timeout}};
 
+  // Docker's shapes: "80/tcp": [{"HostIp": "", "HostPort": "8080"}]; a
+  // free port chosen at start shows as "" here and as the port in
+  // NetworkSettings.
+  json bindings = json::object();
+  for (const auto& p : spec.ports)
+    bindings[std::to_string(p.container_port) + "/" + p.protocol].push_back(
+        {{"HostIp", p.host_ip}, {"HostPort", p.host_port ? std::to_string(p.host_port) : ""}});
   json host_config = {{"Binds", binds.empty() ? json(nullptr) : binds},
                       {"NetworkMode", spec.network},
+                      {"PortBindings", bindings},
+                      {"PublishAllPorts", false},
                       {"RestartPolicy", restart_policy(spec.restart_policy)},
                       {"AutoRemove", r.auto_remove},
                       {"CapAdd", or_null(spec.cap_add)},
@@ -200,10 +242,7 @@ json inspect_json(const Record& r, const State& s, const InspectContext& ctx) {
   j["Config"] = config;
   j["HostConfig"] = host_config;
   j["GraphDriver"] = graph;
-  // No network namespaces of tug's own yet: host or none.
-  j["NetworkSettings"] = {
-      {"Bridge", ""},  {"SandboxID", ""},  {"Ports", json::object()},   {"IPAddress", ""},
-      {"Gateway", ""}, {"MacAddress", ""}, {"Networks", json::object()}};
+  j["NetworkSettings"] = network_settings(r, s);
   return j;
 }
 

@@ -16,6 +16,7 @@
 
 #include "cgroup/cgroup.hpp"
 #include "image/layer.hpp"
+#include "network/setup.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/plan.hpp"
 #include "storage/driver.hpp"
@@ -180,11 +181,45 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
   if (s.cwd[0] != '/')
     throw Error(Errc::usage, "the working directory " + quote(s.cwd) + " is not an absolute path");
   s.user = o.user ? *o.user : json_str(cfg, "User");
-  s.network = o.network;
-  if (s.network == "default" || s.network.empty()) s.network = "host";
-  if (s.network != "none" && s.network != "host")
-    throw Error(Errc::unsupported, "network mode " + quote(s.network) + " is not supported yet",
-                "use --network none or --network host");
+  network::Mode net = network::parse_mode(o.network);
+  if (net.kind == network::Mode::Kind::container) {
+    // Stored by id: a rename of the other container must not break this one.
+    Record other = store.get(net.target);
+    net.target = other.id;
+    if (network::parse_mode(other.spec.network).kind == network::Mode::Kind::container)
+      throw Error(Errc::invalid, "container " + other.name + " uses another container's network",
+                  "join the container that owns it");
+  }
+  s.network = network::to_string(net);
+  for (const auto& p : o.publish)
+    for (auto& m : network::parse_publish(p)) s.ports.push_back(m);
+  if (o.publish_all) {
+    std::vector<std::string> exposed;
+    if (auto it = cfg.find("ExposedPorts"); it != cfg.end() && it->is_object())
+      for (auto e = it->begin(); e != it->end(); ++e) exposed.push_back(e.key());
+    for (auto& m : network::publish_exposed(exposed)) {
+      bool covered = std::any_of(s.ports.begin(), s.ports.end(), [&](const auto& p) {
+        return p.container_port == m.container_port && p.protocol == m.protocol;
+      });
+      if (!covered) s.ports.push_back(m);
+    }
+  }
+  if (!s.ports.empty()) {
+    if (net.kind == network::Mode::Kind::host) {
+      log_warn(
+          "published ports are discarded with the host's network: the container's ports are "
+          "the host's already");
+      s.ports.clear();
+    } else if (net.kind != network::Mode::Kind::slirp4netns &&
+               net.kind != network::Mode::Kind::pasta) {
+      throw Error(Errc::usage,
+                  "cannot publish ports with --network " + o.network +
+                      ": the network namespace is not the container's own to forward into",
+                  net.kind == network::Mode::Kind::container
+                      ? "publish them on the container that owns the network"
+                      : "use the default network (slirp4netns) or pasta");
+    }
+  }
 
   volume::Store volumes(store.paths(), store.mapping());
   // A bind or volume mount from -v or --mount: names resolve to volumes
@@ -289,11 +324,10 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
       if (l->is_string() && !r.labels.count(l.key())) r.labels[l.key()] = l->get<std::string>();
 
   // Without -h the hostname is the short id, derived at start: the id is
-  // only known once the record is created. An explicit --network host keeps
-  // the host's name, as docker and podman do (the default network, host
-  // until tug has its own, still gives the id).
+  // only known once the record is created. The host's network keeps the
+  // host's name, as docker and podman do.
   s.hostname = o.hostname;
-  if (s.hostname.empty() && o.network == "host") {
+  if (s.hostname.empty() && net.kind == network::Mode::Kind::host) {
     struct utsname u {};
     if (::uname(&u) == 0) s.hostname = u.nodename;
   }
@@ -332,14 +366,25 @@ std::string effective_hostname(const Record& r) {
 }
 
 // Files the container sees as /etc/hosts, /etc/resolv.conf, /etc/hostname.
-runtime::PlanInputs write_etc_files(const std::string& dir, const runtime::Spec& spec) {
+// The network mode decides the nameservers (slirp4netns's forwarder) and
+// the address the container's own name resolves to; a container on
+// another's network shares its resolver configuration.
+runtime::PlanInputs write_etc_files(const Store& store, const std::string& dir,
+                                    runtime::Spec spec) {
+  network::Mode net = network::parse_mode(spec.network);
+  if (spec.dns.empty()) spec.dns = network::nameservers(net);
   runtime::PlanInputs in;
   in.hosts_file = dir + "/hosts";
   in.resolv_file = dir + "/resolv.conf";
   in.hostname_file = dir + "/hostname";
-  write_file(in.hosts_file, runtime::hosts_file_content(spec));
-  write_file(in.resolv_file, runtime::resolv_conf_content(
-                                 spec, read_file_if_exists("/etc/resolv.conf").value_or("")));
+  write_file(in.hosts_file, runtime::hosts_file_content(spec, network::container_address(net)));
+  std::optional<std::string> resolv;
+  if (net.kind == network::Mode::Kind::container && spec.dns.empty())
+    resolv = read_file_if_exists(store.dir(net.target) + "/resolv.conf");
+  if (!resolv)
+    resolv =
+        runtime::resolv_conf_content(spec, read_file_if_exists("/etc/resolv.conf").value_or(""));
+  write_file(in.resolv_file, *resolv);
   write_file(in.hostname_file, spec.hostname + "\n");
   if (spec.init) in.init_binary = libexec_path("tug-init");
   return in;
@@ -611,6 +656,7 @@ struct Channels {
   // socket of the monitor that runs the container.
   std::string listen_tmp;
   UniqueFd attach_cli, attach_monitor;
+  std::vector<network::Listener> listeners;  // published host ports
 };
 
 // The plan and channels for starting rec; no process is created yet.
@@ -620,8 +666,26 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
   runtime::Spec spec = rec.spec;
   spec.hostname = effective_hostname(rec);
   storage::RootfsPlan rootfs = rootfs_plan(store, images, rec);
-  runtime::PlanInputs inputs = write_etc_files(dir, spec);
+  runtime::PlanInputs inputs = write_etc_files(store, dir, spec);
   runtime::Plan plan = runtime::build_plan(spec, rootfs, inputs, store.mapping());
+  network::Mode net = network::parse_mode(spec.network);
+  if (net.kind == network::Mode::Kind::container) {
+    auto other = store.find(net.target);
+    State ost = other ? store.state(other->id) : State{};
+    if (ost.status != "running")
+      throw Error(Errc::invalid,
+                  "cannot join the network of container " + (other ? other->name : net.target) +
+                      ": it is not running",
+                  "start it first");
+    plan.join_netns = "/proc/" + std::to_string(ost.pid) + "/ns/net";
+  } else if (net.kind == network::Mode::Kind::ns) {
+    plan.join_netns = net.target;
+  } else if (net.kind == network::Mode::Kind::slirp4netns ||
+             net.kind == network::Mode::Kind::pasta) {
+    // Bound here, by the CLI: a port in use fails the start with its error.
+    ch.listeners = network::bind_ports(spec.ports);
+    plan.await_network = true;
+  }
   // Where the host lets us make cgroups (cgroup v2, delegated subtree),
   // every container gets its own: pause needs its freezer and the limits go
   // in when their controllers are delegated (create() warned otherwise).
@@ -680,7 +744,12 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
       stdio.err = err.write.get();
       if (plan.stdin_open) stdio.in = in.read.get();
     }
-    runtime::Started started = runtime::start(plan, store.mapping(), stdio);
+    network::Attachment net;
+    auto connect_network = [&](pid_t pid) {
+      net = network::attach({network::parse_mode(rec.spec.network), pid, std::move(ch.listeners),
+                             store.paths().run + "/" + rec.id.substr(0, 12) + "."});
+    };
+    runtime::Started started = runtime::start(plan, store.mapping(), stdio, connect_network);
     // A CLI killed while it waits for the report must not take the
     // container down with the write's SIGPIPE (set only now: the container
     // would inherit the disposition).
@@ -699,6 +768,8 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     st.restart_count = restart_count;
     st.started_at = now_rfc3339();
     st.finished_at.clear();
+    st.ports.clear();
+    for (const auto& p : net.ports) st.ports.push_back(network::describe(p));
     {
       FileLock lock(store.dir(rec.id) + "/lock");
       bool removed = !path_exists(store.dir(rec.id) + "/config.json");
@@ -752,6 +823,12 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     if (!plan.cgroup.empty()) {
       argv.push_back("--cgroup");
       argv.push_back(plan.cgroup);
+    }
+    // The network's helpers are our children and become the monitor's.
+    pass("--lifeline", net.lifeline.get());
+    for (pid_t h : net.helpers) {
+      argv.push_back("--helper");
+      argv.push_back(std::to_string(h));
     }
     if (plan.tty) {
       pass("--terminal", started.terminal.get());

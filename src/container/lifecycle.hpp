@@ -23,7 +23,9 @@ struct CreateOptions {
   std::optional<std::string> workdir;     // -w
   std::optional<std::string> user;        // -u
   std::string hostname;                   // -h
-  std::string network;                    // empty: the default network
+  std::string network;                    // --network; empty: the default (slirp4netns)
+  std::vector<std::string> publish;       // -p [[IP:][HOSTPORT]:]CTRPORT[/PROTO]
+  bool publish_all = false;               // -P: every EXPOSEd port to a free host port
   std::vector<std::string> volumes;       // -v SRC:DST[:ro]
   std::vector<std::string> tmpfs;         // --tmpfs DST[:opts]
   std::vector<std::string> mounts;        // --mount type=...,target=...

@@ -40,6 +40,11 @@ struct Options {
   std::string restart = "no", stop_marker, tug, root, runroot, id;
   std::string cgroup;                // the container's cgroup, removed once it is empty
   std::vector<std::string> on_exit;  // command exec'd after the exit is recorded
+  // The network's helpers (slirp4netns, pasta, the port forwarder): our
+  // children, ended with the container. The lifeline is the pipe whose
+  // closing ends slirp4netns and the forwarder should we die first.
+  std::vector<pid_t> helpers;
+  int lifeline = -1;
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -48,7 +53,7 @@ struct Options {
                "usage: tug-monitor --pid PID --state FILE --lock FILE --log FILE [--socket PATH]\n"
                "         [--listen FD] [--attach FD] [--stdout FD] [--stderr FD] [--terminal FD]\n"
                "         [--stdin FD] [--started-at TIME] [--restart-count N] [--no-fsync]\n"
-               "         [--cgroup PATH]\n"
+               "         [--cgroup PATH] [--lifeline FD] [--helper PID]...\n"
                "         [-- EXIT-COMMAND...]\n"
                "It is started by tug, not by hand.\n",
                why);
@@ -110,6 +115,10 @@ Options parse(int argc, char** argv) {
       o.id = v;
     else if (a == "--cgroup")
       o.cgroup = v;
+    else if (a == "--lifeline")
+      o.lifeline = num();
+    else if (a == "--helper")
+      o.helpers.push_back(num());
     else
       usage(("unknown option " + a).c_str());
   }
@@ -235,7 +244,11 @@ int main(int argc, char** argv) {
             int st;
             pid_t r;
             while ((r = ::waitpid(-1, &st, WNOHANG)) > 0) {
-              if (r != o.pid) continue;
+              if (r != o.pid) {
+                // A helper that ended early: its pid may be reused, never signal it.
+                std::erase(o.helpers, r);
+                continue;
+              }
               exited = true;
               exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
             }
@@ -258,6 +271,12 @@ int main(int argc, char** argv) {
       attach.handle(afds, o.in, o.terminal);
     }
   }
+
+  // The network goes with the container, before its exit is on record: a
+  // stop that returned has freed the ports, and a restart binds them again.
+  if (o.lifeline >= 0) ::close(o.lifeline);
+  for (pid_t h : o.helpers) ::kill(h, SIGKILL);
+  for (pid_t h : o.helpers) ::waitpid(h, nullptr, 0);
 
   bool restart = should_restart(o, exit_code);
   ExitRecord rec{o.state, o.lock, o.started_at, exit_code, o.restart_count, o.durable};

@@ -4,6 +4,7 @@
 #include <ftw.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/nsfs.h>
 #include <linux/openat2.h>
 #include <poll.h>
 #include <pwd.h>
@@ -28,6 +29,7 @@
 #include <optional>
 #include <sstream>
 
+#include "network/setup.hpp"
 #include "runtime/seccomp.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
@@ -47,6 +49,7 @@ void copy_winsize(int from, int to) {
 
 enum class MsgKind : uint32_t {
   mapping_written = 1,  // parent -> child: uid/gid maps are in place
+  network_ready = 5,    // parent -> child: the network is configured, go on to exec
   setup_failed = 2,     // child -> parent: mounts or process setup failed
   exec_failed = 3,      // child -> parent: execve failed with errno
   terminal = 4,         // child -> parent: the pty master rides along (SCM_RIGHTS)
@@ -58,12 +61,15 @@ struct Msg {
   char text[1024];
 };
 
+// Over a socket, without SIGPIPE: a child that failed its setup has gone
+// before the parent's next message, and its report is what matters then.
 void send_msg(int fd, MsgKind kind, int err, const std::string& text) {
   Msg m{};
   m.kind = kind;
   m.err = err;
   std::strncpy(m.text, text.c_str(), sizeof m.text - 1);
-  write_all(fd, &m, sizeof m);
+  if (::send(fd, &m, sizeof m, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof m))
+    throw_errno("talking to the container's setup");
 }
 
 void send_fd(int sock, int fd) {
@@ -509,6 +515,7 @@ void chown_tree(const std::string& path, uid_t uid, gid_t gid) {
     if (!read_exact(from_parent, &m, sizeof m) || m.kind != MsgKind::mapping_written) ::_exit(125);
     if (::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0)
       fail("becoming root in the user namespace");
+    if (plan.clone_flags & CLONE_NEWNET) network::loopback_up();
 
     // Joined first, so everything the container does is accounted there.
     if (!plan.cgroup.empty()) write_file(plan.cgroup + "/cgroup.procs", "0");
@@ -545,6 +552,10 @@ void chown_tree(const std::string& path, uid_t uid, gid_t gid) {
     if (::chdir("/") != 0) fail("chdir /");
     root.reset();
     if (plan.readonly_rootfs) remount_readonly("/");
+    if (plan.await_network) {
+      stage = "waiting for the network";
+      if (!read_exact(from_parent, &m, sizeof m) || m.kind != MsgKind::network_ready) ::_exit(125);
+    }
     become_process(plan, to_parent, stage);
   } catch (const std::exception& e) {
     try {
@@ -616,37 +627,122 @@ uint64_t process_start_time(pid_t pid) {
   return 0;
 }
 
-Started start(const Plan& plan, const userns::Mapping& mapping, const Stdio& stdio) {
-  if (plan.args.empty()) throw Error(Errc::usage, "no command specified");
-  Pipe to_child = Pipe::make();
+namespace {
+
+int socket_pair(UniqueFd& a, UniqueFd& b) {
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_errno("socketpair");
-  struct {
-    UniqueFd read, write;
-  } to_parent{UniqueFd(sv[0]), UniqueFd(sv[1])};
-  // A fork-like clone (no new stack): the child continues on a copy of this
-  // stack and leaves only through _exit in child_main.
-  long pid = ::syscall(SYS_clone, static_cast<unsigned long>(plan.clone_flags) | SIGCHLD, nullptr,
-                       nullptr, nullptr, nullptr);
-  if (pid < 0) {
-    int e = errno;
-    throw Error(Errc::permission, std::string("creating container namespaces: ") + std::strerror(e),
-                e == EPERM || e == ENOSPC
-                    ? "unprivileged user namespaces must be enabled (user.max_user_namespaces > 0)"
-                    : "");
+  a.reset(sv[0]);
+  b.reset(sv[1]);
+  return 0;
+}
+
+// The network namespace at plan.join_netns and the user namespace that
+// owns it (the kernel only lets its root enter it).
+struct JoinTarget {
+  UniqueFd userns, netns;
+};
+
+JoinTarget open_join_target(const std::string& path) {
+  JoinTarget t;
+  t.netns = open_or_throw(path, O_RDONLY);
+  t.userns.reset(::ioctl(t.netns.get(), NS_GET_USERNS));
+  if (!t.userns)
+    throw Error(Errc::invalid, path + " is not a network namespace (" + std::strerror(errno) + ")");
+  return t;
+}
+
+// Clones the container's first process straight into the namespaces of
+// join: a helper enters the user and network namespaces, then clones the
+// rest (made by, and so owned by, that user namespace) as a sibling of
+// itself (CLONE_PARENT): the caller is the container's parent, as always.
+long clone_joined(const Plan& plan, const JoinTarget& join, UniqueFd& to_child_read,
+                  UniqueFd& to_parent_write, const Stdio& stdio) {
+  Pipe pid_pipe = Pipe::make();
+  pid_t helper = ::fork();
+  if (helper < 0) throw_errno("fork");
+  if (helper == 0) {
+    pid_pipe.read.reset();
+    if (::setns(join.userns.get(), CLONE_NEWUSER) != 0 ||
+        ::setns(join.netns.get(), CLONE_NEWNET) != 0) {
+      int32_t err = -errno;
+      write_all(pid_pipe.write.get(), &err, sizeof err);
+      ::_exit(1);
+    }
+    unsigned long flags = static_cast<unsigned long>(plan.clone_flags) &
+                          ~static_cast<unsigned long>(CLONE_NEWUSER | CLONE_NEWNET);
+    long pid =
+        ::syscall(SYS_clone, flags | CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+    if (pid == 0) {
+      pid_pipe.write.reset();
+      child_main(plan, to_child_read.get(), to_parent_write.get(), stdio);
+    }
+    int32_t v = pid > 0 ? static_cast<int32_t>(pid) : -errno;
+    write_all(pid_pipe.write.get(), &v, sizeof v);
+    ::_exit(0);
   }
-  if (pid == 0) {
-    to_child.write.reset();
-    to_parent.read.reset();
-    child_main(plan, to_child.read.get(), to_parent.write.get(), stdio);
+  Child h(helper, Child::OnDestroy::wait);
+  pid_pipe.write.reset();
+  int32_t v = 0;
+  if (!read_exact(pid_pipe.read.get(), &v, sizeof v)) v = -EIO;
+  h.wait();
+  if (v < 0)
+    throw Error(Errc::permission,
+                "joining the network namespace " + plan.join_netns + ": " + std::strerror(-v),
+                "only a network namespace of a user namespace you own can be joined");
+  return v;
+}
+
+}  // namespace
+
+Started start(const Plan& plan, const userns::Mapping& mapping, const Stdio& stdio,
+              const std::function<void(pid_t)>& network) {
+  if (plan.args.empty()) throw Error(Errc::usage, "no command specified");
+  UniqueFd to_child_write, to_child_read, to_parent_read, to_parent_write;
+  socket_pair(to_child_write, to_child_read);
+  socket_pair(to_parent_read, to_parent_write);
+  long pid;
+  std::optional<JoinTarget> join;
+  if (!plan.join_netns.empty()) {
+    join = open_join_target(plan.join_netns);
+    pid = clone_joined(plan, *join, to_child_read, to_parent_write, stdio);
+  } else {
+    // A fork-like clone (no new stack): the child continues on a copy of
+    // this stack and leaves only through _exit in child_main.
+    pid = ::syscall(SYS_clone, static_cast<unsigned long>(plan.clone_flags) | SIGCHLD, nullptr,
+                    nullptr, nullptr, nullptr);
+    if (pid < 0) {
+      int e = errno;
+      throw Error(
+          Errc::permission, std::string("creating container namespaces: ") + std::strerror(e),
+          e == EPERM || e == ENOSPC
+              ? "unprivileged user namespaces must be enabled (user.max_user_namespaces > 0)"
+              : "");
+    }
+    if (pid == 0) {
+      to_child_write.reset();
+      to_parent_read.reset();
+      child_main(plan, to_child_read.get(), to_parent_write.get(), stdio);
+    }
   }
   Started s;
   s.process = Child(static_cast<pid_t>(pid), Child::OnDestroy::kill_and_wait);
-  to_child.read.reset();
-  to_parent.write.reset();
-  userns::write_id_maps(static_cast<pid_t>(pid), mapping);
-  send_msg(to_child.write.get(), MsgKind::mapping_written, 0, "");
-  receive_start_result(to_parent.read.get(), s);
+  to_child_read.reset();
+  to_parent_write.reset();
+  // A joined user namespace is mapped already.
+  if (!join) userns::write_id_maps(static_cast<pid_t>(pid), mapping);
+  send_msg(to_child_write.get(), MsgKind::mapping_written, 0, "");
+  if (plan.await_network) {
+    // The helpers start while the child mounts its rootfs; it waits for
+    // them only before its exec.
+    if (network) network(static_cast<pid_t>(pid));
+    try {
+      send_msg(to_child_write.get(), MsgKind::network_ready, 0, "");
+    } catch (const Error&) {
+      // The child failed; its report follows.
+    }
+  }
+  receive_start_result(to_parent_read.get(), s);
   s.start_time = process_start_time(static_cast<pid_t>(pid));
   return s;
 }

@@ -35,7 +35,13 @@ struct Stdio {
 // With Plan::tty the process gets a terminal of the container's own devpts
 // as controlling terminal and stdio, and Started::terminal is its master.
 // The child gets SIGKILL if the calling thread dies (foreground mode).
-Started start(const Plan& plan, const userns::Mapping& mapping, const Stdio& stdio = {});
+// With Plan::await_network, `network` is called with the child's pid once
+// its namespaces exist and are mapped (while it mounts its rootfs), and the
+// child execs only after it returned; an exception from it takes the child
+// down and propagates. With Plan::join_netns the child enters that network
+// namespace and the user namespace owning it (mapping is not used).
+Started start(const Plan& plan, const userns::Mapping& mapping, const Stdio& stdio = {},
+              const std::function<void(pid_t)>& network = {});
 
 // Runs plan's process (args, env, cwd, user, capabilities, tty,
 // stdin_open) inside the namespaces and root of the running container whose

@@ -5,6 +5,7 @@
 
 #include <sstream>
 
+#include "network/mode.hpp"
 #include "util/strings.hpp"
 
 namespace tug::runtime {
@@ -52,11 +53,12 @@ uint64_t capability_mask(const std::vector<std::string>& add,
   return mask;
 }
 
-std::string hosts_file_content(const Spec& spec) {
+std::string hosts_file_content(const Spec& spec, const std::string& address) {
   std::string out =
       "127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost ip6-localhost ip6-loopback\n";
   for (const auto& [name, ip] : spec.extra_hosts) out += ip + "\t" + name + "\n";
-  if (!spec.hostname.empty()) out += "127.0.1.1\t" + spec.hostname + "\n";
+  if (!spec.hostname.empty())
+    out += (address.empty() ? "127.0.1.1" : address) + "\t" + spec.hostname + "\n";
   return out;
 }
 
@@ -107,7 +109,7 @@ Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanI
   using K = MountOp::Kind;
   Plan p;
   p.clone_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
-  bool own_net = spec.network != "host";
+  bool own_net = network::parse_mode(spec.network).own_namespace();
   if (own_net) p.clone_flags |= CLONE_NEWNET;
   p.rootfs = rootfs;
   p.readonly_rootfs = spec.read_only;

@@ -59,6 +59,13 @@ struct Plan {
   // Paths inside the container chowned (recursively, not following
   // symlinks) to the process's user before it starts: `-v SRC:DST:U`.
   std::vector<std::string> chown_paths;
+  // Network: with a namespace of its own (CLONE_NEWNET) the container
+  // brings its loopback up; with join_netns it enters that network
+  // namespace (another container's, or ns:PATH) and the user namespace
+  // owning it instead of making both. await_network holds the exec until
+  // the starter says the network is configured (start()'s callback).
+  std::string join_netns;
+  bool await_network = false;
 };
 
 // Host paths the plan refers to besides the rootfs.
@@ -80,7 +87,7 @@ void apply_security(const Spec& spec, Plan& p);
 uint64_t capability_mask(const std::vector<std::string>& add, const std::vector<std::string>& drop);
 
 // Contents of the generated /etc files.
-std::string hosts_file_content(const Spec& spec);
+std::string hosts_file_content(const Spec& spec, const std::string& address = "");
 std::string resolv_conf_content(const Spec& spec, const std::string& host_resolv_conf);
 
 }  // namespace tug::runtime

@@ -41,6 +41,7 @@ void to_json(json& j, const Spec& s) {
            {"user", s.user},
            {"hostname", s.hostname},
            {"network", s.network},
+           {"ports", s.ports},
            {"mounts", s.mounts},
            {"extra_hosts", s.extra_hosts},
            {"dns", s.dns},
@@ -66,7 +67,9 @@ void from_json(const json& j, Spec& s) {
   s.cwd = j.value("cwd", "/");
   s.user = j.value("user", "");
   s.hostname = j.value("hostname", "");
+  // Records from before tug had networks of its own ran on the host's.
   s.network = j.value("network", "host");
+  s.ports = j.value("ports", std::vector<network::PortMapping>{});
   s.mounts = j.value("mounts", std::vector<MountSpec>{});
   s.extra_hosts = j.value("extra_hosts", std::vector<std::pair<std::string, std::string>>{});
   s.dns = j.value("dns", std::vector<std::string>{});

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "network/ports.hpp"
 #include "util/json.hpp"
 
 namespace tug::runtime {
@@ -27,7 +28,8 @@ struct Spec {
   std::string cwd = "/";
   std::string user;  // "", "uid", "uid:gid", "name", "name:group"
   std::string hostname;
-  std::string network = "host";  // "none" | "host"
+  std::string network = "slirp4netns";  // network::parse_mode()'s canonical spelling
+  std::vector<network::PortMapping> ports;  // -p/-P (host_port 0: chosen at each start)
   std::vector<MountSpec> mounts;
   std::vector<std::pair<std::string, std::string>> extra_hosts;  // name, ip
   std::vector<std::string> dns;                                  // nameservers for resolv.conf

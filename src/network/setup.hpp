@@ -1,0 +1,51 @@
+#pragma once
+// Connecting a container's network namespace to the world. Called by the
+// container's monitor-to-be once the container's first process exists (id
+// maps written, still waiting to exec): starts the mode's helpers as its
+// children (slirp4netns or pasta, and tug's port forwarder), which the
+// monitor owns from then on. Every helper ends with the monitor: slirp4netns
+// and the forwarder when the lifeline closes (the monitor's exit, even by
+// SIGKILL), pasta by its parent-death signal.
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "network/mode.hpp"
+#include "network/ports.hpp"
+#include "util/fd.hpp"
+
+namespace tug::network {
+
+struct AttachRequest {
+  Mode mode;
+  pid_t pid = 0;                    // the container's first process
+  std::vector<Listener> listeners;  // host ports bound by bind_ports(), consumed
+  std::string files_prefix;         // helper logs and the API socket: PREFIX.slirp4netns.log, ...
+};
+
+struct Attachment {
+  std::vector<pid_t> helpers;  // children of the caller, to be killed and reaped at the exit
+  UniqueFd lifeline;           // hold open while the container runs; closing it ends the helpers
+  std::vector<PortMapping> ports;  // what is published, host ports resolved
+};
+
+// Starts the helpers for modes with a namespace of the container's own
+// (slirp4netns, pasta); nothing for the others. Returns once the network
+// is configured. Throws Error naming the helper and its message.
+Attachment attach(AttachRequest req);
+
+// The container's address in its own network as /etc/hosts should name it
+// ("" when the mode gives it none tug knows in advance).
+std::string container_address(const Mode& m);
+// Nameservers for the container's /etc/resolv.conf (empty: the host's,
+// minus loopback addresses).
+std::vector<std::string> nameservers(const Mode& m);
+
+// Brings the loopback interface of the caller's network namespace up.
+void loopback_up();
+
+// Whether a helper program is installed (slirp4netns, pasta).
+bool helper_available(const Mode& m);
+
+}  // namespace tug::network
