@@ -418,9 +418,13 @@ std::vector<Flag> parse_flags(const Instruction& ins, const std::vector<std::str
       if (a == f.name) known = true;
       if (a == f.name + "!") known = boolean = true;
     }
-    if (!known)
+    if (!known) {
+      std::vector<std::string> names;
+      for (auto a : allowed)
+        names.push_back("--" + (a.back() == '!' ? a.substr(0, a.size() - 1) : a));
       fail(file, ins.line, "unknown flag: --" + f.name + " for " + ins.keyword,
-           allowed.empty() ? "" : "flags of " + ins.keyword + ": --" + join(allowed, ", --"));
+           names.empty() ? "" : "flags of " + ins.keyword + ": " + join(names, ", "));
+    }
     if (!f.has_value && !boolean) fail(file, ins.line, "flag --" + f.name + " needs a value");
     out.push_back(f);
   }
