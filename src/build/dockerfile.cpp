@@ -214,6 +214,8 @@ class Lexer {
 
   std::string name() {
     size_t start = i_;
+    // $1 is a positional parameter: one digit (never set in a Dockerfile).
+    if (!eof() && std::isdigit(static_cast<unsigned char>(s_[i_]))) return s_.substr(i_++, 1);
     while (!eof() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '_')) ++i_;
     return s_.substr(start, i_ - start);
   }
