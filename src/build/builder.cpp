@@ -1212,6 +1212,9 @@ Result Builder::run() {
                     (o_.context == "-" ? std::string("a context on stdin") : quote(o_.context)) +
                     " is not implemented in tug build yet",
                 "give a local directory as the context");
+  if (o_.squash)
+    throw Error(Errc::unsupported, "--squash is not implemented in tug build yet",
+                "build without it: the image then has one layer per RUN, COPY and ADD");
   context_ = o_.context.empty() ? "." : o_.context;
   if (!is_directory(context_))
     throw Error(Errc::not_found, "the build context " + context_ + " is not a directory");
@@ -1244,9 +1247,6 @@ Result Builder::run() {
   if (final_state.id.empty()) {
     // FROM scratch and nothing else: an empty image.
     commit(final_state, key_of({"empty", "scratch"}), "/bin/sh -c #(nop) FROM scratch", "");
-  }
-  if (o_.squash) {
-    throw Error(Errc::unsupported, "--squash is not implemented in tug build yet");
   }
   if (!o_.labels.empty()) {
     std::vector<std::string> kv = o_.labels;
