@@ -3,7 +3,7 @@
 # containers and volumes from the store, files, network modes, signals.
 # Kept in step with `tug --help` by tests/system/005-completions.bats.
 
-_tug_commands="attach commit container cp create diff exec export history image images import info
+_tug_commands="attach build commit container cp create diff exec export history image images import info
   inspect kill load login logout logs manifest pause ps pull push rename restart rm rmi run save
   search start stats stop system tag top unpause unshare version volume wait"
 
@@ -31,6 +31,7 @@ _tug_flags() {
     save | "image save") echo "-q --quiet -m --multi-image-archive|-o --output --format" ;;
     import | "image import") echo "-q --quiet|-c --change -m --message" ;;
     history | "image history") echo "--no-trunc -q --quiet -H --human|--format" ;;
+    build | "image build") echo "--no-cache --pull --layers --squash -q --quiet --rm --force-rm --tls-verify|-t --tag -f --file --build-arg --target --network --label --iidfile --format --platform --authfile --cert-dir --creds" ;;
     exec) echo "-i --interactive -t --tty -d --detach|-e --env --env-file -u --user -w --workdir" ;;
     logs) echo "-f --follow -t --timestamps|-n --tail --since" ;;
     stop | restart) echo "|-t --time" ;;
@@ -106,7 +107,7 @@ _tug_main() {
     case "$prev" in
       --root | --runroot) COMPREPLY=($(compgen -d -- "$cur")) ;;
       --log-level) COMPREPLY=($(compgen -W "error warn info debug" -- "$cur")) ;;
-      --env-file | -o | --output | -i | --input | --authfile | --digestfile) COMPREPLY=($(compgen -f -- "$cur")) ;;
+      --env-file | -o | --output | -i | --input | --authfile | --digestfile | --iidfile | --file) COMPREPLY=($(compgen -f -- "$cur")) ;;
       --cert-dir) COMPREPLY=($(compgen -d -- "$cur")) ;;
       --pull) COMPREPLY=($(compgen -W "always missing never newer" -- "$cur")) ;;
       --network | --net) COMPREPLY=($(compgen -W "none host" -- "$cur")) ;;
@@ -118,6 +119,8 @@ _tug_main() {
       --format | -f)
         if [[ $key == @(save|image save) ]]; then
           COMPREPLY=($(compgen -W "docker-archive oci-archive" -- "$cur"))
+        elif [[ $key == @(build|image build) ]]; then
+          if [[ $prev == -f ]]; then COMPREPLY=($(compgen -f -- "$cur")); else COMPREPLY=($(compgen -W "oci docker" -- "$cur")); fi
         elif [[ $prev == --format || $key != @(images|image ls|image list) ]]; then
           COMPREPLY=($(compgen -W "json table" -- "$cur"))
         fi ;;
@@ -135,7 +138,7 @@ _tug_main() {
 
   case "$key" in
     "") COMPREPLY=($(compgen -W "$_tug_commands" -- "$cur")) ;;
-    image) COMPREPLY=($(compgen -W "ls list rm inspect tag history load save import" -- "$cur")) ;;
+    image) COMPREPLY=($(compgen -W "ls list rm inspect tag history load save import build" -- "$cur")) ;;
     container) COMPREPLY=($(compgen -W "ls list rm export inspect prune diff cp commit rename" -- "$cur")) ;;
     volume) COMPREPLY=($(compgen -W "create ls list inspect rm prune" -- "$cur")) ;;
     system) COMPREPLY=($(compgen -W "df prune" -- "$cur")) ;;
@@ -144,6 +147,7 @@ _tug_main() {
     run | create) COMPREPLY=($(compgen -W "$(_tug_images)" -- "$cur")) ;;
     rmi | tag | history | save | "image rm" | "image tag" | "image history" | "image save" | "image inspect")
       [[ $key == *tag && $npos -ge 1 ]] || COMPREPLY=($(compgen -W "$(_tug_images)" -- "$cur")) ;;
+    build | "image build") COMPREPLY=($(compgen -d -- "$cur")) ;;
     load | import | "image load" | "image import")
       [ "$npos" -eq 0 ] && COMPREPLY=($(compgen -f -- "$cur")) ;;
     exec | attach | stop | kill | pause | unpause | top | stats)

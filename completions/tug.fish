@@ -2,7 +2,7 @@
 # volumes from the store. Kept in step with `tug --help` by
 # tests/system/005-completions.bats.
 
-set -l tug_commands attach commit container cp create diff exec export history image images import info \
+set -l tug_commands attach build commit container cp create diff exec export history image images import info \
     inspect kill load login logout logs manifest pause ps pull push rename restart rm rmi run save \
     search start stats stop system tag top unpause unshare version volume wait
 
@@ -42,6 +42,7 @@ complete -c tug -n "not __fish_seen_subcommand_from $tug_commands" -l version -d
 
 set -l top "not __fish_seen_subcommand_from $tug_commands"
 complete -c tug -n $top -a attach -d 'Attach to a running container'
+complete -c tug -n $top -a build -d 'Build an image from a Containerfile'
 complete -c tug -n $top -a commit -d "Create an image from a container's changes"
 complete -c tug -n $top -a container -d 'Manage containers'
 complete -c tug -n $top -a cp -d 'Copy files between a container and the host'
@@ -167,8 +168,8 @@ complete -c tug -n "__fish_seen_subcommand_from inspect info version" -s f -l fo
 complete -c tug -n "__fish_seen_subcommand_from cp" -F -a '(__tug_containers | string replace -r \'$\' :)'
 
 # groups
-complete -c tug -n "__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from ls list rm inspect tag history load save import" \
-    -a 'ls list rm inspect tag history load save import'
+complete -c tug -n "__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from ls list rm inspect tag history load save import build" \
+    -a 'ls list rm inspect tag history load save import build'
 complete -c tug -n "__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from ls list rm export inspect prune diff cp commit rename" \
     -a 'ls list rm export inspect prune diff cp commit rename'
 complete -c tug -n "__fish_seen_subcommand_from volume; and not __fish_seen_subcommand_from create ls list inspect rm prune" \
@@ -192,3 +193,20 @@ complete -c tug -n "__fish_seen_subcommand_from login" -l password-stdin -d 'Rea
 complete -c tug -n "__fish_seen_subcommand_from logout" -s a -l all -d 'Every registry'
 complete -c tug -n "__fish_seen_subcommand_from manifest; and not __fish_seen_subcommand_from inspect" -a inspect -d 'Display a manifest'
 complete -c tug -n "__fish_seen_subcommand_from search" -l limit -x -d 'Maximum results'
+
+# build
+set -l build "__fish_seen_subcommand_from build"
+complete -c tug -n $build -s t -l tag -x -d 'Name of the image'
+complete -c tug -n $build -s f -l file -r -F -d 'Containerfile (- for stdin)'
+complete -c tug -n $build -l build-arg -x -d 'Build-time variable KEY=VALUE'
+complete -c tug -n $build -l target -x -d 'Stage to build'
+complete -c tug -n $build -l no-cache -d 'Do not use the cache'
+complete -c tug -n $build -l pull -x -a 'always missing never' -d 'Pull base images'
+complete -c tug -n $build -l network -x -a 'none host' -d 'Network for RUN'
+complete -c tug -n $build -l label -x -d 'Image label KEY=VALUE'
+complete -c tug -n $build -l layers -x -a 'true false' -d 'Keep intermediate images as the cache'
+complete -c tug -n $build -l squash -d 'Squash the new layers'
+complete -c tug -n $build -s q -l quiet -d 'Print only the image ID'
+complete -c tug -n $build -l iidfile -r -F -d 'Write the image ID to a file'
+complete -c tug -n $build -l format -x -a 'oci docker' -d 'Image format'
+complete -c tug -n $build -a '(__fish_complete_directories)' -d 'Context directory'

@@ -67,6 +67,7 @@ void register_import(CLI::App&, Globals&);
 void register_tag(CLI::App&, Globals&);
 void register_rmi(CLI::App&, Globals&);
 void register_history(CLI::App&, Globals&);
+void register_build(CLI::App&, Globals&);
 void register_image(CLI::App&, Globals&);
 void setup_images(CLI::App*, Globals&);
 void setup_load(CLI::App*, Globals&);
@@ -75,6 +76,7 @@ void setup_import(CLI::App*, Globals&);
 void setup_tag(CLI::App*, Globals&);
 void setup_rmi(CLI::App*, Globals&);
 void setup_history(CLI::App*, Globals&);
+void setup_build(CLI::App*, Globals&);
 void setup_image_inspect(CLI::App*, Globals&);
 // The JSON of `image inspect`, shared with the top-level `tug inspect`.
 json image_inspect_json(const image::Store& store, const image::Image& img);

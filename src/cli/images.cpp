@@ -3,6 +3,7 @@
 
 #include <set>
 
+#include "build/build.hpp"
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
 #include "image/reference.hpp"
@@ -43,7 +44,8 @@ void setup_images(CLI::App* c, Globals& g) {
     std::string reference;
   };
   auto f = std::make_shared<Flags>();
-  c->add_flag("-a,--all", f->all, "Show all images (tug keeps no intermediate images)");
+  c->add_flag("-a,--all", f->all,
+              "Show all images (default hides the build cache's intermediate images)");
   c->add_flag("-q,--quiet", f->quiet, "Only show image IDs");
   c->add_flag("--digests", f->digests, "Show digests");
   c->add_flag("--no-trunc", f->no_trunc, "Don't truncate output");
@@ -75,8 +77,13 @@ void setup_images(CLI::App* c, Globals& g) {
     std::vector<json> rows;
     std::vector<std::string> ids;
     std::set<std::string> seen;
+    // Untagged steps of earlier builds are the build cache, not images a
+    // user made: shown with -a, as docker and podman do.
+    std::set<std::string> intermediate;
+    if (!f->all) intermediate = build::intermediate_images(g.paths());
     for (const auto& img : g.images().list()) {
       if (dangling && *dangling != img.names.empty()) continue;
+      if (img.names.empty() && intermediate.count(img.id)) continue;
       std::vector<std::pair<std::string, std::string>> repo_tags;
       for (const auto& n : img.names) repo_tags.push_back(split_name(n));
       if (repo_tags.empty()) repo_tags.push_back({"<none>", "<none>"});

@@ -71,6 +71,7 @@ const Registrar kRegistrars[] = {
     register_tag,
     register_rmi,
     register_history,
+    register_build,
     register_image,
     register_inspect,
     register_rename,

@@ -251,7 +251,7 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
   for (const auto& v : o.mounts) add_mount(runtime::parse_mount_flag(v));
   for (const auto& t : o.tmpfs) add_mount(parse_tmpfs_flag(t));
   // The image's VOLUME entries that nothing else covers get anonymous volumes.
-  if (auto it = cfg.find("Volumes"); it != cfg.end() && it->is_object()) {
+  if (auto it = cfg.find("Volumes"); o.image_volumes && it != cfg.end() && it->is_object()) {
     for (auto v = it->begin(); v != it->end(); ++v) {
       const std::string& dest = v.key();
       bool covered =

@@ -45,6 +45,9 @@ struct CreateOptions {
   std::optional<int64_t> cpu_shares, pids_limit;
   std::string restart = "no";  // --restart no|on-failure[:N]|always|unless-stopped
   std::string storage_driver;  // empty: the store's
+  // The image's VOLUMEs get anonymous volumes; a build's RUN step leaves
+  // them out, so what it writes there stays in its layer (as buildah does).
+  bool image_volumes = true;
 };
 
 // Held shared by create() from resolving the image until the record is

@@ -147,12 +147,14 @@ std::vector<Image> Store::list() const {
 std::optional<Image> Store::find(const std::string& text) const {
   if (text.empty()) return std::nullopt;
   std::string id = starts_with(text, "sha256:") ? text.substr(7) : text;
-  auto recs = records();
   if (is_hex64(id)) {
-    for (const auto& r : recs)
-      if (json_str(r, "id") == id) return from_record(r);
+    // A full id names its record file: no need to read the others (a
+    // cached build looks up one image per step).
+    auto rec = read_json_if_exists(path_join(paths_.images(), id + ".json"));
+    if (rec && json_str(*rec, "id") == id) return from_record(*rec);
     return std::nullopt;
   }
+  auto recs = records();
   auto names_of = [](const json& r) {
     std::vector<std::string> n;
     if (auto it = r.find("names"); it != r.end() && it->is_array())

@@ -67,6 +67,11 @@ none"
 oci-archive"
   run complete_bash tug stop -
   assert_line -- "--time"
+  run complete_bash tug build --build
+  assert_output "--build-arg"
+  run complete_bash tug image build --format ""
+  assert_output "docker
+oci"
   run complete_bash tug volume ""
   assert_line "create"
   assert_line "prune"

@@ -1,0 +1,60 @@
+#pragma once
+// `tug build`: runs a Containerfile/Dockerfile the way docker's classic
+// builder does. Every instruction of a stage is a step that commits an
+// image: RUN runs in a real container (container::create/start on the
+// previous step's image) and COPY/ADD write into the previous image's
+// rootfs mounted privately in a user namespace; either makes one layer from
+// the overlay upper dir (whiteouts for deletions). The other instructions
+// only change the config and add a history entry marked empty_layer.
+//
+// The cache: every step's image is kept (untagged, marked as a build
+// intermediate) under a key of its parent image, the instruction as
+// resolved (args substituted, build args in effect for RUN) and, for
+// COPY/ADD, a hash of every copied file (name, mode, owners, bytes).
+// <data>/build-cache/<key> names the image; a step whose key has an image
+// still in the store is skipped ("--> Using cache").
+//
+// Nothing outlives a failed build but the cache: RUN containers are removed,
+// rootfs mounts live only in the user namespace of the step that made them,
+// and scratch directories are under tmp/ (swept by the image store if the
+// CLI is killed).
+#include <functional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "container/container.hpp"
+#include "image/store.hpp"
+
+namespace tug::build {
+
+struct Options {
+  std::string context;    // directory
+  std::string file;       // -f; empty: CONTEXT/Containerfile, else CONTEXT/Dockerfile
+  std::string file_text;  // the Dockerfile's text when file is "-" (read by the caller)
+  std::vector<std::string> tags;
+  std::vector<std::pair<std::string, std::string>> build_args;  // --build-arg K=V
+  std::string target;                                           // --target
+  std::vector<std::string> labels;                              // --label K=V
+  std::string network;  // RUN containers' network; empty: host (see docs/architecture.md)
+  bool no_cache = false, layers = true, squash = false, quiet = false, pull = false;
+  // Makes a base image named in FROM (or COPY --from) available: called
+  // when the store lacks it, and for every base with --pull. The builder
+  // never talks to a registry itself.
+  std::function<void(const std::string& reference)> pull_image;
+};
+
+struct Result {
+  std::string id;                  // 64 hex
+  std::vector<std::string> names;  // fully qualified tags
+};
+
+// Builds; progress lines and RUN output go to stdout/stderr unless quiet.
+// Error(...) names the Dockerfile and line of the failing instruction.
+Result build(container::Store& containers, image::Store& images, const Options& opts);
+
+// Ids of images the builder keeps as cache (`tug images` lists them with -a).
+std::set<std::string> intermediate_images(const Paths& paths);
+
+}  // namespace tug::build

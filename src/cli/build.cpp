@@ -1,0 +1,101 @@
+// tug build / tug image build: build an image from a Containerfile.
+#include "build/build.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <iterator>
+
+#include "cli/commands.hpp"
+#include "cli/registry_flags.hpp"
+#include "image/reference.hpp"
+#include "util/error.hpp"
+#include "util/fs.hpp"
+#include "util/strings.hpp"
+
+namespace tug::cli {
+
+void setup_build(CLI::App* c, Globals& g) {
+  struct Flags {
+    build::Options opts;
+    std::vector<std::string> build_args;
+    std::string pull = "missing", iidfile, format, platform;
+    bool rm = true, force_rm = false;
+    RegistryFlags registry;
+  };
+  auto f = std::make_shared<Flags>();
+  c->add_option("-t,--tag", f->opts.tags, "Name and optionally a tag (NAME[:TAG]) for the image")
+      ->allow_extra_args(false);
+  c->add_option("-f,--file", f->opts.file, "Name of the Containerfile ('-' reads stdin)");
+  c->add_option("--build-arg", f->build_args,
+                "Set a build-time variable (KEY=VALUE, or KEY from the environment)")
+      ->allow_extra_args(false);
+  c->add_option("--target", f->opts.target, "Set the target build stage to build");
+  c->add_flag("--no-cache", f->opts.no_cache, "Do not use the cache when building the image");
+  c->add_flag("--pull{always}", f->pull,
+              "Pull the base images: always (--pull), missing (default), never");
+  c->add_option("--network", f->opts.network,
+                "Network mode for RUN instructions (none or host; default host)");
+  c->add_option("--label", f->opts.labels, "Set metadata (KEY=VALUE) on the image")
+      ->allow_extra_args(false);
+  c->add_flag("--layers", f->opts.layers,
+              "Keep intermediate images as the cache (--layers=false keeps only the result)");
+  c->add_flag("--squash", f->opts.squash, "Squash the new layers into one (not implemented yet)");
+  c->add_flag("-q,--quiet", f->opts.quiet, "Print only the image ID");
+  c->add_option("--iidfile", f->iidfile, "Write the image ID to the file");
+  c->add_option("--format", f->format, "Image format (oci or docker; both are accepted)");
+  c->add_option("--platform", f->platform, "Platform of the image (only this host's is built)");
+  c->add_flag("--rm", f->rm, "Remove intermediate containers (always done)");
+  c->add_flag("--force-rm", f->force_rm,
+              "Remove intermediate containers after a failure (always done)");
+  add_registry_flags(c, f->registry);
+  c->add_option("CONTEXT", f->opts.context,
+                "Build context directory (default: the current directory)");
+  c->callback([f, &g] {
+    if (f->pull == "true") f->pull = "always";
+    if (f->pull == "false") f->pull = "missing";
+    if (f->pull != "always" && f->pull != "missing" && f->pull != "never" && f->pull != "newer")
+      throw Error(Errc::usage, "invalid --pull " + quote(f->pull), "use always, missing or never");
+    if (!f->format.empty() && f->format != "oci" && f->format != "docker")
+      throw Error(Errc::usage, "unrecognized image type " + quote(f->format), "use oci or docker");
+    build::Options& o = f->opts;
+    if (o.context.empty()) o.context = ".";
+    o.build_args.clear();
+    for (const auto& a : f->build_args) {
+      bool has = false;
+      auto [k, v] = split_once(a, '=', &has);
+      if (k.empty()) throw Error(Errc::usage, "invalid --build-arg " + quote(a));
+      if (!has) {
+        // docker: KEY alone takes the value from the environment, if set.
+        const char* env = std::getenv(k.c_str());
+        if (!env) continue;
+        v = env;
+      }
+      o.build_args.emplace_back(k, v);
+    }
+    for (const auto& t : o.tags) image::parse_reference(t);  // validate before building
+    if (o.file == "-")
+      o.file_text.assign(std::istreambuf_iterator<char>(std::cin),
+                         std::istreambuf_iterator<char>());
+    registry::Options ro = f->registry.options();
+    ro.quiet = o.quiet;
+    std::string policy = f->pull;
+    o.pull = policy == "always";
+    if (policy != "never")
+      o.pull_image = [&g, ro, policy](const std::string& ref) {
+        ensure_image(g, ref, policy == "always" ? "always" : "missing", ro);
+      };
+    container::Store store(g.paths(), g.mapping());
+    build::Result r = build::build(store, g.images(), o);
+    if (!f->iidfile.empty()) atomic_write(f->iidfile, "sha256:" + r.id, 0644, false);
+    out(r.id);
+  });
+}
+
+void register_build(CLI::App& app, Globals& g) {
+  setup_build(add_command(app, "build", "Build an image using instructions from Containerfiles"),
+              g);
+}
+
+}  // namespace tug::cli
