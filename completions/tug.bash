@@ -4,16 +4,16 @@
 # Kept in step with `tug --help` by tests/system/005-completions.bats.
 
 _tug_commands="attach build commit container cp create diff exec export history image images import info
-  inspect kill load login logout logs manifest pause ps pull push rename restart rm rmi run save
+  inspect kill load login logout logs manifest pause port ps pull push rename restart rm rmi run save
   search start stats stop system tag top unpause unshare version volume wait"
 
 _tug_run_values="--name -e --env --env-file -w --workdir -u --user --entrypoint -h --hostname
-  --network --net -v --volume --tmpfs --add-host --dns --cap-add --cap-drop -l --label
+  --network --net -p --publish -v --volume --tmpfs --add-host --dns --cap-add --cap-drop -l --label
   --storage-driver --stop-signal --security-opt -m --memory --memory-swap --cpus -c --cpu-shares
   --pids-limit --restart --stop-timeout --mount --ulimit --userns --pull --authfile --cert-dir
   --creds --platform --arch --os --variant"
 # (switches on one line: _tug_flags's output is cut at its "|")
-_tug_run_switches="--rm -d --detach -i --interactive -t --tty --init --read-only --privileged --replace -q --quiet --tls-verify --help"
+_tug_run_switches="--rm -d --detach -i --interactive -t --tty --init --read-only --privileged --replace -P --publish-all -q --quiet --tls-verify --help"
 
 # _tug_flags KEY: the flags of a command ("run", "image ls", ...), as
 # "switches|flags that take a value".
@@ -110,7 +110,7 @@ _tug_main() {
       --env-file | -o | --output | -i | --input | --authfile | --digestfile | --iidfile | --file) COMPREPLY=($(compgen -f -- "$cur")) ;;
       --cert-dir) COMPREPLY=($(compgen -d -- "$cur")) ;;
       --pull) COMPREPLY=($(compgen -W "always missing never newer" -- "$cur")) ;;
-      --network | --net) COMPREPLY=($(compgen -W "none host" -- "$cur")) ;;
+      --network | --net) COMPREPLY=($(compgen -W "slirp4netns pasta none host container: ns:" -- "$cur")) ;;
       --restart) COMPREPLY=($(compgen -W "no on-failure always unless-stopped" -- "$cur")) ;;
       --storage-driver) COMPREPLY=($(compgen -W "overlay fuse-overlayfs vfs" -- "$cur")) ;;
       --security-opt) COMPREPLY=($(compgen -W "seccomp=unconfined no-new-privileges" -- "$cur")) ;;
@@ -139,7 +139,7 @@ _tug_main() {
   case "$key" in
     "") COMPREPLY=($(compgen -W "$_tug_commands" -- "$cur")) ;;
     image) COMPREPLY=($(compgen -W "ls list rm inspect tag history load save import build" -- "$cur")) ;;
-    container) COMPREPLY=($(compgen -W "ls list rm export inspect prune diff cp commit rename" -- "$cur")) ;;
+    container) COMPREPLY=($(compgen -W "ls list rm export inspect prune diff cp commit rename port" -- "$cur")) ;;
     volume) COMPREPLY=($(compgen -W "create ls list inspect rm prune" -- "$cur")) ;;
     system) COMPREPLY=($(compgen -W "df prune" -- "$cur")) ;;
     manifest) COMPREPLY=($(compgen -W "inspect" -- "$cur")) ;;
@@ -150,7 +150,7 @@ _tug_main() {
     build | "image build") COMPREPLY=($(compgen -d -- "$cur")) ;;
     load | import | "image load" | "image import")
       [ "$npos" -eq 0 ] && COMPREPLY=($(compgen -f -- "$cur")) ;;
-    exec | attach | stop | kill | pause | unpause | top | stats)
+    exec | attach | stop | kill | pause | unpause | top | stats | port)
       COMPREPLY=($(compgen -W "$(_tug_running)" -- "$cur")) ;;
     rm | start | restart | wait | logs | export | diff | commit | rename | "container "*)
       [[ $key == @(logs|export|diff|commit|rename|container export|container diff|container commit|container rename) && $npos -ge 1 ]] ||

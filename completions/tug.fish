@@ -3,7 +3,7 @@
 # tests/system/005-completions.bats.
 
 set -l tug_commands attach build commit container cp create diff exec export history image images import info \
-    inspect kill load login logout logs manifest pause ps pull push rename restart rm rmi run save \
+    inspect kill load login logout logs manifest pause port ps pull push rename restart rm rmi run save \
     search start stats stop system tag top unpause unshare version volume wait
 
 function __tug_images
@@ -68,6 +68,7 @@ complete -c tug -n $top -a pull -d 'Pull an image from a registry'
 complete -c tug -n $top -a push -d 'Push an image to a registry or an archive'
 complete -c tug -n $top -a search -d 'Search a registry for images'
 complete -c tug -n $top -a rename -d 'Rename a container'
+complete -c tug -n $top -a port -d 'List port mappings of a container'
 complete -c tug -n $top -a restart -d 'Restart containers'
 complete -c tug -n $top -a rm -d 'Remove containers'
 complete -c tug -n $top -a rmi -d 'Remove images'
@@ -96,7 +97,9 @@ complete -c tug -n $rc -s w -l workdir -x -d 'Working directory'
 complete -c tug -n $rc -s u -l user -x -d 'User'
 complete -c tug -n $rc -l entrypoint -x -d 'Override the entrypoint'
 complete -c tug -n $rc -s h -l hostname -x -d 'Hostname'
-complete -c tug -n $rc -l network -l net -x -a 'none host' -d 'Network mode'
+complete -c tug -n $rc -l network -l net -x -a 'slirp4netns pasta none host container: ns:' -d 'Network mode'
+complete -c tug -n $rc -s p -l publish -x -d 'Publish a port [[IP:][HOSTPORT]:]CTRPORT[/PROTO]'
+complete -c tug -n $rc -s P -l publish-all -d 'Publish every exposed port'
 complete -c tug -n $rc -s v -l volume -r -F -a '(__tug_volumes)' -d 'SRC:DST[:ro]'
 complete -c tug -n $rc -l tmpfs -x -d 'Mount a tmpfs'
 complete -c tug -n $rc -l add-host -x -d 'host:ip for /etc/hosts'
@@ -149,7 +152,7 @@ complete -c tug -n "__fish_seen_subcommand_from ps rm" -s a -l all -d 'All conta
 complete -c tug -n "__fish_seen_subcommand_from rm" -s f -l force -d 'Stop running ones first'
 complete -c tug -n "__fish_seen_subcommand_from rm" -s v -l volumes -d 'Remove anonymous volumes'
 complete -c tug -n "__fish_seen_subcommand_from rm start restart wait logs export diff commit rename inspect" -a '(__tug_containers)' -d Container
-complete -c tug -n "__fish_seen_subcommand_from stop kill attach exec top stats pause unpause" -a '(__tug_running)' -d 'Running container'
+complete -c tug -n "__fish_seen_subcommand_from stop kill attach exec top stats pause unpause port" -a '(__tug_running)' -d 'Running container'
 complete -c tug -n "__fish_seen_subcommand_from stop restart" -s t -l time -x -d 'Seconds before SIGKILL'
 complete -c tug -n "__fish_seen_subcommand_from kill" -s s -l signal -x -a 'SIGTERM SIGKILL SIGINT SIGHUP SIGQUIT SIGUSR1 SIGUSR2' -d Signal
 complete -c tug -n "__fish_seen_subcommand_from logs" -s f -l follow -d Follow
@@ -170,8 +173,8 @@ complete -c tug -n "__fish_seen_subcommand_from cp" -F -a '(__tug_containers | s
 # groups
 complete -c tug -n "__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from ls list rm inspect tag history load save import build" \
     -a 'ls list rm inspect tag history load save import build'
-complete -c tug -n "__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from ls list rm export inspect prune diff cp commit rename" \
-    -a 'ls list rm export inspect prune diff cp commit rename'
+complete -c tug -n "__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from ls list rm export inspect prune diff cp commit rename port" \
+    -a 'ls list rm export inspect prune diff cp commit rename port'
 complete -c tug -n "__fish_seen_subcommand_from volume; and not __fish_seen_subcommand_from create ls list inspect rm prune" \
     -a 'create ls list inspect rm prune'
 complete -c tug -n "__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from inspect rm" -a '(__tug_volumes)' -d Volume

@@ -41,7 +41,8 @@ void setup_port(CLI::App* c, Globals& g) {
       }
     }
     if (!want.empty() && !found)
-      throw Error(Errc::not_found, "no public port " + quote(want) + " published for " + r.name);
+      throw Error(Errc::not_found, "no public port " + quote(want) + " published for " + r.name, "",
+                  1);
   });
 }
 

@@ -684,6 +684,8 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
              net.kind == network::Mode::Kind::pasta) {
     // Bound here, by the CLI: a port in use fails the start with its error.
     ch.listeners = network::bind_ports(spec.ports);
+    if (!network::forwarder_carries_ports(net))
+      for (auto& l : ch.listeners) l.fd.reset();
     plan.await_network = true;
   }
   // Where the host lets us make cgroups (cgroup v2, delegated subtree),

@@ -248,6 +248,10 @@ std::vector<std::string> nameservers(const Mode& m) {
   return {};
 }
 
+bool forwarder_carries_ports(const Mode& m) {
+  return m.kind == Mode::Kind::slirp4netns && m.port_handler == "builtin";
+}
+
 bool helper_available(const Mode& m) {
   if (m.kind == Mode::Kind::slirp4netns) return !find_in_path("slirp4netns").empty();
   if (m.kind == Mode::Kind::pasta) return !find_in_path("pasta").empty();
@@ -278,15 +282,11 @@ Attachment attach(AttachRequest req) {
   }
   Pipe lifeline = Pipe::make();
   if (m.kind == Mode::Kind::pasta) {
-    // pasta binds the host ports itself: ours only proved they were free.
-    for (Listener& l : req.listeners) l.fd.reset();
     start_pasta(req, a);
   } else {
-    bool builtin = m.port_handler == "builtin";
-    if (!builtin)
-      for (Listener& l : req.listeners) l.fd.reset();
     start_slirp4netns(req, lifeline.read, a);
-    if (builtin && !req.listeners.empty()) start_forwarder(req, lifeline.read, a);
+    if (forwarder_carries_ports(m) && !req.listeners.empty())
+      start_forwarder(req, lifeline.read, a);
   }
   a.lifeline = std::move(lifeline.write);
   return a;

@@ -19,9 +19,11 @@ namespace tug::network {
 
 struct AttachRequest {
   Mode mode;
-  pid_t pid = 0;                    // the container's first process
-  std::vector<Listener> listeners;  // host ports bound by bind_ports(), consumed
-  std::string files_prefix;         // helper logs and the API socket: PREFIX.slirp4netns.log, ...
+  pid_t pid = 0;  // the container's first process
+  // Host ports from bind_ports(), consumed; with their sockets closed where
+  // the helper binds the ports itself.
+  std::vector<Listener> listeners;
+  std::string files_prefix;  // helper logs and the API socket: PREFIX.slirp4netns.log, ...
 };
 
 struct Attachment {
@@ -29,6 +31,12 @@ struct Attachment {
   UniqueFd lifeline;           // hold open while the container runs; closing it ends the helpers
   std::vector<PortMapping> ports;  // what is published, host ports resolved
 };
+
+// Whether tug's forwarder carries the mode's published ports. When it does
+// not, slirp4netns or pasta bind them themselves, and the sockets
+// bind_ports() made to check them must be closed before the container is
+// cloned (it holds every fd of its parent until its exec).
+bool forwarder_carries_ports(const Mode& m);
 
 // Starts the helpers for modes with a namespace of the container's own
 // (slirp4netns, pasta); nothing for the others. Returns once the network

@@ -60,8 +60,12 @@ images"
   run complete_bash tug run --netw
   assert_output "--network"
   run complete_bash tug run --network ""
-  assert_output "host
-none"
+  assert_output "container:
+host
+none
+ns:
+pasta
+slirp4netns"
   run complete_bash tug save --format ""
   assert_output "docker-archive
 oci-archive"
