@@ -1,4 +1,3 @@
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,6 +19,7 @@
 #include "image/layer.hpp"
 #include "image/reference.hpp"
 #include "storage/driver.hpp"
+#include "util/curl.hpp"
 #include "util/digest.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
@@ -178,26 +178,27 @@ struct Download {
 
 Download download(const std::string& url, const std::string& file) {
   UniqueFd out = open_or_throw(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  CURL* c = curl_easy_init();
+  CURL* c = dl::curl_easy_init();
   if (!c) throw Error(Errc::generic, "cannot initialise libcurl");
-  ScopeExit cleanup([&] { curl_easy_cleanup(c); });
+  ScopeExit cleanup([&] { dl::curl_easy_cleanup(c); });
   int fd = out.get();
   char err[CURL_ERROR_SIZE] = "";
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-  curl_easy_setopt(c, CURLOPT_FILETIME, 1L);
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_to_fd);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &fd);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "tug-build");
-  CURLcode rc = curl_easy_perform(c);
+  dl::curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  dl::curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+  dl::curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+  dl::curl_easy_setopt(c, CURLOPT_FILETIME, 1L);
+  dl::curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+  dl::curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_to_fd);
+  dl::curl_easy_setopt(c, CURLOPT_WRITEDATA, &fd);
+  dl::curl_easy_setopt(c, CURLOPT_USERAGENT, "tug-build");
+  CURLcode rc = dl::curl_easy_perform(c);
   if (rc != CURLE_OK)
-    throw Error(Errc::io, "downloading " + url + ": " + (err[0] ? err : curl_easy_strerror(rc)));
+    throw Error(Errc::io,
+                "downloading " + url + ": " + (err[0] ? err : dl::curl_easy_strerror(rc)));
   Download d;
   d.file = file;
   long t = -1;
-  if (curl_easy_getinfo(c, CURLINFO_FILETIME, &t) == CURLE_OK && t >= 0) d.mtime = t;
+  if (dl::curl_easy_getinfo(c, CURLINFO_FILETIME, &t) == CURLE_OK && t >= 0) d.mtime = t;
   return d;
 }
 

@@ -1,7 +1,5 @@
 #include "build/copier.hpp"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <linux/openat2.h>
@@ -16,6 +14,7 @@
 
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/libarchive.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
 
@@ -467,16 +466,16 @@ void write_content(int dst_root, const std::string& dest, const std::string& nam
 }
 
 bool is_archive(int fd) {
-  archive* a = archive_read_new();
-  archive_read_support_filter_all(a);
-  archive_read_support_format_tar(a);
-  archive_read_support_format_gnutar(a);
+  archive* a = dl::archive_read_new();
+  dl::archive_read_support_filter_all(a);
+  dl::archive_read_support_format_tar(a);
+  dl::archive_read_support_format_gnutar(a);
   bool ok = false;
-  if (archive_read_open_fd(a, fd, 1 << 16) == ARCHIVE_OK) {
+  if (dl::archive_read_open_fd(a, fd, 1 << 16) == ARCHIVE_OK) {
     archive_entry* e = nullptr;
-    ok = archive_read_next_header(a, &e) == ARCHIVE_OK;
+    ok = dl::archive_read_next_header(a, &e) == ARCHIVE_OK;
   }
-  archive_read_free(a);
+  dl::archive_read_free(a);
   ::lseek(fd, 0, SEEK_SET);
   return ok;
 }
@@ -487,48 +486,48 @@ void extract_archive(int archive_fd, int dst_root, const std::string& dest,
   UniqueFd back = open_or_throw(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (::fchdir(dir.get()) != 0) throw_errno("chdir " + dest);
   ScopeExit restore([&] { (void)::fchdir(back.get()); });
-  archive* a = archive_read_new();
-  archive* w = archive_write_disk_new();
+  archive* a = dl::archive_read_new();
+  archive* w = dl::archive_write_disk_new();
   ScopeExit free_both([&] {
-    archive_read_free(a);
-    archive_write_free(w);
+    dl::archive_read_free(a);
+    dl::archive_write_free(w);
   });
-  archive_read_support_filter_all(a);
-  archive_read_support_format_tar(a);
-  archive_read_support_format_gnutar(a);
+  dl::archive_read_support_filter_all(a);
+  dl::archive_read_support_format_tar(a);
+  dl::archive_read_support_format_gnutar(a);
   // Entries stay below dest: no "..", no absolute paths, no writing through
   // symlinks the archive made.
-  archive_write_disk_set_options(
+  dl::archive_write_disk_set_options(
       w, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
              ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
              ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_UNLINK);
-  if (archive_read_open_fd(a, archive_fd, 1 << 16) != ARCHIVE_OK)
-    throw Error(Errc::invalid, std::string("reading archive: ") + archive_error_string(a));
+  if (dl::archive_read_open_fd(a, archive_fd, 1 << 16) != ARCHIVE_OK)
+    throw Error(Errc::invalid, std::string("reading archive: ") + dl::archive_error_string(a));
   for (;;) {
     archive_entry* e = nullptr;
-    int r = archive_read_next_header(a, &e);
+    int r = dl::archive_read_next_header(a, &e);
     if (r == ARCHIVE_EOF) break;
     if (r < ARCHIVE_WARN)
-      throw Error(Errc::invalid, std::string("reading archive: ") + archive_error_string(a));
-    if (archive_write_header(w, e) < ARCHIVE_WARN)
-      throw Error(Errc::invalid, std::string("extracting ") + archive_entry_pathname(e) + ": " +
-                                     archive_error_string(w));
-    if (archive_entry_size(e) > 0) {
+      throw Error(Errc::invalid, std::string("reading archive: ") + dl::archive_error_string(a));
+    if (dl::archive_write_header(w, e) < ARCHIVE_WARN)
+      throw Error(Errc::invalid, std::string("extracting ") + dl::archive_entry_pathname(e) + ": " +
+                                     dl::archive_error_string(w));
+    if (dl::archive_entry_size(e) > 0) {
       const void* buf;
       size_t size;
       la_int64_t off;
-      while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK)
-        if (archive_write_data_block(w, buf, size, off) < ARCHIVE_WARN)
-          throw Error(Errc::io, std::string("extracting ") + archive_entry_pathname(e) + ": " +
-                                    archive_error_string(w));
+      while ((r = dl::archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK)
+        if (dl::archive_write_data_block(w, buf, size, off) < ARCHIVE_WARN)
+          throw Error(Errc::io, std::string("extracting ") + dl::archive_entry_pathname(e) + ": " +
+                                    dl::archive_error_string(w));
       if (r < ARCHIVE_WARN)
-        throw Error(Errc::invalid, std::string("reading archive: ") + archive_error_string(a));
+        throw Error(Errc::invalid, std::string("reading archive: ") + dl::archive_error_string(a));
     }
-    if (archive_write_finish_entry(w) < ARCHIVE_WARN)
-      throw Error(Errc::io, std::string("extracting: ") + archive_error_string(w));
+    if (dl::archive_write_finish_entry(w) < ARCHIVE_WARN)
+      throw Error(Errc::io, std::string("extracting: ") + dl::archive_error_string(w));
   }
-  if (archive_write_close(w) != ARCHIVE_OK)
-    throw Error(Errc::io, std::string("extracting: ") + archive_error_string(w));
+  if (dl::archive_write_close(w) != ARCHIVE_OK)
+    throw Error(Errc::io, std::string("extracting: ") + dl::archive_error_string(w));
 }
 
 }  // namespace tug::build

@@ -1,7 +1,5 @@
 #include "container/copy.hpp"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -18,6 +16,7 @@
 #include "util/error.hpp"
 #include "util/fd.hpp"
 #include "util/fs.hpp"
+#include "util/libarchive.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
 
@@ -272,32 +271,33 @@ void copy_node(int sdir, const std::string& sname, const struct stat& st, int dd
 // ---- tar streams ("-") --------------------------------------------------------
 
 struct ArchiveFree {
-  void operator()(archive* a) const { archive_write_free(a); }
+  void operator()(archive* a) const { dl::archive_write_free(a); }
 };
 
 class TarOut {
  public:
-  explicit TarOut(int fd) : a_(archive_write_new()) {
-    archive_write_set_format_pax_restricted(a_.get());
-    archive_write_set_bytes_in_last_block(a_.get(), 1);
-    if (archive_write_open_fd(a_.get(), fd) != ARCHIVE_OK) fail("opening tar output");
+  explicit TarOut(int fd) : a_(dl::archive_write_new()) {
+    dl::archive_write_set_format_pax_restricted(a_.get());
+    dl::archive_write_set_bytes_in_last_block(a_.get(), 1);
+    if (dl::archive_write_open_fd(a_.get(), fd) != ARCHIVE_OK) fail("opening tar output");
   }
 
   void node(int sdir, const std::string& sname, const struct stat& st, const std::string& path) {
-    archive_entry* e = archive_entry_new();
-    std::unique_ptr<archive_entry, void (*)(archive_entry*)> owner(e, archive_entry_free);
-    archive_entry_copy_stat(e, &st);
-    archive_entry_set_pathname(e, (S_ISDIR(st.st_mode) ? path + "/" : path).c_str());
+    archive_entry* e = dl::archive_entry_new();
+    std::unique_ptr<archive_entry, void (*)(archive_entry*)> owner(
+        e, [](archive_entry* x) { dl::archive_entry_free(x); });
+    dl::archive_entry_copy_stat(e, &st);
+    dl::archive_entry_set_pathname(e, (S_ISDIR(st.st_mode) ? path + "/" : path).c_str());
     UniqueFd data;
     if (S_ISLNK(st.st_mode)) {
-      archive_entry_set_symlink(e, read_link(sdir, sname).c_str());
+      dl::archive_entry_set_symlink(e, read_link(sdir, sname).c_str());
     } else if (S_ISREG(st.st_mode)) {
       data = open_node(sdir, sname, O_RDONLY);
     } else if (S_ISSOCK(st.st_mode)) {
       return;
     }
-    if (!S_ISREG(st.st_mode)) archive_entry_set_size(e, 0);
-    if (archive_write_header(a_.get(), e) < ARCHIVE_WARN) fail("tar entry " + quote(path));
+    if (!S_ISREG(st.st_mode)) dl::archive_entry_set_size(e, 0);
+    if (dl::archive_write_header(a_.get(), e) < ARCHIVE_WARN) fail("tar entry " + quote(path));
     if (data) write_data(data.get(), st.st_size, path);
     if (S_ISDIR(st.st_mode)) children(open_node(sdir, sname, O_RDONLY | O_DIRECTORY).get(), path);
   }
@@ -312,12 +312,12 @@ class TarOut {
   }
 
   void close() {
-    if (archive_write_close(a_.get()) != ARCHIVE_OK) fail("writing tar");
+    if (dl::archive_write_close(a_.get()) != ARCHIVE_OK) fail("writing tar");
   }
 
  private:
   [[noreturn]] void fail(const std::string& what) {
-    const char* m = archive_error_string(a_.get());
+    const char* m = dl::archive_error_string(a_.get());
     throw Error(Errc::io, what + ": " + (m ? m : "write failed"));
   }
 
@@ -332,7 +332,7 @@ class TarOut {
         n = static_cast<ssize_t>(std::min<int64_t>(left, static_cast<int64_t>(buf.size())));
       }
       n = static_cast<ssize_t>(std::min<int64_t>(n, left));
-      if (archive_write_data(a_.get(), buf.data(), static_cast<size_t>(n)) < 0)
+      if (dl::archive_write_data(a_.get(), buf.data(), static_cast<size_t>(n)) < 0)
         fail("tar entry " + quote(path));
       left -= n;
     }

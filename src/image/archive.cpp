@@ -1,7 +1,5 @@
 #include "image/archive.hpp"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -17,6 +15,7 @@
 #include "util/error.hpp"
 #include "util/fd.hpp"
 #include "util/fs.hpp"
+#include "util/libarchive.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
 
@@ -58,38 +57,39 @@ class Members {
  public:
   void unpack(int fd, const std::string& dir, const std::string& label) {
     make_dirs(dir, 0700);
-    std::unique_ptr<archive, decltype(&archive_read_free)> a(archive_read_new(), archive_read_free);
-    archive_read_support_filter_all(a.get());
-    archive_read_support_format_tar(a.get());
+    std::unique_ptr<archive, int (*)(archive*)> a(
+        dl::archive_read_new(), [](archive* x) { return dl::archive_read_free(x); });
+    dl::archive_read_support_filter_all(a.get());
+    dl::archive_read_support_format_tar(a.get());
     auto fail = [&](const std::string& what) {
-      const char* m = archive_error_string(a.get());
+      const char* m = dl::archive_error_string(a.get());
       corrupt(label + ": " + what + ": " + (m ? m : "unreadable archive"));
     };
-    if (archive_read_open_fd(a.get(), fd, 1 << 16) != ARCHIVE_OK) fail("opening");
+    if (dl::archive_read_open_fd(a.get(), fd, 1 << 16) != ARCHIVE_OK) fail("opening");
     std::map<std::string, std::string> symlinks;
     for (int n = 0;; ++n) {
       archive_entry* e = nullptr;
-      int r = archive_read_next_header(a.get(), &e);
+      int r = dl::archive_read_next_header(a.get(), &e);
       if (r == ARCHIVE_EOF) break;
       if (r < ARCHIVE_WARN) fail("reading");
-      const char* p = archive_entry_pathname(e);
+      const char* p = dl::archive_entry_pathname(e);
       std::string name = clean_member(p ? p : "");
       if (name.empty()) continue;
-      if (const char* hl = archive_entry_hardlink(e)) {
+      if (const char* hl = dl::archive_entry_hardlink(e)) {
         symlinks[name] = clean_member(hl);
         continue;
       }
-      if (archive_entry_filetype(e) == AE_IFLNK) {
-        const char* t = archive_entry_symlink(e);
+      if (dl::archive_entry_filetype(e) == AE_IFLNK) {
+        const char* t = dl::archive_entry_symlink(e);
         std::string target = t ? t : "";
         std::string base = name.find('/') == std::string::npos ? "" : dirname_of(name) + "/";
         symlinks[name] = clean_member(target.starts_with("/") ? target : base + target);
         continue;
       }
-      if (archive_entry_filetype(e) != AE_IFREG) continue;
+      if (dl::archive_entry_filetype(e) != AE_IFREG) continue;
       std::string file = dir + "/m" + std::to_string(n);
       UniqueFd out = open_or_throw(file, O_WRONLY | O_CREAT | O_EXCL, 0600);
-      if (archive_read_data_into_fd(a.get(), out.get()) != ARCHIVE_OK) fail("reading " + name);
+      if (dl::archive_read_data_into_fd(a.get(), out.get()) != ARCHIVE_OK) fail("reading " + name);
       files_[name] = file;
     }
     for (const auto& [name, target] : symlinks) {
@@ -289,9 +289,9 @@ void load_oci(Staging& st, const Members& m, std::vector<LoadedImage>& out) {
 class ArchiveWriter {
  public:
   explicit ArchiveWriter(int fd) {
-    a_.reset(archive_write_new());
-    archive_write_set_format_pax_restricted(a_.get());
-    if (archive_write_open_fd(a_.get(), fd) != ARCHIVE_OK) fail("opening output");
+    a_.reset(dl::archive_write_new());
+    dl::archive_write_set_format_pax_restricted(a_.get());
+    if (dl::archive_write_open_fd(a_.get(), fd) != ARCHIVE_OK) fail("opening output");
   }
 
   void dir(const std::string& name) { header(name, AE_IFDIR, 0755, 0); }
@@ -334,32 +334,32 @@ class ArchiveWriter {
   }
 
   void close() {
-    if (archive_write_close(a_.get()) != ARCHIVE_OK) fail("finishing archive");
+    if (dl::archive_write_close(a_.get()) != ARCHIVE_OK) fail("finishing archive");
   }
 
  private:
   struct Free {
-    void operator()(archive* a) const { archive_write_free(a); }
+    void operator()(archive* a) const { dl::archive_write_free(a); }
   };
 
   [[noreturn]] void fail(const std::string& what) {
-    const char* m = archive_error_string(a_.get());
+    const char* m = dl::archive_error_string(a_.get());
     throw Error(Errc::io, what + ": " + (m ? m : "write failed"));
   }
 
   void header(const std::string& name, unsigned type, int perm, int64_t size) {
-    archive_entry* e = archive_entry_new();
-    ScopeExit free_entry([e] { archive_entry_free(e); });
-    archive_entry_set_pathname(e, name.c_str());
-    archive_entry_set_filetype(e, type);
-    archive_entry_set_perm(e, static_cast<mode_t>(perm));
-    archive_entry_set_size(e, size);
-    archive_entry_set_mtime(e, 0, 0);
-    if (archive_write_header(a_.get(), e) < ARCHIVE_WARN) fail("writing " + name);
+    archive_entry* e = dl::archive_entry_new();
+    ScopeExit free_entry([e] { dl::archive_entry_free(e); });
+    dl::archive_entry_set_pathname(e, name.c_str());
+    dl::archive_entry_set_filetype(e, type);
+    dl::archive_entry_set_perm(e, static_cast<mode_t>(perm));
+    dl::archive_entry_set_size(e, size);
+    dl::archive_entry_set_mtime(e, 0, 0);
+    if (dl::archive_write_header(a_.get(), e) < ARCHIVE_WARN) fail("writing " + name);
   }
 
   void data(const char* p, size_t n) {
-    if (archive_write_data(a_.get(), p, n) < 0) fail("writing archive data");
+    if (dl::archive_write_data(a_.get(), p, n) < 0) fail("writing archive data");
   }
 
   std::unique_ptr<archive, Free> a_;

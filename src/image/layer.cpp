@@ -1,7 +1,5 @@
 #include "image/layer.hpp"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -20,6 +18,7 @@
 #include "util/error.hpp"
 #include "util/fd.hpp"
 #include "util/fs.hpp"
+#include "util/libarchive.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
 
@@ -40,12 +39,12 @@ bool is_overlay_xattr(const std::string& name) {
 }
 
 struct ArchiveDeleter {
-  void operator()(archive* a) const { archive_read_free(a); }
+  void operator()(archive* a) const { dl::archive_read_free(a); }
 };
 using ReadArchive = std::unique_ptr<archive, ArchiveDeleter>;
 
 struct WriteArchiveDeleter {
-  void operator()(archive* a) const { archive_write_free(a); }
+  void operator()(archive* a) const { dl::archive_write_free(a); }
 };
 using WriteArchive = std::unique_ptr<archive, WriteArchiveDeleter>;
 
@@ -54,14 +53,14 @@ using WriteArchive = std::unique_ptr<archive, WriteArchiveDeleter>;
 class LayerReader {
  public:
   explicit LayerReader(int fd) : fd_(fd) {
-    raw_.reset(archive_read_new());
-    archive_read_support_filter_all(raw_.get());
-    archive_read_support_format_raw(raw_.get());
-    if (archive_read_open(raw_.get(), this, nullptr, &LayerReader::read_blob, nullptr) !=
+    raw_.reset(dl::archive_read_new());
+    dl::archive_read_support_filter_all(raw_.get());
+    dl::archive_read_support_format_raw(raw_.get());
+    if (dl::archive_read_open(raw_.get(), this, nullptr, &LayerReader::read_blob, nullptr) !=
         ARCHIVE_OK)
       fail(raw_.get(), "reading layer");
     archive_entry* e = nullptr;
-    int r = archive_read_next_header(raw_.get(), &e);
+    int r = dl::archive_read_next_header(raw_.get(), &e);
     if (r == ARCHIVE_EOF)
       raw_eof_ = true;
     else if (r < ARCHIVE_WARN)
@@ -71,9 +70,9 @@ class LayerReader {
   // The tar reader over the decompressed stream.
   archive* tar() {
     if (!tar_) {
-      tar_.reset(archive_read_new());
-      archive_read_support_format_tar(tar_.get());
-      if (archive_read_open(tar_.get(), this, nullptr, &LayerReader::read_diff, nullptr) !=
+      tar_.reset(dl::archive_read_new());
+      dl::archive_read_support_format_tar(tar_.get());
+      if (dl::archive_read_open(tar_.get(), this, nullptr, &LayerReader::read_diff, nullptr) !=
           ARCHIVE_OK)
         fail(tar_.get(), "reading layer tar");
     }
@@ -83,7 +82,7 @@ class LayerReader {
   // Reads the decompressed stream; 0 at its end.
   ssize_t read_decompressed(void* buf, size_t n) {
     if (raw_eof_) return 0;
-    la_ssize_t r = archive_read_data(raw_.get(), buf, n);
+    la_ssize_t r = dl::archive_read_data(raw_.get(), buf, n);
     if (r < 0) fail(raw_.get(), "decompressing layer");
     if (r == 0) raw_eof_ = true;
     diff_hash_.update(buf, static_cast<size_t>(r));
@@ -114,7 +113,7 @@ class LayerReader {
   }
 
   [[noreturn]] static void fail(archive* a, const std::string& what) {
-    const char* msg = archive_error_string(a);
+    const char* msg = dl::archive_error_string(a);
     throw Error(Errc::corrupt, what + ": " + (msg ? msg : "unreadable data"));
   }
 
@@ -125,7 +124,7 @@ class LayerReader {
       ssize_t r = ::read(self->fd_, self->in_buf_, sizeof self->in_buf_);
       if (r < 0 && errno == EINTR) continue;
       if (r < 0) {
-        archive_set_error(a, errno, "read: %s", std::strerror(errno));
+        dl::archive_set_error(a, errno, "read: %s", std::strerror(errno));
         return -1;
       }
       self->blob_hash_.update(self->in_buf_, static_cast<size_t>(r));
@@ -142,7 +141,7 @@ class LayerReader {
       *out = self->mid_buf_;
       return r;
     } catch (const Error& e) {
-      archive_set_error(a, EIO, "%s", e.what());
+      dl::archive_set_error(a, EIO, "%s", e.what());
       return -1;
     }
   }
@@ -160,8 +159,8 @@ class LayerReader {
 };
 
 std::string entry_path(archive_entry* e) {
-  const char* p = archive_entry_pathname(e);
-  if (!p) p = archive_entry_pathname_utf8(e);
+  const char* p = dl::archive_entry_pathname(e);
+  if (!p) p = dl::archive_entry_pathname_utf8(e);
   return p ? p : "";
 }
 
@@ -262,7 +261,7 @@ bool is_opaque(int fd) {
 }
 
 struct timespec mtime_of(archive_entry* e) {
-  return {archive_entry_mtime(e), archive_entry_mtime_nsec(e)};
+  return {dl::archive_entry_mtime(e), dl::archive_entry_mtime_nsec(e)};
 }
 
 class Extractor {
@@ -274,7 +273,7 @@ class Extractor {
     auto comps = safe_components(path, "layer entry");
     if (comps.empty()) {
       // "./": the layer's root directory itself.
-      if (archive_entry_filetype(e) == AE_IFDIR) {
+      if (dl::archive_entry_filetype(e) == AE_IFDIR) {
         own(root_, "", e, path, true);
         dir_times_.push_back({{}, mtime_of(e)});
       }
@@ -299,7 +298,7 @@ class Extractor {
       return;
     }
 
-    if (const char* link = archive_entry_hardlink(e)) {
+    if (const char* link = dl::archive_entry_hardlink(e)) {
       auto tcomps = safe_components(link, "hardlink target of " + quote(path) + ":");
       if (tcomps.empty())
         throw Error(Errc::invalid, "layer entry " + quote(path) + ": hardlink to the root");
@@ -316,7 +315,7 @@ class Extractor {
       return;
     }
 
-    mode_t type = archive_entry_filetype(e);
+    mode_t type = dl::archive_entry_filetype(e);
     struct stat st;
     bool exists = ::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
     if (exists && !(type == AE_IFDIR && S_ISDIR(st.st_mode))) remove_at(parent.get(), name);
@@ -337,18 +336,18 @@ class Extractor {
         UniqueFd fd(::openat(parent.get(), name.c_str(),
                              O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
         if (!fd) throw_errno("layer entry " + quote(path) + ": create");
-        write_data(a, fd.get(), archive_entry_size(e), path);
+        write_data(a, fd.get(), dl::archive_entry_size(e), path);
         own(fd.get(), "", e, path, true);
         set_xattrs(fd.get(), e, path);
-        struct timespec ts[2] = {{archive_entry_atime(e), archive_entry_atime_nsec(e)},
-                                 {archive_entry_mtime(e), archive_entry_mtime_nsec(e)}};
-        if (!archive_entry_atime_is_set(e)) ts[0] = ts[1];
+        struct timespec ts[2] = {{dl::archive_entry_atime(e), dl::archive_entry_atime_nsec(e)},
+                                 {dl::archive_entry_mtime(e), dl::archive_entry_mtime_nsec(e)}};
+        if (!dl::archive_entry_atime_is_set(e)) ts[0] = ts[1];
         ::futimens(fd.get(), ts);
         break;
       }
       case AE_IFLNK: {
-        const char* target = archive_entry_symlink(e);
-        if (!target) target = archive_entry_symlink_utf8(e);
+        const char* target = dl::archive_entry_symlink(e);
+        if (!target) target = dl::archive_entry_symlink_utf8(e);
         if (!target)
           throw Error(Errc::invalid, "layer entry " + quote(path) + ": symlink without target");
         // The target is stored verbatim: it is resolved inside the container
@@ -357,15 +356,15 @@ class Extractor {
         if (::symlinkat(target, parent.get(), name.c_str()) != 0)
           throw_errno("layer entry " + quote(path) + ": symlink");
         own(parent.get(), name, e, path, false);
-        struct timespec ts[2] = {{archive_entry_mtime(e), archive_entry_mtime_nsec(e)},
-                                 {archive_entry_mtime(e), archive_entry_mtime_nsec(e)}};
+        struct timespec ts[2] = {{dl::archive_entry_mtime(e), dl::archive_entry_mtime_nsec(e)},
+                                 {dl::archive_entry_mtime(e), dl::archive_entry_mtime_nsec(e)}};
         ::utimensat(parent.get(), name.c_str(), ts, AT_SYMLINK_NOFOLLOW);
         break;
       }
       case AE_IFCHR:
       case AE_IFBLK:
       case AE_IFIFO: {
-        dev_t dev = makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
+        dev_t dev = makedev(dl::archive_entry_rdevmajor(e), dl::archive_entry_rdevminor(e));
         mode_t m = (type == AE_IFCHR ? S_IFCHR : type == AE_IFBLK ? S_IFBLK : S_IFIFO) | 0600;
         if (::mknodat(parent.get(), name.c_str(), m, type == AE_IFIFO ? 0 : dev) != 0) {
           if ((errno == EPERM || errno == EACCES) && type != AE_IFIFO) {
@@ -404,8 +403,8 @@ class Extractor {
   // Owner first, then mode: chown clears set-id bits.
   void own(int fd, const std::string& name, archive_entry* e, const std::string& path,
            bool set_mode) {
-    uid_t uid = static_cast<uid_t>(archive_entry_uid(e));
-    gid_t gid = static_cast<gid_t>(archive_entry_gid(e));
+    uid_t uid = static_cast<uid_t>(dl::archive_entry_uid(e));
+    gid_t gid = static_cast<gid_t>(dl::archive_entry_gid(e));
     int r = name.empty() ? ::fchown(fd, uid, gid)
                          : ::fchownat(fd, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW);
     if (r != 0) {
@@ -414,16 +413,16 @@ class Extractor {
                     std::to_string(gid));
       ++chown_failures_;
     }
-    if (set_mode && ::fchmod(fd, archive_entry_perm(e) & 07777) != 0)
+    if (set_mode && ::fchmod(fd, dl::archive_entry_perm(e) & 07777) != 0)
       throw_errno("layer entry " + quote(path) + ": chmod");
   }
 
   void set_xattrs(int fd, archive_entry* e, const std::string& path) {
-    if (archive_entry_xattr_reset(e) == 0) return;
+    if (dl::archive_entry_xattr_reset(e) == 0) return;
     const char* name;
     const void* value;
     size_t size;
-    while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+    while (dl::archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
       // A layer must not smuggle in overlay metadata of its own choosing.
       if (is_overlay_xattr(name)) continue;
       if (::fsetxattr(fd, name, value, size, 0) != 0)
@@ -437,7 +436,7 @@ class Extractor {
     size_t len;
     la_int64_t off;
     for (;;) {
-      int r = archive_read_data_block(a, &buf, &len, &off);
+      int r = dl::archive_read_data_block(a, &buf, &len, &off);
       if (r == ARCHIVE_EOF) break;
       if (r < ARCHIVE_WARN) LayerReader::fail(a, "layer entry " + quote(path));
       const char* p = static_cast<const char*>(buf);
@@ -493,7 +492,7 @@ LayerDigests extract_layer(int blob_fd, const std::string& dest, const ExtractOp
   Extractor x(root.get(), opts);
   for (;;) {
     archive_entry* e = nullptr;
-    int r = archive_read_next_header(tar, &e);
+    int r = dl::archive_read_next_header(tar, &e);
     if (r == ARCHIVE_EOF) break;
     if (r < ARCHIVE_WARN) LayerReader::fail(tar, "reading layer tar");
     x.entry(tar, e);
@@ -567,11 +566,11 @@ std::vector<std::pair<std::string, std::string>> read_xattrs(int fd) {
 class TarWriter {
  public:
   TarWriter(int out_fd, const TarOptions& opts) : opts_(opts) {
-    a_.reset(archive_write_new());
-    archive_write_set_format_pax_restricted(a_.get());
+    a_.reset(dl::archive_write_new());
+    dl::archive_write_set_format_pax_restricted(a_.get());
     // No padding of the last block beyond the tar format's own end marker.
-    archive_write_set_bytes_in_last_block(a_.get(), 1);
-    if (archive_write_open_fd(a_.get(), out_fd) != ARCHIVE_OK) fail("opening tar output");
+    dl::archive_write_set_bytes_in_last_block(a_.get(), 1);
+    if (dl::archive_write_open_fd(a_.get(), out_fd) != ARCHIVE_OK) fail("opening tar output");
   }
 
   void tree(int dirfd, const std::string& rel) {
@@ -628,26 +627,26 @@ class TarWriter {
   }
 
   void close() {
-    if (archive_write_close(a_.get()) != ARCHIVE_OK) fail("writing tar");
+    if (dl::archive_write_close(a_.get()) != ARCHIVE_OK) fail("writing tar");
   }
 
  private:
   [[noreturn]] void fail(const std::string& what) {
-    const char* m = archive_error_string(a_.get());
+    const char* m = dl::archive_error_string(a_.get());
     throw Error(Errc::io, what + ": " + (m ? m : "write failed"));
   }
 
   void add(const std::string& path, const struct stat& st, const char* symlink,
            const std::vector<std::pair<std::string, std::string>>& xattrs, int data_fd) {
-    archive_entry* e = archive_entry_new();
-    ScopeExit free_entry([e] { archive_entry_free(e); });
-    archive_entry_copy_stat(e, &st);
-    archive_entry_set_pathname(e, path.c_str());
-    if (symlink) archive_entry_set_symlink(e, symlink);
-    if (!S_ISREG(st.st_mode)) archive_entry_set_size(e, 0);
+    archive_entry* e = dl::archive_entry_new();
+    ScopeExit free_entry([e] { dl::archive_entry_free(e); });
+    dl::archive_entry_copy_stat(e, &st);
+    dl::archive_entry_set_pathname(e, path.c_str());
+    if (symlink) dl::archive_entry_set_symlink(e, symlink);
+    if (!S_ISREG(st.st_mode)) dl::archive_entry_set_size(e, 0);
     for (const auto& [k, v] : xattrs)
-      archive_entry_xattr_add_entry(e, k.c_str(), v.data(), v.size());
-    if (archive_write_header(a_.get(), e) < ARCHIVE_WARN) fail("tar entry " + quote(path));
+      dl::archive_entry_xattr_add_entry(e, k.c_str(), v.data(), v.size());
+    if (dl::archive_write_header(a_.get(), e) < ARCHIVE_WARN) fail("tar entry " + quote(path));
     if (data_fd < 0) return;
     std::vector<char> buf(1 << 16);
     int64_t left = st.st_size;
@@ -661,20 +660,20 @@ class TarWriter {
         n = static_cast<ssize_t>(std::min<int64_t>(left, static_cast<int64_t>(buf.size())));
       }
       n = static_cast<ssize_t>(std::min<int64_t>(n, left));
-      if (archive_write_data(a_.get(), buf.data(), static_cast<size_t>(n)) < 0)
+      if (dl::archive_write_data(a_.get(), buf.data(), static_cast<size_t>(n)) < 0)
         fail("tar entry " + quote(path));
       left -= n;
     }
   }
 
   void add_hardlink(const std::string& path, const struct stat& st, const std::string& target) {
-    archive_entry* e = archive_entry_new();
-    ScopeExit free_entry([e] { archive_entry_free(e); });
-    archive_entry_copy_stat(e, &st);
-    archive_entry_set_pathname(e, path.c_str());
-    archive_entry_set_hardlink(e, target.c_str());
-    archive_entry_set_size(e, 0);
-    if (archive_write_header(a_.get(), e) < ARCHIVE_WARN) fail("tar entry " + quote(path));
+    archive_entry* e = dl::archive_entry_new();
+    ScopeExit free_entry([e] { dl::archive_entry_free(e); });
+    dl::archive_entry_copy_stat(e, &st);
+    dl::archive_entry_set_pathname(e, path.c_str());
+    dl::archive_entry_set_hardlink(e, target.c_str());
+    dl::archive_entry_set_size(e, 0);
+    if (dl::archive_write_header(a_.get(), e) < ARCHIVE_WARN) fail("tar entry " + quote(path));
   }
 
   TarOptions opts_;

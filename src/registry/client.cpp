@@ -1,6 +1,5 @@
 #include "registry/client.hpp"
 
-#include <curl/curl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 
 #include "build_info.hpp"
 #include "config/paths.hpp"
+#include "util/curl.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
 #include "util/fs.hpp"
@@ -22,7 +22,7 @@ namespace tug::registry {
 namespace {
 
 struct CurlGlobal {
-  CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+  CurlGlobal() { dl::curl_global_init(CURL_GLOBAL_DEFAULT); }
 };
 
 void curl_init_once() {
@@ -110,7 +110,7 @@ size_t on_write(char* data, size_t size, size_t nmemb, void* p) {
   auto* st = static_cast<WriteState*>(p);
   size_t n = size * nmemb;
   long code = 0;
-  curl_easy_getinfo(st->curl, CURLINFO_RESPONSE_CODE, &code);
+  dl::curl_easy_getinfo(st->curl, CURLINFO_RESPONSE_CODE, &code);
   if (st->req->sink && code >= 200 && code < 300) {
     if (!st->req->sink(code, data, n)) {
       st->sink_failed = true;
@@ -178,85 +178,85 @@ bool transient_curl_error(int code) {
 
 Transport::Transport(const Client& c) : curl_(nullptr), client_(c) {
   curl_init_once();
-  curl_ = curl_easy_init();
+  curl_ = dl::curl_easy_init();
   if (!curl_) throw Error(Errc::io, "cannot initialise libcurl");
 }
 
 Transport::~Transport() {
-  curl_easy_cleanup(static_cast<CURL*>(curl_));
+  dl::curl_easy_cleanup(static_cast<CURL*>(curl_));
 }
 
 Transport::Result Transport::once(const std::string& url, const Request& req,
                                   const std::string& auth) {
   CURL* c = static_cast<CURL*>(curl_);
   // reset keeps the connection cache: later requests reuse connections.
-  curl_easy_reset(c);
+  dl::curl_easy_reset(c);
   Result res;
   char errbuf[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "tug/" TUG_VERSION);
-  curl_easy_setopt(c, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+  dl::curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  dl::curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  dl::curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  dl::curl_easy_setopt(c, CURLOPT_USERAGENT, "tug/" TUG_VERSION);
+  dl::curl_easy_setopt(c, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+  dl::curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
   // A stalled transfer (under 1 byte/s for 60 s) counts as a timeout.
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, req.follow_redirects ? 1L : 0L);
-  curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, client_.verify_ ? 1L : 0L);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, client_.verify_ ? 2L : 0L);
+  dl::curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  dl::curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+  dl::curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, req.follow_redirects ? 1L : 0L);
+  dl::curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+  dl::curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, client_.verify_ ? 1L : 0L);
+  dl::curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, client_.verify_ ? 2L : 0L);
   curl_blob ca{};
   if (!client_.ca_blob_.empty()) {
     ca.data = const_cast<char*>(client_.ca_blob_.data());
     ca.len = client_.ca_blob_.size();
     ca.flags = CURL_BLOB_NOCOPY;
-    curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
+    dl::curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
   }
   if (!client_.client_cert_.empty()) {
-    curl_easy_setopt(c, CURLOPT_SSLCERT, client_.client_cert_.c_str());
-    curl_easy_setopt(c, CURLOPT_SSLKEY, client_.client_key_.c_str());
+    dl::curl_easy_setopt(c, CURLOPT_SSLCERT, client_.client_cert_.c_str());
+    dl::curl_easy_setopt(c, CURLOPT_SSLKEY, client_.client_key_.c_str());
   }
 
   curl_slist* hdrs = nullptr;
-  ScopeExit free_hdrs([&] { curl_slist_free_all(hdrs); });
-  for (const auto& h : req.headers) hdrs = curl_slist_append(hdrs, h.c_str());
-  if (!auth.empty()) hdrs = curl_slist_append(hdrs, auth.c_str());
-  hdrs = curl_slist_append(hdrs, "Expect:");  // no 100-continue round trip
+  ScopeExit free_hdrs([&] { dl::curl_slist_free_all(hdrs); });
+  for (const auto& h : req.headers) hdrs = dl::curl_slist_append(hdrs, h.c_str());
+  if (!auth.empty()) hdrs = dl::curl_slist_append(hdrs, auth.c_str());
+  hdrs = dl::curl_slist_append(hdrs, "Expect:");  // no 100-continue round trip
 
   ReadState rs{&req};
   bool has_body = req.upload_fd >= 0 || !req.body.empty();
   if (req.method == "HEAD") {
-    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    dl::curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
   } else if (has_body) {
-    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-    curl_easy_setopt(c, CURLOPT_READDATA, &rs);
+    dl::curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    dl::curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+    dl::curl_easy_setopt(c, CURLOPT_READDATA, &rs);
     curl_off_t size =
         req.upload_fd >= 0 ? req.upload_size : static_cast<curl_off_t>(req.body.size());
-    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, size);
-    if (req.method != "PUT") curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    dl::curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, size);
+    if (req.method != "PUT") dl::curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
   } else if (req.method == "POST") {
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+    dl::curl_easy_setopt(c, CURLOPT_POST, 1L);
+    dl::curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+    dl::curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
   } else if (req.method != "GET") {
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    dl::curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
     if (req.method == "PUT" || req.method == "PATCH") {
-      curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-      curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-      curl_easy_setopt(c, CURLOPT_READDATA, &rs);
-      curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(0));
+      dl::curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+      dl::curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+      dl::curl_easy_setopt(c, CURLOPT_READDATA, &rs);
+      dl::curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(0));
     }
   }
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+  dl::curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
   WriteState ws{c, &req, &res};
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &ws);
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &res.resp);
+  dl::curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+  dl::curl_easy_setopt(c, CURLOPT_WRITEDATA, &ws);
+  dl::curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  dl::curl_easy_setopt(c, CURLOPT_HEADERDATA, &res.resp);
 
-  CURLcode rc = curl_easy_perform(c);
+  CURLcode rc = dl::curl_easy_perform(c);
   if (ws.sink_failed) {
     res.curl_code = CURLE_WRITE_ERROR;
     res.curl_error = "aborted by the receiver";
@@ -264,10 +264,10 @@ Transport::Result Transport::once(const std::string& url, const Request& req,
   }
   if (rc != CURLE_OK) {
     res.curl_code = rc;
-    res.curl_error = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    res.curl_error = errbuf[0] ? errbuf : dl::curl_easy_strerror(rc);
     return res;
   }
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res.resp.status);
+  dl::curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res.resp.status);
   return res;
 }
 
@@ -381,12 +381,12 @@ bool Client::authorize(const Response& resp, const std::string& scope, Transport
   tokens_.erase(scope);
   std::string url = realm;
   std::string sep = realm.find('?') == std::string::npos ? "?" : "&";
-  CURL* esc = curl_easy_init();
-  ScopeExit free_esc([&] { curl_easy_cleanup(esc); });
+  CURL* esc = dl::curl_easy_init();
+  ScopeExit free_esc([&] { dl::curl_easy_cleanup(esc); });
   auto escape = [&](const std::string& s) {
-    char* e = curl_easy_escape(esc, s.c_str(), static_cast<int>(s.size()));
+    char* e = dl::curl_easy_escape(esc, s.c_str(), static_cast<int>(s.size()));
     std::string out = e ? e : "";
-    curl_free(e);
+    dl::curl_free(e);
     return out;
   };
   if (!pick->param("service").empty()) {

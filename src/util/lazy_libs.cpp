@@ -1,0 +1,16 @@
+#include "util/curl.hpp"
+#include "util/libarchive.hpp"
+
+namespace tug::dl {
+
+const LazyLibrary& libcurl() {
+  static const LazyLibrary lib("libcurl.so.4", "libcurl4");
+  return lib;
+}
+
+const LazyLibrary& libarchive() {
+  static const LazyLibrary lib("libarchive.so.13", "libarchive13");
+  return lib;
+}
+
+}  // namespace tug::dl
