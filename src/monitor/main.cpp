@@ -40,10 +40,13 @@ struct Options {
   std::string restart = "no", stop_marker, tug, root, runroot, id;
   std::string cgroup;                // the container's cgroup, removed once it is empty
   std::vector<std::string> on_exit;  // command exec'd after the exit is recorded
-  // The network's helpers (slirp4netns, pasta, the port forwarder): our
-  // children, ended with the container. The lifeline is the pipe whose
-  // closing ends slirp4netns and the forwarder should we die first.
-  std::vector<pid_t> helpers;
+  // The network's helpers, our children, ended with the container: the
+  // port forwarder (reaped before the exit is recorded: a stop that
+  // returned has freed the ports) and slirp4netns or pasta (after: they own
+  // the tap device, whose removal takes the kernel tens of ms). The
+  // lifeline is the pipe whose closing ends slirp4netns and the forwarder
+  // should we die first.
+  std::vector<pid_t> helpers, device_helpers;
   int lifeline = -1;
 };
 
@@ -54,6 +57,7 @@ struct Options {
                "         [--listen FD] [--attach FD] [--stdout FD] [--stderr FD] [--terminal FD]\n"
                "         [--stdin FD] [--started-at TIME] [--restart-count N] [--no-fsync]\n"
                "         [--cgroup PATH] [--lifeline FD] [--helper PID]...\n"
+               "         [--device-helper PID]...\n"
                "         [-- EXIT-COMMAND...]\n"
                "It is started by tug, not by hand.\n",
                why);
@@ -119,6 +123,8 @@ Options parse(int argc, char** argv) {
       o.lifeline = num();
     else if (a == "--helper")
       o.helpers.push_back(num());
+    else if (a == "--device-helper")
+      o.device_helpers.push_back(num());
     else
       usage(("unknown option " + a).c_str());
   }
@@ -247,6 +253,7 @@ int main(int argc, char** argv) {
               if (r != o.pid) {
                 // A helper that ended early: its pid may be reused, never signal it.
                 std::erase(o.helpers, r);
+                std::erase(o.device_helpers, r);
                 continue;
               }
               exited = true;
@@ -272,9 +279,9 @@ int main(int argc, char** argv) {
     }
   }
 
-  // The network goes with the container, before its exit is on record: a
-  // stop that returned has freed the ports, and a restart binds them again.
+  // The network goes with the container.
   if (o.lifeline >= 0) ::close(o.lifeline);
+  for (pid_t h : o.device_helpers) ::kill(h, SIGKILL);
   for (pid_t h : o.helpers) ::kill(h, SIGKILL);
   for (pid_t h : o.helpers) ::waitpid(h, nullptr, 0);
 
@@ -292,6 +299,8 @@ int main(int argc, char** argv) {
   attach.broadcast(kExit, reinterpret_cast<char*>(code), sizeof code);
   attach.close_all();
   if (!o.socket_path.empty()) ::unlink(o.socket_path.c_str());
+  // Before a restart binds the ports again and before the exit command.
+  for (pid_t h : o.device_helpers) ::waitpid(h, nullptr, 0);
   // The pid namespace's other processes die with its init, asynchronously:
   // the cgroup empties within moments.
   for (int i = 0; !o.cgroup.empty() && i < 100; ++i) {

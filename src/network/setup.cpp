@@ -167,7 +167,7 @@ void start_slirp4netns(const AttachRequest& req, const UniqueFd& lifeline_read, 
                         {"host_port", l.mapping.host_port},
                         {"guest_port", l.mapping.container_port}}}});
   }
-  a.helpers.push_back(slirp.detach());
+  a.device_helpers.push_back(slirp.detach());
 }
 
 // ---- pasta ---------------------------------------------------------------
@@ -208,7 +208,7 @@ void start_pasta(const AttachRequest& req, Attachment& a) {
     }
     ::usleep(1000);
   }
-  a.helpers.push_back(pasta.detach());
+  a.device_helpers.push_back(pasta.detach());
 }
 
 // ---- the builtin port forwarder ------------------------------------------

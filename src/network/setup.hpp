@@ -27,7 +27,12 @@ struct AttachRequest {
 };
 
 struct Attachment {
-  std::vector<pid_t> helpers;  // children of the caller, to be killed and reaped at the exit
+  // Children of the caller, to be killed and reaped at the container's
+  // exit: `helpers` (the forwarder, which holds the host ports) before
+  // the exit is recorded, `device_helpers` (slirp4netns, pasta) after it:
+  // they own the tap device, and its removal costs the kernel tens of ms.
+  std::vector<pid_t> helpers;
+  std::vector<pid_t> device_helpers;
   UniqueFd lifeline;           // hold open while the container runs; closing it ends the helpers
   std::vector<PortMapping> ports;  // what is published, host ports resolved
 };
