@@ -2,6 +2,8 @@
 // forwards the signals a container receives to it, reaps every zombie that
 // the kernel reparents to PID 1, and exits with the command's status.
 // Statically linked so it runs in any rootfs; it is bind-mounted read-only.
+// `tug-init --pause` is the process of a pod's infra container: it holds
+// the pod's namespaces, reaps, and exits 0 at SIGTERM, SIGINT or SIGHUP.
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,7 +11,24 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+namespace {
+
+[[noreturn]] void pause_forever() {
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, nullptr);
+  for (;;) {
+    int sig = sigwaitinfo(&all, nullptr);
+    if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) _exit(0);
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  if (argc == 2 && strcmp(argv[1], "--pause") == 0) pause_forever();
   if (argc < 2) {
     fputs("tug-init: usage: tug-init COMMAND [ARG...]\n", stderr);
     return 125;

@@ -22,6 +22,7 @@ void add_create_flags(CLI::App* c, RunFlags& f) {
   c->add_option("-p,--publish", o.publish,
                 "Publish a container's port to the host ([[IP:][HOSTPORT]:]CTRPORT[/PROTOCOL])")
       ->allow_extra_args(false);
+  c->add_option("--pod", o.pod, "Run the container in an existing pod (its network, uts, ipc)");
   c->add_flag("-P,--publish-all", o.publish_all,
               "Publish every exposed port to a free port of the host");
   c->add_option("-v,--volume", o.volumes, "Bind mount a volume (SRC:DST[:ro])")

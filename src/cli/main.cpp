@@ -76,6 +76,7 @@ const Registrar kRegistrars[] = {
     register_inspect,
     register_rename,
     register_port,
+    register_pod,
     register_diff,
     register_cp,
     register_commit,

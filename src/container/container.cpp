@@ -31,6 +31,8 @@ void to_json(json& j, const Record& r) {
            {"spec", r.spec},
            {"labels", r.labels},
            {"auto_remove", r.auto_remove},
+           {"pod", r.pod},
+           {"infra", r.infra},
            {"limits_not_applied", r.limits_not_applied}};
 }
 
@@ -45,6 +47,8 @@ void from_json(const json& j, Record& r) {
   r.spec = j.value("spec", runtime::Spec{});
   r.labels = j.value("labels", std::map<std::string, std::string>{});
   r.auto_remove = j.value("auto_remove", false);
+  r.pod = j.value("pod", "");
+  r.infra = j.value("infra", false);
   r.limits_not_applied = j.value("limits_not_applied", std::vector<std::string>{});
 }
 
@@ -400,6 +404,8 @@ class SummaryReader : public PathReader {
         summary.image_id = std::move(text);
       else if (k == "created")
         summary.created = std::move(text);
+      else if (k == "pod")
+        summary.pod = std::move(text);
     } else if (path.size() == 2 && path[0] == "labels") {
       summary.labels[path[1]] = std::move(text);
     } else if (is(path, {"spec", "args", "[]"})) {

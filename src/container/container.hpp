@@ -33,6 +33,10 @@ struct Record {
   runtime::Spec spec;
   std::map<std::string, std::string> labels;
   bool auto_remove = false;  // --rm
+  // Pods (container/pod.hpp): the pod a container belongs to (its id), and
+  // whether it is that pod's infra container, which holds the namespaces.
+  std::string pod;
+  bool infra = false;
   // Limits this host could not apply when the container was created, with
   // the reason (inspect shows them; run warned about them).
   std::vector<std::string> limits_not_applied;
@@ -58,6 +62,7 @@ struct State {
 // What a listing shows of a record (ps): read without the rest of it.
 struct Summary {
   std::string id, name, image_name, image_id, created;
+  std::string pod;                // the pod's id, if any
   std::vector<std::string> args;  // the command
   std::map<std::string, std::string> labels;
 };

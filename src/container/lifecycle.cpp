@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "cgroup/cgroup.hpp"
+#include "container/pod.hpp"
 #include "image/layer.hpp"
 #include "network/setup.hpp"
 #include "runtime/executor.hpp"
@@ -181,7 +182,27 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
   if (s.cwd[0] != '/')
     throw Error(Errc::usage, "the working directory " + quote(s.cwd) + " is not an absolute path");
   s.user = o.user ? *o.user : json_str(cfg, "User");
-  network::Mode net = network::parse_mode(o.network);
+  std::string network_flag = o.network;
+  if (!o.infra_of_pod.empty()) {
+    r.pod = o.infra_of_pod;
+    r.infra = true;
+  } else if (!o.pod.empty()) {
+    auto pod = find_pod(store.paths(), o.pod);
+    if (!pod) throw Error(Errc::not_found, "no pod with name or ID \"" + o.pod + "\" found");
+    // Network, uts and ipc are the pod's, set on `tug pod create`.
+    if (!o.network.empty())
+      throw Error(Errc::usage, "a container in a pod uses the pod's network",
+                  "set --network on tug pod create");
+    if (!o.publish.empty() || o.publish_all)
+      throw Error(Errc::usage, "a container in a pod cannot publish ports",
+                  "publish them on the pod: tug pod create -p");
+    if (!o.hostname.empty())
+      throw Error(Errc::usage, "a container in a pod has the pod's hostname",
+                  "set --hostname on tug pod create");
+    r.pod = pod->id;
+    network_flag = "container:" + pod->infra_id;
+  }
+  network::Mode net = network::parse_mode(network_flag);
   if (net.kind == network::Mode::Kind::container) {
     // Stored by id: a rename of the other container must not break this one.
     Record other = store.get(net.target);
@@ -213,7 +234,7 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
     } else if (net.kind != network::Mode::Kind::slirp4netns &&
                net.kind != network::Mode::Kind::pasta) {
       throw Error(Errc::usage,
-                  "cannot publish ports with --network " + o.network +
+                  "cannot publish ports with --network " + network_flag +
                       ": the network namespace is not the container's own to forward into",
                   net.kind == network::Mode::Kind::container
                       ? "publish them on the container that owns the network"
@@ -581,6 +602,10 @@ void remove(Store& store, const Record& r, bool force) {
       }
       if (!path_exists(store.dir(r.id) + "/config.json")) throw gone();
       st = store.state_locked(r.id);
+      if (r.infra && path_exists(store.paths().pods() + "/" + r.pod + "/pod.json"))
+        throw Error(Errc::in_use,
+                    "container " + r.name + " is the infra container of a pod and goes with it",
+                    "remove the pod: tug pod rm");
       if (st.status == "running" && !force)
         throw Error(Errc::in_use,
                     "cannot remove container " + r.id +
@@ -665,6 +690,9 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
   std::string dir = store.dir(rec.id);
   runtime::Spec spec = rec.spec;
   spec.hostname = effective_hostname(rec);
+  if (!rec.pod.empty() && !rec.infra)
+    if (auto infra = store.find(network::parse_mode(spec.network).target))
+      spec.hostname = effective_hostname(*infra);
   storage::RootfsPlan rootfs = rootfs_plan(store, images, rec);
   runtime::PlanInputs inputs = write_etc_files(store, dir, spec);
   runtime::Plan plan = runtime::build_plan(spec, rootfs, inputs, store.mapping());
@@ -678,6 +706,12 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
                       ": it is not running",
                   "start it first");
     plan.join_netns = "/proc/" + std::to_string(ost.pid) + "/ns/net";
+    if (rec.pod.size() && !rec.infra) {
+      // A pod's member: the infra's uts and ipc too (so its hostname).
+      plan.join_utsns = "/proc/" + std::to_string(ost.pid) + "/ns/uts";
+      plan.join_ipcns = "/proc/" + std::to_string(ost.pid) + "/ns/ipc";
+      plan.hostname.clear();
+    }
   } else if (net.kind == network::Mode::Kind::ns) {
     plan.join_netns = net.target;
   } else if (net.kind == network::Mode::Kind::slirp4netns ||
@@ -832,6 +866,10 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
       argv.push_back("--helper");
       argv.push_back(std::to_string(h));
     }
+    for (pid_t h : net.device_helpers) {
+      argv.push_back("--device-helper");
+      argv.push_back(std::to_string(h));
+    }
     if (plan.tty) {
       pass("--terminal", started.terminal.get());
     } else {
@@ -890,6 +928,17 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
 
 Running start(Store& store, const image::Store& images, const Record& rec,
               const StartOptions& opts) {
+  if (!rec.pod.empty() && !rec.infra) {
+    // A pod's member needs its infra container's namespaces.
+    auto infra = store.find(network::parse_mode(rec.spec.network).target);
+    if (infra && store.state(infra->id).status != "running") {
+      try {
+        start(store, images, *infra, {});
+      } catch (const Error& e) {
+        if (e.code() != Errc::in_use) throw;  // started meanwhile
+      }
+    }
+  }
   // One start of a container at a time: two would mount one overlay upper
   // and work dir at once, and the kernel's workdir setup of the one breaks
   // the other's mount. The monitor-to-be inherits the lock and lets it go

@@ -26,6 +26,8 @@ struct CreateOptions {
   std::string network;                    // --network; empty: the default (slirp4netns)
   std::vector<std::string> publish;       // -p [[IP:][HOSTPORT]:]CTRPORT[/PROTO]
   bool publish_all = false;               // -P: every EXPOSEd port to a free host port
+  std::string pod;                        // --pod NAME|ID: join the pod's namespaces
+  std::string infra_of_pod;               // (tug pod create) the pod this is the infra of
   std::vector<std::string> volumes;       // -v SRC:DST[:ro]
   std::vector<std::string> tmpfs;         // --tmpfs DST[:opts]
   std::vector<std::string> mounts;        // --mount type=...,target=...

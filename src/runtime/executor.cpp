@@ -640,15 +640,18 @@ int socket_pair(UniqueFd& a, UniqueFd& b) {
 // The network namespace at plan.join_netns and the user namespace that
 // owns it (the kernel only lets its root enter it).
 struct JoinTarget {
-  UniqueFd userns, netns;
+  UniqueFd userns, netns, utsns, ipcns;
 };
 
-JoinTarget open_join_target(const std::string& path) {
+JoinTarget open_join_target(const Plan& plan) {
   JoinTarget t;
-  t.netns = open_or_throw(path, O_RDONLY);
+  t.netns = open_or_throw(plan.join_netns, O_RDONLY);
   t.userns.reset(::ioctl(t.netns.get(), NS_GET_USERNS));
   if (!t.userns)
-    throw Error(Errc::invalid, path + " is not a network namespace (" + std::strerror(errno) + ")");
+    throw Error(Errc::invalid,
+                plan.join_netns + " is not a network namespace (" + std::strerror(errno) + ")");
+  if (!plan.join_utsns.empty()) t.utsns = open_or_throw(plan.join_utsns, O_RDONLY);
+  if (!plan.join_ipcns.empty()) t.ipcns = open_or_throw(plan.join_ipcns, O_RDONLY);
   return t;
 }
 
@@ -663,14 +666,23 @@ long clone_joined(const Plan& plan, const JoinTarget& join, UniqueFd& to_child_r
   if (helper < 0) throw_errno("fork");
   if (helper == 0) {
     pid_pipe.read.reset();
-    if (::setns(join.userns.get(), CLONE_NEWUSER) != 0 ||
-        ::setns(join.netns.get(), CLONE_NEWNET) != 0) {
+    unsigned long joined = CLONE_NEWUSER | CLONE_NEWNET;
+    bool ok = ::setns(join.userns.get(), CLONE_NEWUSER) == 0 &&
+              ::setns(join.netns.get(), CLONE_NEWNET) == 0;
+    if (ok && join.utsns) {
+      ok = ::setns(join.utsns.get(), CLONE_NEWUTS) == 0;
+      joined |= CLONE_NEWUTS;
+    }
+    if (ok && join.ipcns) {
+      ok = ::setns(join.ipcns.get(), CLONE_NEWIPC) == 0;
+      joined |= CLONE_NEWIPC;
+    }
+    if (!ok) {
       int32_t err = -errno;
       write_all(pid_pipe.write.get(), &err, sizeof err);
       ::_exit(1);
     }
-    unsigned long flags = static_cast<unsigned long>(plan.clone_flags) &
-                          ~static_cast<unsigned long>(CLONE_NEWUSER | CLONE_NEWNET);
+    unsigned long flags = static_cast<unsigned long>(plan.clone_flags) & ~joined;
     long pid =
         ::syscall(SYS_clone, flags | CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
     if (pid == 0) {
@@ -704,7 +716,7 @@ Started start(const Plan& plan, const userns::Mapping& mapping, const Stdio& std
   long pid;
   std::optional<JoinTarget> join;
   if (!plan.join_netns.empty()) {
-    join = open_join_target(plan.join_netns);
+    join = open_join_target(plan);
     pid = clone_joined(plan, *join, to_child_read, to_parent_write, stdio);
   } else {
     // A fork-like clone (no new stack): the child continues on a copy of

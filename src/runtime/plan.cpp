@@ -109,8 +109,8 @@ Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanI
   using K = MountOp::Kind;
   Plan p;
   p.clone_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
-  bool own_net = network::parse_mode(spec.network).own_namespace();
-  if (own_net) p.clone_flags |= CLONE_NEWNET;
+  network::Mode net = network::parse_mode(spec.network);
+  if (net.own_namespace()) p.clone_flags |= CLONE_NEWNET;
   p.rootfs = rootfs;
   p.readonly_rootfs = spec.read_only;
   p.hostname = spec.hostname;
@@ -137,7 +137,9 @@ Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanI
   p.mounts.push_back({K::symlink, "/proc/self/fd/1", "/dev/stdout"});
   p.mounts.push_back({K::symlink, "/proc/self/fd/2", "/dev/stderr"});
   p.mounts.push_back({K::symlink, "/proc/kcore", "/dev/core"});
-  if (own_net) {
+  // A fresh sysfs shows the container's network namespace: its own, or the
+  // one it joins (whose user namespace it then shares).
+  if (net.kind != network::Mode::Kind::host) {
     p.mounts.push_back({K::sysfs, "sysfs", "/sys", "", nosuid_nodev_noexec | MS_RDONLY});
   } else {
     // sysfs can only be mounted by the owner of the network namespace; with

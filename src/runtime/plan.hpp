@@ -65,6 +65,8 @@ struct Plan {
   // owning it instead of making both. await_network holds the exec until
   // the starter says the network is configured (start()'s callback).
   std::string join_netns;
+  // Also joined, with join_netns (a pod's members): the infra's uts and ipc.
+  std::string join_utsns, join_ipcns;
   bool await_network = false;
 };
 

@@ -31,6 +31,9 @@ teardown() {
 # subordinate uids that only the user namespace's root may delete.
 tug_test_cleanup() {
   local rc=0 leaked i
+  if [ -n "$(ls -A "$XDG_DATA_HOME/tug/pods" 2>/dev/null)" ]; then
+    "$TUG" pod rm -f -a >/dev/null 2>&1 || true
+  fi
   if [ -n "$(ls -A "$XDG_DATA_HOME/tug/containers" 2>/dev/null)" ]; then
     "$TUG" rm -f -a >/dev/null 2>&1 || true
   fi

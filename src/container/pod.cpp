@@ -1,0 +1,213 @@
+#include "container/pod.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "build_info.hpp"
+#include "image/archive.hpp"
+#include "image/layer.hpp"
+#include "network/mode.hpp"
+#include "util/digest.hpp"
+#include "util/error.hpp"
+#include "util/fs.hpp"
+#include "util/json.hpp"
+#include "util/lock.hpp"
+#include "util/process.hpp"
+#include "util/strings.hpp"
+
+namespace tug::container {
+
+void to_json(json& j, const Pod& p) {
+  j = json{{"id", p.id},
+           {"name", p.name},
+           {"created", p.created},
+           {"infra_id", p.infra_id},
+           {"hostname", p.hostname},
+           {"labels", p.labels}};
+}
+
+void from_json(const json& j, Pod& p) {
+  p.id = j.value("id", "");
+  p.name = j.value("name", "");
+  p.created = j.value("created", "");
+  p.infra_id = j.value("infra_id", "");
+  p.hostname = j.value("hostname", "");
+  p.labels = j.value("labels", std::map<std::string, std::string>{});
+}
+
+std::string ensure_pause_image(image::Store& images) {
+  std::string ref = std::string("localhost/tug-pause:") + TUG_VERSION;
+  if (images.find(ref)) return ref;
+  // One file, tug's own static init in its pause mode: no registry needed.
+  TempDir tmp(images.paths().tmp(), "pause-");
+  std::string root = tmp.path() + "/rootfs";
+  make_dirs(root, 0755);
+  std::string init = libexec_path("tug-init");
+  auto binary = read_file_if_exists(init);
+  if (!binary || binary->empty())
+    throw Error(Errc::not_found, "tug-init not found at " + init, "reinstall tug");
+  write_file(root + "/pause", *binary);
+  ::chmod((root + "/pause").c_str(), 0755);
+  std::string tar = tmp.path() + "/pause.tar";
+  {
+    UniqueFd out = open_or_throw(tar, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    image::write_tar(root, out.get());
+  }
+  image::ImportOptions o;
+  o.name = ref;
+  o.changes = {R"(ENTRYPOINT ["/pause", "--pause"])", "STOPSIGNAL SIGTERM"};
+  o.message = "tug's pod infra image";
+  o.source_label = "tug-init";
+  image::import_tarball(images, tar, o);
+  return ref;
+}
+
+std::optional<Pod> find_pod(const Paths& paths, const std::string& key) {
+  if (key.empty()) return std::nullopt;
+  std::optional<Pod> match;
+  for (const auto& id : list_dir(paths.pods())) {
+    auto j = read_json_if_exists(paths.pods() + "/" + id + "/pod.json");
+    if (!j) continue;
+    Pod p = j->get<Pod>();
+    if (p.name == key || p.id == key) return p;
+    if (starts_with(p.id, key)) {
+      if (match) throw Error(Errc::invalid, "multiple pods match the ID prefix " + quote(key));
+      match = p;
+    }
+  }
+  return match;
+}
+
+PodStore::PodStore(Store& containers, image::Store& images)
+    : containers_(containers), images_(images) {}
+
+std::string PodStore::dir(const std::string& id) const {
+  return containers_.paths().pods() + "/" + id;
+}
+
+Pod PodStore::create(const PodOptions& o) {
+  if (!o.network.empty()) {
+    auto k = network::parse_mode(o.network).kind;
+    if (k == network::Mode::Kind::container)
+      throw Error(Errc::usage, "a pod cannot use another container's network");
+  }
+  std::string pause = ensure_pause_image(images_);
+  make_dirs(containers_.paths().pods(), 0700);
+  FileLock lock(containers_.paths().data + "/pods.lock");
+  Pod p;
+  p.name = o.name;
+  if (!p.name.empty() && !valid_name(p.name))
+    throw Error(Errc::usage, "invalid pod name " + quote(p.name) +
+                                 ": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
+  if (auto old = find_pod(containers_.paths(), p.name); old && old->name == p.name) {
+    if (!o.replace)
+      throw Error(Errc::exists, "the pod name \"" + p.name + "\" is already in use by " + old->id,
+                  "remove that pod or use --replace / a different --name");
+    remove(*old, true);
+  }
+  for (int i = 0; p.name.empty() && i < 100; ++i)
+    if (std::string n = random_name(); !find_pod(containers_.paths(), n)) p.name = n;
+  p.id = random_hex64();
+  p.created = now_rfc3339();
+  p.hostname = o.hostname.empty() ? p.name : o.hostname;
+  for (const auto& l : o.labels) {
+    auto [k, v] = split_once(l, '=');
+    p.labels[k] = v;
+  }
+  CreateOptions c;
+  c.image = pause;
+  c.name = p.id.substr(0, 12) + "-infra";
+  c.hostname = p.hostname;
+  c.network = o.network;
+  c.publish = o.publish;
+  c.add_hosts = o.add_hosts;
+  c.dns = o.dns;
+  c.infra_of_pod = p.id;
+  make_dirs(dir(p.id), 0700);
+  try {
+    p.infra_id = container::create(containers_, images_, c).id;
+    write_json_atomic(dir(p.id) + "/pod.json", json(p));
+  } catch (...) {
+    if (!p.infra_id.empty()) {
+      if (auto r = containers_.find(p.infra_id)) container::remove(containers_, *r, true);
+    }
+    remove_tree(dir(p.id));
+    throw;
+  }
+  return p;
+}
+
+std::optional<Pod> PodStore::find(const std::string& key) const {
+  return find_pod(containers_.paths(), key);
+}
+
+Pod PodStore::get(const std::string& key) const {
+  auto p = find(key);
+  if (!p) throw Error(Errc::not_found, "no pod with name or ID \"" + key + "\" found");
+  return *p;
+}
+
+std::vector<Pod> PodStore::list() const {
+  std::vector<Pod> out;
+  for (const auto& id : list_dir(containers_.paths().pods()))
+    if (auto j = read_json_if_exists(dir(id) + "/pod.json")) out.push_back(j->get<Pod>());
+  std::sort(out.begin(), out.end(),
+            [](const Pod& a, const Pod& b) { return a.created > b.created; });
+  return out;
+}
+
+std::vector<Record> PodStore::members(const Pod& p) const {
+  std::vector<Record> out;
+  for (auto& s : containers_.summaries()) {
+    if (s.pod != p.id) continue;
+    if (auto r = containers_.find(s.id)) out.push_back(std::move(*r));
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Record& a, const Record& b) { return a.infra && !b.infra; });
+  return out;
+}
+
+void PodStore::start(const Pod& p) {
+  for (const Record& r : members(p)) {
+    if (containers_.state(r.id).status == "running") continue;
+    container::start(containers_, images_, r, {});
+  }
+}
+
+void PodStore::stop(const Pod& p, int timeout) {
+  auto ms = members(p);
+  for (auto it = ms.rbegin(); it != ms.rend(); ++it) container::stop(containers_, *it, timeout);
+}
+
+void PodStore::remove(const Pod& p, bool force) {
+  auto ms = members(p);
+  if (!force)
+    for (const Record& r : ms)
+      if (containers_.state(r.id).status == "running")
+        throw Error(Errc::in_use, "pod " + p.name + " has running containers (" + r.name + ")",
+                    "stop the pod first, or use pod rm -f");
+  for (auto it = ms.rbegin(); it != ms.rend(); ++it)
+    if (!it->infra) container::remove(containers_, *it, true);
+  // The record first: the infra container may only go with its pod.
+  remove_tree(dir(p.id));
+  for (const Record& r : ms)
+    if (r.infra) container::remove(containers_, r, true);
+}
+
+std::string PodStore::status(const Pod& p) const {
+  auto ms = members(p);
+  size_t running = 0, created = 0;
+  for (const Record& r : ms) {
+    std::string s = containers_.state(r.id).status;
+    if (s == "running") ++running;
+    if (s == "created") ++created;
+  }
+  if (ms.empty() || created == ms.size()) return "Created";
+  if (running == ms.size()) return "Running";
+  if (running > 0) return "Degraded";
+  return "Exited";
+}
+
+}  // namespace tug::container
