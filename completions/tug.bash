@@ -4,11 +4,11 @@
 # Kept in step with `tug --help` by tests/system/005-completions.bats.
 
 _tug_commands="attach build commit container cp create diff exec export history image images import info
-  inspect kill load login logout logs manifest pause port ps pull push rename restart rm rmi run save
+  inspect kill load login logout logs manifest pause pod port ps pull push rename restart rm rmi run save
   search start stats stop system tag top unpause unshare version volume wait"
 
 _tug_run_values="--name -e --env --env-file -w --workdir -u --user --entrypoint -h --hostname
-  --network --net -p --publish -v --volume --tmpfs --add-host --dns --cap-add --cap-drop -l --label
+  --network --net -p --publish --pod -v --volume --tmpfs --add-host --dns --cap-add --cap-drop -l --label
   --storage-driver --stop-signal --security-opt -m --memory --memory-swap --cpus -c --cpu-shares
   --pids-limit --restart --stop-timeout --mount --ulimit --userns --pull --authfile --cert-dir
   --creds --platform --arch --os --variant"
@@ -46,6 +46,11 @@ _tug_flags() {
     export | "container export") echo "|-o --output" ;;
     info | version) echo "|-f --format" ;;
     "volume create") echo "|-l --label" ;;
+    "pod create") echo "--replace|-n --name --hostname --network --net -p --publish --add-host --dns -l --label" ;;
+    "pod stop") echo "|-t --time" ;;
+    "pod rm" | "pod remove") echo "-f --force -a --all|" ;;
+    "pod ps" | "pod ls" | "pod list") echo "-q --quiet --no-trunc|--format" ;;
+    "pod inspect") echo "|-f --format" ;;
     "volume ls" | "volume list") echo "-q --quiet|--format" ;;
     "volume rm" | "volume prune" | "container prune") echo "-f --force|" ;;
     "system prune") echo "-f --force -a --all|" ;;
@@ -65,6 +70,7 @@ _tug_images() {
 _tug_containers() { tug ps -a --format '{{.Names}}' 2>/dev/null; }
 _tug_running() { tug ps --format '{{.Names}}' 2>/dev/null; }
 _tug_volumes() { tug volume ls -q 2>/dev/null; }
+_tug_pods() { tug pod ps --format '{{.Name}}' 2>/dev/null; }
 
 _tug_main() {
   if declare -F _init_completion >/dev/null; then
@@ -89,7 +95,7 @@ _tug_main() {
     fi
     if [ -z "$key" ]; then
       key=$w
-    elif [ "$npos" -eq 0 ] && [[ $key == @(image|container|volume|system|manifest) ]]; then
+    elif [ "$npos" -eq 0 ] && [[ $key == @(image|container|volume|system|manifest|pod) ]]; then
       key="$key $w"
     else
       ((npos++))
@@ -141,6 +147,8 @@ _tug_main() {
     image) COMPREPLY=($(compgen -W "ls list rm inspect tag history load save import build" -- "$cur")) ;;
     container) COMPREPLY=($(compgen -W "ls list rm export inspect prune diff cp commit rename port" -- "$cur")) ;;
     volume) COMPREPLY=($(compgen -W "create ls list inspect rm prune" -- "$cur")) ;;
+    pod) COMPREPLY=($(compgen -W "create start stop rm ps ls list inspect" -- "$cur")) ;;
+    "pod start" | "pod stop" | "pod rm" | "pod inspect") COMPREPLY=($(compgen -W "$(_tug_pods)" -- "$cur")) ;;
     system) COMPREPLY=($(compgen -W "df prune" -- "$cur")) ;;
     manifest) COMPREPLY=($(compgen -W "inspect" -- "$cur")) ;;
     push) [ "$npos" -eq 0 ] && COMPREPLY=($(compgen -W "$(_tug_images)" -- "$cur")) ;;

@@ -3,7 +3,7 @@
 # tests/system/005-completions.bats.
 
 set -l tug_commands attach build commit container cp create diff exec export history image images import info \
-    inspect kill load login logout logs manifest pause port ps pull push rename restart rm rmi run save \
+    inspect kill load login logout logs manifest pause pod port ps pull push rename restart rm rmi run save \
     search start stats stop system tag top unpause unshare version volume wait
 
 function __tug_images
@@ -15,6 +15,10 @@ end
 function __tug_running
     tug ps --format '{{.Names}}' 2>/dev/null
 end
+function __tug_pods
+    tug pod ps --format '{{.Name}}' 2>/dev/null
+end
+
 function __tug_volumes
     tug volume ls -q 2>/dev/null
 end
@@ -84,6 +88,7 @@ complete -c tug -n $top -a unpause -d 'Unpause containers'
 complete -c tug -n $top -a unshare -d "Run a command in tug's user namespace"
 complete -c tug -n $top -a version -d 'Display the version'
 complete -c tug -n $top -a volume -d 'Manage volumes'
+complete -c tug -n $top -a pod -d 'Manage pods'
 complete -c tug -n $top -a wait -d 'Wait for containers and print exit codes'
 
 # run and create
@@ -100,6 +105,7 @@ complete -c tug -n $rc -s h -l hostname -x -d 'Hostname'
 complete -c tug -n $rc -l network -l net -x -a 'slirp4netns pasta none host container: ns:' -d 'Network mode'
 complete -c tug -n $rc -s p -l publish -x -d 'Publish a port [[IP:][HOSTPORT]:]CTRPORT[/PROTO]'
 complete -c tug -n $rc -s P -l publish-all -d 'Publish every exposed port'
+complete -c tug -n $rc -l pod -x -a '(__tug_pods)' -d 'Run in an existing pod'
 complete -c tug -n $rc -s v -l volume -r -F -a '(__tug_volumes)' -d 'SRC:DST[:ro]'
 complete -c tug -n $rc -l tmpfs -x -d 'Mount a tmpfs'
 complete -c tug -n $rc -l add-host -x -d 'host:ip for /etc/hosts'
@@ -178,6 +184,9 @@ complete -c tug -n "__fish_seen_subcommand_from container; and not __fish_seen_s
 complete -c tug -n "__fish_seen_subcommand_from volume; and not __fish_seen_subcommand_from create ls list inspect rm prune" \
     -a 'create ls list inspect rm prune'
 complete -c tug -n "__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from inspect rm" -a '(__tug_volumes)' -d Volume
+complete -c tug -n "__fish_seen_subcommand_from pod; and not __fish_seen_subcommand_from create start stop rm ps ls list inspect" \
+    -a 'create start stop rm ps ls list inspect'
+complete -c tug -n "__fish_seen_subcommand_from pod; and __fish_seen_subcommand_from start stop rm inspect" -a '(__tug_pods)' -d Pod
 complete -c tug -n "__fish_seen_subcommand_from system; and not __fish_seen_subcommand_from df prune" -a 'df prune'
 
 # Registry commands.
