@@ -19,6 +19,7 @@
 #include "image/layer.hpp"
 #include "image/reference.hpp"
 #include "storage/driver.hpp"
+#include "userns/userns.hpp"
 #include "util/curl.hpp"
 #include "util/digest.hpp"
 #include "util/error.hpp"
@@ -314,6 +315,7 @@ class Builder {
   storage::RootfsPlan plan_for(const std::vector<image::Layer>& layers, const std::string& dir);
   // The layer of a RUN: its container's upper dir as a tar in the work dir.
   std::string tar_upper(const std::string& upper, const std::vector<image::Layer>& layers);
+  void squash(State& st);
 
   container::Store& ctrs_;
   image::Store& images_;
@@ -721,6 +723,46 @@ std::string Builder::tar_upper(const std::string& upper, const std::vector<image
     image::write_tar(upper, out.get(), to);
   });
   return blob;
+}
+
+// --squash, as podman's: the final stage's new layers become one, the base
+// image's stay. The new layers are applied in order onto an overlay of the
+// base layers with an empty upper dir, which then holds their sum relative
+// to the base (whiteouts for base files they delete included). Their
+// history entries stay, marked as empty layers, and one entry for the
+// squashed layer follows.
+void Builder::squash(State& st) {
+  size_t base = st.base_layers;
+  if (st.layers.size() <= base + 1) return;  // nothing to merge
+  say("--> Squashing " + std::to_string(st.layers.size() - base) + " layers");
+  std::vector<image::Layer> base_layers(st.layers.begin(), st.layers.begin() + base);
+  std::vector<std::string> added;
+  for (size_t i = base; i < st.layers.size(); ++i)
+    added.push_back(images_.layer_dir(st.layers[i].diff_id));
+  std::string dir = work_->path() + "/squash";
+  std::string upper;
+  if (base_layers.empty()) {
+    // FROM scratch: nothing to delete from, the files are the layer.
+    upper = dir + "/upper";
+    make_dirs(upper, 0755);
+    userns::run_in_userns(images_.mapping(), [&] { image::apply_layers(added, upper); });
+  } else {
+    storage::RootfsPlan plan = plan_for(base_layers, dir);
+    upper = plan.upper;
+    userns::run_in_userns(images_.mapping(), [&] {
+      storage::mount_rootfs(plan);
+      image::apply_layers(added, plan.target);
+    });
+  }
+  std::string blob = tar_upper(upper, base_layers);
+  size_t with_layer = 0;
+  for (auto& h : st.config["history"])
+    if (!h.value("empty_layer", false) && ++with_layer > base) h["empty_layer"] = true;
+  json diff_ids = json::array();
+  for (const auto& l : base_layers) diff_ids.push_back(l.diff_id);
+  st.config["rootfs"]["diff_ids"] = diff_ids;
+  st.layers = base_layers;
+  commit(st, key_of({"squash", st.id}), "/bin/sh -c #(nop) squashed by tug build --squash", blob);
 }
 
 // Copies what COPY/ADD names into a new layer.
@@ -1213,9 +1255,6 @@ Result Builder::run() {
                     (o_.context == "-" ? std::string("a context on stdin") : quote(o_.context)) +
                     " is not implemented in tug build yet",
                 "give a local directory as the context");
-  if (o_.squash)
-    throw Error(Errc::unsupported, "--squash is not implemented in tug build yet",
-                "build without it: the image then has one layer per RUN, COPY and ADD");
   context_ = o_.context.empty() ? "." : o_.context;
   if (!is_directory(context_))
     throw Error(Errc::not_found, "the build context " + context_ + " is not a directory");
@@ -1245,6 +1284,7 @@ Result Builder::run() {
     done_[i] = run_stage(s, ++shown, static_cast<int>(order.size()));
   }
   State final_state = done_.at(order.back());
+  if (o_.squash) squash(final_state);
   if (final_state.id.empty()) {
     // FROM scratch and nothing else: an empty image.
     commit(final_state, key_of({"empty", "scratch"}), "/bin/sh -c #(nop) FROM scratch", "");

@@ -41,7 +41,7 @@ void setup_build(CLI::App* c, Globals& g) {
       ->allow_extra_args(false);
   c->add_flag("--layers", f->opts.layers,
               "Keep intermediate images as the cache (--layers=false keeps only the result)");
-  c->add_flag("--squash", f->opts.squash, "Squash the new layers into one (not implemented yet)");
+  c->add_flag("--squash", f->opts.squash, "Squash the new layers of the image into one");
   c->add_flag("-q,--quiet", f->opts.quiet, "Print only the image ID");
   c->add_option("--iidfile", f->iidfile, "Write the image ID to the file");
   c->add_option("--format", f->format, "Image format (oci or docker; both are accepted)");

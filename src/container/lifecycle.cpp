@@ -135,53 +135,13 @@ cgroup::Limits limits_of(const json& j) {
   return l;
 }
 
-}  // namespace
-
-FileLock image_use_lock(const Paths& paths, FileLock::Mode mode) {
-  return FileLock(paths.data + "/image-use.lock", mode);
-}
-
-Record create(Store& store, const image::Store& images, const CreateOptions& o) {
-  FileLock using_image = image_use_lock(store.paths(), FileLock::Mode::shared);
-  image::Image img = images.get(o.image);
-  const json& cfg = img.runtime_config();
-
-  Record r;
-  r.name = o.name;
-  r.image_id = img.id;
-  r.image_name = o.image;
-  r.layers.reserve(img.layers.size());
-  for (const auto& l : img.layers) r.layers.push_back(l.diff_id);
-  r.driver = storage::driver_name(
-      storage::select_driver(store.paths(), store.mapping(), o.storage_driver));
-  r.auto_remove = o.auto_remove;
-
+// The network part of create(): the pod (whose infra's namespaces a
+// member joins), the --network mode (container:NAME stored by id) and the
+// published ports (-p, -P from the image's EXPOSE), checked against the
+// mode. Fills r.pod, r.infra, r.spec.network and r.spec.ports.
+network::Mode resolve_network(const Store& store, const json& cfg, const CreateOptions& o,
+                              Record& r) {
   runtime::Spec& s = r.spec;
-  std::vector<std::string> entrypoint = json_strings(cfg, "Entrypoint");
-  std::vector<std::string> cmd = json_strings(cfg, "Cmd");
-  if (o.entrypoint) {
-    // Docker: --entrypoint replaces the image's entrypoint and drops its Cmd.
-    entrypoint = o.entrypoint->empty() ? std::vector<std::string>{}
-                                       : std::vector<std::string>{*o.entrypoint};
-    cmd.clear();
-  }
-  if (!o.command.empty()) cmd = o.command;
-  s.args = entrypoint;
-  s.args.insert(s.args.end(), cmd.begin(), cmd.end());
-  if (s.args.empty())
-    throw Error(Errc::usage,
-                "no command or entrypoint provided, and no CMD or ENTRYPOINT from image");
-
-  s.env = json_strings(cfg, "Env");
-  for (const auto& f : o.env_files) read_env_file(s.env, f);
-  for (const auto& e : o.env) add_env_flag(s.env, e);
-  if (o.tty) set_env(s.env, "TERM=xterm");
-
-  s.cwd = o.workdir ? *o.workdir : json_str(cfg, "WorkingDir", "/");
-  if (s.cwd.empty()) s.cwd = "/";
-  if (s.cwd[0] != '/')
-    throw Error(Errc::usage, "the working directory " + quote(s.cwd) + " is not an absolute path");
-  s.user = o.user ? *o.user : json_str(cfg, "User");
   std::string network_flag = o.network;
   if (!o.infra_of_pod.empty()) {
     r.pod = o.infra_of_pod;
@@ -241,6 +201,58 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
                       : "use the default network (slirp4netns) or pasta");
     }
   }
+
+  return net;
+}
+
+}  // namespace
+
+FileLock image_use_lock(const Paths& paths, FileLock::Mode mode) {
+  return FileLock(paths.data + "/image-use.lock", mode);
+}
+
+Record create(Store& store, const image::Store& images, const CreateOptions& o) {
+  FileLock using_image = image_use_lock(store.paths(), FileLock::Mode::shared);
+  image::Image img = images.get(o.image);
+  const json& cfg = img.runtime_config();
+
+  Record r;
+  r.name = o.name;
+  r.image_id = img.id;
+  r.image_name = o.image;
+  r.layers.reserve(img.layers.size());
+  for (const auto& l : img.layers) r.layers.push_back(l.diff_id);
+  r.driver = storage::driver_name(
+      storage::select_driver(store.paths(), store.mapping(), o.storage_driver));
+  r.auto_remove = o.auto_remove;
+
+  runtime::Spec& s = r.spec;
+  std::vector<std::string> entrypoint = json_strings(cfg, "Entrypoint");
+  std::vector<std::string> cmd = json_strings(cfg, "Cmd");
+  if (o.entrypoint) {
+    // Docker: --entrypoint replaces the image's entrypoint and drops its Cmd.
+    entrypoint = o.entrypoint->empty() ? std::vector<std::string>{}
+                                       : std::vector<std::string>{*o.entrypoint};
+    cmd.clear();
+  }
+  if (!o.command.empty()) cmd = o.command;
+  s.args = entrypoint;
+  s.args.insert(s.args.end(), cmd.begin(), cmd.end());
+  if (s.args.empty())
+    throw Error(Errc::usage,
+                "no command or entrypoint provided, and no CMD or ENTRYPOINT from image");
+
+  s.env = json_strings(cfg, "Env");
+  for (const auto& f : o.env_files) read_env_file(s.env, f);
+  for (const auto& e : o.env) add_env_flag(s.env, e);
+  if (o.tty) set_env(s.env, "TERM=xterm");
+
+  s.cwd = o.workdir ? *o.workdir : json_str(cfg, "WorkingDir", "/");
+  if (s.cwd.empty()) s.cwd = "/";
+  if (s.cwd[0] != '/')
+    throw Error(Errc::usage, "the working directory " + quote(s.cwd) + " is not an absolute path");
+  s.user = o.user ? *o.user : json_str(cfg, "User");
+  network::Mode net = resolve_network(store, cfg, o, r);
 
   volume::Store volumes(store.paths(), store.mapping());
   // A bind or volume mount from -v or --mount: names resolve to volumes

@@ -47,8 +47,9 @@ int64_t file_size(const std::string& path) {
 
 void prune_containers(Store& store, PruneReport& report) {
   std::vector<Record> victims;
+  // A pod's infra container goes only with its pod (tug pod rm).
   for (const auto& r : store.list())
-    if (store.state(r.id).status != "running") victims.push_back(r);
+    if (!r.infra && store.state(r.id).status != "running") victims.push_back(r);
   std::vector<std::string> dirs;
   // Reclaimed as docker counts it: the containers' writable layers.
   for (const auto& r : victims) dirs.push_back(writable_dir(store, r));

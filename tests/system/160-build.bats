@@ -296,6 +296,39 @@ scope"
 two"
 }
 
+@test "--squash: the new layers become one, deletions of base files included" {
+  load_busybox
+  mkdir ctx
+  cat >ctx/Containerfile <<'EOF'
+FROM busybox
+RUN echo a >/a && mkdir -p /d && echo x >/d/x
+RUN echo b >/b && rm /a
+ENV SQUASHED=yes
+RUN rm /bin/ls && rm -r /d && mkdir /d && echo y >/d/y
+CMD ["sh", "-c", "cat /b /d/y; ls /d; test -e /a || echo no-a; test -e /bin/ls || echo no-ls"]
+EOF
+  tug_ok build -q -t plain ctx
+  cfg plain '{{len .RootFS.Layers}}'
+  assert_output_equals "4"
+  tug_ok build --squash -t squashed ctx
+  assert_output_contains "Squashing 3 layers"
+  cfg squashed '{{len .RootFS.Layers}}'
+  assert_output_equals "2"
+  cfg squashed '{{json .Config.Env}}'
+  assert_output_contains "SQUASHED=yes"
+  # Still one history entry per layer: the squashed steps became empty.
+  tug_ok image inspect squashed --format '{{range .History}}{{if not .empty_layer}}L{{end}}{{end}}'
+  assert_output_equals "LL"
+  for img in squashed plain; do
+    tug_ok run --rm "$img"
+    assert_output_equals "b
+y
+y
+no-a
+no-ls"
+  done
+}
+
 @test "variable substitution: defaults, alternatives, escapes, quotes" {
   load_busybox
   mkdir ctx
