@@ -329,8 +329,12 @@ class PathReader {
 // A record file's text, nullopt if absent. Records are small: one read
 // into a buffer larger than the file is the whole of it (a regular file
 // returns short only at its end), saving listings a read per file.
-std::optional<std::string> read_record(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+// With dirfd >= 0, path is opened relative to it (a listing of a thousand
+// records then walks two path components per file, not the store's depth).
+std::optional<std::string> read_record(const std::string& path, int dirfd = -1,
+                                       const char* rel = nullptr) {
+  int fd = dirfd >= 0 ? ::openat(dirfd, rel, O_RDONLY | O_CLOEXEC)
+                      : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return std::nullopt;
     throw_errno("open " + path);
@@ -553,7 +557,7 @@ std::vector<Summary> Store::summaries() const {
   std::vector<Summary> out;
   for (const auto& id : list_dir(paths_.containers())) {
     std::string path = dir(id) + "/config.json";
-    auto text = read_record(path);
+    auto text = read_record(path, containers_fd(), (id + "/config.json").c_str());
     if (!text) {
       remove_if_abandoned(id);
       continue;
@@ -616,9 +620,17 @@ void mark_exit_unknown(State& s) {
 
 }  // namespace
 
+int Store::containers_fd() const {
+  if (!containers_fd_ || !*containers_fd_) {
+    containers_fd_ = std::make_shared<UniqueFd>(
+        ::open(paths_.containers().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  }
+  return containers_fd_->get();
+}
+
 State Store::read_state(const std::string& id) const {
   std::string path = dir(id) + "/state.json";
-  auto text = read_record(path);
+  auto text = read_record(path, containers_fd(), (id + "/state.json").c_str());
   if (!text) return State{};
   StateReader r;
   r.parse(*text, path);

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -19,6 +20,7 @@
 #include "config/paths.hpp"
 #include "runtime/spec.hpp"
 #include "userns/userns.hpp"
+#include "util/fd.hpp"
 
 namespace tug::container {
 
@@ -135,8 +137,12 @@ class Store {
   // the name may be claimed again.
   bool release_stale_claim(const std::string& name) const;
 
+  // The containers directory, opened once for listings (-1 if absent).
+  int containers_fd() const;
+
   Paths paths_;
   userns::Mapping mapping_;
+  mutable std::shared_ptr<UniqueFd> containers_fd_;
 };
 
 }  // namespace tug::container

@@ -26,14 +26,16 @@ namespace {
 // ownership of arg; out of threads, the work is dropped and the forwarder
 // lives on.
 template <typename T>
-void spawn_thread(void* (*fn)(void*), T* arg) {
+bool spawn_thread(void* (*fn)(void*), T* arg) {
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setstacksize(&attr, 256 * 1024);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   pthread_t t;
-  if (pthread_create(&t, &attr, fn, arg) != 0) delete arg;
+  bool ok = pthread_create(&t, &attr, fn, arg) == 0;
+  if (!ok) delete arg;
   pthread_attr_destroy(&attr);
+  return ok;
 }
 
 bool make_target(const std::string& ip, uint16_t port, struct sockaddr_storage* ss,
@@ -123,40 +125,41 @@ void accept_tcp(const Listener& l, const std::string& target) {
 
 // ---- UDP: a flow per client address --------------------------------------
 
-std::mutex flows_mutex;
-std::map<std::string, int> flows;  // client address -> container-side socket
-
 struct Flow {
   int host_socket;  // the published socket (shared)
   int ctr = -1;     // connected to the container's port
   struct sockaddr_storage client;
   socklen_t client_len;
   std::string key;
-  ~Flow() {
-    std::lock_guard lock(flows_mutex);
-    flows.erase(key);
-    ::close(ctr);
-  }
+  ~Flow() { ::close(ctr); }
 };
+
+// Client address -> its flow. Shared: the socket closes when the last user
+// (the reply thread ending, or a datagram being sent on it) lets go.
+std::mutex flows_mutex;
+std::map<std::string, std::shared_ptr<Flow>> flows;
 
 constexpr int kUdpIdleSeconds = 60;
 
 // Replies from the container go back to the client; the flow ends after a
 // minute without one, as conntrack forgets an idle UDP mapping.
 void* udp_replies(void* arg) {
-  std::unique_ptr<Flow> f(static_cast<Flow*>(arg));
+  std::unique_ptr<std::shared_ptr<Flow>> owner(static_cast<std::shared_ptr<Flow>*>(arg));
+  Flow& f = **owner;
   std::vector<char> buf(65536);
   for (;;) {
-    struct pollfd p = {f->ctr, POLLIN, 0};
+    struct pollfd p = {f.ctr, POLLIN, 0};
     int n = ::poll(&p, 1, kUdpIdleSeconds * 1000);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
-    ssize_t got = ::recv(f->ctr, buf.data(), buf.size(), 0);
+    ssize_t got = ::recv(f.ctr, buf.data(), buf.size(), 0);
     if (got < 0 && errno == ECONNREFUSED) continue;  // nothing listens (yet)
     if (got < 0) break;
-    ::sendto(f->host_socket, buf.data(), static_cast<size_t>(got), 0,
-             reinterpret_cast<struct sockaddr*>(&f->client), f->client_len);
+    ::sendto(f.host_socket, buf.data(), static_cast<size_t>(got), 0,
+             reinterpret_cast<struct sockaddr*>(&f.client), f.client_len);
   }
+  std::lock_guard lock(flows_mutex);
+  if (auto it = flows.find(f.key); it != flows.end() && it->second == *owner) flows.erase(it);
   return nullptr;
 }
 
@@ -169,28 +172,30 @@ void relay_datagram(const Listener& l, const std::string& target) {
   if (n < 0) return;
   std::string key =
       std::to_string(l.fd.get()) + "/" + std::string(reinterpret_cast<char*>(&from), from_len);
-  int ctr = -1;
+  std::shared_ptr<Flow> flow;
   {
     std::lock_guard lock(flows_mutex);
-    if (auto it = flows.find(key); it != flows.end()) ctr = it->second;
+    if (auto it = flows.find(key); it != flows.end()) flow = it->second;
   }
-  if (ctr < 0) {
+  if (!flow) {
     struct sockaddr_storage ss;
     socklen_t len;
     if (!make_target(target, l.mapping.container_port, &ss, &len)) return;
-    ctr = ::socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int ctr = ::socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (ctr < 0) return;
-    if (::connect(ctr, reinterpret_cast<struct sockaddr*>(&ss), len) != 0) {
-      ::close(ctr);
-      return;
-    }
+    flow = std::make_shared<Flow>(l.fd.get(), ctr, from, from_len, key);
+    if (::connect(ctr, reinterpret_cast<struct sockaddr*>(&ss), len) != 0) return;
     {
       std::lock_guard lock(flows_mutex);
-      flows[key] = ctr;
+      flows[key] = flow;
     }
-    spawn_thread(udp_replies, new Flow{l.fd.get(), ctr, from, from_len, key});
+    // Without a thread for its replies the flow is not kept.
+    if (!spawn_thread(udp_replies, new std::shared_ptr<Flow>(flow))) {
+      std::lock_guard lock(flows_mutex);
+      flows.erase(key);
+    }
   }
-  ::send(ctr, buf, static_cast<size_t>(n), 0);
+  ::send(flow->ctr, buf, static_cast<size_t>(n), 0);
 }
 
 }  // namespace
