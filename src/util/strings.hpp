@@ -29,6 +29,9 @@ std::string human_ago(int64_t unix_seconds);
 // "Up 3 minutes", "About an hour" style durations, as docker's status column.
 std::string human_duration(int64_t seconds);
 
+// Appends the UTF-8 encoding of the code point cp (JSON \u escapes, %c).
+void append_utf8(std::string& out, uint32_t cp);
+
 // Quotes a string for display the way Go's %q does (for error messages).
 std::string quote(std::string_view s);
 
