@@ -4,7 +4,7 @@
 # Kept in step with `tug --help` by tests/system/005-completions.bats.
 
 _tug_commands="attach build commit container cp create diff exec export history image images import info
-  inspect kill load login logout logs manifest pause pod port ps pull push rename restart rm rmi run save
+  inspect kill load login logout logs manifest network pause pod port ps pull push rename restart rm rmi run save
   search start stats stop system tag top unpause unshare version volume wait"
 
 _tug_run_values="--name -e --env --env-file -w --workdir -u --user --entrypoint -h --hostname
@@ -95,7 +95,7 @@ _tug_main() {
     fi
     if [ -z "$key" ]; then
       key=$w
-    elif [ "$npos" -eq 0 ] && [[ $key == @(image|container|volume|system|manifest|pod) ]]; then
+    elif [ "$npos" -eq 0 ] && [[ $key == @(image|container|volume|system|manifest|pod|network) ]]; then
       key="$key $w"
     else
       ((npos++))
@@ -148,6 +148,7 @@ _tug_main() {
     container) COMPREPLY=($(compgen -W "ls list rm export inspect prune diff cp commit rename port" -- "$cur")) ;;
     volume) COMPREPLY=($(compgen -W "create ls list inspect rm prune" -- "$cur")) ;;
     pod) COMPREPLY=($(compgen -W "create start stop rm ps ls list inspect" -- "$cur")) ;;
+    network) COMPREPLY=($(compgen -W "create ls inspect rm connect disconnect prune" -- "$cur")) ;;
     "pod start" | "pod stop" | "pod rm" | "pod inspect") COMPREPLY=($(compgen -W "$(_tug_pods)" -- "$cur")) ;;
     system) COMPREPLY=($(compgen -W "df prune" -- "$cur")) ;;
     manifest) COMPREPLY=($(compgen -W "inspect" -- "$cur")) ;;

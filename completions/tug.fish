@@ -3,7 +3,7 @@
 # tests/system/005-completions.bats.
 
 set -l tug_commands attach build commit container cp create diff exec export history image images import info \
-    inspect kill load login logout logs manifest pause pod port ps pull push rename restart rm rmi run save \
+    inspect kill load login logout logs manifest network pause pod port ps pull push rename restart rm rmi run save \
     search start stats stop system tag top unpause unshare version volume wait
 
 function __tug_images
@@ -89,6 +89,9 @@ complete -c tug -n $top -a unshare -d "Run a command in tug's user namespace"
 complete -c tug -n $top -a version -d 'Display the version'
 complete -c tug -n $top -a volume -d 'Manage volumes'
 complete -c tug -n $top -a pod -d 'Manage pods'
+complete -c tug -n $top -a network -d 'Manage networks (not implemented yet)'
+complete -c tug -n "__fish_seen_subcommand_from network; and not __fish_seen_subcommand_from create ls inspect rm connect disconnect prune" \
+    -a 'create ls inspect rm connect disconnect prune'
 complete -c tug -n $top -a wait -d 'Wait for containers and print exit codes'
 
 # run and create

@@ -77,6 +77,7 @@ const Registrar kRegistrars[] = {
     register_rename,
     register_port,
     register_pod,
+    register_network,
     register_diff,
     register_cp,
     register_commit,
