@@ -33,7 +33,7 @@ struct Attachment {
   // they own the tap device, and its removal costs the kernel tens of ms.
   std::vector<pid_t> helpers;
   std::vector<pid_t> device_helpers;
-  UniqueFd lifeline;           // hold open while the container runs; closing it ends the helpers
+  UniqueFd lifeline;  // hold open while the container runs; closing it ends the helpers
   std::vector<PortMapping> ports;  // what is published, host ports resolved
 };
 

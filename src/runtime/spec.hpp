@@ -28,7 +28,7 @@ struct Spec {
   std::string cwd = "/";
   std::string user;  // "", "uid", "uid:gid", "name", "name:group"
   std::string hostname;
-  std::string network = "slirp4netns";  // network::parse_mode()'s canonical spelling
+  std::string network = "slirp4netns";      // network::parse_mode()'s canonical spelling
   std::vector<network::PortMapping> ports;  // -p/-P (host_port 0: chosen at each start)
   std::vector<MountSpec> mounts;
   std::vector<std::pair<std::string, std::string>> extra_hosts;  // name, ip
