@@ -49,34 +49,6 @@ UniqueFd open_dir_in_root(int root, const std::string& path) {
   return UniqueFd(fd);
 }
 
-std::string read_link_at(int dir, const std::string& name) {
-  std::string target(PATH_MAX, '\0');
-  ssize_t n = ::readlinkat(dir, name.c_str(), target.data(), target.size());
-  if (n < 0) throw_errno("readlink " + name);
-  target.resize(static_cast<size_t>(n));
-  return target;
-}
-
-void copy_bytes(int from, int to, const std::string& what) {
-  for (;;) {
-    ssize_t n = ::copy_file_range(from, nullptr, to, nullptr, 1 << 30, 0);
-    if (n == 0) return;
-    if (n > 0) continue;
-    if (errno == EINTR) continue;
-    if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
-      throw_errno("copying " + what);
-    break;
-  }
-  char buf[1 << 16];
-  for (;;) {
-    ssize_t n = ::read(from, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_errno("reading " + what);
-    if (n == 0) return;
-    write_all(to, buf, static_cast<size_t>(n));
-  }
-}
-
 bool excluded(const CopyOptions& o, const std::string& ctx_rel, const std::string& src_rel) {
   if (o.ignore && o.ignore->excluded(ctx_rel)) return true;
   return !o.exclude.empty() && o.exclude.excluded(src_rel);
@@ -100,7 +72,7 @@ void write_file_at(int dir, const std::string& name, int src_fd, const std::stri
   if (content)
     write_all(out.get(), content->data(), content->size());
   else
-    copy_bytes(src_fd, out.get(), name);
+    copy_fd_contents(src_fd, out.get(), name);
   // chown clears set-id bits: the mode comes after it.
   if (::fchown(out.get(), owner.uid, owner.gid) != 0) throw_errno("chown " + name);
   if (::fchmod(out.get(), mode) != 0) throw_errno("chmod " + name);

@@ -175,38 +175,10 @@ UniqueFd open_node(int dir, const std::string& name, int flags) {
   return UniqueFd(fd);
 }
 
-std::string read_link(int dir, const std::string& name) {
-  std::string target(PATH_MAX, '\0');
-  ssize_t n = ::readlinkat(dir, name.c_str(), target.data(), target.size());
-  if (n < 0) throw_errno("readlink " + name);
-  target.resize(static_cast<size_t>(n));
-  return target;
-}
-
 std::vector<std::string> entries(int dirfd) {
   std::vector<std::string> names = list_dir("/proc/self/fd/" + std::to_string(dirfd));
   std::sort(names.begin(), names.end());
   return names;
-}
-
-void copy_data(int from, int to, const std::string& what) {
-  for (;;) {
-    ssize_t n = ::copy_file_range(from, nullptr, to, nullptr, 1 << 30, 0);
-    if (n == 0) return;
-    if (n > 0) continue;
-    if (errno == EINTR) continue;
-    if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
-      throw_errno("copying " + what);
-    break;
-  }
-  std::vector<char> buf(1 << 16);
-  for (;;) {
-    ssize_t n = ::read(from, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_errno("reading " + what);
-    if (n == 0) return;
-    write_all(to, buf.data(), static_cast<size_t>(n));
-  }
 }
 
 // Makes room for a new entry: an existing non-directory is replaced, an
@@ -250,13 +222,13 @@ void copy_node(int sdir, const std::string& sname, const struct stat& st, int dd
     UniqueFd dst(
         ::openat(ddir, dname.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!dst) throw_errno("create " + what);
-    copy_data(src.get(), dst.get(), what);
+    copy_fd_contents(src.get(), dst.get(), what);
     if (::fchmod(dst.get(), st.st_mode & 07777) != 0) throw_errno("chmod " + what);
     ::futimens(dst.get(), times);
   } else if (S_ISLNK(st.st_mode)) {
     prepare_target(ddir, dname, false, what);
     // The target is copied verbatim; it is resolved wherever it lands.
-    if (::symlinkat(read_link(sdir, sname).c_str(), ddir, dname.c_str()) != 0)
+    if (::symlinkat(read_link_at(sdir, sname).c_str(), ddir, dname.c_str()) != 0)
       throw_errno("symlink " + what);
     ::utimensat(ddir, dname.c_str(), times, AT_SYMLINK_NOFOLLOW);
   } else if (S_ISFIFO(st.st_mode)) {
@@ -290,7 +262,7 @@ class TarOut {
     dl::archive_entry_set_pathname(e, (S_ISDIR(st.st_mode) ? path + "/" : path).c_str());
     UniqueFd data;
     if (S_ISLNK(st.st_mode)) {
-      dl::archive_entry_set_symlink(e, read_link(sdir, sname).c_str());
+      dl::archive_entry_set_symlink(e, read_link_at(sdir, sname).c_str());
     } else if (S_ISREG(st.st_mode)) {
       data = open_node(sdir, sname, O_RDONLY);
     } else if (S_ISSOCK(st.st_mode)) {

@@ -698,26 +698,6 @@ void copy_xattrs(int from, int to) {
   for (const auto& [k, v] : read_xattrs(from)) ::fsetxattr(to, k.c_str(), v.data(), v.size(), 0);
 }
 
-void copy_file_data(int from, int to, const std::string& path) {
-  for (;;) {
-    ssize_t n = ::copy_file_range(from, nullptr, to, nullptr, 1 << 30, 0);
-    if (n == 0) return;
-    if (n > 0) continue;
-    if (errno == EINTR) continue;
-    if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
-      throw_errno("copy " + path);
-    break;
-  }
-  std::vector<char> buf(1 << 16);
-  for (;;) {
-    ssize_t n = ::read(from, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_errno("read " + path);
-    if (n == 0) return;
-    write_all(to, buf.data(), static_cast<size_t>(n));
-  }
-}
-
 class Flattener {
  public:
   void dir(int src, int dst, const std::string& rel) {
@@ -759,7 +739,7 @@ class Flattener {
         UniqueFd d(::openat(dst, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                             0600));
         if (!d) throw_errno("create " + path);
-        copy_file_data(s.get(), d.get(), path);
+        copy_fd_contents(s.get(), d.get(), path);
         meta(s.get(), d.get(), st, path);
         if (st.st_nlink > 1) links_[key] = path.substr(1);
       } else if (S_ISLNK(st.st_mode)) {

@@ -317,4 +317,32 @@ TempDir::~TempDir() {
   }
 }
 
+void copy_fd_contents(int from, int to, const std::string& what) {
+  for (;;) {
+    ssize_t n = ::copy_file_range(from, nullptr, to, nullptr, 1 << 30, 0);
+    if (n == 0) return;
+    if (n > 0) continue;
+    if (errno == EINTR) continue;
+    if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+      throw_errno("copying " + what);
+    break;
+  }
+  std::vector<char> buf(1 << 16);
+  for (;;) {
+    ssize_t n = ::read(from, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("reading " + what);
+    if (n == 0) return;
+    write_all(to, buf.data(), static_cast<size_t>(n));
+  }
+}
+
+std::string read_link_at(int dir, const std::string& name) {
+  std::string target(PATH_MAX, '\0');
+  ssize_t n = ::readlinkat(dir, name.c_str(), target.data(), target.size());
+  if (n < 0) throw_errno("readlink " + name);
+  target.resize(static_cast<size_t>(n));
+  return target;
+}
+
 }  // namespace tug

@@ -38,6 +38,14 @@ void remove_tree(const std::string& path);
 // nodes are skipped. Never follows a symlink.
 void copy_tree(const std::string& src, const std::string& dst);
 
+// Copies what remains to be read of `from` to `to`: copy_file_range (reflinks
+// and in-kernel copies where the filesystem can), else read and write.
+// `what` names the file in errors.
+void copy_fd_contents(int from, int to, const std::string& what);
+
+// The target of the symlink dir/name.
+std::string read_link_at(int dir, const std::string& name);
+
 // Names in a directory, excluding . and ..; empty if it does not exist.
 std::vector<std::string> list_dir(const std::string& path);
 
