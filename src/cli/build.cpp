@@ -9,6 +9,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/registry_flags.hpp"
+#include "image/archive.hpp"
 #include "image/reference.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
@@ -59,6 +60,13 @@ void setup_build(CLI::App* c, Globals& g) {
       throw Error(Errc::usage, "invalid --pull " + quote(f->pull), "use always, missing or never");
     if (!f->format.empty() && f->format != "oci" && f->format != "docker")
       throw Error(Errc::usage, "unrecognized image type " + quote(f->format), "use oci or docker");
+    // No emulation: only this host's platform can run the RUN steps.
+    std::string host = "linux/" + image::host_architecture();
+    if (!f->platform.empty() && f->platform != host && f->platform != image::host_architecture())
+      throw Error(Errc::unsupported,
+                  "tug build makes images for this host's platform only (" + host + "), not " +
+                      quote(f->platform),
+                  "leave out --platform, or build on a " + f->platform + " machine");
     build::Options& o = f->opts;
     if (o.context.empty()) o.context = ".";
     o.build_args.clear();

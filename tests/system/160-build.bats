@@ -393,3 +393,13 @@ served over http
   run_tug build --no-cache --network none ctx
   assert_failure
 }
+
+@test "--platform: this host's is accepted, another is refused rather than ignored" {
+  load_busybox
+  mkdir ctx
+  printf 'FROM busybox\nRUN true\n' >ctx/Containerfile
+  arch=$(uname -m | sed 's/x86_64/amd64/; s/aarch64/arm64/')
+  tug_ok build -q --platform "linux/$arch" ctx
+  run_tug build --platform linux/s390x ctx
+  assert_error 125 "this host's platform only"
+}
