@@ -21,7 +21,8 @@ struct Paths {
   std::string names() const { return data + "/names"; }  // container name claims
   std::string volumes() const { return data + "/volumes"; }
   std::string pods() const { return data + "/pods"; }
-  std::string tmp() const { return data + "/tmp"; }  // staging, same fs as the store
+  std::string networks() const { return data + "/networks"; }  // user-defined networks
+  std::string tmp() const { return data + "/tmp"; }            // staging, same fs as the store
   std::string store_lock() const { return data + "/store.lock"; }
 };
 

@@ -1,8 +1,10 @@
 #include "util/fd.hpp"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "util/error.hpp"
 
@@ -56,6 +58,55 @@ bool read_exact(int fd, void* buf, size_t n) {
     got += static_cast<size_t>(r);
   }
   return true;
+}
+
+void send_packet(int sock, const std::string& data, int fd) {
+  struct iovec iov = {const_cast<char*>(data.data()), data.size()};
+  char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr mh = {};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  if (fd >= 0) {
+    mh.msg_control = control;
+    mh.msg_controllen = sizeof control;
+    struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  }
+  ssize_t n;
+  do {
+    n = ::sendmsg(sock, &mh, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  if (n != static_cast<ssize_t>(data.size())) throw_errno("sending a message");
+}
+
+bool recv_packet(int sock, std::string& data, UniqueFd* fd) {
+  data.resize(65536);
+  struct iovec iov = {data.data(), data.size()};
+  char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr mh = {};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = ::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) throw_errno("receiving a message");
+  data.resize(static_cast<size_t>(n));
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      int received;
+      std::memcpy(&received, CMSG_DATA(c), sizeof received);
+      if (fd)
+        fd->reset(received);
+      else
+        ::close(received);
+    }
+  return n > 0;
 }
 
 }  // namespace tug

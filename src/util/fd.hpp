@@ -49,6 +49,12 @@ UniqueFd openat_or_throw(int dirfd, const std::string& path, int flags, int mode
 void write_all(int fd, const void* buf, size_t n);
 bool read_exact(int fd, void* buf, size_t n);
 
+// One message on a SOCK_SEQPACKET socket, with an fd riding along
+// (SCM_RIGHTS) when fd >= 0. recv_packet returns false at EOF; a received
+// fd lands in *fd (close-on-exec). Messages are at most 64 KiB.
+void send_packet(int sock, const std::string& data, int fd = -1);
+bool recv_packet(int sock, std::string& data, UniqueFd* fd = nullptr);
+
 template <class F>
 class ScopeExit {
  public:
