@@ -1,6 +1,7 @@
 #include "cli/container_flags.hpp"
 
 #include "util/error.hpp"
+#include "util/strings.hpp"
 
 namespace tug::cli {
 
@@ -16,9 +17,15 @@ void add_create_flags(CLI::App* c, RunFlags& f) {
   c->add_option("-u,--user", f.user, "Username or UID (format: <name|uid>[:<group|gid>])");
   c->add_option("--entrypoint", f.entrypoint, "Overwrite the default ENTRYPOINT of the image");
   c->add_option("-h,--hostname", o.hostname, "Container host name");
-  c->add_option("--network,--net", o.network,
+  c->add_option("--network,--net", f.networks,
                 "Connect a container to a network: slirp4netns[:OPTIONS] (the default), "
-                "pasta[:OPTIONS], none, host, container:NAME, ns:PATH");
+                "pasta[:OPTIONS], none, host, container:NAME, ns:PATH, or user-defined networks "
+                "(repeat the flag for more than one)")
+      ->allow_extra_args(false);
+  c->add_option("--network-alias", o.network_aliases,
+                "Another name the container answers to on its user-defined networks")
+      ->allow_extra_args(false);
+  c->add_option("--ip", o.ip, "The container's IPv4 address on its (first) user-defined network");
   c->add_option("-p,--publish", o.publish,
                 "Publish a container's port to the host ([[IP:][HOSTPORT]:]CTRPORT[/PROTOCOL])")
       ->allow_extra_args(false);
@@ -97,6 +104,7 @@ void take_image_and_command(CLI::App* c, RunFlags& f) {
   if (c->count("--workdir")) f.create.workdir = f.workdir;
   if (c->count("--user")) f.create.user = f.user;
   if (c->count("--stop-timeout")) f.create.stop_timeout = f.stop_timeout;
+  f.create.network = join(f.networks, ",");
 }
 
 }  // namespace tug::cli

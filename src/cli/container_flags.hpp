@@ -11,6 +11,7 @@ struct RunFlags {
   std::string entrypoint;
   std::string workdir;
   std::string user;
+  std::vector<std::string> networks;  // --network, repeatable for user-defined networks
   int stop_timeout = 10;
   bool detach = false;
   std::string pull = "missing";  // --pull always|missing|never|newer

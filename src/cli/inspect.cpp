@@ -6,6 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
+#include "network/networks.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
 
@@ -21,6 +22,9 @@ json container_json(Globals& g, const container::Store& store, const container::
     lowers.push_back(g.images().layer_dir(*it));
   ctx.lower_dirs = join(lowers, ":");
   if (auto img = g.images().find(r.image_id)) ctx.image_config = img->runtime_config();
+  network::NetworkStore nets(g.paths());
+  for (const auto& a : r.spec.networks)
+    if (auto n = nets.find(a.network)) ctx.networks.push_back(*n);
   return container::inspect_json(r, store.state(r.id), ctx);
 }
 

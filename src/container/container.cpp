@@ -650,6 +650,13 @@ void Store::save_state(const std::string& id, const State& s, bool durable) {
   write_json_atomic(dir(id) + "/state.json", json(s), 0644, durable);
 }
 
+void Store::save_record(const Record& r) {
+  FileLock lock(dir(r.id) + "/lock");
+  if (!path_exists(dir(r.id) + "/config.json"))
+    throw Error(Errc::not_found, "no container with name or ID \"" + r.id + "\" found");
+  write_json_atomic(dir(r.id) + "/config.json", json(r));
+}
+
 void Store::remove(const Record& r) {
   // Under the container's lock: a concurrent rm finds config.json gone and
   // stops, a listing does not sweep the directory from under us, and a

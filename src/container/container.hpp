@@ -89,6 +89,9 @@ class Store {
   // Claims the name (or a random one), creates the directory and the record.
   // Throws Error(exists) when the name is taken.
   Record create(Record r);
+  // Rewrites the record of an existing container (its spec changed: an
+  // address handed out, a network connected), under its lock.
+  void save_record(const Record& r);
 
   // By full id, unique id prefix, or name. nullopt if none.
   std::optional<Record> find(const std::string& name_or_id) const;

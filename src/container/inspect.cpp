@@ -54,7 +54,7 @@ std::string volume_name(const std::string& data_root, const std::string& source)
 }
 
 // The running container's network: its address and published ports.
-json network_settings(const Record& r, const State& st) {
+json network_settings(const Record& r, const State& st, const InspectContext& ctx) {
   network::Mode net = network::parse_mode(r.spec.network);
   bool running = st.status == "running";
   std::string ip = running ? network::container_address(net) : "";
@@ -71,6 +71,21 @@ json network_settings(const Record& r, const State& st) {
             {{"HostIp", p->host_ip.empty() ? "0.0.0.0" : p->host_ip},
              {"HostPort", std::to_string(p->host_port)}});
   int prefix = ip.empty() ? 0 : network::slirp_addresses(net.cidr).prefix;
+  // docker's per-network entries (user-defined networks only; the top-level
+  // address fields stay those of the default network, empty here).
+  json networks = json::object();
+  for (const auto& a : r.spec.networks) {
+    auto n = std::find_if(ctx.networks.begin(), ctx.networks.end(),
+                          [&](const network::Network& x) { return x.name == a.network; });
+    json aliases = json::array({r.id.substr(0, 12)});
+    for (const auto& al : a.aliases) aliases.push_back(al);
+    networks[a.network] = {{"NetworkID", n != ctx.networks.end() ? n->id : ""},
+                           {"IPAddress", a.address},
+                           {"IPPrefixLen", n != ctx.networks.end() ? n->prefix : 0},
+                           {"Gateway", n != ctx.networks.end() ? n->gateway : ""},
+                           {"MacAddress", ""},
+                           {"Aliases", aliases}};
+  }
   return {{"Bridge", ""},
           {"SandboxID", ""},
           {"SandboxKey",
@@ -80,7 +95,7 @@ json network_settings(const Record& r, const State& st) {
           {"IPPrefixLen", prefix},
           {"Gateway", gateway},
           {"MacAddress", ""},
-          {"Networks", json::object()}};
+          {"Networks", networks}};
 }
 
 }  // namespace
@@ -101,17 +116,19 @@ json inspect_json(const Record& r, const State& s, const InspectContext& ctx) {
   else
     entrypoint.clear();
 
-  json st = {{"Status", s.paused && s.status == "running" ? "paused" : s.status},
-             {"Running", s.status == "running"},
-             {"Paused", s.paused && s.status == "running"},
-             {"Restarting", s.status == "restarting"},
-             {"OOMKilled", false},
-             {"Dead", s.status == "dead"},
-             {"Pid", s.status == "running" ? s.pid : 0},
-             {"ExitCode", s.exit_code},
-             {"Error", ""},
-             {"StartedAt", time_or_zero(s.started_at)},
-             {"FinishedAt", time_or_zero(s.finished_at)}};
+  json st = {
+      {"Status", s.paused && s.status == "running" ? "paused" : s.status},
+      {"Running", s.status == "running"},
+      {"Paused", s.paused && s.status == "running"},
+      {"Restarting", s.status == "restarting"},
+      {"OOMKilled", false},
+      {"Dead", s.status == "dead"},
+      {"Pid", s.status == "running" ? s.pid : 0},
+      {"ConmonPid", s.status == "running" ? s.monitor_pid : 0},  // podman's name for the monitor
+      {"ExitCode", s.exit_code},
+      {"Error", ""},
+      {"StartedAt", time_or_zero(s.started_at)},
+      {"FinishedAt", time_or_zero(s.finished_at)}};
 
   json mounts = json::array(), binds = json::array(), tmpfs = json::object();
   for (const auto& m : spec.mounts) {
@@ -242,7 +259,7 @@ json inspect_json(const Record& r, const State& s, const InspectContext& ctx) {
   j["Config"] = config;
   j["HostConfig"] = host_config;
   j["GraphDriver"] = graph;
-  j["NetworkSettings"] = network_settings(r, s);
+  j["NetworkSettings"] = network_settings(r, s, ctx);
   return j;
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "container/container.hpp"
+#include "network/networks.hpp"
 #include "util/json.hpp"
 
 namespace tug::container {
@@ -16,6 +17,8 @@ struct InspectContext {
   // The image's runtime config (Entrypoint, Cmd); lets inspect split the
   // recorded argv back into Entrypoint and Cmd. Null when the image is gone.
   json image_config;
+  // The user-defined networks the container is on (NetworkSettings.Networks).
+  std::vector<network::Network> networks;
 };
 
 // Pure: the docker-shaped object for one container.

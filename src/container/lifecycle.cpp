@@ -17,6 +17,8 @@
 #include "cgroup/cgroup.hpp"
 #include "container/pod.hpp"
 #include "image/layer.hpp"
+#include "network/networks.hpp"
+#include "network/rootless_netns.hpp"
 #include "network/setup.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/plan.hpp"
@@ -135,6 +137,38 @@ cgroup::Limits limits_of(const json& j) {
   return l;
 }
 
+void release_addresses(const Store& store, const Record& r) {
+  network::NetworkStore nets(store.paths());
+  for (const auto& a : r.spec.networks) nets.release(a.network, r.id);
+}
+
+// Where a container on user-defined networks plugs in: eth0, eth1, ... in
+// the order of --network, answering DNS for its name, short id and aliases.
+std::vector<network::Endpoint> endpoints_of(const Store& store, const Record& rec) {
+  network::NetworkStore nets(store.paths());
+  std::vector<network::Endpoint> out;
+  for (size_t i = 0; i < rec.spec.networks.size(); ++i) {
+    const auto& a = rec.spec.networks[i];
+    std::vector<std::string> names = {rec.name, rec.id.substr(0, 12)};
+    names.insert(names.end(), a.aliases.begin(), a.aliases.end());
+    for (auto& n : names) std::transform(n.begin(), n.end(), n.begin(), ::tolower);
+    out.push_back(
+        network::make_endpoint(nets.get(a.network), a.address, "eth" + std::to_string(i), names));
+  }
+  return out;
+}
+
+// Subnets of the user-defined networks rec is not on: unreachable from it,
+// rather than sent out through slirp4netns to the host's routes.
+std::vector<std::string> other_subnets(const Store& store, const Record& rec) {
+  std::vector<std::string> out;
+  for (const auto& n : network::NetworkStore(store.paths()).list())
+    if (std::none_of(rec.spec.networks.begin(), rec.spec.networks.end(),
+                     [&](const network::Membership& a) { return a.network == n.name; }))
+      out.push_back(n.subnet);
+  return out;
+}
+
 // The network part of create(): the pod (whose infra's namespaces a
 // member joins), the --network mode (container:NAME stored by id) and the
 // published ports (-p, -P from the image's EXPOSE), checked against the
@@ -171,6 +205,20 @@ network::Mode resolve_network(const Store& store, const json& cfg, const CreateO
       throw Error(Errc::invalid, "container " + other.name + " uses another container's network",
                   "join the container that owns it");
   }
+  if (net.kind == network::Mode::Kind::bridge) {
+    network::NetworkStore nets(store.paths());
+    for (const auto& name : net.networks) {
+      if (!nets.find(name))
+        throw Error(Errc::not_found, "unable to find network with name or ID " + name,
+                    "create it with tug network create " + name);
+      s.networks.push_back({name, "", o.network_aliases});
+    }
+  } else if (!o.network_aliases.empty() || !o.ip.empty()) {
+    throw Error(
+        Errc::usage,
+        std::string(o.ip.empty() ? "--network-alias" : "--ip") + " needs a user-defined network",
+        "create one with tug network create NAME, run with --network NAME");
+  }
   s.network = network::to_string(net);
   for (const auto& p : o.publish)
     for (auto& m : network::parse_publish(p)) s.ports.push_back(m);
@@ -192,7 +240,7 @@ network::Mode resolve_network(const Store& store, const json& cfg, const CreateO
           "the host's already");
       s.ports.clear();
     } else if (net.kind != network::Mode::Kind::slirp4netns &&
-               net.kind != network::Mode::Kind::pasta) {
+               net.kind != network::Mode::Kind::pasta && net.kind != network::Mode::Kind::bridge) {
       throw Error(Errc::usage,
                   "cannot publish ports with --network " + network_flag +
                       ": the network namespace is not the container's own to forward into",
@@ -375,6 +423,21 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
     if (auto old = store.find(o.name); old && old->name == o.name) remove(store, *old, true);
   }
   r = store.create(r);
+  if (!r.spec.networks.empty()) {
+    // Addresses are handed out once the id exists: a record without a
+    // container directory is a stale one to the allocator.
+    network::NetworkStore nets(store.paths());
+    try {
+      for (size_t i = 0; i < r.spec.networks.size(); ++i)
+        r.spec.networks[i].address =
+            nets.allocate(r.spec.networks[i].network, r.id, i == 0 ? o.ip : "");
+      store.save_record(r);
+    } catch (...) {
+      release_addresses(store, r);
+      store.remove(r);
+      throw;
+    }
+  }
   if (r.driver == "vfs") {
     // vfs: the container gets its own full copy of the image.
     std::vector<std::string> dirs;
@@ -405,12 +468,23 @@ std::string effective_hostname(const Record& r) {
 runtime::PlanInputs write_etc_files(const Store& store, const std::string& dir,
                                     runtime::Spec spec) {
   network::Mode net = network::parse_mode(spec.network);
+  std::string address = network::container_address(net);
   if (spec.dns.empty()) spec.dns = network::nameservers(net);
+  if (net.kind == network::Mode::Kind::bridge) {
+    // The responder on each network's gateway knows the other containers.
+    network::NetworkStore nets(store.paths());
+    for (const auto& a : spec.networks) {
+      auto n = nets.get(a.network);
+      if (address.empty()) address = a.address;
+      if (n.dns_enabled && std::find(spec.dns.begin(), spec.dns.end(), n.gateway) == spec.dns.end())
+        spec.dns.push_back(n.gateway);
+    }
+  }
   runtime::PlanInputs in;
   in.hosts_file = dir + "/hosts";
   in.resolv_file = dir + "/resolv.conf";
   in.hostname_file = dir + "/hostname";
-  write_file(in.hosts_file, runtime::hosts_file_content(spec, network::container_address(net)));
+  write_file(in.hosts_file, runtime::hosts_file_content(spec, address));
   std::optional<std::string> resolv;
   if (net.kind == network::Mode::Kind::container && spec.dns.empty())
     resolv = read_file_if_exists(store.dir(net.target) + "/resolv.conf");
@@ -627,7 +701,10 @@ void remove(Store& store, const Record& r, bool force) {
       write_file(store.dir(r.id) + "/stopped", "");
       if (st.status != "running") store.remove_locked(r);
     }
-    if (st.status != "running") return wake_waiting_monitor(st);
+    if (st.status != "running") {
+      release_addresses(store, r);
+      return wake_waiting_monitor(st);
+    }
     if (round == 5)
       throw Error(Errc::io, "container " + r.name + " keeps being started while it is removed");
     // Killed without the lock: its monitor takes it to record the exit.
@@ -694,6 +771,11 @@ struct Channels {
   std::string listen_tmp;
   UniqueFd attach_cli, attach_monitor;
   std::vector<network::Listener> listeners;  // published host ports
+  // User-defined networks: the connection to the rootless network
+  // namespace's holder (held by the monitor while the container runs) and
+  // where the container plugs in.
+  std::optional<network::RootlessNetns> rootless_netns;
+  std::vector<network::Endpoint> endpoints;
 };
 
 // The plan and channels for starting rec; no process is created yet.
@@ -727,7 +809,15 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
   } else if (net.kind == network::Mode::Kind::ns) {
     plan.join_netns = net.target;
   } else if (net.kind == network::Mode::Kind::slirp4netns ||
-             net.kind == network::Mode::Kind::pasta) {
+             net.kind == network::Mode::Kind::pasta || net.kind == network::Mode::Kind::bridge) {
+    if (net.kind == network::Mode::Kind::bridge) {
+      // Made in the rootless network namespace's user namespace, so its
+      // holder may plug the container's own network namespace into bridges.
+      ch.endpoints = endpoints_of(store, rec);
+      ch.rootless_netns =
+          network::RootlessNetns::open(store.paths(), store.mapping(), rec.id, true);
+      plan.join_userns = "/proc/self/fd/" + std::to_string(ch.rootless_netns->userns_fd());
+    }
     // Bound here, by the CLI: a port in use fails the start with its error.
     ch.listeners = network::bind_ports(spec.ports);
     if (!network::forwarder_carries_ports(net))
@@ -794,8 +884,19 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     }
     network::Attachment net;
     auto connect_network = [&](pid_t pid) {
-      net = network::attach({network::parse_mode(rec.spec.network), pid, std::move(ch.listeners),
-                             store.paths().run + "/" + rec.id.substr(0, 12) + "."});
+      network::AttachRequest req{network::parse_mode(rec.spec.network), pid,
+                                 std::move(ch.listeners),
+                                 store.paths().run + "/" + rec.id.substr(0, 12) + "."};
+      if (ch.rootless_netns) {
+        UniqueFd netns =
+            open_or_throw("/proc/" + std::to_string(pid) + "/ns/net", O_RDONLY | O_CLOEXEC);
+        ch.rootless_netns->connect(netns.get(), ch.endpoints, other_subnets(store, rec));
+        req.address = ch.endpoints.front().address;
+        // Out through slirp4netns unless every network is internal.
+        req.external = std::any_of(ch.endpoints.begin(), ch.endpoints.end(),
+                                   [](const network::Endpoint& e) { return !e.internal; });
+      }
+      net = network::attach(std::move(req));
     };
     runtime::Started started = runtime::start(plan, store.mapping(), stdio, connect_network);
     // A CLI killed while it waits for the report must not take the
@@ -874,6 +975,11 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     }
     // The network's helpers are our children and become the monitor's.
     pass("--lifeline", net.lifeline.get());
+    UniqueFd holder_conn;
+    if (ch.rootless_netns) {
+      holder_conn = ch.rootless_netns->take_connection();
+      pass("--hold", holder_conn.get());
+    }
     for (pid_t h : net.helpers) {
       argv.push_back("--helper");
       argv.push_back(std::to_string(h));

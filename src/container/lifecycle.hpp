@@ -16,26 +16,28 @@ namespace tug::container {
 struct CreateOptions {
   std::string image;  // reference or id as typed
   std::string name;
-  std::vector<std::string> command;       // after the image
-  std::optional<std::string> entrypoint;  // --entrypoint ("" clears it)
-  std::vector<std::string> env;           // -e K=V / -e K
-  std::vector<std::string> env_files;     // --env-file
-  std::optional<std::string> workdir;     // -w
-  std::optional<std::string> user;        // -u
-  std::string hostname;                   // -h
-  std::string network;                    // --network; empty: the default (slirp4netns)
-  std::vector<std::string> publish;       // -p [[IP:][HOSTPORT]:]CTRPORT[/PROTO]
-  bool publish_all = false;               // -P: every EXPOSEd port to a free host port
-  std::string pod;                        // --pod NAME|ID: join the pod's namespaces
-  std::string infra_of_pod;               // (tug pod create) the pod this is the infra of
-  std::vector<std::string> volumes;       // -v SRC:DST[:ro]
-  std::vector<std::string> tmpfs;         // --tmpfs DST[:opts]
-  std::vector<std::string> mounts;        // --mount type=...,target=...
-  std::vector<std::string> ulimits;       // --ulimit NAME=SOFT[:HARD]
-  bool privileged = false;                // --privileged
-  std::string userns;                     // --userns ("" or "host"; others refused)
-  bool replace = false;                   // --replace: remove a container of that name first
-  std::vector<std::string> add_hosts;     // --add-host name:ip
+  std::vector<std::string> command;          // after the image
+  std::optional<std::string> entrypoint;     // --entrypoint ("" clears it)
+  std::vector<std::string> env;              // -e K=V / -e K
+  std::vector<std::string> env_files;        // --env-file
+  std::optional<std::string> workdir;        // -w
+  std::optional<std::string> user;           // -u
+  std::string hostname;                      // -h
+  std::string network;                       // --network; empty: the default (slirp4netns)
+  std::vector<std::string> network_aliases;  // --network-alias (user-defined networks)
+  std::string ip;                            // --ip on the first user-defined network
+  std::vector<std::string> publish;          // -p [[IP:][HOSTPORT]:]CTRPORT[/PROTO]
+  bool publish_all = false;                  // -P: every EXPOSEd port to a free host port
+  std::string pod;                           // --pod NAME|ID: join the pod's namespaces
+  std::string infra_of_pod;                  // (tug pod create) the pod this is the infra of
+  std::vector<std::string> volumes;          // -v SRC:DST[:ro]
+  std::vector<std::string> tmpfs;            // --tmpfs DST[:opts]
+  std::vector<std::string> mounts;           // --mount type=...,target=...
+  std::vector<std::string> ulimits;          // --ulimit NAME=SOFT[:HARD]
+  bool privileged = false;                   // --privileged
+  std::string userns;                        // --userns ("" or "host"; others refused)
+  bool replace = false;                      // --replace: remove a container of that name first
+  std::vector<std::string> add_hosts;        // --add-host name:ip
   std::vector<std::string> dns;
   std::vector<std::string> cap_add, cap_drop;
   std::vector<std::string> labels;  // K=V

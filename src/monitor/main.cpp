@@ -48,6 +48,9 @@ struct Options {
   // should we die first.
   std::vector<pid_t> helpers, device_helpers;
   int lifeline = -1;
+  // The connection to the rootless network namespace's holder (user-defined
+  // networks): the container's endpoints and DNS names live while it is open.
+  int hold = -1;
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -56,7 +59,7 @@ struct Options {
                "usage: tug-monitor --pid PID --state FILE --lock FILE --log FILE [--socket PATH]\n"
                "         [--listen FD] [--attach FD] [--stdout FD] [--stderr FD] [--terminal FD]\n"
                "         [--stdin FD] [--started-at TIME] [--restart-count N] [--no-fsync]\n"
-               "         [--cgroup PATH] [--lifeline FD] [--helper PID]...\n"
+               "         [--cgroup PATH] [--lifeline FD] [--hold FD] [--helper PID]...\n"
                "         [--device-helper PID]...\n"
                "         [-- EXIT-COMMAND...]\n"
                "It is started by tug, not by hand.\n",
@@ -121,6 +124,8 @@ Options parse(int argc, char** argv) {
       o.cgroup = v;
     else if (a == "--lifeline")
       o.lifeline = num();
+    else if (a == "--hold")
+      o.hold = num();
     else if (a == "--helper")
       o.helpers.push_back(num());
     else if (a == "--device-helper")
@@ -281,6 +286,7 @@ int main(int argc, char** argv) {
 
   // The network goes with the container.
   if (o.lifeline >= 0) ::close(o.lifeline);
+  if (o.hold >= 0) ::close(o.hold);
   for (pid_t h : o.device_helpers) ::kill(h, SIGKILL);
   for (pid_t h : o.helpers) ::kill(h, SIGKILL);
   for (pid_t h : o.helpers) ::waitpid(h, nullptr, 0);

@@ -2,6 +2,9 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+
+#include "network/networks.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
 
@@ -83,9 +86,16 @@ Mode parse_mode(const std::string& text) {
     m.kind = Mode::Kind::host;
     return m;
   }
-  throw Error(Errc::not_found, "network " + quote(text) + " not found",
-              "tug knows none, host, slirp4netns[:OPTIONS], pasta[:OPTIONS], container:NAME and "
-              "ns:PATH");
+  for (const std::string& name : split(text, ',')) {
+    if (!valid_network_name(name))
+      throw Error(Errc::not_found, "network " + quote(text) + " not found",
+                  "tug knows none, host, slirp4netns[:OPTIONS], pasta[:OPTIONS], container:NAME, "
+                  "ns:PATH and networks made with tug network create");
+    if (std::find(m.networks.begin(), m.networks.end(), name) == m.networks.end())
+      m.networks.push_back(name);
+  }
+  m.kind = Mode::Kind::bridge;
+  return m;
 }
 
 std::string to_string(const Mode& m) {
@@ -100,6 +110,8 @@ std::string to_string(const Mode& m) {
       return "ns:" + m.target;
     case Mode::Kind::pasta:
       return m.pasta_options.empty() ? "pasta" : "pasta:" + join(m.pasta_options, ",");
+    case Mode::Kind::bridge:
+      return join(m.networks, ",");
     case Mode::Kind::slirp4netns:
       break;
   }

@@ -14,6 +14,7 @@ struct Mode {
     pasta,        // own namespace, served by passt's pasta
     container,    // another container's network namespace (target: its id or name)
     ns,           // a network namespace at a path (target: the path)
+    bridge,       // user-defined networks (networks: their names; see networks.hpp)
   };
   Kind kind = Kind::slirp4netns;
   std::string target;
@@ -25,17 +26,22 @@ struct Mode {
   bool enable_ipv6 = false;
   // pasta: extra command-line options, as podman's `pasta:OPT,OPT`.
   std::vector<std::string> pasta_options;
+  // bridge: the user-defined networks, in the order given (eth0, eth1, ...).
+  std::vector<std::string> networks;
 
   // Whether the container gets a network namespace of its own (and so its
   // own loopback, ports and sysfs).
   bool own_namespace() const {
-    return kind == Kind::none || kind == Kind::slirp4netns || kind == Kind::pasta;
+    return kind == Kind::none || kind == Kind::slirp4netns || kind == Kind::pasta ||
+           kind == Kind::bridge;
   }
 };
 
 // "none", "host", "slirp4netns[:opt=v,...]", "pasta[:opt,...]",
-// "container:NAME", "ns:PATH"; "" and "default" and "private" mean the
-// rootless default (slirp4netns), "bridge" too (docker's default name).
+// "container:NAME", "ns:PATH", or names of user-defined networks
+// ("NAME[,NAME...]"; whether they exist is not checked here); "" and
+// "default" and "private" mean the rootless default (slirp4netns), "bridge"
+// too (docker's default name).
 // Throws Error(usage) naming the bad mode or option.
 Mode parse_mode(const std::string& text);
 

@@ -216,7 +216,7 @@ void start_pasta(const AttachRequest& req, Attachment& a) {
 void start_forwarder(AttachRequest& req, const UniqueFd& lifeline_read, Attachment& a) {
   UniqueFd userns = open_or_throw("/proc/" + std::to_string(req.pid) + "/ns/user", O_RDONLY);
   UniqueFd netns = open_or_throw("/proc/" + std::to_string(req.pid) + "/ns/net", O_RDONLY);
-  std::string target = container_address(req.mode);
+  std::string target = req.address.empty() ? container_address(req.mode) : req.address;
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) throw_errno("fork");
@@ -249,7 +249,8 @@ std::vector<std::string> nameservers(const Mode& m) {
 }
 
 bool forwarder_carries_ports(const Mode& m) {
-  return m.kind == Mode::Kind::slirp4netns && m.port_handler == "builtin";
+  return (m.kind == Mode::Kind::slirp4netns && m.port_handler == "builtin") ||
+         m.kind == Mode::Kind::bridge;
 }
 
 bool helper_available(const Mode& m) {
@@ -272,8 +273,10 @@ Attachment attach(AttachRequest req) {
   Attachment a;
   for (const Listener& l : req.listeners) a.ports.push_back(l.mapping);
   const Mode& m = req.mode;
-  if (m.kind != Mode::Kind::slirp4netns && m.kind != Mode::Kind::pasta) return a;
-  if (!helper_available(m)) {
+  bool bridge = m.kind == Mode::Kind::bridge;
+  if (m.kind != Mode::Kind::slirp4netns && m.kind != Mode::Kind::pasta && !bridge) return a;
+  if ((bridge && req.external && find_in_path("slirp4netns").empty()) ||
+      (!bridge && !helper_available(m))) {
     std::string prog = m.kind == Mode::Kind::pasta ? "pasta" : "slirp4netns";
     throw Error(Errc::not_found, prog + " is not installed: the container's network needs it",
                 "install it (Debian: apt install " +
@@ -281,7 +284,12 @@ Attachment attach(AttachRequest req) {
                     "), or run with --network none or --network host");
   }
   Pipe lifeline = Pipe::make();
-  if (m.kind == Mode::Kind::pasta) {
+  if (bridge) {
+    // Its bridges come from the rootless network namespace; the way out
+    // and published ports are its own, as with the default network.
+    if (req.external) start_slirp4netns(req, lifeline.read, a);
+    if (!req.listeners.empty()) start_forwarder(req, lifeline.read, a);
+  } else if (m.kind == Mode::Kind::pasta) {
     start_pasta(req, a);
   } else {
     start_slirp4netns(req, lifeline.read, a);

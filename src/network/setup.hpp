@@ -24,6 +24,10 @@ struct AttachRequest {
   // the helper binds the ports itself.
   std::vector<Listener> listeners;
   std::string files_prefix;  // helper logs and the API socket: PREFIX.slirp4netns.log, ...
+  // bridge (user-defined networks; plugged in by rootless_netns.hpp): the
+  // container's address, and whether it gets a way out (slirp4netns).
+  std::string address;
+  bool external = true;
 };
 
 struct Attachment {
@@ -44,7 +48,8 @@ struct Attachment {
 bool forwarder_carries_ports(const Mode& m);
 
 // Starts the helpers for modes with a namespace of the container's own
-// (slirp4netns, pasta); nothing for the others. Returns once the network
+// (slirp4netns, pasta, and bridge: slirp4netns for the way out when
+// external, the forwarder for published ports); nothing for the others. Returns once the network
 // is configured. Throws Error naming the helper and its message.
 Attachment attach(AttachRequest req);
 

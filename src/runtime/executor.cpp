@@ -645,6 +645,10 @@ struct JoinTarget {
 
 JoinTarget open_join_target(const Plan& plan) {
   JoinTarget t;
+  if (plan.join_netns.empty()) {
+    t.userns = open_or_throw(plan.join_userns, O_RDONLY | O_CLOEXEC);
+    return t;
+  }
   t.netns = open_or_throw(plan.join_netns, O_RDONLY);
   t.userns.reset(::ioctl(t.netns.get(), NS_GET_USERNS));
   if (!t.userns)
@@ -656,9 +660,10 @@ JoinTarget open_join_target(const Plan& plan) {
 }
 
 // Clones the container's first process straight into the namespaces of
-// join: a helper enters the user and network namespaces, then clones the
-// rest (made by, and so owned by, that user namespace) as a sibling of
-// itself (CLONE_PARENT): the caller is the container's parent, as always.
+// join: a helper enters the user namespace (and the network namespace, if
+// joined), then clones the rest (made by, and so owned by, that user
+// namespace) as a sibling of itself (CLONE_PARENT): the caller is the
+// container's parent, as always.
 long clone_joined(const Plan& plan, const JoinTarget& join, UniqueFd& to_child_read,
                   UniqueFd& to_parent_write, const Stdio& stdio) {
   Pipe pid_pipe = Pipe::make();
@@ -666,9 +671,12 @@ long clone_joined(const Plan& plan, const JoinTarget& join, UniqueFd& to_child_r
   if (helper < 0) throw_errno("fork");
   if (helper == 0) {
     pid_pipe.read.reset();
-    unsigned long joined = CLONE_NEWUSER | CLONE_NEWNET;
-    bool ok = ::setns(join.userns.get(), CLONE_NEWUSER) == 0 &&
-              ::setns(join.netns.get(), CLONE_NEWNET) == 0;
+    unsigned long joined = CLONE_NEWUSER;
+    bool ok = ::setns(join.userns.get(), CLONE_NEWUSER) == 0;
+    if (ok && join.netns) {
+      ok = ::setns(join.netns.get(), CLONE_NEWNET) == 0;
+      joined |= CLONE_NEWNET;
+    }
     if (ok && join.utsns) {
       ok = ::setns(join.utsns.get(), CLONE_NEWUTS) == 0;
       joined |= CLONE_NEWUTS;
@@ -698,10 +706,14 @@ long clone_joined(const Plan& plan, const JoinTarget& join, UniqueFd& to_child_r
   int32_t v = 0;
   if (!read_exact(pid_pipe.read.get(), &v, sizeof v)) v = -EIO;
   h.wait();
-  if (v < 0)
+  if (v < 0) {
+    if (plan.join_netns.empty())
+      throw Error(Errc::permission, "joining the rootless network namespace's user namespace: " +
+                                        std::string(std::strerror(-v)));
     throw Error(Errc::permission,
                 "joining the network namespace " + plan.join_netns + ": " + std::strerror(-v),
                 "only a network namespace of a user namespace you own can be joined");
+  }
   return v;
 }
 
@@ -715,7 +727,7 @@ Started start(const Plan& plan, const userns::Mapping& mapping, const Stdio& std
   socket_pair(to_parent_read, to_parent_write);
   long pid;
   std::optional<JoinTarget> join;
-  if (!plan.join_netns.empty()) {
+  if (!plan.join_netns.empty() || !plan.join_userns.empty()) {
     join = open_join_target(plan);
     pid = clone_joined(plan, *join, to_child_read, to_parent_write, stdio);
   } else {

@@ -67,6 +67,10 @@ struct Plan {
   std::string join_netns;
   // Also joined, with join_netns (a pod's members): the infra's uts and ipc.
   std::string join_utsns, join_ipcns;
+  // Without join_netns: a user namespace to make the container's other
+  // namespaces in (the rootless network namespace's, for containers on
+  // user-defined networks) instead of a new one (mapping is not used).
+  std::string join_userns;
   bool await_network = false;
 };
 

@@ -42,6 +42,7 @@ void to_json(json& j, const Spec& s) {
            {"hostname", s.hostname},
            {"network", s.network},
            {"ports", s.ports},
+           {"networks", s.networks},
            {"mounts", s.mounts},
            {"extra_hosts", s.extra_hosts},
            {"dns", s.dns},
@@ -70,6 +71,7 @@ void from_json(const json& j, Spec& s) {
   // Records from before tug had networks of its own ran on the host's.
   s.network = j.value("network", "host");
   s.ports = j.value("ports", std::vector<network::PortMapping>{});
+  s.networks = j.value("networks", std::vector<network::Membership>{});
   s.mounts = j.value("mounts", std::vector<MountSpec>{});
   s.extra_hosts = j.value("extra_hosts", std::vector<std::pair<std::string, std::string>>{});
   s.dns = j.value("dns", std::vector<std::string>{});

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "network/networks.hpp"
 #include "network/ports.hpp"
 #include "util/json.hpp"
 
@@ -28,8 +29,9 @@ struct Spec {
   std::string cwd = "/";
   std::string user;  // "", "uid", "uid:gid", "name", "name:group"
   std::string hostname;
-  std::string network = "slirp4netns";      // network::parse_mode()'s canonical spelling
-  std::vector<network::PortMapping> ports;  // -p/-P (host_port 0: chosen at each start)
+  std::string network = "slirp4netns";        // network::parse_mode()'s canonical spelling
+  std::vector<network::PortMapping> ports;    // -p/-P (host_port 0: chosen at each start)
+  std::vector<network::Membership> networks;  // user-defined networks, in network's order
   std::vector<MountSpec> mounts;
   std::vector<std::pair<std::string, std::string>> extra_hosts;  // name, ip
   std::vector<std::string> dns;                                  // nameservers for resolv.conf

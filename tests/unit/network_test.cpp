@@ -36,7 +36,8 @@ TEST_CASE("--network modes parse to their canonical spelling") {
   CHECK_THROWS_AS(network::parse_mode("slirp4netns:mtu=10"), Error);
   CHECK_THROWS_AS(network::parse_mode("slirp4netns:bogus=1"), Error);
   CHECK_THROWS_AS(network::parse_mode("slirp4netns:port_handler=magic"), Error);
-  CHECK_THROWS_AS(network::parse_mode("mynet"), Error);
+  CHECK(network::parse_mode("mynet").kind == Mode::Kind::bridge);  // a user-defined network
+  CHECK_THROWS_AS(network::parse_mode("my/net"), Error);
 }
 
 TEST_CASE("slirp4netns addresses follow the cidr") {
