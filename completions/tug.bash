@@ -8,7 +8,7 @@ _tug_commands="attach build commit container cp create diff exec export history 
   search start stats stop system tag top unpause unshare version volume wait"
 
 _tug_run_values="--name -e --env --env-file -w --workdir -u --user --entrypoint -h --hostname
-  --network --net -p --publish --pod -v --volume --tmpfs --add-host --dns --cap-add --cap-drop -l --label
+  --network --net --network-alias --ip -p --publish --pod -v --volume --tmpfs --add-host --dns --cap-add --cap-drop -l --label
   --storage-driver --stop-signal --security-opt -m --memory --memory-swap --cpus -c --cpu-shares
   --pids-limit --restart --stop-timeout --mount --ulimit --userns --pull --authfile --cert-dir
   --creds --platform --arch --os --variant"
@@ -46,6 +46,12 @@ _tug_flags() {
     export | "container export") echo "|-o --output" ;;
     info | version) echo "|-f --format" ;;
     "volume create") echo "|-l --label" ;;
+    "network create") echo "--internal --disable-dns --ignore --ipv6|-d --driver --subnet --gateway --ip-range -l --label -o --opt" ;;
+    "network ls" | "network list") echo "-q --quiet --no-trunc|--format -f --filter" ;;
+    "network inspect") echo "|-f --format" ;;
+    "network rm" | "network remove" | "network prune") echo "-f --force|--filter" ;;
+    "network connect") echo "|--alias --ip" ;;
+    "network disconnect") echo "-f --force|" ;;
     "pod create") echo "--replace|-n --name --hostname --network --net -p --publish --add-host --dns -l --label" ;;
     "pod stop") echo "|-t --time" ;;
     "pod rm" | "pod remove") echo "-f --force -a --all|" ;;
@@ -70,6 +76,7 @@ _tug_images() {
 _tug_containers() { tug ps -a --format '{{.Names}}' 2>/dev/null; }
 _tug_running() { tug ps --format '{{.Names}}' 2>/dev/null; }
 _tug_volumes() { tug volume ls -q 2>/dev/null; }
+_tug_networks() { tug network ls -q 2>/dev/null; }
 _tug_pods() { tug pod ps --format '{{.Name}}' 2>/dev/null; }
 
 _tug_main() {
@@ -116,7 +123,7 @@ _tug_main() {
       --env-file | -o | --output | -i | --input | --authfile | --digestfile | --iidfile | --file) COMPREPLY=($(compgen -f -- "$cur")) ;;
       --cert-dir) COMPREPLY=($(compgen -d -- "$cur")) ;;
       --pull) COMPREPLY=($(compgen -W "always missing never newer" -- "$cur")) ;;
-      --network | --net) COMPREPLY=($(compgen -W "slirp4netns pasta none host container: ns:" -- "$cur")) ;;
+      --network | --net) COMPREPLY=($(compgen -W "slirp4netns pasta none host container: ns: $(_tug_networks)" -- "$cur")) ;;
       --restart) COMPREPLY=($(compgen -W "no on-failure always unless-stopped" -- "$cur")) ;;
       --storage-driver) COMPREPLY=($(compgen -W "overlay fuse-overlayfs vfs" -- "$cur")) ;;
       --security-opt) COMPREPLY=($(compgen -W "seccomp=unconfined no-new-privileges" -- "$cur")) ;;
@@ -148,7 +155,11 @@ _tug_main() {
     container) COMPREPLY=($(compgen -W "ls list rm export inspect prune diff cp commit rename port" -- "$cur")) ;;
     volume) COMPREPLY=($(compgen -W "create ls list inspect rm prune" -- "$cur")) ;;
     pod) COMPREPLY=($(compgen -W "create start stop rm ps ls list inspect" -- "$cur")) ;;
-    network) COMPREPLY=($(compgen -W "create ls inspect rm connect disconnect prune" -- "$cur")) ;;
+    network) COMPREPLY=($(compgen -W "create ls list inspect rm remove connect disconnect prune exists" -- "$cur")) ;;
+    "network inspect" | "network rm" | "network remove" | "network exists") COMPREPLY=($(compgen -W "$(_tug_networks)" -- "$cur")) ;;
+    "network connect" | "network disconnect")
+      if [ "$npos" -eq 0 ]; then COMPREPLY=($(compgen -W "$(_tug_networks)" -- "$cur"))
+      else COMPREPLY=($(compgen -W "$(_tug_containers)" -- "$cur")); fi ;;
     "pod start" | "pod stop" | "pod rm" | "pod inspect") COMPREPLY=($(compgen -W "$(_tug_pods)" -- "$cur")) ;;
     system) COMPREPLY=($(compgen -W "df prune" -- "$cur")) ;;
     manifest) COMPREPLY=($(compgen -W "inspect" -- "$cur")) ;;

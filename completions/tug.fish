@@ -89,9 +89,11 @@ complete -c tug -n $top -a unshare -d "Run a command in tug's user namespace"
 complete -c tug -n $top -a version -d 'Display the version'
 complete -c tug -n $top -a volume -d 'Manage volumes'
 complete -c tug -n $top -a pod -d 'Manage pods'
-complete -c tug -n $top -a network -d 'Manage networks (not implemented yet)'
-complete -c tug -n "__fish_seen_subcommand_from network; and not __fish_seen_subcommand_from create ls inspect rm connect disconnect prune" \
-    -a 'create ls inspect rm connect disconnect prune'
+complete -c tug -n $top -a network -d 'Manage user-defined networks'
+complete -c tug -n "__fish_seen_subcommand_from network; and not __fish_seen_subcommand_from create ls list inspect rm remove connect disconnect prune exists" \
+    -a 'create ls list inspect rm remove connect disconnect prune exists'
+complete -c tug -n "__fish_seen_subcommand_from network; and __fish_seen_subcommand_from inspect rm remove connect disconnect exists" \
+    -x -a '(tug network ls -q 2>/dev/null)'
 complete -c tug -n $top -a wait -d 'Wait for containers and print exit codes'
 
 # run and create
