@@ -343,13 +343,3 @@ tug_state_pid() {
   assert_success
   assert_output_equals "up"
 }
-
-@test "user-defined networks are refused clearly, not half made" {
-  load_busybox
-  run_tug network create --subnet 10.89.0.0/24 mynet
-  assert_error 125 "tug network create: user-defined networks are not implemented yet"
-  run_tug network ls
-  assert_error 125 "not implemented yet"
-  run_tug run --rm --network mynet busybox true
-  assert_error 125 'network "mynet" not found'
-}
