@@ -58,7 +58,8 @@ complete_bash() {
   assert_output "image
 images"
   run complete_bash tug run --netw
-  assert_output "--network"
+  assert_output "--network
+--network-alias"
   run complete_bash tug run --network ""
   assert_output "container:
 host

@@ -112,7 +112,7 @@ PY
   run_tug run --rm --network slirp4netns:mtu=9 busybox true
   assert_error 125 "mtu"
   run_tug run --rm --network nosuchnet busybox true
-  assert_error 125 'network "nosuchnet" not found'
+  assert_error 125 'unable to find network with name or ID nosuchnet'
 }
 
 @test "the container reaches the host's loopback only with allow_host_loopback" {
