@@ -151,6 +151,9 @@ std::vector<network::Endpoint> endpoints_of(const Store& store, const Record& re
     const auto& a = rec.spec.networks[i];
     std::vector<std::string> names = {rec.name, rec.id.substr(0, 12)};
     names.insert(names.end(), a.aliases.begin(), a.aliases.end());
+    // A pod's infra holds the pod's network: the pod answers by its name.
+    if (rec.infra)
+      if (auto pod = find_pod(store.paths(), rec.pod)) names.push_back(pod->name);
     for (auto& n : names) std::transform(n.begin(), n.end(), n.begin(), ::tolower);
     out.push_back(
         network::make_endpoint(nets.get(a.network), a.address, "eth" + std::to_string(i), names));

@@ -162,6 +162,20 @@ holder_pid() {
   assert_output_equals "80/tcp -> 127.0.0.1:$port"
 }
 
+@test "a pod on a network answers by the pod's name; container:NAME shares a container's place" {
+  load_busybox
+  tug_ok network create --subnet 10.77.7.0/24 n
+  tug_ok pod create --name p --network n
+  tug_ok run -d --pod p busybox sh -c 'mkdir /w; echo pod-on-net >/w/i; exec httpd -f -p 80 -h /w'
+  run_tug run --rm --network n busybox sh -c \
+    'for i in $(seq 30); do wget -qO- http://p/i && exit 0; sleep 0.1; done; exit 1'
+  assert_success
+  assert_output_equals "pod-on-net"
+  tug_ok run -d --name x --network n --ip 10.77.7.40 busybox sleep 300
+  run_tug run --rm --network container:x busybox ip -4 -o addr show eth0
+  assert_output_contains "inet 10.77.7.40/24"
+}
+
 @test "network connect and disconnect, stopped and running containers" {
   load_busybox
   tug_ok network create --subnet 10.77.5.0/24 c1
