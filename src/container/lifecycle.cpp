@@ -388,7 +388,14 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
     throw Error(Errc::usage, "conflicting options: --restart and --rm");
   if (o.replace && !o.name.empty()) {
     // Everything is validated: only now may the old container go.
-    if (auto old = store.find(o.name); old && old->name == o.name) remove(store, *old, true);
+    if (auto old = store.find(o.name); old && old->name == o.name) {
+      try {
+        remove(store, *old, true);
+      } catch (const Error& e) {
+        // A detached --rm container's monitor removes it as it dies: gone is fine.
+        if (e.code() != Errc::not_found) throw;
+      }
+    }
   }
   // podman's rule: a --cidfile that exists may belong to another container.
   if (!o.cidfile.empty() && path_exists(o.cidfile))
