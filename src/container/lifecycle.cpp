@@ -742,7 +742,9 @@ struct Channels {
 // The caller's systemd notify socket ($NOTIFY_SOCKET, as systemd sets it
 // for a Type=notify unit), when the container's --sdnotify mode uses it.
 std::string notify_target(const Record& rec) {
-  if (rec.spec.sdnotify == "ignore") return "";
+  // A pod's infra, started on the way to a member, must not become the
+  // unit's main process: the member's monitor is.
+  if (rec.spec.sdnotify == "ignore" || rec.infra) return "";
   const char* s = std::getenv("NOTIFY_SOCKET");
   return s ? s : "";
 }

@@ -176,3 +176,15 @@ wait_for_msg() {
   run_tug ps -a -q
   assert_output_equals ""
 }
+
+@test "--sdnotify=conmon in a pod: the member's monitor is MAINPID, not the infra's started on the way" {
+  load_busybox
+  start_listener
+  tug_ok pod create --name p
+  tug_ok create --pod p --name member --sdnotify=conmon busybox sleep 1000
+  NOTIFY_SOCKET=$TEST_DIR/notify.sock tug_ok start member
+  mon=$("$TUG" inspect --format '{{.State.ConmonPid}}' member)
+  run grep '^MSG' "$TEST_DIR/msgs"
+  assert_output_equals "MSG MAINPID=$mon|READY=1"
+  tug_ok pod rm -f p
+}
