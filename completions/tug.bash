@@ -38,7 +38,7 @@ _tug_flags() {
     restart) echo "|-t --time" ;;
     kill) echo "|-s --signal" ;;
     start) echo "-a --attach -i --interactive --all|--filter" ;;
-    "generate systemd") echo "--new -n --name -f --files --no-header|--restart-policy --restart-sec --start-timeout -t --time --stop-timeout --container-prefix --pod-prefix --separator --wants --after --requires -e --env" ;;
+    "generate systemd") echo "--new -n --name -f --files --no-header --template|--format --restart-policy --restart-sec --start-timeout -t --time --stop-timeout --container-prefix --pod-prefix --separator --wants --after --requires -e --env" ;;
     auto-update) echo "--dry-run --tls-verify|--format --authfile --cert-dir" ;;
     attach) echo "--no-stdin|" ;;
     stats) echo "--no-stream -a --all|--format" ;;

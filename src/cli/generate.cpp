@@ -60,7 +60,8 @@ void register_generate(CLI::App& app, Globals& g) {
     systemd::GenerateOptions o;
     bool files = false;
     unsigned restart_sec = 0, start_timeout = 0, stop_timeout = 0;
-    std::string target;
+    std::string target, format;
+    bool template_ = false;
   };
   auto f = std::make_shared<Flags>();
   CLI::App* c = add_command(*gen, "systemd", "Generate systemd units for a container or a pod");
@@ -87,8 +88,15 @@ void register_generate(CLI::App& app, Globals& g) {
       ->allow_extra_args(false);
   c->add_option("-e,--env", f->o.env, "Set an environment variable in the units")
       ->allow_extra_args(false);
+  c->add_flag("--template", f->template_, "Template units (%i): not implemented");
+  c->add_option("--format", f->format, "Print the units as json: not implemented");
   c->add_option("CONTAINER|POD", f->target, "The container or pod")->required();
   c->callback([c, f, &g] {
+    if (f->template_ || !f->format.empty())
+      throw Error(Errc::unsupported,
+                  std::string("generate systemd ") + (f->template_ ? "--template" : "--format") +
+                      " is not implemented",
+                  "units are printed as text, or written with --files");
     systemd::GenerateOptions o = f->o;
     if (c->count("--restart-sec")) o.restart_sec = f->restart_sec;
     if (c->count("--start-timeout")) o.start_timeout = f->start_timeout;

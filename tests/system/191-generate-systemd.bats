@@ -166,6 +166,10 @@ open(sys.argv[2], "w").write(s.recv(4096).decode())' "$TEST_DIR/notify.sock" "$T
   assert_error 125 "generate systemd --new for pods is not implemented"
   run_tug generate systemd
   assert_status 125
+  run_tug generate systemd --template web
+  assert_error 125 "generate systemd --template is not implemented"
+  run_tug generate systemd --format json web
+  assert_error 125 "generate systemd --format is not implemented"
 }
 
 @test "stop and rm --cidfile, --ignore; run --cidfile refuses an existing file" {
