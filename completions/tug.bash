@@ -3,15 +3,15 @@
 # containers and volumes from the store, files, network modes, signals.
 # Kept in step with `tug --help` by tests/system/005-completions.bats.
 
-_tug_commands="attach build commit container cp create diff exec export history image images import info
+_tug_commands="attach auto-update build commit container cp create diff exec export history image images import info
   inspect kill load login logout logs manifest network pause pod port ps pull push rename restart rm rmi run save
-  search start stats stop system tag top unpause unshare version volume wait"
+  search start stats stop system tag top unpause unshare version volume wait generate"
 
 _tug_run_values="--name -e --env --env-file -w --workdir -u --user --entrypoint -h --hostname
   --network --net --network-alias --ip -p --publish --pod -v --volume --tmpfs --add-host --dns --cap-add --cap-drop -l --label
   --storage-driver --stop-signal --security-opt -m --memory --memory-swap --cpus -c --cpu-shares
   --pids-limit --restart --stop-timeout --mount --ulimit --userns --pull --authfile --cert-dir
-  --creds --platform --arch --os --variant"
+  --creds --platform --arch --os --variant --sdnotify --cgroups --cidfile"
 # (switches on one line: _tug_flags's output is cut at its "|")
 _tug_run_switches="--rm -d --detach -i --interactive -t --tty --init --read-only --privileged --replace -P --publish-all -q --quiet --tls-verify --help"
 
@@ -24,7 +24,7 @@ _tug_flags() {
     create) echo "${_tug_run_switches/--rm /}|$_tug_run_values" ;;
     ps | list | "container ls" | "container list")
       echo "-a --all -q --quiet --no-trunc -s --size -l --latest|--format -f --filter -n --last" ;;
-    rm | "container rm") echo "-f --force -a --all -v --volumes|" ;;
+    rm | "container rm") echo "-f --force -a --all -v --volumes -i --ignore|--cidfile -t --time" ;;
     images | "image ls" | "image list") echo "-a --all -q --quiet --digests --no-trunc|--format -f --filter" ;;
     rmi | "image rm") echo "-f --force -a --all|" ;;
     load | "image load") echo "-q --quiet|-i --input" ;;
@@ -34,9 +34,12 @@ _tug_flags() {
     build | "image build") echo "--no-cache --pull --layers --squash -q --quiet --rm --force-rm --tls-verify|-t --tag -f --file --build-arg --target --network --label --iidfile --format --platform --authfile --cert-dir --creds" ;;
     exec) echo "-i --interactive -t --tty -d --detach|-e --env --env-file -u --user -w --workdir" ;;
     logs) echo "-f --follow -t --timestamps|-n --tail --since" ;;
-    stop | restart) echo "|-t --time" ;;
+    stop) echo "-a --all -i --ignore|-t --time --cidfile --filter" ;;
+    restart) echo "|-t --time" ;;
     kill) echo "|-s --signal" ;;
-    start) echo "-a --attach -i --interactive|" ;;
+    start) echo "-a --attach -i --interactive --all|--filter" ;;
+    "generate systemd") echo "--new -n --name -f --files --no-header --template|--format --restart-policy --restart-sec --start-timeout -t --time --stop-timeout --container-prefix --pod-prefix --separator --wants --after --requires -e --env" ;;
+    auto-update) echo "--dry-run --tls-verify|--format --authfile --cert-dir" ;;
     attach) echo "--no-stdin|" ;;
     stats) echo "--no-stream -a --all|--format" ;;
     inspect | "image inspect" | "container inspect") echo "-s --size|-f --format --type" ;;
@@ -45,13 +48,13 @@ _tug_flags() {
     diff | "container diff" | "system df") echo "|--format" ;;
     export | "container export") echo "|-o --output" ;;
     info | version) echo "|-f --format" ;;
-    "volume create") echo "|-l --label" ;;
     "network create") echo "--internal --disable-dns --ignore --ipv6|-d --driver --subnet --gateway --ip-range -l --label -o --opt" ;;
     "network ls" | "network list") echo "-q --quiet --no-trunc|--format -f --filter" ;;
     "network inspect") echo "|-f --format" ;;
     "network rm" | "network remove" | "network prune") echo "-f --force|--filter" ;;
     "network connect") echo "|--alias --ip" ;;
     "network disconnect") echo "-f --force|" ;;
+    "volume create") echo "--ignore|-l --label" ;;
     "pod create") echo "--replace|-n --name --hostname --network --net -p --publish --add-host --dns -l --label" ;;
     "pod stop") echo "|-t --time" ;;
     "pod rm" | "pod remove") echo "-f --force -a --all|" ;;
@@ -102,7 +105,7 @@ _tug_main() {
     fi
     if [ -z "$key" ]; then
       key=$w
-    elif [ "$npos" -eq 0 ] && [[ $key == @(image|container|volume|system|manifest|pod|network) ]]; then
+    elif [ "$npos" -eq 0 ] && [[ $key == @(image|container|volume|system|manifest|pod|network|generate) ]]; then
       key="$key $w"
     else
       ((npos++))
@@ -125,6 +128,10 @@ _tug_main() {
       --pull) COMPREPLY=($(compgen -W "always missing never newer" -- "$cur")) ;;
       --network | --net) COMPREPLY=($(compgen -W "slirp4netns pasta none host container: ns: $(_tug_networks)" -- "$cur")) ;;
       --restart) COMPREPLY=($(compgen -W "no on-failure always unless-stopped" -- "$cur")) ;;
+      --sdnotify) COMPREPLY=($(compgen -W "conmon container ignore" -- "$cur")) ;;
+      --cgroups) COMPREPLY=($(compgen -W "enabled disabled split no-conmon" -- "$cur")) ;;
+      --restart-policy) COMPREPLY=($(compgen -W "no on-success on-failure on-abnormal on-watchdog on-abort always" -- "$cur")) ;;
+      --cidfile) COMPREPLY=($(compgen -f -- "$cur")) ;;
       --storage-driver) COMPREPLY=($(compgen -W "overlay fuse-overlayfs vfs" -- "$cur")) ;;
       --security-opt) COMPREPLY=($(compgen -W "seccomp=unconfined no-new-privileges" -- "$cur")) ;;
       -s | --signal | --stop-signal)
@@ -163,6 +170,8 @@ _tug_main() {
     "pod start" | "pod stop" | "pod rm" | "pod inspect") COMPREPLY=($(compgen -W "$(_tug_pods)" -- "$cur")) ;;
     system) COMPREPLY=($(compgen -W "df prune" -- "$cur")) ;;
     manifest) COMPREPLY=($(compgen -W "inspect" -- "$cur")) ;;
+    generate) COMPREPLY=($(compgen -W "systemd" -- "$cur")) ;;
+    "generate systemd") COMPREPLY=($(compgen -W "$(_tug_containers) $(_tug_pods)" -- "$cur")) ;;
     push) [ "$npos" -eq 0 ] && COMPREPLY=($(compgen -W "$(_tug_images)" -- "$cur")) ;;
     run | create) COMPREPLY=($(compgen -W "$(_tug_images)" -- "$cur")) ;;
     rmi | tag | history | save | "image rm" | "image tag" | "image history" | "image save" | "image inspect")

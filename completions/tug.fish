@@ -4,7 +4,7 @@
 
 set -l tug_commands attach build commit container cp create diff exec export history image images import info \
     inspect kill load login logout logs manifest network pause pod port ps pull push rename restart rm rmi run save \
-    search start stats stop system tag top unpause unshare version volume wait
+    search start stats stop system tag top unpause unshare version volume wait generate auto-update
 
 function __tug_images
     tug images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | string replace -r '^docker\.io/library/' ''
@@ -95,6 +95,28 @@ complete -c tug -n "__fish_seen_subcommand_from network; and not __fish_seen_sub
 complete -c tug -n "__fish_seen_subcommand_from network; and __fish_seen_subcommand_from inspect rm remove connect disconnect exists" \
     -x -a '(tug network ls -q 2>/dev/null)'
 complete -c tug -n $top -a wait -d 'Wait for containers and print exit codes'
+complete -c tug -n $top -a generate -d 'Generate systemd units'
+complete -c tug -n $top -a auto-update -d 'Update containers of systemd units to newer images'
+complete -c tug -n "__fish_seen_subcommand_from generate; and not __fish_seen_subcommand_from systemd" -a systemd -d 'Units for a container or pod'
+set -l gs "__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd"
+complete -c tug -n $gs -l new -d 'Create the container when the unit starts'
+complete -c tug -n $gs -s n -l name -d 'Use names instead of ids'
+complete -c tug -n $gs -s f -l files -d 'Write .service files'
+complete -c tug -n $gs -l no-header -d 'No header'
+complete -c tug -n $gs -l restart-policy -x -a 'no on-success on-failure on-abnormal on-watchdog on-abort always' -d 'Restart policy'
+complete -c tug -n $gs -l restart-sec -x -d RestartSec
+complete -c tug -n $gs -l start-timeout -x -d 'Start timeout'
+complete -c tug -n $gs -s t -l time -l stop-timeout -x -d 'Stop timeout'
+complete -c tug -n $gs -l container-prefix -x -d 'Container unit prefix'
+complete -c tug -n $gs -l pod-prefix -x -d 'Pod unit prefix'
+complete -c tug -n $gs -l separator -x -d Separator
+complete -c tug -n $gs -l wants -x -d Wants=
+complete -c tug -n $gs -l after -x -d After=
+complete -c tug -n $gs -l requires -x -d Requires=
+complete -c tug -n $gs -s e -l env -x -d Environment
+complete -c tug -n $gs -a '(__tug_containers) (__tug_pods)' -d 'Container or pod'
+complete -c tug -n "__fish_seen_subcommand_from auto-update" -l dry-run -d 'Change nothing'
+complete -c tug -n "__fish_seen_subcommand_from auto-update" -l format -x -a 'json table' -d 'Output format'
 
 # run and create
 set -l rc "__fish_seen_subcommand_from run create"
@@ -137,6 +159,9 @@ complete -c tug -n $rc -l ulimit -x -d 'Ulimit NAME=SOFT:HARD'
 complete -c tug -n $rc -l userns -x -a 'host' -d 'User namespace mode'
 complete -c tug -n $rc -l privileged -d 'Every capability, no seccomp'
 complete -c tug -n $rc -l replace -d 'Replace a container of the same name'
+complete -c tug -n $rc -l sdnotify -x -a 'conmon container ignore' -d 'How NOTIFY_SOCKET is used'
+complete -c tug -n $rc -l cgroups -x -a 'enabled disabled split no-conmon' -d 'Control group mode'
+complete -c tug -n $rc -l cidfile -r -F -d 'Write the container ID to the file'
 complete -c tug -n "__tug_first_arg_of run create" -a '(__tug_images)' -d Image
 
 # images
@@ -165,6 +190,10 @@ complete -c tug -n "__fish_seen_subcommand_from rm" -s v -l volumes -d 'Remove a
 complete -c tug -n "__fish_seen_subcommand_from rm start restart wait logs export diff commit rename inspect" -a '(__tug_containers)' -d Container
 complete -c tug -n "__fish_seen_subcommand_from stop kill attach exec top stats pause unpause port" -a '(__tug_running)' -d 'Running container'
 complete -c tug -n "__fish_seen_subcommand_from stop restart" -s t -l time -x -d 'Seconds before SIGKILL'
+complete -c tug -n "__fish_seen_subcommand_from stop rm" -s i -l ignore -d 'Ignore missing containers'
+complete -c tug -n "__fish_seen_subcommand_from stop rm" -l cidfile -r -F -d 'Container ID file'
+complete -c tug -n "__fish_seen_subcommand_from start stop" -l all -d 'All containers (with --filter)'
+complete -c tug -n "__fish_seen_subcommand_from start stop" -l filter -x -a 'restart-policy= label= name= id=' -d Filter
 complete -c tug -n "__fish_seen_subcommand_from kill" -s s -l signal -x -a 'SIGTERM SIGKILL SIGINT SIGHUP SIGQUIT SIGUSR1 SIGUSR2' -d Signal
 complete -c tug -n "__fish_seen_subcommand_from logs" -s f -l follow -d Follow
 complete -c tug -n "__fish_seen_subcommand_from logs" -s t -l timestamps -d Timestamps

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "config/paths.hpp"
+#include "container/container.hpp"
 #include "image/store.hpp"
 #include "userns/userns.hpp"
 
@@ -17,6 +18,7 @@ struct Globals {
   std::string root;     // --root
   std::string runroot;  // --runroot
   std::string log_level = "warn";
+  std::vector<std::string> argv;  // the command line, as given
 
   const Paths& paths();
   const userns::Mapping& mapping();
@@ -37,6 +39,17 @@ using Registrar = void (*)(CLI::App& app, Globals& g);
 // Adds a subcommand with docker's conventions (help flag, no abbreviation,
 // fallthrough of global flags).
 CLI::App* add_command(CLI::App& app, const std::string& name, const std::string& desc);
+
+// Appends the ids written in cidfiles (run/create --cidfile) to ids. A file
+// that does not exist is skipped with ignore, else Error(not_found).
+void append_cidfile_ids(const std::vector<std::string>& cidfiles, bool ignore,
+                        std::vector<std::string>& ids);
+
+// Names of the containers (infra containers left out) that every filter
+// matches: restart-policy=POLICY, label=KEY[=VALUE], name=NAME, id=PREFIX.
+// start/stop --all --filter (tug-restart.service). Error(usage) for others.
+std::vector<std::string> select_containers(container::Store& store,
+                                           const std::vector<std::string>& filters);
 
 // Prints "text\n" to stdout.
 void out(const std::string& text);

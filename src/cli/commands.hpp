@@ -46,6 +46,8 @@ void register_cp(CLI::App&, Globals&);
 void register_commit(CLI::App&, Globals&);
 void register_container(CLI::App&, Globals&);
 void register_system(CLI::App&, Globals&);
+void register_generate(CLI::App&, Globals&);
+void register_auto_update(CLI::App&, Globals&);
 void setup_ps(CLI::App*, Globals&);
 void setup_rm(CLI::App*, Globals&);
 void setup_export(CLI::App*, Globals&);

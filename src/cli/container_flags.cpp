@@ -1,5 +1,7 @@
 #include "cli/container_flags.hpp"
 
+#include <cstdlib>
+
 #include "util/error.hpp"
 #include "util/strings.hpp"
 
@@ -72,6 +74,15 @@ void add_create_flags(CLI::App* c, RunFlags& f) {
   c->add_option("--pids-limit", o.pids_limit, "Tune container pids limit (-1 for unlimited)");
   c->add_option("--restart", o.restart,
                 "Restart policy: no, on-failure[:max-retries], always, unless-stopped");
+  c->add_option("--sdnotify", o.sdnotify,
+                "How systemd's NOTIFY_SOCKET is used: conmon (the monitor sends READY=1 once the "
+                "container runs), container (the container gets a socket of its own, relayed; "
+                "the default), ignore");
+  c->add_option("--cidfile", o.cidfile, "Write the container ID to the file");
+  c->add_option("--cgroups", o.cgroups,
+                "Control group mode: enabled (the default: a cgroup under yours where the host "
+                "delegates one), split (required, for units with Delegate=yes), no-conmon, "
+                "disabled");
   c->add_option("--stop-timeout", f.stop_timeout,
                 "Seconds to wait before killing a stopped container");
   c->add_option("--pull", f.pull, "Pull the image: always, missing (default), never, newer");
@@ -105,6 +116,14 @@ void take_image_and_command(CLI::App* c, RunFlags& f) {
   if (c->count("--user")) f.create.user = f.user;
   if (c->count("--stop-timeout")) f.create.stop_timeout = f.stop_timeout;
   f.create.network = join(f.networks, ",");
+  // Units that generate systemd and the Quadlet generator write set it
+  // (Environment=PODMAN_SYSTEMD_UNIT=%n): the label names the unit that
+  // auto-update restarts, as podman's does.
+  if (const char* unit = std::getenv("PODMAN_SYSTEMD_UNIT"); unit && *unit) {
+    bool given = false;
+    for (const auto& l : f.create.labels) given |= l.rfind("PODMAN_SYSTEMD_UNIT=", 0) == 0;
+    if (!given) f.create.labels.push_back(std::string("PODMAN_SYSTEMD_UNIT=") + unit);
+  }
 }
 
 }  // namespace tug::cli

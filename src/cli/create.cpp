@@ -13,6 +13,7 @@ void register_create(CLI::App& app, Globals& g) {
   add_create_flags(c, *f);
   c->callback([c, f, &g] {
     take_image_and_command(c, *f);
+    f->create.create_command = g.argv;
     pull_for_create(g, *f);
     container::Store store(g.paths(), g.mapping());
     out(container::create(store, g.images(), f->create).id);

@@ -8,6 +8,7 @@
 #include "build_info.hpp"
 #include "cli/commands.hpp"
 #include "util/error.hpp"
+#include "util/fs.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
 
@@ -33,6 +34,20 @@ CLI::App* add_command(CLI::App& app, const std::string& name, const std::string&
   c->fallthrough();
   if (desc.empty()) c->group("");  // internal commands stay out of --help
   return c;
+}
+
+void append_cidfile_ids(const std::vector<std::string>& cidfiles, bool ignore,
+                        std::vector<std::string>& ids) {
+  for (const auto& file : cidfiles) {
+    auto text = read_file_if_exists(file);
+    if (!text) {
+      if (ignore) continue;
+      throw Error(Errc::not_found, "reading container ID from " + file + ": no such file");
+    }
+    std::string id = trim(*text);
+    if (id.empty()) throw Error(Errc::invalid, "container ID file " + file + " is empty");
+    ids.push_back(id);
+  }
 }
 
 void out(const std::string& text) {
@@ -83,6 +98,8 @@ const Registrar kRegistrars[] = {
     register_commit,
     register_container,
     register_system,
+    register_generate,
+    register_auto_update,
     register_pull,
     register_push,
     register_login,
@@ -105,6 +122,7 @@ int main(int argc, char** argv) {
   CLI::App app{"tug: rootless, daemonless containers", "tug"};
   app.require_subcommand(1);
   Globals g;
+  g.argv.assign(argv, argv + argc);
   app.add_option("--root", g.root, "Storage root directory");
   app.add_option("--runroot", g.runroot, "Runtime state directory");
   app.add_option("--log-level", g.log_level, "Log level (error, warn, info, debug)")

@@ -10,17 +10,25 @@ namespace tug::cli {
 
 void setup_rm(CLI::App* c, Globals& g) {
   struct Flags {
-    bool force = false, all = false, volumes = false;
-    std::vector<std::string> names;
+    bool force = false, all = false, volumes = false, ignore = false;
+    int timeout = -1;
+    std::vector<std::string> names, cidfiles;
   };
   auto f = std::make_shared<Flags>();
   c->add_flag("-f,--force", f->force, "Force the removal of a running container (uses SIGKILL)");
   c->add_flag("-a,--all", f->all, "Remove all containers");
   c->add_flag("-v,--volumes", f->volumes, "Remove anonymous volumes associated with the container");
+  c->add_flag("-i,--ignore", f->ignore, "Ignore errors when a specified container is missing");
+  c->add_option("--cidfile", f->cidfiles, "Read the container ID from the file")
+      ->allow_extra_args(false);
+  c->add_option("-t,--time", f->timeout,
+                "Seconds to wait for a running container to stop (with -f) before killing it");
   c->add_option("CONTAINER", f->names, "Containers to remove");
   c->callback([f, &g] {
     container::Store store(g.paths(), g.mapping());
     std::vector<std::string> targets = f->names;
+    append_cidfile_ids(f->cidfiles, f->ignore, targets);
+    if (targets.empty() && !f->cidfiles.empty()) return;  // --ignore: nothing there
     if (f->all)
       for (const auto& r : store.list()) targets.push_back(r.id);
     // -a on an empty store has nothing to do, as with podman; no names at all
@@ -31,6 +39,8 @@ void setup_rm(CLI::App* c, Globals& g) {
     for (const auto& name : targets) {
       try {
         container::Record r = store.get(name);
+        // -t: a running container gets its stop signal and that long first.
+        if (f->force && f->timeout >= 0) container::stop(store, r, f->timeout);
         container::remove(store, r, f->force);
         if (f->volumes) {
           // -v takes the container's anonymous volumes with it; named ones stay.
@@ -40,7 +50,7 @@ void setup_rm(CLI::App* c, Globals& g) {
         }
         out(name);
       } catch (const Error& e) {
-        if (f->force && e.code() == Errc::not_found) continue;
+        if ((f->force || f->ignore) && e.code() == Errc::not_found) continue;
         std::fputs(("Error: " + std::string(e.what()) + "\n").c_str(), stderr);
         ++failures;
       }

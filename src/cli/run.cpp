@@ -21,6 +21,7 @@ void register_run(CLI::App& app, Globals& g) {
   c->add_flag("-d,--detach", f->detach, "Run container in background and print container ID");
   c->callback([c, f, &g] {
     take_image_and_command(c, *f);
+    f->create.create_command = g.argv;
     pull_for_create(g, *f);
     container::Store store(g.paths(), g.mapping());
     container::Record rec = container::create(store, g.images(), f->create);

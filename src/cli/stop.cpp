@@ -14,14 +14,18 @@ namespace {
 
 // Applies fn to each named container; errors are reported per name and the
 // command exits 125 if any failed (docker's behaviour for multi-target verbs).
+// With ignore (podman's --ignore), a container that does not exist is not
+// an error: a unit's ExecStop runs whether or not its container is there.
 template <class F>
-void for_each_container(Globals& g, const std::vector<std::string>& names, F fn) {
+void for_each_container(Globals& g, const std::vector<std::string>& names, F fn,
+                        bool ignore = false) {
   container::Store store(g.paths(), g.mapping());
   int failures = 0;
   for (const auto& name : names) {
     try {
       fn(store, store.get(name), name);
     } catch (const Error& e) {
+      if (ignore && e.code() == Errc::not_found) continue;
       std::fputs(("Error: " + std::string(e.what()) + "\n").c_str(), stderr);
       ++failures;
     }
@@ -34,18 +38,39 @@ void for_each_container(Globals& g, const std::vector<std::string>& names, F fn)
 void register_stop(CLI::App& app, Globals& g) {
   struct Flags {
     int timeout = -1;
-    std::vector<std::string> names;
+    bool ignore = false, all = false;
+    std::vector<std::string> names, cidfiles, filters;
   };
   auto f = std::make_shared<Flags>();
   CLI::App* c = add_command(app, "stop", "Stop one or more running containers");
+  c->add_flag("-a,--all", f->all, "Stop all running containers (those --filter selects)");
+  c->add_option("--filter", f->filters,
+                "With --all: restart-policy=POLICY, label=KEY[=VALUE], name=NAME, id=ID")
+      ->allow_extra_args(false);
   c->add_option("-t,--time", f->timeout, "Seconds to wait for stop before killing it");
-  c->add_option("CONTAINER", f->names, "Containers to stop")->required();
+  c->add_flag("-i,--ignore", f->ignore, "Ignore errors when a specified container is missing");
+  c->add_option("--cidfile", f->cidfiles, "Read the container ID from the file")
+      ->allow_extra_args(false);
+  c->add_option("CONTAINER", f->names, "Containers to stop");
   c->callback([f, &g] {
+    std::vector<std::string> names = f->names;
+    append_cidfile_ids(f->cidfiles, f->ignore, names);
+    if (!f->filters.empty() && !f->all) throw Error(Errc::usage, "--filter works with --all only");
+    if (f->all) {
+      container::Store store(g.paths(), g.mapping());
+      for (const auto& n : select_containers(store, f->filters))
+        if (store.state(store.get(n).id).status == "running") names.push_back(n);
+      if (names.empty()) return;
+    }
+    if (names.empty() && f->cidfiles.empty())
+      throw Error(Errc::usage, "requires at least 1 container, or --cidfile");
     for_each_container(
-        g, f->names, [&](container::Store& s, const container::Record& r, const std::string& name) {
+        g, names,
+        [&](container::Store& s, const container::Record& r, const std::string& name) {
           container::stop(s, r, f->timeout);
           out(name);
-        });
+        },
+        f->ignore);
   });
 }
 

@@ -34,11 +34,13 @@ void register_volume(CLI::App& app, Globals& g) {
     struct Flags {
       std::string name;
       std::vector<std::string> labels;
+      bool ignore = false;
     };
     auto f = std::make_shared<Flags>();
     CLI::App* c = add_command(*vol, "create", "Create a volume");
     c->add_option("NAME", f->name, "Volume name (random when omitted)");
     c->add_option("-l,--label", f->labels, "Set metadata for a volume")->allow_extra_args(false);
+    c->add_flag("--ignore", f->ignore, "Do nothing (and succeed) when the volume exists");
     c->callback([f, &g] {
       std::map<std::string, std::string> labels;
       for (const auto& l : f->labels) {
@@ -46,7 +48,7 @@ void register_volume(CLI::App& app, Globals& g) {
         labels[k] = v;
       }
       volume::Store store(g.paths(), g.mapping());
-      out(store.create(f->name, false, labels).first.name);
+      out(store.create(f->name, false, labels, f->ignore).first.name);
     });
   }
   {

@@ -33,7 +33,8 @@ void to_json(json& j, const Record& r) {
            {"auto_remove", r.auto_remove},
            {"pod", r.pod},
            {"infra", r.infra},
-           {"limits_not_applied", r.limits_not_applied}};
+           {"limits_not_applied", r.limits_not_applied},
+           {"create_command", r.create_command}};
 }
 
 void from_json(const json& j, Record& r) {
@@ -50,6 +51,7 @@ void from_json(const json& j, Record& r) {
   r.pod = j.value("pod", "");
   r.infra = j.value("infra", false);
   r.limits_not_applied = j.value("limits_not_applied", std::vector<std::string>{});
+  r.create_command = j.value("create_command", std::vector<std::string>{});
 }
 
 void to_json(json& j, const State& s) {

@@ -42,6 +42,9 @@ struct Record {
   // Limits this host could not apply when the container was created, with
   // the reason (inspect shows them; run warned about them).
   std::vector<std::string> limits_not_applied;
+  // The command line that created it (podman's CreateCommand): `generate
+  // systemd --new` turns it into a unit's `tug run`.
+  std::vector<std::string> create_command;
 };
 
 struct State {

@@ -116,19 +116,18 @@ json inspect_json(const Record& r, const State& s, const InspectContext& ctx) {
   else
     entrypoint.clear();
 
-  json st = {
-      {"Status", s.paused && s.status == "running" ? "paused" : s.status},
-      {"Running", s.status == "running"},
-      {"Paused", s.paused && s.status == "running"},
-      {"Restarting", s.status == "restarting"},
-      {"OOMKilled", false},
-      {"Dead", s.status == "dead"},
-      {"Pid", s.status == "running" ? s.pid : 0},
-      {"ConmonPid", s.status == "running" ? s.monitor_pid : 0},  // podman's name for the monitor
-      {"ExitCode", s.exit_code},
-      {"Error", ""},
-      {"StartedAt", time_or_zero(s.started_at)},
-      {"FinishedAt", time_or_zero(s.finished_at)}};
+  json st = {{"Status", s.paused && s.status == "running" ? "paused" : s.status},
+             {"Running", s.status == "running"},
+             {"Paused", s.paused && s.status == "running"},
+             {"Restarting", s.status == "restarting"},
+             {"OOMKilled", false},
+             {"Dead", s.status == "dead"},
+             {"Pid", s.status == "running" ? s.pid : 0},
+             {"ConmonPid", s.status == "running" ? s.monitor_pid : 0},
+             {"ExitCode", s.exit_code},
+             {"Error", ""},
+             {"StartedAt", time_or_zero(s.started_at)},
+             {"FinishedAt", time_or_zero(s.finished_at)}};
 
   json mounts = json::array(), binds = json::array(), tmpfs = json::object();
   for (const auto& m : spec.mounts) {
@@ -175,7 +174,8 @@ json inspect_json(const Record& r, const State& s, const InspectContext& ctx) {
                  {"WorkingDir", spec.cwd},
                  {"Labels", r.labels},
                  {"StopSignal", spec.stop_signal},
-                 {"StopTimeout", spec.stop_timeout}};
+                 {"StopTimeout", spec.stop_timeout},
+                 {"SdNotifyMode", spec.sdnotify}};
 
   // Docker's shapes: "80/tcp": [{"HostIp": "", "HostPort": "8080"}]; a
   // free port chosen at start shows as "" here and as the port in
@@ -218,6 +218,7 @@ json inspect_json(const Record& r, const State& s, const InspectContext& ctx) {
         {{"Name", name}, {"Soft", limit(soft)}, {"Hard", limit(has_hard ? hard : soft)}});
   }
   host_config["Ulimits"] = ulimits.empty() ? json(nullptr) : ulimits;
+  host_config["Cgroups"] = spec.cgroups == "enabled" ? "default" : spec.cgroups;
 
   json graph = {{"Name", r.driver}};
   if (r.driver == "vfs") {

@@ -1,6 +1,7 @@
 #include "container/lifecycle.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -419,12 +420,39 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
   runtime::signal_number(s.stop_signal);  // validate early
   if (o.stop_timeout) s.stop_timeout = *o.stop_timeout;
   s.restart_policy = runtime::validate_restart_policy(o.restart);
+  s.sdnotify = runtime::validate_sdnotify(o.sdnotify);
+  s.cgroups = runtime::validate_cgroups_mode(o.cgroups);
+  if (s.cgroups == "disabled" && parse_limits(o).any())
+    throw Error(Errc::usage,
+                "resource limits need a cgroup: they conflict with --cgroups=disabled");
+  if (s.cgroups == "split") {
+    cgroup::Host host = cgroup::detect_host();
+    if (!host.v2 || !host.writable)
+      throw Error(Errc::unsupported,
+                  "--cgroups=split needs a cgroup v2 subtree delegated to you, and " +
+                      std::string(host.v2 ? "your cgroup " + host.own + " is not writable"
+                                          : "this host has no cgroup v2 hierarchy"),
+                  "run it in a unit with Delegate=yes (the units tug generates and the "
+                  "Quadlet-style ones have it), or use --cgroups=enabled");
+  }
   if (s.restart_policy != "no" && o.auto_remove)
     throw Error(Errc::usage, "conflicting options: --restart and --rm");
   if (o.replace && !o.name.empty()) {
     // Everything is validated: only now may the old container go.
-    if (auto old = store.find(o.name); old && old->name == o.name) remove(store, *old, true);
+    if (auto old = store.find(o.name); old && old->name == o.name) {
+      try {
+        remove(store, *old, true);
+      } catch (const Error& e) {
+        // A detached --rm container's monitor removes it as it dies: gone is fine.
+        if (e.code() != Errc::not_found) throw;
+      }
+    }
   }
+  // podman's rule: a --cidfile that exists may belong to another container.
+  if (!o.cidfile.empty() && path_exists(o.cidfile))
+    throw Error(Errc::exists, "container id file " + o.cidfile + " exists",
+                "ensure another container is not using it, or delete it");
+  r.create_command = o.create_command;
   r = store.create(r);
   if (!r.spec.networks.empty()) {
     // Addresses are handed out once the id exists: a record without a
@@ -435,6 +463,15 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
         r.spec.networks[i].address =
             nets.allocate(r.spec.networks[i].network, r.id, i == 0 ? o.ip : "");
       store.save_record(r);
+    } catch (...) {
+      release_addresses(store, r);
+      store.remove(r);
+      throw;
+    }
+  }
+  if (!o.cidfile.empty()) {
+    try {
+      write_file(o.cidfile, r.id);
     } catch (...) {
       release_addresses(store, r);
       store.remove(r);
@@ -523,6 +560,9 @@ void set_paused(Store& store, const Record& r, bool paused) {
   if (st.paused == paused)
     throw Error(Errc::invalid,
                 "container " + r.name + (paused ? " is already paused" : " is not paused"));
+  if (st.cgroup.empty() && r.spec.cgroups == "disabled")
+    throw Error(Errc::unsupported, "pausing needs the cgroup v2 freezer, and container " + r.name +
+                                       " was created with --cgroups=disabled");
   if (st.cgroup.empty())
     throw Error(Errc::unsupported,
                 "pausing needs the cgroup v2 freezer, and container " + r.name +
@@ -779,7 +819,52 @@ struct Channels {
   // where the container plugs in.
   std::optional<network::RootlessNetns> rootless_netns;
   std::vector<network::Endpoint> endpoints;
+  // --sdnotify=container: the datagram socket bound into the container as
+  // its NOTIFY_SOCKET; the monitor relays what arrives there.
+  UniqueFd notify;
+  std::string notify_path;
 };
+
+// The caller's systemd notify socket ($NOTIFY_SOCKET, as systemd sets it
+// for a Type=notify unit), when the container's --sdnotify mode uses it.
+std::string notify_target(const Record& rec) {
+  // A pod's infra, started on the way to a member, must not become the
+  // unit's main process: the member's monitor is.
+  if (rec.spec.sdnotify == "ignore" || rec.infra) return "";
+  const char* s = std::getenv("NOTIFY_SOCKET");
+  return s ? s : "";
+}
+
+// Where a container of --sdnotify=container finds its notify socket.
+constexpr const char* kContainerNotifyDir = "/run/notify";
+
+// The container's own notify socket, in a directory of the runtime root
+// that is bound at /run/notify: sun_path is short, so not in the
+// container's directory. Mode 0777: any user of the container may notify.
+void make_container_notify_socket(Store& store, const Record& rec, Channels& ch,
+                                  runtime::Spec& spec) {
+  std::string dir = store.paths().run + "/" + rec.id.substr(0, 12) + ".notify";
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) throw_errno("mkdir " + dir);
+  ch.notify_path = dir + "/notify.sock";
+  ch.notify.reset(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!ch.notify) throw_errno("socket");
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (ch.notify_path.size() >= sizeof addr.sun_path)
+    throw Error(Errc::invalid, "notify socket path too long: " + ch.notify_path,
+                "use a shorter --runroot");
+  std::strncpy(addr.sun_path, ch.notify_path.c_str(), sizeof addr.sun_path - 1);
+  ::unlink(ch.notify_path.c_str());
+  if (::bind(ch.notify.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) != 0)
+    throw_errno("bind " + ch.notify_path);
+  ::chmod(ch.notify_path.c_str(), 0777);
+  runtime::MountSpec m;
+  m.source = dir;
+  m.destination = kContainerNotifyDir;
+  spec.mounts.push_back(m);
+  std::erase_if(spec.env, [](const std::string& e) { return starts_with(e, "NOTIFY_SOCKET="); });
+  spec.env.push_back(std::string("NOTIFY_SOCKET=") + kContainerNotifyDir + "/notify.sock");
+}
 
 // The plan and channels for starting rec; no process is created yet.
 runtime::Plan prepare(Store& store, const image::Store& images, const Record& rec, Channels& ch,
@@ -790,6 +875,8 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
   if (!rec.pod.empty() && !rec.infra)
     if (auto infra = store.find(network::parse_mode(spec.network).target))
       spec.hostname = effective_hostname(*infra);
+  if (rec.spec.sdnotify == "container" && !notify_target(rec).empty())
+    make_container_notify_socket(store, rec, ch, spec);
   storage::RootfsPlan rootfs = rootfs_plan(store, images, rec);
   runtime::PlanInputs inputs = write_etc_files(store, dir, spec);
   runtime::Plan plan = runtime::build_plan(spec, rootfs, inputs, store.mapping());
@@ -830,13 +917,22 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
   // Where the host lets us make cgroups (cgroup v2, delegated subtree),
   // every container gets its own: pause needs its freezer and the limits go
   // in when their controllers are delegated (create() warned otherwise).
-  if (cgroup::Host host = cgroup::detect_host(); host.v2 && host.writable) {
+  cgroup::Host host;
+  if (rec.spec.cgroups != "disabled") host = cgroup::detect_host();
+  if (rec.spec.cgroups == "split" && !(host.v2 && host.writable))
+    throw Error(Errc::unsupported,
+                "container " + rec.name +
+                    " was created with --cgroups=split, and this start "
+                    "has no writable cgroup v2 subtree (" +
+                    (host.own.empty() ? "none" : host.own) + ")",
+                "start it from a unit with Delegate=yes");
+  if (host.v2 && host.writable) {
     cgroup::Limits limits = limits_of(rec.spec.limits);
     if (!cgroup::unapplied(limits, host).empty()) limits = {};
     try {
       plan.cgroup = cgroup::create(host, rec.id, limits);
     } catch (const Error& e) {
-      if (limits.any()) throw;
+      if (limits.any() || rec.spec.cgroups == "split") throw;
       log_debug(std::string("no cgroup of its own for the container: ") + e.what());
     }
   }
@@ -940,6 +1036,8 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
       if (cur.status == "running" && cur.monitor_pid != ::getpid())
         throw Error(Errc::in_use, "container " + rec.name + " is already running");
       store.save_state(rec.id, st, !rec.auto_remove);
+      // A unit without --new (Type=forking) follows the monitor by its pid file.
+      write_file(store.dir(rec.id) + "/monitor.pid", std::to_string(st.monitor_pid) + "\n");
       if (::rename(ch.listen_tmp.c_str(), attach_socket_path(store.paths(), rec.id).c_str()) != 0)
         throw_errno("placing the attach socket of " + rec.name);
     }
@@ -999,6 +1097,18 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
       if (plan.stdin_open) pass("--stdin", in.write.get());
     }
     if (rec.auto_remove) argv.push_back("--no-fsync");
+    std::string notify = notify_target(rec);
+    if (!notify.empty()) {
+      // The monitor tells systemd (MAINPID: itself, READY=1 for conmon)
+      // and then writes one byte to the start's report pipe: the CLI, the
+      // unit's first main process, must not exit before systemd heard it.
+      argv.insert(argv.end(), {"--sdnotify", rec.spec.sdnotify, "--notify-socket", notify});
+      if (report_fd >= 0) pass("--ready-fd", report_fd);
+      if (ch.notify) {
+        pass("--notify-fd", ch.notify.get());
+        argv.insert(argv.end(), {"--notify-path", ch.notify_path});
+      }
+    }
     if (rec.spec.restart_policy != "no" && !rec.spec.restart_policy.empty()) {
       // The monitor re-execs tug to start the container again in place, so
       // its pid (a systemd unit's MainPID) survives restarts.
@@ -1093,6 +1203,16 @@ Running start(Store& store, const image::Store& images, const Record& rec,
   if (!rep.ok)
     throw Error(static_cast<Errc>(rep.code),
                 std::string(rep.text, strnlen(rep.text, sizeof rep.text)), "", rep.exit_code);
+  if (!notify_target(rec).empty()) {
+    // The monitor's byte: systemd has its MAINPID (and READY=1) before we
+    // exit. Bounded: a network helper may hold the pipe should the monitor
+    // die first.
+    struct pollfd p = {report.read.get(), POLLIN, 0};
+    if (::poll(&p, 1, 10000) > 0) {
+      char b;
+      (void)!::read(report.read.get(), &b, 1);
+    }
+  }
   Running r;
   r.pid = rep.pid;
   r.attach = std::move(attach_cli);

@@ -48,7 +48,11 @@ struct CreateOptions {
   std::string memory, memory_swap, cpus;  // --memory, --memory-swap, --cpus
   std::optional<int64_t> cpu_shares, pids_limit;
   std::string restart = "no";  // --restart no|on-failure[:N]|always|unless-stopped
-  std::string storage_driver;  // empty: the store's
+  std::string sdnotify;        // --sdnotify conmon|container|ignore ("": container)
+  std::string cgroups;         // --cgroups enabled|disabled|split|no-conmon ("": enabled)
+  std::string cidfile;         // --cidfile: the id is written there once created
+  std::vector<std::string> create_command;  // the CLI's argv, kept in the record
+  std::string storage_driver;               // empty: the store's
   // The image's VOLUMEs get anonymous volumes; a build's RUN step leaves
   // them out, so what it writes there stays in its layer (as buildah does).
   bool image_volumes = true;

@@ -51,6 +51,11 @@ struct Options {
   // The connection to the rootless network namespace's holder (user-defined
   // networks): the container's endpoints and DNS names live while it is open.
   int hold = -1;
+  // --sdnotify (notify.cpp): systemd's socket, the mode, the container's
+  // own socket (container mode) and the start's pipe to tell the CLI that
+  // systemd has been told.
+  std::string sdnotify, notify_socket, notify_path;
+  int notify_fd = -1, ready_fd = -1;
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -60,7 +65,9 @@ struct Options {
                "         [--listen FD] [--attach FD] [--stdout FD] [--stderr FD] [--terminal FD]\n"
                "         [--stdin FD] [--started-at TIME] [--restart-count N] [--no-fsync]\n"
                "         [--cgroup PATH] [--lifeline FD] [--hold FD] [--helper PID]...\n"
-               "         [--device-helper PID]...\n"
+               "         [--device-helper PID]... [--sdnotify conmon|container]\n"
+               "         [--notify-socket PATH] [--notify-fd FD] [--notify-path PATH]\n"
+               "         [--ready-fd FD]\n"
                "         [-- EXIT-COMMAND...]\n"
                "It is started by tug, not by hand.\n",
                why);
@@ -130,6 +137,16 @@ Options parse(int argc, char** argv) {
       o.helpers.push_back(num());
     else if (a == "--device-helper")
       o.device_helpers.push_back(num());
+    else if (a == "--sdnotify")
+      o.sdnotify = v;
+    else if (a == "--notify-socket")
+      o.notify_socket = v;
+    else if (a == "--notify-path")
+      o.notify_path = v;
+    else if (a == "--notify-fd")
+      o.notify_fd = num();
+    else if (a == "--ready-fd")
+      o.ready_fd = num();
     else
       usage(("unknown option " + a).c_str());
   }
@@ -219,6 +236,14 @@ int main(int argc, char** argv) {
   AttachServer attach;
   attach.init(o.listen, o.attach);
   for (int fd : {o.out, o.err, o.terminal}) set_nonblock(fd);
+  Notifier notifier;
+  notifier.init(o.notify_socket, o.sdnotify, o.notify_fd);
+  // The container's process has been exec'd before tug exec'd us.
+  notifier.started();
+  if (o.ready_fd >= 0) {
+    (void)!::write(o.ready_fd, "r", 1);
+    ::close(o.ready_fd);
+  }
 
   bool exited = false;
   int exit_code = 0;
@@ -237,6 +262,8 @@ int main(int argc, char** argv) {
     if (o.out >= 0) fds.push_back({o.out, POLLIN, 0});
     if (o.err >= 0) fds.push_back({o.err, POLLIN, 0});
     if (o.terminal >= 0) fds.push_back({o.terminal, POLLIN, 0});
+    if (notifier.container_fd() >= 0 && !exited)
+      fds.push_back({notifier.container_fd(), POLLIN, 0});
     size_t first_attach = fds.size();
     if (!exited) attach.add_poll_fds(fds);
     // After the exit, output still buffered in the pipes is drained; a
@@ -276,6 +303,8 @@ int main(int argc, char** argv) {
         if (!pump(fd, "stderr", kStderr, log, attach)) ::close(o.err), o.err = -1;
       } else if (fd == o.terminal) {
         if (!pump(fd, "stdout", kStdout, log, attach)) ::close(o.terminal), o.terminal = -1;
+      } else if (fd == notifier.container_fd()) {
+        notifier.relay();
       }
     }
     if (!exited) {
@@ -284,6 +313,14 @@ int main(int argc, char** argv) {
     }
   }
 
+  // A last notification sent just before the exit still counts.
+  notifier.relay();
+  notifier.close_container_socket();
+  if (!o.notify_path.empty()) {
+    ::unlink(o.notify_path.c_str());
+    auto slash = o.notify_path.rfind('/');
+    if (slash != std::string::npos) ::rmdir(o.notify_path.substr(0, slash).c_str());
+  }
   // The network goes with the container.
   if (o.lifeline >= 0) ::close(o.lifeline);
   if (o.hold >= 0) ::close(o.hold);

@@ -5,6 +5,8 @@
 //   log.cpp     the container's output into a k8s-file log (podman's format)
 //   attach.cpp  the attach socket: output to clients, stdin and resizes back
 //   exit.cpp    the exit code and time, written atomically into state.json
+//   notify.cpp  sd_notify: READY=1 and MAINPID to systemd, the container's
+//               own notifications relayed (--sdnotify)
 // main.cpp runs the event loop. The monitor links no part of tugcore: its
 // resident size is paid once per running container.
 #include <stdint.h>
@@ -63,5 +65,34 @@ struct ExitRecord {
 };
 // Replaces state.json (temp file, fsync, rename) under the container's lock.
 bool write_exit_state(const ExitRecord& r);
+
+// ---- notify.cpp ----
+// systemd's notify protocol towards the caller's NOTIFY_SOCKET (a path, or
+// "@name" for the abstract namespace). Sends are best effort: a unit whose
+// manager went away must not take the container down.
+class Notifier {
+ public:
+  // target: $NOTIFY_SOCKET as tug saw it; mode: conmon or container;
+  // container_fd: the bound socket the container notifies on (-1 if none).
+  void init(const std::string& target, const std::string& mode, int container_fd);
+  bool active() const { return !target_.empty(); }
+  int container_fd() const { return container_fd_; }
+  // At start, once the container's process runs: MAINPID is this process
+  // (the unit's main process from now on, so systemd sees the container's
+  // exit as ours); READY=1 too in conmon mode.
+  void started();
+  // Reads what the container sent and relays it, its MAINPID rewritten
+  // to ours (systemd cannot see the container's pid namespace).
+  void relay();
+  void close_container_socket();
+
+ private:
+  bool send(const std::string& msg);
+  std::string target_, mode_;
+  int fd_ = -1;  // our datagram socket towards systemd
+  int container_fd_ = -1;
+};
+// Rewrites a notification from the container: MAINPID= lines name pid.
+std::string rewrite_notification(const std::string& msg, long pid);
 
 }  // namespace tug::monitor

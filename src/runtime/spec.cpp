@@ -55,6 +55,8 @@ void to_json(json& j, const Spec& s) {
            {"stop_signal", s.stop_signal},
            {"stop_timeout", s.stop_timeout},
            {"restart_policy", s.restart_policy},
+           {"sdnotify", s.sdnotify},
+           {"cgroups", s.cgroups},
            {"security_opt", s.security_opt},
            {"seccomp_profile", s.seccomp_profile},
            {"limits", s.limits},
@@ -84,6 +86,8 @@ void from_json(const json& j, Spec& s) {
   s.stop_signal = j.value("stop_signal", "SIGTERM");
   s.stop_timeout = j.value("stop_timeout", 10);
   s.restart_policy = j.value("restart_policy", "no");
+  s.sdnotify = j.value("sdnotify", "container");
+  s.cgroups = j.value("cgroups", "enabled");
   s.security_opt = j.value("security_opt", std::vector<std::string>{});
   s.seccomp_profile = j.value("seccomp_profile", json());
   s.limits = j.value("limits", json::object());
@@ -307,6 +311,24 @@ std::string seccomp_profile_path(const std::string& opt) {
     if (starts_with(opt, prefix) && opt.size() > 8 && opt.substr(8) != "unconfined")
       return opt.substr(8);
   return "";
+}
+
+std::string validate_cgroups_mode(const std::string& mode) {
+  if (mode.empty()) return "enabled";
+  if (mode == "enabled" || mode == "disabled" || mode == "split" || mode == "no-conmon")
+    return mode;
+  throw Error(Errc::usage, "invalid --cgroups mode " + quote(mode),
+              "use enabled, disabled, split or no-conmon");
+}
+
+std::string validate_sdnotify(const std::string& mode) {
+  if (mode.empty()) return "container";
+  if (mode == "conmon" || mode == "container" || mode == "ignore") return mode;
+  if (mode == "healthy")
+    throw Error(Errc::unsupported, "--sdnotify=healthy is not implemented",
+                "tug has no health checks yet: use conmon, container or ignore");
+  throw Error(Errc::usage, "invalid --sdnotify value " + quote(mode),
+              "use conmon, container or ignore");
 }
 
 std::string validate_restart_policy(const std::string& p) {

@@ -50,6 +50,16 @@ struct Spec {
   std::string stop_signal = "SIGTERM";
   int stop_timeout = 10;              // seconds between the stop signal and SIGKILL
   std::string restart_policy = "no";  // no | on-failure[:N] | always | unless-stopped
+  // --sdnotify: who tells systemd (the caller's NOTIFY_SOCKET) that the
+  // container is ready: "conmon" (the monitor, once the process runs),
+  // "container" (the container itself, through a socket of its own that the
+  // monitor relays) or "ignore".
+  std::string sdnotify = "container";
+  // --cgroups: enabled (a cgroup of its own under the caller's, where the
+  // host delegates one), split (the same, required: a unit's Delegate=yes
+  // subtree), no-conmon (the same: the monitor never has a cgroup of its
+  // own), disabled (none, even where one could be made).
+  std::string cgroups = "enabled";
 };
 
 void to_json(json& j, const MountSpec& m);
@@ -89,6 +99,12 @@ void validate_security_opt(const std::string& opt);
 
 // Checks a --restart value; returns it normalised ("" -> "no").
 std::string validate_restart_policy(const std::string& p);
+
+// Checks a --cgroups value (enabled, disabled, split, no-conmon; "" is enabled).
+std::string validate_cgroups_mode(const std::string& mode);
+
+// Checks a --sdnotify value (conmon, container, ignore; "" is container).
+std::string validate_sdnotify(const std::string& mode);
 
 // Docker's default capability set.
 const std::vector<std::string>& default_capabilities();

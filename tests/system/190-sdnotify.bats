@@ -1,0 +1,190 @@
+#!/usr/bin/env bats
+# --sdnotify: the monitor speaks systemd's notify protocol. No systemd runs
+# here, so each test listens on a NOTIFY_SOCKET of its own (a datagram
+# socket served by python3, as systemd's would be) and checks what arrives
+# and when.
+
+load helpers
+
+NOTIFY_HELPER=${TUG_PREFIX}/../test-helpers/tug-test-notify
+
+# start_listener: serves $TEST_DIR/notify.sock; every datagram becomes a
+# line "MSG <text with newlines as |>" in $TEST_DIR/msgs, and a MAINPID
+# message is followed by "CHILDREN <cmdlines>" of that pid's children as
+# they are at that moment (so a test can tell that the container's process
+# had been started before systemd was told).
+start_listener() {
+  python3 -c '
+import os, socket, sys
+path, out = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(path)
+with open(out, "a") as f:
+    f.write("LISTENING\n"); f.flush()
+    while True:
+        m = s.recv(4096).decode()
+        f.write("MSG " + m.strip().replace("\n", "|") + "\n")
+        for line in m.splitlines():
+            if line.startswith("MAINPID="):
+                pid = line[8:]
+                kids = []
+                try:
+                    for t in os.listdir("/proc/%s/task" % pid):
+                        for c in open("/proc/%s/task/%s/children" % (pid, t)).read().split():
+                            kids.append(open("/proc/%s/cmdline" % c).read().replace("\0", " ").strip())
+                except OSError as e:
+                    kids.append("error: %s" % e)
+                f.write("CHILDREN " + ",".join(kids) + "\n")
+        f.flush()
+' "$TEST_DIR/notify.sock" "$TEST_DIR/msgs" 3>&- &
+  LISTENER=$!
+  for _ in $(seq 50); do grep -q LISTENING "$TEST_DIR/msgs" 2>/dev/null && return 0; sleep 0.1; done
+  return 1
+}
+
+teardown() {
+  [ -n "${LISTENER:-}" ] && kill "$LISTENER" 2>/dev/null
+  tug_test_cleanup
+}
+
+# wait_for_msg TEXT: until a received message contains TEXT (5 s).
+wait_for_msg() {
+  for _ in $(seq 50); do grep -q "^MSG .*$1" "$TEST_DIR/msgs" && return 0; sleep 0.1; done
+  echo "no message with $1; got:" >&2
+  cat "$TEST_DIR/msgs" >&2
+  return 1
+}
+
+@test "--sdnotify=conmon: READY=1 and MAINPID=<monitor> arrive before run -d returns, after the process started" {
+  load_busybox
+  start_listener
+  NOTIFY_SOCKET=$TEST_DIR/notify.sock run "$TUG" run -d --name n --sdnotify=conmon busybox sleep 1000
+  assert_success
+  # Already there when the CLI (a unit's first main process) has exited:
+  # no waiting here.
+  run cat "$TEST_DIR/msgs"
+  assert_line --partial "READY=1"
+  mon=$("$TUG" inspect --format '{{.State.ConmonPid}}' n)
+  [ "$mon" -gt 0 ]
+  [ "$(jq -r .monitor_pid "$XDG_DATA_HOME/tug/containers/$("$TUG" inspect --format '{{.Id}}' n)/state.json")" = "$mon" ]
+  [ "$(cat /proc/$mon/comm)" = "tug-monitor" ]
+  assert_line "MSG MAINPID=$mon|READY=1"
+  # When systemd was told, the monitor's child already ran the user's command.
+  assert_line --partial "CHILDREN sleep 1000"
+  # Exactly one notification.
+  [ "$(grep -c '^MSG' "$TEST_DIR/msgs")" = 1 ]
+  tug_ok rm -f n
+}
+
+@test "--sdnotify=conmon: tug start of a created container notifies too (units without --new)" {
+  load_busybox
+  start_listener
+  tug_ok create --name c --sdnotify=conmon busybox sleep 1000
+  # create alone tells systemd nothing.
+  NOTIFY_SOCKET=$TEST_DIR/notify.sock tug_ok inspect c
+  ! grep -q '^MSG' "$TEST_DIR/msgs"
+  NOTIFY_SOCKET=$TEST_DIR/notify.sock tug_ok start c
+  mon=$("$TUG" inspect --format '{{.State.ConmonPid}}' c)
+  run cat "$TEST_DIR/msgs"
+  assert_line "MSG MAINPID=$mon|READY=1"
+  # The mode is part of the container: inspect shows it.
+  run_tug inspect --format '{{.Config.SdNotifyMode}}' c
+  assert_output_equals conmon
+  tug_ok rm -f c
+}
+
+@test "--sdnotify=conmon with --restart: MAINPID stays the monitor across restarts" {
+  load_busybox
+  start_listener
+  NOTIFY_SOCKET=$TEST_DIR/notify.sock tug_ok run -d --name r --restart on-failure:2 \
+    --sdnotify=conmon busybox sh -c 'sleep 0.2; exit 3'
+  id=$("$TUG" inspect --format '{{.Id}}' r)
+  # wait returns at the first exit: the two restarts come after it.
+  for _ in $(seq 100); do
+    [ "$(jq -r '"\(.status) \(.restart_count)"' "$XDG_DATA_HOME/tug/containers/$id/state.json")" = "exited 2" ] && break
+    sleep 0.1
+  done
+  tug_ok wait r
+  assert_output_equals 3
+  run grep -c '^MSG MAINPID=' "$TEST_DIR/msgs"
+  assert_output_equals 3
+  [ "$(grep '^MSG' "$TEST_DIR/msgs" | sort -u | wc -l)" = 1 ]
+}
+
+@test "--sdnotify=container: the container has its own NOTIFY_SOCKET, relayed with MAINPID rewritten" {
+  [ -x "$NOTIFY_HELPER" ] || skip "tug-test-notify not built"
+  load_busybox
+  start_listener
+  NOTIFY_SOCKET=$TEST_DIR/notify.sock tug_ok run -d --name ct --sdnotify=container \
+    -v "$NOTIFY_HELPER:/notify:ro" -u 1000:1000 busybox \
+    sh -c 'echo "env=$NOTIFY_SOCKET"; sleep 0.5; /notify READY=1 STATUS=warmed-up MAINPID=1; sleep 1000'
+  mon=$("$TUG" inspect --format '{{.State.ConmonPid}}' ct)
+  wait_for_msg STATUS=warmed-up
+  run cat "$TEST_DIR/msgs"
+  # First the monitor's MAINPID alone (the container decides when it is ready) ...
+  [ "$(grep '^MSG' "$TEST_DIR/msgs" | head -1)" = "MSG MAINPID=$mon" ]
+  # ... then the container's own message, its MAINPID replaced by the monitor's.
+  assert_line "MSG READY=1|STATUS=warmed-up|MAINPID=$mon"
+  run_tug logs ct
+  assert_output_equals "env=/run/notify/notify.sock"
+  id=$("$TUG" inspect --format '{{.Id}}' ct)
+  [ -S "$XDG_RUNTIME_DIR/tug/${id:0:12}.notify/notify.sock" ]
+  tug_ok rm -f ct
+  # The container's socket goes with it.
+  for _ in $(seq 30); do [ -e "$XDG_RUNTIME_DIR/tug/${id:0:12}.notify" ] || break; sleep 0.1; done
+  [ ! -e "$XDG_RUNTIME_DIR/tug/${id:0:12}.notify" ]
+}
+
+@test "--sdnotify=container is the default, and without NOTIFY_SOCKET nothing is bound" {
+  load_busybox
+  NOTIFY_SOCKET=$TEST_DIR/nobody.sock tug_ok run --rm busybox sh -c 'echo "[$NOTIFY_SOCKET]"; ls /run'
+  assert_line "[/run/notify/notify.sock]"
+  assert_line "notify"
+  tug_ok run --rm busybox sh -c 'echo "[$NOTIFY_SOCKET]"; [ -e /run/notify ] && echo bound || echo none'
+  assert_output_equals "$(printf '[]\nnone')"
+}
+
+@test "--sdnotify=ignore and conmon do not pass NOTIFY_SOCKET to the container; ignore sends nothing" {
+  load_busybox
+  start_listener
+  NOTIFY_SOCKET=$TEST_DIR/notify.sock tug_ok run --rm --sdnotify=ignore busybox sh -c 'echo "[$NOTIFY_SOCKET]"'
+  assert_output_equals "[]"
+  NOTIFY_SOCKET=$TEST_DIR/notify.sock tug_ok run -d --name i --sdnotify=ignore busybox sleep 1000
+  sleep 0.3
+  ! grep -q '^MSG' "$TEST_DIR/msgs"
+  NOTIFY_SOCKET=$TEST_DIR/notify.sock tug_ok run --rm --sdnotify=conmon busybox sh -c 'echo "[$NOTIFY_SOCKET]"'
+  assert_output_equals "[]"
+  tug_ok rm -f i
+}
+
+@test "--sdnotify: a NOTIFY_SOCKET nobody listens on does not stop the container" {
+  load_busybox
+  NOTIFY_SOCKET=$TEST_DIR/gone.sock tug_ok run -d --name g --sdnotify=conmon busybox sleep 1000
+  run_tug inspect --format '{{.State.Status}}' g
+  assert_output_equals running
+  # An abstract socket name is accepted as systemd may give one.
+  NOTIFY_SOCKET=@tug-test-$$ tug_ok run --rm --sdnotify=conmon busybox true
+  tug_ok rm -f g
+}
+
+@test "--sdnotify: invalid and unimplemented values are refused" {
+  load_busybox
+  run_tug run --rm --sdnotify=bogus busybox true
+  assert_error 125 'invalid --sdnotify value "bogus"'
+  run_tug create --sdnotify=healthy busybox true
+  assert_error 125 "--sdnotify=healthy is not implemented"
+  run_tug ps -a -q
+  assert_output_equals ""
+}
+
+@test "--sdnotify=conmon in a pod: the member's monitor is MAINPID, not the infra's started on the way" {
+  load_busybox
+  start_listener
+  tug_ok pod create --name p
+  tug_ok create --pod p --name member --sdnotify=conmon busybox sleep 1000
+  NOTIFY_SOCKET=$TEST_DIR/notify.sock tug_ok start member
+  mon=$("$TUG" inspect --format '{{.State.ConmonPid}}' member)
+  run grep '^MSG' "$TEST_DIR/msgs"
+  assert_output_equals "MSG MAINPID=$mon|READY=1"
+  tug_ok pod rm -f p
+}
