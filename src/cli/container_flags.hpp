@@ -13,6 +13,7 @@ struct RunFlags {
   std::string user;
   int stop_timeout = 10;
   bool detach = false;
+  bool rootfs = false;           // --rootfs: the "image" is a directory or squashfs file
   std::string pull = "missing";  // --pull always|missing|never|newer
   RegistryFlags registry;        // --tls-verify, --authfile, --platform, -q for that pull
 };
