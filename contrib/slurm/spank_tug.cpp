@@ -376,7 +376,9 @@ bool prepare_container(spank_t sp) {
     for (const auto& v : split(opt.env, ','))
       if (!v.empty()) step.override_env.insert(v);
 
-  Result existing = run_tug(who, env, {"container", "inspect", step.container});
+  // An unnamed container is the step's own: there is none to look for.
+  Result existing;
+  if (!opt.name.empty()) existing = run_tug(who, env, {"container", "inspect", step.container});
   if (existing.status == 0 && !opt.name.empty()) {
     // A named container of an earlier step: started again if it stopped.
     if (existing.out.find("\"Running\": true") == std::string::npos &&
@@ -456,12 +458,28 @@ int slurm_spank_task_init(spank_t sp, int, char**) {
   return -1;
 }
 
-// slurmstepd, once per node at the end of the step.
+// slurmstepd, once per node at the end of the step. The removal runs
+// detached: the node's CPUs are the step's until slurmstepd exits, and the
+// next job should not wait for a container's teardown.
 int slurm_spank_exit(spank_t sp, int, char**) {
   if (!spank_remote(sp) || !step.active || !step.remove_at_exit) return 0;
-  Result r = run_tug(job_identity(sp), job_env(sp), {"rm", "-f", step.container});
-  if (r.status != 0)
-    slurm_error("spank_tug: removing container %s: %s", step.container.c_str(), r.err.c_str());
+  Identity who = job_identity(sp);
+  std::vector<std::string> env = job_env(sp);
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    run_tug(who, env, {"rm", "-f", step.container});
+    return 0;
+  }
+  if (pid == 0) {
+    ::setsid();
+    if (::fork() == 0) {
+      Result r = run_tug(who, env, {"rm", "-f", step.container});
+      ::_exit(r.status == 0 ? 0 : 1);
+    }
+    ::_exit(0);
+  }
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
   return 0;
 }
 
