@@ -180,6 +180,16 @@ squashfuse_procs() {
   assert_output_equals "hello from the squashfs"
   run_tug save -o "$TEST_DIR/x.tar" localhost/wh:1
   assert_error 125 "not implemented"
+  run_tug push --tls-verify=false localhost/wh:1 127.0.0.1:1/wh:1
+  assert_error 125 "not implemented"
+  mkdir "$TEST_DIR/ctx"
+  printf 'FROM localhost/wh:1\nRUN true\n' >"$TEST_DIR/ctx/Containerfile"
+  run_tug build -t localhost/derived "$TEST_DIR/ctx"
+  assert_error 125 "not implemented"
+  run_tug run --name c localhost/wh:1 true
+  run_tug commit c localhost/committed
+  assert_error 125 "not implemented"
+  tug_ok rm c
   tug_ok rmi localhost/wh:1
   [ -s "$TEST_DIR/wh.sqfs" ]
 }
