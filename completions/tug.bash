@@ -13,7 +13,7 @@ _tug_run_values="--name -e --env --env-file -w --workdir -u --user --entrypoint 
   --pids-limit --restart --stop-timeout --mount --ulimit --userns --pull --authfile --cert-dir
   --creds --platform --arch --os --variant --sdnotify --cgroups --cidfile"
 # (switches on one line: _tug_flags's output is cut at its "|")
-_tug_run_switches="--rm -d --detach -i --interactive -t --tty --init --read-only --privileged --replace -P --publish-all -q --quiet --tls-verify --help"
+_tug_run_switches="--rm -d --detach -i --interactive -t --tty --init --read-only --rootfs --privileged --replace -P --publish-all -q --quiet --tls-verify --help"
 
 # _tug_flags KEY: the flags of a command ("run", "image ls", ...), as
 # "switches|flags that take a value".
@@ -138,7 +138,7 @@ _tug_main() {
         COMPREPLY=($(compgen -W "SIGTERM SIGKILL SIGINT SIGHUP SIGQUIT SIGUSR1 SIGUSR2" -- "$cur")) ;;
       --format | -f)
         if [[ $key == @(save|image save) ]]; then
-          COMPREPLY=($(compgen -W "docker-archive oci-archive" -- "$cur"))
+          COMPREPLY=($(compgen -W "docker-archive oci-archive squashfs" -- "$cur"))
         elif [[ $key == @(build|image build) ]]; then
           if [[ $prev == -f ]]; then COMPREPLY=($(compgen -f -- "$cur")); else COMPREPLY=($(compgen -W "oci docker" -- "$cur")); fi
         elif [[ $prev == --format || $key != @(images|image ls|image list) ]]; then

@@ -453,6 +453,11 @@ std::vector<int> Builder::needed_stages() {
 image::Image Builder::base_image(const Instruction& ins, const std::string& ref) {
   return at(ins, [&]() -> image::Image {
     if (o_.pull && o_.pull_image) o_.pull_image(ref);
+    if (auto img = images_.find(ref); img && !img->squashfs.empty())
+      throw Error(
+          Errc::unsupported,
+          "building FROM a squashfs-backed image (" + img->squashfs + ") is not implemented",
+          "build FROM the image it was saved from");
     if (auto img = images_.find(ref)) return *img;
     if (o_.pull_image && !o_.pull) {
       o_.pull_image(ref);

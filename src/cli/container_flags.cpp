@@ -2,7 +2,9 @@
 
 #include <cstdlib>
 
+#include "image/squashfs.hpp"
 #include "util/error.hpp"
+#include "util/fs.hpp"
 #include "util/strings.hpp"
 
 namespace tug::cli {
@@ -85,6 +87,9 @@ void add_create_flags(CLI::App* c, RunFlags& f) {
                 "disabled");
   c->add_option("--stop-timeout", f.stop_timeout,
                 "Seconds to wait before killing a stopped container");
+  c->add_flag("--rootfs", f.rootfs,
+              "The first argument is not an image but a root filesystem: a directory used in "
+              "place, or a squashfs file (as squashfs:PATH)");
   c->add_option("--pull", f.pull, "Pull the image: always, missing (default), never, newer");
   auto& r = f.registry;
   r.app = c;
@@ -100,6 +105,8 @@ void add_create_flags(CLI::App* c, RunFlags& f) {
 }
 
 void pull_for_create(Globals& g, RunFlags& f) {
+  // A squashfs file or a directory comes from no registry.
+  if (!f.create.rootfs.empty() || image::is_squashfs_ref(f.create.image)) return;
   ensure_image(g, f.create.image, f.pull, f.registry.options());
 }
 
@@ -111,6 +118,12 @@ void take_image_and_command(CLI::App* c, RunFlags& f) {
     throw Error(Errc::usage, "unknown flag: " + rest[0], "see 'tug run --help'");
   f.create.image = rest[0];
   f.create.command.assign(rest.begin() + 1, rest.end());
+  if (f.rootfs) {
+    if (image::is_squashfs_ref(rest[0]) || (!is_directory(rest[0]) && path_exists(rest[0])))
+      f.create.image = image::is_squashfs_ref(rest[0]) ? rest[0] : "squashfs:" + rest[0];
+    else
+      f.create.rootfs = rest[0];
+  }
   if (!f.entrypoint.empty() || c->count("--entrypoint")) f.create.entrypoint = f.entrypoint;
   if (c->count("--workdir")) f.create.workdir = f.workdir;
   if (c->count("--user")) f.create.user = f.user;

@@ -14,6 +14,7 @@ struct RunFlags {
   std::vector<std::string> networks;  // --network, repeatable for user-defined networks
   int stop_timeout = 10;
   bool detach = false;
+  bool rootfs = false;           // --rootfs: the "image" is a directory or squashfs file
   std::string pull = "missing";  // --pull always|missing|never|newer
   RegistryFlags registry;        // --tls-verify, --authfile, --platform, -q for that pull
 };

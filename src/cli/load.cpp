@@ -3,6 +3,7 @@
 
 #include "cli/commands.hpp"
 #include "image/archive.hpp"
+#include "image/squashfs.hpp"
 #include "util/error.hpp"
 
 namespace tug::cli {
@@ -13,12 +14,21 @@ void setup_load(CLI::App* c, Globals& g) {
     bool quiet = false;
   };
   auto f = std::make_shared<Flags>();
-  c->add_option("-i,--input", f->input, "Read from a tar archive file instead of stdin");
+  c->add_option("-i,--input", f->input,
+                "Read from a tar archive file instead of stdin; a squashfs file "
+                "(save --format squashfs) is recorded in place, not unpacked");
   c->add_flag("-q,--quiet", f->quiet, "Suppress the progress output");
   c->callback([f, &g] {
     if ((f->input.empty() || f->input == "-") && ::isatty(0))
       throw Error(Errc::usage, "cannot read an image archive from a terminal",
                   "use -i FILE, or redirect stdin from the archive");
+    if (!f->input.empty() && f->input != "-" && image::looks_like_squashfs(f->input)) {
+      // A single-file image stays where it is: the store records its path.
+      image::Image img = image::load_squashfs(g.images(), f->input);
+      if (img.names.empty()) out("Loaded image: sha256:" + img.id);
+      for (const auto& n : img.names) out("Loaded image: " + n);
+      return;
+    }
     for (const auto& img : image::load_archive(g.images(), f->input)) {
       if (img.names.empty()) out("Loaded image: sha256:" + img.id);
       for (const auto& n : img.names) out("Loaded image: " + n);

@@ -6,6 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "image/archive.hpp"
+#include "image/squashfs.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
 
@@ -19,11 +20,28 @@ void setup_save(CLI::App* c, Globals& g) {
   };
   auto f = std::make_shared<Flags>();
   c->add_option("-o,--output", f->output, "Write to a file instead of stdout");
-  c->add_option("--format", f->format, "docker-archive (default) or oci-archive");
+  c->add_option("--format", f->format,
+                "docker-archive (default), oci-archive, or squashfs (one flattened file "
+                "that run mounts without unpacking; needs -o)");
   c->add_flag("-q,--quiet", f->quiet, "Suppress the progress output");
   c->add_flag("-m,--multi-image-archive", f->multi, "Accepted for podman compatibility");
   c->add_option("IMAGE", f->images, "Images to save")->required();
   c->callback([f, &g] {
+    if (f->format == "squashfs") {
+      if (f->output.empty() || f->output == "-")
+        throw Error(Errc::usage, "--format squashfs needs -o FILE",
+                    "a squashfs image is written to a file, not a stream");
+      if (f->images.size() != 1)
+        throw Error(Errc::usage, "--format squashfs holds exactly one image");
+      image::save_squashfs(g.images(), f->images[0], f->output);
+      return;
+    }
+    for (const auto& ref : f->images)
+      if (auto img = g.images().find(ref); img && !img->squashfs.empty())
+        throw Error(Errc::unsupported,
+                    "saving the squashfs-backed image " + ref + " as " +
+                        (f->format.empty() ? "docker-archive" : f->format) + " is not implemented",
+                    "its file is the image: copy " + img->squashfs);
     image::ArchiveFormat fmt = image::parse_archive_format(f->format);
     if (f->output.empty() || f->output == "-") {
       if (::isatty(1))

@@ -55,6 +55,10 @@ json commit_config(const json& parent_config, const Record& rec, const std::stri
 
 image::Image commit(const Store& store, image::Store& images, const Record& rec,
                     const CommitOptions& opts) {
+  if (!rec.squashfs.empty() || !rec.rootfs_dir.empty())
+    throw Error(Errc::unsupported,
+                "commit of a container run from a squashfs image or --rootfs is not implemented",
+                "its changes live on a tmpfs (squashfs) or in the directory itself");
   if (rec.driver == "vfs")
     throw Error(Errc::unsupported,
                 "commit is not supported for containers of the vfs storage driver",

@@ -28,6 +28,8 @@ void to_json(json& j, const Record& r) {
            {"created", r.created},
            {"driver", r.driver},
            {"layers", r.layers},
+           {"squashfs", r.squashfs},
+           {"rootfs_dir", r.rootfs_dir},
            {"spec", r.spec},
            {"labels", r.labels},
            {"auto_remove", r.auto_remove},
@@ -45,6 +47,8 @@ void from_json(const json& j, Record& r) {
   r.created = j.value("created", "");
   r.driver = j.value("driver", "overlay");
   r.layers = j.value("layers", std::vector<std::string>{});
+  r.squashfs = j.value("squashfs", "");
+  r.rootfs_dir = j.value("rootfs_dir", "");
   r.spec = j.value("spec", runtime::Spec{});
   r.labels = j.value("labels", std::map<std::string, std::string>{});
   r.auto_remove = j.value("auto_remove", false);

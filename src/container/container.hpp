@@ -32,6 +32,11 @@ struct Record {
   std::string created;              // RFC 3339
   std::string driver;               // storage driver the rootfs was made for
   std::vector<std::string> layers;  // image layer diff ids, bottom first
+  // Rootfs not made of store layers: a squashfs image file mounted under a
+  // tmpfs overlay (run squashfs:PATH, or a squashfs-backed image), or a
+  // directory used in place (run --rootfs DIR, as podman). Absolute paths.
+  std::string squashfs;
+  std::string rootfs_dir;
   runtime::Spec spec;
   std::map<std::string, std::string> labels;
   bool auto_remove = false;  // --rm

@@ -17,7 +17,9 @@
 
 #include "cgroup/cgroup.hpp"
 #include "container/pod.hpp"
+#include "container/rootfs.hpp"
 #include "image/layer.hpp"
+#include "image/squashfs.hpp"
 #include "network/networks.hpp"
 #include "network/rootless_netns.hpp"
 #include "network/setup.hpp"
@@ -265,7 +267,15 @@ FileLock image_use_lock(const Paths& paths, FileLock::Mode mode) {
 
 Record create(Store& store, const image::Store& images, const CreateOptions& o) {
   FileLock using_image = image_use_lock(store.paths(), FileLock::Mode::shared);
-  image::Image img = images.get(o.image);
+  image::Image img;
+  if (!o.rootfs.empty()) {
+    img.config = json::object();
+    img.id = std::string(64, '0');
+  } else if (image::is_squashfs_ref(o.image)) {
+    img = image::open_squashfs(o.image);
+  } else {
+    img = images.get(o.image);
+  }
   const json& cfg = img.runtime_config();
 
   Record r;
@@ -276,6 +286,21 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
   for (const auto& l : img.layers) r.layers.push_back(l.diff_id);
   r.driver = storage::driver_name(
       storage::select_driver(store.paths(), store.mapping(), o.storage_driver));
+  r.squashfs = img.squashfs;
+  if (!r.squashfs.empty() && find_in_path("squashfuse_ll").empty() &&
+      find_in_path("squashfuse").empty())
+    throw Error(Errc::not_found, "squashfuse not found: it mounts squashfs images",
+                "install package squashfuse");
+  if (!o.rootfs.empty()) {
+    if (!is_directory(o.rootfs))
+      throw Error(Errc::not_found, "--rootfs " + o.rootfs + ": no such directory",
+                  "a squashfs file runs as squashfs:PATH");
+    char* real = ::realpath(o.rootfs.c_str(), nullptr);
+    if (!real) throw_errno("realpath " + o.rootfs);
+    r.rootfs_dir = real;
+    ::free(real);
+    r.image_name = r.rootfs_dir;
+  }
   r.auto_remove = o.auto_remove;
 
   runtime::Spec& s = r.spec;
@@ -548,6 +573,7 @@ storage::RootfsPlan rootfs_plan(const Store& store, const image::Store& images, 
   rootfs.work = dir + "/work";
   rootfs.target = dir + "/merged";
   rootfs.vfs_dir = dir + "/rootfs";
+  apply_rootfs_source(rootfs, rec, dir);
   return rootfs;
 }
 
@@ -1089,6 +1115,12 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
       argv.push_back("--device-helper");
       argv.push_back(std::to_string(h));
     }
+    // squashfuse is killed after the exit is recorded, with the network's
+    // devices: the container's mount namespace is gone by then.
+    if (started.squashfuse) {
+      argv.push_back("--device-helper");
+      argv.push_back(std::to_string(started.squashfuse.pid()));
+    }
     if (plan.tty) {
       pass("--terminal", started.terminal.get());
     } else {
@@ -1131,6 +1163,7 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     for (auto& a : argv) cargv.push_back(a.data());
     cargv.push_back(nullptr);
     started.process.detach();  // it stays our child across exec
+    started.squashfuse.detach();
     ::execv(cargv[0], cargv.data());
     // The container runs but nothing owns it: take it down with us.
     ::kill(st.pid, SIGKILL);

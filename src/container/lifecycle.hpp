@@ -14,7 +14,8 @@ namespace tug::container {
 
 // What the user asked for on the command line, before image defaults apply.
 struct CreateOptions {
-  std::string image;  // reference or id as typed
+  std::string image;   // reference or id as typed; "squashfs:PATH" names a squashfs file
+  std::string rootfs;  // --rootfs DIR: the directory is the container's / (no image)
   std::string name;
   std::vector<std::string> command;          // after the image
   std::optional<std::string> entrypoint;     // --entrypoint ("" clears it)

@@ -20,7 +20,20 @@ storage::RootfsPlan rootfs_plan_of(const Store& store, const image::Store& image
   p.work = dir + "/work";
   p.target = dir + "/merged";
   p.vfs_dir = dir + "/rootfs";
+  apply_rootfs_source(p, rec, dir);
   return p;
+}
+
+void apply_rootfs_source(storage::RootfsPlan& p, const Record& rec, const std::string& dir) {
+  if (!rec.squashfs.empty()) {
+    p.squashfs = rec.squashfs;
+    p.squashfs_mount = dir + "/sqfs";
+    p.scratch = dir + "/scratch";
+  } else if (!rec.rootfs_dir.empty()) {
+    // podman's --rootfs: the directory itself is the container's /.
+    p.driver = storage::Driver::vfs;
+    p.vfs_dir = rec.rootfs_dir;
+  }
 }
 
 void require_stopped(const Store& store, const Record& rec, const std::string& what) {

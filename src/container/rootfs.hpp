@@ -16,6 +16,10 @@ namespace tug::container {
 storage::RootfsPlan rootfs_plan_of(const Store& store, const image::Store& images,
                                    const Record& rec);
 
+// Points p at rec's squashfs file or --rootfs directory, if it has one
+// (dir: the container's directory).
+void apply_rootfs_source(storage::RootfsPlan& p, const Record& rec, const std::string& dir);
+
 // Error(in_use) naming `what` unless the container is stopped: mounting the
 // overlay a second time while the container runs is not safe.
 void require_stopped(const Store& store, const Record& rec, const std::string& what);

@@ -116,6 +116,9 @@ Image Store::from_record(const json& rec) const {
   if (auto l = rec.find("layers"); l != rec.end() && l->is_array())
     for (const auto& lj : *l) img.layers.push_back(layer_from_json(lj));
   for (const auto& l : img.layers) img.size += l.size;
+  img.squashfs = json_str(rec, "squashfs");
+  if (struct stat st; !img.squashfs.empty() && ::stat(img.squashfs.c_str(), &st) == 0)
+    img.size = st.st_size;
   auto cfg = read_file_if_exists(blob_path("sha256:" + img.id));
   img.config = cfg ? parse_json(*cfg, "image config " + img.id) : json::object();
   img.created = json_str(img.config, "created", json_str(rec, "created"));
@@ -130,6 +133,7 @@ void Store::write_record(const Image& img, const std::string& manifest_digest) c
               {"digest", manifest_digest},
               {"created", img.created},
               {"layers", layers}};
+  if (!img.squashfs.empty()) rec["squashfs"] = img.squashfs;
   write_json_atomic(path_join(paths_.images(), img.id + ".json"), rec);
 }
 
@@ -289,6 +293,32 @@ void Store::drop_name_locked(const std::string& name, const std::string& keep_id
     img.names.erase(it);
     write_record(img, img.digest);
   }
+}
+
+Image Store::add_squashfs(const std::string& config_bytes, const std::vector<std::string>& names,
+                          const std::string& file) {
+  FileLock lock(paths_.store_lock());
+  Image img;
+  img.id = sha256_hex(config_bytes);
+  std::string rec_path = path_join(paths_.images(), img.id + ".json");
+  if (auto old = read_json_if_exists(rec_path)) {
+    Image prev = from_record(*old);
+    if (prev.squashfs.empty())
+      throw Error(Errc::exists, "image " + img.id.substr(0, 12) + " is in the store already",
+                  "remove it (tug rmi) to use it from the squashfs file instead");
+    img.names = prev.names;
+  }
+  std::string blob = blob_path("sha256:" + img.id);
+  if (!path_exists(blob)) atomic_write(blob, config_bytes, 0644);
+  for (const auto& n : names) {
+    drop_name_locked(n, img.id);
+    if (std::find(img.names.begin(), img.names.end(), n) == img.names.end()) img.names.push_back(n);
+  }
+  img.squashfs = file;
+  img.config = parse_json(config_bytes, "image config");
+  img.created = json_str(img.config, "created");
+  write_record(img, "");
+  return from_record(read_json(rec_path));
 }
 
 void Store::tag(const std::string& id, const std::string& name) {

@@ -40,7 +40,11 @@ struct Image {
   std::string created;             // RFC 3339, from the config
   json config;                // the whole OCI image config (architecture, config, rootfs, history)
   std::vector<Layer> layers;  // bottom first
-  int64_t size = 0;           // sum of layer sizes
+  int64_t size = 0;           // sum of layer sizes (a squashfs image: the file's size)
+  // A squashfs-backed entry (`tug load` of a `save --format squashfs` file):
+  // no layers; the file (absolute path) is mounted as the rootfs, never
+  // unpacked nor copied, and rmi leaves it alone.
+  std::string squashfs;
 
   // Config.Env, Config.Cmd ... of the image config, empty when absent.
   const json& runtime_config() const;
@@ -81,6 +85,12 @@ class Store {
   // Deletes the image record and the layers and blobs no other image uses.
   // The caller checks that no container uses the image.
   void remove(const std::string& id);
+
+  // Records a squashfs-backed image whose config is config_bytes (its id is
+  // their sha256, as for any image), moving names to it. Error(exists) when
+  // the store holds that image unpacked already.
+  Image add_squashfs(const std::string& config_bytes, const std::vector<std::string>& names,
+                     const std::string& file);
 
   // Removes staging directories left in tmp/ by processes that died.
   void clean_stale_staging();

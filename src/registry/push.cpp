@@ -144,6 +144,10 @@ std::string push_blob(Client& c, const std::string& repo, const std::string& dig
 PushResult push(image::Store& store, const std::string& source, const std::string& dest,
                 const Options& o) {
   image::Image img = store.get(source);
+  if (!img.squashfs.empty())
+    throw Error(Errc::unsupported,
+                "pushing the squashfs-backed image " + source + " is not implemented",
+                "its file is the image: copy " + img.squashfs);
   std::string target = registry_reference(dest.empty() ? source : dest);
   image::Reference ref = image::parse_reference(target);
   auto conf = RegistriesConf::load();

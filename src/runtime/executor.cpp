@@ -53,6 +53,7 @@ enum class MsgKind : uint32_t {
   setup_failed = 2,     // child -> parent: mounts or process setup failed
   exec_failed = 3,      // child -> parent: execve failed with errno
   terminal = 4,         // child -> parent: the pty master rides along (SCM_RIGHTS)
+  fuse_device = 6,      // child -> parent: a mounted squashfs's fuse device (SCM_RIGHTS)
 };
 
 struct Msg {
@@ -72,9 +73,9 @@ void send_msg(int fd, MsgKind kind, int err, const std::string& text) {
     throw_errno("talking to the container's setup");
 }
 
-void send_fd(int sock, int fd) {
+void send_fd(int sock, int fd, MsgKind kind = MsgKind::terminal) {
   Msg m{};
-  m.kind = MsgKind::terminal;
+  m.kind = kind;
   struct iovec iov = {&m, sizeof m};
   char control[CMSG_SPACE(sizeof(int))] = {};
   struct msghdr mh = {};
@@ -529,7 +530,10 @@ void chown_tree(const std::string& path, uid_t uid, gid_t gid) {
       if (devnull >= 0) ::dup3(devnull, 0, 0), ::close(devnull);
     }
     stage = "mounting the rootfs";
-    storage::mount_rootfs(plan.rootfs);
+    // The squashfs image's daemon is started by the parent (the monitor),
+    // so it is no process of the container and dies with the monitor.
+    storage::mount_rootfs(plan.rootfs,
+                          [&](int fuse) { send_fd(to_parent, fuse, MsgKind::fuse_device); });
     if (plan.rootfs.driver == storage::Driver::fuse_overlayfs) {
       // The fuse daemon was started in this mount namespace; pivot_root would
       // move its root onto its own mount, and its first absolute path would
@@ -569,10 +573,16 @@ void chown_tree(const std::string& path, uid_t uid, gid_t gid) {
 // Reads what the child reports until exec: the terminal (if any), then EOF
 // for success or a failure message, which becomes an Error with docker's
 // exit code (the child is reaped first).
-void receive_start_result(int sock, Started& s) {
+void receive_start_result(int sock, Started& s, const std::string& squashfs = {}) {
   Msg m{};
   UniqueFd passed;
   bool got = recv_msg(sock, &m, &passed);
+  if (got && m.kind == MsgKind::fuse_device && !squashfs.empty() && passed) {
+    s.squashfuse =
+        Child(storage::spawn_squashfuse(squashfs, passed.get()), Child::OnDestroy::kill_and_wait);
+    passed.reset();
+    got = recv_msg(sock, &m, &passed);
+  }
   if (got && m.kind == MsgKind::terminal) {
     s.terminal = std::move(passed);
     copy_winsize(1, s.terminal.get());
@@ -766,7 +776,7 @@ Started start(const Plan& plan, const userns::Mapping& mapping, const Stdio& std
       // The child failed; its report follows.
     }
   }
-  receive_start_result(to_parent_read.get(), s);
+  receive_start_result(to_parent_read.get(), s, plan.rootfs.squashfs);
   s.start_time = process_start_time(static_cast<pid_t>(pid));
   return s;
 }

@@ -21,6 +21,10 @@ struct Started {
   Child process;
   UniqueFd terminal;        // pty master when Plan::tty
   uint64_t start_time = 0;  // /proc/<pid>/stat starttime, to detect pid reuse
+  // The squashfuse serving a squashfs rootfs (RootfsPlan::squashfs): our
+  // child, in none of the container's namespaces, with SIGKILL as its
+  // parent-death signal.
+  Child squashfuse;
 };
 
 // File descriptors the container gets as stdin, stdout and stderr; -1 keeps

@@ -2,11 +2,13 @@
 
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 
@@ -97,9 +99,99 @@ void mount_fuse_overlayfs(const RootfsPlan& plan) {
   }
 }
 
+void make_dir_if_missing(const std::string& path, mode_t mode) {
+  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) throw_errno("mkdir " + path);
+}
+
+// The squashfs image through FUSE: the fuse device is opened and mounted
+// here, in the container's namespaces (so the mount belongs to its user
+// namespace and dies with its mount namespace), and only then handed to a
+// squashfuse, which needs no namespace of the container to serve it: uids
+// in its replies are read in the mount's user namespace by the kernel.
+void mount_squashfs_rootfs(const RootfsPlan& plan, const FuseServer& serve) {
+  if (plan.driver == Driver::vfs)
+    throw Error(Errc::unsupported,
+                "running from a squashfs image is not implemented with the vfs storage driver",
+                "it needs kernel overlay or fuse-overlayfs (--storage-driver)");
+  make_dir_if_missing(plan.scratch, 0700);
+  make_dir_if_missing(plan.squashfs_mount, 0700);
+  if (::mount("tmpfs", plan.scratch.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") != 0)
+    throw_errno("mounting the tmpfs for the container's writable layer");
+  make_dir_if_missing(plan.scratch + "/upper", 0755);
+  make_dir_if_missing(plan.scratch + "/work", 0700);
+  UniqueFd fuse(::open("/dev/fuse", O_RDWR | O_CLOEXEC));
+  if (!fuse)
+    throw Error(Errc::permission, std::string("cannot open /dev/fuse: ") + std::strerror(errno),
+                "a squashfs image is mounted with squashfuse, which needs /dev/fuse readable "
+                "and writable by you");
+  std::string opts = "fd=" + std::to_string(fuse.get()) +
+                     ",rootmode=40000,user_id=0,group_id=0,allow_other,default_permissions";
+  if (::mount("squashfuse", plan.squashfs_mount.c_str(), "fuse.squashfuse",
+              MS_RDONLY | MS_NOSUID | MS_NODEV, opts.c_str()) != 0)
+    throw_errno("mounting fuse for " + plan.squashfs);
+  if (serve)
+    serve(fuse.get());
+  else
+    spawn_squashfuse(plan.squashfs, fuse.get());
+  // Only the daemon holds the device now: should it die, the mount fails
+  // (ENOTCONN) instead of waiting forever.
+  fuse.reset();
+  RootfsPlan over = plan;
+  over.lowers = {plan.squashfs_mount};
+  over.upper = plan.scratch + "/upper";
+  over.work = plan.scratch + "/work";
+  std::string o = overlay_options(over);
+  if (plan.driver == Driver::fuse_overlayfs) {
+    mount_fuse_overlayfs(over);
+    return;
+  }
+  if (::mount("overlay", plan.target.c_str(), "overlay", plan.readonly ? MS_RDONLY : 0,
+              o.c_str()) != 0) {
+    int e = errno;
+    if (e == ENOTCONN || e == ECONNABORTED)
+      throw Error(Errc::corrupt,
+                  "squashfuse could not read " + plan.squashfs + ": not a valid squashfs image",
+                  "check the file, or make it again with tug save --format squashfs");
+    throw Error(Errc::io,
+                std::string("mounting overlay on the squashfs image: ") + std::strerror(e),
+                "try --storage-driver fuse-overlayfs");
+  }
+}
+
 }  // namespace
 
-void mount_rootfs(const RootfsPlan& plan) {
+pid_t spawn_squashfuse(const std::string& image, int fuse_fd, int err_fd) {
+  std::string bin = find_in_path("squashfuse_ll");
+  if (bin.empty()) bin = find_in_path("squashfuse");
+  if (bin.empty())
+    throw Error(Errc::not_found, "squashfuse not found: it serves squashfs images",
+                "install package squashfuse");
+  pid_t pid = ::fork();
+  if (pid < 0) throw_errno("fork");
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int devnull = ::open("/dev/null", O_RDWR);
+    ::dup2(devnull, 0);
+    ::dup2(devnull, 1);
+    ::dup2(err_fd >= 0 ? err_fd : devnull, 2);
+    // The device on fd 3, everything else of ours closed: the daemon lives
+    // as long as the container and must hold none of its pipes open.
+    if (fuse_fd == 3)
+      ::fcntl(3, F_SETFD, 0);
+    else if (::dup2(fuse_fd, 3) < 0)
+      ::_exit(127);
+    close_fds_from(4);
+    ::execl(bin.c_str(), bin.c_str(), "-f", image.c_str(), "/dev/fd/3", nullptr);
+    ::_exit(127);
+  }
+  return pid;
+}
+
+void mount_rootfs(const RootfsPlan& plan, const FuseServer& serve) {
+  if (!plan.squashfs.empty()) {
+    mount_squashfs_rootfs(plan, serve);
+    return;
+  }
   switch (plan.driver) {
     case Driver::overlay: {
       if (::chdir(plan.data_root.c_str()) != 0) throw_errno("chdir " + plan.data_root);

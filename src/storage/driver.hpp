@@ -7,6 +7,7 @@
 //   vfs             a full copy of the layers per container, the last resort
 // mount_rootfs() runs in the container's child, inside its user and mount
 // namespaces; everything else runs in the CLI.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,11 +38,30 @@ struct RootfsPlan {
   std::string target;               // mount point (absolute)
   std::string vfs_dir;              // vfs: the copied tree to bind-mount
   bool readonly = false;
+  // A single-file image (tug save --format squashfs): the file is mounted
+  // read-only at squashfs_mount by squashfuse and is the only lower layer;
+  // the upper and work dirs live on a tmpfs mounted at scratch, so the
+  // file is never unpacked and nothing the container writes reaches disk.
+  std::string squashfs;        // the image file (absolute); empty: layers
+  std::string squashfs_mount;  // mount point of the file's tree (absolute)
+  std::string scratch;         // tmpfs for upper/ and work/ (absolute)
 };
 
+// Serves the fuse device of a squashfs mount: must start a squashfuse on
+// fuse_fd (spawn_squashfuse) that outlives the call. The container's start
+// hands the fd to its monitor-to-be, so the daemon is the monitor's child.
+using FuseServer = std::function<void(int fuse_fd)>;
+
 // Mounts the rootfs; must run inside the container's user+mount namespace.
-// Throws Error with a hint naming the driver on failure.
-void mount_rootfs(const RootfsPlan& plan);
+// Throws Error with a hint naming the driver on failure. Without a server,
+// a squashfs rootfs's squashfuse is this process's child and dies with it.
+void mount_rootfs(const RootfsPlan& plan, const FuseServer& serve = {});
+
+// Starts squashfuse (squashfuse_ll when installed) in the foreground on
+// the already-mounted fuse device fuse_fd (libfuse's /dev/fd/N), reading
+// image. The daemon gets SIGKILL when the calling thread exits. Returns its
+// pid; its stderr goes to err_fd (-1: /dev/null).
+pid_t spawn_squashfuse(const std::string& image, int fuse_fd, int err_fd = -1);
 
 // The overlay mount option string (exposed for unit tests and the OCI spec).
 std::string overlay_options(const RootfsPlan& plan);

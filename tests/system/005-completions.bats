@@ -69,7 +69,8 @@ pasta
 slirp4netns"
   run complete_bash tug save --format ""
   assert_output "docker-archive
-oci-archive"
+oci-archive
+squashfs"
   run complete_bash tug stop -
   assert_line -- "--time"
   run complete_bash tug build --build
