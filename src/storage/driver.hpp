@@ -37,7 +37,13 @@ struct RootfsPlan {
   std::string target;               // mount point (absolute)
   std::string vfs_dir;              // vfs: the copied tree to bind-mount
   bool readonly = false;
+  // fuse-overlayfs: owners translated between the store's mapping and the
+  // container's (userns::fuse_idmapping), for --userns=keep-id.
+  std::string uidmapping, gidmapping;
 };
+
+// fuse-overlayfs is installed and /dev/fuse opens.
+bool fuse_overlayfs_usable();
 
 // Mounts the rootfs; must run inside the container's user+mount namespace.
 // Throws Error with a hint naming the driver on failure.
