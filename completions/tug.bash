@@ -11,7 +11,7 @@ _tug_run_values="--name -e --env --env-file -w --workdir -u --user --entrypoint 
   --network --net -p --publish --pod -v --volume --tmpfs --add-host --dns --cap-add --cap-drop -l --label
   --storage-driver --stop-signal --security-opt -m --memory --memory-swap --cpus -c --cpu-shares
   --pids-limit --restart --stop-timeout --mount --ulimit --userns --pull --authfile --cert-dir
-  --creds --platform --arch --os --variant"
+  --creds --platform --arch --os --variant --device --gpus"
 # (switches on one line: _tug_flags's output is cut at its "|")
 _tug_run_switches="--rm -d --detach -i --interactive -t --tty --init --read-only --privileged --replace -P --publish-all -q --quiet --tls-verify --help"
 
@@ -119,7 +119,9 @@ _tug_main() {
       --network | --net) COMPREPLY=($(compgen -W "slirp4netns pasta none host container: ns:" -- "$cur")) ;;
       --restart) COMPREPLY=($(compgen -W "no on-failure always unless-stopped" -- "$cur")) ;;
       --storage-driver) COMPREPLY=($(compgen -W "overlay fuse-overlayfs vfs" -- "$cur")) ;;
-      --security-opt) COMPREPLY=($(compgen -W "seccomp=unconfined no-new-privileges" -- "$cur")) ;;
+      --security-opt) COMPREPLY=($(compgen -W "seccomp=unconfined no-new-privileges fake-chown=true fake-chown=false" -- "$cur")) ;;
+      --userns) COMPREPLY=($(compgen -W "host keep-id" -- "$cur")) ;;
+      --gpus) COMPREPLY=($(compgen -W "all" -- "$cur")) ;;
       -s | --signal | --stop-signal)
         COMPREPLY=($(compgen -W "SIGTERM SIGKILL SIGINT SIGHUP SIGQUIT SIGUSR1 SIGUSR2" -- "$cur")) ;;
       --format | -f)
@@ -150,7 +152,7 @@ _tug_main() {
     pod) COMPREPLY=($(compgen -W "create start stop rm ps ls list inspect" -- "$cur")) ;;
     network) COMPREPLY=($(compgen -W "create ls inspect rm connect disconnect prune" -- "$cur")) ;;
     "pod start" | "pod stop" | "pod rm" | "pod inspect") COMPREPLY=($(compgen -W "$(_tug_pods)" -- "$cur")) ;;
-    system) COMPREPLY=($(compgen -W "df prune" -- "$cur")) ;;
+    system) COMPREPLY=($(compgen -W "check df prune" -- "$cur")) ;;
     manifest) COMPREPLY=($(compgen -W "inspect" -- "$cur")) ;;
     push) [ "$npos" -eq 0 ] && COMPREPLY=($(compgen -W "$(_tug_images)" -- "$cur")) ;;
     run | create) COMPREPLY=($(compgen -W "$(_tug_images)" -- "$cur")) ;;
