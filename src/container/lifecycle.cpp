@@ -228,6 +228,10 @@ void add_devices(runtime::Spec& s, const CreateOptions& o) {
     }
     runtime::DeviceSpec dev = runtime::parse_device_flag(d);
     check_host_device(dev.source);
+    if (dev.permissions.find('w') == std::string::npos)
+      log_warn("--device " + d +
+               ": permissions without w are not enforced for device nodes without a device "
+               "cgroup (rootless): the node is bound read-only, which does not stop writes to it");
     s.devices.push_back(dev);
   }
   if (!o.gpus.empty()) {

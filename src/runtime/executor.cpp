@@ -609,6 +609,11 @@ void chown_tree(const std::string& path, uid_t uid, gid_t gid) {
     if (::setresgid(plan.setup_gid, plan.setup_gid, plan.setup_gid) != 0 ||
         ::setresuid(plan.setup_uid, plan.setup_uid, plan.setup_uid) != 0)
       fail("becoming root in the user namespace");
+    // Changing to ids other than the caller's own host uid (keep-id's root
+    // is a subordinate id) makes the process undumpable, and slirp4netns,
+    // pasta and exec, running as the user, could no longer open its
+    // /proc/PID/ns files.
+    ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     if (plan.clone_flags & CLONE_NEWNET) network::loopback_up();
 
     // Joined first, so everything the container does is accounted there.
@@ -848,7 +853,15 @@ Started start(const Plan& plan, const userns::Mapping& mapping, const Stdio& std
   if (plan.await_network) {
     // The helpers start while the child mounts its rootfs; it waits for
     // them only before its exec.
-    if (network) network(static_cast<pid_t>(pid));
+    try {
+      if (network) network(static_cast<pid_t>(pid));
+    } catch (const Error&) {
+      // A child that failed its setup (a hook, a mount) took its network
+      // namespace with it: its own report says why, and wins.
+      s.process.kill(SIGKILL);
+      receive_start_result(to_parent_read.get(), s);
+      throw;
+    }
     try {
       send_msg(to_child_write.get(), MsgKind::network_ready, 0, "");
     } catch (const Error&) {

@@ -158,6 +158,7 @@ namespace {
 struct IdArgs {
   const char* syscall;
   std::vector<std::pair<unsigned, bool>> args;  // (index, is_gid)
+  bool chown = true;                            // false: a set*id call
 };
 
 const std::vector<IdArgs>& fake_table() {
@@ -169,12 +170,12 @@ const std::vector<IdArgs>& fake_table() {
       {"chown32", {{1, false}, {2, true}}},
       {"lchown32", {{1, false}, {2, true}}},
       {"fchown32", {{1, false}, {2, true}}},
-      {"setuid", {{0, false}}},
-      {"setgid", {{0, true}}},
-      {"setreuid", {{0, false}, {1, false}}},
-      {"setregid", {{0, true}, {1, true}}},
-      {"setresuid", {{0, false}, {1, false}, {2, false}}},
-      {"setresgid", {{0, true}, {1, true}, {2, true}}},
+      {"setuid", {{0, false}}, false},
+      {"setgid", {{0, true}}, false},
+      {"setreuid", {{0, false}, {1, false}}, false},
+      {"setregid", {{0, true}, {1, true}}, false},
+      {"setresuid", {{0, false}, {1, false}, {2, false}}, false},
+      {"setresgid", {{0, true}, {1, true}, {2, true}}, false},
   };
   return t;
 }
@@ -205,11 +206,22 @@ void install_fake_chown(const FakeIds& ids) {
     for (auto [index, is_gid] : e.args) {
       uint32_t lo = is_gid ? ids.gid_lo : ids.uid_lo, hi = is_gid ? ids.gid_hi : ids.uid_hi;
       // ids are 32 bits wide; -1 means "leave unchanged" and is never faked.
-      if (lo > 0) add(nr, e.syscall, {scmp_arg_cmp{index, SCMP_CMP_LT, lo, 0}});
-      if (hi < 0xffffffffU)
-        add(nr, e.syscall,
-            {scmp_arg_cmp{index, SCMP_CMP_GE, hi, 0},
-             scmp_arg_cmp{index, SCMP_CMP_NE, 0xffffffffU, 0}});
+      if (ids.setgroups) {
+        // Single-id mapping: one id exists, so a call naming -1 ("leave it")
+        // or that id changes nothing either way, and faking it is exact.
+        if (lo > 0) add(nr, e.syscall, {scmp_arg_cmp{index, SCMP_CMP_LT, lo, 0}});
+        add(nr, e.syscall, {scmp_arg_cmp{index, SCMP_CMP_GE, hi, 0}});
+      } else if (e.chown) {
+        // Ranges: -1 must run for real (chgrp is chown(f, -1, g)), and
+        // libseccomp takes one comparison per argument in a rule, so ids
+        // in [hi, 2^31) are covered by aligned blocks, a masked compare each.
+        for (uint64_t start = hi; start < 0x80000000ULL;) {
+          uint64_t size = 1;
+          while (start % (size * 2) == 0 && start + size * 2 <= 0x80000000ULL) size *= 2;
+          add(nr, e.syscall, {scmp_arg_cmp{index, SCMP_CMP_MASKED_EQ, ~(size - 1), start}});
+          start += size;
+        }
+      }
     }
   }
   if (ids.setgroups)

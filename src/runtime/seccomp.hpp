@@ -46,8 +46,10 @@ struct SeccompProfile {
 // filter under which changing a file's owner, or the process's ids, to an id
 // the user namespace does not map reports success and changes nothing, so
 // package managers that chown what they unpack or drop to a service user
-// (apt's _apt) go on. Calls naming mapped ids (or -1) run for real; with a
-// single-id mapping setgroups, always refused there, is faked too. Only what
+// (apt's _apt) go on. With a single-id mapping every chown-family, set*id
+// and setgroups call naming another id is faked (with one id, a call naming
+// it or -1 changes nothing either way); with ranges only chown-family calls
+// naming an id in [hi, 2^31), and -1 runs for real. Only what
 // the kernel would refuse anyway is faked: no privilege is gained.
 struct FakeIds {
   uint32_t uid_lo = 0, uid_hi = 0;  // mapped container uids: [lo, hi)
