@@ -28,7 +28,7 @@ setup_file() {
   [ "$(echo ${lines[2]} | awk '{print $3":"$4}')" = "0:0" ]
   [ "${lines[3]}" = "0:0" ]
   # the uid maps to itself on the host
-  assert_output_contains "$(id -u) $(id -u) 1"
+  assert_output --regexp " +$(id -u) +$(id -u) +1"
   [ "$(stat -c %u:%g "$TEST_DIR/out/f")" = "$(id -u):$(id -g)" ]
   [ "$(cat "$TEST_DIR/out/f")" = "hi" ]
 }
