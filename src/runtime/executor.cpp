@@ -53,6 +53,7 @@ enum class MsgKind : uint32_t {
   setup_failed = 2,     // child -> parent: mounts or process setup failed
   exec_failed = 3,      // child -> parent: execve failed with errno
   terminal = 4,         // child -> parent: the pty master rides along (SCM_RIGHTS)
+  ids_set = 6,          // child -> parent: its ids are final, its /proc files open to the user
 };
 
 struct Msg {
@@ -614,6 +615,8 @@ void chown_tree(const std::string& path, uid_t uid, gid_t gid) {
     // pasta and exec, running as the user, could no longer open its
     // /proc/PID/ns files.
     ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+    // The network helpers open our namespaces as the user: only now may they.
+    if (plan.await_network) send_msg(to_parent, MsgKind::ids_set, 0, "");
     if (plan.clone_flags & CLONE_NEWNET) network::loopback_up();
 
     // Joined first, so everything the container does is accounted there.
@@ -675,10 +678,10 @@ void chown_tree(const std::string& path, uid_t uid, gid_t gid) {
 // Reads what the child reports until exec: the terminal (if any), then EOF
 // for success or a failure message, which becomes an Error with docker's
 // exit code (the child is reaped first).
-void receive_start_result(int sock, Started& s) {
+void receive_start_result(int sock, Started& s, const Msg* first = nullptr) {
   Msg m{};
   UniqueFd passed;
-  bool got = recv_msg(sock, &m, &passed);
+  bool got = first ? (m = *first, true) : recv_msg(sock, &m, &passed);
   if (got && m.kind == MsgKind::terminal) {
     s.terminal = std::move(passed);
     copy_winsize(1, s.terminal.get());
@@ -853,6 +856,13 @@ Started start(const Plan& plan, const userns::Mapping& mapping, const Stdio& std
   if (plan.await_network) {
     // The helpers start while the child mounts its rootfs; it waits for
     // them only before its exec.
+    Msg m{};
+    UniqueFd none;
+    if (!recv_msg(to_parent_read.get(), &m, &none)) {
+      s.process.wait();
+      throw Error(Errc::generic, "the container's setup ended before its network was set up");
+    }
+    if (m.kind != MsgKind::ids_set) receive_start_result(to_parent_read.get(), s, &m);
     try {
       if (network) network(static_cast<pid_t>(pid));
     } catch (const Error&) {

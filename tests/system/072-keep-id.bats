@@ -108,3 +108,18 @@ setup_file() {
   assert_error 125 "cannot be combined"
   tug_ok rm -f net
 }
+
+@test "fake-chown=true with ranges: ids beyond the range are faked, mapped ones and chgrp are real" {
+  load_busybox
+  run_tug run --rm --security-opt fake-chown=true busybox sh -c \
+    'touch /f; chown 100000 /f && echo big-ok; stat -c %u /f; chgrp 5 /f; stat -c %g /f; chown 7:8 /f; stat -c %u:%g /f'
+  assert_status 0
+  assert_output_equals "big-ok
+0
+5
+7:8"
+  # off by default with ranges: the kernel's answer
+  run_tug run --rm busybox sh -c 'touch /f; chown 100000 /f'
+  assert_failure
+  assert_output_contains "Invalid argument"
+}
