@@ -11,7 +11,7 @@ _tug_run_values="--name -e --env --env-file -w --workdir -u --user --entrypoint 
   --network --net --network-alias --ip -p --publish --pod -v --volume --tmpfs --add-host --dns --cap-add --cap-drop -l --label
   --storage-driver --stop-signal --security-opt -m --memory --memory-swap --cpus -c --cpu-shares
   --pids-limit --restart --stop-timeout --mount --ulimit --userns --pull --authfile --cert-dir
-  --creds --platform --arch --os --variant --sdnotify --cgroups --cidfile"
+  --creds --platform --arch --os --variant --sdnotify --cgroups --cidfile --device --gpus"
 # (switches on one line: _tug_flags's output is cut at its "|")
 _tug_run_switches="--rm -d --detach -i --interactive -t --tty --init --read-only --rootfs --privileged --replace -P --publish-all -q --quiet --tls-verify --help"
 
@@ -133,7 +133,9 @@ _tug_main() {
       --restart-policy) COMPREPLY=($(compgen -W "no on-success on-failure on-abnormal on-watchdog on-abort always" -- "$cur")) ;;
       --cidfile) COMPREPLY=($(compgen -f -- "$cur")) ;;
       --storage-driver) COMPREPLY=($(compgen -W "overlay fuse-overlayfs vfs" -- "$cur")) ;;
-      --security-opt) COMPREPLY=($(compgen -W "seccomp=unconfined no-new-privileges" -- "$cur")) ;;
+      --security-opt) COMPREPLY=($(compgen -W "seccomp=unconfined no-new-privileges fake-chown=true fake-chown=false" -- "$cur")) ;;
+      --userns) COMPREPLY=($(compgen -W "host keep-id" -- "$cur")) ;;
+      --gpus) COMPREPLY=($(compgen -W "all" -- "$cur")) ;;
       -s | --signal | --stop-signal)
         COMPREPLY=($(compgen -W "SIGTERM SIGKILL SIGINT SIGHUP SIGQUIT SIGUSR1 SIGUSR2" -- "$cur")) ;;
       --format | -f)
@@ -168,7 +170,7 @@ _tug_main() {
       if [ "$npos" -eq 0 ]; then COMPREPLY=($(compgen -W "$(_tug_networks)" -- "$cur"))
       else COMPREPLY=($(compgen -W "$(_tug_containers)" -- "$cur")); fi ;;
     "pod start" | "pod stop" | "pod rm" | "pod inspect") COMPREPLY=($(compgen -W "$(_tug_pods)" -- "$cur")) ;;
-    system) COMPREPLY=($(compgen -W "df prune" -- "$cur")) ;;
+    system) COMPREPLY=($(compgen -W "check df prune" -- "$cur")) ;;
     manifest) COMPREPLY=($(compgen -W "inspect" -- "$cur")) ;;
     generate) COMPREPLY=($(compgen -W "systemd" -- "$cur")) ;;
     "generate systemd") COMPREPLY=($(compgen -W "$(_tug_containers) $(_tug_pods)" -- "$cur")) ;;

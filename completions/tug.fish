@@ -148,7 +148,9 @@ complete -c tug -n $rc -l init -d 'Run tug-init as PID 1'
 complete -c tug -n $rc -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'Storage driver'
 complete -c tug -n $rc -l stop-signal -x -d 'Stop signal'
 complete -c tug -n $rc -l stop-timeout -x -d 'Seconds before SIGKILL'
-complete -c tug -n $rc -l security-opt -x -a 'seccomp=unconfined no-new-privileges' -d 'Security option'
+complete -c tug -n $rc -l security-opt -x -a 'seccomp=unconfined no-new-privileges fake-chown=true fake-chown=false' -d 'Security option'
+complete -c tug -n $rc -l device -r -d 'Host device or CDI device VENDOR/CLASS=NAME'
+complete -c tug -n $rc -l gpus -x -a 'all' -d 'GPUs through CDI (nvidia.com/gpu)'
 complete -c tug -n $rc -s m -l memory -x -d 'Memory limit'
 complete -c tug -n $rc -l memory-swap -x -d 'Memory plus swap limit'
 complete -c tug -n $rc -l cpus -x -d 'Number of CPUs'
@@ -157,7 +159,7 @@ complete -c tug -n $rc -l pids-limit -x -d 'Process limit'
 complete -c tug -n $rc -l restart -x -a 'no on-failure always unless-stopped' -d 'Restart policy'
 complete -c tug -n $rc -l mount -x -a 'type=bind type=volume type=tmpfs' -d 'Filesystem mount'
 complete -c tug -n $rc -l ulimit -x -d 'Ulimit NAME=SOFT:HARD'
-complete -c tug -n $rc -l userns -x -a 'host' -d 'User namespace mode'
+complete -c tug -n $rc -l userns -x -a 'host keep-id' -d 'User namespace mode'
 complete -c tug -n $rc -l privileged -d 'Every capability, no seccomp'
 complete -c tug -n $rc -l replace -d 'Replace a container of the same name'
 complete -c tug -n $rc -l sdnotify -x -a 'conmon container ignore' -d 'How NOTIFY_SOCKET is used'
@@ -222,7 +224,7 @@ complete -c tug -n "__fish_seen_subcommand_from volume; and __fish_seen_subcomma
 complete -c tug -n "__fish_seen_subcommand_from pod; and not __fish_seen_subcommand_from create start stop rm ps ls list inspect" \
     -a 'create start stop rm ps ls list inspect'
 complete -c tug -n "__fish_seen_subcommand_from pod; and __fish_seen_subcommand_from start stop rm inspect" -a '(__tug_pods)' -d Pod
-complete -c tug -n "__fish_seen_subcommand_from system; and not __fish_seen_subcommand_from df prune" -a 'df prune'
+complete -c tug -n "__fish_seen_subcommand_from system; and not __fish_seen_subcommand_from check df prune" -a 'check df prune'
 
 # Registry commands.
 complete -c tug -n "__fish_seen_subcommand_from pull push login search manifest run create" -l tls-verify -d 'Require HTTPS and verified certificates'

@@ -58,6 +58,7 @@ void setup_port(CLI::App*, Globals&);
 void setup_diff(CLI::App*, Globals&);
 void setup_cp(CLI::App*, Globals&);
 void setup_commit(CLI::App*, Globals&);
+void setup_system_check(CLI::App*, Globals&);
 // Docker's "Are you sure you want to continue? [y/N]" on stdout; reads a
 // line from stdin (end of input = no).
 bool confirm(const std::string& warning);

@@ -45,6 +45,11 @@ void add_create_flags(CLI::App* c, RunFlags& f) {
       ->allow_extra_args(false);
   c->add_option("--ulimit", o.ulimits, "Ulimit options (NAME=SOFT[:HARD])")
       ->allow_extra_args(false);
+  c->add_option("--device", o.devices,
+                "Add a host device (HOST[:CONTAINER][:PERMISSIONS]) or a CDI device "
+                "(VENDOR/CLASS=NAME)")
+      ->allow_extra_args(false);
+  c->add_option("--gpus", o.gpus, "GPUs to add through CDI: all or device=N[,M] (nvidia.com/gpu)");
   c->add_flag("--privileged", o.privileged,
               "Give the container every capability of its user namespace, no seccomp filter and "
               "no masked paths");
@@ -65,7 +70,8 @@ void add_create_flags(CLI::App* c, RunFlags& f) {
   c->add_option("--stop-signal", o.stop_signal, "Signal to stop a container (default SIGTERM)");
   c->add_option("--userns", o.userns,
                 "User namespace mode: host (the default: your uid is root inside, your "
-                "subordinate ids the rest)");
+                "subordinate ids the rest) or keep-id[:uid=UID,gid=GID] (your uid and gid, or "
+                "UID/GID, inside; you run as that user)");
   c->add_option("--security-opt", o.security_opt,
                 "Security options: seccomp=unconfined, no-new-privileges")
       ->allow_extra_args(false);

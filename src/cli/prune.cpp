@@ -65,6 +65,7 @@ void register_system(CLI::App& app, Globals& g) {
     std::string format;
   };
   auto df_flags = std::make_shared<DfFlags>();
+  setup_system_check(add_command(*sys, "check", "Check what this host offers containers"), g);
   CLI::App* df = add_command(*sys, "df", "Show tug disk usage");
   df->add_option("--format", df_flags->format, "Format output using a template or json");
   df->callback([df_flags, &g] {

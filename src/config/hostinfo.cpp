@@ -2,10 +2,12 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <sstream>
@@ -134,7 +136,134 @@ json cgroup_info() {
   return j;
 }
 
+bool setuid_or_caps(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return false;
+  if (st.st_mode & S_ISUID) return true;
+  return ::getxattr(path.c_str(), "security.capability", nullptr, 0) > 0;
+}
+
 }  // namespace
+
+std::string status_name(Check::Status s) {
+  switch (s) {
+    case Check::Status::ok:
+      return "ok";
+    case Check::Status::warn:
+      return "warn";
+    case Check::Status::fail:
+      return "fail";
+  }
+  return "?";
+}
+
+std::vector<Check> checks(const Paths& paths, const userns::Mapping& mapping) {
+  using S = Check::Status;
+  std::vector<Check> out;
+  if (userns_works())
+    out.push_back({"user namespaces", S::ok, "unprivileged user namespaces can be created", ""});
+  else
+    out.push_back({"user namespaces", S::fail, "cannot create a user namespace",
+                   "ask the administrator to set user.max_user_namespaces > 0 (and "
+                   "kernel.unprivileged_userns_clone=1 where it exists)"});
+
+  if (mapping.single)
+    out.push_back({"id mapping", S::warn, "single-uid mode: " + mapping.single_reason,
+                   "containers still run: only your uid and gid exist inside, files of other "
+                   "owners in images become yours, and chown-family calls to other ids are faked "
+                   "(--security-opt fake-chown=false turns that off). For a full range ask the "
+                   "administrator for an entry in /etc/subuid and /etc/subgid (usermod "
+                   "--add-subuids/--add-subgids) and the uidmap package"});
+  else
+    out.push_back({"id mapping", S::ok,
+                   "subordinate ranges: " + trim(mapping.uid_map_text()) + " (uids)", ""});
+
+  std::string nu = find_in_path("newuidmap"), ng = find_in_path("newgidmap");
+  if (nu.empty() || ng.empty())
+    out.push_back({"newuidmap/newgidmap", S::warn, "not installed",
+                   "install package uidmap to use subordinate id ranges"});
+  else if (!setuid_or_caps(nu) || !setuid_or_caps(ng))
+    out.push_back({"newuidmap/newgidmap", S::warn,
+                   nu + " or " + ng + " is neither setuid nor has file capabilities",
+                   "reinstall package uidmap (they need setuid root or cap_setuid/cap_setgid)"});
+  else
+    out.push_back({"newuidmap/newgidmap", S::ok, nu + ", " + ng, ""});
+
+  if (paths.run_is_fallback)
+    out.push_back({"runtime directory", S::warn,
+                   "XDG_RUNTIME_DIR is unset or unusable: using " + paths.run,
+                   "nothing to do: it works, and is cleared on reboot; a systemd user session "
+                   "(loginctl enable-linger) provides /run/user/<uid>"});
+  else
+    out.push_back({"runtime directory", S::ok, paths.run, ""});
+
+  if (::access(paths.data.c_str(), W_OK | X_OK) != 0)
+    out.push_back({"storage", S::fail, paths.data + " is not writable",
+                   "use --root on a writable local disk"});
+  else if (!paths.data_fallback_from.empty())
+    out.push_back({"storage", S::warn,
+                   paths.data_fallback_from + " is on " + paths.data_fallback_fs +
+                       " (a network filesystem); using " + paths.data + " (" + paths.data_fs + ")",
+                   "node-local storage is lost when the node is cleaned: set --root (or graphroot "
+                   "in storage.conf) to a persistent local disk if there is one"});
+  else
+    out.push_back({"storage", S::ok, paths.data + " (" + paths.data_fs + ")", ""});
+  for (const auto& s : paths.additional_stores) {
+    bool ok = path_exists(s + "/images");
+    out.push_back(
+        {"additional image store", ok ? S::ok : S::warn, s,
+         ok ? "" : "no images/ directory there: is it a tug store (--root of another user)?"});
+  }
+
+  bool fuse_dev = can_open_rw("/dev/fuse");
+  std::string fuse_bin = find_in_path("fuse-overlayfs");
+  if (fuse_dev && !fuse_bin.empty())
+    out.push_back({"fuse-overlayfs", S::ok, fuse_bin + ", /dev/fuse usable", ""});
+  else
+    out.push_back({"fuse-overlayfs", S::warn,
+                   fuse_bin.empty() ? "fuse-overlayfs is not installed"
+                                    : "/dev/fuse cannot be opened read-write",
+                   "needed where the kernel refuses overlay in a user namespace and for "
+                   "--userns=keep-id with subordinate ids: install package fuse-overlayfs, and ask "
+                   "for /dev/fuse mode 0666"});
+
+  bool tun = can_open_rw("/dev/net/tun");
+  std::string slirp = find_in_path("slirp4netns"), pasta = find_in_path("pasta");
+  if (!tun)
+    out.push_back({"network", S::warn, "/dev/net/tun cannot be opened",
+                   "the default network (slirp4netns) and pasta need it: ask for /dev/net/tun "
+                   "mode 0666, or run with --network none or --network host"});
+  else if (slirp.empty() && pasta.empty())
+    out.push_back({"network", S::warn, "neither slirp4netns nor pasta is installed",
+                   "install package slirp4netns (or passt), or run with --network none or host"});
+  else
+    out.push_back(
+        {"network", S::ok, "/dev/net/tun usable; " + (slirp.empty() ? pasta : slirp), ""});
+
+  json cg = cgroup_info();
+  std::vector<std::string> ctrls = cg.value("delegatedControllers", std::vector<std::string>{});
+  std::string joined;
+  for (const auto& c : ctrls) joined += (joined.empty() ? "" : " ") + c;
+  if (cg.value("version", "") != "v2" || ctrls.empty())
+    out.push_back({"cgroups", S::warn,
+                   "cgroup " + cg.value("version", std::string("?")) +
+                       (ctrls.empty() ? ", no controllers delegated" : ", controllers: " + joined),
+                   "containers run, but --memory, --cpus, --pids-limit are not enforced and pause "
+                   "is unavailable; on systemd hosts delegate controllers to user@.service "
+                   "(Delegate=cpu cpuset io memory pids)"});
+  else
+    out.push_back({"cgroups", S::ok, "cgroup v2, delegated: " + joined, ""});
+
+  std::string port =
+      trim(read_file_if_exists("/proc/sys/net/ipv4/ip_unprivileged_port_start").value_or(""));
+  if (port.empty() || port == "0")
+    out.push_back({"unprivileged ports", S::ok, "every host port can be published", ""});
+  else
+    out.push_back({"unprivileged ports", S::ok, "host ports from " + port + " up can be published",
+                   "-p with a lower host port fails: use a higher one (-p 8080:80), or ask for "
+                   "sysctl net.ipv4.ip_unprivileged_port_start=0"});
+  return out;
+}
 
 json collect(const Paths& paths, const userns::Mapping& mapping) {
   json info;
@@ -185,13 +314,13 @@ json collect(const Paths& paths, const userns::Mapping& mapping) {
   if (paths.run_is_fallback)
     store["runRootNote"] = "XDG_RUNTIME_DIR is unset or unusable: runtime state is kept in " +
                            paths.run + " (cleared on reboot).";
-  struct statfs sf;
-  std::string fs = ::statfs(paths.data.c_str(), &sf) == 0 ? fs_type_name(sf.f_type) : "unknown";
-  store["graphRootFilesystem"] = fs;
-  if (is_network_fs(fs))
-    store["graphRootNote"] = "the data root is on " + fs +
-                             ", which cannot hold overlay upper directories; use --root on a "
-                             "local disk (e.g. /tmp or a node-local scratch directory).";
+  store["graphRootFilesystem"] = paths.data_fs;
+  if (!paths.data_fallback_from.empty())
+    store["graphRootNote"] = paths.data_fallback_from + " is on " + paths.data_fallback_fs +
+                             ", which cannot hold overlay upper directories: tug keeps images and "
+                             "containers on this node in " +
+                             paths.data + " instead; choose another with --root.";
+  if (!paths.additional_stores.empty()) store["additionalImageStores"] = paths.additional_stores;
   auto driver = read_json_if_exists(paths.data + "/storage.json");
   store["driver"] = driver ? json_str(*driver, "driver", "not probed yet") : "not probed yet";
   store["fuseOverlayfs"] = find_in_path("fuse-overlayfs");
@@ -201,6 +330,12 @@ json collect(const Paths& paths, const userns::Mapping& mapping) {
   store["imageCount"] = list_dir(paths.images()).size();
   store["containerCount"] = list_dir(paths.containers()).size();
   info["store"] = store;
+
+  json checks_j = json::object();
+  for (const auto& c : checks(paths, mapping))
+    checks_j[c.name] =
+        status_name(c.status) + ": " + c.detail + (c.advice.empty() ? "" : " -- " + c.advice);
+  info["checks"] = checks_j;
 
   info["version"] = json{{"version", TUG_VERSION}, {"osArch", std::string("linux/") + u.machine}};
   return info;

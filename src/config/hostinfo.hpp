@@ -21,6 +21,22 @@ std::string fs_type_name(long magic);
 // Network and cluster filesystems cannot hold overlay upper dirs or xattrs.
 bool is_network_fs(const std::string& name);
 
+// One condition `tug system check` (and `tug info`) reports: what was
+// found and, unless it is fine, what to do about it.
+struct Check {
+  enum class Status { ok, warn, fail };  // fail: containers cannot run
+  std::string name;
+  Status status = Status::ok;
+  std::string detail;
+  std::string advice;
+};
+std::string status_name(Check::Status s);  // "ok", "warn", "fail"
+
+// The conditions tug depends on, in a fixed order: user namespaces, id
+// mapping, newuidmap/newgidmap, runtime dir, storage filesystem, /dev/fuse,
+// /dev/net/tun and the network helpers, cgroups, unprivileged ports.
+std::vector<Check> checks(const Paths& paths, const userns::Mapping& mapping);
+
 // Everything `tug info` reports, as a JSON object with podman-like keys
 // (host, store, registries...); degraded items carry a "note" in words.
 json collect(const Paths& paths, const userns::Mapping& mapping);

@@ -2,12 +2,17 @@
 
 #include <pwd.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cstdlib>
 
+#include "config/hostinfo.hpp"
+#include "config/storage_conf.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/log.hpp"
+#include "util/strings.hpp"
 
 namespace tug {
 
@@ -45,19 +50,77 @@ std::string fallback_runtime_dir() {
   return dir;
 }
 
+// Node-local storage for a user whose default root is on a network
+// filesystem: TMPDIR is what batch systems point at local scratch.
+std::string local_storage_dir() {
+  const char* t = std::getenv("TMPDIR");
+  std::string base =
+      (t && *t ? std::string(t) : std::string("/tmp")) + "/tug-" + std::to_string(::getuid());
+  if (::mkdir(base.c_str(), 0700) != 0 && errno != EEXIST) throw_errno("mkdir " + base);
+  struct stat st;
+  if (::lstat(base.c_str(), &st) != 0) throw_errno("stat " + base);
+  if (!S_ISDIR(st.st_mode) || st.st_uid != ::getuid())
+    throw Error(Errc::permission,
+                base + " is not a directory owned by uid " + std::to_string(::getuid()),
+                "remove it, or choose the storage with --root");
+  return base + "/storage";
+}
+
 }  // namespace
+
+std::string fs_type_of(const std::string& path) {
+  if (const char* hook = std::getenv("TUG_TEST_FS_TYPE"); hook && *hook)
+    for (const auto& entry : split(hook, ':')) {
+      auto [prefix, type] = split_once(entry, '=');
+      if (!prefix.empty() && (path == prefix || starts_with(path, prefix + "/"))) return type;
+    }
+  std::string p = path;
+  struct statfs sf;
+  while (::statfs(p.c_str(), &sf) != 0) {
+    if (p == "/" || p.empty()) return "unknown";
+    p = dirname_of(p);
+  }
+  return hostinfo::fs_type_name(sf.f_type);
+}
 
 Paths resolve_paths(const std::string& root_flag, const std::string& runroot_flag) {
   Paths p;
+  StorageConf conf = load_storage_conf();
+  p.additional_stores = conf.additional_image_stores;
+  bool chosen = true;
   if (!root_flag.empty()) {
     p.data = root_flag;
-  } else if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) {
-    p.data = std::string(x) + "/tug";
+  } else if (!conf.graphroot.empty()) {
+    p.data = conf.graphroot;
   } else {
-    p.data = home_dir() + "/.local/share/tug";
+    chosen = false;
+    const char* x = std::getenv("XDG_DATA_HOME");
+    p.data = x && *x ? std::string(x) + "/tug" : home_dir() + "/.local/share/tug";
+  }
+  p.data_fs = fs_type_of(p.data);
+  if (hostinfo::is_network_fs(p.data_fs)) {
+    if (chosen)
+      throw Error(Errc::unsupported,
+                  "the storage root " + p.data + " is on " + p.data_fs +
+                      ", a network filesystem: overlay upper directories and extracted layers "
+                      "cannot live there",
+                  "point --root (or graphroot in " +
+                      (conf.origin.empty() ? std::string("storage.conf") : conf.origin) +
+                      ") at a node-local disk, e.g. /tmp/tug-" + std::to_string(::getuid()) +
+                      "/storage or the node's scratch directory");
+    p.data_fallback_from = p.data;
+    p.data_fallback_fs = p.data_fs;
+    p.data = local_storage_dir();
+    p.data_fs = fs_type_of(p.data);
+    if (!path_exists(p.data))
+      log_warn(p.data_fallback_from + " is on " + p.data_fallback_fs +
+               " (a network filesystem): images and containers are kept on this node in " + p.data +
+               " (choose with --root)");
   }
   if (!runroot_flag.empty()) {
     p.run = runroot_flag;
+  } else if (!conf.runroot.empty()) {
+    p.run = conf.runroot;
   } else {
     const char* x = std::getenv("XDG_RUNTIME_DIR");
     if (x && usable_runtime_dir(x)) {

@@ -5,6 +5,7 @@
 // /tmp/tug-<uid> (mode 0700, owned by us) when that is unset or unusable.
 // --root and --runroot override both.
 #include <string>
+#include <vector>
 
 namespace tug {
 
@@ -12,6 +13,13 @@ struct Paths {
   std::string data;              // data root
   std::string run;               // runtime root
   bool run_is_fallback = false;  // XDG_RUNTIME_DIR was unusable
+  std::string data_fs;           // filesystem type of the data root (fs_type_of)
+  // The default data root was on a network filesystem and this one, on
+  // node-local disk, is used instead: the default that was passed over.
+  std::string data_fallback_from;
+  std::string data_fallback_fs;
+  // storage.conf's additionalimagestores: read-only stores of other roots.
+  std::vector<std::string> additional_stores;
 
   std::string blobs() const { return data + "/blobs/sha256"; }
   std::string layers() const { return data + "/layers"; }
@@ -26,10 +34,19 @@ struct Paths {
   std::string store_lock() const { return data + "/store.lock"; }
 };
 
-// Resolves the roots from flags (empty = default) and the environment, and
-// creates the directory layout. Throws Error with a hint when no home or
-// runtime directory can be used.
+// Resolves the roots from flags (empty = default), storage.conf and the
+// environment, and creates the directory layout. Throws Error with a hint
+// when no home or runtime directory can be used. A data root on a network
+// filesystem (NFS, Lustre, GPFS, CIFS, Ceph, BeeGFS: no overlay upper dirs,
+// no reliable xattrs or locks) is refused when the user chose it (--root,
+// graphroot); the default one is replaced by ${TMPDIR:-/tmp}/tug-<uid>/storage
+// with a warning when that directory is first made.
 Paths resolve_paths(const std::string& root_flag, const std::string& runroot_flag);
+
+// statfs type name of the filesystem holding path (or its nearest existing
+// parent): "ext4", "nfs", ... Test hook: TUG_TEST_FS_TYPE="PREFIX=TYPE[:...]"
+// pretends paths under PREFIX are on TYPE (no NFS server in the test suite).
+std::string fs_type_of(const std::string& path);
 
 // Home directory of the current user ($HOME, else the passwd entry).
 std::string home_dir();

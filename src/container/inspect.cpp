@@ -199,6 +199,13 @@ json inspect_json(const Record& r, const State& s, const InspectContext& ctx) {
                       {"SecurityOpt", or_null(spec.security_opt)},
                       {"Tmpfs", tmpfs.empty() ? json(nullptr) : tmpfs},
                       {"Init", spec.init}};
+  host_config["UsernsMode"] = spec.userns;
+  json devices = json::array();
+  for (const auto& d : spec.devices)
+    devices.push_back(json{{"PathOnHost", d.source},
+                           {"PathInContainer", d.destination},
+                           {"CgroupPermissions", d.permissions}});
+  host_config["Devices"] = devices;
   // docker's names and units for the resource flags (0: not set).
   const json& lim = spec.limits;
   host_config["Memory"] = lim.value("memory", int64_t{0});

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "cdi/cdi.hpp"
 #include "cgroup/cgroup.hpp"
 #include "container/pod.hpp"
 #include "container/rootfs.hpp"
@@ -259,6 +260,75 @@ network::Mode resolve_network(const Store& store, const json& cfg, const CreateO
   return net;
 }
 
+// A host device for --device (a node, or a directory of them as podman
+// takes /dev/dri): checked now, so a typo fails create, not every start.
+void check_host_device(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    throw Error(Errc::not_found, "error gathering device information while adding custom device " +
+                                     quote(path) + ": " + std::strerror(errno));
+  if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode) && !S_ISDIR(st.st_mode))
+    throw Error(Errc::usage, quote(path) + " is not a device node",
+                "--device takes character or block devices; use -v for files");
+}
+
+// --device and --gpus: host nodes as given, CDI names through the specs.
+void add_devices(runtime::Spec& s, const CreateOptions& o) {
+  std::vector<std::string> cdi_names;
+  for (const auto& d : o.devices) {
+    if (cdi::is_qualified_name(d)) {
+      cdi_names.push_back(d);
+      continue;
+    }
+    runtime::DeviceSpec dev = runtime::parse_device_flag(d);
+    check_host_device(dev.source);
+    if (dev.permissions.find('w') == std::string::npos)
+      log_warn("--device " + d +
+               ": permissions without w are not enforced for device nodes without a device "
+               "cgroup (rootless): the node is bound read-only, which does not stop writes to it");
+    s.devices.push_back(dev);
+  }
+  if (!o.gpus.empty()) {
+    if (o.gpus == "all") {
+      cdi_names.push_back("nvidia.com/gpu=all");
+    } else if (starts_with(o.gpus, "device=") && o.gpus.size() > 7) {
+      for (const auto& id : split(o.gpus.substr(7), ','))
+        if (!id.empty()) cdi_names.push_back("nvidia.com/gpu=" + id);
+    } else {
+      throw Error(Errc::usage, "invalid --gpus " + quote(o.gpus),
+                  "use --gpus all or --gpus device=N[,M] (GPUs come from CDI specs)");
+    }
+  }
+  if (cdi_names.empty()) return;
+  cdi::ContainerEdits edits = cdi::resolve(cdi::load_specs(cdi::spec_dirs()), cdi_names);
+  for (const auto& e : edits.env) set_env(s.env, e);
+  for (const auto& n : edits.device_nodes) {
+    check_host_device(n.host_path);
+    s.devices.push_back({n.host_path, n.path, n.permissions.empty() ? "rwm" : n.permissions});
+  }
+  for (const auto& m : edits.mounts) {
+    if (!m.type.empty() && m.type != "bind" && m.type != "rbind")
+      throw Error(
+          Errc::unsupported,
+          "CDI mount of type " + quote(m.type) + " at " + m.container_path + " is not supported",
+          "tug applies bind mounts from CDI specs");
+    if (!path_exists(m.host_path))
+      throw Error(Errc::not_found, "CDI mount source " + m.host_path + " does not exist");
+    runtime::MountSpec ms;
+    ms.source = m.host_path;
+    ms.destination = m.container_path;
+    ms.readonly = std::find(m.options.begin(), m.options.end(), "ro") != m.options.end();
+    s.mounts.push_back(ms);
+  }
+  for (const auto& h : edits.hooks) {
+    if (h.hook_name != "createContainer" && h.hook_name != "startContainer")
+      throw Error(Errc::unsupported,
+                  "CDI hook " + quote(h.hook_name) + " (" + h.path + ") is not supported",
+                  "tug runs createContainer and startContainer hooks");
+    s.hooks.push_back({h.hook_name, h.path, h.args, h.env, h.timeout});
+  }
+}
+
 }  // namespace
 
 FileLock image_use_lock(const Paths& paths, FileLock::Mode mode) {
@@ -393,17 +463,53 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
     for (const auto& why : r.limits_not_applied)
       log_warn("resource limit not applied: " + why + " (see 'tug info')");
   }
-  if (!o.userns.empty() && o.userns != "host") {
-    bool known = o.userns == "keep-id" || o.userns.rfind("keep-id:", 0) == 0 ||
-                 o.userns == "auto" || o.userns.rfind("auto:", 0) == 0 || o.userns == "nomap" ||
+  auto keep = userns::parse_keep_id(o.userns, ::getuid(), ::getgid());
+  if (keep) {
+    if (net.kind == network::Mode::Kind::container || net.kind == network::Mode::Kind::ns ||
+        net.kind == network::Mode::Kind::bridge)
+      throw Error(
+          Errc::unsupported,
+          (o.pod.empty() ? "--userns=keep-id cannot be combined with --network " + r.spec.network
+                         : std::string("--userns=keep-id cannot be combined with --pod")),
+          net.kind == network::Mode::Kind::bridge
+              ? "containers on user-defined networks share the rootless network namespace's user "
+                "namespace"
+              : "a container joining another's network shares that one's user namespace");
+    s.userns = keep->canonical();
+    if (!o.user) s.user = std::to_string(keep->uid) + ":" + std::to_string(keep->gid);
+    bool has_home = std::any_of(s.env.begin(), s.env.end(),
+                                [](const std::string& e) { return starts_with(e, "HOME="); });
+    if (!has_home && !o.user) s.env.push_back("HOME=" + home_dir());
+    // Layers are stored for the store's mapping (container 0 = you); under
+    // keep-id's mapping they would show shifted owners, which only
+    // fuse-overlayfs's id translation undoes without copying them.
+    if (!store.mapping().single && r.driver != "fuse-overlayfs") {
+      if (!o.storage_driver.empty() && o.storage_driver != "fuse-overlayfs")
+        throw Error(
+            Errc::unsupported,
+            "--userns=keep-id needs the fuse-overlayfs storage driver with subordinate ids, "
+            "not " +
+                o.storage_driver,
+            "drop --storage-driver");
+      if (!storage::fuse_overlayfs_usable())
+        throw Error(Errc::unsupported,
+                    "--userns=keep-id needs fuse-overlayfs (to show the image's files with their "
+                    "owners under the shifted mapping), and it is not usable here",
+                    "install package fuse-overlayfs and make /dev/fuse readable and writable "
+                    "(see 'tug system check')");
+      r.driver = "fuse-overlayfs";
+    }
+  } else if (!o.userns.empty() && o.userns != "host") {
+    bool known = o.userns == "auto" || o.userns.rfind("auto:", 0) == 0 || o.userns == "nomap" ||
                  o.userns.rfind("ns:", 0) == 0 || o.userns.rfind("container:", 0) == 0;
     if (!known)
       throw Error(Errc::usage, "invalid --userns " + quote(o.userns),
-                  "use host, keep-id, auto, nomap, ns:PATH or container:NAME");
+                  "use host, keep-id[:uid=UID,gid=GID], auto, nomap, ns:PATH or container:NAME");
     throw Error(Errc::unsupported, "--userns=" + o.userns + " is not supported yet",
-                "tug runs every container in a user namespace where your uid is root and your "
-                "subordinate ids are the other users (--userns=host)");
+                "use the default (your uid is root inside, your subordinate ids the other "
+                "users) or keep-id (your uid is your uid inside)");
   }
+  add_devices(s, o);
   for (const auto& u : o.ulimits) runtime::parse_ulimit(u);  // validate early
   s.ulimits = o.ulimits;
   s.privileged = o.privileged;
@@ -562,6 +668,13 @@ runtime::PlanInputs write_etc_files(const Store& store, const std::string& dir,
   return in;
 }
 
+// The mapping rec's container runs with: the store's, or keep-id's.
+userns::Mapping container_mapping(const Store& store, const Record& rec) {
+  auto keep = userns::parse_keep_id(rec.spec.userns, 0, 0);
+  if (!keep) return store.mapping();
+  return userns::keep_id_mapping(store.mapping(), keep->uid, keep->gid);
+}
+
 storage::RootfsPlan rootfs_plan(const Store& store, const image::Store& images, const Record& rec) {
   std::string dir = store.dir(rec.id);
   storage::RootfsPlan rootfs;
@@ -620,6 +733,9 @@ int exec(Store& store, const Record& r, const ExecOptions& o) {
   plan.hostname = effective_hostname(r);
   plan.cgroup = st.cgroup;
   runtime::apply_security(r.spec, plan);
+  userns::Mapping mapping = container_mapping(store, r);
+  runtime::apply_fake_chown(r.spec, mapping, plan);
+  runtime::set_setup_ids(mapping, plan);
   plan.tty = o.tty;
   plan.stdin_open = o.interactive;
   runtime::Started s = runtime::exec_in(st.pid, plan, o.detach);
@@ -905,7 +1021,24 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     make_container_notify_socket(store, rec, ch, spec);
   storage::RootfsPlan rootfs = rootfs_plan(store, images, rec);
   runtime::PlanInputs inputs = write_etc_files(store, dir, spec);
-  runtime::Plan plan = runtime::build_plan(spec, rootfs, inputs, store.mapping());
+  userns::Mapping mapping = container_mapping(store, rec);
+  if (!spec.userns.empty()) {
+    inputs.user_name = current_user_name();
+    inputs.user_home = home_dir();
+    if (rootfs.driver == storage::Driver::fuse_overlayfs && !mapping.single) {
+      rootfs.uidmapping = userns::fuse_idmapping(store.mapping().uids, mapping.uids);
+      rootfs.gidmapping = userns::fuse_idmapping(store.mapping().gids, mapping.gids);
+    }
+  }
+  runtime::Plan plan = runtime::build_plan(spec, rootfs, inputs, mapping);
+  if (!plan.hooks.empty())
+    plan.hook_state = json{
+        {"ociVersion", "1.0.2"},
+        {"id", rec.id},
+        {"status", "creating"},
+        {"bundle", dir},
+        {"annotations",
+         json::object()}}.dump();
   network::Mode net = network::parse_mode(spec.network);
   if (net.kind == network::Mode::Kind::container) {
     auto other = store.find(net.target);
@@ -1023,7 +1156,8 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
       }
       net = network::attach(std::move(req));
     };
-    runtime::Started started = runtime::start(plan, store.mapping(), stdio, connect_network);
+    runtime::Started started =
+        runtime::start(plan, container_mapping(store, rec), stdio, connect_network);
     // A CLI killed while it waits for the report must not take the
     // container down with the write's SIGPIPE (set only now: the container
     // would inherit the disposition).

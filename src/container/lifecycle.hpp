@@ -35,8 +35,10 @@ struct CreateOptions {
   std::vector<std::string> tmpfs;            // --tmpfs DST[:opts]
   std::vector<std::string> mounts;           // --mount type=...,target=...
   std::vector<std::string> ulimits;          // --ulimit NAME=SOFT[:HARD]
+  std::vector<std::string> devices;  // --device SRC[:DST][:PERMS] or VENDOR/CLASS=NAME (CDI)
+  std::string gpus;                  // --gpus all|device=N[,M]: nvidia.com/gpu CDI devices
   bool privileged = false;                   // --privileged
-  std::string userns;                        // --userns ("" or "host"; others refused)
+  std::string userns;  // --userns ("", "host", keep-id[:...]; others refused)
   bool replace = false;                      // --replace: remove a container of that name first
   std::vector<std::string> add_hosts;        // --add-host name:ip
   std::vector<std::string> dns;

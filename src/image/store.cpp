@@ -94,17 +94,51 @@ const json& Image::runtime_config() const {
 Store::Store(const Paths& paths, const userns::Mapping& mapping)
     : paths_(paths), mapping_(mapping) {}
 
-std::vector<json> Store::records() const {
-  std::vector<json> out;
-  for (const auto& f : list_dir(paths_.images())) {
+namespace {
+
+// The image records of one store's images/ directory; those of an
+// additional store carry "_store" (in memory only) naming it.
+void read_records(const std::string& images_dir, const std::string& store,
+                  std::set<std::string>& seen, std::vector<json>& out) {
+  for (const auto& f : list_dir(images_dir)) {
     if (!ends_with(f, ".json") || f.size() != 64 + 5) continue;
+    if (!store.empty() && seen.count(f)) continue;
     try {
-      if (auto j = read_json_if_exists(path_join(paths_.images(), f))) out.push_back(*j);
+      if (auto j = read_json_if_exists(path_join(images_dir, f))) {
+        if (!store.empty()) (*j)["_store"] = store;
+        out.push_back(*j);
+        seen.insert(f);
+      }
     } catch (const Error& e) {
-      log_warn("ignoring unreadable image record " + f + ": " + e.what());
+      log_warn("ignoring unreadable image record " + path_join(images_dir, f) + ": " + e.what());
     }
   }
+}
+
+Error read_only_store(const std::string& what, const std::string& store) {
+  return Error(Errc::permission, what + " is in the read-only additional image store " + store,
+               "additional image stores (storage.conf additionalimagestores) are never written; "
+               "change it with --root " +
+                   store + " where you may write");
+}
+
+}  // namespace
+
+std::vector<json> Store::records() const {
+  std::vector<json> out;
+  std::set<std::string> seen;
+  read_records(paths_.images(), "", seen, out);
+  for (const auto& s : paths_.additional_stores) read_records(s + "/images", s, seen, out);
   return out;
+}
+
+std::optional<json> Store::additional_record(const std::string& id) const {
+  for (const auto& s : paths_.additional_stores)
+    if (auto rec = read_json_if_exists(s + "/images/" + id + ".json")) {
+      (*rec)["_store"] = s;
+      return rec;
+    }
+  return std::nullopt;
 }
 
 Image Store::from_record(const json& rec) const {
@@ -119,7 +153,9 @@ Image Store::from_record(const json& rec) const {
   img.squashfs = json_str(rec, "squashfs");
   if (struct stat st; !img.squashfs.empty() && ::stat(img.squashfs.c_str(), &st) == 0)
     img.size = st.st_size;
-  auto cfg = read_file_if_exists(blob_path("sha256:" + img.id));
+  img.store = json_str(rec, "_store");
+  auto cfg = read_file_if_exists(img.store.empty() ? blob_path("sha256:" + img.id)
+                                                   : img.store + "/blobs/sha256/" + img.id);
   img.config = cfg ? parse_json(*cfg, "image config " + img.id) : json::object();
   img.created = json_str(img.config, "created", json_str(rec, "created"));
   return img;
@@ -155,6 +191,7 @@ std::optional<Image> Store::find(const std::string& text) const {
     // A full id names its record file: no need to read the others (a
     // cached build looks up one image per step).
     auto rec = read_json_if_exists(path_join(paths_.images(), id + ".json"));
+    if (!rec) rec = additional_record(id);
     if (rec && json_str(*rec, "id") == id) return from_record(*rec);
     return std::nullopt;
   }
@@ -251,7 +288,13 @@ Image Store::get(const std::string& name_or_id) const {
 }
 
 std::string Store::layer_dir(const std::string& diff_id) const {
-  return path_join(paths_.layers(), digest_hex(diff_id)) + "/diff";
+  std::string own = path_join(paths_.layers(), digest_hex(diff_id)) + "/diff";
+  if (!paths_.additional_stores.empty() && !is_directory(own))
+    for (const auto& s : paths_.additional_stores) {
+      std::string there = s + "/layers/" + digest_hex(diff_id) + "/diff";
+      if (is_directory(there)) return there;
+    }
+  return own;
 }
 
 std::string Store::blob_path(const std::string& digest) const {
@@ -265,6 +308,10 @@ bool Store::has_layer(const std::string& diff_id) const {
 std::string Store::layer_link(const std::string& diff_id) const {
   std::string hex = digest_hex(diff_id);
   std::string meta = path_join(paths_.layers(), hex) + "/layer.json";
+  if (!paths_.additional_stores.empty() && !path_exists(meta)) {
+    std::string there = layer_dir(diff_id);
+    if (!starts_with(there, paths_.layers() + "/")) return there;
+  }
   json j = with_context("layer " + diff_id, [&] { return read_json(meta); });
   std::string link = json_str(j, "link");
   if (link.empty()) throw Error(Errc::corrupt, "layer " + diff_id + ": record has no link name");
@@ -279,14 +326,17 @@ std::string Store::layer_link(const std::string& diff_id) const {
 
 std::string Store::manifest(const Image& img) const {
   if (!img.digest.empty())
-    if (auto m = read_file_if_exists(blob_path(img.digest))) return *m;
+    if (auto m = read_file_if_exists(img.store.empty()
+                                         ? blob_path(img.digest)
+                                         : img.store + "/blobs/sha256/" + digest_hex(img.digest)))
+      return *m;
   return make_oci_manifest(img.config.dump(), img.layers);
 }
 
 void Store::drop_name_locked(const std::string& name, const std::string& keep_id) {
   for (const auto& r : records()) {
     std::string id = json_str(r, "id");
-    if (id == keep_id) continue;
+    if (id == keep_id || r.contains("_store")) continue;
     Image img = from_record(r);
     auto it = std::find(img.names.begin(), img.names.end(), name);
     if (it == img.names.end()) continue;
@@ -324,7 +374,11 @@ Image Store::add_squashfs(const std::string& config_bytes, const std::vector<std
 void Store::tag(const std::string& id, const std::string& name) {
   FileLock lock(paths_.store_lock());
   auto rec = read_json_if_exists(path_join(paths_.images(), id + ".json"));
-  if (!rec) throw Error(Errc::not_found, id + ": image not known");
+  if (!rec) {
+    if (auto other = additional_record(id))
+      throw read_only_store("image " + id.substr(0, 12), json_str(*other, "_store"));
+    throw Error(Errc::not_found, id + ": image not known");
+  }
   drop_name_locked(name, id);
   Image img = from_record(*rec);
   if (std::find(img.names.begin(), img.names.end(), name) == img.names.end()) {
@@ -339,6 +393,7 @@ std::string Store::untag(const std::string& name) {
     Image img = from_record(r);
     auto it = std::find(img.names.begin(), img.names.end(), name);
     if (it == img.names.end()) continue;
+    if (!img.store.empty()) throw read_only_store("image " + name, img.store);
     img.names.erase(it);
     write_record(img, img.digest);
     return img.id;
@@ -350,7 +405,11 @@ void Store::remove(const std::string& id) {
   FileLock lock(paths_.store_lock());
   std::string rec_path = path_join(paths_.images(), id + ".json");
   auto rec = read_json_if_exists(rec_path);
-  if (!rec) throw Error(Errc::not_found, id + ": image not known");
+  if (!rec) {
+    if (auto other = additional_record(id))
+      throw read_only_store("image " + id.substr(0, 12), json_str(*other, "_store"));
+    throw Error(Errc::not_found, id + ": image not known");
+  }
   Image img = from_record(*rec);
   // The record goes first: a crash afterwards leaves unreferenced layers
   // (garbage), never an image whose layers are gone.

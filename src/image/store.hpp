@@ -12,6 +12,9 @@
 // into tmp/ inside the user namespace and renamed into place only when
 // complete and verified, so a crash never leaves a half layer under layers/;
 // staging directories of dead processes are removed by the next writer.
+// Additional image stores (Paths::additional_stores, other tug roots) are
+// read, never written: their images are found and listed after the store's
+// own, and their layers used in place as lower dirs (by absolute path).
 // Readers take no lock: every record is replaced atomically.
 #include <cstdint>
 #include <map>
@@ -45,6 +48,10 @@ struct Image {
   // no layers; the file (absolute path) is mounted as the rootfs, never
   // unpacked nor copied, and rmi leaves it alone.
   std::string squashfs;
+  int64_t size = 0;           // sum of layer sizes
+  // "" for the store's own images; else the read-only additional image
+  // store (storage.conf additionalimagestores) it was found in.
+  std::string store;
 
   // Config.Env, Config.Cmd ... of the image config, empty when absent.
   const json& runtime_config() const;
@@ -69,7 +76,8 @@ class Store {
 
   // Path of a layer's extracted tree, and its short link relative to the data
   // root ("l/ABCDEFGHIJKLMNOP") used in overlay lowerdir options. layer_link
-  // recreates a link lost in a crash.
+  // recreates a link lost in a crash. A layer only an additional store has
+  // is its absolute diff path there.
   std::string layer_dir(const std::string& diff_id) const;
   std::string layer_link(const std::string& diff_id) const;
   std::string blob_path(const std::string& digest) const;
@@ -101,6 +109,7 @@ class Store {
  private:
   friend class Staging;
   std::vector<json> records() const;
+  std::optional<json> additional_record(const std::string& id) const;
   Image from_record(const json& rec) const;
   void write_record(const Image& img, const std::string& manifest_digest) const;
   void drop_name_locked(const std::string& name, const std::string& keep_id);

@@ -54,6 +54,7 @@ enum class MsgKind : uint32_t {
   exec_failed = 3,      // child -> parent: execve failed with errno
   terminal = 4,         // child -> parent: the pty master rides along (SCM_RIGHTS)
   fuse_device = 6,      // child -> parent: a mounted squashfs's fuse device (SCM_RIGHTS)
+  ids_set = 7,          // child -> parent: its ids are final, its /proc files open to the user
 };
 
 struct Msg {
@@ -373,6 +374,89 @@ Ids resolve_user(const std::string& spec) {
   return ids;
 }
 
+// Appends line to the database at path unless an entry has its name or id.
+void add_db_entry(const char* path, const std::string& line) {
+  auto fields = split(line, ':');
+  for (const auto& r : read_db(path))
+    if (r.size() >= 3 && (r[0] == fields[0] || r[2] == fields[2])) return;
+  auto old = read_file_if_exists(path);
+  std::string text = (old && !old->empty() && old->back() != '\n' ? "\n" : "") + line + "\n";
+  UniqueFd fd(::open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
+  if (!fd && errno == EROFS) return;  // a read-only bind over /etc: the image's files stay
+  if (!fd) fail(std::string("adding the user to ") + path);
+  write_all(fd.get(), text.data(), text.size());
+}
+
+// --userns=keep-id: the host user gets a name and a home inside, as podman
+// gives them, so tools that look the user up (whoami, ssh, git) work.
+void add_keep_id_user(const Plan& plan) {
+  if (plan.passwd_entry.empty()) return;
+  struct stat st;
+  if (::stat("/etc", &st) != 0) return;
+  add_db_entry("/etc/passwd", plan.passwd_entry);
+  add_db_entry("/etc/group", plan.group_entry);
+  if (!plan.make_home.empty() && ::lstat(plan.make_home.c_str(), &st) != 0 && errno == ENOENT) {
+    make_dirs(plan.make_home, 0755);
+    if (::chown(plan.make_home.c_str(), plan.home_uid, plan.home_gid) != 0)
+      fail("giving " + plan.make_home + " to the container's user");
+  }
+}
+
+// Runs the hooks of one stage, each with the container's state on stdin,
+// and fails the start when one fails or outlives its timeout.
+void run_hooks(const Plan& plan, const std::string& stage) {
+  for (const auto& h : plan.hooks) {
+    if (h.stage != stage) continue;
+    Pipe in = Pipe::make();
+    pid_t pid = ::fork();
+    if (pid < 0) fail("fork for hook " + h.path);
+    if (pid == 0) {
+      ::dup2(in.read.get(), 0);
+#ifdef SYS_close_range
+      ::syscall(SYS_close_range, 3U, ~0U, 0U);
+#endif
+      std::vector<std::string> args = h.args.empty() ? std::vector<std::string>{h.path} : h.args;
+      std::vector<char*> argv, envp;
+      for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      std::vector<std::string> env = h.env;
+      for (auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+      envp.push_back(nullptr);
+      ::execve(h.path.c_str(), argv.data(), envp.data());
+      ::_exit(127);
+    }
+    in.read.reset();
+    // A hook that does not read its stdin must not kill us with SIGPIPE.
+    struct sigaction ign {
+    }, old{};
+    ign.sa_handler = SIG_IGN;
+    ::sigaction(SIGPIPE, &ign, &old);
+    ssize_t ignored = ::write(in.write.get(), plan.hook_state.data(), plan.hook_state.size());
+    (void)ignored;
+    in.write.reset();
+    ::sigaction(SIGPIPE, &old, nullptr);
+    int st = 0;
+    for (long waited_ms = 0;; waited_ms += 10) {
+      pid_t r = ::waitpid(pid, &st, WNOHANG);
+      if (r == pid) break;
+      if (r < 0 && errno != EINTR) fail("waiting for hook " + h.path);
+      if (h.timeout > 0 && waited_ms >= h.timeout * 1000L) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &st, 0);
+        throw Error(Errc::io, stage + " hook " + h.path + " timed out after " +
+                                  std::to_string(h.timeout) + "s");
+      }
+      ::usleep(10000);
+    }
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+      throw Error(Errc::io, stage + " hook " + h.path + " failed (" +
+                                (WIFEXITED(st) && WEXITSTATUS(st) == 127
+                                     ? std::string("cannot be executed")
+                                     : "status " + std::to_string(exit_code_of(st))) +
+                                ")");
+  }
+}
+
 void apply_capabilities(uint64_t keep) {
   for (int cap = 0; cap <= 63; ++cap) {
     if (keep & (1ULL << cap)) continue;
@@ -482,6 +566,16 @@ void chown_tree(const std::string& path, uid_t uid, gid_t gid) {
     install_seccomp_profile(*plan.seccomp_profile);
   else if (plan.seccomp)
     install_seccomp(plan.capabilities);
+  if (plan.fake_chown) {
+    // Under the filter, a set*id to an unmapped id would "succeed" and the
+    // command run as root: refuse here what the kernel would have refused.
+    const FakeIds& f = *plan.fake_chown;
+    if (ids.uid < f.uid_lo || ids.uid >= f.uid_hi)
+      fail("setuid " + std::to_string(ids.uid) + " (is it mapped in the user namespace?)", EINVAL);
+    if (ids.gid < f.gid_lo || ids.gid >= f.gid_hi)
+      fail("setgid " + std::to_string(ids.gid) + " (is it mapped in the user namespace?)", EINVAL);
+    install_fake_chown(f);
+  }
   // setgroups is denied in single-id mode (the kernel requires it before
   // an unprivileged gid_map); the process then keeps no supplementary groups.
   if (::setgroups(ids.groups.size(), ids.groups.data()) != 0 && errno != EPERM) fail("setgroups");
@@ -514,8 +608,16 @@ void chown_tree(const std::string& path, uid_t uid, gid_t gid) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     Msg m{};
     if (!read_exact(from_parent, &m, sizeof m) || m.kind != MsgKind::mapping_written) ::_exit(125);
-    if (::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0)
+    if (::setresgid(plan.setup_gid, plan.setup_gid, plan.setup_gid) != 0 ||
+        ::setresuid(plan.setup_uid, plan.setup_uid, plan.setup_uid) != 0)
       fail("becoming root in the user namespace");
+    // Changing to ids other than the caller's own host uid (keep-id's root
+    // is a subordinate id) makes the process undumpable, and slirp4netns,
+    // pasta and exec, running as the user, could no longer open its
+    // /proc/PID/ns files.
+    ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+    // The network helpers open our namespaces as the user: only now may they.
+    if (plan.await_network) send_msg(to_parent, MsgKind::ids_set, 0, "");
     if (plan.clone_flags & CLONE_NEWNET) network::loopback_up();
 
     // Joined first, so everything the container does is accounted there.
@@ -546,6 +648,10 @@ void chown_tree(const std::string& path, uid_t uid, gid_t gid) {
     for (const auto& op : plan.mounts) do_mount(root.get(), op);
     for (const auto& p : plan.masked_paths) mask_path(root.get(), p);
     for (const auto& p : plan.readonly_paths) readonly_path(root.get(), p);
+    // OCI: createContainer hooks run in the container's mount namespace,
+    // before pivot_root, their paths resolved on the host.
+    stage = "running createContainer hooks";
+    run_hooks(plan, "createContainer");
     if (!plan.hostname.empty() && ::sethostname(plan.hostname.c_str(), plan.hostname.size()) != 0)
       fail("setting hostname");
 
@@ -555,7 +661,10 @@ void chown_tree(const std::string& path, uid_t uid, gid_t gid) {
     if (::umount2(".", MNT_DETACH) != 0) fail("detaching the old root");
     if (::chdir("/") != 0) fail("chdir /");
     root.reset();
+    add_keep_id_user(plan);
     if (plan.readonly_rootfs) remount_readonly("/");
+    stage = "running startContainer hooks";
+    run_hooks(plan, "startContainer");
     if (plan.await_network) {
       stage = "waiting for the network";
       if (!read_exact(from_parent, &m, sizeof m) || m.kind != MsgKind::network_ready) ::_exit(125);
@@ -573,10 +682,11 @@ void chown_tree(const std::string& path, uid_t uid, gid_t gid) {
 // Reads what the child reports until exec: the terminal (if any), then EOF
 // for success or a failure message, which becomes an Error with docker's
 // exit code (the child is reaped first).
-void receive_start_result(int sock, Started& s, const std::string& squashfs = {}) {
+void receive_start_result(int sock, Started& s, const std::string& squashfs = {},
+                          const Msg* first = nullptr) {
   Msg m{};
   UniqueFd passed;
-  bool got = recv_msg(sock, &m, &passed);
+  bool got = first ? (m = *first, true) : recv_msg(sock, &m, &passed);
   if (got && m.kind == MsgKind::fuse_device && !squashfs.empty() && passed) {
     s.squashfuse =
         Child(storage::spawn_squashfuse(squashfs, passed.get()), Child::OnDestroy::kill_and_wait);
@@ -769,7 +879,23 @@ Started start(const Plan& plan, const userns::Mapping& mapping, const Stdio& std
   if (plan.await_network) {
     // The helpers start while the child mounts its rootfs; it waits for
     // them only before its exec.
-    if (network) network(static_cast<pid_t>(pid));
+    Msg m{};
+    UniqueFd none;
+    if (!recv_msg(to_parent_read.get(), &m, &none)) {
+      s.process.wait();
+      throw Error(Errc::generic, "the container's setup ended before its network was set up");
+    }
+    if (m.kind != MsgKind::ids_set)
+      receive_start_result(to_parent_read.get(), s, plan.rootfs.squashfs, &m);
+    try {
+      if (network) network(static_cast<pid_t>(pid));
+    } catch (const Error&) {
+      // A child that failed its setup (a hook, a mount) took its network
+      // namespace with it: its own report says why, and wins.
+      s.process.kill(SIGKILL);
+      receive_start_result(to_parent_read.get(), s);
+      throw;
+    }
     try {
       send_msg(to_child_write.get(), MsgKind::network_ready, 0, "");
     } catch (const Error&) {
@@ -819,7 +945,8 @@ Started exec_in(pid_t pid, const Plan& plan, bool detach) {
         if (::setns(n.fd.get(), n.flag) != 0)
           fail(std::string("joining the ") + n.name + " namespace");
       if (::fchdir(root.get()) != 0 || ::chroot(".") != 0) fail("entering the container's root");
-      if (::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0)
+      if (::setresgid(plan.setup_gid, plan.setup_gid, plan.setup_gid) != 0 ||
+          ::setresuid(plan.setup_uid, plan.setup_uid, plan.setup_uid) != 0)
         fail("becoming root in the user namespace");
       int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
       if (detach)

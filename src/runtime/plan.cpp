@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "network/mode.hpp"
@@ -104,6 +105,34 @@ void apply_security(const Spec& spec, Plan& p) {
   }
 }
 
+void apply_fake_chown(const Spec& spec, const userns::Mapping& mapping, Plan& p) {
+  bool on = mapping.single;
+  for (const auto& opt : spec.security_opt)
+    if (auto v = fake_chown_opt(opt)) on = *v;
+  p.fake_chown.reset();
+  if (!on) return;
+  auto range = [](const std::vector<userns::IdMap>& maps, uint32_t& lo, uint32_t& hi) {
+    // The mapped ids are one contiguous run in every mapping tug makes.
+    lo = UINT32_MAX;
+    hi = 0;
+    for (const auto& m : maps) {
+      lo = std::min(lo, m.container);
+      hi = std::max<uint32_t>(hi, m.container + m.size);
+    }
+    if (lo > hi) lo = hi = 0;
+  };
+  FakeIds ids;
+  range(mapping.uids, ids.uid_lo, ids.uid_hi);
+  range(mapping.gids, ids.gid_lo, ids.gid_hi);
+  ids.setgroups = mapping.single;
+  p.fake_chown = ids;
+}
+
+void set_setup_ids(const userns::Mapping& mapping, Plan& p) {
+  p.setup_uid = mapping.host_uid(0) || mapping.uids.empty() ? 0 : mapping.uids[0].container;
+  p.setup_gid = mapping.host_gid(0) || mapping.gids.empty() ? 0 : mapping.gids[0].container;
+}
+
 Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanInputs& in,
                 const userns::Mapping& mapping) {
   using K = MountOp::Kind;
@@ -122,6 +151,15 @@ Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanI
   for (const char* d : kDevices) {
     MountOp op{K::bind, std::string("/dev/") + d, std::string("/dev/") + d};
     op.target_is_file = true;
+    p.mounts.push_back(op);
+  }
+  // --device and CDI device nodes: the host's nodes (a user namespace
+  // cannot mknod), read-only without "w".
+  for (const auto& d : spec.devices) {
+    bool rw = d.permissions.find('w') != std::string::npos;
+    MountOp op{K::bind, d.source, d.destination, "",
+               rw ? 0UL : static_cast<unsigned long>(MS_RDONLY)};
+    op.recursive = true;
     p.mounts.push_back(op);
   }
   // devpts may only name a gid that is mapped; with a single-id mapping the
@@ -183,11 +221,23 @@ Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanI
     for (const char* r : kReadonlyPaths) p.readonly_paths.emplace_back(r);
   }
   p.env = spec.env;
+  p.hooks = spec.hooks;
+  if (auto keep = userns::parse_keep_id(spec.userns, 0, 0); keep && !in.user_name.empty()) {
+    std::string home = in.user_home.empty() ? "/" : in.user_home;
+    p.passwd_entry = in.user_name + ":*:" + std::to_string(keep->uid) + ":" +
+                     std::to_string(keep->gid) + "::" + home + ":/bin/sh";
+    p.group_entry = in.user_name + ":x:" + std::to_string(keep->gid) + ":";
+    p.make_home = home;
+    p.home_uid = keep->uid;
+    p.home_gid = keep->gid;
+  }
   p.cwd = spec.cwd.empty() ? "/" : spec.cwd;
   p.user = spec.user;
   p.stdin_open = spec.stdin_open;
   p.tty = spec.tty;
   apply_security(spec, p);
+  apply_fake_chown(spec, mapping, p);
+  set_setup_ids(mapping, p);
   return p;
 }
 

@@ -53,6 +53,7 @@ struct Plan {
   uint64_t capabilities = 0;                      // bit n = capability n kept in the bounding set
   bool seccomp = true;                            // the default filter (runtime/seccomp.hpp)
   std::optional<SeccompProfile> seccomp_profile;  // instead of the default filter
+  std::optional<FakeIds> fake_chown;              // the fake-chown filter (seccomp.hpp)
   bool no_new_privileges = false;
   std::string cgroup;           // join this cgroup (absolute path) before anything else
   std::vector<Ulimit> rlimits;  // set before the command runs
@@ -72,6 +73,19 @@ struct Plan {
   // user-defined networks) instead of a new one (mapping is not used).
   std::string join_userns;
   bool await_network = false;
+  // The ids the setup runs as: 0, the namespace's root, unless the mapping
+  // lacks it (keep-id without subordinate ids maps only the user's own id;
+  // a process keeps every capability of a namespace it made, whatever its uid).
+  uint32_t setup_uid = 0, setup_gid = 0;
+  // --userns=keep-id: appended to the image's /etc/passwd (/etc/group) when
+  // no entry has the user's uid (gid) or name, and the home directory made
+  // (owned by the user) when the image lacks it. Before a --read-only remount.
+  std::string passwd_entry, group_entry;
+  std::string make_home;
+  // CDI hooks (Spec::hooks) with the state JSON they read on stdin.
+  std::vector<HookSpec> hooks;
+  std::string hook_state;
+  uint32_t home_uid = 0, home_gid = 0;
 };
 
 // Host paths the plan refers to besides the rootfs.
@@ -80,6 +94,8 @@ struct PlanInputs {
   std::string resolv_file;    // container's /etc/resolv.conf on the host
   std::string hostname_file;  // container's /etc/hostname on the host
   std::string init_binary;    // tug-init on the host (used with Spec::init)
+  std::string user_name;      // the host user's name and home (--userns=keep-id)
+  std::string user_home;
 };
 
 // Pure: no syscalls, no file access.
@@ -88,6 +104,13 @@ Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanI
 
 // Capabilities, seccomp and no_new_privs of spec into p (also for exec).
 void apply_security(const Spec& spec, Plan& p);
+
+// The fake-chown filter for a container with mapping: --security-opt
+// fake-chown=true|false, else on exactly when the mapping is single-id.
+void apply_fake_chown(const Spec& spec, const userns::Mapping& mapping, Plan& p);
+
+// setup_uid/setup_gid for a container with mapping.
+void set_setup_ids(const userns::Mapping& mapping, Plan& p);
 
 // Capability mask from docker's default set adjusted by cap_add/cap_drop.
 uint64_t capability_mask(const std::vector<std::string>& add, const std::vector<std::string>& drop);

@@ -154,6 +154,87 @@ void install_seccomp(uint64_t caps) {
 
 namespace {
 
+// Which arguments of each call are ids, and whether they are uids or gids.
+struct IdArgs {
+  const char* syscall;
+  std::vector<std::pair<unsigned, bool>> args;  // (index, is_gid)
+  bool chown = true;                            // false: a set*id call
+};
+
+const std::vector<IdArgs>& fake_table() {
+  static const std::vector<IdArgs> t = {
+      {"chown", {{1, false}, {2, true}}},
+      {"lchown", {{1, false}, {2, true}}},
+      {"fchown", {{1, false}, {2, true}}},
+      {"fchownat", {{2, false}, {3, true}}},
+      {"chown32", {{1, false}, {2, true}}},
+      {"lchown32", {{1, false}, {2, true}}},
+      {"fchown32", {{1, false}, {2, true}}},
+      {"setuid", {{0, false}}, false},
+      {"setgid", {{0, true}}, false},
+      {"setreuid", {{0, false}, {1, false}}, false},
+      {"setregid", {{0, true}, {1, true}}, false},
+      {"setresuid", {{0, false}, {1, false}, {2, false}}, false},
+      {"setresgid", {{0, true}, {1, true}, {2, true}}, false},
+  };
+  return t;
+}
+
+}  // namespace
+
+std::vector<std::string> faked_syscalls() {
+  std::vector<std::string> out;
+  for (const auto& e : fake_table()) out.emplace_back(e.syscall);
+  out.emplace_back("setgroups");
+  return out;
+}
+
+void install_fake_chown(const FakeIds& ids) {
+  Filter filter(SCMP_ACT_ALLOW);
+  scmp_filter_ctx ctx = filter.ctx;
+  const uint32_t fake = SCMP_ACT_ERRNO(0);
+  auto add = [&](int nr, const char* name, std::vector<scmp_arg_cmp> cmps) {
+    int rc = seccomp_rule_add_array(ctx, fake, nr, static_cast<unsigned>(cmps.size()),
+                                    cmps.empty() ? nullptr : cmps.data());
+    if (rc < 0 && rc != -EEXIST)
+      throw Error(Errc::io,
+                  std::string("seccomp: fake-chown rule for ") + name + ": " + std::strerror(-rc));
+  };
+  for (const auto& e : fake_table()) {
+    int nr = seccomp_syscall_resolve_name(e.syscall);
+    if (nr == __NR_SCMP_ERROR) continue;  // not on this architecture
+    for (auto [index, is_gid] : e.args) {
+      uint32_t lo = is_gid ? ids.gid_lo : ids.uid_lo, hi = is_gid ? ids.gid_hi : ids.uid_hi;
+      // ids are 32 bits wide; -1 means "leave unchanged" and is never faked.
+      if (ids.setgroups) {
+        // Single-id mapping: one id exists, so a call naming -1 ("leave it")
+        // or that id changes nothing either way, and faking it is exact.
+        if (lo > 0) add(nr, e.syscall, {scmp_arg_cmp{index, SCMP_CMP_LT, lo, 0}});
+        add(nr, e.syscall, {scmp_arg_cmp{index, SCMP_CMP_GE, hi, 0}});
+      } else if (e.chown) {
+        // Ranges: -1 must run for real (chgrp is chown(f, -1, g)), and
+        // libseccomp takes one comparison per argument in a rule, so ids
+        // in [hi, 2^31) are covered by aligned blocks, a masked compare each.
+        for (uint64_t start = hi; start < 0x80000000ULL;) {
+          uint64_t size = 1;
+          while (start % (size * 2) == 0 && start + size * 2 <= 0x80000000ULL) size *= 2;
+          add(nr, e.syscall, {scmp_arg_cmp{index, SCMP_CMP_MASKED_EQ, ~(size - 1), start}});
+          start += size;
+        }
+      }
+    }
+  }
+  if (ids.setgroups)
+    for (const char* name : {"setgroups", "setgroups32"})
+      if (int nr = seccomp_syscall_resolve_name(name); nr != __NR_SCMP_ERROR) add(nr, name, {});
+  int rc = seccomp_load(ctx);
+  if (rc < 0)
+    throw Error(Errc::io,
+                std::string("seccomp: loading the fake-chown filter: ") + std::strerror(-rc));
+}
+
+namespace {
+
 uint32_t profile_action(const std::string& name, int errno_ret) {
   if (name == "SCMP_ACT_ALLOW") return SCMP_ACT_ALLOW;
   if (name == "SCMP_ACT_ERRNO") return SCMP_ACT_ERRNO(static_cast<uint16_t>(errno_ret));

@@ -42,6 +42,24 @@ struct SeccompProfile {
   uint32_t default_action = 0;
   std::vector<SeccompRule> rules;  // those that apply to caps and this architecture
 };
+// --security-opt fake-chown (automatic with a single-id mapping): a second
+// filter under which changing a file's owner, or the process's ids, to an id
+// the user namespace does not map reports success and changes nothing, so
+// package managers that chown what they unpack or drop to a service user
+// (apt's _apt) go on. With a single-id mapping every chown-family, set*id
+// and setgroups call naming another id is faked (with one id, a call naming
+// it or -1 changes nothing either way); with ranges only chown-family calls
+// naming an id in [hi, 2^31), and -1 runs for real. Only what
+// the kernel would refuse anyway is faked: no privilege is gained.
+struct FakeIds {
+  uint32_t uid_lo = 0, uid_hi = 0;  // mapped container uids: [lo, hi)
+  uint32_t gid_lo = 0, gid_hi = 0;
+  bool setgroups = false;
+};
+// The system calls the filter fakes (for `tug info` and tests).
+std::vector<std::string> faked_syscalls();
+void install_fake_chown(const FakeIds& ids);
+
 // Pure: the profile's rules for a container with capability mask caps.
 SeccompProfile parse_seccomp_profile(const json& j, uint64_t caps);
 // Loads a parsed profile into the calling process. Throws Error.

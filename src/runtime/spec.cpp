@@ -34,6 +34,62 @@ void from_json(const json& j, MountSpec& m) {
   m.volume = j.value("volume", "");
 }
 
+void to_json(json& j, const DeviceSpec& d) {
+  j = json{{"source", d.source}, {"destination", d.destination}, {"permissions", d.permissions}};
+}
+
+void from_json(const json& j, DeviceSpec& d) {
+  d.source = j.value("source", "");
+  d.destination = j.value("destination", d.source);
+  d.permissions = j.value("permissions", "rwm");
+}
+
+void to_json(json& j, const HookSpec& h) {
+  j = json{{"stage", h.stage},
+           {"path", h.path},
+           {"args", h.args},
+           {"env", h.env},
+           {"timeout", h.timeout}};
+}
+
+void from_json(const json& j, HookSpec& h) {
+  h.stage = j.value("stage", "");
+  h.path = j.value("path", "");
+  h.args = j.value("args", std::vector<std::string>{});
+  h.env = j.value("env", std::vector<std::string>{});
+  h.timeout = j.value("timeout", 0);
+}
+
+DeviceSpec parse_device_flag(const std::string& text) {
+  auto parts = split(text, ':');
+  auto is_perms = [](const std::string& s) {
+    return !s.empty() && s.size() <= 3 && s.find_first_not_of("rwm") == std::string::npos;
+  };
+  auto invalid = [&](const std::string& why) {
+    return Error(Errc::usage, "invalid device " + quote(text) + ": " + why,
+                 "use --device /dev/HOST[:/dev/CONTAINER][:PERMISSIONS] (permissions: r, w, m)");
+  };
+  if (parts.empty() || parts.size() > 3 || parts[0].empty())
+    throw invalid("expected SRC[:DST][:PERMS]");
+  DeviceSpec d;
+  d.source = parts[0];
+  d.destination = parts[0];
+  if (parts.size() == 2) {
+    if (is_perms(parts[1]))
+      d.permissions = parts[1];
+    else
+      d.destination = parts[1];
+  } else if (parts.size() == 3) {
+    d.destination = parts[1];
+    if (!is_perms(parts[2])) throw invalid(quote(parts[2]) + " is not a combination of r, w, m");
+    d.permissions = parts[2];
+  }
+  if (d.source[0] != '/') throw invalid("the host path must be absolute");
+  if (d.destination.empty() || d.destination[0] != '/')
+    throw invalid("the container path must be absolute");
+  return d;
+}
+
 void to_json(json& j, const Spec& s) {
   j = json{{"args", s.args},
            {"env", s.env},
@@ -44,6 +100,8 @@ void to_json(json& j, const Spec& s) {
            {"ports", s.ports},
            {"networks", s.networks},
            {"mounts", s.mounts},
+           {"devices", s.devices},
+           {"hooks", s.hooks},
            {"extra_hosts", s.extra_hosts},
            {"dns", s.dns},
            {"cap_add", s.cap_add},
@@ -61,7 +119,8 @@ void to_json(json& j, const Spec& s) {
            {"seccomp_profile", s.seccomp_profile},
            {"limits", s.limits},
            {"ulimits", s.ulimits},
-           {"privileged", s.privileged}};
+           {"privileged", s.privileged},
+           {"userns", s.userns}};
 }
 
 void from_json(const json& j, Spec& s) {
@@ -75,6 +134,8 @@ void from_json(const json& j, Spec& s) {
   s.ports = j.value("ports", std::vector<network::PortMapping>{});
   s.networks = j.value("networks", std::vector<network::Membership>{});
   s.mounts = j.value("mounts", std::vector<MountSpec>{});
+  s.devices = j.value("devices", std::vector<DeviceSpec>{});
+  s.hooks = j.value("hooks", std::vector<HookSpec>{});
   s.extra_hosts = j.value("extra_hosts", std::vector<std::pair<std::string, std::string>>{});
   s.dns = j.value("dns", std::vector<std::string>{});
   s.cap_add = j.value("cap_add", std::vector<std::string>{});
@@ -93,6 +154,7 @@ void from_json(const json& j, Spec& s) {
   s.limits = j.value("limits", json::object());
   s.ulimits = j.value("ulimits", std::vector<std::string>{});
   s.privileged = j.value("privileged", false);
+  s.userns = j.value("userns", "");
 }
 
 MountSpec parse_volume_flag(const std::string& text) {
@@ -302,8 +364,20 @@ void validate_security_opt(const std::string& opt) {
         "no-new-privileges=true", "no-new-privileges:false", "no-new-privileges=false"})
     if (opt == ok) return;
   if (!seccomp_profile_path(opt).empty()) return;
+  if (starts_with(opt, "fake-chown")) {
+    if (fake_chown_opt(opt)) return;
+    throw Error(Errc::usage, "invalid security option " + quote(opt),
+                "use fake-chown=true or fake-chown=false");
+  }
   throw Error(Errc::unsupported, "security option " + quote(opt) + " is not supported",
-              "tug understands seccomp=unconfined, seccomp=PROFILE.json and no-new-privileges");
+              "tug understands seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges and "
+              "fake-chown=true|false");
+}
+
+std::optional<bool> fake_chown_opt(const std::string& opt) {
+  if (opt == "fake-chown" || opt == "fake-chown=true" || opt == "fake-chown:true") return true;
+  if (opt == "fake-chown=false" || opt == "fake-chown:false") return false;
+  return std::nullopt;
 }
 
 std::string seccomp_profile_path(const std::string& opt) {

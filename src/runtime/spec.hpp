@@ -2,6 +2,7 @@
 // What a container runs, resolved from the image config and the user's
 // flags: the runtime's input. It is stored as JSON in the container record
 // and turned into a Plan (plan.hpp) each time the container starts.
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +24,26 @@ struct MountSpec {
   bool chown = false;   // ":U": chowned to the container's user at start
 };
 
+// --device SRC[:DST][:PERMS], or a CDI device node: a host device node (or
+// directory of them) bound into the container's /dev. PERMS without "w"
+// binds it read-only ("m", mknod, means nothing without a device cgroup).
+struct DeviceSpec {
+  std::string source;
+  std::string destination;
+  std::string permissions = "rwm";
+};
+
+// An OCI hook from a CDI spec: createContainer (in the container's mount
+// namespace before pivot_root, path on the host) or startContainer (in the
+// container, just before the command). State JSON on stdin.
+struct HookSpec {
+  std::string stage;
+  std::string path;
+  std::vector<std::string> args;  // argv, argv[0] included (empty: {path})
+  std::vector<std::string> env;
+  int timeout = 0;  // seconds, 0: none
+};
+
 struct Spec {
   std::vector<std::string> args;  // entrypoint + cmd, resolved
   std::vector<std::string> env;   // KEY=VALUE, image env overridden by flags
@@ -33,6 +54,8 @@ struct Spec {
   std::vector<network::PortMapping> ports;    // -p/-P (host_port 0: chosen at each start)
   std::vector<network::Membership> networks;  // user-defined networks, in network's order
   std::vector<MountSpec> mounts;
+  std::vector<DeviceSpec> devices;
+  std::vector<HookSpec> hooks;
   std::vector<std::pair<std::string, std::string>> extra_hosts;  // name, ip
   std::vector<std::string> dns;                                  // nameservers for resolv.conf
   std::vector<std::string> cap_add, cap_drop;
@@ -43,6 +66,7 @@ struct Spec {
   json limits = json::object();
   std::vector<std::string> ulimits;  // --ulimit NAME=SOFT[:HARD]
   bool privileged = false;           // every capability, no seccomp, no masked paths
+  std::string userns;                // "" (the store's mapping) or "keep-id:uid=U,gid=G"
   bool read_only = false;
   bool tty = false;
   bool stdin_open = false;
@@ -64,6 +88,10 @@ struct Spec {
 
 void to_json(json& j, const MountSpec& m);
 void from_json(const json& j, MountSpec& m);
+void to_json(json& j, const DeviceSpec& d);
+void from_json(const json& j, DeviceSpec& d);
+void to_json(json& j, const HookSpec& h);
+void from_json(const json& j, HookSpec& h);
 void to_json(json& j, const Spec& s);
 void from_json(const json& j, Spec& s);
 
@@ -76,6 +104,10 @@ MountSpec parse_volume_flag(const std::string& text);
 // (docker's keys and aliases). A volume without source is anonymous: volume
 // and source both empty, for the caller to create.
 MountSpec parse_mount_flag(const std::string& text);
+
+// --device SRC[:DST][:PERMS] (podman's forms: a second field of r, w, m
+// letters is PERMS). Throws Error(usage). Does not look at the host.
+DeviceSpec parse_device_flag(const std::string& text);
 
 // --ulimit NAME=SOFT[:HARD] (docker's names: nofile, nproc, core, stack,
 // memlock, ...; -1 is unlimited; HARD defaults to SOFT).
@@ -96,6 +128,8 @@ int signal_number(const std::string& name);
 // The FILE of "seccomp=FILE" ("" for other options and seccomp=unconfined).
 std::string seccomp_profile_path(const std::string& opt);
 void validate_security_opt(const std::string& opt);
+// "fake-chown[=true]" -> true, "fake-chown=false" -> false, others nullopt.
+std::optional<bool> fake_chown_opt(const std::string& opt);
 
 // Checks a --restart value; returns it normalised ("" -> "no").
 std::string validate_restart_policy(const std::string& p);

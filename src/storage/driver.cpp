@@ -50,6 +50,8 @@ std::string overlay_options(const RootfsPlan& plan) {
   std::string opts = "lowerdir=" + lower;
   if (!plan.readonly) opts += ",upperdir=" + plan.upper + ",workdir=" + plan.work;
   if (plan.driver == Driver::overlay) opts += ",userxattr";
+  if (plan.driver == Driver::fuse_overlayfs && !plan.uidmapping.empty())
+    opts += ",uidmapping=" + plan.uidmapping + ",gidmapping=" + plan.gidmapping;
   return opts;
 }
 
@@ -240,15 +242,15 @@ bool probe_overlay(const Paths& paths, const userns::Mapping& mapping) {
   }
 }
 
-bool fuse_usable() {
+}  // namespace
+
+bool fuse_overlayfs_usable() {
   if (find_in_path("fuse-overlayfs").empty()) return false;
   int fd = ::open("/dev/fuse", O_RDWR | O_CLOEXEC);
   if (fd < 0) return false;
   ::close(fd);
   return true;
 }
-
-}  // namespace
 
 Driver select_driver(const Paths& paths, const userns::Mapping& mapping,
                      const std::string& requested) {
@@ -260,7 +262,7 @@ Driver select_driver(const Paths& paths, const userns::Mapping& mapping,
   Driver d = Driver::vfs;
   if (probe_overlay(paths, mapping)) {
     d = Driver::overlay;
-  } else if (fuse_usable()) {
+  } else if (fuse_overlayfs_usable()) {
     d = Driver::fuse_overlayfs;
     log_warn("kernel overlay is not available in a user namespace here; using fuse-overlayfs");
   } else {

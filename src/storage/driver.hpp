@@ -51,6 +51,13 @@ struct RootfsPlan {
 // fuse_fd (spawn_squashfuse) that outlives the call. The container's start
 // hands the fd to its monitor-to-be, so the daemon is the monitor's child.
 using FuseServer = std::function<void(int fuse_fd)>;
+  // fuse-overlayfs: owners translated between the store's mapping and the
+  // container's (userns::fuse_idmapping), for --userns=keep-id.
+  std::string uidmapping, gidmapping;
+};
+
+// fuse-overlayfs is installed and /dev/fuse opens.
+bool fuse_overlayfs_usable();
 
 // Mounts the rootfs; must run inside the container's user+mount namespace.
 // Throws Error with a hint naming the driver on failure. Without a server,

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <sstream>
 
@@ -146,6 +147,53 @@ Mapping keep_id_mapping(const Mapping& base, uid_t uid, gid_t gid) {
   m.uids = remap(base.uids, uid);
   m.gids = remap(base.gids, gid);
   return m;
+}
+
+std::string KeepId::canonical() const {
+  return "keep-id:uid=" + std::to_string(uid) + ",gid=" + std::to_string(gid);
+}
+
+std::optional<KeepId> parse_keep_id(const std::string& mode, uid_t host_uid, gid_t host_gid) {
+  if (mode != "keep-id" && mode.rfind("keep-id:", 0) != 0) return std::nullopt;
+  KeepId k{host_uid, host_gid};
+  if (mode == "keep-id") return k;
+  auto bad = [&](const std::string& why) {
+    return Error(Errc::usage, "invalid --userns " + quote(mode) + ": " + why,
+                 "use keep-id or keep-id:uid=UID,gid=GID");
+  };
+  std::string opts = mode.substr(8);
+  if (opts.empty()) throw bad("no options after keep-id:");
+  for (const auto& opt : split(opts, ',')) {
+    bool has_eq = false;
+    auto [key, value] = split_once(opt, '=', &has_eq);
+    if (!has_eq || value.empty() || value.find_first_not_of("0123456789") != std::string::npos ||
+        value.size() > 9)
+      throw bad(quote(opt) + " is not KEY=NUMBER");
+    auto n = static_cast<uint32_t>(std::stoul(value));
+    if (key == "uid")
+      k.uid = n;
+    else if (key == "gid")
+      k.gid = n;
+    else
+      throw bad("unknown option " + quote(key) + " (keep-id takes uid and gid)");
+  }
+  return k;
+}
+
+std::string fuse_idmapping(const std::vector<IdMap>& storage, const std::vector<IdMap>& container) {
+  std::string out;
+  for (const auto& s : storage)
+    for (const auto& c : container) {
+      // The host ids both mappings share: stored as container id SHOWN
+      // under `storage`, seen as SEEN through the container's map.
+      uint64_t lo = std::max<uint64_t>(s.host, c.host);
+      uint64_t hi = std::min<uint64_t>(uint64_t{s.host} + s.size, uint64_t{c.host} + c.size);
+      if (lo >= hi) continue;
+      uint64_t seen = c.container + (lo - c.host), shown = s.container + (lo - s.host);
+      if (!out.empty()) out += ':';
+      out += std::to_string(seen) + ":" + std::to_string(shown) + ":" + std::to_string(hi - lo);
+    }
+  return out;
 }
 
 void write_id_maps(pid_t pid, const Mapping& m) {

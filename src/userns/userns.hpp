@@ -56,6 +56,24 @@ Mapping default_mapping(const std::string& subuid_file = "/etc/subuid",
 // container ids below and above come from the subordinate range.
 Mapping keep_id_mapping(const Mapping& base, uid_t uid, gid_t gid);
 
+// "keep-id" or "keep-id:uid=U,gid=G" (either key alone too): the ids the
+// user becomes inside, defaulting to host_uid/host_gid. nullopt for other
+// modes ("", "host"); Error(usage) for a malformed keep-id.
+struct KeepId {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::string canonical() const;  // "keep-id:uid=U,gid=G"
+};
+std::optional<KeepId> parse_keep_id(const std::string& mode, uid_t host_uid, gid_t host_gid);
+
+// fuse-overlayfs's uidmapping=/gidmapping= value that makes files stored
+// for the `storage` mapping appear, to a process in a namespace with the
+// `container` mapping, owned by the same container ids they had under
+// `storage`: "SEEN:SHOWN:LEN[:SEEN:SHOWN:LEN...]", where SEEN is the owner
+// as the fuse daemon (in the container's namespace) reads it from disk and
+// SHOWN what it presents. Host ids the container mapping lacks are left out.
+std::string fuse_idmapping(const std::vector<IdMap>& storage, const std::vector<IdMap>& container);
+
 // Writes the mapping for process pid (which must already be in a new user
 // namespace): newuidmap/newgidmap for ranges, /proc files for single mode.
 // Checks the helpers' exit status; throws Error naming the helper and its

@@ -118,3 +118,64 @@ warn_lines() {
   assert_output_contains "/etc/subuid"
   assert_output_contains "0 $(id -u) 1"
 }
+
+@test "keep-id is the natural mode: one id, the user's own, files already theirs" {
+  load_busybox
+  mkdir "$TEST_DIR/out"
+  run_tug run --rm --userns=keep-id -v "$TEST_DIR/out:/out" busybox \
+    sh -c 'cat /proc/self/uid_map; id -u; id -g; stat -c %u /bin/busybox; echo x >/out/f; grep "^$(id -un 2>/dev/null || echo none):" /etc/passwd'
+  assert_status 0
+  local lines
+  mapfile -t lines <<<"$output"
+  [ "$(echo ${lines[0]})" = "$(id -u) $(id -u) 1" ]
+  [ "${lines[1]}" = "$(id -u)" ]
+  [ "${lines[2]}" = "$(id -g)" ]
+  # The store holds every file as the user: inside, that is the user now.
+  [ "${lines[3]}" = "$(id -u)" ]
+  assert_line "$(id -un):*:$(id -u):$(id -g)::$HOME:/bin/sh"
+  [ "$(stat -c %u "$TEST_DIR/out/f")" = "$(id -u)" ]
+  # exec joins as that user too
+  tug_ok run -d --name k --userns=keep-id busybox sleep 60
+  run_tug exec k id -u
+  assert_output_equals "$(id -u)"
+  tug_ok rm -f k
+}
+
+@test "fake-chown: chown to ids that do not exist here succeeds and changes nothing" {
+  load_busybox
+  run_tug run --rm busybox sh -c 'touch /f; chown 123:456 /f && echo chown-ok; stat -c %u:%g /f; chgrp 7 /f && echo chgrp-ok; chown 0:0 /f && echo own-ok'
+  assert_status 0
+  assert_line "chown-ok"
+  assert_line "0:0"
+  assert_line "chgrp-ok"
+  assert_line "own-ok"
+  # A package manager dropping to its service user goes on (setgroups,
+  # setgid/setuid to ids that do not exist here are faked).
+  run_tug run --rm busybox sh -c 'su -s /bin/sh nobody -c "echo as-nobody; id -u"'
+  assert_status 0
+  assert_line "as-nobody"
+  # Off on request: the kernel's answer again.
+  run_tug run --rm --security-opt fake-chown=false busybox sh -c 'touch /f; chown 123:456 /f'
+  assert_failure
+  assert_output_contains "Invalid argument"
+  run_tug run --rm --security-opt fake-chown=maybe busybox true
+  assert_error 125 "fake-chown=true or fake-chown=false"
+  # -u with an id that is not mapped still fails: no silent root.
+  run_tug run --rm -u 1000 busybox id -u
+  assert_status 125
+  # exec gets the filter too
+  tug_ok run -d --name fc busybox sleep 60
+  run_tug exec fc sh -c 'touch /g; chown 99 /g && echo exec-chown-ok'
+  assert_output_contains "exec-chown-ok"
+  tug_ok rm -f fc
+}
+
+@test "system check in single-uid mode: warns, says what to do, exits 0" {
+  run_tug system check
+  assert_status 0
+  assert_line --partial "warn  id mapping: single-uid mode"
+  assert_output_contains "/etc/subuid"
+  assert_output_contains "fake-chown"
+  assert_line --partial "ok    user namespaces"
+  assert_output_contains "containers can run here"
+}

@@ -112,8 +112,8 @@ delegated() {
   load_busybox
   run_tug run --rm --userns host busybox id -u
   assert_output_equals "0"
-  run_tug run --rm --userns=keep-id busybox true
-  assert_error 125 "--userns=keep-id is not supported yet"
+  run_tug run --rm --userns=auto busybox true
+  assert_error 125 "--userns=auto is not supported yet"
   run_tug run --rm --userns=bogus busybox true
   assert_error 125 "invalid --userns"
 }
