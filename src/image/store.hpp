@@ -48,7 +48,6 @@ struct Image {
   // no layers; the file (absolute path) is mounted as the rootfs, never
   // unpacked nor copied, and rmi leaves it alone.
   std::string squashfs;
-  int64_t size = 0;           // sum of layer sizes
   // "" for the store's own images; else the read-only additional image
   // store (storage.conf additionalimagestores) it was found in.
   std::string store;

@@ -45,12 +45,6 @@ struct RootfsPlan {
   std::string squashfs;        // the image file (absolute); empty: layers
   std::string squashfs_mount;  // mount point of the file's tree (absolute)
   std::string scratch;         // tmpfs for upper/ and work/ (absolute)
-};
-
-// Serves the fuse device of a squashfs mount: must start a squashfuse on
-// fuse_fd (spawn_squashfuse) that outlives the call. The container's start
-// hands the fd to its monitor-to-be, so the daemon is the monitor's child.
-using FuseServer = std::function<void(int fuse_fd)>;
   // fuse-overlayfs: owners translated between the store's mapping and the
   // container's (userns::fuse_idmapping), for --userns=keep-id.
   std::string uidmapping, gidmapping;
@@ -58,6 +52,11 @@ using FuseServer = std::function<void(int fuse_fd)>;
 
 // fuse-overlayfs is installed and /dev/fuse opens.
 bool fuse_overlayfs_usable();
+
+// Serves the fuse device of a squashfs mount: must start a squashfuse on
+// fuse_fd (spawn_squashfuse) that outlives the call. The container's start
+// hands the fd to its monitor-to-be, so the daemon is the monitor's child.
+using FuseServer = std::function<void(int fuse_fd)>;
 
 // Mounts the rootfs; must run inside the container's user+mount namespace.
 // Throws Error with a hint naming the driver on failure. Without a server,
