@@ -341,7 +341,7 @@ std::optional<image::Layer> stored_layer(const image::Store& store, const std::s
 
 PullResult pull_one(image::Store& store, const image::Reference& ref, const Endpoint& ep,
                     const Options& o, const RegistriesConf& conf, Progress& prog) {
-  auto client = make_client(ep.registry, ep.insecure, o, conf);
+  auto client = make_client(ep.registry, ep.insecure, o, conf, ep.repository);
   const std::string& repo = ep.repository;
   Fetched top = get_manifest(*client, repo, manifest_ref(ref), ref.str());
   json doc = parse_json(top.bytes, "manifest of " + ref.str());

@@ -150,7 +150,7 @@ PushResult push(image::Store& store, const std::string& source, const std::strin
   std::vector<Endpoint> eps = conf.endpoints(ref, false);
   const Endpoint& ep = eps.back();
   return with_context("pushing " + ref.str(), [&] {
-    auto client = make_client(ep.registry, ep.insecure, o, conf);
+    auto client = make_client(ep.registry, ep.insecure, o, conf, ep.repository);
     Progress prog(o.quiet);
     std::string man = store.manifest(img);
     json mj = parse_json(man, "manifest of image " + img.id.substr(0, 12));
