@@ -62,7 +62,7 @@ _tug_flags() {
     "pod inspect") echo "|-f --format" ;;
     "volume ls" | "volume list") echo "-q --quiet|--format" ;;
     "volume rm" | "volume prune" | "container prune") echo "-f --force|" ;;
-    "system prune") echo "-f --force -a --all|" ;;
+    "system prune" | "image prune") echo "-f --force -a --all|" ;;
     pull) echo "-q --quiet -a --all-tags --tls-verify|--authfile --cert-dir --creds --platform --arch --os --variant" ;;
     push) echo "-q --quiet --tls-verify|--authfile --cert-dir --creds --digestfile -f --format" ;;
     login) echo "--password-stdin --get-login --tls-verify|-u --username -p --password --authfile --cert-dir" ;;
@@ -160,7 +160,7 @@ _tug_main() {
 
   case "$key" in
     "") COMPREPLY=($(compgen -W "$_tug_commands" -- "$cur")) ;;
-    image) COMPREPLY=($(compgen -W "ls list rm inspect tag history load save import build" -- "$cur")) ;;
+    image) COMPREPLY=($(compgen -W "ls list rm inspect tag history load save import build prune" -- "$cur")) ;;
     container) COMPREPLY=($(compgen -W "ls list rm export inspect prune diff cp commit rename port" -- "$cur")) ;;
     volume) COMPREPLY=($(compgen -W "create ls list inspect rm prune" -- "$cur")) ;;
     pod) COMPREPLY=($(compgen -W "create start stop rm ps ls list inspect" -- "$cur")) ;;

@@ -214,8 +214,8 @@ complete -c tug -n "__fish_seen_subcommand_from inspect info version" -s f -l fo
 complete -c tug -n "__fish_seen_subcommand_from cp" -F -a '(__tug_containers | string replace -r \'$\' :)'
 
 # groups
-complete -c tug -n "__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from ls list rm inspect tag history load save import build" \
-    -a 'ls list rm inspect tag history load save import build'
+complete -c tug -n "__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from ls list rm inspect tag history load save import build prune" \
+    -a 'ls list rm inspect tag history load save import build prune'
 complete -c tug -n "__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from ls list rm export inspect prune diff cp commit rename port" \
     -a 'ls list rm export inspect prune diff cp commit rename port'
 complete -c tug -n "__fish_seen_subcommand_from volume; and not __fish_seen_subcommand_from create ls list inspect rm prune" \

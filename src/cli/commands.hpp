@@ -53,6 +53,7 @@ void setup_rm(CLI::App*, Globals&);
 void setup_export(CLI::App*, Globals&);
 void setup_container_inspect(CLI::App*, Globals&);
 void setup_container_prune(CLI::App*, Globals&);
+void setup_image_prune(CLI::App*, Globals&);
 void setup_rename(CLI::App*, Globals&);
 void setup_port(CLI::App*, Globals&);
 void setup_diff(CLI::App*, Globals&);

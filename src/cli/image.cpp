@@ -17,6 +17,7 @@ void register_image(CLI::App& app, Globals& g) {
   setup_load(add_command(*img, "load", "Load image(s) from a tar archive"), g);
   setup_save(add_command(*img, "save", "Save image(s) to an archive"), g);
   setup_import(add_command(*img, "import", "Import a tarball to create a filesystem image"), g);
+  setup_image_prune(add_command(*img, "prune", "Remove unused images"), g);
   setup_build(add_command(*img, "build", "Build an image using instructions from Containerfiles"),
               g);
 }

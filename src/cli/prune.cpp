@@ -1,4 +1,4 @@
-// tug container prune / tug system prune / tug system df.
+// tug container prune / tug image prune / tug system prune / tug system df.
 #include "container/prune.hpp"
 
 #include <cstdio>
@@ -44,6 +44,25 @@ void print_report(const container::PruneReport& r) {
 }
 
 }  // namespace
+
+void setup_image_prune(CLI::App* c, Globals& g) {
+  struct Flags {
+    bool force = false, all = false;
+  };
+  auto f = std::make_shared<Flags>();
+  c->add_flag("-f,--force", f->force, "Do not prompt for confirmation");
+  c->add_flag("-a,--all", f->all, "Remove all unused images, not just dangling ones");
+  c->callback([f, &g] {
+    std::string warning = f->all ? "WARNING! This will remove all images without at least one "
+                                   "container associated to them."
+                                 : "WARNING! This will remove all dangling images.";
+    if (!f->force && !confirm(warning)) return;
+    container::Store store(g.paths(), g.mapping());
+    container::PruneReport r;
+    container::prune_images(store, g.images(), f->all, r);
+    print_report(r);
+  });
+}
 
 void setup_container_prune(CLI::App* c, Globals& g) {
   auto force = std::make_shared<bool>(false);

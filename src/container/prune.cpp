@@ -75,7 +75,17 @@ void prune_images(const Store& store, image::Store& images, bool all, PruneRepor
   std::vector<image::Image> victims;
   for (const auto& img : images.list())
     if (!used.count(img.id) && (all || img.names.empty())) victims.push_back(img);
-  if (victims.empty()) return;
+  // Blobs of failed pulls kept for the next one: garbage once no pull runs.
+  auto leftover_blobs = [&] {
+    if (auto freed = images.prune_blobs())
+      report.reclaimed += *freed;
+    else
+      log_warn("a pull, load or build is in progress: the blobs it may use are kept");
+  };
+  if (victims.empty()) {
+    leftover_blobs();
+    return;
+  }
 
   // What goes is measured as what is missing afterwards: layers and blobs
   // shared with a kept image stay and are not counted.
@@ -104,6 +114,7 @@ void prune_images(const Store& store, image::Store& images, bool all, PruneRepor
     if (!path_exists(dir)) report.reclaimed += size;
   for (const auto& [blob, size] : blob_sizes)
     if (!path_exists(blob)) report.reclaimed += size;
+  leftover_blobs();
 }
 
 std::vector<DfRow> disk_usage_report(const Store& store, const image::Store& images) {

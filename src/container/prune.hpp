@@ -23,7 +23,8 @@ struct PruneReport {
 void prune_containers(Store& store, PruneReport& report);
 
 // Removes images that no container uses: only untagged ("dangling") ones,
-// or every unused one with all.
+// or every unused one with all; then the blobs no image refers to (kept by
+// failed pulls), unless a pull is in progress (image::Store::prune_blobs).
 void prune_images(const Store& store, image::Store& images, bool all, PruneReport& report);
 
 // One line of `system df`.

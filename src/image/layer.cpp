@@ -65,6 +65,10 @@ class LayerReader {
       raw_eof_ = true;
     else if (r < ARCHIVE_WARN)
       fail(raw_.get(), "reading layer");
+    // An uncompressed blob is its own tar stream: one hash gives both
+    // digests (what was hashed of it while the format was detected is
+    // dropped).
+    plain_ = dl::archive_filter_code(raw_.get(), 0) == ARCHIVE_FILTER_NONE;
   }
 
   // The tar reader over the decompressed stream.
@@ -103,10 +107,15 @@ class LayerReader {
       if (r == 0) break;
       blob_hash_.update(buf.data(), static_cast<size_t>(r));
       blob_bytes_ += r;
+      if (plain_) {
+        // Bytes after what the raw reader gave: not part of the tar, but of the blob.
+        plain_ = false;
+        throw Error(Errc::corrupt, "reading layer: trailing data after the uncompressed tar");
+      }
     }
     LayerDigests d;
     d.diff_id = "sha256:" + diff_hash_.hex();
-    d.digest = "sha256:" + blob_hash_.hex();
+    d.digest = plain_ ? d.diff_id : "sha256:" + blob_hash_.hex();
     d.blob_size = blob_bytes_;
     d.size = diff_bytes_;
     return d;
@@ -127,7 +136,7 @@ class LayerReader {
         dl::archive_set_error(a, errno, "read: %s", std::strerror(errno));
         return -1;
       }
-      self->blob_hash_.update(self->in_buf_, static_cast<size_t>(r));
+      if (!self->plain_) self->blob_hash_.update(self->in_buf_, static_cast<size_t>(r));
       self->blob_bytes_ += r;
       *out = self->in_buf_;
       return r;
@@ -150,6 +159,7 @@ class LayerReader {
   ReadArchive raw_;
   ReadArchive tar_;
   bool raw_eof_ = false;
+  bool plain_ = false;  // no compression: the blob digest is the diff_id
   Sha256 blob_hash_;
   Sha256 diff_hash_;
   int64_t blob_bytes_ = 0;
@@ -193,43 +203,46 @@ int open_beneath(int rootfd, const std::string& rel, uint64_t flags, uint64_t re
       ::syscall(SYS_openat2, rootfd, rel.empty() ? "." : rel.c_str(), &how, sizeof how));
 }
 
-// Opens the directory holding components [0, n) of comps under rootfd,
-// creating missing directories (mode 0755, fixed later by their own entry)
-// when create is set. Symlinked parents are followed only while they stay
+// Opens component i of comps in cur (the directory of components [0, i)),
+// creating it (mode 0755, fixed later by its own entry) when missing and
+// create is set. A symlinked component is followed only while it stays
 // inside the root; anything else is an escape attempt.
+UniqueFd open_component(int rootfd, int cur, const std::vector<std::string>& comps, size_t i,
+                        bool create, const std::string& entry) {
+  const std::string& c = comps[i];
+  int fd = ::openat(cur, c.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT && create) {
+    if (::mkdirat(cur, c.c_str(), 0755) != 0 && errno != EEXIST)
+      throw_errno("layer entry " + quote(entry) + ": mkdir " + join_components(comps, i + 1));
+    fd = ::openat(cur, c.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  }
+  if (fd < 0 && (errno == ELOOP || errno == ENOTDIR)) {
+    struct stat st;
+    bool is_link = ::fstatat(cur, c.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+    if (!is_link)
+      throw Error(Errc::invalid, "layer entry " + quote(entry) + ": " +
+                                     join_components(comps, i + 1) + " is not a directory");
+    fd = open_beneath(rootfd, join_components(comps, i + 1), O_RDONLY | O_DIRECTORY, 0);
+    if (fd < 0)
+      throw Error(Errc::invalid,
+                  "layer entry " + quote(entry) + ": refusing to write through symlink " +
+                      join_components(comps, i + 1) + " that points outside the layer root");
+  }
+  if (fd < 0 && errno == ENOENT)
+    throw Error(Errc::invalid, "layer entry " + quote(entry) + ": " +
+                                   join_components(comps, i + 1) + " does not exist in the layer");
+  if (fd < 0)
+    throw_errno("layer entry " + quote(entry) + ": open " + join_components(comps, i + 1));
+  return UniqueFd(fd);
+}
+
+// Opens the directory holding components [0, n) of comps under rootfd (see
+// open_component).
 UniqueFd open_parent(int rootfd, const std::vector<std::string>& comps, size_t n, bool create,
                      const std::string& entry) {
   UniqueFd cur(::fcntl(rootfd, F_DUPFD_CLOEXEC, 0));
   if (!cur) throw_errno("dup");
-  for (size_t i = 0; i < n; ++i) {
-    const std::string& c = comps[i];
-    int fd = ::openat(cur.get(), c.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT && create) {
-      if (::mkdirat(cur.get(), c.c_str(), 0755) != 0 && errno != EEXIST)
-        throw_errno("layer entry " + quote(entry) + ": mkdir " + join_components(comps, i + 1));
-      fd = ::openat(cur.get(), c.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    }
-    if (fd < 0 && (errno == ELOOP || errno == ENOTDIR)) {
-      struct stat st;
-      bool is_link =
-          ::fstatat(cur.get(), c.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
-      if (!is_link)
-        throw Error(Errc::invalid, "layer entry " + quote(entry) + ": " +
-                                       join_components(comps, i + 1) + " is not a directory");
-      fd = open_beneath(rootfd, join_components(comps, i + 1), O_RDONLY | O_DIRECTORY, 0);
-      if (fd < 0)
-        throw Error(Errc::invalid,
-                    "layer entry " + quote(entry) + ": refusing to write through symlink " +
-                        join_components(comps, i + 1) + " that points outside the layer root");
-    }
-    if (fd < 0 && errno == ENOENT)
-      throw Error(Errc::invalid, "layer entry " + quote(entry) + ": " +
-                                     join_components(comps, i + 1) +
-                                     " does not exist in the layer");
-    if (fd < 0)
-      throw_errno("layer entry " + quote(entry) + ": open " + join_components(comps, i + 1));
-    cur.reset(fd);
-  }
+  for (size_t i = 0; i < n; ++i) cur = open_component(rootfd, cur.get(), comps, i, create, entry);
   return cur;
 }
 
@@ -266,7 +279,12 @@ struct timespec mtime_of(archive_entry* e) {
 
 class Extractor {
  public:
-  Extractor(int rootfd, const ExtractOptions& opts) : root_(rootfd), opts_(opts) {}
+  Extractor(int rootfd, const ExtractOptions& opts) : root_(rootfd), opts_(opts) {
+    umask_ = ::umask(0);
+    ::umask(umask_);
+    struct stat st;
+    root_sgid_ = ::fstat(root_, &st) == 0 && (st.st_mode & S_ISGID);
+  }
 
   void entry(archive* a, archive_entry* e) {
     std::string path = entry_path(e);
@@ -274,25 +292,27 @@ class Extractor {
     if (comps.empty()) {
       // "./": the layer's root directory itself.
       if (dl::archive_entry_filetype(e) == AE_IFDIR) {
-        own(root_, "", e, path, true);
+        own(root_, "", e, path, true, false);
+        root_sgid_ = dl::archive_entry_perm(e) & S_ISGID;
         dir_times_.push_back({{}, mtime_of(e)});
       }
       return;
     }
-    std::string name = comps.back();
-    UniqueFd parent = open_parent(root_, comps, comps.size() - 1, true, path);
+    const std::string& name = comps.back();
+    bool parent_sgid = false;
+    int parent = parent_dir(comps, comps.size() - 1, path, &parent_sgid);
 
     if (starts_with(name, kWhiteoutPrefix)) {
       if (name == kOpaqueMarker) {
-        set_opaque(parent.get(), path);
+        set_opaque(parent, path);
       } else if (starts_with(name, ".wh..wh.")) {
         // aufs bookkeeping (.wh..wh.plnk and friends): not part of the tree.
       } else {
         std::string hidden = name.substr(std::strlen(kWhiteoutPrefix));
         if (hidden.empty() || hidden == "." || hidden == "..")
           throw Error(Errc::invalid, "layer entry " + quote(path) + ": invalid whiteout");
-        remove_at(parent.get(), hidden);
-        if (::mknodat(parent.get(), hidden.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0)
+        remove_at(parent, hidden);
+        if (::mknodat(parent, hidden.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0)
           throw_errno("layer entry " + quote(path) + ": creating whiteout");
       }
       return;
@@ -309,36 +329,56 @@ class Extractor {
                                        quote(link) + " does not exist in the layer");
       if (S_ISDIR(st.st_mode))
         throw Error(Errc::invalid, "layer entry " + quote(path) + ": hardlink to a directory");
-      remove_at(parent.get(), name);
-      if (::linkat(tparent.get(), tcomps.back().c_str(), parent.get(), name.c_str(), 0) != 0)
+      remove_at(parent, name);
+      if (::linkat(tparent.get(), tcomps.back().c_str(), parent, name.c_str(), 0) != 0)
         throw_errno("layer entry " + quote(path) + ": link");
       return;
     }
 
+    // Layers are extracted into empty directories: create first and look at
+    // what is in the way only when something is (EEXIST), instead of a stat
+    // per entry. A fresh inode is ours (0:0, the mode asked for minus the
+    // umask), so chown and chmod are needed only when the entry says else.
     mode_t type = dl::archive_entry_filetype(e);
-    struct stat st;
-    bool exists = ::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
-    if (exists && !(type == AE_IFDIR && S_ISDIR(st.st_mode))) remove_at(parent.get(), name);
-
+    mode_t perm = dl::archive_entry_perm(e) & 07777;
     switch (type) {
       case AE_IFDIR: {
-        if (!(exists && S_ISDIR(st.st_mode)) && ::mkdirat(parent.get(), name.c_str(), 0700) != 0)
-          throw_errno("layer entry " + quote(path) + ": mkdir");
-        UniqueFd fd(
-            ::openat(parent.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-        if (!fd) throw_errno("layer entry " + quote(path) + ": open");
-        own(fd.get(), "", e, path, true);
-        set_xattrs(fd.get(), e, path);
+        bool fresh = true;
+        if (::mkdirat(parent, name.c_str(), perm & 0777) != 0) {
+          if (errno != EEXIST) throw_errno("layer entry " + quote(path) + ": mkdir");
+          struct stat st;
+          if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+              S_ISDIR(st.st_mode)) {
+            fresh = false;
+          } else {
+            remove_at(parent, name);
+            if (::mkdirat(parent, name.c_str(), perm & 0777) != 0)
+              throw_errno("layer entry " + quote(path) + ": mkdir");
+          }
+        }
+        bool xattrs = dl::archive_entry_xattr_reset(e) > 0;
+        if (!fresh || xattrs || needs_owner(e, parent_sgid) || needs_mode(perm, parent_sgid)) {
+          UniqueFd fd(
+              ::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+          if (!fd) throw_errno("layer entry " + quote(path) + ": open");
+          own(fd.get(), "", e, path, true, fresh && !needs_owner(e, parent_sgid));
+          if (xattrs) set_xattrs(fd.get(), e, path);
+        }
         dir_times_.push_back({comps, mtime_of(e)});
         break;
       }
       case AE_IFREG: {
-        UniqueFd fd(::openat(parent.get(), name.c_str(),
-                             O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+        UniqueFd fd(::openat(parent, name.c_str(), flags, perm & 0777));
+        if (!fd && errno == EEXIST) {
+          remove_at(parent, name);
+          fd = UniqueFd(::openat(parent, name.c_str(), flags, perm & 0777));
+        }
         if (!fd) throw_errno("layer entry " + quote(path) + ": create");
         write_data(a, fd.get(), dl::archive_entry_size(e), path);
-        own(fd.get(), "", e, path, true);
-        set_xattrs(fd.get(), e, path);
+        bool owner = needs_owner(e, parent_sgid);
+        if (owner || needs_mode(perm, parent_sgid)) own(fd.get(), "", e, path, true, !owner);
+        if (dl::archive_entry_xattr_reset(e) > 0) set_xattrs(fd.get(), e, path);
         struct timespec ts[2] = {{dl::archive_entry_atime(e), dl::archive_entry_atime_nsec(e)},
                                  {dl::archive_entry_mtime(e), dl::archive_entry_mtime_nsec(e)}};
         if (!dl::archive_entry_atime_is_set(e)) ts[0] = ts[1];
@@ -352,21 +392,26 @@ class Extractor {
           throw Error(Errc::invalid, "layer entry " + quote(path) + ": symlink without target");
         // The target is stored verbatim: it is resolved inside the container
         // root at run time, and extraction never writes through it (see
-        // open_parent).
-        if (::symlinkat(target, parent.get(), name.c_str()) != 0)
-          throw_errno("layer entry " + quote(path) + ": symlink");
-        own(parent.get(), name, e, path, false);
+        // open_component).
+        if (::symlinkat(target, parent, name.c_str()) != 0) {
+          if (errno != EEXIST) throw_errno("layer entry " + quote(path) + ": symlink");
+          remove_at(parent, name);
+          if (::symlinkat(target, parent, name.c_str()) != 0)
+            throw_errno("layer entry " + quote(path) + ": symlink");
+        }
+        if (needs_owner(e, parent_sgid)) own(parent, name, e, path, false, false);
         struct timespec ts[2] = {{dl::archive_entry_mtime(e), dl::archive_entry_mtime_nsec(e)},
                                  {dl::archive_entry_mtime(e), dl::archive_entry_mtime_nsec(e)}};
-        ::utimensat(parent.get(), name.c_str(), ts, AT_SYMLINK_NOFOLLOW);
+        ::utimensat(parent, name.c_str(), ts, AT_SYMLINK_NOFOLLOW);
         break;
       }
       case AE_IFCHR:
       case AE_IFBLK:
       case AE_IFIFO: {
+        remove_at(parent, name);
         dev_t dev = makedev(dl::archive_entry_rdevmajor(e), dl::archive_entry_rdevminor(e));
         mode_t m = (type == AE_IFCHR ? S_IFCHR : type == AE_IFBLK ? S_IFBLK : S_IFIFO) | 0600;
-        if (::mknodat(parent.get(), name.c_str(), m, type == AE_IFIFO ? 0 : dev) != 0) {
+        if (::mknodat(parent, name.c_str(), m, type == AE_IFIFO ? 0 : dev) != 0) {
           if ((errno == EPERM || errno == EACCES) && type != AE_IFIFO) {
             // A user namespace may create only the 0/0 whiteout device;
             // containers get their /dev from the runtime anyway.
@@ -375,7 +420,7 @@ class Extractor {
           }
           throw_errno("layer entry " + quote(path) + ": mknod");
         }
-        own(parent.get(), name, e, path, false);
+        own(parent, name, e, path, false, false);
         break;
       }
       default:
@@ -387,6 +432,8 @@ class Extractor {
   // Directory mtimes change while their children are created, so they are
   // set last, deepest first. Paths are reopened without following symlinks.
   void finish() {
+    chain_names_.clear();
+    chain_.clear();
     for (auto it = dir_times_.rbegin(); it != dir_times_.rend(); ++it) {
       int fd = open_beneath(root_, join_components(it->first, it->first.size()),
                             O_RDONLY | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
@@ -400,18 +447,60 @@ class Extractor {
   int64_t chown_failures() const { return chown_failures_; }
 
  private:
-  // Owner first, then mode: chown clears set-id bits.
+  struct OpenDir {
+    UniqueFd fd;
+    bool sgid = false;
+  };
+
+  // The directory holding components [0, n) of comps. Tar lists a
+  // directory's entries together, so the directories of the previous entry's
+  // path stay open and only the part that differs is looked up again. The
+  // chain is always cut back to the common prefix first: an entry can only
+  // replace or remove things below its own parent, never a directory still
+  // held open above it.
+  int parent_dir(const std::vector<std::string>& comps, size_t n, const std::string& entry,
+                 bool* sgid) {
+    size_t k = 0;
+    while (k < n && k < chain_names_.size() && chain_names_[k] == comps[k]) ++k;
+    chain_names_.resize(k);
+    chain_.resize(k);
+    for (size_t i = k; i < n; ++i) {
+      OpenDir d;
+      d.fd = open_component(root_, i == 0 ? root_ : chain_[i - 1].fd.get(), comps, i, true, entry);
+      struct stat st;
+      d.sgid = ::fstat(d.fd.get(), &st) == 0 && (st.st_mode & S_ISGID);
+      chain_names_.push_back(comps[i]);
+      chain_.push_back(std::move(d));
+    }
+    *sgid = n == 0 ? root_sgid_ : chain_[n - 1].sgid;
+    return n == 0 ? root_ : chain_[n - 1].fd.get();
+  }
+
+  // A new inode belongs to 0:0 unless its directory is set-group-id.
+  bool needs_owner(archive_entry* e, bool parent_sgid) const {
+    return parent_sgid || dl::archive_entry_uid(e) != 0 || dl::archive_entry_gid(e) != 0;
+  }
+  // open/mkdir applied perm minus the umask; set-id and sticky bits, and
+  // what a set-group-id parent adds, need an explicit chmod.
+  bool needs_mode(mode_t perm, bool parent_sgid) const {
+    return parent_sgid || (perm & 07000) != 0 || (perm & umask_) != 0;
+  }
+
+  // Owner first, then mode: chown clears set-id bits. owned: the inode is
+  // fresh and already 0:0 as the entry wants (only the mode is set).
   void own(int fd, const std::string& name, archive_entry* e, const std::string& path,
-           bool set_mode) {
+           bool set_mode, bool owned) {
     uid_t uid = static_cast<uid_t>(dl::archive_entry_uid(e));
     gid_t gid = static_cast<gid_t>(dl::archive_entry_gid(e));
-    int r = name.empty() ? ::fchown(fd, uid, gid)
-                         : ::fchownat(fd, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW);
-    if (r != 0) {
-      if (!opts_.ignore_chown_errors || (errno != EINVAL && errno != EPERM))
-        throw_errno("layer entry " + quote(path) + ": chown " + std::to_string(uid) + ":" +
-                    std::to_string(gid));
-      ++chown_failures_;
+    if (!owned) {
+      int r = name.empty() ? ::fchown(fd, uid, gid)
+                           : ::fchownat(fd, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW);
+      if (r != 0) {
+        if (!opts_.ignore_chown_errors || (errno != EINVAL && errno != EPERM))
+          throw_errno("layer entry " + quote(path) + ": chown " + std::to_string(uid) + ":" +
+                      std::to_string(gid));
+        ++chown_failures_;
+      }
     }
     if (set_mode && ::fchmod(fd, dl::archive_entry_perm(e) & 07777) != 0)
       throw_errno("layer entry " + quote(path) + ": chmod");
@@ -435,6 +524,7 @@ class Extractor {
     const void* buf;
     size_t len;
     la_int64_t off;
+    int64_t end = 0;
     for (;;) {
       int r = dl::archive_read_data_block(a, &buf, &len, &off);
       if (r == ARCHIVE_EOF) break;
@@ -448,13 +538,19 @@ class Extractor {
         off += w;
         len -= static_cast<size_t>(w);
       }
+      end = std::max<int64_t>(end, off);
     }
     // Sparse files end in a hole that no data block covers.
-    if (::ftruncate(fd, size) != 0) throw_errno("layer entry " + quote(path) + ": truncate");
+    if (end != size && ::ftruncate(fd, size) != 0)
+      throw_errno("layer entry " + quote(path) + ": truncate");
   }
 
   int root_;
   ExtractOptions opts_;
+  mode_t umask_ = 022;
+  bool root_sgid_ = false;
+  std::vector<std::string> chain_names_;
+  std::vector<OpenDir> chain_;
   int64_t chown_failures_ = 0;
   std::vector<std::pair<std::vector<std::string>, struct timespec>> dir_times_;
 };

@@ -461,9 +461,33 @@ void Store::clean_stale_staging() {
   }
 }
 
+std::optional<int64_t> Store::prune_blobs() {
+  FileLock no_staging =
+      FileLock::try_lock(path_join(paths_.data, "staging.lock"), FileLock::Mode::exclusive);
+  if (!no_staging.held()) return std::nullopt;
+  FileLock lock(paths_.store_lock());
+  std::set<std::string> used;
+  for (const auto& img : list()) {
+    used.insert(img.id);
+    if (!img.digest.empty()) used.insert(digest_hex(img.digest));
+    for (const auto& l : img.layers) used.insert(digest_hex(l.digest));
+  }
+  int64_t freed = 0;
+  for (const auto& name : list_dir(paths_.blobs())) {
+    if (!is_hex64(name) || used.count(name)) continue;
+    std::string p = path_join(paths_.blobs(), name);
+    struct stat st;
+    if (::lstat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (::unlink(p.c_str()) == 0) freed += st.st_size;
+  }
+  return freed;
+}
+
 // ---- Staging -------------------------------------------------------------------
 
-Staging::Staging(Store& store) : store_(store) {
+Staging::Staging(Store& store)
+    : store_(store),
+      in_progress_(path_join(store.paths_.data, "staging.lock"), FileLock::Mode::shared) {
   store_.clean_stale_staging();
   std::string tmpl = path_join(
       store_.paths_.tmp(), std::string(kStagingPrefix) + std::to_string(::getpid()) + "-XXXXXX");

@@ -25,6 +25,7 @@
 #include "config/paths.hpp"
 #include "userns/userns.hpp"
 #include "util/json.hpp"
+#include "util/lock.hpp"
 
 namespace tug::image {
 
@@ -102,6 +103,13 @@ class Store {
   // Removes staging directories left in tmp/ by processes that died.
   void clean_stale_staging();
 
+  // Removes the blobs no image refers to: layers that failed or interrupted
+  // pulls verified and kept for the next pull. Only while no Staging is open
+  // anywhere (each holds staging.lock shared): a running pull may be about
+  // to use or record them. Returns the bytes freed, or nullopt when a pull
+  // (load, import, build) is in progress and nothing was removed.
+  std::optional<int64_t> prune_blobs();
+
   const Paths& paths() const { return paths_; }
   const userns::Mapping& mapping() const { return mapping_; }
 
@@ -167,6 +175,7 @@ class Staging {
     std::vector<std::string> names;
   };
   Store& store_;
+  FileLock in_progress_;  // staging.lock, shared: keeps prune_blobs away
   std::string dir_;
   std::map<std::string, std::string> staged_layers_;  // diff_id -> staged layer dir
   std::map<std::string, std::string> staged_blobs_;   // digest -> staged file

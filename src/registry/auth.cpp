@@ -183,8 +183,8 @@ std::string AuthFile::write_path() const {
 }
 
 std::optional<Credentials> AuthFile::lookup(const std::string& registry,
-                                            const std::string& repository,
-                                            std::string* from) const {
+                                            const std::string& repository, std::string* from,
+                                            std::string* key) const {
   // Most specific key first: host/ns/repo, host/ns, host.
   std::vector<std::string> keys;
   if (!repository.empty()) {
@@ -212,6 +212,7 @@ std::optional<Credentials> AuthFile::lookup(const std::string& registry,
       if (auto it = by_key.find(k); it != by_key.end())
         if (auto c = with_context(path + ": " + k, [&] { return creds_of(*it->second); })) {
           if (from) *from = path;
+          if (key) *key = k;
           return c;
         }
   }

@@ -50,10 +50,11 @@ class AuthFile {
   // explicit_path empty = the default locations above.
   explicit AuthFile(std::string explicit_path = {});
 
-  // Credentials for registry/repository (repository may be empty), and the
-  // file they came from; nullopt when no file has any.
+  // Credentials for registry/repository (repository may be empty), the
+  // file they came from and the key that matched there ("host/ns/repo" or
+  // "host"); nullopt when no file has any.
   std::optional<Credentials> lookup(const std::string& registry, const std::string& repository,
-                                    std::string* from = nullptr) const;
+                                    std::string* from = nullptr, std::string* key = nullptr) const;
   // Stores credentials under key (a host, or host/repo) in the write file.
   void store(const std::string& key, const Credentials& c) const;
   // Removes key from the write file; false when it had no entry.

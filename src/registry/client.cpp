@@ -250,6 +250,8 @@ Transport::Result Transport::once(const std::string& url, const Request& req,
     }
   }
   dl::curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+  // Blobs: larger reads from the socket, fewer calls into the sink.
+  if (req.sink) dl::curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024);
   WriteState ws{c, &req, &res};
   dl::curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
   dl::curl_easy_setopt(c, CURLOPT_WRITEDATA, &ws);
@@ -366,7 +368,9 @@ bool Client::authorize(const Response& resp, const std::string& scope, Transport
       if (c.scheme == "basic") pick = &c;
   if (!pick) return false;
   if (!creds_loaded_) {
-    creds_ = AuthFile(opts_.authfile).lookup(registry_, "");
+    std::string file, key;
+    creds_ = AuthFile(opts_.authfile).lookup(registry_, opts_.repository, &file, &key);
+    if (creds_) creds_origin_ = "the credentials of " + quote(key) + " in " + file;
     creds_loaded_ = true;
   }
   if (pick->scheme == "basic") {
@@ -507,6 +511,14 @@ Error Client::error_of(const Response& r, const std::string& what) const {
   if (r.status == 401 || r.status == 403) {
     c = Errc::permission;
     hint = "run tug login " + registry_ + ", or check that the repository exists";
+    std::lock_guard<std::mutex> l(mu_);
+    if (r.status == 401 && auth_scheme_ == "basic" && creds_) {
+      // Basic credentials were sent and refused: say whose they were.
+      msg += ": invalid username/password (" +
+             (creds_origin_.empty() ? std::string("given with --creds") : creds_origin_) + ")";
+      hint = "check the credentials, or run tug login " + registry_ +
+             (opts_.repository.empty() ? "" : "/" + opts_.repository);
+    }
   }
   return Error(c, msg, hint);
 }

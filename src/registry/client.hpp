@@ -25,10 +25,13 @@
 namespace tug::registry {
 
 struct ClientOptions {
-  std::optional<bool> tls_verify;    // unset: verify unless registries.conf says insecure
-  bool insecure_config = false;      // registries.conf marks the host insecure
-  std::string cert_dir;              // empty: /etc/containers/certs.d/HOST and the user's
-  std::string authfile;              // empty: AuthFile's default locations
+  std::optional<bool> tls_verify;  // unset: verify unless registries.conf says insecure
+  bool insecure_config = false;    // registries.conf marks the host insecure
+  std::string cert_dir;            // empty: /etc/containers/certs.d/HOST and the user's
+  std::string authfile;            // empty: AuthFile's default locations
+  // The repository the client works on ("ns/repo"): auth.json entries keyed
+  // "host/ns/repo" or "host/ns" win over the host's (podman's rule).
+  std::string repository;
   std::optional<Credentials> creds;  // --creds / login: overrides the auth file
   int max_attempts = 5;              // for transient failures
 };
@@ -104,12 +107,13 @@ class Client {
   std::string ca_blob_, client_cert_, client_key_;
   std::unique_ptr<Transport> own_;
 
-  std::mutex mu_;            // guards what follows
+  mutable std::mutex mu_;    // guards what follows
   std::string auth_scheme_;  // "", "basic", "bearer"
   Challenge challenge_;
   std::map<std::string, std::string> tokens_;  // scope -> token
   std::optional<Credentials> creds_;
   bool creds_loaded_ = false;
+  std::string creds_origin_;  // "the auth.json entry KEY in FILE", when read from one
 };
 
 // One curl easy handle.

@@ -11,9 +11,10 @@
 namespace tug::registry::detail {
 
 // A client for host with the command's TLS and credential options; insecure
-// is registries.conf's word for this endpoint.
+// is registries.conf's word for this endpoint. repository picks
+// repository-scoped credentials from the auth files.
 std::unique_ptr<Client> make_client(const std::string& host, bool insecure, const Options& o,
-                                    const RegistriesConf& conf);
+                                    const RegistriesConf& conf, const std::string& repository = {});
 
 inline std::string pull_scope(const std::string& repo) {
   return "repository:" + repo + ":pull";

@@ -1,13 +1,18 @@
 // tug push: every blob the manifest names (skipped when the registry has it,
 // mounted from another repository of the same registry when possible,
 // otherwise uploaded: in one PUT, or above the chunk size as PATCHes of
-// chunk-size pieces and a closing PUT), then the manifest, exactly as
-// stored so its digest is the image's.
+// chunk-size pieces and a closing PUT; a failed request resumes from what
+// the registry says it holds), then the manifest, exactly as stored so its
+// digest is the image's.
 #include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <functional>
+#include <optional>
+#include <thread>
 
 #include "image/reference.hpp"
 #include "registry/internal.hpp"
@@ -52,33 +57,128 @@ int64_t chunk_size() {
   return v;
 }
 
-// PATCHes size bytes of fd to the upload session at location, chunk bytes at
-// a time, each with its Content-Range; returns the session's location after
-// the last one (the registry may move it with every answer).
-std::string upload_chunks(Client& c, std::string location, const std::string& scope,
-                          const std::string& digest, int fd, int64_t size, int64_t chunk) {
-  for (int64_t off = 0; off < size; off += chunk) {
-    int64_t n = std::min(chunk, size - off);
-    std::string range = std::to_string(off) + "-" + std::to_string(off + n - 1);
-    Request p;
-    p.method = "PATCH";
-    p.path = absolute(c, location);
-    p.scope = scope;
-    p.headers = {"Content-Type: application/octet-stream", "Content-Range: " + range};
-    p.upload_fd = fd;
-    p.upload_offset = off;
-    p.upload_size = n;
-    Response r = c.perform(p);
-    if (r.status != 202) throw c.error_of(r, "uploading bytes " + range + " of blob " + digest);
-    // The registry's Range says what it holds; anything but all we sent
-    // means the session lost data, and the digest check would fail anyway.
-    std::string held = r.header("range");
-    if (!held.empty() && held != "0-" + std::to_string(off + n - 1))
-      throw Error(Errc::io, "registry " + c.registry() + " holds bytes " + held + " of blob " +
-                                digest + " after bytes " + range + " were sent");
-    if (!r.header("location").empty()) location = r.header("location");
+// How many failed requests in a row one blob's upload survives (each
+// followed by a look at where the registry's session stands).
+constexpr int kMaxUploadFailures = 5;
+
+// "0-N", the registry's Range for an upload session, -> N + 1 bytes held.
+// Distribution writes "0-0" for an empty session as for one byte: taken as
+// empty (a wrong guess is answered 416, and the registry asked again).
+std::optional<int64_t> held_bytes(const std::string& range) {
+  if (range.empty()) return int64_t{0};
+  size_t dash = range.find('-');
+  if (dash == std::string::npos) return std::nullopt;
+  char* end = nullptr;
+  long long last = std::strtoll(range.c_str() + dash + 1, &end, 10);
+  if (*end != '\0' || last < 0) return std::nullopt;
+  return last == 0 ? 0 : static_cast<int64_t>(last) + 1;
+}
+
+struct UploadStatus {
+  int64_t held = 0;
+  std::string location;
+};
+
+// GET on the upload session: how many bytes the registry holds and where to
+// go on. nullopt when the session is gone (a registry restarted with another
+// secret, or one that expired it): the upload starts over. The GET is
+// retried while the registry cannot be reached (while it restarts).
+std::optional<UploadStatus> upload_status(Client& c, const std::string& location,
+                                          const std::string& scope) {
+  Request g;
+  g.path = absolute(c, location);
+  g.scope = scope;
+  Response r = c.perform(g);
+  if (r.status != 204 && r.status != 200) return std::nullopt;
+  auto held = held_bytes(r.header("range"));
+  if (!held) return std::nullopt;
+  return UploadStatus{*held, r.header("location").empty() ? location : r.header("location")};
+}
+
+// Sends size bytes of fd as blob digest of repo, starting in the upload
+// session at location. Above chunk bytes (chunk > 0), PATCHes of chunk bytes
+// with their Content-Range and a closing PUT without a body; else one PUT.
+// A request that fails does not start the blob over: the registry is asked
+// how much arrived and the upload goes on from there (the rest of a
+// monolithic upload in the closing PUT), or from a new session
+// (start_session) when the registry lost this one.
+void upload(Client& c, std::string location, const std::string& repo, const std::string& digest,
+            int fd, int64_t size, int64_t chunk,
+            const std::function<std::string()>& start_session) {
+  const std::string scope = push_scope(repo);
+  const bool chunked = chunk > 0 && size > chunk;
+  int64_t off = 0;
+  int failures = 0;
+  for (;;) {
+    Request req;
+    req.scope = scope;
+    req.retry = false;  // a cut request may have left bytes behind: ask first
+    req.headers = {"Content-Type: application/octet-stream"};
+    int64_t n = size - off;
+    if (chunked && off < size) {
+      n = std::min(chunk, size - off);
+      req.method = "PATCH";
+      req.path = absolute(c, location);
+      req.headers.push_back("Content-Range: " + std::to_string(off) + "-" +
+                            std::to_string(off + n - 1));
+    } else {
+      req.method = "PUT";
+      req.path = with_query(absolute(c, location), "digest=" + digest);
+    }
+    if (n > 0) {
+      req.upload_fd = fd;
+      req.upload_offset = off;
+      req.upload_size = n;
+    }
+    std::string what = "uploading bytes " + std::to_string(off) + "-" +
+                       std::to_string(off + n - 1) + " of blob " + digest;
+    std::optional<Error> failed;
+    try {
+      Response r = c.perform(req);
+      if (req.method == "PUT" && r.status == 201) return;
+      if (req.method == "PATCH" && r.status == 202) {
+        if (!r.header("location").empty()) location = r.header("location");
+        auto held = held_bytes(r.header("range"));
+        if (!held || *held == off + n) {
+          off += n;
+          failures = 0;
+          continue;
+        }
+        failed = Error(Errc::io, "registry " + c.registry() + " holds bytes " + r.header("range") +
+                                     " of blob " + digest + " after " + what);
+      } else if (r.status >= 500 || r.status == 429 || r.status == 416) {
+        failed = c.error_of(r, what);
+      } else {
+        throw c.error_of(r, "uploading blob " + digest);
+      }
+    } catch (const Error& e) {
+      if (e.code() != Errc::io) throw;
+      failed = e;
+    }
+    if (++failures >= kMaxUploadFailures) throw *failed;
+    log_debug(std::string(failed->what()) + "; asking the registry how much arrived");
+    std::this_thread::sleep_for(std::chrono::milliseconds(250 << failures));
+    if (req.method == "PUT") {
+      // The PUT may have been applied and only its answer lost.
+      Request head;
+      head.method = "HEAD";
+      head.path = "/v2/" + repo + "/blobs/" + digest;
+      head.scope = scope;
+      try {
+        if (c.perform(head).status == 200) return;
+      } catch (const Error&) {
+      }
+    }
+    auto st = upload_status(c, location, scope);
+    if (!st || st->held > size) {
+      log_debug("the registry lost the upload of blob " + digest + "; starting it again");
+      location = start_session();
+      off = 0;
+    } else {
+      location = st->location;
+      off = st->held;
+    }
   }
-  return location;
 }
 
 // Uploads the file at path as blob digest of repo; returns the status word
@@ -107,35 +207,24 @@ std::string push_blob(Client& c, const std::string& repo, const std::string& dig
       break;
     }
   }
-  if (location.empty()) {
+  auto start_session = [&] {
     Request start;
     start.method = "POST";
     start.path = "/v2/" + repo + "/blobs/uploads/";
     start.scope = scope;
     Response r = c.perform(start);
     if (r.status != 202) throw c.error_of(r, "starting the upload of blob " + digest);
-    location = r.header("location");
-    if (location.empty())
+    std::string loc = r.header("location");
+    if (loc.empty())
       throw Error(Errc::invalid, "registry " + c.registry() + " gave no upload location");
-  }
+    return loc;
+  };
+  if (location.empty()) location = start_session();
   UniqueFd fd =
       with_context("blob " + digest, [&] { return open_or_throw(path, O_RDONLY | O_CLOEXEC); });
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) throw_errno("stat " + path);
-  Request put;
-  put.method = "PUT";
-  put.scope = scope;
-  put.headers = {"Content-Type: application/octet-stream"};
-  int64_t chunk = chunk_size();
-  if (chunk > 0 && st.st_size > chunk) {
-    location = upload_chunks(c, location, scope, digest, fd.get(), st.st_size, chunk);
-  } else {
-    put.upload_fd = fd.get();
-    put.upload_size = st.st_size;
-  }
-  put.path = with_query(absolute(c, location), "digest=" + digest);
-  Response r = c.perform(put);
-  if (r.status != 201) throw c.error_of(r, "uploading blob " + digest);
+  upload(c, location, repo, digest, fd.get(), st.st_size, chunk_size(), start_session);
   return "done";
 }
 
@@ -154,7 +243,7 @@ PushResult push(image::Store& store, const std::string& source, const std::strin
   std::vector<Endpoint> eps = conf.endpoints(ref, false);
   const Endpoint& ep = eps.back();
   return with_context("pushing " + ref.str(), [&] {
-    auto client = make_client(ep.registry, ep.insecure, o, conf);
+    auto client = make_client(ep.registry, ep.insecure, o, conf, ep.repository);
     Progress prog(o.quiet);
     std::string man = store.manifest(img);
     json mj = parse_json(man, "manifest of image " + img.id.substr(0, 12));

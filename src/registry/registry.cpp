@@ -14,8 +14,9 @@ namespace tug::registry {
 namespace detail {
 
 std::unique_ptr<Client> make_client(const std::string& host, bool insecure, const Options& o,
-                                    const RegistriesConf& conf) {
+                                    const RegistriesConf& conf, const std::string& repository) {
   ClientOptions co;
+  co.repository = repository;
   co.tls_verify = o.tls_verify;
   co.insecure_config = insecure || conf.insecure(host);
   co.cert_dir = o.cert_dir;
@@ -67,7 +68,7 @@ std::optional<std::string> remote_digest(const std::string& text, const Options&
   auto cands = conf.candidates(registry_reference(text));
   for (const auto& ref : cands) {
     for (const auto& ep : conf.endpoints(ref, true)) {
-      auto client = make_client(ep.registry, ep.insecure, o, conf);
+      auto client = make_client(ep.registry, ep.insecure, o, conf, ep.repository);
       Request req;
       req.method = "HEAD";
       req.path = "/v2/" + ep.repository + "/manifests/" + manifest_ref(ref);
@@ -93,7 +94,7 @@ RawManifest fetch_manifest(const std::string& text, const Options& o) {
   for (const auto& ref : cands) {
     for (const auto& ep : conf.endpoints(ref, true)) {
       try {
-        auto client = make_client(ep.registry, ep.insecure, o, conf);
+        auto client = make_client(ep.registry, ep.insecure, o, conf, ep.repository);
         Fetched f = get_manifest(*client, ep.repository, manifest_ref(ref), ref.str());
         RawManifest m{f.bytes, "", f.digest};
         json doc = parse_json(f.bytes, "manifest of " + ref.str());

@@ -104,6 +104,10 @@ teardown_file() {
   stop_registry flaky
   stop_registry chunked
   stop_registry token
+  stop_registry resume
+  if [ -s "$REG_ROOT/cut-proxy.pid" ]; then
+    kill "$(cat "$REG_ROOT/cut-proxy.pid")" 2>/dev/null || true
+  fi
   if [ -s "$REG_ROOT/token-server.pid" ]; then
     kill "$(cat "$REG_ROOT/token-server.pid")" 2>/dev/null || true
   fi
@@ -656,4 +660,177 @@ EOF
   remove_store "$XDG_DATA_HOME/tug"
   stop_registry token
   kill "$(cat "$REG_ROOT/token-server.pid")"
+}
+
+@test "a chunked push cut short resumes from the registry's offset; the blob is intact" {
+  local port pport chunk=100000 save=$XDG_DATA_HOME
+  port=$(free_port)
+  REG_ACCESSLOG=1 start_registry resume "$port"
+  # cut_proxy N KEEP: a proxy in front of the registry that lets the Nth
+  # PATCH through with only KEEP bytes of its body, then cuts the connection.
+  cut_proxy() {
+    pport=$(free_port)
+    : >"$REG_ROOT/cut.log"
+    python3 "$BATS_TEST_DIRNAME/registry-cut-proxy.py" "$pport" "$port" "$1" "$2" \
+      "$REG_ROOT/cut.log" >"$REG_ROOT/cut-proxy.out" 2>&1 3>&- &
+    echo $! >"$REG_ROOT/cut-proxy.pid"
+    for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$pport/v2/" && break; sleep 0.1; done
+  }
+  load_busybox
+
+  # The 3rd PATCH is cut before its body: tug asks where the upload stands
+  # (GET of the session: 204, Range 0-199999) and goes on at byte 200000,
+  # not from byte 0.
+  cut_proxy 3 0
+  run --separate-stderr env TUG_PUSH_CHUNK_SIZE=$chunk "$TUG" --log-level debug push --tls-verify=false busybox "127.0.0.1:$pport/tug/resumed:1"
+  kill "$(cat "$REG_ROOT/cut-proxy.pid")"
+  assert_success
+  grep -qx CUT "$REG_ROOT/cut.log"
+  [[ "$stderr" == *"asking the registry how much arrived"* ]]
+  grep -q '"GET /v2/tug/resumed/blobs/uploads/[^ ]* HTTP/[0-9.]*" 204' "$REG_ROOT/resume/log"
+  [ "$(grep '^PATCH' "$REG_ROOT/cut.log" | sed -n 3p)" = "PATCH 200000-299999" ]
+  [ "$(grep -A1 -x CUT "$REG_ROOT/cut.log" | sed -n 2p)" = "PATCH 200000-299999" ]
+  [ "$(grep -c '^PATCH 0-' "$REG_ROOT/cut.log")" -eq 1 ]
+
+  # Cut in the middle of a chunk: docker-registry then drops the session
+  # (its state no longer matches the bytes it holds, 404 on the GET), and
+  # tug starts the blob again in a new session instead of failing.
+  cut_proxy 3 40000
+  run --separate-stderr env TUG_PUSH_CHUNK_SIZE=$chunk "$TUG" --log-level debug push --tls-verify=false busybox "127.0.0.1:$pport/tug/restarted:1"
+  kill "$(cat "$REG_ROOT/cut-proxy.pid")"
+  assert_success
+  grep -qx CUT "$REG_ROOT/cut.log"
+  [[ "$stderr" == *"starting it again"* ]]
+  [ "$(grep -A1 -x CUT "$REG_ROOT/cut.log" | sed -n 2p)" = "PATCH 0-99999" ]
+
+  # The registry's blobs hash to their names, and a fresh store pulls and
+  # runs both images (every digest verified).
+  local layer r
+  for r in resumed restarted; do
+    layer=$(curl -s -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+      "http://127.0.0.1:$port/v2/tug/$r/manifests/1" | jq -r '.layers[0].digest')
+    [ "sha256:$(curl -s "http://127.0.0.1:$port/v2/tug/$r/blobs/$layer" | sha256sum | cut -d' ' -f1)" = "$layer" ]
+  done
+  export XDG_DATA_HOME=$TEST_DIR/fresh
+  mkdir -p "$XDG_DATA_HOME"
+  tug_ok pull -q --tls-verify=false "127.0.0.1:$port/tug/resumed:1"
+  [ "$output" = "$(busybox_id)" ]
+  tug_ok pull -q --tls-verify=false "127.0.0.1:$port/tug/restarted:1"
+  [ "$output" = "$(busybox_id)" ]
+  run_tug run --rm "127.0.0.1:$port/tug/resumed:1" echo resumed-ok
+  assert_output "resumed-ok"
+  remove_store "$XDG_DATA_HOME/tug"
+  export XDG_DATA_HOME=$save
+  stop_registry resume
+}
+
+@test "repository-scoped credentials: the most specific auth.json entry is used per repository" {
+  load_busybox
+  tug_ok push --cert-dir "$CERT_DIR" --creds tug:sesame busybox "$TLS_REG/team/good:1"
+  tug_ok push --cert-dir "$CERT_DIR" --creds tug:sesame busybox "$TLS_REG/team/bad:1"
+  # Podman's keys: host/namespace/repo beats host/namespace beats host.
+  local authfile=$TEST_DIR/scoped-auth.json
+  jq -n --arg good "$TLS_REG/team/good" --arg bad "$TLS_REG/team/bad" --arg host "$TLS_REG" \
+    --arg right "$(printf tug:sesame | base64)" --arg wrong "$(printf tug:nope | base64)" \
+    '{auths: {($good): {auth: $right}, ($bad): {auth: $wrong}, ($host): {auth: $wrong}}}' >"$authfile"
+  export XDG_DATA_HOME=$TEST_DIR/fresh
+  mkdir -p "$XDG_DATA_HOME"
+  tug_ok pull -q --cert-dir "$CERT_DIR" --authfile "$authfile" "$TLS_REG/team/good:1"
+  [ "$output" = "$(busybox_id)" ]
+  run --separate-stderr "$TUG" pull -q --cert-dir "$CERT_DIR" --authfile "$authfile" "$TLS_REG/team/bad:1"
+  assert_status 125
+  [[ "$stderr" == *"401"* ]]
+  [[ "$stderr" == *"invalid username/password"* ]]
+  [[ "$stderr" == *"\"$TLS_REG/team/bad\" in $authfile"* ]]
+  # A namespace entry covers the repositories below it.
+  jq -n --arg ns "$TLS_REG/team" --arg host "$TLS_REG" \
+    --arg right "$(printf tug:sesame | base64)" --arg wrong "$(printf tug:nope | base64)" \
+    '{auths: {($ns): {auth: $right}, ($host): {auth: $wrong}}}' >"$authfile"
+  tug_ok pull -q --cert-dir "$CERT_DIR" --authfile "$authfile" "$TLS_REG/team/bad:1"
+  # login to a repository stores that key, used for that repository only.
+  rm -f "$authfile"
+  tug_ok login --cert-dir "$CERT_DIR" --authfile "$authfile" -u tug -p sesame "$TLS_REG/team/good"
+  [ "$(jq -r --arg k "$TLS_REG/team/good" '.auths[$k].auth' "$authfile" | base64 -d)" = "tug:sesame" ]
+  [ "$(jq -r --arg k "$TLS_REG" '.auths[$k]' "$authfile")" = null ]
+  tug_ok pull -q --cert-dir "$CERT_DIR" --authfile "$authfile" "$TLS_REG/team/good:1"
+  run --separate-stderr "$TUG" pull -q --cert-dir "$CERT_DIR" --authfile "$authfile" "$TLS_REG/team/bad:1"
+  assert_status 125
+  [[ "$stderr" == *"401"* ]]
+  remove_store "$XDG_DATA_HOME/tug"
+}
+
+@test "blobs kept by a failed pull are pruned by image prune and system prune, never under a running pull" {
+  push_busybox tug/keep:1
+  # busybox's layer (already in the store), a new one, and a third that is
+  # corrupt in the registry.
+  mkdir -p "$TEST_DIR/l1/etc" "$TEST_DIR/l2/srv"
+  head -c 200000 /dev/urandom >"$TEST_DIR/l1/etc/one"
+  head -c 100000 /dev/urandom >"$TEST_DIR/l2/srv/two"
+  tar -C "$TEST_DIR/l1" -cf "$TEST_DIR/one.tar" etc
+  tar -C "$TEST_DIR/l2" -cf "$TEST_DIR/two-layer.tar" srv
+  busybox_layer "$TEST_DIR/base.tar"
+  make_layered_archive "$TEST_DIR/two.tar" localhost/two:1 "$TEST_DIR/base.tar" "$TEST_DIR/one.tar" "$TEST_DIR/two-layer.tar"
+  local save=$XDG_DATA_HOME
+  export XDG_DATA_HOME=$TEST_DIR/pusher
+  mkdir -p "$XDG_DATA_HOME"
+  tug_ok load -i "$TEST_DIR/two.tar"
+  tug_ok push --tls-verify=false localhost/two:1 "$REG/tug/two:1"
+  remove_store "$XDG_DATA_HOME/tug"
+  export XDG_DATA_HOME=$save
+
+  tug_ok pull -q --tls-verify=false "$REG/tug/keep:1"
+  local blobs=$XDG_DATA_HOME/tug/blobs/sha256 kept
+  kept=$(ls "$blobs" | sort)
+  local d1 d2 f
+  d1=$(curl -s -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+    "http://$REG/v2/tug/two/manifests/1" | jq -r '.layers[1].digest')
+  d2=$(curl -s -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+    "http://$REG/v2/tug/two/manifests/1" | jq -r '.layers[2].digest')
+  f=$(blob_file "${d2#sha256:}")
+  cp "$f" "$TEST_DIR/good-blob"
+  flip_byte "$f" 700
+  run --separate-stderr "$TUG" pull --tls-verify=false "$REG/tug/two:1"
+  cp "$TEST_DIR/good-blob" "$f"
+  assert_status 125
+  # The verified first layer stays for the next pull.
+  [ -f "$blobs/${d1#sha256:}" ]
+
+  # A pull (or load, build) in progress holds staging.lock shared: prune
+  # leaves every unreferenced blob alone and says why.
+  # (-o: sleep does not inherit the lock, so killing flock releases it.)
+  flock -o -s "$XDG_DATA_HOME/tug/staging.lock" sleep 30 3>&- &
+  local holder=$!
+  sleep 0.3
+  run --separate-stderr "$TUG" image prune -f
+  assert_success
+  [[ "$stderr" == *"in progress"* ]]
+  [ -f "$blobs/${d1#sha256:}" ]
+  kill "$holder"
+  wait "$holder" || true
+
+  run --separate-stderr "$TUG" image prune -f
+  assert_success
+  [[ "$output" == *"Total reclaimed space: 2"* ]]
+  [ ! -e "$blobs/${d1#sha256:}" ]
+  # The complete image keeps its blobs, and still pushes and runs.
+  [ "$(ls "$blobs" | sort)" = "$kept" ]
+  tug_ok push --tls-verify=false "$REG/tug/keep:1" "$REG/tug/kept-again:1"
+  run_tug run --rm "$REG/tug/keep:1" echo still-here
+  assert_output "still-here"
+
+  # system prune does the same.
+  run --separate-stderr "$TUG" pull --tls-verify=false "$REG/tug/two:1"
+  assert_success
+  tug_ok rmi "$REG/tug/two:1"
+  flip_byte "$f" 700
+  run --separate-stderr "$TUG" pull --tls-verify=false "$REG/tug/two:1"
+  cp "$TEST_DIR/good-blob" "$f"
+  assert_status 125
+  [ -f "$blobs/${d1#sha256:}" ]
+  tug_ok system prune -f
+  [ ! -e "$blobs/${d1#sha256:}" ]
+  [ "$(ls "$blobs" | sort)" = "$kept" ]
+  # Nothing to prune: nothing reclaimed.
+  tug_ok image prune -f
+  assert_output "Total reclaimed space: 0B"
 }
