@@ -101,7 +101,7 @@ void register_network(CLI::App& app, Globals& g) {
   {
     struct Flags {
       std::string name, driver = "bridge", subnet, gateway, ip_range;
-      std::vector<std::string> labels, options;
+      std::vector<std::string> labels, options, dns;
       bool internal = false, ignore = false, disable_dns = false, ipv6 = false;
     };
     auto f = std::make_shared<Flags>();
@@ -116,6 +116,8 @@ void register_network(CLI::App& app, Globals& g) {
     c->add_flag("--disable-dns", f->disable_dns, "No DNS for container names on this network");
     c->add_flag("--ipv6", f->ipv6, "Enable IPv6");
     c->add_flag("--ignore", f->ignore, "Do not fail if the network exists already");
+    c->add_option("--dns", f->dns, "DNS servers for the network's responder to forward to")
+        ->allow_extra_args(false);
     c->add_option("-l,--label", f->labels, "Set metadata on a network")->allow_extra_args(false);
     c->add_option("-o,--opt", f->options, "Driver options (kept, shown by inspect)")
         ->allow_extra_args(false);
