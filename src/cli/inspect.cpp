@@ -6,6 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
+#include "container/health.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
 
@@ -21,6 +22,11 @@ json container_json(Globals& g, const container::Store& store, const container::
     lowers.push_back(g.images().layer_dir(*it));
   ctx.lower_dirs = join(lowers, ":");
   if (auto img = g.images().find(r.image_id)) ctx.image_config = img->runtime_config();
+  if (container::has_healthcheck(r.healthcheck)) {
+    // docker shows a check that has not run yet as starting.
+    auto h = container::read_health(store, r.id);
+    ctx.health = h ? json(*h) : json(container::Health{});
+  }
   return container::inspect_json(r, store.state(r.id), ctx);
 }
 

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include "cli/commands.hpp"
+#include "events/events.hpp"
 #include "image/archive.hpp"
 #include "util/error.hpp"
 
@@ -20,6 +21,8 @@ void setup_load(CLI::App* c, Globals& g) {
       throw Error(Errc::usage, "cannot read an image archive from a terminal",
                   "use -i FILE, or redirect stdin from the archive");
     for (const auto& img : image::load_archive(g.images(), f->input)) {
+      events::emit(g.paths(), "image", "load", "sha256:" + img.id,
+                   {{"name", img.names.empty() ? img.id.substr(0, 12) : img.names.front()}});
       if (img.names.empty()) out("Loaded image: sha256:" + img.id);
       for (const auto& n : img.names) out("Loaded image: " + n);
     }

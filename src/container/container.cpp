@@ -34,6 +34,7 @@ void to_json(json& j, const Record& r) {
            {"pod", r.pod},
            {"infra", r.infra},
            {"limits_not_applied", r.limits_not_applied}};
+  if (!r.healthcheck.is_null()) j["healthcheck"] = r.healthcheck;
 }
 
 void from_json(const json& j, Record& r) {
@@ -50,6 +51,7 @@ void from_json(const json& j, Record& r) {
   r.pod = j.value("pod", "");
   r.infra = j.value("infra", false);
   r.limits_not_applied = j.value("limits_not_applied", std::vector<std::string>{});
+  if (auto it = j.find("healthcheck"); it != j.end()) r.healthcheck = *it;
 }
 
 void to_json(json& j, const State& s) {

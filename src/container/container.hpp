@@ -42,6 +42,8 @@ struct Record {
   // Limits this host could not apply when the container was created, with
   // the reason (inspect shows them; run warned about them).
   std::vector<std::string> limits_not_applied;
+  // docker's Config.Healthcheck (container/health.hpp); null: none.
+  json healthcheck;
 };
 
 struct State {

@@ -16,6 +16,8 @@ struct InspectContext {
   // The image's runtime config (Entrypoint, Cmd); lets inspect split the
   // recorded argv back into Entrypoint and Cmd. Null when the image is gone.
   json image_config;
+  // health.json (container/health.hpp) when the container has a check.
+  json health;
 };
 
 // Pure: the docker-shaped object for one container.

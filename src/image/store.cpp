@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <set>
 
+#include "events/events.hpp"
 #include "image/layer.hpp"
 #include "image/reference.hpp"
 #include "util/digest.hpp"
@@ -301,6 +302,7 @@ void Store::tag(const std::string& id, const std::string& name) {
     img.names.push_back(name);
     write_record(img, img.digest);
   }
+  events::emit(paths_, "image", "tag", "sha256:" + id, {{"name", name}});
 }
 
 std::string Store::untag(const std::string& name) {
@@ -311,6 +313,7 @@ std::string Store::untag(const std::string& name) {
     if (it == img.names.end()) continue;
     img.names.erase(it);
     write_record(img, img.digest);
+    events::emit(paths_, "image", "untag", "sha256:" + img.id, {{"name", name}});
     return img.id;
   }
   throw Error(Errc::not_found, name + ": tag not known");
@@ -352,6 +355,8 @@ void Store::remove(const std::string& id) {
   for (const auto& b : blobs)
     if (!b.empty() && !used_blobs.count(b) && is_sha256_digest(b)) ::unlink(blob_path(b).c_str());
   remove_trees_in_userns(mapping_, doomed);
+  events::emit(paths_, "image", "delete", "sha256:" + id,
+               {{"name", img.names.empty() ? id.substr(0, 12) : img.names.front()}});
 }
 
 void Store::clean_stale_staging() {

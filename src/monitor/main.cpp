@@ -48,6 +48,8 @@ struct Options {
   // should we die first.
   std::vector<pid_t> helpers, device_helpers;
   int lifeline = -1;
+  long long health_interval_ms = 0;  // run `tug healthcheck run` this often
+  std::string events, name, image;   // the event log, and the die event's attributes
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -57,7 +59,8 @@ struct Options {
                "         [--listen FD] [--attach FD] [--stdout FD] [--stderr FD] [--terminal FD]\n"
                "         [--stdin FD] [--started-at TIME] [--restart-count N] [--no-fsync]\n"
                "         [--cgroup PATH] [--lifeline FD] [--helper PID]...\n"
-               "         [--device-helper PID]...\n"
+               "         [--device-helper PID]... [--health-interval MS]\n"
+               "         [--events FILE --name NAME --image IMAGE]\n"
                "         [-- EXIT-COMMAND...]\n"
                "It is started by tug, not by hand.\n",
                why);
@@ -125,11 +128,21 @@ Options parse(int argc, char** argv) {
       o.helpers.push_back(num());
     else if (a == "--device-helper")
       o.device_helpers.push_back(num());
+    else if (a == "--health-interval")
+      o.health_interval_ms = std::atoll(v.c_str());
+    else if (a == "--events")
+      o.events = v;
+    else if (a == "--name")
+      o.name = v;
+    else if (a == "--image")
+      o.image = v;
     else
       usage(("unknown option " + a).c_str());
   }
   if (o.pid <= 0 || o.state.empty() || o.lock.empty())
     usage("--pid, --state and --lock are required");
+  if (o.health_interval_ms > 0 && (o.tug.empty() || o.id.empty()))
+    usage("--health-interval needs --restart-exec, --root, --runroot and --id");
   return o;
 }
 
@@ -174,6 +187,12 @@ unsigned long long own_start_time() {
   return p ? std::strtoull(p + 1, nullptr, 10) : 0;
 }
 
+// containers/<id>/state.json -> <id>
+std::string id_of_state(const std::string& state) {
+  std::string dir = state.substr(0, state.rfind('/'));
+  return dir.substr(dir.rfind('/') + 1);
+}
+
 void set_nonblock(int fd) {
   if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
@@ -215,6 +234,12 @@ int main(int argc, char** argv) {
   attach.init(o.listen, o.attach);
   for (int fd : {o.out, o.err, o.terminal}) set_nonblock(fd);
 
+  HealthChecker health;
+  if (o.health_interval_ms > 0)
+    health.init(o.health_interval_ms,
+                {o.tug, "--root", o.root, "--runroot", o.runroot, "healthcheck", "run", o.id},
+                now_ms());
+
   bool exited = false;
   int exit_code = 0;
   // The container may have exited before this program blocked SIGCHLD (a
@@ -237,7 +262,7 @@ int main(int argc, char** argv) {
     // After the exit, output still buffered in the pipes is drained; a
     // grandchild holding them open (a daemonised process) cannot keep us:
     // the pid namespace ended with its init.
-    int n = ::poll(fds.data(), fds.size(), exited ? 200 : -1);
+    int n = ::poll(fds.data(), fds.size(), exited ? 200 : health.poll_timeout(now_ms()));
     if (n < 0 && errno != EINTR) break;
     if (n == 0 && exited) break;
     for (size_t i = 0; i < fds.size() && i < first_attach; ++i) {
@@ -250,6 +275,7 @@ int main(int argc, char** argv) {
             int st;
             pid_t r;
             while ((r = ::waitpid(-1, &st, WNOHANG)) > 0) {
+              if (health.reaped(r, now_ms())) continue;
               if (r != o.pid) {
                 // A helper that ended early: its pid may be reused, never signal it.
                 std::erase(o.helpers, r);
@@ -276,8 +302,10 @@ int main(int argc, char** argv) {
     if (!exited) {
       std::vector<struct pollfd> afds(fds.begin() + static_cast<long>(first_attach), fds.end());
       attach.handle(afds, o.in, o.terminal);
+      health.tick(now_ms());
     }
   }
+  health.stop();
 
   // The network goes with the container.
   if (o.lifeline >= 0) ::close(o.lifeline);
@@ -293,6 +321,8 @@ int main(int argc, char** argv) {
   }
   if (!write_exit_state(rec))
     std::fprintf(stderr, "tug-monitor: cannot record the exit in %s\n", o.state.c_str());
+  log_event(o.events, "die", o.id.empty() ? id_of_state(o.state) : o.id,
+            {{"exitCode", std::to_string(exit_code)}, {"image", o.image}, {"name", o.name}});
   unsigned char code[4] = {
       static_cast<unsigned char>(exit_code), static_cast<unsigned char>(exit_code >> 8),
       static_cast<unsigned char>(exit_code >> 16), static_cast<unsigned char>(exit_code >> 24)};

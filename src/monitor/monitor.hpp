@@ -5,6 +5,8 @@
 //   log.cpp     the container's output into a k8s-file log (podman's format)
 //   attach.cpp  the attach socket: output to clients, stdin and resizes back
 //   exit.cpp    the exit code and time, written atomically into state.json
+//   event.cpp   the die event, appended to tug's event log
+//   health.cpp  the healthcheck schedule (tug does the check itself)
 // main.cpp runs the event loop. The monitor links no part of tugcore: its
 // resident size is paid once per running container.
 #include <stdint.h>
@@ -63,5 +65,30 @@ struct ExitRecord {
 };
 // Replaces state.json (temp file, fsync, rename) under the container's lock.
 bool write_exit_state(const ExitRecord& r);
+
+// ---- event.cpp ----
+// Appends a container event to the log at path (src/events/'s line format).
+void log_event(const std::string& path, const std::string& action, const std::string& id,
+               const std::vector<std::pair<std::string, std::string>>& attributes);
+
+// ---- health.cpp ----
+class HealthChecker {
+ public:
+  // argv: the command that runs one check; the first runs interval_ms from now.
+  void init(long long interval_ms, std::vector<std::string> argv, long long now_ms);
+  // How long poll may sleep before the next check is due (-1: no check due).
+  int poll_timeout(long long now_ms) const;
+  // Starts a check if one is due and none runs.
+  void tick(long long now_ms);
+  // True if pid was the running check (it ended): the next is due in one interval.
+  bool reaped(pid_t pid, long long now_ms);
+  // No more checks; a running one is killed and reaped.
+  void stop();
+
+ private:
+  long long interval_ms_ = 0, next_ms_ = 0;
+  pid_t pid_ = 0;
+  std::vector<std::string> argv_;
+};
 
 }  // namespace tug::monitor
