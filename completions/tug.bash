@@ -3,7 +3,7 @@
 # containers and volumes from the store, files, network modes, signals.
 # Kept in step with `tug --help` by tests/system/005-completions.bats.
 
-_tug_commands="attach build commit container cp create diff exec export history image images import info
+_tug_commands="attach build commit container cp create diff events exec export healthcheck history image images import info
   inspect kill load login logout logs manifest network pause pod port ps pull push rename restart rm rmi run save
   search start stats stop system tag top unpause unshare version volume wait"
 
@@ -11,9 +11,10 @@ _tug_run_values="--name -e --env --env-file -w --workdir -u --user --entrypoint 
   --network --net -p --publish --pod -v --volume --tmpfs --add-host --dns --cap-add --cap-drop -l --label
   --storage-driver --stop-signal --security-opt -m --memory --memory-swap --cpus -c --cpu-shares
   --pids-limit --restart --stop-timeout --mount --ulimit --userns --pull --authfile --cert-dir
-  --creds --platform --arch --os --variant"
+  --creds --platform --arch --os --variant --health-cmd --health-interval --health-retries
+  --health-start-period --health-start-interval --health-timeout"
 # (switches on one line: _tug_flags's output is cut at its "|")
-_tug_run_switches="--rm -d --detach -i --interactive -t --tty --init --read-only --privileged --replace -P --publish-all -q --quiet --tls-verify --help"
+_tug_run_switches="--rm -d --detach -i --interactive -t --tty --init --read-only --privileged --replace -P --publish-all -q --quiet --tls-verify --no-healthcheck --help"
 
 # _tug_flags KEY: the flags of a command ("run", "image ls", ...), as
 # "switches|flags that take a value".
@@ -38,7 +39,8 @@ _tug_flags() {
     kill) echo "|-s --signal" ;;
     start) echo "-a --attach -i --interactive|" ;;
     attach) echo "--no-stdin|" ;;
-    stats) echo "--no-stream -a --all|--format" ;;
+    stats) echo "--no-stream -a --all --no-trunc|--format" ;;
+    events) echo "|-f --filter --format --since --until --stream" ;;
     inspect | "image inspect" | "container inspect") echo "-s --size|-f --format --type" ;;
     cp | "container cp") echo "-L --follow-link -a --archive|" ;;
     commit | "container commit") echo "-p --pause -q --quiet|-c --change -m --message -a --author" ;;
@@ -95,7 +97,7 @@ _tug_main() {
     fi
     if [ -z "$key" ]; then
       key=$w
-    elif [ "$npos" -eq 0 ] && [[ $key == @(image|container|volume|system|manifest|pod|network) ]]; then
+    elif [ "$npos" -eq 0 ] && [[ $key == @(image|container|volume|system|manifest|pod|network|healthcheck) ]]; then
       key="$key $w"
     else
       ((npos++))
@@ -148,6 +150,8 @@ _tug_main() {
     container) COMPREPLY=($(compgen -W "ls list rm export inspect prune diff cp commit rename port" -- "$cur")) ;;
     volume) COMPREPLY=($(compgen -W "create ls list inspect rm prune" -- "$cur")) ;;
     pod) COMPREPLY=($(compgen -W "create start stop rm ps ls list inspect" -- "$cur")) ;;
+    healthcheck) COMPREPLY=($(compgen -W "run" -- "$cur")) ;;
+    "healthcheck run") COMPREPLY=($(compgen -W "$(_tug_running)" -- "$cur")) ;;
     network) COMPREPLY=($(compgen -W "create ls inspect rm connect disconnect prune" -- "$cur")) ;;
     "pod start" | "pod stop" | "pod rm" | "pod inspect") COMPREPLY=($(compgen -W "$(_tug_pods)" -- "$cur")) ;;
     system) COMPREPLY=($(compgen -W "df prune" -- "$cur")) ;;
