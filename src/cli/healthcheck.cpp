@@ -1,6 +1,6 @@
 // tug healthcheck run CONTAINER: runs the container's check once now and
-// records it, as the monitor does every interval. Exit 0 when the
-// container is healthy afterwards, 1 when not (podman's convention).
+// records it, as the monitor does every interval. Exit 0 when the check
+// passed, 1 (and "unhealthy") when it failed, as podman's.
 #include "cli/commands.hpp"
 #include "container/health.hpp"
 #include "util/error.hpp"
@@ -16,10 +16,10 @@ void register_healthcheck(CLI::App& app, Globals& g) {
   run->callback([name, &g] {
     container::Store store(g.paths(), g.mapping());
     container::Record r = store.get(*name);
-    std::string status = container::run_healthcheck(store, r);
-    if (status == "healthy") return;
-    // Still in its start period a failure leaves it "starting": not healthy either.
-    out(status);
+    container::Health h = container::run_healthcheck(store, r);
+    // podman's rule: this run's result decides, whatever the streak says.
+    if (!h.log.empty() && h.log.back().exit_code == 0) return;
+    out("unhealthy");
     g.exit_code = 1;
   });
 }

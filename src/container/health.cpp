@@ -10,8 +10,10 @@
 
 #include <algorithm>
 #include <ctime>
+#include <set>
 
 #include "container/lifecycle.hpp"
+#include "container/processes.hpp"
 #include "events/events.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
@@ -167,7 +169,7 @@ namespace {
 
 // Execs the check with its stdout and stderr on a pipe, collects up to
 // kHealthMaxOutput bytes and kills it at the timeout.
-HealthResult probe(Store& store, const Record& r, const json& hc) {
+HealthResult probe(Store& store, const Record& r, const json& hc, pid_t st_pid) {
   HealthResult res;
   res.start = now_rfc3339();
   int64_t timeout = field_ns(hc, "Timeout", kHealthDefaultTimeout);
@@ -226,7 +228,20 @@ HealthResult probe(Store& store, const Record& r, const json& hc) {
     if (::waitpid(relay, &status, WNOHANG) == relay) done = true;
   }
   if (timed_out) {
-    // The helper's death takes the check with it (parent-death signal).
+    // The helper's death takes the check's first process with it
+    // (parent-death signal), but not what that one started: every
+    // descendant of the helper goes, looked up twice to catch a fork.
+    for (int round = 0; round < 2; ++round) {
+      std::vector<ProcessInfo> procs = processes_of(st_pid);
+      std::set<pid_t> tree = {relay};
+      for (bool grew = true; grew;) {
+        grew = false;
+        for (const auto& p : procs)
+          if (tree.count(p.ppid) && tree.insert(p.pid).second) grew = true;
+      }
+      for (pid_t p : tree)
+        if (p != relay) ::kill(p, SIGKILL);
+    }
     ::kill(relay, SIGKILL);
     ::waitpid(relay, &status, 0);
     res.exit_code = -1;
@@ -247,13 +262,13 @@ HealthResult probe(Store& store, const Record& r, const json& hc) {
 
 }  // namespace
 
-std::string run_healthcheck(Store& store, const Record& r) {
+Health run_healthcheck(Store& store, const Record& r) {
   if (!has_healthcheck(r.healthcheck))
     throw Error(Errc::invalid, "container " + r.name + " has no defined healthcheck");
   State st = store.state(r.id);
   if (st.status != "running") throw Error(Errc::invalid, "container " + r.name + " is not running");
   if (st.paused) throw Error(Errc::invalid, "container " + r.name + " is paused");
-  HealthResult res = probe(store, r, r.healthcheck);
+  HealthResult res = probe(store, r, r.healthcheck, st.pid);
 
   // A result that arrives after the container ended (or restarted) is
   // no longer about it: docker drops it too. (Read before the health lock:
@@ -286,7 +301,7 @@ std::string run_healthcheck(Store& store, const Record& r) {
   if (h.status != before)
     events::emit(store.paths(), "container", "health_status: " + h.status, r.id,
                  {{"name", r.name}, {"image", r.image_name}, {"health_status", h.status}});
-  return h.status;
+  return h;
 }
 
 bool wait_healthy(Store& store, const Record& r, int64_t timeout_ms) {

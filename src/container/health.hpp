@@ -69,9 +69,9 @@ void reset_health(const Store& store, const std::string& id);
 // Runs the check once now and records the result (docker's rules: success
 // makes it healthy; a failure counts toward Retries unless the container is
 // still in its start period). Emits a health_status event when the status
-// changes. Returns the new status. Error(invalid) when the container has no
-// healthcheck or does not run.
-std::string run_healthcheck(Store& store, const Record& r);
+// changes. Returns the updated health (its last log entry is this run).
+// Error(invalid) when the container has no healthcheck or does not run.
+Health run_healthcheck(Store& store, const Record& r);
 
 // Waits until the container's check reports healthy (true), or it turns
 // unhealthy, stops running or timeout_ms passes (false; timeout_ms < 0:

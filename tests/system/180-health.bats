@@ -113,12 +113,17 @@ wait_health() {
   run health hc
   assert_output_equals healthy
   tug_ok exec hc touch /broken
+  # Each failed run exits 1; the status turns only after three (the default retries).
   for i in 1 2; do
     run_tug healthcheck run hc
     assert_status 1
+    assert_output_equals unhealthy
   done
+  run health hc
+  assert_output_equals healthy
   run_tug healthcheck run hc
   assert_status 1
+  run health hc
   assert_output_equals unhealthy
   run_tug inspect --format '{{.State.Health.FailingStreak}}' hc
   assert_output_equals 3
@@ -146,8 +151,8 @@ wait_health() {
   assert_output_equals from-image
   tug_ok run -d --name over --health-cmd 'echo flag' hcimg sleep 60
   wait_health over healthy
-  run_tug inspect --format '{{(index .State.Health.Log 0).Output}} {{.Config.Healthcheck.Interval}}' over
-  assert_output_equals "flag 200000000"
+  run_tug inspect --format '{{.Config.Healthcheck.Interval}} {{(index .State.Health.Log 0).Output}}' over
+  assert_output_equals "200000000 flag"
   tug_ok run -d --name off --no-healthcheck hcimg sleep 60
   run_tug inspect --format '{{json .Config.Healthcheck.Test}} {{.State.Health}}' off
   assert_output_equals '["NONE"] <no value>'
