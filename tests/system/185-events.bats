@@ -98,7 +98,7 @@ remove pd"
   ev=$!
   tug_ok run --name live busybox true
   for _ in $(seq 50); do grep -q "die live" ev.out && break; sleep 0.1; done
-  kill -INT $ev
+  kill -TERM $ev
   wait $ev || true
   grep -qx "create live" ev.out
   grep -qx "start live" ev.out
@@ -107,7 +107,7 @@ remove pd"
   "$TUG" events --format '{{.Actor.Attributes.name}}' >ev2.out 2>&1 &
   ev=$!
   sleep 0.5
-  kill -INT $ev
+  kill -TERM $ev
   wait $ev || true
   [ ! -s ev2.out ]
 }

@@ -73,7 +73,7 @@ up        1"
   "$TUG" stats --format '{{.Name}} {{.PIDs}}' >stats.out 2>&1 &
   pid=$!
   sleep 3.5
-  kill -INT $pid
+  kill -TERM $pid
   wait $pid || true
   # One screen per second, each cleared first.
   n=$(grep -c 's 1' stats.out)
