@@ -292,6 +292,21 @@ void Store::drop_name_locked(const std::string& name, const std::string& keep_id
   }
 }
 
+namespace {
+
+// docker's events name an image the way a user writes it: "mine:1", not
+// "docker.io/library/mine:1" (docker's reference.FamiliarString).
+std::string familiar_name(const std::string& name) {
+  std::string n = name;
+  if (starts_with(n, "docker.io/")) {
+    n = n.substr(10);
+    if (starts_with(n, "library/") && n.find('/', 8) == std::string::npos) n = n.substr(8);
+  }
+  return n;
+}
+
+}  // namespace
+
 void Store::tag(const std::string& id, const std::string& name) {
   FileLock lock(paths_.store_lock());
   auto rec = read_json_if_exists(path_join(paths_.images(), id + ".json"));
@@ -302,7 +317,7 @@ void Store::tag(const std::string& id, const std::string& name) {
     img.names.push_back(name);
     write_record(img, img.digest);
   }
-  events::emit(paths_, "image", "tag", "sha256:" + id, {{"name", name}});
+  events::emit(paths_, "image", "tag", "sha256:" + id, {{"name", familiar_name(name)}});
 }
 
 std::string Store::untag(const std::string& name) {
@@ -313,7 +328,7 @@ std::string Store::untag(const std::string& name) {
     if (it == img.names.end()) continue;
     img.names.erase(it);
     write_record(img, img.digest);
-    events::emit(paths_, "image", "untag", "sha256:" + img.id, {{"name", name}});
+    events::emit(paths_, "image", "untag", "sha256:" + img.id, {{"name", familiar_name(name)}});
     return img.id;
   }
   throw Error(Errc::not_found, name + ": tag not known");
@@ -356,7 +371,7 @@ void Store::remove(const std::string& id) {
     if (!b.empty() && !used_blobs.count(b) && is_sha256_digest(b)) ::unlink(blob_path(b).c_str());
   remove_trees_in_userns(mapping_, doomed);
   events::emit(paths_, "image", "delete", "sha256:" + id,
-               {{"name", img.names.empty() ? id.substr(0, 12) : img.names.front()}});
+               {{"name", img.names.empty() ? id.substr(0, 12) : familiar_name(img.names.front())}});
 }
 
 void Store::clean_stale_staging() {
