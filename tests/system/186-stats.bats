@@ -28,7 +28,8 @@ gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
   gt 1 "$cpu_idle"
   # Memory usage / limit: the host's memory is the limit without a cgroup.
   limit=$(echo "$output" | jq -r '.[] | select(.Name == "idle") | .MemLimitBytes')
-  [ "$limit" = "$(awk '/MemTotal/ {print $2 * 1024}' /proc/meminfo)" ]
+  # Integer arithmetic in bash: awk would print 2.5e+10.
+  [ "$limit" = "$(($(awk '/MemTotal/ {print $2}' /proc/meminfo) * 1024))" ]
   echo "$output" | jq -e '.[] | select(.Name == "idle") | .MemUsage | test("^[0-9.]+[KMG]iB / [0-9.]+GiB$")'
   echo "$output" | jq -e '.[] | select(.Name == "idle") | .NetIO | test("^[0-9.]+k?B / [0-9.]+k?B$")'
   tug_ok rm -f busy idle gone
@@ -37,9 +38,12 @@ gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
 @test "memory moves when the container allocates" {
   load_busybox
   tug_ok run -d --name small busybox sleep 60
-  # A 30 MB shell variable: resident memory of the container's process.
-  tug_ok run -d --name big busybox sh -c 'x=$(head -c 30000000 /dev/zero | tr "\0" a); touch /done; sleep 60'
+  # A 30 MB shell variable: resident memory of the container's shell. The
+  # shell must outlive the sleep (busybox sh execs a last command, which
+  # would drop the variable), hence the echo after it.
+  tug_ok run -d --name big busybox sh -c 'x=$(head -c 30000000 /dev/zero | tr "\0" a); touch /done; sleep 60; echo ${#x}'
   for _ in $(seq 100); do "$TUG" exec big test -e /done 2>/dev/null && break; sleep 0.1; done
+  tug_ok exec big test -e /done
   run_tug stats --no-stream --format json
   small=$(echo "$output" | jq -r '.[] | select(.Name == "small") | .MemBytes')
   big=$(echo "$output" | jq -r '.[] | select(.Name == "big") | .MemBytes')
@@ -70,7 +74,8 @@ up        1"
 @test "stats streams a refreshing table until interrupted" {
   load_busybox
   tug_ok run -d --name s busybox sleep 60
-  "$TUG" stats --format '{{.Name}} {{.PIDs}}' >stats.out 2>&1 &
+  # timeout: a stats that ignored SIGTERM fails the test instead of hanging it.
+  timeout 30 "$TUG" stats --format '{{.Name}} {{.PIDs}}' >stats.out 2>&1 3>&- &
   pid=$!
   sleep 3.5
   kill -TERM $pid
