@@ -319,10 +319,12 @@ int main(int argc, char** argv) {
     rec.monitor_pid = ::getpid();
     rec.monitor_start_time = own_start_time();
   }
-  if (!write_exit_state(rec))
-    std::fprintf(stderr, "tug-monitor: cannot record the exit in %s\n", o.state.c_str());
+  // The die goes in the log before the state says exited: a `tug stop`
+  // waiting on the state logs its stop after it, in docker's order.
   log_event(o.events, "die", o.id.empty() ? id_of_state(o.state) : o.id,
             {{"exitCode", std::to_string(exit_code)}, {"image", o.image}, {"name", o.name}});
+  if (!write_exit_state(rec))
+    std::fprintf(stderr, "tug-monitor: cannot record the exit in %s\n", o.state.c_str());
   unsigned char code[4] = {
       static_cast<unsigned char>(exit_code), static_cast<unsigned char>(exit_code >> 8),
       static_cast<unsigned char>(exit_code >> 16), static_cast<unsigned char>(exit_code >> 24)};
