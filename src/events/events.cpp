@@ -185,8 +185,16 @@ bool Filter::matches(const Event& e) const {
         any = e.type == key && ((!v.empty() && starts_with(e.id, v)) || attr("name") == v);
       } else if (key == "image") {
         std::string img = e.type == "image" ? attr("name") : attr("image");
-        any = img == v || (e.type == "image" && starts_with(e.id, v)) ||
-              starts_with(img, v + ":") ||
+        // Image events name images as typed ("mine:1"): a fully qualified
+        // docker.io filter is compared in that form too.
+        std::string short_v = v;
+        if (starts_with(short_v, "docker.io/library/") &&
+            short_v.find('/', 18) == std::string::npos)
+          short_v = short_v.substr(18);
+        else if (starts_with(short_v, "docker.io/"))
+          short_v = short_v.substr(10);
+        any = img == v || img == short_v || (e.type == "image" && starts_with(e.id, v)) ||
+              starts_with(img, v + ":") || starts_with(img, short_v + ":") ||
               (img.find('/') != std::string::npos && ends_with(img, "/" + v)) ||
               ends_with(img, "/" + v + ":latest") || ends_with(img, "/library/" + v + ":latest");
       } else if (key == "label") {

@@ -67,6 +67,13 @@ two"
   assert_output_contains "image untag mine:1"
   assert_output_contains "volume create vol"
   assert_output_contains "volume destroy vol"
+  # The short and the fully qualified name both select them.
+  run_tug events --stream=false --filter image=mine --format '{{.Action}} {{.Actor.Attributes.name}}'
+  assert_output_equals "tag mine:1
+untag mine:1"
+  run_tug events --stream=false --filter image=docker.io/library/mine:1 --format '{{.Action}}'
+  assert_output_equals "tag
+untag"
   run_tug events --stream=false --filter type=volume --format '{{.Action}} {{.Actor.ID}}'
   assert_output_equals "create vol
 destroy vol"
