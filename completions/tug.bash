@@ -3,7 +3,7 @@
 # containers and volumes from the store, files, network modes, signals.
 # Kept in step with `tug --help` by tests/system/005-completions.bats.
 
-_tug_commands="attach auto-update build commit container cp create diff exec export history image images import info
+_tug_commands="attach auto-update build commit container cp create diff events exec export healthcheck history image images import info
   inspect kill load login logout logs manifest network pause pod port ps pull push rename restart rm rmi run save
   search start stats stop system tag top unpause unshare version volume wait generate"
 
@@ -11,9 +11,11 @@ _tug_run_values="--name -e --env --env-file -w --workdir -u --user --entrypoint 
   --network --net --network-alias --ip -p --publish --pod -v --volume --tmpfs --add-host --dns --cap-add --cap-drop -l --label
   --storage-driver --stop-signal --security-opt -m --memory --memory-swap --cpus -c --cpu-shares
   --pids-limit --restart --stop-timeout --mount --ulimit --userns --pull --authfile --cert-dir
-  --creds --platform --arch --os --variant --sdnotify --cgroups --cidfile --device --gpus"
+  --creds --platform --arch --os --variant --sdnotify --cgroups --cidfile --device --gpus
+  --health-cmd --health-interval --health-retries --health-start-period --health-start-interval
+  --health-timeout"
 # (switches on one line: _tug_flags's output is cut at its "|")
-_tug_run_switches="--rm -d --detach -i --interactive -t --tty --init --read-only --rootfs --privileged --replace -P --publish-all -q --quiet --tls-verify --help"
+_tug_run_switches="--rm -d --detach -i --interactive -t --tty --init --read-only --rootfs --privileged --replace -P --publish-all -q --quiet --tls-verify --no-healthcheck --help"
 
 # _tug_flags KEY: the flags of a command ("run", "image ls", ...), as
 # "switches|flags that take a value".
@@ -41,7 +43,8 @@ _tug_flags() {
     "generate systemd") echo "--new -n --name -f --files --no-header --template|--format --restart-policy --restart-sec --start-timeout -t --time --stop-timeout --container-prefix --pod-prefix --separator --wants --after --requires -e --env" ;;
     auto-update) echo "--dry-run --tls-verify|--format --authfile --cert-dir" ;;
     attach) echo "--no-stdin|" ;;
-    stats) echo "--no-stream -a --all|--format" ;;
+    stats) echo "--no-stream -a --all --no-trunc|--format" ;;
+    events) echo "|-f --filter --format --since --until --stream" ;;
     inspect | "image inspect" | "container inspect") echo "-s --size|-f --format --type" ;;
     cp | "container cp") echo "-L --follow-link -a --archive|" ;;
     commit | "container commit") echo "-p --pause -q --quiet|-c --change -m --message -a --author" ;;
@@ -105,7 +108,7 @@ _tug_main() {
     fi
     if [ -z "$key" ]; then
       key=$w
-    elif [ "$npos" -eq 0 ] && [[ $key == @(image|container|volume|system|manifest|pod|network|generate) ]]; then
+    elif [ "$npos" -eq 0 ] && [[ $key == @(image|container|volume|system|manifest|pod|network|generate|healthcheck) ]]; then
       key="$key $w"
     else
       ((npos++))
@@ -164,6 +167,8 @@ _tug_main() {
     container) COMPREPLY=($(compgen -W "ls list rm export inspect prune diff cp commit rename port" -- "$cur")) ;;
     volume) COMPREPLY=($(compgen -W "create ls list inspect rm prune" -- "$cur")) ;;
     pod) COMPREPLY=($(compgen -W "create start stop rm ps ls list inspect" -- "$cur")) ;;
+    healthcheck) COMPREPLY=($(compgen -W "run" -- "$cur")) ;;
+    "healthcheck run") COMPREPLY=($(compgen -W "$(_tug_running)" -- "$cur")) ;;
     network) COMPREPLY=($(compgen -W "create ls list inspect rm remove connect disconnect prune exists" -- "$cur")) ;;
     "network inspect" | "network rm" | "network remove" | "network exists") COMPREPLY=($(compgen -W "$(_tug_networks)" -- "$cur")) ;;
     "network connect" | "network disconnect")

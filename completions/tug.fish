@@ -2,7 +2,7 @@
 # volumes from the store. Kept in step with `tug --help` by
 # tests/system/005-completions.bats.
 
-set -l tug_commands attach build commit container cp create diff exec export history image images import info \
+set -l tug_commands attach build commit container cp create diff events exec export healthcheck history image images import info \
     inspect kill load login logout logs manifest network pause pod port ps pull push rename restart rm rmi run save \
     search start stats stop system tag top unpause unshare version volume wait generate auto-update
 
@@ -89,6 +89,8 @@ complete -c tug -n $top -a unshare -d "Run a command in tug's user namespace"
 complete -c tug -n $top -a version -d 'Display the version'
 complete -c tug -n $top -a volume -d 'Manage volumes'
 complete -c tug -n $top -a pod -d 'Manage pods'
+complete -c tug -n $top -a events -d 'Show events'
+complete -c tug -n $top -a healthcheck -d 'Run container healthchecks'
 complete -c tug -n $top -a network -d 'Manage user-defined networks'
 complete -c tug -n "__fish_seen_subcommand_from network; and not __fish_seen_subcommand_from create ls list inspect rm remove connect disconnect prune exists" \
     -a 'create ls list inspect rm remove connect disconnect prune exists'
@@ -133,6 +135,13 @@ complete -c tug -n $rc -l network -l net -x -a 'slirp4netns pasta none host cont
 complete -c tug -n $rc -s p -l publish -x -d 'Publish a port [[IP:][HOSTPORT]:]CTRPORT[/PROTO]'
 complete -c tug -n $rc -s P -l publish-all -d 'Publish every exposed port'
 complete -c tug -n $rc -l pod -x -a '(__tug_pods)' -d 'Run in an existing pod'
+complete -c tug -n $rc -l health-cmd -x -d 'Healthcheck command'
+complete -c tug -n $rc -l health-interval -x -d 'Time between checks'
+complete -c tug -n $rc -l health-retries -x -d 'Failures before unhealthy'
+complete -c tug -n $rc -l health-start-period -x -d 'Grace period'
+complete -c tug -n $rc -l health-start-interval -x -d 'Time between checks in the start period'
+complete -c tug -n $rc -l health-timeout -x -d 'Maximum time of a check'
+complete -c tug -n $rc -l no-healthcheck -d "Disable the image's healthcheck"
 complete -c tug -n $rc -s v -l volume -r -F -a '(__tug_volumes)' -d 'SRC:DST[:ro]'
 complete -c tug -n $rc -l tmpfs -x -d 'Mount a tmpfs'
 complete -c tug -n $rc -l add-host -x -d 'host:ip for /etc/hosts'
@@ -210,6 +219,14 @@ complete -c tug -n "__fish_seen_subcommand_from exec" -s e -l env -x -d 'Environ
 complete -c tug -n "__fish_seen_subcommand_from exec" -s u -l user -x -d User
 complete -c tug -n "__fish_seen_subcommand_from exec" -s w -l workdir -x -d 'Working directory'
 complete -c tug -n "__fish_seen_subcommand_from stats" -l no-stream -d 'One sample'
+complete -c tug -n "__fish_seen_subcommand_from stats" -l no-trunc -d 'Full ids'
+complete -c tug -n "__fish_seen_subcommand_from events" -s f -l filter -x -a 'type= event= container= image= volume= pod= label=' -d Filter
+complete -c tug -n "__fish_seen_subcommand_from events" -l format -x -a json -d 'Go template or json'
+complete -c tug -n "__fish_seen_subcommand_from events" -l since -x -d 'Since a time'
+complete -c tug -n "__fish_seen_subcommand_from events" -l until -x -d 'Until a time'
+complete -c tug -n "__fish_seen_subcommand_from events" -l stream -x -a 'true false' -d 'Keep streaming'
+complete -c tug -n "__fish_seen_subcommand_from healthcheck; and not __fish_seen_subcommand_from run" -a run -d 'Run the healthcheck once'
+complete -c tug -n "__fish_seen_subcommand_from healthcheck; and __fish_seen_subcommand_from run" -a '(__tug_running)' -d 'Running container'
 complete -c tug -n "__fish_seen_subcommand_from inspect info version" -s f -l format -x -d 'Go template or json'
 complete -c tug -n "__fish_seen_subcommand_from cp" -F -a '(__tug_containers | string replace -r \'$\' :)'
 

@@ -56,33 +56,6 @@ std::string key_of(const std::vector<std::string>& parts) {
   return h.hex();
 }
 
-// Go's time.ParseDuration for HEALTHCHECK's flags, to nanoseconds.
-int64_t parse_duration(const std::string& s) {
-  if (s == "0") return 0;
-  int64_t total = 0;
-  size_t i = 0;
-  if (s.empty()) throw Error(Errc::invalid, "empty duration");
-  while (i < s.size()) {
-    size_t start = i;
-    while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
-    if (start == i) throw Error(Errc::invalid, "invalid duration " + quote(s));
-    double v = std::stod(s.substr(start, i - start));
-    size_t ustart = i;
-    while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
-    std::string unit = s.substr(ustart, i - ustart);
-    double mult = unit == "ns"                   ? 1
-                  : unit == "us" || unit == "µs" ? 1e3
-                  : unit == "ms"                 ? 1e6
-                  : unit == "s"                  ? 1e9
-                  : unit == "m"                  ? 60e9
-                  : unit == "h"                  ? 3600e9
-                                                 : -1;
-    if (mult < 0) throw Error(Errc::invalid, "invalid duration " + quote(s));
-    total += static_cast<int64_t>(v * mult);
-  }
-  return total;
-}
-
 std::string json_array_text(const std::vector<std::string>& v) {
   return json(v).dump();
 }
@@ -1177,7 +1150,7 @@ void Builder::step(State& st, const Instruction& ins) {
           hc["Retries"] = std::stoi(f.value);
           continue;
         }
-        int64_t ns = at(ins, [&] { return parse_duration(f.value); });
+        int64_t ns = at(ins, [&] { return parse_go_duration(f.value); });
         std::string field = f.name == "interval"       ? "Interval"
                             : f.name == "timeout"      ? "Timeout"
                             : f.name == "start-period" ? "StartPeriod"

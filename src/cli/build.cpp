@@ -9,6 +9,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/registry_flags.hpp"
+#include "events/events.hpp"
 #include "image/archive.hpp"
 #include "image/reference.hpp"
 #include "util/error.hpp"
@@ -97,6 +98,8 @@ void setup_build(CLI::App* c, Globals& g) {
     container::Store store(g.paths(), g.mapping());
     build::Result r = build::build(store, g.images(), o);
     if (!f->iidfile.empty()) atomic_write(f->iidfile, "sha256:" + r.id, 0644, false);
+    events::emit(g.paths(), "image", "build", "sha256:" + r.id,
+                 {{"name", o.tags.empty() ? r.id.substr(0, 12) : o.tags.front()}});
     out(r.id);
   });
 }

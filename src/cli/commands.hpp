@@ -8,6 +8,8 @@ void register_run(CLI::App&, Globals&);
 void register_exec(CLI::App&, Globals&);
 void register_top(CLI::App&, Globals&);
 void register_stats(CLI::App&, Globals&);
+void register_healthcheck(CLI::App&, Globals&);
+void register_events(CLI::App&, Globals&);
 void register_pause(CLI::App&, Globals&);
 void register_volume(CLI::App&, Globals&);
 void register_monitor_restart(CLI::App&, Globals&);

@@ -96,6 +96,20 @@ void add_create_flags(CLI::App* c, RunFlags& f) {
   c->add_flag("--rootfs", f.rootfs,
               "The first argument is not an image but a root filesystem: a directory used in "
               "place, or a squashfs file (as squashfs:PATH)");
+  auto& h = o.health;
+  c->add_option("--health-cmd", h.cmd,
+                "Command to check the container's health: a shell command, a JSON array, or "
+                "none");
+  c->add_option("--health-interval", h.interval, "Time between health checks (default 30s)");
+  c->add_option("--health-retries", h.retries,
+                "Consecutive failures needed to report unhealthy (default 3)");
+  c->add_option("--health-start-period", h.start_period,
+                "Time for the container to start before failures count (default 0s)");
+  c->add_option("--health-start-interval", h.start_interval,
+                "Time between health checks during the start period (recorded; checks use "
+                "--health-interval)");
+  c->add_option("--health-timeout", h.timeout, "Maximum time a health check may run (default 30s)");
+  c->add_flag("--no-healthcheck", h.disable, "Disable any healthcheck the image defines");
   c->add_option("--pull", f.pull, "Pull the image: always, missing (default), never, newer");
   auto& r = f.registry;
   r.app = c;

@@ -1,5 +1,6 @@
 // tug import: create an image from a flat rootfs tarball.
 #include "cli/commands.hpp"
+#include "events/events.hpp"
 #include "image/archive.hpp"
 
 namespace tug::cli {
@@ -23,6 +24,8 @@ void setup_import(CLI::App* c, Globals& g) {
     o.message = f->message;
     o.name = f->reference;
     image::Image img = image::import_tarball(g.images(), f->source, o);
+    events::emit(g.paths(), "image", "import", "sha256:" + img.id,
+                 {{"name", o.name.empty() ? img.id.substr(0, 12) : o.name}});
     out("sha256:" + img.id);
   });
 }

@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
 #include "network/networks.hpp"
+#include "container/health.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
 
@@ -25,6 +26,11 @@ json container_json(Globals& g, const container::Store& store, const container::
   network::NetworkStore nets(g.paths());
   for (const auto& a : r.spec.networks)
     if (auto n = nets.find(a.network)) ctx.networks.push_back(*n);
+  if (container::has_healthcheck(r.healthcheck)) {
+    // docker shows a check that has not run yet as starting.
+    auto h = container::read_health(store, r.id);
+    ctx.health = h ? json(*h) : json(container::Health{});
+  }
   return container::inspect_json(r, store.state(r.id), ctx);
 }
 

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include "cli/commands.hpp"
+#include "events/events.hpp"
 #include "image/archive.hpp"
 #include "image/squashfs.hpp"
 #include "util/error.hpp"
@@ -30,6 +31,8 @@ void setup_load(CLI::App* c, Globals& g) {
       return;
     }
     for (const auto& img : image::load_archive(g.images(), f->input)) {
+      events::emit(g.paths(), "image", "load", "sha256:" + img.id,
+                   {{"name", img.names.empty() ? img.id.substr(0, 12) : img.names.front()}});
       if (img.names.empty()) out("Loaded image: sha256:" + img.id);
       for (const auto& n : img.names) out("Loaded image: " + n);
     }

@@ -61,6 +61,8 @@ const Registrar kRegistrars[] = {
     register_run,
     register_top,
     register_stats,
+    register_healthcheck,
+    register_events,
     register_pause,
     register_volume,
     register_exec,

@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
 #include "container/container.hpp"
+#include "container/health.hpp"
 #include "container/prune.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
@@ -17,10 +18,11 @@ namespace tug::cli {
 
 namespace {
 
-std::string status_text(const container::State& st) {
+std::string status_text(const container::State& st, const std::string& health) {
   if (st.status == "running") {
     int64_t started = parse_rfc3339(st.started_at);
-    return "Up " + human_duration(std::time(nullptr) - started) + (st.paused ? " (Paused)" : "");
+    return "Up " + human_duration(std::time(nullptr) - started) + (st.paused ? " (Paused)" : "") +
+           (health.empty() ? "" : " (" + health + ")");
   }
   if (st.status == "exited")
     return "Exited (" + std::to_string(st.exit_code) + ") " +
@@ -33,8 +35,8 @@ std::string status_text(const container::State& st) {
 using Filters = std::map<std::string, std::vector<std::string>>;
 
 Filters parse_filters(const std::vector<std::string>& flags) {
-  static const std::set<std::string> kKeys = {"id",     "name",     "label",  "status",
-                                              "exited", "ancestor", "before", "since"};
+  static const std::set<std::string> kKeys = {"id",       "name",   "label", "status", "exited",
+                                              "ancestor", "before", "since", "health"};
   Filters f;
   for (const auto& flag : flags) {
     bool has_eq = false;
@@ -42,7 +44,11 @@ Filters parse_filters(const std::vector<std::string>& flags) {
     if (!has_eq || !kKeys.count(key))
       throw Error(Errc::usage, "invalid filter " + quote(flag),
                   "use id=, name=, label=KEY[=VALUE], status=, exited=, ancestor=, before=, "
-                  "since=");
+                  "since=, health=");
+    if (key == "health" &&
+        !std::set<std::string>{"starting", "healthy", "unhealthy", "none"}.count(value))
+      throw Error(Errc::usage, "invalid filter 'health=" + value + "'",
+                  "health is one of starting, healthy, unhealthy, none");
     if (key == "status" && !std::set<std::string>{"created", "running", "paused", "exited",
                                                   "restarting", "removing", "dead"}
                                 .count(value))
@@ -61,9 +67,13 @@ bool any_of_values(const Filters& f, const std::string& key,
 }
 
 bool matches(const Filters& f, const container::Summary& r, const container::State& st,
-             const std::string& status, const std::string& before, const std::string& since,
-             image::Store& images) {
-  return any_of_values(f, "id", [&](const std::string& v) { return r.id.rfind(v, 0) == 0; }) &&
+             const std::string& status, const std::string& health, const std::string& before,
+             const std::string& since, image::Store& images) {
+  return any_of_values(f, "health",
+                       [&](const std::string& v) {
+                         return v == (health.empty() ? std::string("none") : health);
+                       }) &&
+         any_of_values(f, "id", [&](const std::string& v) { return r.id.rfind(v, 0) == 0; }) &&
          any_of_values(f, "name",
                        [&](const std::string& v) { return r.name.find(v) != std::string::npos; }) &&
          any_of_values(f, "label",
@@ -128,23 +138,32 @@ void setup_ps(CLI::App* c, Globals& g) {
               [](const container::Summary& a, const container::Summary& b) {
                 return a.created > b.created;
               });
-    std::vector<std::pair<container::Summary, container::State>> shown;
+    struct Shown {
+      container::Summary r;
+      container::State st;
+      std::string health;  // of a running container with a check; else empty
+    };
+    std::vector<Shown> shown;
     for (auto& r : ctrs) {
       if (f->last >= 0 && shown.size() >= static_cast<size_t>(f->last)) break;
       container::State st = store.state(r.id);
       std::string status = st.status == "running" && st.paused ? "paused" : st.status;
       if (!all && st.status != "running") continue;
-      if (!matches(filters, r, st, status, before, since, g.images())) continue;
-      shown.emplace_back(std::move(r), std::move(st));
+      // Only a running container with a healthcheck has this file.
+      std::string health;
+      if (st.status == "running")
+        if (auto h = container::read_health(store, r.id)) health = h->status;
+      if (!matches(filters, r, st, status, health, before, since, g.images())) continue;
+      shown.push_back({std::move(r), std::move(st), std::move(health)});
     }
     if (f->quiet) {
-      for (const auto& [r, st] : shown) out(f->no_trunc ? r.id : r.id.substr(0, 12));
+      for (const auto& [r, st, health] : shown) out(f->no_trunc ? r.id : r.id.substr(0, 12));
       return;
     }
     std::map<std::string, int64_t> sizes;
     if (f->size) {
       std::vector<container::Record> recs;
-      for (const auto& [r, st] : shown) recs.push_back(store.get(r.id));
+      for (const auto& [r, st, health] : shown) recs.push_back(store.get(r.id));
       sizes = container::writable_sizes(store, recs);
     }
     auto size_text = [&](const container::Summary& r) {
@@ -161,7 +180,7 @@ void setup_ps(CLI::App* c, Globals& g) {
       if (f->size) cells.back().push_back("SIZE");
     }
     std::vector<json> rows;
-    for (auto& [r, st] : shown) {
+    for (auto& [r, st, health] : shown) {
       std::string id = f->no_trunc ? r.id : r.id.substr(0, 12);
       std::string cmd = join(r.args, " ");
       if (!f->no_trunc && cmd.size() > 20) cmd = cmd.substr(0, 19) + "…";
@@ -170,7 +189,7 @@ void setup_ps(CLI::App* c, Globals& g) {
       std::string ports = st.status == "running" ? join(st.ports, ", ") : "";
       if (plain) {
         cells.push_back({std::move(id), r.image_name, std::move(cmd), std::move(ago),
-                         status_text(st), ports, r.name});
+                         status_text(st, health), ports, r.name});
         if (f->size) cells.back().push_back(size_text(r));
         continue;
       }
@@ -179,7 +198,7 @@ void setup_ps(CLI::App* c, Globals& g) {
                {"Command", std::move(cmd)},
                {"CreatedAt", r.created},
                {"RunningFor", std::move(ago)},
-               {"Status", status_text(st)},
+               {"Status", status_text(st, health)},
                {"State", st.status == "running" && st.paused ? "paused" : st.status},
                {"Ports", ports},
                {"Names", r.name},

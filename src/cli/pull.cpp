@@ -1,6 +1,7 @@
 // tug pull, and the pull policy of run/create.
 #include "cli/commands.hpp"
 #include "cli/registry_flags.hpp"
+#include "events/events.hpp"
 #include "image/reference.hpp"
 #include "registry/manifest.hpp"
 #include "util/error.hpp"
@@ -67,7 +68,8 @@ void ensure_image(Globals& g, const std::string& text, const std::string& policy
     if (!g.images().matching_name(*local, text)) return;
   }
   try {
-    registry::pull(g.images(), text, o);
+    auto r = registry::pull(g.images(), text, o);
+    events::emit(g.paths(), "image", "pull", r.name, {{"name", r.name}});
   } catch (const Error& e) {
     if (local) throw;
     Error err(e.code(), text + ": image not known locally, and " + e.what(), e.hint());
@@ -93,6 +95,7 @@ void register_pull(CLI::App& app, Globals& g) {
       throw Error(Errc::unsupported, "pull --all-tags is not implemented",
                   "pull the tags you need one by one");
     auto r = registry::pull(g.images(), f->image, f->reg.options());
+    events::emit(g.paths(), "image", "pull", r.name, {{"name", r.name}});
     out(r.id);
   });
 }

@@ -4,6 +4,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/registry_flags.hpp"
+#include "events/events.hpp"
 #include "image/archive.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
@@ -65,6 +66,7 @@ void register_push(CLI::App& app, Globals& g) {
       return;
     }
     auto r = registry::push(g.images(), f->image, d, f->reg.options());
+    events::emit(g.paths(), "image", "push", d, {{"name", d}, {"digest", r.digest}});
     if (!f->digestfile.empty()) atomic_write(f->digestfile, r.digest, 0644);
   });
 }

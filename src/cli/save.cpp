@@ -5,10 +5,12 @@
 #include <cstdio>
 
 #include "cli/commands.hpp"
+#include "events/events.hpp"
 #include "image/archive.hpp"
 #include "image/squashfs.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
+#include "util/strings.hpp"
 
 namespace tug::cli {
 
@@ -49,6 +51,8 @@ void setup_save(CLI::App* c, Globals& g) {
                     "use -o FILE, or redirect stdout");
       std::fflush(stdout);
       image::save_archive(g.images(), f->images, fmt, 1);
+      events::emit(g.paths(), "image", "save", join(f->images, ","),
+                   {{"name", join(f->images, ",")}});
       return;
     }
     // Written beside the target and renamed at the end, so an interrupted
@@ -60,6 +64,8 @@ void setup_save(CLI::App* c, Globals& g) {
     if (::fsync(fd.get()) != 0) throw_errno("fsync " + tmp);
     if (::rename(tmp.c_str(), f->output.c_str()) != 0) throw_errno("rename to " + f->output);
     cleanup.dismiss();
+    events::emit(g.paths(), "image", "save", join(f->images, ","),
+                 {{"name", join(f->images, ",")}});
   });
 }
 

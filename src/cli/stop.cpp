@@ -107,6 +107,7 @@ void register_restart(CLI::App& app, Globals& g) {
         g, f->names, [&](container::Store& s, const container::Record& r, const std::string& name) {
           container::stop(s, r, f->timeout);
           container::start(s, g.images(), r, {});
+          container::emit_event(s, r, "restart");
           out(name);
         });
   });

@@ -1,5 +1,5 @@
-// tug top and tug stats: a running container's processes and their use of
-// CPU and memory, read from /proc (no cgroup needed).
+// tug top: a running container's processes, read from /proc (no cgroup
+// needed); pause and unpause.
 #include <pwd.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,86 +55,6 @@ void register_top(CLI::App& app, Globals& g) {
       rows.push_back({user_name(p.uid), std::to_string(p.pid), std::to_string(p.ppid), "0", p.tty,
                       cpu_time(p.utime + p.stime), p.cmd});
     std::fputs(align_table(rows).c_str(), stdout);
-  });
-}
-
-void register_stats(CLI::App& app, Globals& g) {
-  struct Flags {
-    bool no_stream = false, all = false;
-    std::string format;
-    std::vector<std::string> names;
-  };
-  auto f = std::make_shared<Flags>();
-  CLI::App* c = add_command(app, "stats", "Display a live stream of container resource usage");
-  c->add_flag("--no-stream", f->no_stream, "Print one sample and exit");
-  c->add_flag("-a,--all", f->all, "Show all containers (default shows just running)");
-  c->add_option("--format", f->format, "Format output using a template or json");
-  c->add_option("CONTAINER", f->names, "Containers (default: all running)");
-  c->callback([f, &g] {
-    container::Store store(g.paths(), g.mapping());
-    std::vector<container::Record> recs;
-    if (f->names.empty()) {
-      for (const auto& r : store.list())
-        if (store.state(r.id).status == "running") recs.push_back(r);
-    } else {
-      for (const auto& n : f->names) recs.push_back(store.get(n));
-    }
-    long hz = ::sysconf(_SC_CLK_TCK);
-    for (;;) {
-      // CPU % over a 500 ms window, docker's way: 100% is one core busy.
-      std::map<std::string, uint64_t> before;
-      for (const auto& r : recs) {
-        uint64_t t = 0;
-        if (store.state(r.id).status == "running")
-          for (const auto& p : container::processes_of(store.state(r.id).pid))
-            t += p.utime + p.stime;
-        before[r.id] = t;
-      }
-      struct timespec a, b;
-      ::clock_gettime(CLOCK_MONOTONIC, &a);
-      ::usleep(500000);
-      ::clock_gettime(CLOCK_MONOTONIC, &b);
-      double secs = (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
-      std::vector<json> rows;
-      for (const auto& r : recs) {
-        container::State st = store.state(r.id);
-        uint64_t t = 0;
-        int64_t rss = 0;
-        size_t pids = 0;
-        if (st.status == "running") {
-          for (const auto& p : container::processes_of(st.pid)) {
-            t += p.utime + p.stime;
-            rss += p.rss;
-            ++pids;
-          }
-        }
-        double cpu = 100.0 * static_cast<double>(t - std::min(t, before[r.id])) / hz / secs;
-        char cpu_text[32];
-        std::snprintf(cpu_text, sizeof cpu_text, "%.2f%%", cpu);
-        rows.push_back(json{{"ID", r.id.substr(0, 12)},
-                            {"Name", r.name},
-                            {"CPUPerc", cpu_text},
-                            {"MemUsage", human_size(rss) + " / -"},
-                            {"MemBytes", rss},
-                            {"PIDs", std::to_string(pids)},
-                            // No cgroup on this path: limits and I/O counters are unknown.
-                            {"MemPerc", "--"},
-                            {"NetIO", "--"},
-                            {"BlockIO", "--"}});
-      }
-      if (!f->no_stream) std::fputs("\033[2J\033[H", stdout);
-      print_rows(rows, f->format,
-                 {{"CONTAINER ID", "ID"},
-                  {"NAME", "Name"},
-                  {"CPU %", "CPUPerc"},
-                  {"MEM USAGE / LIMIT", "MemUsage"},
-                  {"MEM %", "MemPerc"},
-                  {"NET I/O", "NetIO"},
-                  {"BLOCK I/O", "BlockIO"},
-                  {"PIDS", "PIDs"}});
-      std::fflush(stdout);
-      if (f->no_stream) return;
-    }
   });
 }
 

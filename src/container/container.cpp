@@ -37,6 +37,7 @@ void to_json(json& j, const Record& r) {
            {"infra", r.infra},
            {"limits_not_applied", r.limits_not_applied},
            {"create_command", r.create_command}};
+  if (!r.healthcheck.is_null()) j["healthcheck"] = r.healthcheck;
 }
 
 void from_json(const json& j, Record& r) {
@@ -56,6 +57,7 @@ void from_json(const json& j, Record& r) {
   r.infra = j.value("infra", false);
   r.limits_not_applied = j.value("limits_not_applied", std::vector<std::string>{});
   r.create_command = j.value("create_command", std::vector<std::string>{});
+  if (auto it = j.find("healthcheck"); it != j.end()) r.healthcheck = *it;
 }
 
 void to_json(json& j, const State& s) {

@@ -50,6 +50,8 @@ struct Record {
   // The command line that created it (podman's CreateCommand): `generate
   // systemd --new` turns it into a unit's `tug run`.
   std::vector<std::string> create_command;
+  // docker's Config.Healthcheck (container/health.hpp); null: none.
+  json healthcheck;
 };
 
 struct State {

@@ -264,6 +264,8 @@ json inspect_json(const Record& r, const State& s, const InspectContext& ctx) {
   json warnings = json::array();
   for (const auto& why : r.limits_not_applied) warnings.push_back("limit not applied: " + why);
   j["Warnings"] = warnings;
+  if (!r.healthcheck.is_null()) config["Healthcheck"] = r.healthcheck;
+  if (!ctx.health.is_null()) j["State"]["Health"] = ctx.health;
   j["Config"] = config;
   j["HostConfig"] = host_config;
   j["GraphDriver"] = graph;

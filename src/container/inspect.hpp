@@ -19,6 +19,8 @@ struct InspectContext {
   json image_config;
   // The user-defined networks the container is on (NetworkSettings.Networks).
   std::vector<network::Network> networks;
+  // health.json (container/health.hpp) when the container has a check.
+  json health;
 };
 
 // Pure: the docker-shaped object for one container.

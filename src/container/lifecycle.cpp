@@ -17,8 +17,10 @@
 
 #include "cdi/cdi.hpp"
 #include "cgroup/cgroup.hpp"
+#include "container/health.hpp"
 #include "container/pod.hpp"
 #include "container/rootfs.hpp"
+#include "events/events.hpp"
 #include "image/layer.hpp"
 #include "image/squashfs.hpp"
 #include "network/networks.hpp"
@@ -568,6 +570,8 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
   }
   if (s.restart_policy != "no" && o.auto_remove)
     throw Error(Errc::usage, "conflicting options: --restart and --rm");
+  r.healthcheck =
+      merge_healthcheck(cfg.contains("Healthcheck") ? cfg["Healthcheck"] : json(), o.health);
   if (o.replace && !o.name.empty()) {
     // Everything is validated: only now may the old container go.
     if (auto old = store.find(o.name); old && old->name == o.name) {
@@ -622,6 +626,7 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
       throw;
     }
   }
+  emit_event(store, r, "create");
   return r;
 }
 
@@ -710,9 +715,10 @@ void set_paused(Store& store, const Record& r, bool paused) {
   cgroup::freeze(st.cgroup, paused);
   st.paused = paused;
   store.save_state(r.id, st, true);
+  emit_event(store, r, paused ? "pause" : "unpause");
 }
 
-int exec(Store& store, const Record& r, const ExecOptions& o) {
+runtime::Started exec_start(Store& store, const Record& r, const ExecOptions& o) {
   State st = store.state(r.id);
   if (st.status != "running")
     throw Error(Errc::invalid,
@@ -738,9 +744,16 @@ int exec(Store& store, const Record& r, const ExecOptions& o) {
   runtime::set_setup_ids(mapping, plan);
   plan.tty = o.tty;
   plan.stdin_open = o.interactive;
-  runtime::Started s = runtime::exec_in(st.pid, plan, o.detach);
+  return runtime::exec_in(st.pid, plan, o.detach);
+}
+
+int exec(Store& store, const Record& r, const ExecOptions& o) {
+  runtime::Started s = exec_start(store, r, o);
+  emit_event(store, r, "exec_start: " + join(o.command, " "));
   if (o.detach) return 0;
-  return runtime::wait_forwarding_signals(s.process, s.terminal.get(), o.interactive);
+  int code = runtime::wait_forwarding_signals(s.process, s.terminal.get(), o.interactive);
+  emit_event(store, r, "exec_die", {{"exitCode", std::to_string(code)}});
+  return code;
 }
 
 namespace {
@@ -806,6 +819,7 @@ void kill(Store& store, const Record& r, int sig) {
                 "can only kill running containers. " + r.id + " is in state " + status);
   mark_stopped(store, r);
   State st = store.state(r.id);
+  emit_event(store, r, "kill", {{"signal", std::to_string(sig)}});
   if (sig == SIGKILL && kill_cgroup(st)) return;
   if (::kill(st.pid, sig) != 0) throw_errno("sending signal to container " + r.name);
   thaw_to_deliver(st);
@@ -831,19 +845,33 @@ void stop(Store& store, const Record& r, int timeout) {
   mark_stopped(store, r);
   State st = store.state(r.id);  // read after the marker: see mark_stopped
   if (st.status != "running") return wake_waiting_monitor(st);
-  ::kill(st.pid, runtime::signal_number(r.spec.stop_signal));
+  int sig = runtime::signal_number(r.spec.stop_signal);
+  emit_event(store, r, "kill", {{"signal", std::to_string(sig)}});
+  ::kill(st.pid, sig);
   thaw_to_deliver(st);
-  if (wait_not_running(store, r, static_cast<int64_t>(timeout) * 1000)) return;
-  // PID 1 of a pid namespace ignores signals it has no handler for, so a
-  // shell that traps nothing needs SIGKILL, as docker does after the timeout.
-  if (!kill_cgroup(st)) ::kill(st.pid, SIGKILL);
-  if (!wait_not_running(store, r, 10000))
-    throw Error(Errc::io, "container " + r.name + " did not stop after SIGKILL");
+  if (!wait_not_running(store, r, static_cast<int64_t>(timeout) * 1000)) {
+    // PID 1 of a pid namespace ignores signals it has no handler for, so a
+    // shell that traps nothing needs SIGKILL, as docker does after the timeout.
+    emit_event(store, r, "kill", {{"signal", std::to_string(SIGKILL)}});
+    if (!kill_cgroup(st)) ::kill(st.pid, SIGKILL);
+    if (!wait_not_running(store, r, 10000))
+      throw Error(Errc::io, "container " + r.name + " did not stop after SIGKILL");
+  }
+  emit_event(store, r, "stop");
 }
 
 int wait_exit(Store& store, const Record& r) {
   wait_not_running(store, r, -1);
   return store.state(r.id).exit_code;
+}
+
+void emit_event(const Store& store, const Record& r, const std::string& action,
+                const std::map<std::string, std::string>& extra) {
+  std::map<std::string, std::string> attrs = r.labels;
+  attrs["name"] = r.name;
+  attrs["image"] = r.image_name;
+  for (const auto& [k, v] : extra) attrs[k] = v;
+  events::emit(store.paths(), "container", action, r.id, std::move(attrs));
 }
 
 std::vector<std::string> volumes_of(const Record& r) {
@@ -884,7 +912,10 @@ void remove(Store& store, const Record& r, bool force) {
                         "without force",
                     "stop it first, or use rm -f");
       write_file(store.dir(r.id) + "/stopped", "");
-      if (st.status != "running") store.remove_locked(r);
+      if (st.status != "running") {
+        store.remove_locked(r);
+        emit_event(store, r, "destroy");
+      }
     }
     if (st.status != "running") {
       release_addresses(store, r);
@@ -1200,7 +1231,9 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
       write_file(store.dir(rec.id) + "/monitor.pid", std::to_string(st.monitor_pid) + "\n");
       if (::rename(ch.listen_tmp.c_str(), attach_socket_path(store.paths(), rec.id).c_str()) != 0)
         throw_errno("placing the attach socket of " + rec.name);
+      if (has_healthcheck(rec.healthcheck)) reset_health(store, rec.id);
     }
+    emit_event(store, rec, "start");
     // Only the channels named below may reach the monitor: nothing the CLI
     // inherited (a caller's pipes, a terminal) stays open for the
     // container's lifetime.
@@ -1275,17 +1308,30 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
         argv.insert(argv.end(), {"--notify-path", ch.notify_path});
       }
     }
-    if (rec.spec.restart_policy != "no" && !rec.spec.restart_policy.empty()) {
+    bool restarts = rec.spec.restart_policy != "no" && !rec.spec.restart_policy.empty();
+    bool health = has_healthcheck(rec.healthcheck);
+    if (restarts || health) {
       // The monitor re-execs tug to start the container again in place, so
-      // its pid (a systemd unit's MainPID) survives restarts.
+      // its pid (a systemd unit's MainPID) survives restarts; it runs tug's
+      // `healthcheck run` at each interval.
       for (const std::string& a :
-           {std::string("--restart"), rec.spec.restart_policy, std::string("--restart-count"),
-            std::to_string(restart_count), std::string("--stop-marker"),
-            store.dir(rec.id) + "/stopped", std::string("--restart-exec"), self_exe(),
-            std::string("--root"), store.paths().data, std::string("--runroot"), store.paths().run,
-            std::string("--id"), rec.id})
+           {std::string("--restart"), restarts ? rec.spec.restart_policy : std::string("no"),
+            std::string("--restart-count"), std::to_string(restart_count),
+            std::string("--stop-marker"), store.dir(rec.id) + "/stopped",
+            std::string("--restart-exec"), self_exe(), std::string("--root"), store.paths().data,
+            std::string("--runroot"), store.paths().run, std::string("--id"), rec.id})
         argv.push_back(a);
     }
+    if (health) {
+      argv.push_back("--health-interval");
+      argv.push_back(
+          std::to_string(std::max<int64_t>(healthcheck_interval(rec.healthcheck) / 1000000, 1)));
+    }
+    // The monitor logs the container's die event itself.
+    for (const std::string& a :
+         {std::string("--events"), events::log_path(store.paths()), std::string("--name"), rec.name,
+          std::string("--image"), rec.image_name})
+      argv.push_back(a);
     if (!opts.exit_command.empty()) {
       argv.push_back("--");
       argv.insert(argv.end(), opts.exit_command.begin(), opts.exit_command.end());

@@ -1,12 +1,15 @@
 #pragma once
 // Lifecycle operations on container records: turning user options into a
 // record (create) and running a container in the foreground of the CLI.
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "container/container.hpp"
+#include "container/health.hpp"
 #include "image/store.hpp"
+#include "runtime/executor.hpp"
 #include "util/fd.hpp"
 #include "util/lock.hpp"
 
@@ -59,6 +62,7 @@ struct CreateOptions {
   // The image's VOLUMEs get anonymous volumes; a build's RUN step leaves
   // them out, so what it writes there stays in its layer (as buildah does).
   bool image_volumes = true;
+  HealthFlags health;  // --health-*, --no-healthcheck
 };
 
 // Held shared by create() from resolving the image until the record is
@@ -138,10 +142,18 @@ struct ExecOptions {
 // Runs a command in a running container (its namespaces, root, user,
 // capabilities) and returns its exit code; with detach, returns 0 at once.
 int exec(Store& store, const Record& r, const ExecOptions& opts);
+// The first half of exec(): checks the container and starts the command
+// (its stdio are the caller's); the caller waits for Started::process.
+runtime::Started exec_start(Store& store, const Record& r, const ExecOptions& opts);
 
 // Removes a container. A running one is refused with Error(in_use) unless
 // force, which kills it with SIGKILL and waits until its process is gone.
 void remove(Store& store, const Record& r, bool force);
+
+// Logs a container event (events/events.hpp) with docker's attributes:
+// the container's labels, name and image, plus extra.
+void emit_event(const Store& store, const Record& r, const std::string& action,
+                const std::map<std::string, std::string>& extra = {});
 
 // Names of the volumes a container mounts.
 std::vector<std::string> volumes_of(const Record& r);

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "build_info.hpp"
+#include "events/events.hpp"
 #include "image/archive.hpp"
 #include "image/layer.hpp"
 #include "network/mode.hpp"
@@ -129,6 +130,7 @@ Pod PodStore::create(const PodOptions& o) {
   try {
     p.infra_id = container::create(containers_, images_, c).id;
     write_json_atomic(dir(p.id) + "/pod.json", json(p));
+    events::emit(containers_.paths(), "pod", "create", p.id, {{"name", p.name}});
   } catch (...) {
     if (!p.infra_id.empty()) {
       if (auto r = containers_.find(p.infra_id)) container::remove(containers_, *r, true);
@@ -174,11 +176,13 @@ void PodStore::start(const Pod& p) {
     if (containers_.state(r.id).status == "running") continue;
     container::start(containers_, images_, r, {});
   }
+  events::emit(containers_.paths(), "pod", "start", p.id, {{"name", p.name}});
 }
 
 void PodStore::stop(const Pod& p, int timeout) {
   auto ms = members(p);
   for (auto it = ms.rbegin(); it != ms.rend(); ++it) container::stop(containers_, *it, timeout);
+  events::emit(containers_.paths(), "pod", "stop", p.id, {{"name", p.name}});
 }
 
 void PodStore::remove(const Pod& p, bool force) {
@@ -194,6 +198,7 @@ void PodStore::remove(const Pod& p, bool force) {
   remove_tree(dir(p.id));
   for (const Record& r : ms)
     if (r.infra) container::remove(containers_, r, true);
+  events::emit(containers_.paths(), "pod", "remove", p.id, {{"name", p.name}});
 }
 
 std::string PodStore::status(const Pod& p) const {

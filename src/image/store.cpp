@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <set>
 
+#include "events/events.hpp"
 #include "image/layer.hpp"
 #include "image/reference.hpp"
 #include "util/digest.hpp"
@@ -371,6 +372,21 @@ Image Store::add_squashfs(const std::string& config_bytes, const std::vector<std
   return from_record(read_json(rec_path));
 }
 
+namespace {
+
+// docker's events name an image the way a user writes it: "mine:1", not
+// "docker.io/library/mine:1" (docker's reference.FamiliarString).
+std::string familiar_name(const std::string& name) {
+  std::string n = name;
+  if (starts_with(n, "docker.io/")) {
+    n = n.substr(10);
+    if (starts_with(n, "library/") && n.find('/', 8) == std::string::npos) n = n.substr(8);
+  }
+  return n;
+}
+
+}  // namespace
+
 void Store::tag(const std::string& id, const std::string& name) {
   FileLock lock(paths_.store_lock());
   auto rec = read_json_if_exists(path_join(paths_.images(), id + ".json"));
@@ -385,6 +401,7 @@ void Store::tag(const std::string& id, const std::string& name) {
     img.names.push_back(name);
     write_record(img, img.digest);
   }
+  events::emit(paths_, "image", "tag", "sha256:" + id, {{"name", familiar_name(name)}});
 }
 
 std::string Store::untag(const std::string& name) {
@@ -396,6 +413,7 @@ std::string Store::untag(const std::string& name) {
     if (!img.store.empty()) throw read_only_store("image " + name, img.store);
     img.names.erase(it);
     write_record(img, img.digest);
+    events::emit(paths_, "image", "untag", "sha256:" + img.id, {{"name", familiar_name(name)}});
     return img.id;
   }
   throw Error(Errc::not_found, name + ": tag not known");
@@ -441,6 +459,8 @@ void Store::remove(const std::string& id) {
   for (const auto& b : blobs)
     if (!b.empty() && !used_blobs.count(b) && is_sha256_digest(b)) ::unlink(blob_path(b).c_str());
   remove_trees_in_userns(mapping_, doomed);
+  events::emit(paths_, "image", "delete", "sha256:" + id,
+               {{"name", img.names.empty() ? id.substr(0, 12) : familiar_name(img.names.front())}});
 }
 
 void Store::clean_stale_staging() {

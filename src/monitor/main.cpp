@@ -56,6 +56,8 @@ struct Options {
   // systemd has been told.
   std::string sdnotify, notify_socket, notify_path;
   int notify_fd = -1, ready_fd = -1;
+  long long health_interval_ms = 0;  // run `tug healthcheck run` this often
+  std::string events, name, image;   // the event log, and the die event's attributes
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -67,7 +69,8 @@ struct Options {
                "         [--cgroup PATH] [--lifeline FD] [--hold FD] [--helper PID]...\n"
                "         [--device-helper PID]... [--sdnotify conmon|container]\n"
                "         [--notify-socket PATH] [--notify-fd FD] [--notify-path PATH]\n"
-               "         [--ready-fd FD]\n"
+               "         [--ready-fd FD] [--health-interval MS]\n"
+               "         [--events FILE --name NAME --image IMAGE]\n"
                "         [-- EXIT-COMMAND...]\n"
                "It is started by tug, not by hand.\n",
                why);
@@ -147,11 +150,21 @@ Options parse(int argc, char** argv) {
       o.notify_fd = num();
     else if (a == "--ready-fd")
       o.ready_fd = num();
+    else if (a == "--health-interval")
+      o.health_interval_ms = std::atoll(v.c_str());
+    else if (a == "--events")
+      o.events = v;
+    else if (a == "--name")
+      o.name = v;
+    else if (a == "--image")
+      o.image = v;
     else
       usage(("unknown option " + a).c_str());
   }
   if (o.pid <= 0 || o.state.empty() || o.lock.empty())
     usage("--pid, --state and --lock are required");
+  if (o.health_interval_ms > 0 && (o.tug.empty() || o.id.empty()))
+    usage("--health-interval needs --restart-exec, --root, --runroot and --id");
   return o;
 }
 
@@ -194,6 +207,12 @@ unsigned long long own_start_time() {
   // After ") " comes field 3; skip to field 22.
   for (int field = 2; field < 22 && p; ++field) p = std::strchr(p + 1, ' ');
   return p ? std::strtoull(p + 1, nullptr, 10) : 0;
+}
+
+// containers/<id>/state.json -> <id>
+std::string id_of_state(const std::string& state) {
+  std::string dir = state.substr(0, state.rfind('/'));
+  return dir.substr(dir.rfind('/') + 1);
 }
 
 void set_nonblock(int fd) {
@@ -245,6 +264,12 @@ int main(int argc, char** argv) {
     ::close(o.ready_fd);
   }
 
+  HealthChecker health;
+  if (o.health_interval_ms > 0)
+    health.init(o.health_interval_ms,
+                {o.tug, "--root", o.root, "--runroot", o.runroot, "healthcheck", "run", o.id},
+                now_ms());
+
   bool exited = false;
   int exit_code = 0;
   // The container may have exited before this program blocked SIGCHLD (a
@@ -269,7 +294,7 @@ int main(int argc, char** argv) {
     // After the exit, output still buffered in the pipes is drained; a
     // grandchild holding them open (a daemonised process) cannot keep us:
     // the pid namespace ended with its init.
-    int n = ::poll(fds.data(), fds.size(), exited ? 200 : -1);
+    int n = ::poll(fds.data(), fds.size(), exited ? 200 : health.poll_timeout(now_ms()));
     if (n < 0 && errno != EINTR) break;
     if (n == 0 && exited) break;
     for (size_t i = 0; i < fds.size() && i < first_attach; ++i) {
@@ -282,6 +307,7 @@ int main(int argc, char** argv) {
             int st;
             pid_t r;
             while ((r = ::waitpid(-1, &st, WNOHANG)) > 0) {
+              if (health.reaped(r, now_ms())) continue;
               if (r != o.pid) {
                 // A helper that ended early: its pid may be reused, never signal it.
                 std::erase(o.helpers, r);
@@ -310,8 +336,10 @@ int main(int argc, char** argv) {
     if (!exited) {
       std::vector<struct pollfd> afds(fds.begin() + static_cast<long>(first_attach), fds.end());
       attach.handle(afds, o.in, o.terminal);
+      health.tick(now_ms());
     }
   }
+  health.stop();
 
   // A last notification sent just before the exit still counts.
   notifier.relay();
@@ -334,6 +362,10 @@ int main(int argc, char** argv) {
     rec.monitor_pid = ::getpid();
     rec.monitor_start_time = own_start_time();
   }
+  // The die goes in the log before the state says exited: a `tug stop`
+  // waiting on the state logs its stop after it, in docker's order.
+  log_event(o.events, "die", o.id.empty() ? id_of_state(o.state) : o.id,
+            {{"exitCode", std::to_string(exit_code)}, {"image", o.image}, {"name", o.name}});
   if (!write_exit_state(rec))
     std::fprintf(stderr, "tug-monitor: cannot record the exit in %s\n", o.state.c_str());
   unsigned char code[4] = {

@@ -7,6 +7,8 @@
 //   exit.cpp    the exit code and time, written atomically into state.json
 //   notify.cpp  sd_notify: READY=1 and MAINPID to systemd, the container's
 //               own notifications relayed (--sdnotify)
+//   event.cpp   the die event, appended to tug's event log
+//   health.cpp  the healthcheck schedule (tug does the check itself)
 // main.cpp runs the event loop. The monitor links no part of tugcore: its
 // resident size is paid once per running container.
 #include <stdint.h>
@@ -94,5 +96,29 @@ class Notifier {
 };
 // Rewrites a notification from the container: MAINPID= lines name pid.
 std::string rewrite_notification(const std::string& msg, long pid);
+// ---- event.cpp ----
+// Appends a container event to the log at path (src/events/'s line format).
+void log_event(const std::string& path, const std::string& action, const std::string& id,
+               const std::vector<std::pair<std::string, std::string>>& attributes);
+
+// ---- health.cpp ----
+class HealthChecker {
+ public:
+  // argv: the command that runs one check; the first runs interval_ms from now.
+  void init(long long interval_ms, std::vector<std::string> argv, long long now_ms);
+  // How long poll may sleep before the next check is due (-1: no check due).
+  int poll_timeout(long long now_ms) const;
+  // Starts a check if one is due and none runs.
+  void tick(long long now_ms);
+  // True if pid was the running check (it ended): the next is due in one interval.
+  bool reaped(pid_t pid, long long now_ms);
+  // No more checks; a running one is killed and reaped.
+  void stop();
+
+ private:
+  long long interval_ms_ = 0, next_ms_ = 0;
+  pid_t pid_ = 0;
+  std::vector<std::string> argv_;
+};
 
 }  // namespace tug::monitor

@@ -187,4 +187,30 @@ void append_utf8(std::string& out, uint32_t cp) {
   }
 }
 
+int64_t parse_go_duration(const std::string& s) {
+  if (s == "0") return 0;
+  int64_t total = 0;
+  size_t i = 0;
+  if (s.empty()) throw Error(Errc::invalid, "empty duration");
+  while (i < s.size()) {
+    size_t start = i;
+    while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
+    if (start == i) throw Error(Errc::invalid, "invalid duration " + quote(s));
+    double v = std::stod(s.substr(start, i - start));
+    size_t ustart = i;
+    while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
+    std::string unit = s.substr(ustart, i - ustart);
+    double mult = unit == "ns"                   ? 1
+                  : unit == "us" || unit == "µs" ? 1e3
+                  : unit == "ms"                 ? 1e6
+                  : unit == "s"                  ? 1e9
+                  : unit == "m"                  ? 60e9
+                  : unit == "h"                  ? 3600e9
+                                                 : -1;
+    if (mult < 0) throw Error(Errc::invalid, "invalid duration " + quote(s));
+    total += static_cast<int64_t>(v * mult);
+  }
+  return total;
+}
+
 }  // namespace tug

@@ -29,6 +29,10 @@ std::string human_ago(int64_t unix_seconds);
 // "Up 3 minutes", "About an hour" style durations, as docker's status column.
 std::string human_duration(int64_t seconds);
 
+// Go's time.ParseDuration ("1m30s", "500ms", "0") to nanoseconds;
+// Error(invalid) when malformed.
+int64_t parse_go_duration(const std::string& s);
+
 // Appends the UTF-8 encoding of the code point cp (JSON \u escapes, %c).
 void append_utf8(std::string& out, uint32_t cp);
 

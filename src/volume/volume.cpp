@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "events/events.hpp"
 #include "util/digest.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
@@ -55,6 +56,9 @@ std::pair<Volume, bool> Store::create(const std::string& name_in, bool anonymous
   json j = {
       {"name", name}, {"created", now_rfc3339()}, {"anonymous", anonymous}, {"labels", labels}};
   write_json_atomic(dir(name) + "/volume.json", j);
+  // Actor.ID is the name, as in docker; the name attribute too, as podman
+  // gives it, so {{.Actor.Attributes.name}} means the same for every type.
+  events::emit(paths_, "volume", "create", name, {{"driver", "local"}, {"name", name}});
   return {load(name, j), true};
 }
 
@@ -91,6 +95,7 @@ void Store::remove(const std::string& name) {
     if (mapping_.single) throw;
     userns::run_in_userns(mapping_, [&] { remove_tree(d); });
   }
+  events::emit(paths_, "volume", "destroy", name, {{"driver", "local"}, {"name", name}});
 }
 
 json to_inspect_json(const Volume& v) {
