@@ -1,6 +1,7 @@
 #pragma once
 // Lifecycle operations on container records: turning user options into a
 // record (create) and running a container in the foreground of the CLI.
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,18 +27,22 @@ struct CreateOptions {
   std::string network;                       // --network; empty: the default (slirp4netns)
   std::vector<std::string> network_aliases;  // --network-alias (user-defined networks)
   std::string ip;                            // --ip on the first user-defined network
-  std::vector<std::string> publish;          // -p [[IP:][HOSTPORT]:]CTRPORT[/PROTO]
-  bool publish_all = false;                  // -P: every EXPOSEd port to a free host port
-  std::string pod;                           // --pod NAME|ID: join the pod's namespaces
-  std::string infra_of_pod;                  // (tug pod create) the pod this is the infra of
-  std::vector<std::string> volumes;          // -v SRC:DST[:ro]
-  std::vector<std::string> tmpfs;            // --tmpfs DST[:opts]
-  std::vector<std::string> mounts;           // --mount type=...,target=...
-  std::vector<std::string> ulimits;          // --ulimit NAME=SOFT[:HARD]
-  bool privileged = false;                   // --privileged
-  std::string userns;                        // --userns ("" or "host"; others refused)
-  bool replace = false;                      // --replace: remove a container of that name first
-  std::vector<std::string> add_hosts;        // --add-host name:ip
+  // Per network (compose's networks.NAME.aliases / ipv4_address): added to
+  // network_aliases, and an address wanted on that network.
+  std::map<std::string, std::vector<std::string>> aliases_on;
+  std::map<std::string, std::string> ip_on;
+  std::vector<std::string> publish;    // -p [[IP:][HOSTPORT]:]CTRPORT[/PROTO]
+  bool publish_all = false;            // -P: every EXPOSEd port to a free host port
+  std::string pod;                     // --pod NAME|ID: join the pod's namespaces
+  std::string infra_of_pod;            // (tug pod create) the pod this is the infra of
+  std::vector<std::string> volumes;    // -v SRC:DST[:ro]
+  std::vector<std::string> tmpfs;      // --tmpfs DST[:opts]
+  std::vector<std::string> mounts;     // --mount type=...,target=...
+  std::vector<std::string> ulimits;    // --ulimit NAME=SOFT[:HARD]
+  bool privileged = false;             // --privileged
+  std::string userns;                  // --userns ("" or "host"; others refused)
+  bool replace = false;                // --replace: remove a container of that name first
+  std::vector<std::string> add_hosts;  // --add-host name:ip
   std::vector<std::string> dns;
   std::vector<std::string> cap_add, cap_drop;
   std::vector<std::string> labels;  // K=V
