@@ -585,6 +585,8 @@ void register_compose(CLI::App& app, Globals& g) {
       if (follow_logs(store, sources, false, true)) {
         std::fputs("Gracefully stopping... (press Ctrl+C again to force)\n", stderr);
         stop_all(store, p, recs, f->timeout);
+        // What the services printed while stopping.
+        for (auto& s : sources) pump(s, false);
       }
     });
   }
