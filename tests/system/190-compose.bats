@@ -353,3 +353,84 @@ EOF
   assert_output_equals $'fg-alpha-1 exited\nfg-beta-1 exited'
   tug_ok compose down
 }
+
+@test "compose: build services, per-network aliases and addresses, env_file, service_completed_successfully, logs, --rmi local" {
+  load_busybox
+  mkdir -p "$TEST_DIR/b/app"
+  cd "$TEST_DIR/b"
+  printf 'FROM busybox\nARG GREETING=unset\nRUN echo "$GREETING" >/greeting\nCMD ["sh", "-c", "cat /greeting; exec sleep 300"]\n' >app/Containerfile.app
+  printf 'FROM_FILE=yes\n# a comment\n' >vars.env
+  cat >compose.yaml <<'EOF2'
+services:
+  init:
+    image: busybox
+    command: ["sh", "-c", "echo init done; exit 0"]
+  app:
+    build:
+      context: ./app
+      dockerfile: Containerfile.app
+      args:
+        GREETING: built-by-compose
+    env_file: [vars.env]
+    depends_on:
+      init:
+        condition: service_completed_successfully
+    networks:
+      net:
+        aliases: [application]
+        ipv4_address: 10.88.7.20
+  probe:
+    image: busybox
+    command: ["sh", "-c", "for i in $$(seq 30); do nslookup application >/dev/null 2>&1 && break; sleep 0.1; done; nslookup application; exec sleep 300"]
+    networks: [net]
+    depends_on: [app]
+networks:
+  net:
+    ipam:
+      config:
+        - subnet: 10.88.7.0/24
+EOF2
+  tug_ok compose up -d
+  assert_output_contains "Image b-app  Built"
+  tug_ok image inspect --format '{{.Id}}' b-app
+  # The build args reached the build; env_file reached the container.
+  tug_ok compose logs app
+  assert_output_equals "app-1  | built-by-compose"
+  tug_ok compose exec -T app sh -c 'echo $FROM_FILE'
+  assert_output_equals "yes"
+  tug_ok inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' b-app-1
+  assert_output_equals "10.88.7.20"
+  # init completed before app started; probe resolves app's alias.
+  tug_ok compose ps -a --format '{{.Service}} {{.Status}}' init
+  assert_output_contains "init Exited (0)"
+  for i in $(seq 30); do
+    run_tug compose logs probe
+    [[ "$output" == *"Address: 10.88.7.20"* ]] && break
+    sleep 0.2
+  done
+  assert_output_contains "Address: 10.88.7.20"
+  tug_ok compose logs --tail 1 init app
+  assert_output_equals $'app-1   | built-by-compose\ninit-1  | init done'
+  tug_ok compose logs -t --no-log-prefix init
+  [[ "$output" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T.*\ init\ done$ ]]
+  # logs -f ends when the followed containers stop.
+  "$TUG" compose logs -f app >"$TEST_DIR/follow.out" 2>&1 &
+  pid=$!
+  tug_ok compose stop -t 1 app
+  wait $pid
+  grep -q "app-1  | built-by-compose" "$TEST_DIR/follow.out"
+  tug_ok compose images --format '{{.Container}} {{.Repository}}'
+  assert_line "b-app-1 b-app"
+  # --rmi local removes the built image, not the pulled busybox.
+  tug_ok compose down --rmi local
+  assert_output_contains "Image b-app  Removed"
+  run_tug image inspect b-app
+  assert_failure
+  tug_ok image inspect --format '{{.Id}}' busybox
+
+  # A failed dependency stops up.
+  sed -i 's/exit 0/exit 3/' compose.yaml
+  run_tug compose up -d
+  assert_error 125 "service \"init\" didn't complete successfully: exit 3"
+  tug_ok compose down
+}
