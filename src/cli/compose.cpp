@@ -497,8 +497,12 @@ std::vector<container::Record> up(Globals& g, const compose::Project& p, const U
     std::string hash = compose::config_hash(s);
     auto existing = service_containers(store, p.name, name);
     container::Record rec;
+    // A changed service, or a new image under its name (a rebuild, a
+    // pull), makes a new container, as docker compose does.
+    auto img = g.images().find(image_of(p, s));
     bool keep = !existing.empty() && !f.force_recreate &&
-                (f.no_recreate || label(existing[0], kHash) == hash);
+                (f.no_recreate ||
+                 (label(existing[0], kHash) == hash && img && img->id == existing[0].image_id));
     if (keep) {
       rec = existing[0];
       for (size_t i = 1; i < existing.size(); ++i) remove_one(store, existing[i]);

@@ -419,6 +419,17 @@ EOF2
   tug_ok compose stop -t 1 app
   wait $pid
   grep -q "app-1  | built-by-compose" "$TEST_DIR/follow.out"
+  tug_ok compose start app
+  # A rebuilt image makes a new container; the unchanged services stay.
+  app_id=$("$TUG" inspect --format '{{.Id}}' b-app-1)
+  probe_id=$("$TUG" inspect --format '{{.Id}}' b-probe-1)
+  sed -i 's/RUN echo "/RUN echo "rebuilt /' app/Containerfile.app
+  tug_ok compose up -d --build app
+  assert_output_contains "Container b-app-1  Recreated"
+  [ "$("$TUG" inspect --format '{{.Id}}' b-app-1)" != "$app_id" ]
+  [ "$("$TUG" inspect --format '{{.Id}}' b-probe-1)" = "$probe_id" ]
+  tug_ok compose exec -T app cat /greeting
+  assert_output_equals "rebuilt built-by-compose"
   tug_ok compose images --format '{{.Container}} {{.Repository}}'
   assert_line "b-app-1 b-app"
   # --rmi local removes the built image, not the pulled busybox.
