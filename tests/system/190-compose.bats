@@ -187,7 +187,13 @@ EOF
   tug_ok compose restart api
   [ "$("$TUG" inspect --format '{{.Id}}' myapp-api-1)" = "$id" ]
   tug_ok compose kill client
-  tug_ok compose ps -a --format '{{.Service}} {{.State}}' client
+  assert_output_contains "Container myapp-client-1  Killed"
+  # kill returns once the signal is sent; the monitor records the exit.
+  for i in $(seq 50); do
+    run_tug compose ps -a --format '{{.Service}} {{.State}}' client
+    [ "$output" = "client exited" ] && break
+    sleep 0.1
+  done
   assert_output_equals "client exited"
   tug_ok compose rm -f client
   tug_ok compose ps -a --services
