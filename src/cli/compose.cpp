@@ -56,7 +56,7 @@ compose::Project load_project(const ComposeFlags& cf) {
   o.files = cf.files;
   o.project_name = cf.project;
   o.profiles = cf.profiles;
-  o.cwd = cf.project_directory;
+  o.project_directory = cf.project_directory;
   for (char** e = environ; e && *e; ++e) {
     auto [k, v] = split_once(*e, '=');
     o.environment[k] = v;
@@ -563,7 +563,7 @@ void register_compose(CLI::App& app, Globals& g) {
   cmp->add_option("-p,--project-name", cf->project, "Project name");
   cmp->add_option("--profile", cf->profiles, "Enable a profile")->allow_extra_args(false);
   cmp->add_option("--project-directory", cf->project_directory,
-                  "Where relative paths and compose files are looked up (default: the cwd)");
+                  "Directory of .env and relative paths (default: the first file's)");
 
   {
     auto f = std::make_shared<UpFlags>();

@@ -714,7 +714,8 @@ Project load(const LoadOptions& opts) {
     if (!fs::exists(f)) throw Error(Errc::not_found, "open " + f + ": no such file or directory");
   }
   p.config_files = files;
-  p.working_dir = fs::path(files[0]).parent_path().string();
+  p.working_dir = opts.project_directory.empty() ? fs::path(files[0]).parent_path().string()
+                                                 : absolute_in(cwd, opts.project_directory);
 
   // .env in the project directory; the process's environment wins.
   std::map<std::string, std::string> env;

@@ -95,6 +95,8 @@ struct LoadOptions {
   std::vector<std::string> files;  // -f, in order; empty: discovery from cwd
   std::string project_name;        // -p
   std::string cwd;
+  // --project-directory: .env and relative paths; default: the first file's directory.
+  std::string project_directory;
   std::map<std::string, std::string> environment;  // the process's
   std::vector<std::string> profiles;               // COMPOSE_PROFILES / --profile
 };

@@ -268,6 +268,11 @@ EOF
   assert_output_not_contains "worker"
   tug_ok compose -f compose.yaml -f extra.yaml --profile jobs config --services
   assert_output_equals $'web\nworker'
+  # --project-directory: .env (and relative paths) from there.
+  mkdir other
+  printf 'TAG=from-other\n' >other/.env
+  tug_ok compose --project-directory other config
+  assert_output_contains "image: busybox:from-other"
   # The project's name: -p, then COMPOSE_PROJECT_NAME, then name:, then the directory.
   tug_ok compose -p Other_One config
   assert_output_contains "name: other_one"
