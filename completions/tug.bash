@@ -3,7 +3,7 @@
 # containers and volumes from the store, files, network modes, signals.
 # Kept in step with `tug --help` by tests/system/005-completions.bats.
 
-_tug_commands="attach auto-update build commit container cp create diff events exec export healthcheck history image images import info
+_tug_commands="attach auto-update build commit compose container cp create diff events exec export healthcheck history image images import info
   inspect kill load login logout logs manifest network pause pod port ps pull push rename restart rm rmi run save
   search start stats stop system tag top unpause unshare version volume wait generate"
 
@@ -56,6 +56,13 @@ _tug_flags() {
     "network inspect") echo "|-f --format" ;;
     "network rm" | "network remove" | "network prune") echo "-f --force|--filter" ;;
     "network connect") echo "|--alias --ip" ;;
+    compose) echo "|-f --file -p --project-name --profile --project-directory" ;;
+    "compose up") echo "-d --detach --build --no-build --force-recreate --no-recreate --no-start --no-deps --remove-orphans|-t --timeout" ;;
+    "compose down") echo "-v --volumes --remove-orphans|--rmi -t --timeout" ;;
+    "compose ps") echo "-a --all -q --quiet --services|--format" ;;
+    "compose logs") echo "-f --follow -t --timestamps --no-log-prefix|-n --tail" ;;
+    "compose exec") echo "-T --no-TTY -d --detach|-e --env -u --user -w --workdir --index" ;;
+    "compose run") echo "--rm -d --detach --no-deps --service-ports -T --no-TTY|-e --env -p --publish --name -u --user -w --workdir --entrypoint" ;;
     "network disconnect") echo "-f --force|" ;;
     "volume create") echo "--ignore|-l --label" ;;
     "pod create") echo "--replace|-n --name --hostname --network --net -p --publish --add-host --dns -l --label" ;;
@@ -108,7 +115,7 @@ _tug_main() {
     fi
     if [ -z "$key" ]; then
       key=$w
-    elif [ "$npos" -eq 0 ] && [[ $key == @(image|container|volume|system|manifest|pod|network|generate|healthcheck) ]]; then
+    elif [ "$npos" -eq 0 ] && [[ $key == @(image|container|volume|system|manifest|pod|network|generate|healthcheck|compose) ]]; then
       key="$key $w"
     else
       ((npos++))
@@ -175,6 +182,7 @@ _tug_main() {
       if [ "$npos" -eq 0 ]; then COMPREPLY=($(compgen -W "$(_tug_networks)" -- "$cur"))
       else COMPREPLY=($(compgen -W "$(_tug_containers)" -- "$cur")); fi ;;
     "pod start" | "pod stop" | "pod rm" | "pod inspect") COMPREPLY=($(compgen -W "$(_tug_pods)" -- "$cur")) ;;
+    compose) COMPREPLY=($(compgen -W "up down ps logs start stop restart kill rm exec run config pull build push top port images" -- "$cur")) ;;
     system) COMPREPLY=($(compgen -W "check df prune" -- "$cur")) ;;
     manifest) COMPREPLY=($(compgen -W "inspect" -- "$cur")) ;;
     generate) COMPREPLY=($(compgen -W "systemd" -- "$cur")) ;;

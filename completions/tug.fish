@@ -2,7 +2,7 @@
 # volumes from the store. Kept in step with `tug --help` by
 # tests/system/005-completions.bats.
 
-set -l tug_commands attach build commit container cp create diff events exec export healthcheck history image images import info \
+set -l tug_commands attach build commit compose container cp create diff events exec export healthcheck history image images import info \
     inspect kill load login logout logs manifest network pause pod port ps pull push rename restart rm rmi run save \
     search start stats stop system tag top unpause unshare version volume wait generate auto-update
 
@@ -96,6 +96,9 @@ complete -c tug -n "__fish_seen_subcommand_from network; and not __fish_seen_sub
     -a 'create ls list inspect rm remove connect disconnect prune exists'
 complete -c tug -n "__fish_seen_subcommand_from network; and __fish_seen_subcommand_from inspect rm remove connect disconnect exists" \
     -x -a '(tug network ls -q 2>/dev/null)'
+complete -c tug -n $top -a compose -d 'Define and run multi-container applications'
+complete -c tug -n "__fish_seen_subcommand_from compose; and not __fish_seen_subcommand_from up down ps logs start stop restart kill rm exec run config pull build push top port images" \
+    -a 'up down ps logs start stop restart kill rm exec run config pull build push top port images'
 complete -c tug -n $top -a wait -d 'Wait for containers and print exit codes'
 complete -c tug -n $top -a generate -d 'Generate systemd units'
 complete -c tug -n $top -a auto-update -d 'Update containers of systemd units to newer images'

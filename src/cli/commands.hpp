@@ -43,6 +43,7 @@ void register_rename(CLI::App&, Globals&);
 void register_port(CLI::App&, Globals&);
 void register_pod(CLI::App&, Globals&);
 void register_network(CLI::App&, Globals&);
+void register_compose(CLI::App&, Globals&);
 void register_diff(CLI::App&, Globals&);
 void register_cp(CLI::App&, Globals&);
 void register_commit(CLI::App&, Globals&);

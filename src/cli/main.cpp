@@ -95,6 +95,7 @@ const Registrar kRegistrars[] = {
     register_port,
     register_pod,
     register_network,
+    register_compose,
     register_diff,
     register_cp,
     register_commit,

@@ -148,6 +148,13 @@ void release_addresses(const Store& store, const Record& r) {
   for (const auto& a : r.spec.networks) nets.release(a.network, r.id);
 }
 
+// The address asked for on a container's i-th network: --ip names the
+// first, compose's ipv4_address any.
+std::string wanted_ip(const CreateOptions& o, const network::Membership& m, size_t i) {
+  if (auto it = o.ip_on.find(m.network); it != o.ip_on.end()) return it->second;
+  return i == 0 ? o.ip : "";
+}
+
 // Where a container on user-defined networks plugs in: eth0, eth1, ... in
 // the order of --network, answering DNS for its name, short id and aliases.
 std::vector<network::Endpoint> endpoints_of(const Store& store, const Record& rec) {
@@ -220,7 +227,10 @@ network::Mode resolve_network(const Store& store, const json& cfg, const CreateO
       if (!nets.find(name))
         throw Error(Errc::not_found, "unable to find network with name or ID " + name,
                     "create it with tug network create " + name);
-      s.networks.push_back({name, "", o.network_aliases});
+      std::vector<std::string> aliases = o.network_aliases;
+      if (auto it = o.aliases_on.find(name); it != o.aliases_on.end())
+        aliases.insert(aliases.end(), it->second.begin(), it->second.end());
+      s.networks.push_back({name, "", aliases});
     }
   } else if (!o.network_aliases.empty() || !o.ip.empty()) {
     throw Error(
@@ -596,7 +606,7 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
     try {
       for (size_t i = 0; i < r.spec.networks.size(); ++i)
         r.spec.networks[i].address =
-            nets.allocate(r.spec.networks[i].network, r.id, i == 0 ? o.ip : "");
+            nets.allocate(r.spec.networks[i].network, r.id, wanted_ip(o, r.spec.networks[i], i));
       store.save_record(r);
     } catch (...) {
       release_addresses(store, r);

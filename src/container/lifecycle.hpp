@@ -30,6 +30,10 @@ struct CreateOptions {
   std::string network;                       // --network; empty: the default (slirp4netns)
   std::vector<std::string> network_aliases;  // --network-alias (user-defined networks)
   std::string ip;                            // --ip on the first user-defined network
+  // Per network (compose's networks.NAME.aliases / ipv4_address): added to
+  // network_aliases, and an address wanted on that network.
+  std::map<std::string, std::vector<std::string>> aliases_on;
+  std::map<std::string, std::string> ip_on;
   std::vector<std::string> publish;          // -p [[IP:][HOSTPORT]:]CTRPORT[/PROTO]
   bool publish_all = false;                  // -P: every EXPOSEd port to a free host port
   std::string pod;                           // --pod NAME|ID: join the pod's namespaces
