@@ -18,6 +18,7 @@
 #include "cli/commands.hpp"
 #include "cli/container_flags.hpp"
 #include "cli/format.hpp"
+#include "container/health.hpp"
 #include "container/lifecycle.hpp"
 #include "container/processes.hpp"
 #include "network/networks.hpp"
@@ -126,26 +127,20 @@ std::vector<std::string> network_keys(const compose::Service& s) {
   return keys;
 }
 
-void check_healthcheck_use(const compose::Project& p, const std::vector<std::string>& order) {
-  for (const auto& name : order) {
-    const auto& s = p.get(name);
-    for (const auto& d : s.depends_on)
-      if (d.condition == "service_healthy")
-        throw Error(Errc::unsupported,
-                    "service " + s.name + " depends on " + d.service +
-                        " being healthy, but healthchecks are not available in this tug: "
-                        "not implemented",
-                    "use condition: service_started until tug runs healthchecks");
-    if (s.healthcheck.set && !s.healthcheck.disable)
-      log_warn_once("health:" + s.name, "service " + s.name +
-                                            ": healthchecks are not available in this tug yet; "
-                                            "its healthcheck is not run");
-  }
-}
-
 container::CreateOptions create_options(const compose::Project& p, const compose::Service& s) {
   container::CreateOptions o;
   o.image = image_of(p, s);
+  if (s.healthcheck.set) {
+    // The service's healthcheck over the image's, field by field, as
+    // run's --health-* flags do.
+    const auto& h = s.healthcheck;
+    o.health.disable = h.disable;
+    if (!h.test.empty()) o.health.cmd = json(h.test).dump();
+    if (!h.interval.empty()) o.health.interval = h.interval;
+    if (!h.timeout.empty()) o.health.timeout = h.timeout;
+    if (!h.start_period.empty()) o.health.start_period = h.start_period;
+    if (h.retries > 0) o.health.retries = h.retries;
+  }
   std::vector<std::string> prefix;
   if (s.entrypoint) {
     if (s.entrypoint->empty()) {
@@ -297,6 +292,21 @@ container::Record create_container(Globals& g, container::Store& store, const co
 void wait_dependencies(container::Store& store, const compose::Project& p,
                        const compose::Service& s) {
   for (const auto& d : s.depends_on) {
+    if (d.condition == "service_healthy") {
+      // Checked by each container's monitor; a dependency that turns
+      // unhealthy or stops fails the start, as docker compose's does.
+      for (const auto& r : service_containers(store, p.name, d.service)) {
+        if (!container::has_healthcheck(r.healthcheck))
+          throw Error(Errc::invalid, "dependency failed to start: container " + r.name +
+                                         " has no healthcheck configured");
+        progress("Container", r.name, "Waiting");
+        if (!container::wait_healthy(store, r))
+          throw Error(Errc::generic,
+                      "dependency failed to start: container " + r.name + " is unhealthy");
+        progress("Container", r.name, "Healthy");
+      }
+      continue;
+    }
     if (d.condition != "service_completed_successfully") continue;
     for (const auto& r : service_containers(store, p.name, d.service)) {
       int code = container::wait_exit(store, r);
@@ -474,7 +484,6 @@ struct UpFlags {
 std::vector<container::Record> up(Globals& g, const compose::Project& p, const UpFlags& f) {
   std::vector<std::string> order = f.no_deps ? f.services : compose::start_order(p, f.services);
   for (const auto& s : order) p.get(s);
-  check_healthcheck_use(p, order);
   if (!f.no_build) ensure_images(g, p, order, f.build);
   ensure_resources(g, p, order);
   container::Store store(g.paths(), g.mapping());
@@ -915,7 +924,6 @@ void register_compose(CLI::App& app, Globals& g) {
         for (const auto& d : s.depends_on) uf.services.push_back(d.service);
         up(g, p, uf);
       }
-      check_healthcheck_use(p, {s.name});
       ensure_images(g, p, {s.name}, false);
       ensure_resources(g, p, {s.name});
       container::Store store(g.paths(), g.mapping());

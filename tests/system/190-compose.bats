@@ -34,7 +34,7 @@ services:
     image: busybox
     depends_on:
       db:
-        condition: service_started
+        condition: service_healthy
     ports:
       - "127.0.0.1:${WEB_PORT}:80"
     environment:
@@ -60,10 +60,10 @@ EOF
   assert_output_contains "Volume wp_db_data  Created"
   assert_output_contains "Container wp-db-1  Started"
   assert_output_contains "Container wp-web-1  Started"
-  # db starts before web, which depends on it.
-  [[ "$output" == *"wp-db-1  Started"*"wp-web-1  Started"* ]]
-  # healthchecks are parsed; this tug does not run them, and says so.
-  assert_output_contains "healthchecks are not available"
+  # db starts, and is healthy (its monitor ran the check), before web starts.
+  [[ "$output" == *"wp-db-1  Started"*"wp-db-1  Healthy"*"wp-web-1  Started"* ]]
+  tug_ok inspect --format '{{.State.Health.Status}}' wp-db-1
+  assert_output_equals "healthy"
 
   tug_ok compose ps
   [[ "${lines[0]}" =~ ^NAME\ +IMAGE\ +COMMAND\ +SERVICE\ +CREATED\ +STATUS\ +PORTS$ ]]
@@ -316,10 +316,11 @@ EOF
 
   printf 'services:\n  a:\n    image: busybox\n    depends_on:\n      b:\n        condition: service_healthy\n  b:\n    image: busybox\n' >compose.yaml
   run_tug compose up -d
-  assert_error 125 "healthchecks are not available"
-  assert_output_contains "not implemented"
-  tug_ok ps -aq
+  assert_error 125 "dependency failed to start: container"
+  assert_output_contains "has no healthcheck configured"
+  tug_ok ps -aq --filter status=running --filter name=-a-
   assert_output_equals ""
+  tug_ok compose down
 
   printf 'services:\n  a:\n    image: busybox\nnetworks:\n  ext:\n    external: true\n' >compose.yaml
   printf 'services:\n  a:\n    image: busybox\n    networks: [ext]\nnetworks:\n  ext:\n    external: true\n' >compose.yaml
