@@ -21,7 +21,9 @@
 #include "container/health.hpp"
 #include "container/lifecycle.hpp"
 #include "container/processes.hpp"
+#include "events/events.hpp"
 #include "network/networks.hpp"
+#include "registry/registry.hpp"
 #include "util/digest.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
@@ -1044,9 +1046,38 @@ void register_compose(CLI::App& app, Globals& g) {
     });
   }
   {
+    struct Flags {
+      RegistryFlags reg;
+      bool ignore_failures = false;
+      std::vector<std::string> services;
+    };
+    auto f = std::make_shared<Flags>();
     CLI::App* c = add_command(*cmp, "push", "Push service images");
-    c->allow_extras();
-    c->callback([] { not_implemented("push"); });
+    add_registry_flags(c, f->reg);
+    c->add_flag("-q,--quiet", f->reg.quiet, "Push without printing progress information");
+    c->add_flag("--ignore-push-failures", f->ignore_failures, "Push what it can");
+    c->add_option("SERVICE", f->services, "Services");
+    c->callback([cf, f, &g] {
+      compose::Project p = load_project(*cf);
+      for (const auto& name : f->services) p.get(name);
+      // As docker compose: the services that name an image (built or
+      // pulled) push it under that name.
+      for (const auto& s : p.services) {
+        if (!f->services.empty() &&
+            std::find(f->services.begin(), f->services.end(), s.name) == f->services.end())
+          continue;
+        if (s.image.empty()) continue;
+        try {
+          auto r = registry::push(g.images(), s.image, "", f->reg.options());
+          events::emit(g.paths(), "image", "push", s.image,
+                       {{"name", s.image}, {"digest", r.digest}});
+          progress("Image", s.image, "Pushed");
+        } catch (const Error& e) {
+          if (!f->ignore_failures) throw;
+          log_warn("pushing " + s.image + ": " + e.what());
+        }
+      }
+    });
   }
   {
     auto services = std::make_shared<std::vector<std::string>>();
