@@ -93,6 +93,14 @@ UniqueFd live_netns(const container::Store& cs, const container::Record& r) {
   return open_or_throw("/proc/" + std::to_string(st.pid) + "/ns/net", O_RDONLY | O_CLOEXEC);
 }
 
+// The Spec's network mode from its list of networks ("none" once empty:
+// docker's container keeps loopback only).
+void set_network_mode(container::Record& r) {
+  std::vector<std::string> names;
+  for (const auto& a : r.spec.networks) names.push_back(a.network);
+  r.spec.network = names.empty() ? "none" : join(names, ",");
+}
+
 }  // namespace
 
 void register_network(CLI::App& app, Globals& g) {
@@ -241,16 +249,9 @@ void register_network(CLI::App& app, Globals& g) {
     c->add_option("--filter", f->filters, "Only networks matching (label=...)")
         ->allow_extra_args(false);
     c->callback([f, &g] {
-      if (!f->force) {
-        std::fputs(
-            "WARNING! This will remove all networks not used by at least one container.\n"
-            "Are you sure you want to continue? [y/N] ",
-            stdout);
-        std::fflush(stdout);
-        char answer[16] = {};
-        if (!std::fgets(answer, sizeof answer, stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
-          return;
-      }
+      if (!f->force &&
+          !confirm("WARNING! This will remove all networks not used by at least one container."))
+        return;
       network::NetworkStore nets(g.paths());
       std::vector<std::string> removed;
       for (const auto& n : nets.list()) {
@@ -310,9 +311,7 @@ void register_network(CLI::App& app, Globals& g) {
                                           "eth" + std::to_string(r.spec.networks.size()), names)});
         }
         r.spec.networks.push_back(att);
-        std::vector<std::string> names;
-        for (const auto& a : r.spec.networks) names.push_back(a.network);
-        r.spec.network = join(names, ",");
+        set_network_mode(r);
         cs.save_record(r);
       } catch (...) {
         nets.release(n.name, r.id);
@@ -342,10 +341,7 @@ void register_network(CLI::App& app, Globals& g) {
       if (UniqueFd netns = live_netns(cs, r))
         network::RootlessNetns::open(g.paths(), g.mapping(), r.id, false).disconnect(n.name);
       r.spec.networks.erase(it);
-      std::vector<std::string> names;
-      for (const auto& a : r.spec.networks) names.push_back(a.network);
-      // From its last network to none: docker's container keeps loopback only.
-      r.spec.network = names.empty() ? "none" : join(names, ",");
+      set_network_mode(r);
       cs.save_record(r);
       nets.release(n.name, r.id);
     });

@@ -125,16 +125,9 @@ void register_volume(CLI::App& app, Globals& g) {
     CLI::App* c = add_command(*vol, "prune", "Remove all volumes no container uses");
     c->add_flag("-f,--force", *force, "Do not prompt for confirmation");
     c->callback([force, &g] {
-      if (!*force) {
-        std::fputs(
-            "WARNING! This will remove all volumes not used by at least one container.\n"
-            "Are you sure you want to continue? [y/N] ",
-            stdout);
-        std::fflush(stdout);
-        char answer[16] = {};
-        if (!std::fgets(answer, sizeof answer, stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
-          return;
-      }
+      if (!*force &&
+          !confirm("WARNING! This will remove all volumes not used by at least one container."))
+        return;
       volume::Store store(g.paths(), g.mapping());
       auto used = users(g);
       int64_t reclaimed = 0;

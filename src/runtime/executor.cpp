@@ -77,20 +77,7 @@ void send_msg(int fd, MsgKind kind, int err, const std::string& text) {
 void send_fd(int sock, int fd, MsgKind kind = MsgKind::terminal) {
   Msg m{};
   m.kind = kind;
-  struct iovec iov = {&m, sizeof m};
-  char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr mh = {};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof control;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  if (::sendmsg(sock, &mh, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof m))
-    throw_errno("sending the terminal");
+  send_packet(sock, std::string(reinterpret_cast<const char*>(&m), sizeof m), fd);
 }
 
 // Reads one message; a passed fd lands in *fd. False at EOF (exec happened).
