@@ -6,8 +6,8 @@
 
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
-#include "network/networks.hpp"
 #include "container/health.hpp"
+#include "network/networks.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
 

@@ -34,20 +34,20 @@ struct CreateOptions {
   // network_aliases, and an address wanted on that network.
   std::map<std::string, std::vector<std::string>> aliases_on;
   std::map<std::string, std::string> ip_on;
-  std::vector<std::string> publish;          // -p [[IP:][HOSTPORT]:]CTRPORT[/PROTO]
-  bool publish_all = false;                  // -P: every EXPOSEd port to a free host port
-  std::string pod;                           // --pod NAME|ID: join the pod's namespaces
-  std::string infra_of_pod;                  // (tug pod create) the pod this is the infra of
-  std::vector<std::string> volumes;          // -v SRC:DST[:ro]
-  std::vector<std::string> tmpfs;            // --tmpfs DST[:opts]
-  std::vector<std::string> mounts;           // --mount type=...,target=...
-  std::vector<std::string> ulimits;          // --ulimit NAME=SOFT[:HARD]
-  std::vector<std::string> devices;  // --device SRC[:DST][:PERMS] or VENDOR/CLASS=NAME (CDI)
-  std::string gpus;                  // --gpus all|device=N[,M]: nvidia.com/gpu CDI devices
-  bool privileged = false;                   // --privileged
-  std::string userns;  // --userns ("", "host", keep-id[:...]; others refused)
-  bool replace = false;                      // --replace: remove a container of that name first
-  std::vector<std::string> add_hosts;        // --add-host name:ip
+  std::vector<std::string> publish;    // -p [[IP:][HOSTPORT]:]CTRPORT[/PROTO]
+  bool publish_all = false;            // -P: every EXPOSEd port to a free host port
+  std::string pod;                     // --pod NAME|ID: join the pod's namespaces
+  std::string infra_of_pod;            // (tug pod create) the pod this is the infra of
+  std::vector<std::string> volumes;    // -v SRC:DST[:ro]
+  std::vector<std::string> tmpfs;      // --tmpfs DST[:opts]
+  std::vector<std::string> mounts;     // --mount type=...,target=...
+  std::vector<std::string> ulimits;    // --ulimit NAME=SOFT[:HARD]
+  std::vector<std::string> devices;    // --device SRC[:DST][:PERMS] or VENDOR/CLASS=NAME (CDI)
+  std::string gpus;                    // --gpus all|device=N[,M]: nvidia.com/gpu CDI devices
+  bool privileged = false;             // --privileged
+  std::string userns;                  // --userns ("", "host", keep-id[:...]; others refused)
+  bool replace = false;                // --replace: remove a container of that name first
+  std::vector<std::string> add_hosts;  // --add-host name:ip
   std::vector<std::string> dns;
   std::vector<std::string> cap_add, cap_drop;
   std::vector<std::string> labels;  // K=V

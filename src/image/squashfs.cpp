@@ -140,8 +140,8 @@ void save_squashfs(const Store& store, const std::string& ref, const std::string
     ::dup2(err.get(), 2);
     // The tar stream has no entry for "/": sqfstar would make it 0777 and
     // ours (outside the user namespace); an image's root is 0755 root's.
-    ::execl(sqfstar.c_str(), "sqfstar", "-quiet", "-no-progress", "-root-mode", "0755",
-            "-root-uid", "0", "-root-gid", "0", tmp_out.c_str(), nullptr);
+    ::execl(sqfstar.c_str(), "sqfstar", "-quiet", "-no-progress", "-root-mode", "0755", "-root-uid",
+            "0", "-root-gid", "0", tmp_out.c_str(), nullptr);
     ::_exit(127);
   }
   Child writer(pid, Child::OnDestroy::kill_and_wait);
