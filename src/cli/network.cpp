@@ -303,12 +303,11 @@ void register_network(CLI::App& app, Globals& g) {
       network::Membership att{n.name, nets.allocate(n.name, r.id, f->ip), f->aliases};
       try {
         if (netns) {
-          std::vector<std::string> names = {r.name, r.id.substr(0, 12)};
-          names.insert(names.end(), f->aliases.begin(), f->aliases.end());
           auto holder = network::RootlessNetns::open(g.paths(), g.mapping(), r.id, false);
-          holder.connect(netns.get(), {network::make_endpoint(
-                                          n, att.address,
-                                          "eth" + std::to_string(r.spec.networks.size()), names)});
+          holder.connect(netns.get(),
+                         {network::make_endpoint(n, att.address,
+                                                 "eth" + std::to_string(r.spec.networks.size()),
+                                                 container::dns_names(cs, r, f->aliases))});
         }
         r.spec.networks.push_back(att);
         set_network_mode(r);

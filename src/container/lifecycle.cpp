@@ -162,14 +162,8 @@ std::vector<network::Endpoint> endpoints_of(const Store& store, const Record& re
   std::vector<network::Endpoint> out;
   for (size_t i = 0; i < rec.spec.networks.size(); ++i) {
     const auto& a = rec.spec.networks[i];
-    std::vector<std::string> names = {rec.name, rec.id.substr(0, 12)};
-    names.insert(names.end(), a.aliases.begin(), a.aliases.end());
-    // A pod's infra holds the pod's network: the pod answers by its name.
-    if (rec.infra)
-      if (auto pod = find_pod(store.paths(), rec.pod)) names.push_back(pod->name);
-    for (auto& n : names) std::transform(n.begin(), n.end(), n.begin(), ::tolower);
-    out.push_back(
-        network::make_endpoint(nets.get(a.network), a.address, "eth" + std::to_string(i), names));
+    out.push_back(network::make_endpoint(nets.get(a.network), a.address, "eth" + std::to_string(i),
+                                         dns_names(store, rec, a.aliases)));
   }
   return out;
 }
@@ -889,6 +883,17 @@ std::vector<std::string> volumes_of(const Record& r) {
   for (const auto& m : r.spec.mounts)
     if (!m.volume.empty()) out.push_back(m.volume);
   return out;
+}
+
+std::vector<std::string> dns_names(const Store& store, const Record& rec,
+                                   const std::vector<std::string>& aliases) {
+  std::vector<std::string> names = {rec.name, rec.id.substr(0, 12)};
+  names.insert(names.end(), aliases.begin(), aliases.end());
+  // A pod's infra holds the pod's network: the pod answers by its name.
+  if (rec.infra)
+    if (auto pod = find_pod(store.paths(), rec.pod)) names.push_back(pod->name);
+  for (auto& n : names) std::transform(n.begin(), n.end(), n.begin(), ::tolower);
+  return names;
 }
 
 void remove(Store& store, const Record& r, bool force) {

@@ -154,6 +154,11 @@ runtime::Started exec_start(Store& store, const Record& r, const ExecOptions& op
 // force, which kills it with SIGKILL and waits until its process is gone.
 void remove(Store& store, const Record& r, bool force);
 
+// What rec answers to in the DNS of a user-defined network (lower case):
+// its name, short id, these aliases, and for a pod's infra the pod's name.
+std::vector<std::string> dns_names(const Store& store, const Record& rec,
+                                   const std::vector<std::string>& aliases);
+
 // Logs a container event (events/events.hpp) with docker's attributes:
 // the container's labels, name and image, plus extra.
 void emit_event(const Store& store, const Record& r, const std::string& action,
