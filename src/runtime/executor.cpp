@@ -185,6 +185,14 @@ void do_mount(int rootfd, const MountOp& op) {
       fail("creating symlink " + op.target);
     return;
   }
+  if (op.kind == K::file) {
+    auto dir = open_in_root(rootfd, dirname_of(op.target), true, false);
+    UniqueFd f(::openat(dir.get(), basename_of(op.target).c_str(),
+                        O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!f) fail("creating " + op.target);
+    write_all(f.get(), op.source.data(), op.source.size());
+    return;
+  }
   bool file = op.target_is_file;
   if (op.kind == K::bind) {
     struct stat st;
@@ -212,6 +220,7 @@ void do_mount(int rootfd, const MountOp& op) {
       break;
     case K::bind:
     case K::symlink:
+    case K::file:
       break;
   }
   if (op.kind == K::bind) {

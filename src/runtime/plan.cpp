@@ -105,6 +105,24 @@ void apply_security(const Spec& spec, Plan& p) {
   }
 }
 
+namespace {
+
+// apt runs its download methods as the user _apt and checks that the switch
+// happened; with one id mapped the kernel cannot switch, the filter only
+// fakes it, and apt stops ("Could not switch group"). It is told to stay
+// root, through a file of tug's own /dev tmpfs (nothing lands in the
+// container's filesystem) named by APT_CONFIG, which apt reads before its
+// own configuration: an image's or a user's setting still wins.
+void apply_apt_without_sandbox(Plan& p) {
+  const std::string path = "/dev/.tug-apt.conf";
+  for (const auto& e : p.env)
+    if (e.rfind("APT_CONFIG=", 0) == 0) return;
+  p.env.push_back("APT_CONFIG=" + path);
+  p.mounts.push_back({MountOp::Kind::file, "APT::Sandbox::User \"root\";\n", path});
+}
+
+}  // namespace
+
 void apply_fake_chown(const Spec& spec, const userns::Mapping& mapping, Plan& p) {
   bool on = mapping.single;
   for (const auto& opt : spec.security_opt)
@@ -126,6 +144,7 @@ void apply_fake_chown(const Spec& spec, const userns::Mapping& mapping, Plan& p)
   range(mapping.gids, ids.gid_lo, ids.gid_hi);
   ids.setgroups = mapping.single;
   p.fake_chown = ids;
+  if (mapping.single) apply_apt_without_sandbox(p);
 }
 
 void set_setup_ids(const userns::Mapping& mapping, Plan& p) {

@@ -24,9 +24,10 @@ struct MountOp {
     mqueue,   // POSIX message queues of the new ipc namespace
     bind,     // bind mount of a host path (file or directory)
     symlink,  // a symlink created at target pointing at source
+    file,     // a file created at target holding source (in a tmpfs tug mounted)
   };
   Kind kind = Kind::bind;
-  std::string source;           // bind: host path; symlink: link text
+  std::string source;           // bind: host path; symlink: link text; file: content
   std::string target;           // absolute path inside the rootfs
   std::string data;             // mount data ("mode=755,size=65536k")
   unsigned long flags = 0;      // MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_RDONLY ...
