@@ -72,19 +72,20 @@ struct Direction {
 
 // Moves bytes from one socket to the other through a pipe (zero copy) until
 // EOF, then half-closes the destination so the peer sees the end too.
+// Without SPLICE_F_MORE: it corks the destination while more is "coming",
+// and a 512 MiB download went at ~700 MB/s with it, ~970 without.
 void* relay(void* arg) {
   std::unique_ptr<Direction> d(static_cast<Direction*>(arg));
   int p[2];
   if (::pipe2(p, O_CLOEXEC) == 0) {
     ::fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
     for (;;) {
-      ssize_t n = ::splice(d->from, nullptr, p[1], nullptr, 1 << 20, SPLICE_F_MOVE | SPLICE_F_MORE);
+      ssize_t n = ::splice(d->from, nullptr, p[1], nullptr, 1 << 20, SPLICE_F_MOVE);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
       bool ok = true;
       while (n > 0) {
-        ssize_t w = ::splice(p[0], nullptr, d->to, nullptr, static_cast<size_t>(n),
-                             SPLICE_F_MOVE | SPLICE_F_MORE);
+        ssize_t w = ::splice(p[0], nullptr, d->to, nullptr, static_cast<size_t>(n), SPLICE_F_MOVE);
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) {
           ok = false;
