@@ -19,15 +19,6 @@ namespace tug::cli {
 
 namespace {
 
-std::map<std::string, std::string> key_values(const std::vector<std::string>& items) {
-  std::map<std::string, std::string> out;
-  for (const auto& l : items) {
-    auto [k, v] = split_once(l, '=');
-    out[k] = v;
-  }
-  return out;
-}
-
 // docker's shape of `network inspect`.
 json inspect_json(const network::Network& n, const container::Store& containers) {
   json members = json::object();

@@ -42,13 +42,8 @@ void register_volume(CLI::App& app, Globals& g) {
     c->add_option("-l,--label", f->labels, "Set metadata for a volume")->allow_extra_args(false);
     c->add_flag("--ignore", f->ignore, "Do nothing (and succeed) when the volume exists");
     c->callback([f, &g] {
-      std::map<std::string, std::string> labels;
-      for (const auto& l : f->labels) {
-        auto [k, v] = split_once(l, '=');
-        labels[k] = v;
-      }
       volume::Store store(g.paths(), g.mapping());
-      out(store.create(f->name, false, labels, f->ignore).first.name);
+      out(store.create(f->name, false, key_values(f->labels), f->ignore).first.name);
     });
   }
   {

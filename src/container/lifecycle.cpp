@@ -537,10 +537,7 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
   s.tty = o.tty;
   s.stdin_open = o.interactive;
   s.init = o.init;
-  for (const auto& l : o.labels) {
-    auto [k, v] = split_once(l, '=');
-    r.labels[k] = v;
-  }
+  r.labels = key_values(o.labels);
   if (auto it = cfg.find("Labels"); it != cfg.end() && it->is_object())
     for (auto l = it->begin(); l != it->end(); ++l)
       if (l->is_string() && !r.labels.count(l.key())) r.labels[l.key()] = l->get<std::string>();

@@ -113,10 +113,7 @@ Pod PodStore::create(const PodOptions& o) {
   p.id = random_hex64();
   p.created = now_rfc3339();
   p.hostname = o.hostname.empty() ? p.name : o.hostname;
-  for (const auto& l : o.labels) {
-    auto [k, v] = split_once(l, '=');
-    p.labels[k] = v;
-  }
+  p.labels = key_values(o.labels);
   CreateOptions c;
   c.image = pause;
   c.name = p.id.substr(0, 12) + "-infra";

@@ -32,6 +32,15 @@ std::pair<std::string, std::string> split_once(std::string_view s, char sep, boo
   return {std::string(s.substr(0, p)), std::string(s.substr(p + 1))};
 }
 
+std::map<std::string, std::string> key_values(const std::vector<std::string>& items) {
+  std::map<std::string, std::string> out;
+  for (const auto& item : items) {
+    auto [k, v] = split_once(item, '=');
+    out[k] = v;
+  }
+  return out;
+}
+
 std::string join(const std::vector<std::string>& parts, std::string_view sep) {
   std::string out;
   for (size_t i = 0; i < parts.size(); ++i) {

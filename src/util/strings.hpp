@@ -1,6 +1,7 @@
 #pragma once
 // Small string and formatting helpers shared by every module.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,6 +11,9 @@ namespace tug {
 std::vector<std::string> split(std::string_view s, char sep);
 // Splits at the first sep; second is empty (and found=false) if absent.
 std::pair<std::string, std::string> split_once(std::string_view s, char sep, bool* found = nullptr);
+// KEY=VALUE items (--label, --opt) as a map; a later key wins, "KEY" alone
+// maps to "".
+std::map<std::string, std::string> key_values(const std::vector<std::string>& items);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 std::string trim(std::string_view s);
 bool starts_with(std::string_view s, std::string_view p);
