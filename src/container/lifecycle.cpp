@@ -143,6 +143,12 @@ cgroup::Limits limits_of(const json& j) {
   return l;
 }
 
+// Compiled seccomp filters, kept with the runtime state: gone at a reboot,
+// when a new kernel or library may want them compiled again anyway.
+std::string seccomp_cache(const Store& store) {
+  return store.paths().run + "/seccomp";
+}
+
 void release_addresses(const Store& store, const Record& r) {
   network::NetworkStore nets(store.paths());
   for (const auto& a : r.spec.networks) nets.release(a.network, r.id);
@@ -742,6 +748,7 @@ runtime::Started exec_start(Store& store, const Record& r, const ExecOptions& o)
   runtime::apply_security(r.spec, plan);
   userns::Mapping mapping = container_mapping(store, r);
   runtime::apply_fake_chown(r.spec, mapping, plan);
+  runtime::compile_filters(plan, seccomp_cache(store));
   runtime::set_setup_ids(mapping, plan);
   plan.tty = o.tty;
   plan.stdin_open = o.interactive;
@@ -1074,6 +1081,7 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     }
   }
   runtime::Plan plan = runtime::build_plan(spec, rootfs, inputs, mapping);
+  runtime::compile_filters(plan, seccomp_cache(store));
   if (!plan.hooks.empty())
     plan.hook_state = json{
         {"ociVersion", "1.0.2"},

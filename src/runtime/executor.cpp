@@ -558,10 +558,13 @@ void chown_tree(const std::string& path, uid_t uid, gid_t gid) {
     fail("setting no_new_privs");
   // Loaded while still root with every capability of the namespace (a
   // filter needs CAP_SYS_ADMIN or no_new_privs), before becoming the user.
-  if (plan.seccomp && plan.seccomp_profile)
-    install_seccomp_profile(*plan.seccomp_profile);
-  else if (plan.seccomp)
-    install_seccomp(plan.capabilities);
+  if (plan.seccomp) {
+    Bpf compiled = plan.seccomp_bpf;
+    if (compiled.empty())
+      compiled = plan.seccomp_profile ? compile_seccomp_profile(*plan.seccomp_profile)
+                                      : compile_seccomp(plan.capabilities);
+    load_filter(compiled, plan.seccomp_profile ? "seccomp profile" : "seccomp filter");
+  }
   if (plan.fake_chown) {
     // Under the filter, a set*id to an unmapped id would "succeed" and the
     // command run as root: refuse here what the kernel would have refused.
@@ -570,7 +573,8 @@ void chown_tree(const std::string& path, uid_t uid, gid_t gid) {
       fail("setuid " + std::to_string(ids.uid) + " (is it mapped in the user namespace?)", EINVAL);
     if (ids.gid < f.gid_lo || ids.gid >= f.gid_hi)
       fail("setgid " + std::to_string(ids.gid) + " (is it mapped in the user namespace?)", EINVAL);
-    install_fake_chown(f);
+    load_filter(plan.fake_chown_bpf.empty() ? compile_fake_chown(f) : plan.fake_chown_bpf,
+                "fake-chown filter");
   }
   // setgroups is denied in single-id mode (the kernel requires it before
   // an unprivileged gid_map); the process then keeps no supplementary groups.

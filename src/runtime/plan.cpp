@@ -147,6 +147,23 @@ void apply_fake_chown(const Spec& spec, const userns::Mapping& mapping, Plan& p)
   if (mapping.single) apply_apt_without_sandbox(p);
 }
 
+void compile_filters(Plan& p, const std::string& cache_dir) {
+  p.seccomp_bpf.clear();
+  p.fake_chown_bpf.clear();
+  if (p.seccomp && p.seccomp_profile) {
+    p.seccomp_bpf = compile_seccomp_profile(*p.seccomp_profile);
+  } else if (p.seccomp) {
+    uint64_t caps = p.capabilities;
+    p.seccomp_bpf =
+        cached_filter(cache_dir, seccomp_key(caps), [caps] { return compile_seccomp(caps); });
+  }
+  if (p.fake_chown) {
+    const FakeIds ids = *p.fake_chown;
+    p.fake_chown_bpf =
+        cached_filter(cache_dir, fake_chown_key(ids), [ids] { return compile_fake_chown(ids); });
+  }
+}
+
 void set_setup_ids(const userns::Mapping& mapping, Plan& p) {
   p.setup_uid = mapping.host_uid(0) || mapping.uids.empty() ? 0 : mapping.uids[0].container;
   p.setup_gid = mapping.host_gid(0) || mapping.gids.empty() ? 0 : mapping.gids[0].container;

@@ -55,6 +55,9 @@ struct Plan {
   bool seccomp = true;                            // the default filter (runtime/seccomp.hpp)
   std::optional<SeccompProfile> seccomp_profile;  // instead of the default filter
   std::optional<FakeIds> fake_chown;              // the fake-chown filter (seccomp.hpp)
+  // The filters above, compiled by compile_filters() before the process is
+  // cloned: the process only loads them (empty: it compiles them itself).
+  Bpf seccomp_bpf, fake_chown_bpf;
   bool no_new_privileges = false;
   std::string cgroup;           // join this cgroup (absolute path) before anything else
   std::vector<Ulimit> rlimits;  // set before the command runs
@@ -109,6 +112,9 @@ void apply_security(const Spec& spec, Plan& p);
 // The fake-chown filter for a container with mapping: --security-opt
 // fake-chown=true|false, else on exactly when the mapping is single-id.
 void apply_fake_chown(const Spec& spec, const userns::Mapping& mapping, Plan& p);
+// Compiles the plan's seccomp filters, through the cache in cache_dir (see
+// runtime::cached_filter; a profile from a file is compiled each time).
+void compile_filters(Plan& p, const std::string& cache_dir);
 
 // setup_uid/setup_gid for a container with mapping.
 void set_setup_ids(const userns::Mapping& mapping, Plan& p);

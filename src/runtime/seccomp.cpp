@@ -2,13 +2,22 @@
 
 #include <errno.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "runtime/spec.hpp"
+#include "util/digest.hpp"
 #include "util/error.hpp"
+#include "util/fd.hpp"
+#include "util/fs.hpp"
 #include "util/strings.hpp"
 
 namespace tug::runtime {
@@ -119,11 +128,71 @@ struct Filter {
   ~Filter() { seccomp_release(ctx); }
   Filter(const Filter&) = delete;
   Filter& operator=(const Filter&) = delete;
+
+  // The compiled program, as libseccomp writes it to a file descriptor.
+  Bpf compile(const char* what) {
+    UniqueFd mem(::memfd_create("seccomp", MFD_CLOEXEC));
+    if (!mem) throw_errno("seccomp: memfd_create");
+    int rc = seccomp_export_bpf(ctx, mem.get());
+    if (rc < 0)
+      throw Error(Errc::io,
+                  std::string("seccomp: compiling the ") + what + ": " + std::strerror(-rc));
+    Bpf out(static_cast<size_t>(std::max<off_t>(::lseek(mem.get(), 0, SEEK_CUR), 0)), '\0');
+    if (out.empty() ||
+        ::pread(mem.get(), out.data(), out.size(), 0) != static_cast<ssize_t>(out.size()) ||
+        out.size() % sizeof(struct sock_filter) != 0)
+      throw Error(Errc::io, std::string("seccomp: compiling the ") + what + ": no program");
+    return out;
+  }
 };
+
+// Bumped whenever the way a filter is built changes without its inputs
+// (the rule lists) changing: old cache entries are then never used.
+constexpr int kCompilerRevision = 1;
+
+std::string arch_and_library() {
+  const scmp_version* v = seccomp_version();
+  return std::to_string(kCompilerRevision) + "/" + std::to_string(seccomp_arch_native()) +
+         "/libseccomp-" + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+         std::to_string(v->micro);
+}
 
 }  // namespace
 
-void install_seccomp(uint64_t caps) {
+void load_filter(const Bpf& prog, const std::string& what) {
+  struct sock_fprog fprog;
+  fprog.len = static_cast<unsigned short>(prog.size() / sizeof(struct sock_filter));
+  fprog.filter = reinterpret_cast<struct sock_filter*>(const_cast<char*>(prog.data()));
+  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) != 0)
+    throw_errno("seccomp: loading the " + what);
+}
+
+Bpf cached_filter(const std::string& dir, const std::string& key,
+                  const std::function<Bpf()>& compile) {
+  if (dir.empty()) return compile();
+  std::string path = dir + "/" + sha256_hex(key).substr(0, 32) + ".bpf";
+  // An entry: the program's sha256 (64 hex digits), a newline, the program.
+  if (auto text = read_file_if_exists(path); text && text->size() > 65 && (*text)[64] == '\n') {
+    Bpf prog = text->substr(65);
+    if (prog.size() % sizeof(struct sock_filter) == 0 && sha256_hex(prog) == text->substr(0, 64))
+      return prog;
+  }
+  Bpf prog = compile();
+  try {
+    make_dirs(dir, 0700);
+    atomic_write(path, sha256_hex(prog) + "\n" + prog, 0600, false);
+  } catch (const Error&) {
+    // A cache that cannot be written only costs the next start the compiling.
+  }
+  return prog;
+}
+
+std::string seccomp_key(uint64_t caps) {
+  return "default/" + arch_and_library() + "/" + join(blocked_syscalls(caps), ",") + "/" +
+         (may_create_namespaces(caps) ? "ns" : "no-ns");
+}
+
+Bpf compile_seccomp(uint64_t caps) {
   Filter filter(SCMP_ACT_ALLOW);
   scmp_filter_ctx ctx = filter.ctx;
   const uint32_t deny = SCMP_ACT_ERRNO(EPERM);
@@ -147,9 +216,7 @@ void install_seccomp(uint64_t caps) {
     int clone3 = seccomp_syscall_resolve_name("clone3");
     if (clone3 != __NR_SCMP_ERROR) seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), clone3, 0);
   }
-  int rc = seccomp_load(ctx);
-  if (rc < 0)
-    throw Error(Errc::io, std::string("seccomp: loading the filter: ") + std::strerror(-rc));
+  return filter.compile("filter");
 }
 
 namespace {
@@ -189,7 +256,14 @@ std::vector<std::string> faked_syscalls() {
   return out;
 }
 
-void install_fake_chown(const FakeIds& ids) {
+std::string fake_chown_key(const FakeIds& ids) {
+  return "fake-chown/" + arch_and_library() + "/" + join(faked_syscalls(), ",") + "/" +
+         std::to_string(ids.uid_lo) + "-" + std::to_string(ids.uid_hi) + "/" +
+         std::to_string(ids.gid_lo) + "-" + std::to_string(ids.gid_hi) + "/" +
+         (ids.setgroups ? "single" : "ranges");
+}
+
+Bpf compile_fake_chown(const FakeIds& ids) {
   Filter filter(SCMP_ACT_ALLOW);
   scmp_filter_ctx ctx = filter.ctx;
   const uint32_t fake = SCMP_ACT_ERRNO(0);
@@ -227,10 +301,7 @@ void install_fake_chown(const FakeIds& ids) {
   if (ids.setgroups)
     for (const char* name : {"setgroups", "setgroups32"})
       if (int nr = seccomp_syscall_resolve_name(name); nr != __NR_SCMP_ERROR) add(nr, name, {});
-  int rc = seccomp_load(ctx);
-  if (rc < 0)
-    throw Error(Errc::io,
-                std::string("seccomp: loading the fake-chown filter: ") + std::strerror(-rc));
+  return filter.compile("fake-chown filter");
 }
 
 namespace {
@@ -352,7 +423,7 @@ SeccompProfile parse_seccomp_profile(const json& j, uint64_t caps) {
   return p;
 }
 
-void install_seccomp_profile(const SeccompProfile& p) {
+Bpf compile_seccomp_profile(const SeccompProfile& p) {
   Filter filter(p.default_action);
   scmp_filter_ctx ctx = filter.ctx;
   for (const auto& r : p.rules) {
@@ -369,9 +440,7 @@ void install_seccomp_profile(const SeccompProfile& p) {
         throw Error(Errc::io, "seccomp: rule for " + name + ": " + std::strerror(-rc));
     }
   }
-  int rc = seccomp_load(ctx);
-  if (rc < 0)
-    throw Error(Errc::io, std::string("seccomp: loading the profile: ") + std::strerror(-rc));
+  return filter.compile("profile");
 }
 
 }  // namespace tug::runtime

@@ -8,6 +8,7 @@
 
 #include "runtime/plan.hpp"
 #include "util/error.hpp"
+#include "util/fs.hpp"
 
 using namespace tug;
 
@@ -102,4 +103,39 @@ TEST_CASE("seccomp profiles in docker's format") {
                                                  0),
                   Error);
   CHECK_THROWS_AS(runtime::parse_seccomp_profile(json::array(), 0), Error);
+}
+
+TEST_CASE("compiled filters are cached; a damaged entry is compiled again") {
+  TempDir t("/tmp", "tug-unit-");
+  std::string dir = t.path() + "/seccomp";
+  uint64_t def = runtime::capability_mask({}, {});
+  int compiled = 0;
+  auto compile = [&] {
+    ++compiled;
+    return runtime::compile_seccomp(def);
+  };
+  std::string key = runtime::seccomp_key(def);
+  runtime::Bpf first = runtime::cached_filter(dir, key, compile);
+  CHECK(compiled == 1);
+  CHECK(!first.empty());
+  CHECK(first.size() % 8 == 0);  // struct sock_filter
+  CHECK(runtime::cached_filter(dir, key, compile) == first);
+  CHECK(compiled == 1);
+  // One flipped byte in the program: the checksum catches it.
+  auto entries = list_dir(dir);
+  REQUIRE(entries.size() == 1);
+  std::string path = dir + "/" + entries[0];
+  std::string text = read_file(path);
+  text[text.size() - 3] ^= 0x5a;
+  write_file(path, text);
+  CHECK(runtime::cached_filter(dir, key, compile) == first);
+  CHECK(compiled == 2);
+  // Other inputs, other entries; no directory, no cache.
+  uint64_t admin = runtime::capability_mask({"SYS_ADMIN"}, {});
+  CHECK(runtime::seccomp_key(admin) != key);
+  CHECK(runtime::compile_seccomp(admin) != first);
+  runtime::FakeIds one{0, 1, 0, 1, true}, ranges{0, 65536, 0, 65536, false};
+  CHECK(runtime::fake_chown_key(one) != runtime::fake_chown_key(ranges));
+  CHECK(runtime::cached_filter("", key, compile) == first);
+  CHECK(compiled == 3);
 }
