@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -22,6 +23,8 @@
 #include "monitor/protocol.hpp"
 
 using namespace tug::monitor;
+
+extern char** environ;
 
 namespace {
 
@@ -57,7 +60,10 @@ struct Options {
   std::string sdnotify, notify_socket, notify_path;
   int notify_fd = -1, ready_fd = -1;
   long long health_interval_ms = 0;  // run `tug healthcheck run` this often
-  std::string events, name, image;   // the event log, and the die event's attributes
+  // The pod (exit policy stop) told of this member's final exit through
+  // `tug __pod-member-exited POD`.
+  std::string pod_exited;
+  std::string events, name, image;  // the event log, and the die event's attributes
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -69,7 +75,7 @@ struct Options {
                "         [--cgroup PATH] [--lifeline FD] [--hold FD] [--helper PID]...\n"
                "         [--device-helper PID]... [--sdnotify conmon|container]\n"
                "         [--notify-socket PATH] [--notify-fd FD] [--notify-path PATH]\n"
-               "         [--ready-fd FD] [--health-interval MS]\n"
+               "         [--ready-fd FD] [--health-interval MS] [--pod-exited POD]\n"
                "         [--events FILE --name NAME --image IMAGE]\n"
                "         [-- EXIT-COMMAND...]\n"
                "It is started by tug, not by hand.\n",
@@ -152,6 +158,8 @@ Options parse(int argc, char** argv) {
       o.ready_fd = num();
     else if (a == "--health-interval")
       o.health_interval_ms = std::atoll(v.c_str());
+    else if (a == "--pod-exited")
+      o.pod_exited = v;
     else if (a == "--events")
       o.events = v;
     else if (a == "--name")
@@ -163,8 +171,8 @@ Options parse(int argc, char** argv) {
   }
   if (o.pid <= 0 || o.state.empty() || o.lock.empty())
     usage("--pid, --state and --lock are required");
-  if (o.health_interval_ms > 0 && (o.tug.empty() || o.id.empty()))
-    usage("--health-interval needs --restart-exec, --root, --runroot and --id");
+  if ((o.health_interval_ms > 0 || !o.pod_exited.empty()) && (o.tug.empty() || o.id.empty()))
+    usage("--health-interval and --pod-exited need --restart-exec, --root, --runroot and --id");
   return o;
 }
 
@@ -213,6 +221,26 @@ unsigned long long own_start_time() {
 std::string id_of_state(const std::string& state) {
   std::string dir = state.substr(0, state.rfind('/'));
   return dir.substr(dir.rfind('/') + 1);
+}
+
+// Runs argv with default signal handling and waits for it (best effort).
+void run_and_wait(std::vector<std::string> argv) {
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = 0;
+  if (posix_spawn(&pid, args[0], nullptr, &attr, args.data(), environ) == 0)
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  posix_spawnattr_destroy(&attr);
 }
 
 void set_nonblock(int fd) {
@@ -410,6 +438,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tug-monitor: exec %s: %s\n", cargs[0], std::strerror(errno));
     return 125;
   }
+  // The pod's exit policy, then the exit command (rm of a --rm member).
+  if (!o.pod_exited.empty())
+    run_and_wait(
+        {o.tug, "--root", o.root, "--runroot", o.runroot, "__pod-member-exited", o.pod_exited});
   if (!o.on_exit.empty()) {
     std::vector<char*> args;
     for (auto& a : o.on_exit) args.push_back(a.data());
