@@ -576,6 +576,9 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
     throw Error(Errc::usage, "conflicting options: --restart and --rm");
   r.healthcheck =
       merge_healthcheck(cfg.contains("Healthcheck") ? cfg["Healthcheck"] : json(), o.health);
+  if (s.sdnotify == "healthy" && !has_healthcheck(r.healthcheck))
+    throw Error(Errc::usage, "sdnotify policy \"healthy\" requires a healthcheck to be set",
+                "add --health-cmd (or use an image with a HEALTHCHECK), or another --sdnotify");
   if (o.replace && !o.name.empty()) {
     // Everything is validated: only now may the old container go.
     if (auto old = store.find(o.name); old && old->name == o.name) {
@@ -1447,11 +1450,17 @@ Running start(Store& store, const image::Store& images, const Record& rec,
   if (!notify_target(rec).empty()) {
     // The monitor's byte: systemd has its MAINPID (and READY=1) before we
     // exit. Bounded: a network helper may hold the pipe should the monitor
-    // die first.
-    struct pollfd p = {report.read.get(), POLLIN, 0};
-    if (::poll(&p, 1, 10000) > 0) {
-      char b;
-      (void)!::read(report.read.get(), &b, 1);
+    // die first. In healthy mode READY=1 waits for the healthcheck, and so
+    // do we (as podman's start does), while the container runs.
+    bool healthy = rec.spec.sdnotify == "healthy";
+    for (int waited = 0; healthy || waited < 10; ++waited) {
+      struct pollfd p = {report.read.get(), POLLIN, 0};
+      if (::poll(&p, 1, 1000) > 0) {
+        char b;
+        (void)!::read(report.read.get(), &b, 1);
+        break;
+      }
+      if (healthy && store.state(rec.id).status != "running") break;
     }
   }
   Running r;

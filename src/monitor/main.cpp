@@ -287,10 +287,17 @@ int main(int argc, char** argv) {
   notifier.init(o.notify_socket, o.sdnotify, o.notify_fd);
   // The container's process has been exec'd before tug exec'd us.
   notifier.started();
-  if (o.ready_fd >= 0) {
+  // The CLI that started us waits for this byte: systemd has been told
+  // (in healthy mode: READY=1 after the first passed check).
+  auto tell_cli = [&o] {
+    if (o.ready_fd < 0) return;
     (void)!::write(o.ready_fd, "r", 1);
     ::close(o.ready_fd);
-  }
+    o.ready_fd = -1;
+  };
+  std::string dir = o.state.substr(0, o.state.rfind('/'));
+  int health_fd = notifier.watch_health(dir);
+  if (!notifier.waiting_for_health()) tell_cli();
 
   HealthChecker health;
   if (o.health_interval_ms > 0)
@@ -317,6 +324,7 @@ int main(int argc, char** argv) {
     if (o.terminal >= 0) fds.push_back({o.terminal, POLLIN, 0});
     if (notifier.container_fd() >= 0 && !exited)
       fds.push_back({notifier.container_fd(), POLLIN, 0});
+    if (notifier.waiting_for_health() && !exited) fds.push_back({health_fd, POLLIN, 0});
     size_t first_attach = fds.size();
     if (!exited) attach.add_poll_fds(fds);
     // After the exit, output still buffered in the pipes is drained; a
@@ -359,6 +367,8 @@ int main(int argc, char** argv) {
         if (!pump(fd, "stdout", kStdout, log, attach)) ::close(o.terminal), o.terminal = -1;
       } else if (fd == notifier.container_fd()) {
         notifier.relay();
+      } else if (fd == health_fd && notifier.waiting_for_health()) {
+        if (notifier.health_changed()) tell_cli();
       }
     }
     if (!exited) {
@@ -368,6 +378,7 @@ int main(int argc, char** argv) {
     }
   }
   health.stop();
+  tell_cli();  // never healthy: the CLI waits no longer
 
   // A last notification sent just before the exit still counts.
   notifier.relay();
