@@ -133,7 +133,9 @@ struct AutoUpdateResult {
 // For each container labelled io.containers.autoupdate=registry whose unit
 // is known (the PODMAN_SYSTEMD_UNIT label that units set): compares the
 // registry's manifest digest for its image name with the local image's; if
-// it differs, pulls it and restarts the unit. When the restart fails, the
+// it differs, pulls it and restarts the unit. With =local, no registry:
+// the unit is restarted when its image name names another image in the
+// local store than the one the container runs. When the restart fails, the
 // name is put back on the previous image and the unit restarted again.
 // Units are handled one at a time, in the order of their names.
 std::vector<AutoUpdateResult> auto_update(container::Store& containers, image::Store& images,
