@@ -88,7 +88,7 @@ void add_create_flags(CLI::App* c, RunFlags& f) {
   c->add_option("--sdnotify", o.sdnotify,
                 "How systemd's NOTIFY_SOCKET is used: conmon (the monitor sends READY=1 once the "
                 "container runs), container (the container gets a socket of its own, relayed; "
-                "the default), ignore");
+                "the default), healthy (READY=1 once the healthcheck passes), ignore");
   c->add_option("--cidfile", o.cidfile, "Write the container ID to the file");
   c->add_option("--cgroups", o.cgroups,
                 "Control group mode: enabled (the default: a cgroup under yours where the host "
