@@ -1451,16 +1451,18 @@ Running start(Store& store, const image::Store& images, const Record& rec,
     // The monitor's byte: systemd has its MAINPID (and READY=1) before we
     // exit. Bounded: a network helper may hold the pipe should the monitor
     // die first. In healthy mode READY=1 waits for the healthcheck, and so
-    // do we (as podman's start does), while the container runs.
+    // does a detached start (as podman's does), while the container runs;
+    // a foreground run relays the container's output meanwhile instead.
     bool healthy = rec.spec.sdnotify == "healthy";
-    for (int waited = 0; healthy || waited < 10; ++waited) {
+    bool until_healthy = healthy && !opts.attach;
+    for (int waited = 0; until_healthy || (!healthy && waited < 10); ++waited) {
       struct pollfd p = {report.read.get(), POLLIN, 0};
       if (::poll(&p, 1, 1000) > 0) {
         char b;
         (void)!::read(report.read.get(), &b, 1);
         break;
       }
-      if (healthy && store.state(rec.id).status != "running") break;
+      if (until_healthy && store.state(rec.id).status != "running") break;
     }
   }
   Running r;

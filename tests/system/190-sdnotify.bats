@@ -253,4 +253,12 @@ wait_for_msg() {
   assert_output_equals 0
   run_tug inspect --format '{{.Config.SdNotifyMode}}' e
   assert_output_equals healthy
+  # A foreground run relays the output at once; READY=1 comes when the check passes.
+  : >"$TEST_DIR/msgs"
+  t0=$(date +%s%N)
+  NOTIFY_SOCKET=$TEST_DIR/notify.sock tug_ok run --rm --sdnotify=healthy --health-cmd true \
+    --health-interval 300ms busybox sh -c 'echo hi; sleep 1; echo bye'
+  assert_output_equals "$(printf 'hi\nbye')"
+  [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 5000 ]
+  wait_for_msg READY=1
 }
