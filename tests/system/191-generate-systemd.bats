@@ -340,6 +340,11 @@ READY=1' "$mon")" ]
   [ "$(echo "$output" | jq -r 'keys | join(" ")')" = "container-m1 pod-pp" ]
   [ "$(echo "$output" | jq -r '.["pod-pp"]')" = "$TEST_DIR/units/pod-pp.service" ]
   grep -qx 'BindsTo=pod-pp.service' container-m1.service
+  # <, > and & escaped as Go's encoder does.
+  tug_ok create --name esc -l 'x=<b&c>' busybox true
+  tug_ok generate systemd --new --format json --name esc
+  assert_output_contains '-l x=\u003cb\u0026c\u003e'
+  [ "$(echo "$output" | jq -r '.["container-esc"]' | grep -c -- '-l x=<b&c>')" = 1 ]
 }
 
 @test "stop and rm --cidfile, --ignore; run --cidfile refuses an existing file" {
