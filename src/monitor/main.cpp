@@ -324,7 +324,8 @@ int main(int argc, char** argv) {
     if (o.terminal >= 0) fds.push_back({o.terminal, POLLIN, 0});
     if (notifier.container_fd() >= 0 && !exited)
       fds.push_back({notifier.container_fd(), POLLIN, 0});
-    if (notifier.waiting_for_health() && !exited) fds.push_back({health_fd, POLLIN, 0});
+    if (notifier.waiting_for_health() && health_fd >= 0 && !exited)
+      fds.push_back({health_fd, POLLIN, 0});
     size_t first_attach = fds.size();
     if (!exited) attach.add_poll_fds(fds);
     // After the exit, output still buffered in the pipes is drained; a
@@ -343,7 +344,10 @@ int main(int argc, char** argv) {
             int st;
             pid_t r;
             while ((r = ::waitpid(-1, &st, WNOHANG)) > 0) {
-              if (health.reaped(r, now_ms())) continue;
+              if (health.reaped(r, now_ms())) {
+                if (notifier.recheck_health()) tell_cli();
+                continue;
+              }
               if (r != o.pid) {
                 // A helper that ended early: its pid may be reused, never signal it.
                 std::erase(o.helpers, r);

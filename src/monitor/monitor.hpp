@@ -87,12 +87,16 @@ class Notifier {
   // healthy mode: READY=1 waits for the container's healthcheck to pass
   // (whoever ran it: the schedule below or a `tug healthcheck run`). Watches
   // health.json in dir (the container's directory) with inotify; returns
-  // the fd to poll, -1 when there is nothing to wait for.
+  // the fd to poll, -1 when there is none (nothing to wait for, or no
+  // inotify instance left: then only the scheduled checks are seen, through
+  // recheck_health()).
   int watch_health(const std::string& dir);
   // After the watched fd polled readable: true once READY=1 has been sent
   // (the watch is closed then).
   bool health_changed();
-  bool waiting_for_health() const { return health_fd_ >= 0; }
+  // After a scheduled check ended: as health_changed(), without inotify.
+  bool recheck_health() { return health_waiting_ && check_healthy(); }
+  bool waiting_for_health() const { return health_waiting_; }
   // Reads what the container sent and relays it, its MAINPID rewritten
   // to ours (systemd cannot see the container's pid namespace).
   void relay();
@@ -105,6 +109,7 @@ class Notifier {
   int fd_ = -1;  // our datagram socket towards systemd
   int container_fd_ = -1;
   int health_fd_ = -1;  // inotify on the container's directory (healthy mode)
+  bool health_waiting_ = false;
   std::string health_file_;
 };
 // True if health.json's text says the container is healthy.

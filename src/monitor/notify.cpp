@@ -50,6 +50,7 @@ bool health_is_healthy(const std::string& text) {
 
 int Notifier::watch_health(const std::string& dir) {
   if (!active() || mode_ != "healthy") return -1;
+  health_waiting_ = true;
   health_file_ = dir + "/health.json";
   health_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   // tug replaces health.json by a rename (IN_MOVED_TO).
@@ -73,6 +74,7 @@ bool Notifier::check_healthy() {
   ::close(fd);
   if (!health_is_healthy(text)) return false;
   send("READY=1\n");
+  health_waiting_ = false;
   if (health_fd_ >= 0) ::close(health_fd_);
   health_fd_ = -1;
   return true;

@@ -262,3 +262,26 @@ wait_for_msg() {
   [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 5000 ]
   wait_for_msg READY=1
 }
+
+@test "--sdnotify=healthy without an inotify instance left: the scheduled check still brings READY=1" {
+  load_busybox
+  start_listener
+  # Take every inotify instance this user may have (fs.inotify.max_user_instances).
+  python3 -c '
+import ctypes, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+fds = []
+while libc.inotify_init() >= 0 and len(fds) < 100000:
+    fds.append(1)
+open(sys.argv[1], "w").write("%d\n" % len(fds))
+time.sleep(60)' "$TEST_DIR/full" 3>&- &
+  HOG=$!
+  for _ in $(seq 50); do [ -s "$TEST_DIR/full" ] && break; sleep 0.1; done
+  [ -s "$TEST_DIR/full" ]
+  NOTIFY_SOCKET=$TEST_DIR/notify.sock tug_ok run -d --name h --sdnotify=healthy \
+    --health-cmd true --health-interval 200ms busybox sleep 1000
+  kill "$HOG"
+  run cat "$TEST_DIR/msgs"
+  assert_line --partial "READY=1"
+  tug_ok rm -f h
+}
