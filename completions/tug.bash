@@ -8,7 +8,7 @@ _tug_commands="attach auto-update build commit compose container cp create diff 
   search start stats stop system tag top unpause unshare version volume wait generate"
 
 _tug_run_values="--name -e --env --env-file -w --workdir -u --user --entrypoint -h --hostname
-  --network --net --network-alias --ip -p --publish --pod -v --volume --tmpfs --add-host --dns --cap-add --cap-drop -l --label
+  --network --net --network-alias --ip -p --publish --pod --pod-id-file -v --volume --tmpfs --add-host --dns --cap-add --cap-drop -l --label
   --storage-driver --stop-signal --security-opt -m --memory --memory-swap --cpus -c --cpu-shares
   --pids-limit --restart --stop-timeout --mount --ulimit --userns --pull --authfile --cert-dir
   --creds --platform --arch --os --variant --sdnotify --cgroups --cidfile --device --gpus
@@ -65,9 +65,10 @@ _tug_flags() {
     "compose run") echo "--rm -d --detach --no-deps --service-ports -T --no-TTY|-e --env -p --publish --name -u --user -w --workdir --entrypoint" ;;
     "network disconnect") echo "-f --force|" ;;
     "volume create") echo "--ignore|-l --label" ;;
-    "pod create") echo "--replace|-n --name --hostname --network --net -p --publish --add-host --dns -l --label" ;;
-    "pod stop") echo "|-t --time" ;;
-    "pod rm" | "pod remove") echo "-f --force -a --all|" ;;
+    "pod create") echo "--replace|-n --name --hostname --network --net -p --publish --add-host --dns -l --label --exit-policy --pod-id-file --infra-conmon-pidfile" ;;
+    "pod start") echo "|--pod-id-file" ;;
+    "pod stop") echo "-i --ignore|-t --time --pod-id-file" ;;
+    "pod rm" | "pod remove") echo "-f --force -a --all -i --ignore|--pod-id-file" ;;
     "pod ps" | "pod ls" | "pod list") echo "-q --quiet --no-trunc|--format" ;;
     "pod inspect") echo "|-f --format" ;;
     "volume ls" | "volume list") echo "-q --quiet|--format" ;;
@@ -138,10 +139,11 @@ _tug_main() {
       --pull) COMPREPLY=($(compgen -W "always missing never newer" -- "$cur")) ;;
       --network | --net) COMPREPLY=($(compgen -W "slirp4netns pasta none host container: ns: $(_tug_networks)" -- "$cur")) ;;
       --restart) COMPREPLY=($(compgen -W "no on-failure always unless-stopped" -- "$cur")) ;;
-      --sdnotify) COMPREPLY=($(compgen -W "conmon container ignore" -- "$cur")) ;;
+      --sdnotify) COMPREPLY=($(compgen -W "conmon container healthy ignore" -- "$cur")) ;;
+      --exit-policy) COMPREPLY=($(compgen -W "continue stop" -- "$cur")) ;;
       --cgroups) COMPREPLY=($(compgen -W "enabled disabled split no-conmon" -- "$cur")) ;;
       --restart-policy) COMPREPLY=($(compgen -W "no on-success on-failure on-abnormal on-watchdog on-abort always" -- "$cur")) ;;
-      --cidfile) COMPREPLY=($(compgen -f -- "$cur")) ;;
+      --cidfile | --pod-id-file | --infra-conmon-pidfile) COMPREPLY=($(compgen -f -- "$cur")) ;;
       --storage-driver) COMPREPLY=($(compgen -W "overlay fuse-overlayfs vfs" -- "$cur")) ;;
       --security-opt) COMPREPLY=($(compgen -W "seccomp=unconfined no-new-privileges fake-chown=true fake-chown=false" -- "$cur")) ;;
       --userns) COMPREPLY=($(compgen -W "host keep-id" -- "$cur")) ;;

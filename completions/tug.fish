@@ -119,6 +119,8 @@ complete -c tug -n $gs -l wants -x -d Wants=
 complete -c tug -n $gs -l after -x -d After=
 complete -c tug -n $gs -l requires -x -d Requires=
 complete -c tug -n $gs -s e -l env -x -d Environment
+complete -c tug -n $gs -l template -d 'Template unit, an instance per %i'
+complete -c tug -n $gs -l format -x -a json -d 'Output format'
 complete -c tug -n $gs -a '(__tug_containers) (__tug_pods)' -d 'Container or pod'
 complete -c tug -n "__fish_seen_subcommand_from auto-update" -l dry-run -d 'Change nothing'
 complete -c tug -n "__fish_seen_subcommand_from auto-update" -l format -x -a 'json table' -d 'Output format'
@@ -138,6 +140,7 @@ complete -c tug -n $rc -l network -l net -x -a 'slirp4netns pasta none host cont
 complete -c tug -n $rc -s p -l publish -x -d 'Publish a port [[IP:][HOSTPORT]:]CTRPORT[/PROTO]'
 complete -c tug -n $rc -s P -l publish-all -d 'Publish every exposed port'
 complete -c tug -n $rc -l pod -x -a '(__tug_pods)' -d 'Run in an existing pod'
+complete -c tug -n $rc -l pod-id-file -r -F -d 'Run in the pod whose ID is in the file'
 complete -c tug -n $rc -l health-cmd -x -d 'Healthcheck command'
 complete -c tug -n $rc -l health-interval -x -d 'Time between checks'
 complete -c tug -n $rc -l health-retries -x -d 'Failures before unhealthy'
@@ -174,7 +177,7 @@ complete -c tug -n $rc -l ulimit -x -d 'Ulimit NAME=SOFT:HARD'
 complete -c tug -n $rc -l userns -x -a 'host keep-id' -d 'User namespace mode'
 complete -c tug -n $rc -l privileged -d 'Every capability, no seccomp'
 complete -c tug -n $rc -l replace -d 'Replace a container of the same name'
-complete -c tug -n $rc -l sdnotify -x -a 'conmon container ignore' -d 'How NOTIFY_SOCKET is used'
+complete -c tug -n $rc -l sdnotify -x -a 'conmon container healthy ignore' -d 'How NOTIFY_SOCKET is used'
 complete -c tug -n $rc -l cgroups -x -a 'enabled disabled split no-conmon' -d 'Control group mode'
 complete -c tug -n $rc -l cidfile -r -F -d 'Write the container ID to the file'
 complete -c tug -n "__tug_first_arg_of run create" -a '(__tug_images)' -d Image
@@ -244,6 +247,10 @@ complete -c tug -n "__fish_seen_subcommand_from volume; and __fish_seen_subcomma
 complete -c tug -n "__fish_seen_subcommand_from pod; and not __fish_seen_subcommand_from create start stop rm ps ls list inspect" \
     -a 'create start stop rm ps ls list inspect'
 complete -c tug -n "__fish_seen_subcommand_from pod; and __fish_seen_subcommand_from start stop rm inspect" -a '(__tug_pods)' -d Pod
+complete -c tug -n "__fish_seen_subcommand_from pod; and __fish_seen_subcommand_from create start stop rm" -l pod-id-file -r -F -d 'Pod ID file'
+complete -c tug -n "__fish_seen_subcommand_from pod; and __fish_seen_subcommand_from create" -l exit-policy -x -a 'continue stop' -d 'When the last container exits'
+complete -c tug -n "__fish_seen_subcommand_from pod; and __fish_seen_subcommand_from create" -l infra-conmon-pidfile -r -F -d 'Infra monitor pid file'
+complete -c tug -n "__fish_seen_subcommand_from pod; and __fish_seen_subcommand_from stop rm" -s i -l ignore -d 'Ignore missing pods'
 complete -c tug -n "__fish_seen_subcommand_from system; and not __fish_seen_subcommand_from check df prune" -a 'check df prune'
 
 # Registry commands.

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "container/pod.hpp"
 #include "image/squashfs.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
@@ -34,6 +35,8 @@ void add_create_flags(CLI::App* c, RunFlags& f) {
                 "Publish a container's port to the host ([[IP:][HOSTPORT]:]CTRPORT[/PROTOCOL])")
       ->allow_extra_args(false);
   c->add_option("--pod", o.pod, "Run the container in an existing pod (its network, uts, ipc)");
+  c->add_option("--pod-id-file", f.pod_id_file,
+                "Run the container in the pod whose ID is in the file (as --pod)");
   c->add_flag("-P,--publish-all", o.publish_all,
               "Publish every exposed port to a free port of the host");
   c->add_option("-v,--volume", o.volumes, "Bind mount a volume (SRC:DST[:ro])")
@@ -85,7 +88,7 @@ void add_create_flags(CLI::App* c, RunFlags& f) {
   c->add_option("--sdnotify", o.sdnotify,
                 "How systemd's NOTIFY_SOCKET is used: conmon (the monitor sends READY=1 once the "
                 "container runs), container (the container gets a socket of its own, relayed; "
-                "the default), ignore");
+                "the default), healthy (READY=1 once the healthcheck passes), ignore");
   c->add_option("--cidfile", o.cidfile, "Write the container ID to the file");
   c->add_option("--cgroups", o.cgroups,
                 "Control group mode: enabled (the default: a cgroup under yours where the host "
@@ -149,6 +152,11 @@ void take_image_and_command(CLI::App* c, RunFlags& f) {
   if (c->count("--user")) f.create.user = f.user;
   if (c->count("--stop-timeout")) f.create.stop_timeout = f.stop_timeout;
   f.create.network = join(f.networks, ",");
+  if (!f.pod_id_file.empty()) {
+    if (!f.create.pod.empty())
+      throw Error(Errc::usage, "--pod and --pod-id-file cannot be combined");
+    f.create.pod = container::read_pod_id_file(f.pod_id_file);
+  }
   // Units that generate systemd and the Quadlet generator write set it
   // (Environment=PODMAN_SYSTEMD_UNIT=%n): the label names the unit that
   // auto-update restarts, as podman's does.

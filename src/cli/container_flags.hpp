@@ -16,6 +16,7 @@ struct RunFlags {
   bool detach = false;
   bool rootfs = false;           // --rootfs: the "image" is a directory or squashfs file
   std::string pull = "missing";  // --pull always|missing|never|newer
+  std::string pod_id_file;       // --pod-id-file: --pod given by a file
   RegistryFlags registry;        // --tls-verify, --authfile, --platform, -q for that pull
 };
 

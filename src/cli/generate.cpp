@@ -12,6 +12,7 @@
 #include "systemd/systemd.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
+#include "util/json.hpp"
 #include "util/strings.hpp"
 
 namespace tug::cli {
@@ -38,17 +39,42 @@ std::string header_time() {
   return buf;
 }
 
-void emit(const std::vector<systemd::Unit>& units, bool files) {
-  for (const auto& u : units) {
-    if (!files) {
-      std::fwrite(u.text.data(), 1, u.text.size(), stdout);
-      continue;
-    }
-    char cwd[4096];
-    std::string path = (::getcwd(cwd, sizeof cwd) ? std::string(cwd) + "/" : "") + u.name;
-    write_file(path, u.text, 0644);
-    out(path);
+// As Go's encoding/json writes strings: <, > and & as \u escapes.
+std::string go_json(const json& j) {
+  std::string text = j.dump(1), esc;
+  for (char c : text) {
+    if (c == '<')
+      esc += "\\u003c";
+    else if (c == '>')
+      esc += "\\u003e";
+    else if (c == '&')
+      esc += "\\u0026";
+    else
+      esc += c;
   }
+  return esc;
+}
+
+// The units printed, or written to the working directory (their paths
+// printed); with --format json, podman's object of unit names (without
+// ".service") to unit texts or paths.
+void emit(const std::vector<systemd::Unit>& units, bool files, bool as_json) {
+  json obj = json::object();
+  for (const auto& u : units) {
+    std::string value = u.text;
+    if (files) {
+      char cwd[4096];
+      value = (::getcwd(cwd, sizeof cwd) ? std::string(cwd) + "/" : "") + u.name;
+      write_file(value, u.text, 0644);
+    }
+    if (as_json)
+      obj[u.name.substr(0, u.name.size() - std::string(".service").size())] = value;
+    else if (files)
+      out(value);
+    else
+      std::fwrite(value.data(), 1, value.size(), stdout);
+  }
+  if (as_json) out(go_json(obj));
 }
 
 }  // namespace
@@ -88,16 +114,23 @@ void register_generate(CLI::App& app, Globals& g) {
       ->allow_extra_args(false);
   c->add_option("-e,--env", f->o.env, "Set an environment variable in the units")
       ->allow_extra_args(false);
-  c->add_flag("--template", f->template_, "Template units (%i): not implemented");
-  c->add_option("--format", f->format, "Print the units as json: not implemented");
+  c->add_flag("--template", f->template_,
+              "A template unit (CONTAINER@.service): each instance %i runs a container of its "
+              "own (implies --new; containers only)");
+  c->add_option("--format", f->format,
+                "Print the units as a JSON object of unit names to texts (json)");
   c->add_option("CONTAINER|POD", f->target, "The container or pod")->required();
   c->callback([c, f, &g] {
-    if (f->template_ || !f->format.empty())
-      throw Error(Errc::unsupported,
-                  std::string("generate systemd ") + (f->template_ ? "--template" : "--format") +
-                      " is not implemented",
-                  "units are printed as text, or written with --files");
+    if (!f->format.empty() && f->format != "json")
+      throw Error(Errc::usage, "unknown --format argument: " + f->format, "use json");
     systemd::GenerateOptions o = f->o;
+    if (f->template_) {
+      if (c->count("--new") && !o.new_container)
+        throw Error(Errc::usage, "--template cannot be set with --new=false");
+      o.template_unit = true;
+      o.new_container = true;
+    }
+    bool as_json = f->format == "json";
     if (c->count("--restart-sec")) o.restart_sec = f->restart_sec;
     if (c->count("--start-timeout")) o.start_timeout = f->start_timeout;
     if (c->count("--time")) o.stop_timeout = f->stop_timeout;
@@ -113,10 +146,6 @@ void register_generate(CLI::App& app, Globals& g) {
     ctx.documentation = "file:" + prefix + "/share/doc/tug/systemd.md";
     container::Store store(g.paths(), g.mapping());
     if (auto r = store.find(f->target)) {
-      if (!r->pod.empty() && o.new_container)
-        throw Error(Errc::unsupported,
-                    "generate systemd --new for a container of a pod is not implemented",
-                    "generate the pod's units without --new");
       if (r->infra)
         throw Error(Errc::invalid, r->name + " is the infra container of a pod",
                     "generate the units of its pod");
@@ -126,7 +155,7 @@ void register_generate(CLI::App& app, Globals& g) {
                         " has no recorded create command (made by an "
                         "older tug)",
                     "generate a unit without --new");
-      emit({systemd::container_unit(info_of(store, *r), o, ctx)}, f->files);
+      emit({systemd::container_unit(info_of(store, *r), o, ctx)}, f->files, as_json);
       return;
     }
     container::PodStore pods(store, g.images());
@@ -139,6 +168,7 @@ void register_generate(CLI::App& app, Globals& g) {
     systemd::PodInfo p;
     p.id = pod->id;
     p.name = pod->name;
+    p.create_command = pod->create_command;
     for (const auto& m : pods.members(*pod)) {
       if (m.infra)
         p.infra = info_of(store, m);
@@ -148,7 +178,7 @@ void register_generate(CLI::App& app, Globals& g) {
     // Stable output: members by name.
     std::sort(p.members.begin(), p.members.end(),
               [](const auto& a, const auto& b) { return a.name < b.name; });
-    emit(systemd::pod_units(p, o, ctx), f->files);
+    emit(systemd::pod_units(p, o, ctx), f->files, as_json);
   });
 }
 

@@ -76,7 +76,7 @@ const Command kCommands[] = {
     {"pause unpause", register_pause},
     {"volume", register_volume},
     {"exec", register_exec},
-    {"__monitor-restart", register_monitor_restart},
+    {"__monitor-restart __pod-member-exited", register_monitor_restart},
     {"create", register_create},
     {"start", register_start},
     {"stop", register_stop},

@@ -1,8 +1,11 @@
 // tug __monitor-restart ID COUNT: not for users. tug-monitor execs it to
 // start its container again under the restart policy; it execs tug-monitor
 // back, so the monitor's pid never changes.
+// tug __pod-member-exited POD: not for users either. The monitor of a pod's
+// member runs it after the member's final exit (pod exit policy stop).
 #include "cli/commands.hpp"
 #include "container/lifecycle.hpp"
+#include "container/pod.hpp"
 
 namespace tug::cli {
 
@@ -18,6 +21,15 @@ void register_monitor_restart(CLI::App& app, Globals& g) {
   c->callback([f, &g] {
     container::Store store(g.paths(), g.mapping());
     container::restart_in_place(store, g.images(), store.get(f->id), f->count);
+  });
+  auto pod = std::make_shared<std::string>();
+  CLI::App* p = add_command(app, "__pod-member-exited", "");
+  p->add_option("POD", *pod)->required();
+  p->callback([pod, &g] {
+    container::Store store(g.paths(), g.mapping());
+    container::PodStore pods(store, g.images());
+    // Removed meanwhile (pod rm): nothing left to stop.
+    if (auto found = pods.find(*pod)) pods.member_exited(*found);
   });
 }
 

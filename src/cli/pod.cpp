@@ -2,9 +2,12 @@
 // network, uts and ipc (see container/pod.hpp).
 #include "container/pod.hpp"
 
+#include <unistd.h>
+
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
 #include "util/error.hpp"
+#include "util/fs.hpp"
 #include "util/strings.hpp"
 
 namespace tug::cli {
@@ -30,7 +33,39 @@ json pod_json(container::PodStore& pods, container::Store& store, const containe
           {"NumContainers", members.size()},
           {"Containers", ctrs},
           {"Ports", ports},
-          {"Labels", p.labels}};
+          {"Labels", p.labels},
+          {"ExitPolicy", p.exit_policy},
+          {"CreateCommand", p.create_command}};
+}
+
+// The pods named, then those whose ids are in the --pod-id-file files. With
+// ignore, a file or pod that is gone is skipped (a unit's ExecStop after
+// the pod went some other way).
+std::vector<container::Pod> targets(container::PodStore& pods,
+                                    const std::vector<std::string>& names,
+                                    const std::vector<std::string>& id_files, bool ignore) {
+  std::vector<container::Pod> out;
+  auto add = [&](const std::string& key) {
+    if (auto p = pods.find(key))
+      out.push_back(*p);
+    else if (!ignore)
+      out.push_back(pods.get(key));  // throws: no pod with name or ID
+  };
+  for (const auto& n : names) add(n);
+  for (const auto& file : id_files) {
+    if (ignore && !path_exists(file)) continue;
+    add(container::read_pod_id_file(file));
+  }
+  return out;
+}
+
+// An absolute path: a unit's files are written by later starts, from
+// another working directory.
+std::string absolute(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  char cwd[4096];
+  if (!::getcwd(cwd, sizeof cwd)) throw_errno("getcwd");
+  return std::string(cwd) + "/" + path;
 }
 
 }  // namespace
@@ -52,61 +87,73 @@ void register_pod(CLI::App& app, Globals& g) {
     c->add_option("--dns", o->dns, "Set custom DNS servers")->allow_extra_args(false);
     c->add_option("-l,--label", o->labels, "Set metadata on the pod")->allow_extra_args(false);
     c->add_flag("--replace", o->replace, "If a pod with the same name exists, replace it");
+    c->add_option("--exit-policy", o->exit_policy,
+                  "When the last container exits: continue (the default; the pod runs on) or "
+                  "stop (the pod stops)");
+    c->add_option("--pod-id-file", o->pod_id_file, "Write the pod ID to the file");
+    c->add_option("--infra-conmon-pidfile", o->infra_conmon_pidfile,
+                  "Write the pid of the infra container's monitor to the file (at each start)");
     c->callback([o, &g] {
+      container::PodOptions opts = *o;
+      opts.create_command = g.argv;
+      opts.pod_id_file = absolute(opts.pod_id_file);
+      opts.infra_conmon_pidfile = absolute(opts.infra_conmon_pidfile);
       container::Store store(g.paths(), g.mapping());
       container::PodStore pods(store, g.images());
-      out(pods.create(*o).id);
+      out(pods.create(opts).id);
     });
   }
-  auto each_pod = [&g](CLI::App* c,
+  struct Flags {
+    bool force = false, all = false, ignore = false;
+    int timeout = -1;
+    std::vector<std::string> names, id_files;
+  };
+  // start, stop, rm: pods by name or id, or from --pod-id-file.
+  auto each_pod = [&g](CLI::App* c, std::shared_ptr<Flags> f,
                        std::function<void(container::PodStore&, const container::Pod&)> fn) {
-    auto names = std::make_shared<std::vector<std::string>>();
-    c->add_option("POD", *names, "Pods")->required();
-    c->callback([names, fn, &g] {
+    c->add_option("POD", f->names, "Pods");
+    c->add_option("--pod-id-file", f->id_files, "Read the pod ID from the file")
+        ->allow_extra_args(false);
+    c->callback([c, f, fn, &g] {
+      if (f->all && (!f->names.empty() || !f->id_files.empty()))
+        throw Error(Errc::usage, "--all and pod names or --pod-id-file cannot be combined");
+      if (!f->all && f->names.empty() && f->id_files.empty())
+        throw Error(Errc::usage, "pod " + c->get_name() + " needs a pod name" +
+                                     (c->get_name() == "rm" ? " or --all" : "") +
+                                     " (or --pod-id-file)");
       container::Store store(g.paths(), g.mapping());
       container::PodStore pods(store, g.images());
-      for (const auto& n : *names) {
-        container::Pod p = pods.get(n);
+      auto list = f->all ? pods.list() : targets(pods, f->names, f->id_files, f->ignore);
+      for (const auto& p : list) {
         fn(pods, p);
         out(p.id);
       }
     });
   };
-  each_pod(add_command(*pod, "start", "Start one or more pods"),
-           [](container::PodStore& pods, const container::Pod& p) { pods.start(p); });
   {
-    CLI::App* c = add_command(*pod, "stop", "Stop one or more pods");
-    auto timeout = std::make_shared<int>(-1);
-    c->add_option("-t,--time", *timeout, "Seconds to wait before killing the containers");
-    each_pod(c, [timeout](container::PodStore& pods, const container::Pod& p) {
-      pods.stop(p, *timeout);
-    });
+    auto f = std::make_shared<Flags>();
+    each_pod(add_command(*pod, "start", "Start one or more pods"), f,
+             [](container::PodStore& pods, const container::Pod& p) { pods.start(p); });
   }
   {
-    struct Flags {
-      bool force = false, all = false;
-      std::vector<std::string> names;
-    };
+    auto f = std::make_shared<Flags>();
+    CLI::App* c = add_command(*pod, "stop", "Stop one or more pods");
+    c->add_option("-t,--time", f->timeout, "Seconds to wait before killing the containers");
+    c->add_flag("-i,--ignore", f->ignore,
+                "Ignore pods that do not exist (and --pod-id-file files that do not)");
+    each_pod(c, f,
+             [f](container::PodStore& pods, const container::Pod& p) { pods.stop(p, f->timeout); });
+  }
+  {
     auto f = std::make_shared<Flags>();
     CLI::App* c = add_command(*pod, "rm", "Remove one or more pods and their containers");
     c->alias("remove");
     c->add_flag("-f,--force", f->force, "Stop and remove running containers too");
     c->add_flag("-a,--all", f->all, "Remove every pod");
-    c->add_option("POD", f->names, "Pods");
-    c->callback([f, &g] {
-      if (f->all == !f->names.empty())
-        throw Error(Errc::usage, f->all ? "--all and pod names cannot be combined"
-                                        : "pod rm needs a pod name or --all");
-      container::Store store(g.paths(), g.mapping());
-      container::PodStore pods(store, g.images());
-      std::vector<container::Pod> targets;
-      if (f->all) targets = pods.list();
-      for (const auto& n : f->names) targets.push_back(pods.get(n));
-      for (const auto& p : targets) {
-        pods.remove(p, f->force);
-        out(p.id);
-      }
-    });
+    c->add_flag("-i,--ignore", f->ignore,
+                "Ignore pods that do not exist (and --pod-id-file files that do not)");
+    each_pod(c, f,
+             [f](container::PodStore& pods, const container::Pod& p) { pods.remove(p, f->force); });
   }
   {
     struct Flags {

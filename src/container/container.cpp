@@ -36,7 +36,8 @@ void to_json(json& j, const Record& r) {
            {"pod", r.pod},
            {"infra", r.infra},
            {"limits_not_applied", r.limits_not_applied},
-           {"create_command", r.create_command}};
+           {"create_command", r.create_command},
+           {"conmon_pidfile", r.conmon_pidfile}};
   if (!r.healthcheck.is_null()) j["healthcheck"] = r.healthcheck;
 }
 
@@ -57,6 +58,7 @@ void from_json(const json& j, Record& r) {
   r.infra = j.value("infra", false);
   r.limits_not_applied = j.value("limits_not_applied", std::vector<std::string>{});
   r.create_command = j.value("create_command", std::vector<std::string>{});
+  r.conmon_pidfile = j.value("conmon_pidfile", "");
   if (auto it = j.find("healthcheck"); it != j.end()) r.healthcheck = *it;
 }
 

@@ -50,6 +50,10 @@ struct Record {
   // The command line that created it (podman's CreateCommand): `generate
   // systemd --new` turns it into a unit's `tug run`.
   std::vector<std::string> create_command;
+  // Another file the monitor's pid is written to at each start, besides
+  // containers/<id>/monitor.pid (podman's ConmonPidFile; a pod unit made
+  // by `generate systemd --new` names one in %t as its PIDFile=).
+  std::string conmon_pidfile;
   // docker's Config.Healthcheck (container/health.hpp); null: none.
   json healthcheck;
 };

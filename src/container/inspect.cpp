@@ -255,6 +255,8 @@ json inspect_json(const Record& r, const State& s, const InspectContext& ctx) {
   j["HostnamePath"] = ctx.container_dir + "/hostname";
   j["HostsPath"] = ctx.container_dir + "/hosts";
   j["LogPath"] = ctx.container_dir + "/ctr.log";
+  j["ConmonPidFile"] =
+      r.conmon_pidfile.empty() ? ctx.container_dir + "/monitor.pid" : r.conmon_pidfile;
   j["MountLabel"] = "";
   j["ProcessLabel"] = "";
   j["AppArmorProfile"] = "";

@@ -579,6 +579,9 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
     throw Error(Errc::usage, "conflicting options: --restart and --rm");
   r.healthcheck =
       merge_healthcheck(cfg.contains("Healthcheck") ? cfg["Healthcheck"] : json(), o.health);
+  if (s.sdnotify == "healthy" && !has_healthcheck(r.healthcheck))
+    throw Error(Errc::usage, "sdnotify policy \"healthy\" requires a healthcheck to be set",
+                "add --health-cmd (or use an image with a HEALTHCHECK), or another --sdnotify");
   if (o.replace && !o.name.empty()) {
     // Everything is validated: only now may the old container go.
     if (auto old = store.find(o.name); old && old->name == o.name) {
@@ -595,6 +598,7 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
     throw Error(Errc::exists, "container id file " + o.cidfile + " exists",
                 "ensure another container is not using it, or delete it");
   r.create_command = o.create_command;
+  r.conmon_pidfile = o.conmon_pidfile;
   r = store.create(r);
   if (!r.spec.networks.empty()) {
     // Addresses are handed out once the id exists: a record without a
@@ -1249,6 +1253,8 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
       store.save_state(rec.id, st, !rec.auto_remove);
       // A unit without --new (Type=forking) follows the monitor by its pid file.
       write_file(store.dir(rec.id) + "/monitor.pid", std::to_string(st.monitor_pid) + "\n");
+      if (!rec.conmon_pidfile.empty())
+        write_file(rec.conmon_pidfile, std::to_string(st.monitor_pid) + "\n");
       if (::rename(ch.listen_tmp.c_str(), attach_socket_path(store.paths(), rec.id).c_str()) != 0)
         throw_errno("placing the attach socket of " + rec.name);
       if (has_healthcheck(rec.healthcheck)) reset_health(store, rec.id);
@@ -1330,7 +1336,13 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     }
     bool restarts = rec.spec.restart_policy != "no" && !rec.spec.restart_policy.empty();
     bool health = has_healthcheck(rec.healthcheck);
-    if (restarts || health) {
+    // A member of a pod whose exit policy is stop: its monitor has tug
+    // stop the pod's infra once the last member is gone.
+    std::string pod_exit;
+    if (!rec.pod.empty() && !rec.infra)
+      if (auto pod = find_pod(store.paths(), rec.pod); pod && pod->exit_policy == "stop")
+        pod_exit = pod->id;
+    if (restarts || health || !pod_exit.empty()) {
       // The monitor re-execs tug to start the container again in place, so
       // its pid (a systemd unit's MainPID) survives restarts; it runs tug's
       // `healthcheck run` at each interval.
@@ -1341,6 +1353,10 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
             std::string("--restart-exec"), self_exe(), std::string("--root"), store.paths().data,
             std::string("--runroot"), store.paths().run, std::string("--id"), rec.id})
         argv.push_back(a);
+    }
+    if (!pod_exit.empty()) {
+      argv.push_back("--pod-exited");
+      argv.push_back(pod_exit);
     }
     if (health) {
       argv.push_back("--health-interval");
@@ -1439,11 +1455,19 @@ Running start(Store& store, const image::Store& images, const Record& rec,
   if (!notify_target(rec).empty()) {
     // The monitor's byte: systemd has its MAINPID (and READY=1) before we
     // exit. Bounded: a network helper may hold the pipe should the monitor
-    // die first.
-    struct pollfd p = {report.read.get(), POLLIN, 0};
-    if (::poll(&p, 1, 10000) > 0) {
-      char b;
-      (void)!::read(report.read.get(), &b, 1);
+    // die first. In healthy mode READY=1 waits for the healthcheck, and so
+    // does a detached start (as podman's does), while the container runs;
+    // a foreground run relays the container's output meanwhile instead.
+    bool healthy = rec.spec.sdnotify == "healthy";
+    bool until_healthy = healthy && !opts.attach;
+    for (int waited = 0; until_healthy || (!healthy && waited < 10); ++waited) {
+      struct pollfd p = {report.read.get(), POLLIN, 0};
+      if (::poll(&p, 1, 1000) > 0) {
+        char b;
+        (void)!::read(report.read.get(), &b, 1);
+        break;
+      }
+      if (until_healthy && store.state(rec.id).status != "running") break;
     }
   }
   Running r;

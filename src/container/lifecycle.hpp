@@ -61,6 +61,7 @@ struct CreateOptions {
   std::string sdnotify;        // --sdnotify conmon|container|ignore ("": container)
   std::string cgroups;         // --cgroups enabled|disabled|split|no-conmon ("": enabled)
   std::string cidfile;         // --cidfile: the id is written there once created
+  std::string conmon_pidfile;  // (pod create --infra-conmon-pidfile) see Record
   std::vector<std::string> create_command;  // the CLI's argv, kept in the record
   std::string storage_driver;               // empty: the store's
   // The image's VOLUMEs get anonymous volumes; a build's RUN step leaves

@@ -26,7 +26,9 @@ void to_json(json& j, const Pod& p) {
            {"created", p.created},
            {"infra_id", p.infra_id},
            {"hostname", p.hostname},
-           {"labels", p.labels}};
+           {"labels", p.labels},
+           {"exit_policy", p.exit_policy},
+           {"create_command", p.create_command}};
 }
 
 void from_json(const json& j, Pod& p) {
@@ -36,6 +38,17 @@ void from_json(const json& j, Pod& p) {
   p.infra_id = j.value("infra_id", "");
   p.hostname = j.value("hostname", "");
   p.labels = j.value("labels", std::map<std::string, std::string>{});
+  p.exit_policy = j.value("exit_policy", "continue");
+  p.create_command = j.value("create_command", std::vector<std::string>{});
+}
+
+std::string read_pod_id_file(const std::string& path) {
+  auto text = read_file_if_exists(path);
+  if (!text)
+    throw Error(Errc::not_found, "reading pod ID file " + path + ": no such file or directory");
+  std::string id = trim(*text);
+  if (id.empty()) throw Error(Errc::invalid, "pod ID file " + path + " is empty");
+  return id;
 }
 
 std::string ensure_pause_image(image::Store& images) {
@@ -94,6 +107,10 @@ Pod PodStore::create(const PodOptions& o) {
     if (k == network::Mode::Kind::container)
       throw Error(Errc::usage, "a pod cannot use another container's network");
   }
+  std::string exit_policy = o.exit_policy.empty() ? "continue" : o.exit_policy;
+  if (exit_policy != "continue" && exit_policy != "stop")
+    throw Error(Errc::usage, "invalid --exit-policy " + quote(o.exit_policy),
+                "use continue or stop");
   std::string pause = ensure_pause_image(images_);
   make_dirs(containers_.paths().pods(), 0700);
   FileLock lock(containers_.paths().data + "/pods.lock");
@@ -113,6 +130,8 @@ Pod PodStore::create(const PodOptions& o) {
   p.id = random_hex64();
   p.created = now_rfc3339();
   p.hostname = o.hostname.empty() ? p.name : o.hostname;
+  p.exit_policy = exit_policy;
+  p.create_command = o.create_command;
   p.labels = key_values(o.labels);
   CreateOptions c;
   c.image = pause;
@@ -123,10 +142,14 @@ Pod PodStore::create(const PodOptions& o) {
   c.add_hosts = o.add_hosts;
   c.dns = o.dns;
   c.infra_of_pod = p.id;
+  c.conmon_pidfile = o.infra_conmon_pidfile;
   make_dirs(dir(p.id), 0700);
   try {
     p.infra_id = container::create(containers_, images_, c).id;
     write_json_atomic(dir(p.id) + "/pod.json", json(p));
+    // Replaced, not refused when it exists (podman's rule for pods): a
+    // unit's pod is created anew at each start.
+    if (!o.pod_id_file.empty()) write_file(o.pod_id_file, p.id);
     events::emit(containers_.paths(), "pod", "create", p.id, {{"name", p.name}});
   } catch (...) {
     if (!p.infra_id.empty()) {
@@ -189,12 +212,20 @@ void PodStore::remove(const Pod& p, bool force) {
       if (containers_.state(r.id).status == "running")
         throw Error(Errc::in_use, "pod " + p.name + " has running containers (" + r.name + ")",
                     "stop the pod first, or use pod rm -f");
+  // A --rm member's monitor removes it as it dies: gone is fine.
+  auto remove_member = [this](const Record& r) {
+    try {
+      container::remove(containers_, r, true);
+    } catch (const Error& e) {
+      if (e.code() != Errc::not_found) throw;
+    }
+  };
   for (auto it = ms.rbegin(); it != ms.rend(); ++it)
-    if (!it->infra) container::remove(containers_, *it, true);
+    if (!it->infra) remove_member(*it);
   // The record first: the infra container may only go with its pod.
   remove_tree(dir(p.id));
   for (const Record& r : ms)
-    if (r.infra) container::remove(containers_, r, true);
+    if (r.infra) remove_member(r);
   events::emit(containers_.paths(), "pod", "remove", p.id, {{"name", p.name}});
 }
 
@@ -210,6 +241,15 @@ std::string PodStore::status(const Pod& p) const {
   if (running == ms.size()) return "Running";
   if (running > 0) return "Degraded";
   return "Exited";
+}
+
+void PodStore::member_exited(const Pod& p) {
+  if (p.exit_policy != "stop") return;
+  auto ms = members(p);
+  for (const Record& r : ms)
+    if (!r.infra && containers_.state(r.id).status == "running") return;
+  for (const Record& r : ms)
+    if (r.infra) container::stop(containers_, r);
 }
 
 }  // namespace tug::container

@@ -23,6 +23,13 @@ struct Pod {
   std::string infra_id;
   std::string hostname;
   std::map<std::string, std::string> labels;
+  // continue (default): the pod runs on when its containers exit; stop:
+  // the infra stops once the last other member has exited (podman's
+  // --exit-policy, which units made by `generate systemd --new` set).
+  std::string exit_policy = "continue";
+  // The command line that made the pod (podman's CreateCommand): `generate
+  // systemd --new` turns it into the unit's `tug pod create`.
+  std::vector<std::string> create_command;
 };
 
 void to_json(json& j, const Pod& p);
@@ -35,6 +42,10 @@ struct PodOptions {
   std::vector<std::string> publish;  // -p, published by the infra container
   std::vector<std::string> add_hosts, dns, labels;
   bool replace = false;
+  std::string exit_policy;                  // continue (""), stop
+  std::string pod_id_file;                  // --pod-id-file: the id is written there
+  std::string infra_conmon_pidfile;         // the infra's monitor pid goes there too
+  std::vector<std::string> create_command;  // the CLI's argv, kept in the record
 };
 
 class PodStore {
@@ -63,6 +74,12 @@ class PodStore {
   // Exited.
   std::string status(const Pod& p) const;
 
+  // Called (through the member's monitor) when a member other than the
+  // infra has exited for good: with exit policy stop and no other member
+  // running, the infra is stopped, so the pod (and a unit following the
+  // infra's monitor) ends with its last container.
+  void member_exited(const Pod& p);
+
  private:
   std::string dir(const std::string& id) const;
   Store& containers_;
@@ -75,5 +92,9 @@ std::string ensure_pause_image(image::Store& images);
 
 // A pod by full id, unique id prefix or name (what create's --pod resolves).
 std::optional<Pod> find_pod(const Paths& paths, const std::string& name_or_id);
+
+// The pod id written in a --pod-id-file. Error(not_found) when the file
+// does not exist, Error(invalid) when it is empty.
+std::string read_pod_id_file(const std::string& path);
 
 }  // namespace tug::container

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -22,6 +23,8 @@
 #include "monitor/protocol.hpp"
 
 using namespace tug::monitor;
+
+extern char** environ;
 
 namespace {
 
@@ -57,7 +60,10 @@ struct Options {
   std::string sdnotify, notify_socket, notify_path;
   int notify_fd = -1, ready_fd = -1;
   long long health_interval_ms = 0;  // run `tug healthcheck run` this often
-  std::string events, name, image;   // the event log, and the die event's attributes
+  // The pod (exit policy stop) told of this member's final exit through
+  // `tug __pod-member-exited POD`.
+  std::string pod_exited;
+  std::string events, name, image;  // the event log, and the die event's attributes
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -69,7 +75,7 @@ struct Options {
                "         [--cgroup PATH] [--lifeline FD] [--hold FD] [--helper PID]...\n"
                "         [--device-helper PID]... [--sdnotify conmon|container]\n"
                "         [--notify-socket PATH] [--notify-fd FD] [--notify-path PATH]\n"
-               "         [--ready-fd FD] [--health-interval MS]\n"
+               "         [--ready-fd FD] [--health-interval MS] [--pod-exited POD]\n"
                "         [--events FILE --name NAME --image IMAGE]\n"
                "         [-- EXIT-COMMAND...]\n"
                "It is started by tug, not by hand.\n",
@@ -152,6 +158,8 @@ Options parse(int argc, char** argv) {
       o.ready_fd = num();
     else if (a == "--health-interval")
       o.health_interval_ms = std::atoll(v.c_str());
+    else if (a == "--pod-exited")
+      o.pod_exited = v;
     else if (a == "--events")
       o.events = v;
     else if (a == "--name")
@@ -163,8 +171,8 @@ Options parse(int argc, char** argv) {
   }
   if (o.pid <= 0 || o.state.empty() || o.lock.empty())
     usage("--pid, --state and --lock are required");
-  if (o.health_interval_ms > 0 && (o.tug.empty() || o.id.empty()))
-    usage("--health-interval needs --restart-exec, --root, --runroot and --id");
+  if ((o.health_interval_ms > 0 || !o.pod_exited.empty()) && (o.tug.empty() || o.id.empty()))
+    usage("--health-interval and --pod-exited need --restart-exec, --root, --runroot and --id");
   return o;
 }
 
@@ -215,6 +223,26 @@ std::string id_of_state(const std::string& state) {
   return dir.substr(dir.rfind('/') + 1);
 }
 
+// Runs argv with default signal handling and waits for it (best effort).
+void run_and_wait(std::vector<std::string> argv) {
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = 0;
+  if (posix_spawn(&pid, args[0], nullptr, &attr, args.data(), environ) == 0)
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  posix_spawnattr_destroy(&attr);
+}
+
 void set_nonblock(int fd) {
   if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
@@ -259,10 +287,17 @@ int main(int argc, char** argv) {
   notifier.init(o.notify_socket, o.sdnotify, o.notify_fd);
   // The container's process has been exec'd before tug exec'd us.
   notifier.started();
-  if (o.ready_fd >= 0) {
+  // The CLI that started us waits for this byte: systemd has been told
+  // (in healthy mode: READY=1 after the first passed check).
+  auto tell_cli = [&o] {
+    if (o.ready_fd < 0) return;
     (void)!::write(o.ready_fd, "r", 1);
     ::close(o.ready_fd);
-  }
+    o.ready_fd = -1;
+  };
+  std::string dir = o.state.substr(0, o.state.rfind('/'));
+  int health_fd = notifier.watch_health(dir);
+  if (!notifier.waiting_for_health()) tell_cli();
 
   HealthChecker health;
   if (o.health_interval_ms > 0)
@@ -289,6 +324,8 @@ int main(int argc, char** argv) {
     if (o.terminal >= 0) fds.push_back({o.terminal, POLLIN, 0});
     if (notifier.container_fd() >= 0 && !exited)
       fds.push_back({notifier.container_fd(), POLLIN, 0});
+    if (notifier.waiting_for_health() && health_fd >= 0 && !exited)
+      fds.push_back({health_fd, POLLIN, 0});
     size_t first_attach = fds.size();
     if (!exited) attach.add_poll_fds(fds);
     // After the exit, output still buffered in the pipes is drained; a
@@ -307,7 +344,10 @@ int main(int argc, char** argv) {
             int st;
             pid_t r;
             while ((r = ::waitpid(-1, &st, WNOHANG)) > 0) {
-              if (health.reaped(r, now_ms())) continue;
+              if (health.reaped(r, now_ms())) {
+                if (notifier.recheck_health()) tell_cli();
+                continue;
+              }
               if (r != o.pid) {
                 // A helper that ended early: its pid may be reused, never signal it.
                 std::erase(o.helpers, r);
@@ -331,6 +371,8 @@ int main(int argc, char** argv) {
         if (!pump(fd, "stdout", kStdout, log, attach)) ::close(o.terminal), o.terminal = -1;
       } else if (fd == notifier.container_fd()) {
         notifier.relay();
+      } else if (fd == health_fd && notifier.waiting_for_health()) {
+        if (notifier.health_changed()) tell_cli();
       }
     }
     if (!exited) {
@@ -340,6 +382,7 @@ int main(int argc, char** argv) {
     }
   }
   health.stop();
+  tell_cli();  // never healthy: the CLI waits no longer
 
   // A last notification sent just before the exit still counts.
   notifier.relay();
@@ -410,6 +453,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tug-monitor: exec %s: %s\n", cargs[0], std::strerror(errno));
     return 125;
   }
+  // The pod's exit policy, then the exit command (rm of a --rm member).
+  if (!o.pod_exited.empty())
+    run_and_wait(
+        {o.tug, "--root", o.root, "--runroot", o.runroot, "__pod-member-exited", o.pod_exited});
   if (!o.on_exit.empty()) {
     std::vector<char*> args;
     for (auto& a : o.on_exit) args.push_back(a.data());

@@ -6,7 +6,8 @@
 //   attach.cpp  the attach socket: output to clients, stdin and resizes back
 //   exit.cpp    the exit code and time, written atomically into state.json
 //   notify.cpp  sd_notify: READY=1 and MAINPID to systemd, the container's
-//               own notifications relayed (--sdnotify)
+//               own notifications relayed, READY=1 at the first passed
+//               healthcheck (--sdnotify)
 //   event.cpp   the die event, appended to tug's event log
 //   health.cpp  the healthcheck schedule (tug does the check itself)
 // main.cpp runs the event loop. The monitor links no part of tugcore: its
@@ -83,6 +84,19 @@ class Notifier {
   // (the unit's main process from now on, so systemd sees the container's
   // exit as ours); READY=1 too in conmon mode.
   void started();
+  // healthy mode: READY=1 waits for the container's healthcheck to pass
+  // (whoever ran it: the schedule below or a `tug healthcheck run`). Watches
+  // health.json in dir (the container's directory) with inotify; returns
+  // the fd to poll, -1 when there is none (nothing to wait for, or no
+  // inotify instance left: then only the scheduled checks are seen, through
+  // recheck_health()).
+  int watch_health(const std::string& dir);
+  // After the watched fd polled readable: true once READY=1 has been sent
+  // (the watch is closed then).
+  bool health_changed();
+  // After a scheduled check ended: as health_changed(), without inotify.
+  bool recheck_health() { return health_waiting_ && check_healthy(); }
+  bool waiting_for_health() const { return health_waiting_; }
   // Reads what the container sent and relays it, its MAINPID rewritten
   // to ours (systemd cannot see the container's pid namespace).
   void relay();
@@ -90,10 +104,16 @@ class Notifier {
 
  private:
   bool send(const std::string& msg);
+  bool check_healthy();
   std::string target_, mode_;
   int fd_ = -1;  // our datagram socket towards systemd
   int container_fd_ = -1;
+  int health_fd_ = -1;  // inotify on the container's directory (healthy mode)
+  bool health_waiting_ = false;
+  std::string health_file_;
 };
+// True if health.json's text says the container is healthy.
+bool health_is_healthy(const std::string& health_json);
 // Rewrites a notification from the container: MAINPID= lines name pid.
 std::string rewrite_notification(const std::string& msg, long pid);
 // ---- event.cpp ----

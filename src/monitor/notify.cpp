@@ -1,5 +1,7 @@
 // sd_notify for units that run containers (--sdnotify): the monitor is the
 // unit's main process, so it is what systemd must hear from.
+#include <fcntl.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -38,6 +40,59 @@ void Notifier::started() {
   std::string msg = "MAINPID=" + std::to_string(::getpid()) + "\n";
   if (mode_ == "conmon") msg += "READY=1\n";
   send(msg);
+}
+
+bool health_is_healthy(const std::string& text) {
+  // health.json is compact JSON; a check's output is a string in it, with
+  // its quotes escaped, so this pair can only be the Status field.
+  return text.find("\"Status\":\"healthy\"") != std::string::npos;
+}
+
+int Notifier::watch_health(const std::string& dir) {
+  if (!active() || mode_ != "healthy") return -1;
+  health_waiting_ = true;
+  health_file_ = dir + "/health.json";
+  health_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  // tug replaces health.json by a rename (IN_MOVED_TO).
+  if (health_fd_ >= 0 &&
+      ::inotify_add_watch(health_fd_, dir.c_str(), IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+    ::close(health_fd_);
+    health_fd_ = -1;
+  }
+  // A check may have passed before the watch was in place.
+  if (check_healthy()) return -1;
+  return health_fd_;
+}
+
+bool Notifier::check_healthy() {
+  int fd = ::open(health_file_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  if (!health_is_healthy(text)) return false;
+  send("READY=1\n");
+  health_waiting_ = false;
+  if (health_fd_ >= 0) ::close(health_fd_);
+  health_fd_ = -1;
+  return true;
+}
+
+bool Notifier::health_changed() {
+  if (health_fd_ < 0) return false;
+  alignas(struct inotify_event) char buf[4096];
+  bool ours = false;
+  ssize_t n;
+  while ((n = ::read(health_fd_, buf, sizeof buf)) > 0) {
+    for (char* p = buf; p < buf + n;) {
+      auto* ev = reinterpret_cast<struct inotify_event*>(p);
+      if (ev->len > 0 && std::strcmp(ev->name, "health.json") == 0) ours = true;
+      p += sizeof(struct inotify_event) + ev->len;
+    }
+  }
+  return ours && check_healthy();
 }
 
 std::string rewrite_notification(const std::string& msg, long pid) {

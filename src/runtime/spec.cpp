@@ -397,12 +397,9 @@ std::string validate_cgroups_mode(const std::string& mode) {
 
 std::string validate_sdnotify(const std::string& mode) {
   if (mode.empty()) return "container";
-  if (mode == "conmon" || mode == "container" || mode == "ignore") return mode;
-  if (mode == "healthy")
-    throw Error(Errc::unsupported, "--sdnotify=healthy is not implemented",
-                "tug has no health checks yet: use conmon, container or ignore");
+  if (mode == "conmon" || mode == "container" || mode == "ignore" || mode == "healthy") return mode;
   throw Error(Errc::usage, "invalid --sdnotify value " + quote(mode),
-              "use conmon, container or ignore");
+              "use conmon, container, healthy or ignore");
 }
 
 std::string validate_restart_policy(const std::string& p) {

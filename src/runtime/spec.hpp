@@ -77,7 +77,8 @@ struct Spec {
   // --sdnotify: who tells systemd (the caller's NOTIFY_SOCKET) that the
   // container is ready: "conmon" (the monitor, once the process runs),
   // "container" (the container itself, through a socket of its own that the
-  // monitor relays) or "ignore".
+  // monitor relays), "healthy" (the monitor, once the healthcheck first
+  // passes) or "ignore".
   std::string sdnotify = "container";
   // --cgroups: enabled (a cgroup of its own under the caller's, where the
   // host delegates one), split (the same, required: a unit's Delegate=yes
@@ -137,7 +138,8 @@ std::string validate_restart_policy(const std::string& p);
 // Checks a --cgroups value (enabled, disabled, split, no-conmon; "" is enabled).
 std::string validate_cgroups_mode(const std::string& mode);
 
-// Checks a --sdnotify value (conmon, container, ignore; "" is container).
+// Checks a --sdnotify value (conmon, container, healthy, ignore; "" is
+// container).
 std::string validate_sdnotify(const std::string& mode);
 
 // Docker's default capability set.

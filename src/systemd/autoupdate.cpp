@@ -10,6 +10,7 @@
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/process.hpp"
+#include "util/strings.hpp"
 
 namespace tug::systemd {
 
@@ -49,9 +50,10 @@ std::vector<AutoUpdateResult> auto_update(container::Store& containers, image::S
     res.image = r.image_name;
     res.policy = policy->second;
     auto unit = r.labels.find(kUnitLabel);
-    if (policy->second != "registry" && policy->second != "image") {
+    if (policy->second != "registry" && policy->second != "image" && policy->second != "local") {
       res.updated = "failed";
-      res.error = "auto-update policy " + policy->second + " is not implemented (only registry)";
+      res.error =
+          "unknown auto-update policy " + quote(policy->second) + " (use registry or local)";
     } else if (unit == r.labels.end() || unit->second.empty()) {
       res.updated = "failed";
       res.error = "container " + r.name + " does not run in a systemd unit (no " + kUnitLabel +
@@ -71,22 +73,34 @@ std::vector<AutoUpdateResult> auto_update(container::Store& containers, image::S
     res.container_id = r.id;
     res.container_name = r.name;
     res.image = r.image_name;
-    res.policy = "registry";
+    res.policy = r.labels.at(kPolicyLabel) == "local" ? "local" : "registry";
     try {
       auto local = images.find(r.image_name);
-      std::string local_digest = local ? local->digest : "";
-      auto remote = registry::remote_digest(r.image_name, o.registry);
-      if (!remote) throw Error(Errc::not_found, "the registry has no image " + r.image_name);
-      if (local && *remote == local_digest && local->id == r.image_id) {
+      bool newer = false;
+      if (res.policy == "local") {
+        // podman's local policy: the name now names another image of the
+        // local store (a build, a load, a tag) than the one the container runs.
+        if (!local)
+          throw Error(Errc::not_found, "no image " + r.image_name + " in the local store");
+        newer = local->id != r.image_id;
+      } else {
+        std::string local_digest = local ? local->digest : "";
+        auto remote = registry::remote_digest(r.image_name, o.registry);
+        if (!remote) throw Error(Errc::not_found, "the registry has no image " + r.image_name);
+        newer = !(local && *remote == local_digest && local->id == r.image_id);
+      }
+      if (!newer) {
         res.updated = "false";
       } else if (o.dry_run) {
         res.updated = "pending";
       } else {
         // The image this container runs, to go back to.
         std::string previous = r.image_id;
-        registry::Options ro = o.registry;
-        ro.quiet = true;
-        registry::pull(images, r.image_name, ro);
+        if (res.policy == "registry") {
+          registry::Options ro = o.registry;
+          ro.quiet = true;
+          registry::pull(images, r.image_name, ro);
+        }
         if (auto err = restart_unit(o, unit)) {
           log_warn("restarting " + unit + " with the new image of " + r.image_name + " failed (" +
                    *err + "): rolling back");

@@ -73,17 +73,12 @@ const std::set<std::string> kContainerNotImplemented = {"AddDevice",
                                                         "EnvironmentHost",
                                                         "ExposeHostPort",
                                                         "GIDMap",
-                                                        "HealthCmd",
-                                                        "HealthInterval",
                                                         "HealthOnFailure",
-                                                        "HealthRetries",
-                                                        "HealthStartPeriod",
                                                         "HealthStartupCmd",
                                                         "HealthStartupInterval",
                                                         "HealthStartupRetries",
                                                         "HealthStartupSuccess",
                                                         "HealthStartupTimeout",
-                                                        "HealthTimeout",
                                                         "IP",
                                                         "IP6",
                                                         "LogDriver",
@@ -140,7 +135,7 @@ std::string join_exec(const std::vector<std::string>& words) {
 
 // [Container]: the flags of `tug run`.
 void container_keys(Builder& b, const std::vector<Entry>& entries, std::string& image,
-                    std::vector<std::string>& exec, std::string& name, bool& notify) {
+                    std::vector<std::string>& exec, std::string& name, std::string& notify) {
   std::string user, group;
   int user_line = 0;
   std::vector<std::string> extra;
@@ -188,7 +183,19 @@ void container_keys(Builder& b, const std::vector<Entry>& entries, std::string& 
     } else if (k == "Label") {
       for (const auto& w : words()) b.flag("-l", w);
     } else if (k == "Notify") {
-      notify = parse_bool(b.path, e);
+      // yes: the container tells systemd; healthy: the monitor, once the
+      // healthcheck passes.
+      notify = e.value == "healthy" ? "healthy" : parse_bool(b.path, e) ? "container" : "conmon";
+    } else if (k == "HealthCmd") {
+      b.flag("--health-cmd", e.value);
+    } else if (k == "HealthInterval") {
+      b.flag("--health-interval", e.value);
+    } else if (k == "HealthRetries") {
+      b.flag("--health-retries", e.value);
+    } else if (k == "HealthStartPeriod") {
+      b.flag("--health-start-period", e.value);
+    } else if (k == "HealthTimeout") {
+      b.flag("--health-timeout", e.value);
     } else if (k == "AutoUpdate") {
       if (e.value != "registry" && e.value != "local")
         fail_at(b.path, e.line, "AutoUpdate=" + e.value + " is neither registry nor local");
@@ -331,18 +338,13 @@ QuadletUnit quadlet_unit(const std::string& path, const std::string& text, const
   if (ext == "container") {
     std::string image, name = "systemd-%N";
     std::vector<std::string> exec;
-    bool notify = false;
+    std::string notify = "conmon";
     container_keys(b, mine, image, exec, name, notify);
     if (image.empty())
       fail_at(path, 1, "no Image= in [Container]", "Image=IMAGE is the one required key");
-    std::vector<std::string> run = {"run",
-                                    "--name=" + name,
-                                    "--cidfile=%t/%N.cid",
-                                    "--replace",
-                                    "--rm",
-                                    "--cgroups=split",
-                                    "-d",
-                                    std::string("--sdnotify=") + (notify ? "container" : "conmon")};
+    std::vector<std::string> run = {
+        "run", "--name=" + name,      "--cidfile=%t/%N.cid", "--replace", "--rm", "--cgroups=split",
+        "-d",  "--sdnotify=" + notify};
     run.insert(run.end(), b.args.begin(), b.args.end());
     run.push_back(image);
     run.insert(run.end(), exec.begin(), exec.end());

@@ -19,6 +19,9 @@ struct GenerateOptions {
   bool new_container = false;  // --new: the unit creates the container (tug run) and removes it
   bool use_name = false;       // --name: names instead of ids in unit names and commands
   bool no_header = false;      // --no-header
+  // --template (implies --new): CONTAINER@.service, an instance per %i,
+  // each its own container (NAME-%i).
+  bool template_unit = false;
   std::string container_prefix = "container", pod_prefix = "pod", separator = "-";
   std::string restart_policy = "on-failure";
   std::optional<unsigned> restart_sec, start_timeout, stop_timeout;
@@ -44,8 +47,9 @@ struct ContainerInfo {
 
 struct PodInfo {
   std::string id, name;
-  ContainerInfo infra;                 // the unit of the pod runs its infra container
-  std::vector<ContainerInfo> members;  // without the infra
+  ContainerInfo infra;                      // the unit of the pod runs its infra container
+  std::vector<ContainerInfo> members;       // without the infra
+  std::vector<std::string> create_command;  // the argv that created the pod (--new)
 };
 
 struct Unit {
@@ -58,16 +62,45 @@ void validate(const GenerateOptions& opts);
 
 Unit container_unit(const ContainerInfo& c, const GenerateOptions& opts, const Context& ctx);
 // The pod's unit first, then one per member (each BindsTo the pod's).
+// With --new the pod's unit creates the pod (`tug pod create
+// --infra-conmon-pidfile %t/UNIT.pid --pod-id-file %t/UNIT.pod-id
+// --exit-policy=stop ...`) and the members join it by that file.
+// Error(usage) for --template; Error(invalid) with --new when the pod was
+// not made by `tug pod create`.
 std::vector<Unit> pod_units(const PodInfo& p, const GenerateOptions& opts, const Context& ctx);
 
+struct RunCommandOptions {
+  // A member of a pod made by its unit: --pod/--pod-id-file of the
+  // original give way to --pod-id-file POD_ID_FILE.
+  std::string pod_id_file;
+  // --template: --name NAME becomes NAME-%i; without a name,
+  // --name=TEMPLATE_NAME-%i is added.
+  std::string template_name;
+};
+
 // --new: the command line that created a container turned into the unit's
-// `tug run --cidfile=%t/%n.ctr-id --cgroups=no-conmon --rm --sdnotify=conmon
-// -d [--replace] ...` (create becomes run; -d, --rm, --replace, --sdnotify,
-// --cidfile, --cgroups and --restart of the original are dropped: systemd
-// restarts the unit).
+// `tug run --cidfile=%t/%n.ctr-id --cgroups=no-conmon --rm [--pod-id-file
+// F] --sdnotify=conmon -d [--replace] ...` (create becomes run; -d, --rm,
+// --replace, --sdnotify, --cidfile, --cgroups and --restart of the original
+// are dropped: systemd restarts the unit). The words come escaped for an
+// Exec line (exec_word), the unit's own specifiers left as they are.
 // Throws Error(invalid) when the command is not a tug run/create.
 std::vector<std::string> unit_run_command(const std::vector<std::string>& create_command,
-                                          const std::string& tug);
+                                          const std::string& tug,
+                                          const RunCommandOptions& ropts = {});
+
+struct PodCreateCommand {
+  std::vector<std::string> global;  // tug's global flags of the original (--root ...)
+  std::vector<std::string> words;   // tug [global] pod create ...
+};
+// --new for a pod: its create command turned into the unit's `tug pod
+// create --infra-conmon-pidfile PID_FILE --pod-id-file POD_ID_FILE
+// [--exit-policy=stop] ... [--replace]` (the original's --pod-id-file and
+// --infra-conmon-pidfile dropped; --replace added to a named pod). Words
+// escaped as unit_run_command's. Error(invalid) when it is not `pod create`.
+PodCreateCommand unit_pod_create_command(const std::vector<std::string>& create_command,
+                                         const std::string& tug, const std::string& pid_file,
+                                         const std::string& pod_id_file);
 
 // One word of an Exec line: specifiers (%) and variables ($) escaped
 // (unless keep_specifiers: Quadlet values are systemd syntax already),
@@ -100,7 +133,9 @@ struct AutoUpdateResult {
 // For each container labelled io.containers.autoupdate=registry whose unit
 // is known (the PODMAN_SYSTEMD_UNIT label that units set): compares the
 // registry's manifest digest for its image name with the local image's; if
-// it differs, pulls it and restarts the unit. When the restart fails, the
+// it differs, pulls it and restarts the unit. With =local, no registry:
+// the unit is restarted when its image name names another image in the
+// local store than the one the container runs. When the restart fails, the
 // name is put back on the previous image and the unit restarted again.
 // Units are handled one at a time, in the order of their names.
 std::vector<AutoUpdateResult> auto_update(container::Store& containers, image::Store& images,

@@ -130,3 +130,101 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
   run_tug pod rm
   assert_error 125 "needs a pod name or --all"
 }
+
+@test "pod --pod-id-file: create writes it, start, stop, rm and run --pod read it; --ignore" {
+  load_busybox
+  cd "$TEST_DIR"
+  tug_ok pod create --name f --pod-id-file pod.id --infra-conmon-pidfile infra.pid
+  id=$output
+  # Relative paths are made absolute: later starts write from elsewhere.
+  [ "$(cat "$TEST_DIR/pod.id")" = "$id" ]
+  [ ! -e infra.pid ]
+  tug_ok run -d --pod-id-file pod.id --name m busybox sleep 600
+  run_tug inspect --format '{{.HostConfig.NetworkMode}}' m
+  assert_output_equals "container:$("$TUG" pod inspect --format '{{.InfraContainerID}}' f)"
+  # Starting the member started the infra: its monitor's pid is in the file.
+  infra=$("$TUG" pod inspect --format '{{.InfraContainerID}}' f)
+  [ "$(cat infra.pid)" = "$("$TUG" inspect --format '{{.State.ConmonPid}}' "$infra")" ]
+  run_tug inspect --format '{{.ConmonPidFile}}' "$infra"
+  assert_output_equals "$TEST_DIR/infra.pid"
+  tug_ok pod stop -t 0 --pod-id-file pod.id
+  assert_output_equals "$id"
+  tug_ok pod ps --format '{{.Status}}'
+  assert_output_equals Exited
+  mkdir elsewhere && cd elsewhere
+  tug_ok pod start --pod-id-file ../pod.id
+  tug_ok pod ps --format '{{.Status}}'
+  assert_output_equals Running
+  # Written again at each start, where the pod was created.
+  [ "$(cat ../infra.pid)" = "$("$TUG" inspect --format '{{.State.ConmonPid}}' "$infra")" ]
+  [ ! -e infra.pid ]
+  cd ..
+  run_tug run --rm --pod f --pod-id-file pod.id busybox true
+  assert_error 125 "--pod and --pod-id-file cannot be combined"
+  run_tug pod rm --pod-id-file pod.id
+  assert_error 125 "has running containers"
+  tug_ok pod rm -f --pod-id-file pod.id
+  assert_output_equals "$id"
+  tug_ok ps -aq
+  assert_output_equals ""
+  # The pod is gone: an error, unless --ignore (a unit's ExecStopPost).
+  run_tug pod rm -f --pod-id-file pod.id
+  assert_error 125 "no pod with name or ID \"$id\" found"
+  tug_ok pod rm -f --ignore --pod-id-file pod.id
+  assert_output_equals ""
+  tug_ok pod stop --ignore --pod-id-file pod.id --pod-id-file nosuch.id
+  assert_output_equals ""
+  run_tug pod stop --pod-id-file nosuch.id
+  assert_error 125 "reading pod ID file nosuch.id: no such file"
+  run_tug run --rm --pod-id-file nosuch.id busybox true
+  assert_error 125 "reading pod ID file nosuch.id: no such file"
+  : >empty.id
+  run_tug pod start --pod-id-file empty.id
+  assert_error 125 "pod ID file empty.id is empty"
+  run_tug pod stop
+  assert_error 125 "pod stop needs a pod name (or --pod-id-file)"
+  # pod create replaces an existing id file (a unit's pod is new at each start).
+  tug_ok pod create --pod-id-file pod.id
+  [ "$(cat pod.id)" = "$output" ]
+}
+
+@test "pod --exit-policy: stop ends the pod with its last container, continue (default) keeps it" {
+  load_busybox
+  tug_ok pod create --name s --exit-policy stop
+  tug_ok pod create --name c
+  run_tug pod inspect --format '{{.ExitPolicy}}' s c
+  assert_output_equals "$(printf 'stop\ncontinue')"
+  for p in s c; do
+    tug_ok run -d --pod $p --name $p-long busybox sleep 600
+    tug_ok run -d --pod $p --name $p-short busybox sh -c 'sleep 0.5; exit 3'
+  done
+  tug_ok wait s-short c-short
+  # One member still runs: both pods run.
+  sleep 0.3
+  run_tug pod ps --format '{{.Name}} {{.Status}}'
+  assert_line "s Degraded"
+  assert_line "c Degraded"
+  tug_ok stop -t 0 s-long c-long
+  infra=$("$TUG" pod inspect --format '{{.InfraContainerID}}' s)
+  for _ in $(seq 50); do
+    [ "$("$TUG" inspect --format '{{.State.Status}}' "$infra")" = exited ] && break
+    sleep 0.1
+  done
+  run_tug pod ps --format '{{.Name}} {{.Status}}'
+  assert_line "s Exited"
+  assert_line "c Degraded"
+  # A --rm member that exits also ends the pod.
+  tug_ok rm s-long s-short
+  tug_ok pod start s
+  tug_ok run --rm --pod s busybox true
+  for _ in $(seq 50); do
+    [ "$("$TUG" pod inspect --format '{{.State}}' s)" = Exited ] && break
+    sleep 0.1
+  done
+  run_tug pod inspect --format '{{.State}} {{.NumContainers}}' s
+  assert_output_equals "Exited 1"
+  run_tug pod create --exit-policy sometimes
+  assert_error 125 'invalid --exit-policy "sometimes"'
+  run_tug pod inspect --format '{{index .CreateCommand 1}} {{index .CreateCommand 2}} {{index .CreateCommand 4}}' s
+  assert_output_equals "pod create s"
+}

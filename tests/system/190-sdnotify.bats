@@ -167,12 +167,14 @@ wait_for_msg() {
   tug_ok rm -f g
 }
 
-@test "--sdnotify: invalid and unimplemented values are refused" {
+@test "--sdnotify: invalid values are refused, healthy without a healthcheck too" {
   load_busybox
   run_tug run --rm --sdnotify=bogus busybox true
   assert_error 125 'invalid --sdnotify value "bogus"'
   run_tug create --sdnotify=healthy busybox true
-  assert_error 125 "--sdnotify=healthy is not implemented"
+  assert_error 125 'sdnotify policy "healthy" requires a healthcheck to be set'
+  run_tug create --sdnotify=healthy --health-cmd none busybox true
+  assert_error 125 'sdnotify policy "healthy" requires a healthcheck to be set'
   run_tug ps -a -q
   assert_output_equals ""
 }
@@ -187,4 +189,99 @@ wait_for_msg() {
   run grep '^MSG' "$TEST_DIR/msgs"
   assert_output_equals "MSG MAINPID=$mon|READY=1"
   tug_ok pod rm -f p
+}
+
+@test "--sdnotify=healthy: MAINPID at start, READY=1 only once the scheduled healthcheck passes; run -d waits for it" {
+  load_busybox
+  start_listener
+  # The check fails until /tmp/ready exists; the monitor runs it every 200 ms.
+  (NOTIFY_SOCKET=$TEST_DIR/notify.sock "$TUG" run -d --name h --sdnotify=healthy \
+    --health-cmd 'test -e /tmp/ready' --health-interval 200ms --health-retries 100 \
+    busybox sleep 1000 >"$TEST_DIR/run.out" 2>&1; echo "$?" >"$TEST_DIR/run.done") 3>&- &
+  wait_for_msg MAINPID=
+  # Failing checks run meanwhile: no READY=1, and `run -d` has not returned.
+  for _ in $(seq 50); do
+    [ "$("$TUG" inspect --format '{{len .State.Health.Log}}' h 2>/dev/null)" -ge 3 ] 2>/dev/null && break
+    sleep 0.1
+  done
+  run_tug inspect --format '{{.State.Health.Status}} {{(index .State.Health.Log 0).ExitCode}}' h
+  assert_output_equals "starting 1"
+  ! grep -q READY "$TEST_DIR/msgs"
+  [ ! -e "$TEST_DIR/run.done" ]
+  mon=$("$TUG" inspect --format '{{.State.ConmonPid}}' h)
+  [ "$(grep '^MSG' "$TEST_DIR/msgs")" = "MSG MAINPID=$mon" ]
+  tug_ok exec h touch /tmp/ready
+  wait_for_msg READY=1
+  # READY=1 alone, after MAINPID, sent when the check had passed.
+  [ "$(grep '^MSG' "$TEST_DIR/msgs" | tr '\n' ' ')" = "MSG MAINPID=$mon MSG READY=1 " ]
+  run_tug inspect --format '{{.State.Health.Status}}' h
+  assert_output_equals healthy
+  for _ in $(seq 50); do [ -e "$TEST_DIR/run.done" ] && break; sleep 0.1; done
+  [ "$(cat "$TEST_DIR/run.done")" = 0 ]
+  [ "$(cat "$TEST_DIR/run.out")" = "$("$TUG" inspect --format '{{.Id}}' h)" ]
+  # Once only: later passing checks send nothing more.
+  sleep 0.6
+  [ "$(grep -c '^MSG' "$TEST_DIR/msgs")" = 2 ]
+  tug_ok rm -f h
+}
+
+@test "--sdnotify=healthy: a manual healthcheck run counts; a container that exits first releases start" {
+  load_busybox
+  start_listener
+  tug_ok create --name m --sdnotify=healthy --health-cmd 'test -e /tmp/ready' \
+    --health-interval 1h busybox sleep 1000
+  (NOTIFY_SOCKET=$TEST_DIR/notify.sock "$TUG" start m >/dev/null 2>&1; echo "$?" >"$TEST_DIR/start.done") 3>&- &
+  wait_for_msg MAINPID=
+  run_tug healthcheck run m
+  assert_failure 1
+  sleep 0.3
+  ! grep -q READY "$TEST_DIR/msgs"
+  [ ! -e "$TEST_DIR/start.done" ]
+  tug_ok exec m touch /tmp/ready
+  tug_ok healthcheck run m
+  wait_for_msg READY=1
+  for _ in $(seq 50); do [ -e "$TEST_DIR/start.done" ] && break; sleep 0.1; done
+  [ "$(cat "$TEST_DIR/start.done")" = 0 ]
+  tug_ok rm -f m
+  # Never healthy, and the container ends: run -d returns, no READY=1.
+  : >"$TEST_DIR/msgs"
+  NOTIFY_SOCKET=$TEST_DIR/notify.sock tug_ok run -d --name e --sdnotify=healthy \
+    --health-cmd false --health-interval 100ms busybox sleep 1
+  run_tug inspect --format '{{.State.Status}}' e
+  assert_output_equals exited
+  run grep -c READY "$TEST_DIR/msgs"
+  assert_output_equals 0
+  run_tug inspect --format '{{.Config.SdNotifyMode}}' e
+  assert_output_equals healthy
+  # A foreground run relays the output at once; READY=1 comes when the check passes.
+  : >"$TEST_DIR/msgs"
+  t0=$(date +%s%N)
+  NOTIFY_SOCKET=$TEST_DIR/notify.sock tug_ok run --rm --sdnotify=healthy --health-cmd true \
+    --health-interval 300ms busybox sh -c 'echo hi; sleep 1; echo bye'
+  assert_output_equals "$(printf 'hi\nbye')"
+  [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 5000 ]
+  wait_for_msg READY=1
+}
+
+@test "--sdnotify=healthy without an inotify instance left: the scheduled check still brings READY=1" {
+  load_busybox
+  start_listener
+  # Take every inotify instance this user may have (fs.inotify.max_user_instances).
+  python3 -c '
+import ctypes, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+fds = []
+while libc.inotify_init() >= 0 and len(fds) < 100000:
+    fds.append(1)
+open(sys.argv[1], "w").write("%d\n" % len(fds))
+time.sleep(60)' "$TEST_DIR/full" 3>&- &
+  HOG=$!
+  for _ in $(seq 50); do [ -s "$TEST_DIR/full" ] && break; sleep 0.1; done
+  [ -s "$TEST_DIR/full" ]
+  NOTIFY_SOCKET=$TEST_DIR/notify.sock tug_ok run -d --name h --sdnotify=healthy \
+    --health-cmd true --health-interval 200ms busybox sleep 1000
+  kill "$HOG"
+  run cat "$TEST_DIR/msgs"
+  assert_line --partial "READY=1"
+  tug_ok rm -f h
 }

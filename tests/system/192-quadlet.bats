@@ -172,3 +172,24 @@ verify_all() {
   assert_failure 2
   assert_output_contains "missing output directory"
 }
+
+@test "quadlet: Notify=healthy and the Health* keys become --sdnotify=healthy and --health-* flags" {
+  printf '%s\n' '[Container]' 'Image=busybox' 'Exec=sleep 1000' 'Notify=healthy' \
+    "HealthCmd=test -e /tmp/ok" 'HealthInterval=2s' 'HealthRetries=4' 'HealthStartPeriod=5s' \
+    'HealthTimeout=1s' >"$QDIR/hc.container"
+  printf '%s\n' '[Container]' 'Image=busybox' 'HealthOnFailure=kill' >"$QDIR/onfail.container"
+  run "$GENERATOR" "$TEST_DIR/out"
+  assert_failure 1
+  assert_output_contains "$QDIR/onfail.container:3: key HealthOnFailure in section [Container] is not implemented by tug"
+  grep -qx "ExecStart=$TUG_PREFIX/bin/tug run --name=systemd-%N --cidfile=%t/%N.cid --replace --rm --cgroups=split -d --sdnotify=healthy --health-cmd \"test -e /tmp/ok\" --health-interval 2s --health-retries 4 --health-start-period 5s --health-timeout 1s busybox sleep 1000" \
+    "$TEST_DIR/out/hc.service"
+  mkdir "$TEST_DIR/verify" && cp "$TEST_DIR/out/hc.service" "$TEST_DIR/verify/"
+  run systemd-analyze verify --user "$TEST_DIR/verify/hc.service"
+  [ "$status" -eq 0 ] && [ -z "$output" ]
+  # tug run/create take these flags (the unit itself needs --cgroups=split: a delegated cgroup).
+  load_busybox
+  tug_ok create --sdnotify=healthy --health-cmd "test -e /tmp/ok" --health-interval 2s \
+    --health-retries 4 --health-start-period 5s --health-timeout 1s busybox sleep 1000
+  run_tug inspect --format '{{.Config.SdNotifyMode}} {{.Config.Healthcheck.Retries}}' "$output"
+  assert_output_equals "healthy 4"
+}
