@@ -11,10 +11,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <string_view>
 
 #include "runtime/spec.hpp"
-#include "util/digest.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
 #include "util/fs.hpp"
@@ -167,20 +168,44 @@ void load_filter(const Bpf& prog, const std::string& what) {
     throw_errno("seccomp: loading the " + what);
 }
 
+namespace {
+
+// FNV-1a, 64 bits, in hex: names cache entries and catches damaged ones. A
+// cryptographic digest would cost more than the compiling it saves (OpenSSL
+// reads its configuration on first use); the cache is the user's own, as
+// the rest of the runroot.
+std::string fnv1a_hex(std::string_view s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+  return out;
+}
+
+}  // namespace
+
 Bpf cached_filter(const std::string& dir, const std::string& key,
                   const std::function<Bpf()>& compile) {
   if (dir.empty()) return compile();
-  std::string path = dir + "/" + sha256_hex(key).substr(0, 32) + ".bpf";
-  // An entry: the program's sha256 (64 hex digits), a newline, the program.
-  if (auto text = read_file_if_exists(path); text && text->size() > 65 && (*text)[64] == '\n') {
-    Bpf prog = text->substr(65);
-    if (prog.size() % sizeof(struct sock_filter) == 0 && sha256_hex(prog) == text->substr(0, 64))
+  std::string path = dir + "/" + fnv1a_hex(key) + ".bpf";
+  // An entry: its key, a newline, the program's checksum (16 hex digits), a
+  // newline, the program. The key is compared whole: names may collide.
+  std::string head = key + "\n";
+  if (auto text = read_file_if_exists(path); text && text->size() > head.size() + 17 &&
+                                             text->compare(0, head.size(), head) == 0 &&
+                                             (*text)[head.size() + 16] == '\n') {
+    Bpf prog = text->substr(head.size() + 17);
+    if (prog.size() % sizeof(struct sock_filter) == 0 &&
+        fnv1a_hex(prog) == text->substr(head.size(), 16))
       return prog;
   }
   Bpf prog = compile();
   try {
     make_dirs(dir, 0700);
-    atomic_write(path, sha256_hex(prog) + "\n" + prog, 0600, false);
+    atomic_write(path, head + fnv1a_hex(prog) + "\n" + prog, 0600, false);
   } catch (const Error&) {
     // A cache that cannot be written only costs the next start the compiling.
   }
