@@ -35,7 +35,9 @@ state_of() { jq -r ".$2" "$XDG_DATA_HOME/tug/containers/$1/state.json"; }
 @test "pause freezes the container, unpause thaws it; exec waits for unpause" {
   need_cgroup
   load_busybox
-  tug_ok run -d --name counter busybox sh -c 'i=0; while :; do i=$((i+1)); echo $i > /n; sleep 0.05; done'
+  # Each count is written whole and renamed over /n: a read never sees a
+  # file the shell has just truncated.
+  tug_ok run -d --name counter busybox sh -c 'i=0; while :; do i=$((i+1)); echo $i > /n.new; mv /n.new /n; sleep 0.05; done'
   id=$output
   n="$XDG_DATA_HOME/tug/containers/$id/upper/n"
   for _ in $(seq 50); do [ -s "$n" ] && break; sleep 0.1; done
