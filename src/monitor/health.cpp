@@ -25,13 +25,10 @@ int HealthChecker::poll_timeout(long long now_ms) const {
   return left <= 0 ? 0 : static_cast<int>(left > 1 << 30 ? 1 << 30 : left);
 }
 
-void HealthChecker::tick(long long now_ms) {
-  if (interval_ms_ <= 0 || pid_ > 0 || now_ms < next_ms_) return;
+pid_t spawn_plain(std::vector<std::string>& argv) {
   std::vector<char*> args;
-  for (auto& a : argv_) args.push_back(a.data());
+  for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
-  // posix_spawn (a vfork underneath): no copy of our pages, and the check
-  // starts with default signal dispositions and an empty mask.
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t none, all;
@@ -41,11 +38,18 @@ void HealthChecker::tick(long long now_ms) {
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid = 0;
-  if (posix_spawn(&pid, args[0], nullptr, &attr, args.data(), environ) == 0)
+  int rc = posix_spawn(&pid, args[0], nullptr, &attr, args.data(), environ);
+  posix_spawnattr_destroy(&attr);
+  return rc == 0 ? pid : -1;
+}
+
+void HealthChecker::tick(long long now_ms) {
+  if (interval_ms_ <= 0 || pid_ > 0 || now_ms < next_ms_) return;
+  pid_t pid = spawn_plain(argv_);
+  if (pid > 0)
     pid_ = pid;
   else
     next_ms_ = now_ms + interval_ms_;
-  posix_spawnattr_destroy(&attr);
 }
 
 bool HealthChecker::reaped(pid_t pid, long long now_ms) {

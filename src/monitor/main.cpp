@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -225,22 +224,10 @@ std::string id_of_state(const std::string& state) {
 
 // Runs argv with default signal handling and waits for it (best effort).
 void run_and_wait(std::vector<std::string> argv) {
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  pid_t pid = 0;
-  if (posix_spawn(&pid, args[0], nullptr, &attr, args.data(), environ) == 0)
+  pid_t pid = spawn_plain(argv);
+  if (pid > 0)
     while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
     }
-  posix_spawnattr_destroy(&attr);
 }
 
 void set_nonblock(int fd) {

@@ -122,6 +122,11 @@ void log_event(const std::string& path, const std::string& action, const std::st
                const std::vector<std::pair<std::string, std::string>>& attributes);
 
 // ---- health.cpp ----
+// Starts argv[0] with argv (posix_spawn, a vfork underneath: no copy of the
+// monitor's pages) with default signal dispositions and an empty mask;
+// its pid, or -1.
+pid_t spawn_plain(std::vector<std::string>& argv);
+
 class HealthChecker {
  public:
   // argv: the command that runs one check; the first runs interval_ms from now.
