@@ -8,7 +8,6 @@
 #include "build_info.hpp"
 #include "cli/commands.hpp"
 #include "util/error.hpp"
-#include "util/fs.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
 
