@@ -454,8 +454,11 @@ Record Store::create(Record r) {
     }
     if (!claimed) throw Error(Errc::exists, "cannot claim a name for the container " + r.id);
     // The upper dir's own mode becomes the mode of the container's "/":
-    // 0755, or users other than root inside could not reach anything.
-    for (const char* sub : {"upper", "work", "merged"}) make_dirs(d + "/" + sub, 0755);
+    // 0755, or users other than root inside could not reach anything. A
+    // --rootfs directory is used in place: only the mount point.
+    make_dirs(d + "/merged", 0755);
+    if (r.rootfs_dir.empty())
+      for (const char* sub : {"upper", "work"}) make_dirs(d + "/" + sub, 0755);
     // A --rm container is gone after one run: its records need not survive
     // a power loss, and skipping the fsyncs is most of create's cost.
     bool durable = !r.auto_remove;

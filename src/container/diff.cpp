@@ -166,6 +166,10 @@ std::vector<Change> upper_changes(const std::string& upper_dir, const LowerView&
 }
 
 std::vector<Change> diff(const Store& store, const image::Store& images, const Record& rec) {
+  if (!rec.rootfs_dir.empty())
+    throw Error(
+        Errc::unsupported, "diff is not supported for --rootfs containers",
+        "the directory " + rec.rootfs_dir + " is changed in place, with no record of what changed");
   if (rec.driver == "vfs")
     throw Error(Errc::unsupported, "diff is not supported for containers of the vfs storage driver",
                 "vfs keeps a full copy of the rootfs, with no record of what changed");

@@ -934,10 +934,13 @@ void remove(Store& store, const Record& r, bool force) {
                         " as it is running - running or paused containers cannot be removed "
                         "without force",
                     "stop it first, or use rm -f");
-      write_file(store.dir(r.id) + "/stopped", "");
       if (st.status != "running") {
+        // No marker: a monitor waiting to restart finds the record gone,
+        // which stops it as well (and the marker would go with the record).
         store.remove_locked(r);
         emit_event(store, r, "destroy");
+      } else {
+        write_file(store.dir(r.id) + "/stopped", "");
       }
     }
     if (st.status != "running") {

@@ -203,6 +203,14 @@ squashfuse_procs() {
   assert_success
   assert_output_equals "from the dir"
   [ "$(cat "$TEST_DIR/root/etc/made")" = "made" ]
+  # A container of a directory runs again; diff cannot say what changed.
+  tug_ok run --name inplace --network none --rootfs "$TEST_DIR/root" /bin/sh -c 'echo run >>/etc/runs'
+  tug_ok start -a inplace
+  [ "$(cat "$TEST_DIR/root/etc/runs")" = "run
+run" ]
+  run_tug diff inplace
+  assert_error 125 "diff is not supported for --rootfs containers"
+  tug_ok rm inplace
   run_tug run --rm --rootfs "$TEST_DIR/missing" /bin/sh
   assert_error 125 "no such directory"
 }
