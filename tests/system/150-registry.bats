@@ -8,18 +8,6 @@ load helpers
 bats_require_minimum_version 1.5.0
 
 # free_port: a TCP port nothing listens on.
-free_port() {
-  local p
-  for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 30000))
-    if [ -z "$(ss -Htln "sport = :$p" 2>/dev/null)" ]; then
-      echo "$p"
-      return 0
-    fi
-  done
-  return 1
-}
-
 # start_registry NAME PORT [EXTRA_YAML]: docker-registry with its storage
 # under $REG_ROOT/NAME; waits until it answers. With REG_ACCESSLOG=1 its log
 # ($REG_ROOT/NAME/log) has a line per request.

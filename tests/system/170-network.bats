@@ -6,12 +6,6 @@
 
 load helpers
 
-# A free tcp+udp port on the host (the kernel's pick, released at once).
-free_port() {
-  python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # A page served by busybox httpd on port 80 of container $1 (extra run flags after).
 start_web() {
   local name=$1

@@ -6,11 +6,6 @@
 
 load helpers
 
-free_port() {
-  python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # A busybox httpd named $1 on the given run flags, serving "page of $1".
 serve() {
   local name=$1

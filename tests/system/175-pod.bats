@@ -4,11 +4,6 @@
 
 load helpers
 
-free_port() {
-  python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 @test "a pod's server and client talk over localhost and share the hostname; the port is the pod's" {
   load_busybox
   port=$(free_port)

@@ -7,11 +7,6 @@
 
 load helpers
 
-free_port() {
-  python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # The WordPress-shaped project in $TEST_DIR/wp, web published on $1.
 write_stack() {
   mkdir -p "$TEST_DIR/wp"

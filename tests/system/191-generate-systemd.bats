@@ -53,11 +53,6 @@ exec_lines() {
       -e 's/\$\$/$/g'
 }
 
-free_port() {
-  python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # notify_listener FILE: a NOTIFY_SOCKET at $TEST_DIR/notify.sock whose
 # first datagram is written to FILE (as systemd would read it).
 notify_listener() {

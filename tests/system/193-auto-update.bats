@@ -7,18 +7,6 @@
 
 load helpers
 
-free_port() {
-  local p
-  for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 30000))
-    if [ -z "$(ss -Htln "sport = :$p" 2>/dev/null)" ]; then
-      echo "$p"
-      return 0
-    fi
-  done
-  return 1
-}
-
 setup_file() {
   export REG_ROOT=$BATS_FILE_TMPDIR/registry
   mkdir -p "$REG_ROOT/data"

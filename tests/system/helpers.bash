@@ -281,3 +281,9 @@ make_layered_archive() {
   (cd "$dir" && tar -cf "$out" manifest.json "$cid.json" $(printf '%s\n' "${members[@]}" | cut -d/ -f1 | sort -u))
   rm -rf "$dir"
 }
+
+# A free tcp port on 127.0.0.1 (the kernel's pick, released at once).
+free_port() {
+  python3 -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
