@@ -90,6 +90,17 @@ void setup_image_inspect(CLI::App*, Globals&);
 // The JSON of `image inspect`, shared with the top-level `tug inspect`.
 json image_inspect_json(const image::Store& store, const image::Image& img);
 
+// A line of a container's log file (the monitor writes them):
+// "TIME STREAM F|P TEXT"; F ends a line, P continues in the next record.
+struct LogRecord {
+  std::string time;
+  bool err = false;
+  bool full = true;
+  std::string text;
+};
+// False for lines that are not records. Shared by logs and compose logs.
+bool parse_log_record(const std::string& line, LogRecord* r);
+
 // Top-level commands and the names (with aliases) each registrar adds, so
 // a run registers only the one it uses: building the whole tree of ~60
 // commands and their flags was ~3 ms of every start.

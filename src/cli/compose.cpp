@@ -344,24 +344,6 @@ void remove_one(container::Store& store, const container::Record& r) {
 
 // ---- logs: "service-1  | line" from every container's log file ----
 
-struct LogRecord {
-  std::string time;
-  bool err = false, full = true;
-  std::string text;
-};
-
-bool parse_log_line(const std::string& line, LogRecord* r) {
-  auto a = line.find(' ');
-  if (a == std::string::npos) return false;
-  auto b = line.find(' ', a + 1);
-  if (b == std::string::npos || b + 2 > line.size()) return false;
-  r->time = line.substr(0, a);
-  r->err = line.compare(a + 1, b - a - 1, "stderr") == 0;
-  r->full = line[b + 1] != 'P';
-  r->text = b + 3 <= line.size() ? line.substr(b + 3) : "";
-  return true;
-}
-
 struct LogSource {
   container::Record rec;
   std::string prefix;
@@ -411,7 +393,7 @@ void pump(LogSource& s, bool timestamps) {
   size_t nl;
   while ((nl = s.pending.find('\n')) != std::string::npos) {
     LogRecord r;
-    if (parse_log_line(s.pending.substr(0, nl), &r)) emit_log(s, r, timestamps);
+    if (parse_log_record(s.pending.substr(0, nl), &r)) emit_log(s, r, timestamps);
     s.pending.erase(0, nl + 1);
   }
   std::fflush(stdout);
@@ -747,7 +729,7 @@ void register_compose(CLI::App& app, Globals& g) {
         std::vector<LogRecord> kept;
         for (const auto& line : split(text.substr(0, s.offset), '\n')) {
           LogRecord r;
-          if (parse_log_line(line, &r)) kept.push_back(r);
+          if (parse_log_record(line, &r)) kept.push_back(r);
         }
         size_t from = 0;
         if (tail >= 0) {

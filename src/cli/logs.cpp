@@ -13,17 +13,7 @@
 
 namespace tug::cli {
 
-namespace {
-
-struct Record {
-  std::string time;
-  bool err = false;
-  bool full = true;  // F: ends a line; P: continues in the next record
-  std::string text;
-};
-
-// "TIME STREAM F|P TEXT"; false for lines that are not records.
-bool parse_record(const std::string& line, Record* r) {
+bool parse_log_record(const std::string& line, LogRecord* r) {
   auto a = line.find(' ');
   if (a == std::string::npos) return false;
   auto b = line.find(' ', a + 1);
@@ -34,6 +24,8 @@ bool parse_record(const std::string& line, Record* r) {
   r->text = b + 3 <= line.size() ? line.substr(b + 3) : "";
   return true;
 }
+
+namespace {
 
 // --since: RFC 3339, a unix time, or a duration ago ("10m", "2h", "30s").
 int64_t parse_since(const std::string& s) {
@@ -52,7 +44,7 @@ int64_t parse_since(const std::string& s) {
                                ": use an RFC 3339 time, a unix time or a duration like 10m");
 }
 
-void emit(const Record& r, bool timestamps, bool& at_line_start) {
+void emit(const LogRecord& r, bool timestamps, bool& at_line_start) {
   std::string out;
   if (timestamps && at_line_start) out = r.time + " ";
   out += r.text;
@@ -98,11 +90,11 @@ void register_logs(CLI::App& app, Globals& g) {
       offset = nl + 1;
     else
       offset = 0;
-    std::deque<Record> kept;
+    std::deque<LogRecord> kept;
     size_t lines = 0;
     for (const auto& line : split(text.substr(0, offset), '\n')) {
-      Record r;
-      if (!parse_record(line, &r) || parse_rfc3339(r.time) < since) continue;
+      LogRecord r;
+      if (!parse_log_record(line, &r) || parse_rfc3339(r.time) < since) continue;
       kept.push_back(r);
       if (r.full) ++lines;
       // --tail counts lines, so partial records travel with their line.
@@ -123,8 +115,8 @@ void register_logs(CLI::App& app, Globals& g) {
         offset = now.size();
         size_t nl;
         while ((nl = pending.find('\n')) != std::string::npos) {
-          Record r;
-          if (parse_record(pending.substr(0, nl), &r)) emit(r, f->timestamps, at_line_start);
+          LogRecord r;
+          if (parse_log_record(pending.substr(0, nl), &r)) emit(r, f->timestamps, at_line_start);
           pending.erase(0, nl + 1);
         }
       }
