@@ -20,6 +20,7 @@ storage::RootfsPlan rootfs_plan_of(const Store& store, const image::Store& image
   p.work = dir + "/work";
   p.target = dir + "/merged";
   p.vfs_dir = dir + "/rootfs";
+  p.volatile_upper = rec.auto_remove;
   apply_rootfs_source(p, rec, dir);
   return p;
 }
@@ -30,9 +31,11 @@ void apply_rootfs_source(storage::RootfsPlan& p, const Record& rec, const std::s
     p.squashfs_mount = dir + "/sqfs";
     p.scratch = dir + "/scratch";
   } else if (!rec.rootfs_dir.empty()) {
-    // podman's --rootfs: the directory itself is the container's /.
+    // podman's --rootfs: the directory itself is the container's /, bound
+    // onto itself as the mount point (no directory of the record's).
     p.driver = storage::Driver::vfs;
     p.vfs_dir = rec.rootfs_dir;
+    p.target = rec.rootfs_dir;
   }
 }
 

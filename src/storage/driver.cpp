@@ -50,6 +50,7 @@ std::string overlay_options(const RootfsPlan& plan) {
   std::string opts = "lowerdir=" + lower;
   if (!plan.readonly) opts += ",upperdir=" + plan.upper + ",workdir=" + plan.work;
   if (plan.driver == Driver::overlay) opts += ",userxattr";
+  if (plan.driver == Driver::overlay && plan.volatile_upper && !plan.readonly) opts += ",volatile";
   if (plan.driver == Driver::fuse_overlayfs && !plan.uidmapping.empty())
     opts += ",uidmapping=" + plan.uidmapping + ",gidmapping=" + plan.gidmapping;
   return opts;
@@ -197,6 +198,11 @@ void mount_rootfs(const RootfsPlan& plan, const FuseServer& serve) {
   switch (plan.driver) {
     case Driver::overlay: {
       if (::chdir(plan.data_root.c_str()) != 0) throw_errno("chdir " + plan.data_root);
+      if (plan.volatile_upper) {
+        // A previous volatile mount's marker (see RootfsPlan::volatile_upper).
+        ::rmdir((plan.work + "/work/incompat/volatile").c_str());
+        ::rmdir((plan.work + "/work/incompat").c_str());
+      }
       std::string opts = overlay_options(plan);
       unsigned long flags = plan.readonly ? MS_RDONLY : 0;
       if (::mount("overlay", plan.target.c_str(), "overlay", flags, opts.c_str()) != 0)

@@ -38,6 +38,13 @@ struct RootfsPlan {
   std::string target;               // mount point (absolute)
   std::string vfs_dir;              // vfs: the copied tree to bind-mount
   bool readonly = false;
+  // The upper dir is thrown away after one run (run --rm): the kernel's
+  // overlay is mounted "volatile", which skips the sync of the upper
+  // filesystem at unmount (a device cache flush on most disks). The kernel
+  // refuses a second mount of a volatile upper (its work dir keeps
+  // work/incompat/volatile) until that marker is removed; mount_rootfs
+  // removes it, as a --rm container's upper never has to survive a crash.
+  bool volatile_upper = false;
   // A single-file image (tug save --format squashfs): the file is mounted
   // read-only at squashfs_mount by squashfuse and is the only lower layer;
   // the upper and work dirs live on a tmpfs mounted at scratch, so the
