@@ -455,14 +455,14 @@ Record Store::create(Record r) {
     if (!claimed) throw Error(Errc::exists, "cannot claim a name for the container " + r.id);
     // The upper dir's own mode becomes the mode of the container's "/":
     // 0755, or users other than root inside could not reach anything. A
-    // --rootfs directory is used in place: only the mount point.
-    make_dirs(d + "/merged", 0755);
+    // --rootfs directory is used in place, its own mount point.
     if (r.rootfs_dir.empty())
-      for (const char* sub : {"upper", "work"}) make_dirs(d + "/" + sub, 0755);
+      for (const char* sub : {"merged", "upper", "work"}) make_dirs(d + "/" + sub, 0755);
     // A --rm container is gone after one run: its records need not survive
-    // a power loss, and skipping the fsyncs is most of create's cost.
+    // a power loss, and skipping the fsyncs is most of create's cost. No
+    // state.json yet: its absence reads as State{} ("created"), one file
+    // fewer to create and replace in every run.
     bool durable = !r.auto_remove;
-    write_json_atomic(d + "/state.json", json(State{}), 0644, durable);
     // config.json last: a directory without it is an unfinished create.
     write_json_atomic(d + "/config.json", json(r), 0644, durable);
   } catch (...) {

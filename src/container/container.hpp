@@ -1,7 +1,8 @@
 #pragma once
 // Container records, on the layout of config/paths.hpp:
 //   containers/<id>/config.json   what to run (Record), written once at create
-//   containers/<id>/state.json    what happened (State), replaced atomically
+//   containers/<id>/state.json    what happened (State), replaced atomically;
+//                                 absent until the first start ("created")
 //   containers/<id>/{upper,work,merged}  overlay dirs; hosts, resolv.conf, hostname
 //   names/<name> -> <id>          name claims: symlink(2) is atomic, so two
 //                                 concurrent `run --name x` cannot both win

@@ -691,21 +691,6 @@ userns::Mapping container_mapping(const Store& store, const Record& rec) {
   return userns::keep_id_mapping(store.mapping(), keep->uid, keep->gid);
 }
 
-storage::RootfsPlan rootfs_plan(const Store& store, const image::Store& images, const Record& rec) {
-  std::string dir = store.dir(rec.id);
-  storage::RootfsPlan rootfs;
-  rootfs.driver = storage::parse_driver(rec.driver);
-  rootfs.data_root = store.paths().data;
-  for (auto it = rec.layers.rbegin(); it != rec.layers.rend(); ++it)
-    rootfs.lowers.push_back(images.layer_link(*it));
-  rootfs.upper = dir + "/upper";
-  rootfs.work = dir + "/work";
-  rootfs.target = dir + "/merged";
-  rootfs.vfs_dir = dir + "/rootfs";
-  apply_rootfs_source(rootfs, rec, dir);
-  return rootfs;
-}
-
 }  // namespace
 
 void set_paused(Store& store, const Record& r, bool paused) {
@@ -959,7 +944,7 @@ void remove(Store& store, const Record& r, bool force) {
 }
 
 void export_rootfs(Store& store, const image::Store& images, const Record& rec, int out_fd) {
-  storage::RootfsPlan rootfs = rootfs_plan(store, images, rec);
+  storage::RootfsPlan rootfs = rootfs_plan_of(store, images, rec);
   userns::run_in_userns(store.mapping(), [&] {
     storage::mount_rootfs(rootfs);
     image::write_tar(rootfs.target, out_fd);
@@ -1076,7 +1061,7 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
       spec.hostname = effective_hostname(*infra);
   if (rec.spec.sdnotify == "container" && !notify_target(rec).empty())
     make_container_notify_socket(store, rec, ch, spec);
-  storage::RootfsPlan rootfs = rootfs_plan(store, images, rec);
+  storage::RootfsPlan rootfs = rootfs_plan_of(store, images, rec);
   runtime::PlanInputs inputs = write_etc_files(store, dir, spec);
   userns::Mapping mapping = container_mapping(store, rec);
   if (!spec.userns.empty()) {
@@ -1425,8 +1410,9 @@ Running start(Store& store, const image::Store& images, const Record& rec,
   // One start of a container at a time: two would mount one overlay upper
   // and work dir at once, and the kernel's workdir setup of the one breaks
   // the other's mount. The monitor-to-be inherits the lock and lets it go
-  // at its exec, once the container is recorded as running.
-  FileLock starting(store.dir(rec.id) + "/start.lock");
+  // at its exec, once the container is recorded as running. It is a lock
+  // on the record's directory (the record's own lock is the file "lock").
+  FileLock starting = FileLock::directory(store.dir(rec.id));
   if (store.state(rec.id).status == "running")
     throw Error(Errc::in_use, "container " + rec.name + " is already running");
   Channels ch;
@@ -1481,7 +1467,7 @@ Running start(Store& store, const image::Store& images, const Record& rec,
 
 void restart_in_place(Store& store, const image::Store& images, const Record& rec,
                       int restart_count) {
-  FileLock starting(store.dir(rec.id) + "/start.lock");  // as in start()
+  FileLock starting = FileLock::directory(store.dir(rec.id));  // as in start()
   Channels ch;
   runtime::Plan plan = prepare(store, images, rec, ch, false, false);
   become_monitor(store, rec, plan, ch, -1, {}, restart_count);

@@ -19,13 +19,21 @@ std::string timestamp_now() {
   return buf;
 }
 
-bool LogWriter::open(const std::string& path) {
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  return fd_ >= 0;
+void LogWriter::open(const std::string& path) {
+  path_ = path;
 }
 
 void LogWriter::write(const char* stream, const char* data, size_t n) {
-  if (fd_ < 0 || n == 0) return;
+  if (n == 0 || path_.empty()) return;
+  if (fd_ < 0) {
+    // Created on the first output: a container that prints nothing costs
+    // no file (readers take a missing log as an empty one).
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd_ < 0) {
+      path_.clear();  // no log then, as before; the output still reaches attach clients
+      return;
+    }
+  }
   std::string ts = timestamp_now();
   std::string out;
   size_t start = 0;

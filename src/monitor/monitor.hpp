@@ -23,12 +23,14 @@ namespace tug::monitor {
 // ---- log.cpp ----
 class LogWriter {
  public:
-  bool open(const std::string& path);
+  // The log file, created (append-only) at the first output.
+  void open(const std::string& path);
   // Appends data from stream ("stdout"/"stderr"); complete lines are
   // flagged F, a trailing partial line P (continued by the next record).
   void write(const char* stream, const char* data, size_t n);
 
  private:
+  std::string path_;
   int fd_ = -1;
 };
 

@@ -18,6 +18,16 @@ FileLock::FileLock(const std::string& path, Mode mode) {
   fd_ = std::move(fd);
 }
 
+FileLock FileLock::directory(const std::string& path) {
+  FileLock l;
+  UniqueFd fd = open_or_throw(path, O_RDONLY | O_DIRECTORY);
+  while (::flock(fd.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) throw_errno("lock " + path);
+  }
+  l.fd_ = std::move(fd);
+  return l;
+}
+
 FileLock FileLock::try_lock(const std::string& path, Mode mode) {
   FileLock l;
   UniqueFd fd = open_or_throw(path, O_RDWR | O_CREAT, 0600);

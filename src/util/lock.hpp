@@ -15,6 +15,9 @@ class FileLock {
   FileLock(const std::string& path, Mode mode = Mode::exclusive);
   // Returns an unlocked object if the lock is held elsewhere.
   static FileLock try_lock(const std::string& path, Mode mode = Mode::exclusive);
+  // Blocks until an exclusive lock on the existing directory path is held:
+  // a lock that needs no file of its own (a container's start lock).
+  static FileLock directory(const std::string& path);
   bool held() const { return static_cast<bool>(fd_); }
 
  private:
