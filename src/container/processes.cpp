@@ -3,8 +3,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <optional>
 #include <sstream>
 
+#include "util/error.hpp"
 #include "util/fs.hpp"
 #include "util/strings.hpp"
 
@@ -44,11 +46,17 @@ std::vector<ProcessInfo> processes_of(pid_t init_pid) {
         st.st_dev != target.st_dev)
       continue;
     ProcessInfo p;
-    auto cmdline = read_file_if_exists("/proc/" + name + "/cmdline").value_or("");
-    for (char& c : cmdline)
+    std::optional<std::string> cmdline, stat_text;
+    try {
+      cmdline = read_file_if_exists("/proc/" + name + "/cmdline");
+      stat_text = read_file_if_exists("/proc/" + name + "/stat");
+    } catch (const Error&) {
+      continue;  // exited between open and read (ESRCH): not listed
+    }
+    std::string cmd = cmdline.value_or("");
+    for (char& c : cmd)
       if (c == '\0') c = ' ';
-    p.cmd = trim(cmdline);
-    auto stat_text = read_file_if_exists("/proc/" + name + "/stat");
+    p.cmd = trim(cmd);
     if (!stat_text || !parse_proc_stat(*stat_text, &p)) continue;
     struct stat owner;
     if (::stat(("/proc/" + name).c_str(), &owner) == 0) p.uid = owner.st_uid;
