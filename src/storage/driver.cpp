@@ -200,8 +200,7 @@ void mount_rootfs(const RootfsPlan& plan, const FuseServer& serve) {
       if (::chdir(plan.data_root.c_str()) != 0) throw_errno("chdir " + plan.data_root);
       if (plan.volatile_upper) {
         // A previous volatile mount's marker (see RootfsPlan::volatile_upper).
-        ::rmdir((plan.work + "/work/incompat/volatile").c_str());
-        ::rmdir((plan.work + "/work/incompat").c_str());
+        remove_tree(plan.work + "/work/incompat");
       }
       std::string opts = overlay_options(plan);
       unsigned long flags = plan.readonly ? MS_RDONLY : 0;
