@@ -927,11 +927,7 @@ void register_compose(CLI::App& app, Globals& g) {
                                : f->name;
       add_compose_labels(o, p, s, "1", true);
       container::Record rec = container::create(store, g.images(), o);
-      container::StartOptions so;
-      so.attach = !f->detach;
-      if (f->detach && rec.auto_remove)
-        so.exit_command = {self_exe(),    "--root", g.paths().data, "--runroot",
-                           g.paths().run, "rm",     "-f",           rec.id};
+      container::StartOptions so = start_options(g, rec, !f->detach);
       int code = 0;
       try {
         container::Running running = container::start(store, g.images(), rec, so);

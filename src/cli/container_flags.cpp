@@ -13,6 +13,7 @@ namespace tug::cli {
 void add_create_flags(CLI::App* c, RunFlags& f) {
   auto& o = f.create;
   c->add_option("--name", o.name, "Assign a name to the container");
+  c->add_flag("--rm", o.auto_remove, "Remove the container when it exits");
   c->add_option("-e,--env", o.env, "Set environment variables")
       ->take_all()
       ->allow_extra_args(false);
@@ -165,6 +166,15 @@ void take_image_and_command(CLI::App* c, RunFlags& f) {
     for (const auto& l : f.create.labels) given |= l.rfind("PODMAN_SYSTEMD_UNIT=", 0) == 0;
     if (!given) f.create.labels.push_back(std::string("PODMAN_SYSTEMD_UNIT=") + unit);
   }
+}
+
+container::StartOptions start_options(Globals& g, const container::Record& rec, bool attach) {
+  container::StartOptions so;
+  so.attach = attach;
+  if (!attach && rec.auto_remove)
+    so.exit_command = {self_exe(),    "--root", g.paths().data, "--runroot",
+                       g.paths().run, "rm",     "-f",           rec.id};
+  return so;
 }
 
 }  // namespace tug::cli

@@ -30,4 +30,9 @@ void take_image_and_command(CLI::App* c, RunFlags& f);
 // container::create, which never talks to a registry.
 void pull_for_create(Globals& g, RunFlags& f);
 
+// How run, start and compose run start rec, attached or not. A detached
+// --rm container is removed by its monitor at exit (`tug rm -f ID` on
+// this store); after an attached session the caller removes it.
+container::StartOptions start_options(Globals& g, const container::Record& rec, bool attach);
+
 }  // namespace tug::cli

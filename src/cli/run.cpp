@@ -17,7 +17,6 @@ void register_run(CLI::App& app, Globals& g) {
   c->fallthrough(false);  // positionals must stay here, not climb to the global parser
   c->prefix_command();
   add_create_flags(c, *f);
-  c->add_flag("--rm", f->create.auto_remove, "Remove the container when it exits");
   c->add_flag("-d,--detach", f->detach, "Run container in background and print container ID");
   c->callback([c, f, &g] {
     take_image_and_command(c, *f);
@@ -25,11 +24,7 @@ void register_run(CLI::App& app, Globals& g) {
     pull_for_create(g, *f);
     container::Store store(g.paths(), g.mapping());
     container::Record rec = container::create(store, g.images(), f->create);
-    container::StartOptions so;
-    so.attach = !f->detach;
-    if (f->detach && rec.auto_remove)
-      so.exit_command = {self_exe(),    "--root", g.paths().data, "--runroot",
-                         g.paths().run, "rm",     "-f",           rec.id};
+    container::StartOptions so = start_options(g, rec, !f->detach);
     int code;
     try {
       container::Running running = container::start(store, g.images(), rec, so);

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/commands.hpp"
+#include "cli/container_flags.hpp"
 #include "container/lifecycle.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
@@ -72,8 +73,7 @@ void register_start(CLI::App& app, Globals& g) {
         if (!f->attach) out(name);
         continue;
       }
-      container::StartOptions so;
-      so.attach = f->attach;
+      container::StartOptions so = start_options(g, rec, f->attach);
       container::Running running;
       try {
         running = container::start(store, g.images(), rec, so);
@@ -94,7 +94,10 @@ void register_start(CLI::App& app, Globals& g) {
         continue;
       }
       if (!f->interactive) rec.spec.stdin_open = false;
-      g.exit_code = container::attach_session(store, rec, running.attach.get(), running.pid);
+      int code = container::attach_session(store, rec, running.attach.get(), running.pid);
+      if (code == container::kDetached) return;  // it runs on; as in run
+      if (rec.auto_remove) container::remove(store, rec, true);
+      g.exit_code = code;
     }
     if (failures) g.exit_code = kExitToolError;
   });

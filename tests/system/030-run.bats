@@ -13,6 +13,28 @@ load helpers
   assert_output_equals ""
 }
 
+@test "a --rm container's overlay is volatile, and still mounts after cp into it" {
+  load_busybox
+  # No sync of the upper filesystem at teardown for a throw-away upper.
+  run_tug run --rm busybox grep ' - overlay ' /proc/self/mountinfo
+  assert_success
+  assert_output_contains volatile
+  run_tug run --name kept busybox grep ' - overlay ' /proc/self/mountinfo
+  assert_success
+  assert_output_not_contains volatile
+  tug_ok rm kept
+  # cp mounts the rootfs (volatile: the kernel leaves its marker in the
+  # work dir); the start mounts it a second time.
+  tug_ok create --rm --name twice busybox cat /copied
+  echo "copied in" >"$TEST_DIR/f"
+  tug_ok cp "$TEST_DIR/f" twice:/copied
+  run_tug start -a twice
+  assert_success
+  assert_output_equals "copied in"
+  run_tug ps -a -q
+  assert_output_equals ""
+}
+
 @test "the container's exit code is returned" {
   load_busybox
   run_tug run --rm busybox sh -c 'exit 3'

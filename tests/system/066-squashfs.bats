@@ -210,6 +210,13 @@ squashfuse_procs() {
 run" ]
   run_tug diff inplace
   assert_error 125 "diff is not supported for --rootfs containers"
+  # The directory is its own mount point: the record holds no overlay dirs,
+  # and a container that printed nothing has no log file.
+  id=$("$TUG" inspect --format '{{.Id}}' inplace)
+  run ls "$XDG_DATA_HOME/tug/containers/$id"
+  assert_output_not_contains merged
+  assert_output_not_contains upper
+  assert_output_not_contains ctr.log
   tug_ok rm inplace
   run_tug run --rm --rootfs "$TEST_DIR/missing" /bin/sh
   assert_error 125 "no such directory"

@@ -52,6 +52,21 @@ load helpers
   run timeout 10 "$TUG" logs -f follow
   assert_status 0
   [ "$(echo "$output" | tr '\n' ' ')" = "a b " ]
+  # The log file comes with the first output: -f on a silent container
+  # waits for it, and logs of one that never wrote print nothing.
+  tug_ok run -d --name late busybox sh -c 'sleep 1; echo woke'
+  id=$("$TUG" inspect --format '{{.Id}}' late)
+  [ ! -e "$XDG_DATA_HOME/tug/containers/$id/ctr.log" ]
+  run_tug logs late
+  assert_success
+  assert_output_equals ""
+  run timeout 10 "$TUG" logs -f late
+  assert_status 0
+  assert_output_equals "woke"
+  tug_ok run --name silent busybox true
+  run_tug logs silent
+  assert_success
+  assert_output_equals ""
 }
 
 @test "stop sends SIGTERM, then SIGKILL after the timeout" {
