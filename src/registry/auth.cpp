@@ -1,11 +1,10 @@
 #include "registry/auth.hpp"
 
-#include <openssl/evp.h>
-
 #include <cctype>
 #include <cstdlib>
 
 #include "config/paths.hpp"
+#include "util/crypto.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
 #include "util/json.hpp"
@@ -66,9 +65,9 @@ Credentials parse_creds(const std::string& text) {
 
 std::string base64_encode(const std::string& bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(bytes.data()),
-                          static_cast<int>(bytes.size()));
+  int n = dl::EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                              reinterpret_cast<const unsigned char*>(bytes.data()),
+                              static_cast<int>(bytes.size()));
   out.resize(static_cast<size_t>(n));
   return out;
 }
@@ -79,9 +78,9 @@ std::string base64_decode(const std::string& text) {
     if (!std::isspace(static_cast<unsigned char>(c))) in += c;
   if (in.size() % 4 != 0) throw Error(Errc::invalid, "malformed base64 in credentials");
   std::string out(in.size() / 4 * 3 + 1, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
+  int n = dl::EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                              reinterpret_cast<const unsigned char*>(in.data()),
+                              static_cast<int>(in.size()));
   if (n < 0) throw Error(Errc::invalid, "malformed base64 in credentials");
   size_t len = static_cast<size_t>(n);
   // EVP_DecodeBlock counts padding as zero bytes.

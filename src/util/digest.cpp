@@ -1,10 +1,10 @@
 #include "util/digest.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "util/crypto.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
 
@@ -12,12 +12,14 @@ namespace tug {
 
 struct Sha256::Impl {
   EVP_MD_CTX* ctx = nullptr;
-  ~Impl() { EVP_MD_CTX_free(ctx); }
+  ~Impl() {
+    if (ctx) dl::EVP_MD_CTX_free(ctx);
+  }
 };
 
 Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
-  impl_->ctx = EVP_MD_CTX_new();
-  if (!impl_->ctx || EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr) != 1)
+  impl_->ctx = dl::EVP_MD_CTX_new();
+  if (!impl_->ctx || dl::EVP_DigestInit_ex(impl_->ctx, dl::EVP_sha256(), nullptr) != 1)
     throw Error(Errc::io, "sha256: cannot initialise digest");
 }
 Sha256::~Sha256() = default;
@@ -25,13 +27,13 @@ Sha256::Sha256(Sha256&&) noexcept = default;
 Sha256& Sha256::operator=(Sha256&&) noexcept = default;
 
 void Sha256::update(const void* data, size_t n) {
-  EVP_DigestUpdate(impl_->ctx, data, n);
+  dl::EVP_DigestUpdate(impl_->ctx, data, n);
 }
 
 std::string Sha256::hex() {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_DigestFinal_ex(impl_->ctx, md, &len);
+  dl::EVP_DigestFinal_ex(impl_->ctx, md, &len);
   static const char* digits = "0123456789abcdef";
   std::string out;
   out.reserve(len * 2);

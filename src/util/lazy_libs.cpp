@@ -1,3 +1,4 @@
+#include "util/crypto.hpp"
 #include "util/curl.hpp"
 #include "util/libarchive.hpp"
 
@@ -5,6 +6,11 @@ namespace tug::dl {
 
 const LazyLibrary& libcurl() {
   static const LazyLibrary lib("libcurl.so.4", "libcurl4");
+  return lib;
+}
+
+const LazyLibrary& libcrypto() {
+  static const LazyLibrary lib("libcrypto.so.3", "libssl3");
   return lib;
 }
 
