@@ -251,9 +251,10 @@ json inspect_json(const Record& r, const State& s, const InspectContext& ctx) {
   j["RestartCount"] = s.restart_count;
   j["Driver"] = r.driver;
   j["Platform"] = "linux";
-  j["ResolvConfPath"] = ctx.container_dir + "/resolv.conf";
-  j["HostnamePath"] = ctx.container_dir + "/hostname";
-  j["HostsPath"] = ctx.container_dir + "/hosts";
+  // Made in the container's own /dev tmpfs at each start: no host file.
+  j["ResolvConfPath"] = "";
+  j["HostnamePath"] = "";
+  j["HostsPath"] = "";
   j["LogPath"] = ctx.container_dir + "/ctr.log";
   j["ConmonPidFile"] =
       r.conmon_pidfile.empty() ? ctx.container_dir + "/monitor.pid" : r.conmon_pidfile;

@@ -648,17 +648,14 @@ std::string effective_hostname(const Record& r) {
   return r.spec.hostname.empty() ? r.id.substr(0, 12) : r.spec.hostname;
 }
 
-// Files the container sees as /etc/hosts, /etc/resolv.conf, /etc/hostname.
-// The network mode decides the nameservers (slirp4netns's forwarder) and
-// the address the container's own name resolves to; a container on
-// another's network shares its resolver configuration.
-runtime::PlanInputs write_etc_files(const Store& store, const std::string& dir,
-                                    runtime::Spec spec) {
+// The nameservers (into spec.dns, unless --dns gave them) and the address
+// of the container's own name that its network mode gives: slirp4netns's
+// forwarder, the responders on the gateways of user-defined networks.
+std::string apply_network_dns(const Store& store, runtime::Spec& spec) {
   network::Mode net = network::parse_mode(spec.network);
   std::string address = network::container_address(net);
   if (spec.dns.empty()) spec.dns = network::nameservers(net);
   if (net.kind == network::Mode::Kind::bridge) {
-    // The responder on each network's gateway knows the other containers.
     network::NetworkStore nets(store.paths());
     for (const auto& a : spec.networks) {
       auto n = nets.get(a.network);
@@ -667,19 +664,30 @@ runtime::PlanInputs write_etc_files(const Store& store, const std::string& dir,
         spec.dns.push_back(n.gateway);
     }
   }
+  return address;
+}
+
+// The resolv.conf of a container of spec; one on another container's
+// network without --dns of its own shares that container's.
+std::string resolv_conf_of(const Store& store, runtime::Spec spec, const std::string& host,
+                           int depth = 0) {
+  apply_network_dns(store, spec);
+  network::Mode net = network::parse_mode(spec.network);
+  if (net.kind == network::Mode::Kind::container && spec.dns.empty() && depth < 8)
+    if (auto other = store.find(net.target))
+      return resolv_conf_of(store, other->spec, host, depth + 1);
+  return runtime::resolv_conf_content(spec, host);
+}
+
+// What the container sees as /etc/hosts, /etc/resolv.conf and
+// /etc/hostname: made in its own /dev tmpfs at start, no files on the host.
+runtime::PlanInputs etc_files(const Store& store, runtime::Spec spec) {
   runtime::PlanInputs in;
-  in.hosts_file = dir + "/hosts";
-  in.resolv_file = dir + "/resolv.conf";
-  in.hostname_file = dir + "/hostname";
-  write_file(in.hosts_file, runtime::hosts_file_content(spec, address));
-  std::optional<std::string> resolv;
-  if (net.kind == network::Mode::Kind::container && spec.dns.empty())
-    resolv = read_file_if_exists(store.dir(net.target) + "/resolv.conf");
-  if (!resolv)
-    resolv =
-        runtime::resolv_conf_content(spec, read_file_if_exists("/etc/resolv.conf").value_or(""));
-  write_file(in.resolv_file, *resolv);
-  write_file(in.hostname_file, spec.hostname + "\n");
+  in.resolv_conf =
+      resolv_conf_of(store, spec, read_file_if_exists("/etc/resolv.conf").value_or(""));
+  std::string address = apply_network_dns(store, spec);
+  in.hosts = runtime::hosts_file_content(spec, address);
+  in.hostname = spec.hostname + "\n";
   if (spec.init) in.init_binary = libexec_path("tug-init");
   return in;
 }
@@ -1062,7 +1070,7 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
   if (rec.spec.sdnotify == "container" && !notify_target(rec).empty())
     make_container_notify_socket(store, rec, ch, spec);
   storage::RootfsPlan rootfs = rootfs_plan_of(store, images, rec);
-  runtime::PlanInputs inputs = write_etc_files(store, dir, spec);
+  runtime::PlanInputs inputs = etc_files(store, spec);
   userns::Mapping mapping = container_mapping(store, rec);
   if (!spec.userns.empty()) {
     inputs.user_name = current_user_name();

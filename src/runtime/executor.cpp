@@ -193,6 +193,21 @@ void do_mount(int rootfd, const MountOp& op) {
     write_all(f.get(), op.source.data(), op.source.size());
     return;
   }
+  if (op.kind == K::generated) {
+    // Made in the /dev tmpfs build_plan mounts first, bound, then unnamed:
+    // the bind keeps the file, which only the container sees.
+    std::string name = ".tug-" + basename_of(op.target);
+    auto dev = open_in_root(rootfd, "/dev", false, false);
+    UniqueFd f(::openat(dev.get(), name.c_str(),
+                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!f) fail("creating the content of " + op.target);
+    write_all(f.get(), op.source.data(), op.source.size());
+    UniqueFd target = open_in_root(rootfd, op.target, true, true);
+    if (::mount(fd_path(f).c_str(), fd_path(target).c_str(), nullptr, MS_BIND, nullptr) != 0)
+      fail("bind-mounting " + op.target);
+    if (::unlinkat(dev.get(), name.c_str(), 0) != 0) fail("removing /dev/" + name);
+    return;
+  }
   bool file = op.target_is_file;
   if (op.kind == K::bind) {
     struct stat st;
@@ -221,6 +236,7 @@ void do_mount(int rootfd, const MountOp& op) {
     case K::bind:
     case K::symlink:
     case K::file:
+    case K::generated:
       break;
   }
   if (op.kind == K::bind) {

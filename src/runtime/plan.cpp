@@ -222,11 +222,11 @@ Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanI
     sys.recursive = true;
     p.mounts.push_back(sys);
   }
-  for (const auto& [src, dst] :
-       {std::pair{in.hosts_file, "/etc/hosts"}, std::pair{in.resolv_file, "/etc/resolv.conf"},
-        std::pair{in.hostname_file, "/etc/hostname"}}) {
-    if (src.empty()) continue;
-    MountOp op{K::bind, src, dst};
+  for (const auto& [content, dst] :
+       {std::pair{in.hosts, "/etc/hosts"}, std::pair{in.resolv_conf, "/etc/resolv.conf"},
+        std::pair{in.hostname, "/etc/hostname"}}) {
+    if (content.empty()) continue;
+    MountOp op{K::generated, content, dst};
     op.target_is_file = true;
     p.mounts.push_back(op);
   }

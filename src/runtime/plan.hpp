@@ -17,17 +17,19 @@ namespace tug::runtime {
 
 struct MountOp {
   enum class Kind {
-    proc,     // fresh procfs for the new pid namespace
-    sysfs,    // fresh sysfs (needs our own network namespace)
-    tmpfs,    // tmpfs with data options
-    devpts,   // devpts newinstance
-    mqueue,   // POSIX message queues of the new ipc namespace
-    bind,     // bind mount of a host path (file or directory)
-    symlink,  // a symlink created at target pointing at source
-    file,     // a file created at target holding source (in a tmpfs tug mounted)
+    proc,       // fresh procfs for the new pid namespace
+    sysfs,      // fresh sysfs (needs our own network namespace)
+    tmpfs,      // tmpfs with data options
+    devpts,     // devpts newinstance
+    mqueue,     // POSIX message queues of the new ipc namespace
+    bind,       // bind mount of a host path (file or directory)
+    symlink,    // a symlink created at target pointing at source
+    file,       // a file created at target holding source (in a tmpfs tug mounted)
+    generated,  // a file holding source bound onto target: made in tug's /dev
+                // tmpfs, whose name for it goes once bound (no file on the host)
   };
   Kind kind = Kind::bind;
-  std::string source;           // bind: host path; symlink: link text; file: content
+  std::string source;           // bind: host path; symlink: link text; file, generated: content
   std::string target;           // absolute path inside the rootfs
   std::string data;             // mount data ("mode=755,size=65536k")
   unsigned long flags = 0;      // MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_RDONLY ...
@@ -92,13 +94,13 @@ struct Plan {
   uint32_t home_uid = 0, home_gid = 0;
 };
 
-// Host paths the plan refers to besides the rootfs.
+// What the plan refers to besides the spec and the rootfs.
 struct PlanInputs {
-  std::string hosts_file;     // container's /etc/hosts on the host
-  std::string resolv_file;    // container's /etc/resolv.conf on the host
-  std::string hostname_file;  // container's /etc/hostname on the host
-  std::string init_binary;    // tug-init on the host (used with Spec::init)
-  std::string user_name;      // the host user's name and home (--userns=keep-id)
+  // The container's /etc/hosts, /etc/resolv.conf and /etc/hostname, made
+  // in its /dev tmpfs at start (MountOp::Kind::generated). Empty: none.
+  std::string hosts, resolv_conf, hostname;
+  std::string init_binary;  // tug-init on the host (used with Spec::init)
+  std::string user_name;    // the host user's name and home (--userns=keep-id)
   std::string user_home;
 };
 

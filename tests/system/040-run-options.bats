@@ -353,6 +353,23 @@ localhost"
   assert_status 0
   assert_output_equals "nameserver 9.9.9.9
 nameserver 1.1.1.1"
+  # The /etc files live in the container's own tmpfs: writable inside, not
+  # left in /dev, no files of them on the host; a container on another's
+  # network shares that one's nameservers.
+  tug_ok run -d --name dnsd --dns 9.9.9.9 --hostname h1 busybox sleep 100
+  run_tug exec dnsd sh -c 'cat /etc/hostname; echo "10.1.1.1 extra" >>/etc/hosts && grep -c extra /etc/hosts; ls -a /dev | grep -c tug-; grep " /etc/hosts " /proc/self/mountinfo | grep -o " - tmpfs "'
+  assert_success
+  assert_output_equals "h1
+1
+0
+ - tmpfs "
+  id=$("$TUG" inspect --format '{{.Id}}' dnsd)
+  run ls "$XDG_DATA_HOME/tug/containers/$id"
+  assert_output_not_contains hosts
+  assert_output_not_contains resolv.conf
+  run_tug run --rm --network container:dnsd busybox grep nameserver /etc/resolv.conf
+  assert_output_equals "nameserver 9.9.9.9"
+  tug_ok rm -f dnsd
 }
 
 @test "default capabilities include NET_RAW and CHOWN; --cap-drop removes them" {

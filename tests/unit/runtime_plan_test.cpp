@@ -38,7 +38,8 @@ const MountOp* find_target(const runtime::Plan& p, const std::string& target) {
 runtime::Plan plan_for(runtime::Spec s, const userns::Mapping& m = ranged()) {
   storage::RootfsPlan r;
   r.lowers = {"l/A", "l/B"};
-  runtime::PlanInputs in{"/c/hosts", "/c/resolv.conf", "/c/hostname", "/x/libexec/tug/tug-init"};
+  runtime::PlanInputs in{"127.0.0.1 localhost\n", "nameserver 10.0.2.3\n", "ctr\n",
+                         "/x/libexec/tug/tug-init"};
   if (s.args.empty()) s.args = {"sh"};
   return runtime::build_plan(s, r, in, m);
 }
@@ -79,6 +80,11 @@ TEST_CASE("plan: /proc comes before /dev and the volumes come after the /etc fil
   CHECK(index("/dev/null") > index("/dev"));
   CHECK(index("/etc/hosts") > index("/dev/pts"));
   CHECK(index("/data") > index("/etc/hostname"));
+  // The /etc files are made in the container's /dev tmpfs: no host file.
+  const MountOp* hosts = find_target(p, "/etc/hosts");
+  REQUIRE(hosts);
+  CHECK(hosts->kind == MountOp::Kind::generated);
+  CHECK(hosts->source == "127.0.0.1 localhost\n");
   const MountOp* data = find_target(p, "/data");
   REQUIRE(data);
   CHECK(data->source == "/srv/data");
