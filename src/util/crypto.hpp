@@ -1,7 +1,7 @@
 #pragma once
 // libcrypto (OpenSSL), loaded on first use (see util/lazy.hpp): call these
 // as dl::NAME. Linked in, its method and ASN.1 tables made ~16,700 of the
-// 23,000 relocations of a position-independent tug, about 1 ms of every
+// 23,000 relocations of a position-independent tug, about 0.4 ms of every
 // start; only digests (pull, load, build, push) and registry credentials
 // use it.
 #include <openssl/evp.h>
