@@ -667,15 +667,19 @@ std::string apply_network_dns(const Store& store, runtime::Spec& spec) {
   return address;
 }
 
-// The resolv.conf of a container of spec; one on another container's
-// network without --dns of its own shares that container's.
-std::string resolv_conf_of(const Store& store, runtime::Spec spec, const std::string& host,
+// The resolv.conf of a container of spec, whose network's nameservers are
+// applied (apply_network_dns); one on another container's network without
+// --dns of its own shares that container's.
+std::string resolv_conf_of(const Store& store, const runtime::Spec& spec, const std::string& host,
                            int depth = 0) {
-  apply_network_dns(store, spec);
   network::Mode net = network::parse_mode(spec.network);
-  if (net.kind == network::Mode::Kind::container && spec.dns.empty() && depth < 8)
-    if (auto other = store.find(net.target))
-      return resolv_conf_of(store, other->spec, host, depth + 1);
+  if (net.kind == network::Mode::Kind::container && spec.dns.empty() && depth < 8) {
+    if (auto other = store.find(net.target)) {
+      runtime::Spec o = other->spec;
+      apply_network_dns(store, o);
+      return resolv_conf_of(store, o, host, depth + 1);
+    }
+  }
   return runtime::resolv_conf_content(spec, host);
 }
 
@@ -683,9 +687,9 @@ std::string resolv_conf_of(const Store& store, runtime::Spec spec, const std::st
 // /etc/hostname: made in its own /dev tmpfs at start, no files on the host.
 runtime::PlanInputs etc_files(const Store& store, runtime::Spec spec) {
   runtime::PlanInputs in;
+  std::string address = apply_network_dns(store, spec);
   in.resolv_conf =
       resolv_conf_of(store, spec, read_file_if_exists("/etc/resolv.conf").value_or(""));
-  std::string address = apply_network_dns(store, spec);
   in.hosts = runtime::hosts_file_content(spec, address);
   in.hostname = spec.hostname + "\n";
   if (spec.init) in.init_binary = libexec_path("tug-init");

@@ -9,22 +9,25 @@
 
 namespace tug {
 
-FileLock::FileLock(const std::string& path, Mode mode) {
-  UniqueFd fd = open_or_throw(path, O_RDWR | O_CREAT, 0600);
-  int op = mode == Mode::exclusive ? LOCK_EX : LOCK_SH;
+namespace {
+
+UniqueFd locked(UniqueFd fd, int op, const std::string& path) {
   while (::flock(fd.get(), op) != 0) {
     if (errno != EINTR) throw_errno("lock " + path);
   }
-  fd_ = std::move(fd);
+  return fd;
+}
+
+}  // namespace
+
+FileLock::FileLock(const std::string& path, Mode mode) {
+  fd_ = locked(open_or_throw(path, O_RDWR | O_CREAT, 0600),
+               mode == Mode::exclusive ? LOCK_EX : LOCK_SH, path);
 }
 
 FileLock FileLock::directory(const std::string& path) {
   FileLock l;
-  UniqueFd fd = open_or_throw(path, O_RDONLY | O_DIRECTORY);
-  while (::flock(fd.get(), LOCK_EX) != 0) {
-    if (errno != EINTR) throw_errno("lock " + path);
-  }
-  l.fd_ = std::move(fd);
+  l.fd_ = locked(open_or_throw(path, O_RDONLY | O_DIRECTORY), LOCK_EX, path);
   return l;
 }
 
