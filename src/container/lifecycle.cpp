@@ -23,6 +23,7 @@
 #include "events/events.hpp"
 #include "image/layer.hpp"
 #include "image/squashfs.hpp"
+#include "monitor/monitor.hpp"
 #include "network/networks.hpp"
 #include "network/rootless_netns.hpp"
 #include "network/setup.hpp"
@@ -1176,7 +1177,8 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
 
 // Runs in the detached monitor-to-be (a forked copy of the CLI): starts the
 // container as its child, records it, reports to the CLI and execs
-// tug-monitor. Never returns and never lets an exception leave this frame.
+// tug-monitor, or for a foreground run becomes the monitor in place. Never
+// returns and never lets an exception leave this frame.
 [[noreturn]] void become_monitor(Store& store, const Record& rec, const runtime::Plan& plan,
                                  Channels& ch, int report_fd, const StartOptions& opts,
                                  int restart_count) {
@@ -1380,6 +1382,13 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     cargv.push_back(nullptr);
     started.process.detach();  // it stays our child across exec
     started.squashfuse.detach();
+    if (attach_end && notify.empty() && !restarts && !health && pod_exit.empty()) {
+      // A foreground run: this process monitors while its CLI is attached
+      // and execs tug-monitor only if the CLI leaves first. A short
+      // container's exit then waits for no exec (monitor.hpp, run()).
+      reset_as_exec();
+      ::_exit(monitor::run(static_cast<int>(argv.size()), cargv.data(), true));
+    }
     ::execv(cargv[0], cargv.data());
     // The container runs but nothing owns it: take it down with us.
     ::kill(st.pid, SIGKILL);

@@ -11,9 +11,16 @@
 
 namespace tug::monitor {
 
-void AttachServer::init(int listen_fd, int first_client) {
+void AttachServer::init(int listen_fd, const std::vector<int>& clients) {
   listen_fd_ = listen_fd;
-  if (first_client >= 0) clients_.push_back(first_client);
+  for (int c : clients)
+    if (c >= 0) clients_.push_back(c);
+}
+
+void AttachServer::drop(int fd) {
+  ::close(fd);
+  clients_.erase(std::remove(clients_.begin(), clients_.end(), fd), clients_.end());
+  if (fd == watched_) watched_lost_ = true;
 }
 
 void AttachServer::add_poll_fds(std::vector<struct pollfd>& fds) const {
@@ -53,10 +60,7 @@ void AttachServer::handle(const std::vector<struct pollfd>& fds, int& stdin_fd, 
       ::ioctl(terminal_fd, TIOCSWINSZ, &ws);
     }
   }
-  for (int g : gone) {
-    ::close(g);
-    clients_.erase(std::remove(clients_.begin(), clients_.end(), g), clients_.end());
-  }
+  for (int g : gone) drop(g);
 }
 
 void AttachServer::broadcast(uint8_t type, const char* data, size_t n) {
@@ -64,10 +68,7 @@ void AttachServer::broadcast(uint8_t type, const char* data, size_t n) {
   for (int c : clients_)
     if (!write_frame(c, static_cast<FrameType>(type), data, static_cast<uint32_t>(n)))
       gone.push_back(c);
-  for (int g : gone) {
-    ::close(g);
-    clients_.erase(std::remove(clients_.begin(), clients_.end(), g), clients_.end());
-  }
+  for (int g : gone) drop(g);
 }
 
 void AttachServer::close_all() {

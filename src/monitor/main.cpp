@@ -1,6 +1,7 @@
-// tug-monitor's event loop. Started by exec from tug after the container's
-// first process was cloned (so that process is our child), with every
-// channel already open; see monitor.hpp and `tug-monitor --help`.
+// tug-monitor's event loop, run(). Started by exec from tug after the
+// container's first process was cloned (so that process is our child), with
+// every channel already open, or called in tug's own monitor-to-be (a
+// foreground run); see monitor.hpp and `tug-monitor --help`.
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -30,11 +31,12 @@ namespace {
 struct Options {
   pid_t pid = -1;  // the container's first process (our child)
   std::string state, lock, log, socket_path, started_at;
-  int out = -1, err = -1;  // read ends of the container's stdout/stderr pipes
-  int terminal = -1;       // pty master (-t): output and input both
-  int in = -1;             // write end of the container's stdin pipe (-i)
-  int listen = -1;         // listening attach socket
-  int attach = -1;         // pre-connected client (foreground run)
+  int out = -1, err = -1;    // read ends of the container's stdout/stderr pipes
+  int terminal = -1;         // pty master (-t): output and input both
+  int in = -1;               // write end of the container's stdin pipe (-i)
+  int listen = -1;           // listening attach socket
+  int attach = -1;           // pre-connected client (foreground run)
+  std::vector<int> clients;  // clients handed over by an in-process monitor
   int restart_count = 0;
   bool durable = true;  // fsync the exit record (not for --rm containers)
   // Restart policy, enforced here: after recording an exit the monitor
@@ -70,7 +72,8 @@ struct Options {
                "tug-monitor: %s\n"
                "usage: tug-monitor --pid PID --state FILE --lock FILE --log FILE [--socket PATH]\n"
                "         [--listen FD] [--attach FD] [--stdout FD] [--stderr FD] [--terminal FD]\n"
-               "         [--stdin FD] [--started-at TIME] [--restart-count N] [--no-fsync]\n"
+               "         [--client FD]... [--stdin FD] [--started-at TIME] [--restart-count N]\n"
+               "         [--no-fsync]\n"
                "         [--cgroup PATH] [--lifeline FD] [--hold FD] [--helper PID]...\n"
                "         [--device-helper PID]... [--sdnotify conmon|container]\n"
                "         [--notify-socket PATH] [--notify-fd FD] [--notify-path PATH]\n"
@@ -121,6 +124,8 @@ Options parse(int argc, char** argv) {
       o.listen = num();
     else if (a == "--attach")
       o.attach = num();
+    else if (a == "--client")
+      o.clients.push_back(num());
     else if (a == "--restart-count")
       o.restart_count = num();
     else if (a == "--restart")
@@ -251,9 +256,34 @@ bool pump(int fd, const char* stream, uint8_t frame, LogWriter& log, AttachServe
   }
 }
 
+// Execs tug-monitor (argv[0]) with argv, less the CLI's --attach, plus the
+// clients still connected. Returns only if the exec failed.
+void hand_over(int argc, char** argv, const AttachServer& attach) {
+  std::vector<std::string> args;
+  int i = 0;
+  for (; i < argc && std::strcmp(argv[i], "--") != 0; ++i) {
+    if (std::strcmp(argv[i], "--attach") == 0) {
+      ++i;
+      continue;
+    }
+    args.emplace_back(argv[i]);
+  }
+  for (int c : attach.clients()) {
+    ::fcntl(c, F_SETFD, 0);
+    args.insert(args.end(), {"--client", std::to_string(c)});
+  }
+  args.insert(args.end(), argv + i, argv + argc);
+  std::vector<char*> cargs;
+  for (auto& a : args) cargs.push_back(a.data());
+  cargs.push_back(nullptr);
+  ::execv(cargs[0], cargs.data());
+  std::fprintf(stderr, "tug-monitor: exec %s: %s (monitoring on in place)\n", cargs[0],
+               std::strerror(errno));
+}
+
 }  // namespace
 
-int main(int argc, char** argv) {
+int tug::monitor::run(int argc, char** argv, bool in_process) {
   if (argc > 1 && std::strcmp(argv[1], "--help") == 0) usage("help");
   Options o = parse(argc, argv);
   ::prctl(PR_SET_NAME, "tug-monitor");
@@ -268,7 +298,13 @@ int main(int argc, char** argv) {
   LogWriter log;
   if (!o.log.empty()) log.open(o.log);
   AttachServer attach;
-  attach.init(o.listen, o.attach);
+  std::vector<int> clients = o.clients;
+  clients.insert(clients.begin(), o.attach);
+  attach.init(o.listen, clients);
+  // In tug's process only while its CLI is attached.
+  bool in_place = in_process && o.attach >= 0;
+  if (in_process && !in_place) hand_over(argc, argv, attach);
+  if (in_place) attach.watch(o.attach);
   for (int fd : {o.out, o.err, o.terminal}) set_nonblock(fd);
   Notifier notifier;
   notifier.init(o.notify_socket, o.sdnotify, o.notify_fd);
@@ -366,6 +402,10 @@ int main(int argc, char** argv) {
       std::vector<struct pollfd> afds(fds.begin() + static_cast<long>(first_attach), fds.end());
       attach.handle(afds, o.in, o.terminal);
       health.tick(now_ms());
+      if (in_place && attach.lost()) {
+        in_place = false;
+        hand_over(argc, argv, attach);
+      }
     }
   }
   health.stop();

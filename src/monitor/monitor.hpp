@@ -2,6 +2,7 @@
 // tug-monitor: owns one running container. It is exec'd by tug right after
 // the container was cloned (the container stays its child across exec), so
 // it only serves channels, one file each:
+//   main.cpp    the event loop, run(); libexec/tug-monitor.cpp is its main
 //   log.cpp     the container's output into a k8s-file log (podman's format)
 //   attach.cpp  the attach socket: output to clients, stdin and resizes back
 //   exit.cpp    the exit code and time, written atomically into state.json
@@ -11,7 +12,10 @@
 //   event.cpp   the die event, appended to tug's event log
 //   health.cpp  the healthcheck schedule (tug does the check itself)
 // main.cpp runs the event loop. The monitor links no part of tugcore: its
-// resident size is paid once per running container.
+// resident size is paid once per running container. tug links it too: a
+// foreground run's monitor-to-be runs the loop in its own process while
+// the CLI stays attached, and execs tug-monitor only when the CLI goes away
+// with the container still running (see run()).
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -40,9 +44,14 @@ std::string timestamp_now();
 // ---- attach.cpp ----
 class AttachServer {
  public:
-  // listen_fd: a listening unix socket (may be -1); first: an already
-  // connected client (the foreground `run`), may be -1.
-  void init(int listen_fd, int first_client);
+  // listen_fd: a listening unix socket (may be -1); clients: already
+  // connected ones (the foreground `run`'s, or those handed over by a
+  // monitor that ran in tug's process).
+  void init(int listen_fd, const std::vector<int>& clients);
+  // Remembers fd (a client) so that lost() tells when it went away.
+  void watch(int fd) { watched_ = fd; }
+  bool lost() const { return watched_lost_; }
+  const std::vector<int>& clients() const { return clients_; }
   // Poll entries this server wants watched, appended to fds.
   void add_poll_fds(std::vector<struct pollfd>& fds) const;
   // Handles readiness; stdin bytes go to stdin_fd, resizes to terminal_fd.
@@ -51,8 +60,12 @@ class AttachServer {
   void close_all();
 
  private:
+  void drop(int fd);
+
   int listen_fd_ = -1;
   std::vector<int> clients_;
+  int watched_ = -1;
+  bool watched_lost_ = false;
 };
 
 // ---- exit.cpp ----
@@ -147,5 +160,17 @@ class HealthChecker {
   pid_t pid_ = 0;
   std::vector<std::string> argv_;
 };
+
+// ---- main.cpp ----
+// The monitor's whole life, argv as `tug-monitor --help` shows; returns its
+// exit status. in_process: the caller is tug's monitor-to-be of a
+// foreground run (a fork of the CLI, its inherited fds closed as exec would
+// have), which saves the exec of tug-monitor on the way of a short
+// container's exit. It monitors in that process while the client given by
+// --attach (the CLI) stays connected; once the CLI is gone and the
+// container runs on, it execs argv[0] (tug-monitor) with the same argv and
+// its other clients as --client, to leave the CLI's memory behind. Should
+// that exec fail, it goes on in place.
+int run(int argc, char** argv, bool in_process);
 
 }  // namespace tug::monitor

@@ -1,5 +1,6 @@
 #include "util/process.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -143,6 +144,26 @@ void close_fds_from(int lowfd) {
   if (::syscall(SYS_close_range, lowfd, ~0U, 0) == 0) return;
 #endif
   for (int fd = lowfd; fd < 65536; ++fd) ::close(fd);
+}
+
+void reset_as_exec() {
+  std::vector<int> fds;
+  if (DIR* d = ::opendir("/proc/self/fd")) {
+    while (struct dirent* e = ::readdir(d))
+      if (e->d_name[0] != '.') fds.push_back(std::atoi(e->d_name));
+    ::closedir(d);
+  } else {
+    for (int fd = 3; fd < 1024; ++fd) fds.push_back(fd);
+  }
+  for (int fd : fds) {
+    int flags = fd > 2 ? ::fcntl(fd, F_GETFD) : -1;
+    if (flags >= 0 && (flags & FD_CLOEXEC)) ::close(fd);
+  }
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction sa;
+    if (sig == SIGKILL || sig == SIGSTOP || ::sigaction(sig, nullptr, &sa) != 0) continue;
+    if (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN) ::signal(sig, SIG_DFL);
+  }
 }
 
 }  // namespace tug

@@ -54,4 +54,9 @@ std::string libexec_path(const std::string& name);
 // Closes every fd >= lowfd except those in keep (close_range where available).
 void close_fds_from(int lowfd);
 
+// What an exec would do to the process, for one that goes on without it:
+// closes every fd above 2 marked close-on-exec and resets each caught
+// signal to its default action (ignored ones stay ignored).
+void reset_as_exec();
+
 }  // namespace tug

@@ -174,6 +174,41 @@ load helpers
   grep -q got-term "$TEST_DIR/out"
 }
 
+@test "a foreground run is monitored in tug's process until its CLI is killed, then by tug-monitor" {
+  load_busybox
+  "$TUG" run --name fgk busybox sh -c 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done' >"$TEST_DIR/cli.out" 2>&1 &
+  cli=$!
+  for _ in $(seq 50); do grep -q tick "$TEST_DIR/cli.out" && break; sleep 0.1; done
+  id=$("$TUG" inspect --format '{{.Id}}' fgk)
+  mon=$(jq -r .monitor_pid "$XDG_DATA_HOME/tug/containers/$id/state.json")
+  # While the CLI is attached, its monitor-to-be (a fork of tug) monitors
+  # in place: no exec of tug-monitor on the way of a short container.
+  [ "$(cat /proc/$mon/comm)" = tug-monitor ]
+  [[ "$(readlink /proc/$mon/exe)" == */bin/tug ]]
+  "$TUG" attach --no-stdin fgk >"$TEST_DIR/att.out" 2>&1 &
+  att=$!
+  for _ in $(seq 50); do grep -q tick "$TEST_DIR/att.out" && break; sleep 0.1; done
+  kill -9 "$cli"
+  wait "$cli" || true
+  # The CLI gone, the same process execs tug-monitor and drops the CLI's memory.
+  for _ in $(seq 50); do [[ "$(readlink /proc/$mon/exe)" == */libexec/tug/tug-monitor ]] && break; sleep 0.1; done
+  [[ "$(readlink /proc/$mon/exe)" == */libexec/tug/tug-monitor ]]
+  [ "$(jq -r .monitor_pid "$XDG_DATA_HOME/tug/containers/$id/state.json")" = "$mon" ]
+  [ "$(awk '/VmRSS/ {print $2}' /proc/$mon/status)" -le 2048 ]
+  run_tug ps --format '{{.Names}} {{.State}}'
+  assert_output_equals "fgk running"
+  # The other attached client was handed over: it still gets the output,
+  # and the log goes on past what the killed CLI saw.
+  seen=$(grep -c tick "$TEST_DIR/att.out")
+  for _ in $(seq 50); do [ "$(grep -c tick "$TEST_DIR/att.out")" -gt $((seen + 2)) ] && break; sleep 0.1; done
+  [ "$(grep -c tick "$TEST_DIR/att.out")" -gt $((seen + 2)) ]
+  tug_ok stop -t 1 fgk
+  wait "$att" || status=$?
+  [ "${status:-0}" = 137 ]
+  [ "$("$TUG" logs fgk | grep -c tick)" -gt "$(grep -c tick "$TEST_DIR/cli.out")" ]
+  tug_ok rm fgk
+}
+
 @test "attach to a running container sees its output and its exit code" {
   load_busybox
   tug_ok run -d --name att busybox sh -c 'sleep 1; echo after-attach; exit 5'
