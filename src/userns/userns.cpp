@@ -105,8 +105,10 @@ Mapping default_mapping(const std::string& subuid_file, const std::string& subgi
   std::string user = current_user_name();
   auto ur = find_subid_range(subuid_file, user, uid);
   auto gr = find_subid_range(subgid_file, user, uid);
-  bool helpers = !find_in_path("newuidmap").empty() && !find_in_path("newgidmap").empty();
-  if (ur && gr && helpers) {
+  // The helpers are looked for only when there are ranges for them to map.
+  bool helpers =
+      ur && gr && !find_in_path("newuidmap").empty() && !find_in_path("newgidmap").empty();
+  if (helpers) {
     m.uids = {{0, uid, 1}, {1, ur->start, ur->count}};
     m.gids = {{0, gid, 1}, {1, gr->start, gr->count}};
     return m;
