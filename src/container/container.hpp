@@ -3,7 +3,7 @@
 //   containers/<id>/config.json   what to run (Record), written once at create
 //   containers/<id>/state.json    what happened (State), replaced atomically;
 //                                 absent until the first start ("created")
-//   containers/<id>/{upper,work,merged}  overlay dirs; hosts, resolv.conf, hostname
+//   containers/<id>/{upper,work,merged}  overlay dirs (none for --rootfs)
 //   names/<name> -> <id>          name claims: symlink(2) is atomic, so two
 //                                 concurrent `run --name x` cannot both win
 // Mutations of one container take containers/<id>/lock; a create holds it
