@@ -25,8 +25,9 @@ load helpers
   run_tug stats --no-stream --format json spinner
   assert_status 0
   cpu=$(echo "$output" | jq -r '.[0].CPUPerc' | tr -d '%')
-  # A busy loop keeps most of one core.
-  [ "$(echo "$cpu > 50" | bc 2>/dev/null || awk -v c="$cpu" 'BEGIN{print (c > 50)}')" = 1 ]
+  # A busy loop keeps most of one core on an idle machine; on a loaded
+  # 2-core one it may get far less, but never the ~0 of an idle container.
+  [ "$(awk -v c="$cpu" 'BEGIN{print (c > 10)}')" = 1 ]
   [ "$(echo "$output" | jq -r '.[0].PIDs')" = 1 ]
   [ "$(echo "$output" | jq -r '.[0].MemBytes')" -gt 0 ]
   run_tug stats --no-stream
