@@ -1,0 +1,22 @@
+# system df: what the store holds, counted.
+
+@ system-df-format-types
+E system df --format '{{.Type}} {{.Total}} {{.Active}}'
+
+@ system-df-counts
+E create --name c $IMG true
+E volume create v1
+E system df --format '{{.Type}} {{.Total}} {{.Active}}'
+
+@ system-df-header
+Q system df | head -1
+
+@ system-df-verbose-containers
+E create --name c $IMG true
+Q system df -v | grep -c '^Images space usage'
+
+@ system-df-extra-arg
+E system df extra
+
+@ system-df-unknown-flag
+E system df --nosuchflag
