@@ -82,16 +82,16 @@ Q ps -a --filter name=a --filter name=b --format '{{.Names}}' | sort
 
 @ ps-last
 E create --name first $IMG true
-sleep 1.1
+sleep 0.2
 E create --name second $IMG true
 E ps -a -n 1 --format '{{.Names}}'
 E ps -a -l --format '{{.Names}}'
 
 @ ps-order-newest-first
 E create --name one $IMG true
-sleep 1.1
+sleep 0.2
 E create --name two $IMG true
-sleep 1.1
+sleep 0.2
 E create --name three $IMG true
 E ps -a --format '{{.Names}}'
 

@@ -11,8 +11,8 @@ E start -a c
 echo content > f
 E run --name c $IMG true
 E cp f c:/root/
-E start -a c
-E diff c
+E cp c:/root/f back
+cat back
 
 @ cp-into-running
 echo live > f
@@ -46,8 +46,8 @@ cat back
 @ cp-dir-contents-dot
 mkdir -p d; echo 1 > d/a
 E create --name c $IMG true
-E cp d/. c:/opt/
-E cp c:/opt/a got
+E cp d/. c:/tmp/
+E cp c:/tmp/a got
 cat got
 
 @ cp-dir-out

@@ -74,8 +74,8 @@ E inspect nosuch
 E inspect --type container nosuch
 
 @ inspect-type-image-of-container
-E create --name c $IMG true
-E inspect --type image c
+E create --name zz $IMG true
+E inspect --type image zz
 
 @ inspect-type-container-of-image
 E inspect --type container $IMG
@@ -119,8 +119,8 @@ E container inspect --format '{{.Name}}' c
 E container inspect $IMG
 
 @ image-inspect-container-refused
-E create --name c $IMG true
-E image inspect c
+E create --name zz $IMG true
+E image inspect zz
 
 @ inspect-size-flag
 E create --name c $IMG true

@@ -102,7 +102,7 @@ E run --rm -v auto:/data $IMG cat /data/f
 
 @ volume-copy-up-from-image
 E run --rm -v etcvol:/etc $IMG cat /etc/passwd
-E run --rm -v etcvol:/mnt $IMG sh -c 'ls /mnt | sort'
+E run --rm -v etcvol:/mnt $IMG sh -c 'head -1 /mnt/passwd; ls /mnt/group'
 
 @ volume-ro
 E volume create v1
