@@ -114,6 +114,9 @@ E run --rm --cap-drop CHOWN $IMG sh -c 'touch /f; chown 1 /f; echo $?'
 @ run-cap-add-bad
 E run --rm --cap-add NOSUCHCAP $IMG true
 
+@ run-init-pid1
+E run --rm --init $IMG sh -c 'test $$ != 1 && echo the shell is not pid 1'
+
 @ run-pid1
 E run --rm $IMG sh -c 'echo $$'
 

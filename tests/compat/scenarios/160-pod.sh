@@ -49,7 +49,7 @@ E ps --format '{{.Names}}'
 @ pod-rm-force
 E pod create --name p1 >/dev/null
 E run -d --pod p1 --name c $IMG sleep 300
-E pod rm -f p1 >/dev/null
+E pod rm -f -t 0 p1 >/dev/null
 E pod ps -q
 E ps -a --format '{{.Names}}'
 
