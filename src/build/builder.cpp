@@ -1289,7 +1289,7 @@ Result Builder::run() {
   Result r;
   r.id = final_state.id;
   for (const auto& t : o_.tags) {
-    std::string name = image::parse_reference(t).str();
+    std::string name = image::parse_local_reference(t).str();
     say("COMMIT " + t);
     images_.tag(r.id, name);
     r.names.push_back(name);

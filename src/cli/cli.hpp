@@ -45,9 +45,11 @@ CLI::App* add_command(CLI::App& app, const std::string& name, const std::string&
 void append_cidfile_ids(const std::vector<std::string>& cidfiles, bool ignore,
                         std::vector<std::string>& ids);
 
-// Names of the containers (infra containers left out) that every filter
-// matches: restart-policy=POLICY, label=KEY[=VALUE], name=NAME, id=PREFIX.
-// start/stop --all --filter (tug-restart.service). Error(usage) for others.
+// Full ids, sorted, of the containers (infra containers left out) that
+// every filter key matches (values of one key are alternatives, as in
+// podman): restart-policy=POLICY, label=KEY[=VALUE], name=NAME, id=PREFIX,
+// status=STATUS, exited=CODE. start/stop --all/--filter
+// (tug-restart.service). Error(usage) for others.
 std::vector<std::string> select_containers(container::Store& store,
                                            const std::vector<std::string>& filters);
 

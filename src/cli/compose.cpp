@@ -37,6 +37,18 @@ namespace tug::cli {
 
 namespace {
 
+// docker compose shows images as the compose file names them: the stored
+// "localhost/b-app:latest" or "docker.io/library/busybox:latest" as
+// "b-app:latest", "busybox:latest".
+std::string familiar_image(const std::string& name) {
+  for (const char* prefix : {"docker.io/library/", "docker.io/", "localhost/"})
+    if (starts_with(name, prefix) && name.find('/', std::string(prefix).size()) == std::string::npos)
+      return name.substr(std::string(prefix).size());
+  if (starts_with(name, "localhost/") || starts_with(name, "docker.io/"))
+    return name.substr(name.find('/') + 1);
+  return name;
+}
+
 const std::string kProject = "com.docker.compose.project";
 const std::string kService = "com.docker.compose.service";
 const std::string kNumber = "com.docker.compose.container-number";
@@ -674,7 +686,7 @@ void register_compose(CLI::App& app, Globals& g) {
         std::string cmd = join(r.spec.args, " ");
         rows.push_back({{"ID", r.id.substr(0, 12)},
                         {"Name", r.name},
-                        {"Image", r.image_name},
+                        {"Image", familiar_image(r.image_name)},
                         {"Command", "\"" + cmd + "\""},
                         {"Service", label(r, kService)},
                         {"Project", p.name},
@@ -1127,7 +1139,7 @@ void register_compose(CLI::App& app, Globals& g) {
           out(r.image_id);
           continue;
         }
-        std::string repo = r.image_name, tag = "latest";
+        std::string repo = familiar_image(r.image_name), tag = "latest";
         auto colon = repo.rfind(':');
         if (colon != std::string::npos && repo.find('/', colon) == std::string::npos) {
           tag = repo.substr(colon + 1);

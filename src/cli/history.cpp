@@ -1,10 +1,25 @@
 // tug history: the history of an image, newest first, as docker shows it.
+#include <time.h>
+
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
 
 namespace tug::cli {
+
+namespace {
+
+std::string rfc3339_seconds(int64_t t) {
+  time_t tt = static_cast<time_t>(t);
+  struct tm tm;
+  gmtime_r(&tt, &tm);
+  char buf[64];
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
 
 void setup_history(CLI::App* c, Globals& g) {
   struct Flags {
@@ -27,6 +42,9 @@ void setup_history(CLI::App* c, Globals& g) {
     }
     // Entries that add a layer consume img.layers bottom up.
     std::vector<json> rows;
+    // podman's --format json: its ImageHistory objects on one line, the
+    // whole CreatedBy, sizes in bytes, "Created" to the second.
+    ordered_json objects = ordered_json::array();
     size_t layer = 0;
     for (const auto& h : history) {
       bool empty = h.value("empty_layer", false);
@@ -34,6 +52,15 @@ void setup_history(CLI::App* c, Globals& g) {
       if (!empty && layer < img.layers.size()) size = img.layers[layer++].size;
       int64_t created = parse_rfc3339(json_str(h, "created"));
       std::string by = json_str(h, "created_by");
+      ordered_json o;
+      o["id"] = "<missing>";
+      o["created"] = json_str(h, "created").empty() ? ordered_json(nullptr)
+                                                      : ordered_json(json_str(h, "created"));
+      o["CreatedBy"] = by;
+      o["size"] = size;
+      if (!json_str(h, "comment").empty()) o["comment"] = json_str(h, "comment");
+      o["Created"] = created < 0 ? ordered_json(nullptr) : ordered_json(rfc3339_seconds(created));
+      objects.push_back(std::move(o));
       if (!f->no_trunc && by.size() > 45) by = by.substr(0, 44) + "…";
       rows.push_back({{"ID", "<missing>"},
                       {"CreatedSince", created < 0 ? "N/A"
@@ -46,6 +73,13 @@ void setup_history(CLI::App* c, Globals& g) {
                       {"Tags", json_str(h, "author")}});
     }
     std::reverse(rows.begin(), rows.end());
+    if (f->format == "json") {
+      std::reverse(objects.begin(), objects.end());
+      // "tags" (a layer's own names in podman's store) is left out, as podman
+      // leaves it out when empty: tug's layers have no names.
+      if (!objects.empty()) objects.front()["id"] = img.id;
+      return out(objects.dump());
+    }
     if (!rows.empty()) rows.front()["ID"] = f->no_trunc ? "sha256:" + img.id : img.id.substr(0, 12);
     if (f->quiet) {
       for (const auto& r : rows) out(r["ID"].get<std::string>());

@@ -1,11 +1,13 @@
 // tug images / tug image ls: list images with docker's columns.
 #include <time.h>
 
+#include <map>
 #include <set>
 
 #include "build/build.hpp"
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
+#include "container/container.hpp"
 #include "image/reference.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
@@ -34,6 +36,48 @@ std::pair<std::string, std::string> split_name(const std::string& n) {
   return {base, "<none>"};
 }
 
+// RFC 3339 in UTC to the second, as Go prints a time.Time in JSON.
+std::string rfc3339_utc(int64_t t) {
+  if (t < 0) t = 0;
+  time_t tt = static_cast<time_t>(t);
+  struct tm tm;
+  gmtime_r(&tt, &tm);
+  char buf[64];
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// One image as podman's `images --format json` prints it (its ImageSummary,
+// with podman 4.3's RepoTags left null). History lists the names newest first.
+ordered_json image_summary(const image::Image& img, int containers) {
+  std::set<std::string> digests;
+  if (!img.digest.empty())
+    for (const auto& n : img.names) digests.insert(split_name(n).first + "@" + img.digest);
+  json labels = img.runtime_config().value("Labels", json(nullptr));
+  if (labels.is_object() && labels.empty()) labels = nullptr;
+  int64_t created = parse_rfc3339(img.created);
+  ordered_json j;
+  j["Id"] = img.id;
+  j["ParentId"] = "";
+  j["RepoTags"] = nullptr;
+  j["RepoDigests"] = digests.empty() ? ordered_json(nullptr)
+                                     : ordered_json(std::vector<std::string>(digests.begin(),
+                                                                             digests.end()));
+  j["Size"] = img.size;
+  j["SharedSize"] = 0;
+  j["VirtualSize"] = img.size;
+  j["Labels"] = labels;
+  j["Containers"] = containers;
+  j["Names"] = img.names.empty() ? ordered_json(nullptr) : ordered_json(img.names);
+  j["Digest"] = img.digest;
+  j["History"] = img.names.empty() ? ordered_json(nullptr)
+                                   : ordered_json(std::vector<std::string>(img.names.rbegin(),
+                                                                           img.names.rend()));
+  j["Created"] = created < 0 ? 0 : created;
+  j["CreatedAt"] = rfc3339_utc(created);
+  return j;
+}
+
 }  // namespace
 
 void setup_images(CLI::App* c, Globals& g) {
@@ -55,10 +99,12 @@ void setup_images(CLI::App* c, Globals& g) {
   c->add_option("REPOSITORY", f->reference, "Show only images of this repository[:tag]");
   c->callback([f, &g] {
     std::optional<image::Reference> want;
+    std::string want_local;  // a short name's localhost/ repository
     bool want_tag = false;
     std::optional<bool> dangling;
     auto set_reference = [&](const std::string& r) {
       want = image::parse_reference(r);
+      want_local = want->short_name ? image::parse_local_reference(r).name() : "";
       std::string last = r.substr(r.rfind('/') == std::string::npos ? 0 : r.rfind('/'));
       want_tag = last.find(':') != std::string::npos;
     };
@@ -74,6 +120,12 @@ void setup_images(CLI::App* c, Globals& g) {
         throw Error(Errc::usage, "unsupported filter " + quote(flt));
     }
 
+    bool as_json = f->format == "json";
+    std::map<std::string, int> containers;
+    if (as_json)
+      for (const auto& c : container::Store(g.paths(), g.mapping()).summaries())
+        ++containers[c.image_id];
+    ordered_json summaries = ordered_json::array();
     std::vector<json> rows;
     std::vector<std::string> ids;
     std::set<std::string> seen;
@@ -89,8 +141,13 @@ void setup_images(CLI::App* c, Globals& g) {
       if (repo_tags.empty()) repo_tags.push_back({"<none>", "<none>"});
       int64_t created = parse_rfc3339(img.created);
       std::string id = f->no_trunc ? "sha256:" + img.id : img.id.substr(0, 12);
+      bool listed = false;
       for (const auto& [repo, tag] : repo_tags) {
-        if (want && (repo != want->name() || (want_tag && tag != want->tag))) continue;
+        if (want && ((repo != want->name() && repo != want_local) ||
+                     (want_tag && tag != want->tag)))
+          continue;
+        if (as_json && !listed) summaries.push_back(image_summary(img, containers[img.id]));
+        listed = true;
         rows.push_back({{"Repository", repo},
                         {"Tag", tag},
                         {"Digest", img.digest.empty() ? "<none>" : img.digest},
@@ -109,6 +166,7 @@ void setup_images(CLI::App* c, Globals& g) {
       for (const auto& id : ids) out(id);
       return;
     }
+    if (as_json) return out(summaries.dump(4));
     std::vector<Column> cols = {{"REPOSITORY", "Repository"}, {"TAG", "Tag"}};
     if (f->digests) cols.push_back({"DIGEST", "Digest"});
     cols.insert(cols.end(), {{"IMAGE ID", "ID"}, {"CREATED", "CreatedSince"}, {"SIZE", "Size"}});

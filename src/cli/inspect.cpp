@@ -22,7 +22,10 @@ json container_json(Globals& g, const container::Store& store, const container::
   for (auto it = r.layers.rbegin(); it != r.layers.rend(); ++it)
     lowers.push_back(g.images().layer_dir(*it));
   ctx.lower_dirs = join(lowers, ":");
-  if (auto img = g.images().find(r.image_id)) ctx.image_config = img->runtime_config();
+  if (auto img = g.images().find(r.image_id)) {
+    ctx.image_config = img->runtime_config();
+    ctx.image_digest = img->digest;
+  }
   network::NetworkStore nets(g.paths());
   for (const auto& a : r.spec.networks)
     if (auto n = nets.find(a.network)) ctx.networks.push_back(*n);

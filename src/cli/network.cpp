@@ -3,6 +3,7 @@
 // rootless network namespace (network/rootless_netns.hpp).
 #include <fcntl.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "cli/commands.hpp"
@@ -128,7 +129,8 @@ void register_network(CLI::App& app, Globals& g) {
       if (!f->ip_range.empty())
         throw Error(Errc::unsupported, "--ip-range is not supported by tug yet");
       network::NetworkStore nets(g.paths());
-      if (f->ignore && !f->name.empty() && nets.find(f->name)) {
+      if (f->ignore && !f->name.empty() &&
+          (f->name == network::kDefaultNetwork || nets.find(f->name))) {
         out(f->name);
         return;
       }
@@ -160,7 +162,11 @@ void register_network(CLI::App& app, Globals& g) {
     c->callback([f, &g] {
       network::NetworkStore nets(g.paths());
       std::vector<json> rows;
-      for (const auto& n : nets.list()) {
+      std::vector<network::Network> all = nets.list();
+      all.insert(std::upper_bound(all.begin(), all.end(), network::default_network(),
+                                  [](const auto& a, const auto& b) { return a.name < b.name; }),
+                 network::default_network());
+      for (const auto& n : all) {
         if (!filter_matches(n, f->filters)) continue;
         if (f->quiet) {
           out(n.name);
@@ -194,7 +200,9 @@ void register_network(CLI::App& app, Globals& g) {
       network::NetworkStore nets(g.paths());
       container::Store cs(g.paths(), g.mapping());
       std::vector<json> objs;
-      for (const auto& n : f->names) objs.push_back(inspect_json(nets.get(n), cs));
+      for (const auto& n : f->names)
+        objs.push_back(inspect_json(
+            n == network::kDefaultNetwork ? network::default_network() : nets.get(n), cs));
       print_inspect(objs, f->format);
     });
   }
@@ -203,7 +211,8 @@ void register_network(CLI::App& app, Globals& g) {
     CLI::App* c = add_command(*net, "exists", "Check if a network exists (exit 0) or not (exit 1)");
     c->add_option("NETWORK", *name, "Network")->required();
     c->callback([name, &g] {
-      if (!network::NetworkStore(g.paths()).find(*name)) g.exit_code = 1;
+      if (*name != network::kDefaultNetwork && !network::NetworkStore(g.paths()).find(*name))
+        g.exit_code = 1;
     });
   }
   {
@@ -220,6 +229,9 @@ void register_network(CLI::App& app, Globals& g) {
       network::NetworkStore nets(g.paths());
       container::Store cs(g.paths(), g.mapping());
       for (const auto& key : f->names) {
+        if (key == network::kDefaultNetwork)
+          throw Error(Errc::in_use, "default network podman cannot be removed",
+                      "containers use it whenever no other network is given");
         network::Network n = nets.get(key);
         if (f->force)
           for (const auto& id : nets.users(n))

@@ -14,28 +14,63 @@ namespace tug::cli {
 
 namespace {
 
+json strings_or_null(const std::vector<std::string>& v) {
+  return v.empty() ? json(nullptr) : json(v);
+}
+
+// podman's InfraConfig: what the infra container, which holds the pod's
+// namespaces, was given (ports, network, dns, hosts).
+json infra_config_json(const runtime::Spec& spec) {
+  json bindings = json::object();
+  for (const auto& p : spec.ports)
+    bindings[std::to_string(p.container_port) + "/" + p.protocol].push_back(
+        {{"HostIp", p.host_ip}, {"HostPort", p.host_port ? std::to_string(p.host_port) : ""}});
+  std::vector<std::string> networks, hosts;
+  for (const auto& m : spec.networks) networks.push_back(m.network);
+  for (const auto& [host, ip] : spec.extra_hosts) hosts.push_back(host + ":" + ip);
+  return {{"PortBindings", bindings},
+          {"HostNetwork", spec.network == "host"},
+          {"StaticIP", ""},
+          {"StaticMAC", ""},
+          {"NoManageResolvConf", false},
+          {"DNSServer", strings_or_null(spec.dns)},
+          {"DNSSearch", nullptr},
+          {"DNSOption", nullptr},
+          {"NoManageHosts", false},
+          {"HostAdd", strings_or_null(hosts)},
+          {"Networks", strings_or_null(networks)},
+          {"NetworkOptions", nullptr}};
+}
+
 json pod_json(container::PodStore& pods, container::Store& store, const container::Pod& p) {
   json ctrs = json::array();
   auto members = pods.members(p);
   for (const auto& r : members)
     ctrs.push_back({{"Id", r.id}, {"Name", r.name}, {"State", store.state(r.id).status}});
   std::string ports;
+  json infra_config = nullptr;
   if (!members.empty() && members.front().infra) {
     container::State st = store.state(members.front().id);
     if (st.status == "running") ports = join(st.ports, ", ");
+    infra_config = infra_config_json(members.front().spec);
   }
-  return {{"Id", p.id},
-          {"Name", p.name},
-          {"Created", p.created},
-          {"State", pods.status(p)},
-          {"Hostname", p.hostname},
-          {"InfraContainerID", p.infra_id},
-          {"NumContainers", members.size()},
-          {"Containers", ctrs},
-          {"Ports", ports},
-          {"Labels", p.labels},
-          {"ExitPolicy", p.exit_policy},
-          {"CreateCommand", p.create_command}};
+  json j = {{"Id", p.id},
+            {"Name", p.name},
+            {"Created", p.created},
+            {"State", pods.status(p)},
+            {"Hostname", p.hostname},
+            {"CreateCgroup", false},
+            {"CreateInfra", !infra_config.is_null()},
+            {"InfraContainerID", p.infra_id},
+            {"SharedNamespaces", {"ipc", "net", "uts"}},
+            {"NumContainers", members.size()},
+            {"Containers", ctrs},
+            {"Ports", ports},
+            {"Labels", p.labels},
+            {"ExitPolicy", p.exit_policy},
+            {"CreateCommand", p.create_command}};
+  if (!infra_config.is_null()) j["InfraConfig"] = infra_config;
+  return j;
 }
 
 // The pods named, then those whose ids are in the --pod-id-file files. With
@@ -212,6 +247,9 @@ void register_pod(CLI::App& app, Globals& g) {
       container::PodStore pods(store, g.images());
       std::vector<json> objs;
       for (const auto& n : f->names) objs.push_back(pod_json(pods, store, pods.get(n)));
+      // podman 4.3 prints one pod as an object, several as an array.
+      if (objs.size() == 1 && (f->format.empty() || f->format == "json"))
+        return out(objs.front().dump(4));
       print_inspect(objs, f->format);
     });
   }

@@ -195,6 +195,9 @@ void setup_ps(CLI::App* c, Globals& g) {
       }
       json row{{"ID", std::move(id)},
                {"Image", r.image_name},
+               // podman's: the whole id in JSON, 12 digits in a template.
+               {"ImageID", f->no_trunc || f->format == "json" ? r.image_id
+                                                               : r.image_id.substr(0, 12)},
                {"Command", std::move(cmd)},
                {"CreatedAt", r.created},
                {"RunningFor", std::move(ago)},

@@ -3,7 +3,9 @@
 
 #include "cli/commands.hpp"
 #include "container/lifecycle.hpp"
+#include "container/pod.hpp"
 #include "util/error.hpp"
+#include "util/fs.hpp"
 #include "volume/volume.hpp"
 
 namespace tug::cli {
@@ -29,8 +31,16 @@ void setup_rm(CLI::App* c, Globals& g) {
     std::vector<std::string> targets = f->names;
     append_cidfile_ids(f->cidfiles, f->ignore, targets);
     if (targets.empty() && !f->cidfiles.empty()) return;  // --ignore: nothing there
+    // rm -f -a: a pod's infra container goes with its pod (after the
+    // others), so nothing is left that only `pod rm` could remove.
+    std::vector<std::pair<std::string, std::string>> infra_pods;  // infra id, pod id
     if (f->all)
-      for (const auto& r : store.list()) targets.push_back(r.id);
+      for (const auto& r : store.list()) {
+        if (f->force && r.infra && path_exists(g.paths().pods() + "/" + r.pod + "/pod.json"))
+          infra_pods.emplace_back(r.id, r.pod);
+        else
+          targets.push_back(r.id);
+      }
     // -a on an empty store has nothing to do, as with podman; no names at all
     // is a usage error.
     if (targets.empty() && !f->all)
@@ -53,6 +63,19 @@ void setup_rm(CLI::App* c, Globals& g) {
         if ((f->force || f->ignore) && e.code() == Errc::not_found) continue;
         std::fputs(("Error: " + std::string(e.what()) + "\n").c_str(), stderr);
         ++failures;
+      }
+    }
+    if (!infra_pods.empty()) {
+      container::PodStore pods(store, g.images());
+      for (const auto& [infra, pod] : infra_pods) {
+        try {
+          if (auto p = pods.find(pod)) pods.remove(*p, true);
+          out(infra);
+        } catch (const Error& e) {
+          if (e.code() == Errc::not_found) continue;  // another rm was quicker
+          std::fputs(("Error: " + std::string(e.what()) + "\n").c_str(), stderr);
+          ++failures;
+        }
       }
     }
     if (failures) g.exit_code = 1;

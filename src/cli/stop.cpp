@@ -43,9 +43,10 @@ void register_stop(CLI::App& app, Globals& g) {
   };
   auto f = std::make_shared<Flags>();
   CLI::App* c = add_command(app, "stop", "Stop one or more running containers");
-  c->add_flag("-a,--all", f->all, "Stop all running containers (those --filter selects)");
+  c->add_flag("-a,--all", f->all, "Stop all containers (those --filter selects)");
   c->add_option("--filter", f->filters,
-                "With --all: restart-policy=POLICY, label=KEY[=VALUE], name=NAME, id=ID")
+                "Stop the containers selected by restart-policy=, label=KEY[=VALUE], name=, "
+                "id=, status= or exited=")
       ->allow_extra_args(false);
   c->add_option("-t,--time", f->timeout, "Seconds to wait for stop before killing it");
   c->add_flag("-i,--ignore", f->ignore, "Ignore errors when a specified container is missing");
@@ -55,11 +56,14 @@ void register_stop(CLI::App& app, Globals& g) {
   c->callback([f, &g] {
     std::vector<std::string> names = f->names;
     append_cidfile_ids(f->cidfiles, f->ignore, names);
-    if (!f->filters.empty() && !f->all) throw Error(Errc::usage, "--filter works with --all only");
-    if (f->all) {
+    // --all and --filter select every matching container, stopped ones too
+    // (stopping them only keeps a restart policy from bringing them back),
+    // and print full ids, as podman does.
+    if (f->all || !f->filters.empty()) {
+      if (!names.empty())
+        throw Error(Errc::usage, "--all or --filter and container names conflict");
       container::Store store(g.paths(), g.mapping());
-      for (const auto& n : select_containers(store, f->filters))
-        if (store.state(store.get(n).id).status == "running") names.push_back(n);
+      names = select_containers(store, f->filters);
       if (names.empty()) return;
     }
     if (names.empty() && f->cidfiles.empty())

@@ -13,7 +13,7 @@ void setup_tag(CLI::App* c, Globals& g) {
       throw Error(Errc::usage, "tag requires a source image and at least one target name");
     image::Image img = g.images().get(args->front());
     for (size_t i = 1; i < args->size(); ++i) {
-      image::Reference r = image::parse_reference((*args)[i]);
+      image::Reference r = image::parse_local_reference((*args)[i]);
       if (!r.digest.empty()) throw Error(Errc::usage, "cannot tag with a digest: " + (*args)[i]);
       g.images().tag(img.id, r.str());
     }

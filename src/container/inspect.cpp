@@ -246,6 +246,7 @@ json inspect_json(const Record& r, const State& s, const InspectContext& ctx) {
                   : std::vector<std::string>{};
   j["State"] = st;
   j["Image"] = "sha256:" + r.image_id;
+  j["ImageDigest"] = ctx.image_digest;
   j["ImageName"] = r.image_name;
   j["Name"] = "/" + r.name;
   j["RestartCount"] = s.restart_count;

@@ -17,6 +17,9 @@ struct InspectContext {
   // The image's runtime config (Entrypoint, Cmd); lets inspect split the
   // recorded argv back into Entrypoint and Cmd. Null when the image is gone.
   json image_config;
+  // The image's manifest digest ("sha256:..."; podman's ImageDigest), empty
+  // when the image is gone.
+  std::string image_digest;
   // The user-defined networks the container is on (NetworkSettings.Networks).
   std::vector<network::Network> networks;
   // health.json (container/health.hpp) when the container has a check.

@@ -365,6 +365,11 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
   r.name = o.name;
   r.image_id = img.id;
   r.image_name = o.image;
+  // ps, inspect's ImageName and Config.Image show the name the image is
+  // stored under ("app" -> localhost/app:latest), as podman does; an image
+  // named by id shows its first name.
+  if (!img.names.empty() && o.rootfs.empty() && !image::is_squashfs_ref(o.image))
+    r.image_name = images.matching_name(img, o.image).value_or(img.names.front());
   r.layers.reserve(img.layers.size());
   for (const auto& l : img.layers) r.layers.push_back(l.diff_id);
   r.driver = storage::driver_name(

@@ -193,7 +193,12 @@ bool Filter::matches(const Event& e) const {
           short_v = short_v.substr(18);
         else if (starts_with(short_v, "docker.io/"))
           short_v = short_v.substr(10);
+        // A locally made image is localhost/mine:1: "mine" selects it too.
+        std::string repo = img;
+        if (size_t c = repo.rfind(':'); c != std::string::npos && repo.find('/', c) == std::string::npos)
+          repo = repo.substr(0, c);
         any = img == v || img == short_v || (e.type == "image" && starts_with(e.id, v)) ||
+              (v.find(':') == std::string::npos && ends_with(repo, "/" + v)) ||
               starts_with(img, v + ":") || starts_with(img, short_v + ":") ||
               (img.find('/') != std::string::npos && ends_with(img, "/" + v)) ||
               ends_with(img, "/" + v + ":latest") || ends_with(img, "/library/" + v + ":latest");

@@ -616,7 +616,7 @@ Image import_tarball(Store& store, const std::string& path, const ImportOptions&
   bool from_stdin = path.empty() || path == "-";
   std::string label = from_stdin ? "-" : path;
   // Validate the cheap things before reading a large tarball.
-  std::string name = opts.name.empty() ? "" : normalise_name(opts.name);
+  std::string name = opts.name.empty() ? "" : parse_local_reference(opts.name).str();
   ordered_json config;
   config["created"] = now_rfc3339();
   config["architecture"] = host_architecture();

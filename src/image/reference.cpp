@@ -155,4 +155,14 @@ Reference parse_reference(const std::string& text) {
   return r;
 }
 
+Reference parse_local_reference(const std::string& text) {
+  Reference r = parse_reference(text);
+  if (!r.short_name) return r;
+  r.registry = "localhost";
+  if (starts_with(r.repository, "library/") && text.find('/') == std::string::npos)
+    r.repository = r.repository.substr(8);
+  r.short_name = false;
+  return r;
+}
+
 }  // namespace tug::image

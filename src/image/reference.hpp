@@ -29,4 +29,10 @@ struct Reference {
 // are [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}; digests are "sha256:<64 hex>".
 Reference parse_reference(const std::string& text);
 
+// As parse_reference, for a name the user gives an image made locally (tag,
+// build -t, commit, import): a short name belongs to no registry, so it goes
+// under "localhost" as podman stores it ("app" -> localhost/app:latest,
+// "team/app" -> localhost/team/app:latest). A name with a registry keeps it.
+Reference parse_local_reference(const std::string& text);
+
 }  // namespace tug::image

@@ -212,14 +212,19 @@ std::optional<Image> Store::find(const std::string& text) const {
     parse_error = e;
   }
   if (ref) {
-    // Exact, normalised name (or repository plus manifest digest).
-    for (const auto& r : recs)
-      for (const auto& n : names_of(r)) {
-        if (ref->digest.empty() && n == ref->str()) return from_record(r);
-        if (!ref->digest.empty() && json_str(r, "digest") == ref->digest &&
-            repo_of(n) == ref->name())
-          return from_record(r);
-      }
+    // Exact, normalised name (or repository plus manifest digest). A short
+    // name is first a local image's (localhost/, where tag, build and commit
+    // put them), then docker.io's: podman's order of candidates.
+    std::vector<Reference> candidates;
+    if (ref->short_name) candidates.push_back(parse_local_reference(text));
+    candidates.push_back(*ref);
+    for (const auto& c : candidates)
+      for (const auto& r : recs)
+        for (const auto& n : names_of(r)) {
+          if (c.digest.empty() && n == c.str()) return from_record(r);
+          if (!c.digest.empty() && json_str(r, "digest") == c.digest && repo_of(n) == c.name())
+            return from_record(r);
+        }
     // A short name may live under any registry: "app" finds localhost/app
     // or quay.io/team/app, when only one image matches.
     if (ref->short_name) {
@@ -268,6 +273,11 @@ std::optional<std::string> Store::matching_name(const Image& img, const std::str
     ref = parse_reference(text);
   } catch (const Error&) {
     return std::nullopt;
+  }
+  if (ref->short_name && ref->digest.empty()) {
+    std::string local = parse_local_reference(text).str();
+    for (const auto& n : img.names)
+      if (n == local) return n;
   }
   for (const auto& n : img.names)
     if (n == ref->str()) return n;

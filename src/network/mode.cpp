@@ -57,7 +57,9 @@ void parse_slirp_options(Mode& m, const std::string& opts) {
 Mode parse_mode(const std::string& text) {
   Mode m;
   auto [kind, opts] = split_once(text, ':');
-  if (text.empty() || text == "default" || text == "private" || text == "bridge") return m;
+  if (text.empty() || text == "default" || text == "private" || text == "bridge" ||
+      text == "podman")
+    return m;
   if (kind == "slirp4netns") {
     parse_slirp_options(m, opts);
     return m;

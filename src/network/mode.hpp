@@ -41,7 +41,8 @@ struct Mode {
 // "container:NAME", "ns:PATH", or names of user-defined networks
 // ("NAME[,NAME...]"; whether they exist is not checked here); "" and
 // "default" and "private" mean the rootless default (slirp4netns), "bridge"
-// too (docker's default name).
+// too (docker's default name), and "podman" (podman's default network,
+// which `network ls` lists: see default_network() in networks.hpp).
 // Throws Error(usage) naming the bad mode or option.
 Mode parse_mode(const std::string& text);
 

@@ -173,6 +173,21 @@ std::vector<Network> NetworkStore::list() const {
   return out;
 }
 
+Network default_network() {
+  Network n;
+  n.name = kDefaultNetwork;
+  // podman's id for it: the sha256 of its name.
+  n.id = sha256_hex(kDefaultNetwork);
+  n.driver = "bridge";
+  n.created = "0001-01-01T00:00:00Z";
+  n.subnet = "10.0.2.0/24";
+  n.gateway = "10.0.2.2";
+  n.prefix = 24;
+  n.dns_enabled = false;
+  n.options["mode"] = "slirp4netns";
+  return n;
+}
+
 std::optional<Network> NetworkStore::find(const std::string& key) const {
   if (key.empty()) return std::nullopt;
   if (valid_network_name(key))
@@ -208,8 +223,10 @@ Network NetworkStore::create(const CreateRequest& req) {
   if (!valid_network_name(n.name))
     throw Error(Errc::usage, "invalid network name " + quote(n.name) +
                                  ": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
-  for (const char* reserved :
-       {"none", "host", "bridge", "default", "private", "slirp4netns", "pasta", "podman"})
+  if (n.name == kDefaultNetwork)
+    throw Error(Errc::exists, "network name podman already used: network already exists",
+                "podman is the default network, always there");
+  for (const char* reserved : {"none", "host", "bridge", "default", "private", "slirp4netns", "pasta"})
     if (n.name == reserved)
       throw Error(Errc::usage, "network name " + n.name + " is reserved for a network mode");
   if (path_exists(file(n.name)))

@@ -84,6 +84,13 @@ std::pair<uint32_t, int> parse_subnet(const std::string& cidr);
 std::string ipv4_string(uint32_t addr);
 std::optional<uint32_t> parse_ipv4(const std::string& text);
 
+// podman's default network, "podman": listed by `network ls` and shown by
+// `network inspect`, never stored nor removed. Containers given
+// `--network podman` (or none at all) get tug's rootless default mode,
+// slirp4netns, whose addresses (10.0.2.0/24, gateway .2) it describes.
+inline constexpr const char* kDefaultNetwork = "podman";
+Network default_network();
+
 class NetworkStore {
  public:
   explicit NetworkStore(const Paths& paths);

@@ -151,7 +151,7 @@ bats_require_minimum_version 1.5.0
   tug_ok tag busybox other:v2
   run_tug rmi other:v2
   assert_status 0
-  assert_output_equals "Untagged: docker.io/library/other:v2"
+  assert_output_equals "Untagged: localhost/other:v2"
   run_tug images --format '{{.Repository}}:{{.Tag}}'
   assert_output_equals "docker.io/library/busybox:latest"
   [ -n "$(store_entries layers)" ]

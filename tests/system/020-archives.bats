@@ -393,7 +393,7 @@ $TEST_DIR/src/$name"
   [[ "$output" =~ sha256:[0-9a-f]{64} ]]
   local id=${output##*sha256:}
   run_tug images --format '{{.Repository}}:{{.Tag}} {{.ID}}'
-  assert_output_equals "docker.io/library/myroot:v1 ${id:0:12}"
+  assert_output_equals "localhost/myroot:v1 ${id:0:12}"
   # One layer whose diff_id is the tarball's digest (it is not compressed).
   run --separate-stderr "$TUG" image inspect myroot:v1
   [ "$(jq '.[0].RootFS.Layers | length' <<<"$output")" -eq 1 ]
@@ -411,7 +411,7 @@ $TEST_DIR/src/$name"
   echo "from stdin" >"$TEST_DIR/rootfs/hello"
   tar -C "$TEST_DIR/rootfs" -cf - . | "$TUG" import - piped
   run_tug images --format '{{.Repository}}:{{.Tag}}'
-  assert_output_equals "docker.io/library/piped:latest"
+  assert_output_equals "localhost/piped:latest"
   run_tug run --rm piped /bin/busybox cat /hello
   assert_status 0
   assert_output_equals "from stdin"

@@ -61,7 +61,7 @@ df_field() {  # TYPE-prefix column-number
   run_tug system prune -a -f
   assert_status 0
   assert_output_contains "deleted: sha256:$busybox_id"
-  assert_output_contains "untagged: docker.io/library/keep:latest"
+  assert_output_contains "untagged: localhost/keep:latest"
   run_tug images -q
   [ "$(line_count)" = 0 ]
   [ "$(df_field Images 2)" = 0 ]

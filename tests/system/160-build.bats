@@ -23,7 +23,7 @@ cfg() {  # cfg IMAGE TEMPLATE: a field of the image's config
   assert_output_contains "STEP 1/30: FROM \${BASE} AS base"
   assert_output_contains "STEP 8/30: RUN echo"
   assert_output_contains "RUN sees GREETING=hello APP_HOME=/srv/app UNSET=unset"
-  assert_output_contains "Successfully tagged docker.io/library/inst:latest"
+  assert_output_contains "Successfully tagged localhost/inst:latest"
   id=$(echo "$output" | tail -1)
   [[ "$id" =~ ^[0-9a-f]{64}$ ]]
 

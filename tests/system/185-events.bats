@@ -63,15 +63,15 @@ two"
   tug_ok volume create vol
   tug_ok volume rm vol
   run_tug events --stream=false --format '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}'
-  assert_output_contains "image tag mine:1"
-  assert_output_contains "image untag mine:1"
+  assert_output_contains "image tag localhost/mine:1"
+  assert_output_contains "image untag localhost/mine:1"
   assert_output_contains "volume create vol"
   assert_output_contains "volume destroy vol"
   # The short and the fully qualified name both select them.
   run_tug events --stream=false --filter image=mine --format '{{.Action}} {{.Actor.Attributes.name}}'
-  assert_output_equals "tag mine:1
-untag mine:1"
-  run_tug events --stream=false --filter image=docker.io/library/mine:1 --format '{{.Action}}'
+  assert_output_equals "tag localhost/mine:1
+untag localhost/mine:1"
+  run_tug events --stream=false --filter image=localhost/mine:1 --format '{{.Action}}'
   assert_output_equals "tag
 untag"
   run_tug events --stream=false --filter type=volume --format '{{.Action}} {{.Actor.ID}}'

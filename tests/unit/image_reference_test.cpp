@@ -71,3 +71,16 @@ TEST_CASE("malformed references are refused with podman's wording") {
   CHECK_NOTHROW(parse_reference("a:" + std::string(128, 't')));
   CHECK_NOTHROW(parse_reference("a__b/c-d.e---f"));
 }
+
+TEST_CASE("names given to local images put short names under localhost, as podman") {
+  using tug::image::parse_local_reference;
+  CHECK(parse_local_reference("app").str() == "localhost/app:latest");
+  CHECK(parse_local_reference("app:v1").str() == "localhost/app:v1");
+  CHECK(parse_local_reference("team/app").str() == "localhost/team/app:latest");
+  CHECK(parse_local_reference("library/app").str() == "localhost/library/app:latest");
+  CHECK(parse_local_reference("docker.io/app").str() == "docker.io/library/app:latest");
+  CHECK(parse_local_reference("quay.io/t/app:2").str() == "quay.io/t/app:2");
+  CHECK(parse_local_reference("localhost:5000/app").str() == "localhost:5000/app:latest");
+  CHECK_FALSE(parse_local_reference("app").short_name);
+  CHECK_THROWS_AS(parse_local_reference("App"), tug::Error);
+}

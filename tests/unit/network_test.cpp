@@ -12,6 +12,8 @@ using network::PortMapping;
 TEST_CASE("--network modes parse to their canonical spelling") {
   CHECK(network::parse_mode("").kind == Mode::Kind::slirp4netns);
   CHECK(network::parse_mode("bridge").kind == Mode::Kind::slirp4netns);
+  // podman's default network is tug's default mode.
+  CHECK(network::to_string(network::parse_mode("podman")) == "slirp4netns");
   CHECK(network::to_string(network::parse_mode("default")) == "slirp4netns");
   CHECK(network::to_string(network::parse_mode("none")) == "none");
   CHECK(network::to_string(network::parse_mode("host")) == "host");

@@ -108,3 +108,11 @@ TEST_CASE("networks: subnets, gateways and addresses handed out once") {
   CHECK_FALSE(nets.find("app"));
   CHECK(nets.find(db.id.substr(0, 6))->name == "db");
 }
+
+TEST_CASE("the default network podman has podman's id and describes slirp4netns") {
+  tug::network::Network n = tug::network::default_network();
+  CHECK(n.name == "podman");
+  CHECK(n.id == "2f259bab93aaaaa2542ba43ef33eb990d0999ee1b9924b557b7be53c0b7a1bb9");
+  CHECK(n.subnet == "10.0.2.0/24");
+  CHECK(n.gateway == "10.0.2.2");
+}
