@@ -143,7 +143,11 @@ TEST_CASE("volume flags") {
   CHECK(m.destination == "/b");
   CHECK_FALSE(m.readonly);
   CHECK(runtime::parse_volume_flag("/a:/b:ro").readonly);
-  CHECK_THROWS_AS(runtime::parse_volume_flag("/a"), Error);
+  // A path alone is an anonymous volume there.
+  CHECK(runtime::parse_volume_flag("/a").destination == "/a");
+  CHECK(runtime::parse_volume_flag("/a").source.empty());
+  CHECK(runtime::parse_volume_flag("/a").volume.empty());
+  CHECK_THROWS_AS(runtime::parse_volume_flag("a"), Error);
   CHECK_THROWS_AS(runtime::parse_volume_flag("/a:relative"), Error);
   CHECK_THROWS_AS(runtime::parse_volume_flag("/a:/b:bogus"), Error);
   // A source without a slash names a volume (resolved by the caller).
