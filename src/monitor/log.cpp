@@ -74,7 +74,7 @@ void LogWriter::rotate() {
   fd_ = -1;
   const std::string& p = config_.path;
   if (config_.max_file <= 1) {
-    ::truncate(p.c_str(), 0);
+    if (::truncate(p.c_str(), 0) != 0) ::unlink(p.c_str());
   } else {
     for (int i = config_.max_file - 1; i >= 1; --i) {
       std::string from = i == 1 ? p : p + "." + std::to_string(i - 1);

@@ -435,8 +435,8 @@ void add_log_opt(std::map<std::string, std::string>& opts, const std::string& te
       throw Error(Errc::usage, "invalid --log-opt max-size " + quote(value),
                   "give a size such as 10m or 512k (-1: no limit)");
   } else if (key == "max-file") {
-    if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos ||
-        std::stoll(value) < 1 || value.size() > 6)
+    if (value.empty() || value.size() > 6 ||
+        value.find_first_not_of("0123456789") != std::string::npos || std::stoll(value) < 1)
       throw Error(Errc::usage, "invalid --log-opt max-file " + quote(value),
                   "give a number of files, at least 1");
   } else if (key == "path") {
