@@ -12,6 +12,7 @@ _tug_run_values="--name -e --env --env-file -w --workdir -u --user --entrypoint 
   --storage-driver --stop-signal --security-opt -m --memory --memory-swap --cpus -c --cpu-shares
   --pids-limit --restart --stop-timeout --mount --ulimit --userns --pull --authfile --cert-dir
   --creds --platform --arch --os --variant --sdnotify --cgroups --cidfile --device --gpus
+  --log-driver --log-opt --volumes-from
   --health-cmd --health-interval --health-retries --health-start-period --health-start-interval
   --health-timeout"
 # (switches on one line: _tug_flags's output is cut at its "|")
@@ -35,7 +36,7 @@ _tug_flags() {
     history | "image history") echo "--no-trunc -q --quiet -H --human|--format" ;;
     build | "image build") echo "--no-cache --pull --layers --squash -q --quiet --rm --force-rm --tls-verify|-t --tag -f --file --build-arg --target --network --label --iidfile --format --platform --authfile --cert-dir --creds" ;;
     exec) echo "-i --interactive -t --tty -d --detach|-e --env --env-file -u --user -w --workdir" ;;
-    logs) echo "-f --follow -t --timestamps|-n --tail --since" ;;
+    logs) echo "-f --follow -t --timestamps|-n --tail --since --until" ;;
     stop) echo "-a --all -i --ignore|-t --time --cidfile --filter" ;;
     restart) echo "|-t --time" ;;
     kill) echo "|-s --signal" ;;
@@ -64,15 +65,16 @@ _tug_flags() {
     "compose exec") echo "-T --no-TTY -d --detach|-e --env -u --user -w --workdir --index" ;;
     "compose run") echo "--rm -d --detach --no-deps --service-ports -T --no-TTY|-e --env -p --publish --name -u --user -w --workdir --entrypoint" ;;
     "network disconnect") echo "-f --force|" ;;
-    "volume create") echo "--ignore|-l --label" ;;
+    "volume create") echo "--ignore|-l --label -o --opt -d --driver" ;;
     "pod create") echo "--replace|-n --name --hostname --network --net -p --publish --add-host --dns -l --label --exit-policy --pod-id-file --infra-conmon-pidfile" ;;
     "pod start") echo "|--pod-id-file" ;;
     "pod stop") echo "-i --ignore|-t --time --pod-id-file" ;;
     "pod rm" | "pod remove") echo "-f --force -a --all -i --ignore|--pod-id-file" ;;
     "pod ps" | "pod ls" | "pod list") echo "-q --quiet --no-trunc|--format" ;;
     "pod inspect") echo "|-f --format" ;;
-    "volume ls" | "volume list") echo "-q --quiet|--format" ;;
-    "volume rm" | "volume prune" | "container prune") echo "-f --force|" ;;
+    "volume ls" | "volume list") echo "-q --quiet|--format -f --filter" ;;
+    "volume rm") echo "-f --force -a --all|" ;;
+    "volume prune" | "container prune") echo "-f --force|" ;;
     "system prune" | "image prune") echo "-f --force -a --all|" ;;
     pull) echo "-q --quiet -a --all-tags --tls-verify|--authfile --cert-dir --creds --platform --arch --os --variant" ;;
     push) echo "-q --quiet --tls-verify|--authfile --cert-dir --creds --digestfile -f --format" ;;
@@ -148,6 +150,8 @@ _tug_main() {
       --security-opt) COMPREPLY=($(compgen -W "seccomp=unconfined no-new-privileges fake-chown=true fake-chown=false" -- "$cur")) ;;
       --userns) COMPREPLY=($(compgen -W "host keep-id" -- "$cur")) ;;
       --gpus) COMPREPLY=($(compgen -W "all" -- "$cur")) ;;
+      --log-driver) COMPREPLY=($(compgen -W "k8s-file json-file journald none passthrough" -- "$cur")) ;;
+      --log-opt) COMPREPLY=($(compgen -W "max-size= max-file= tag= path=" -- "$cur")) ;;
       -s | --signal | --stop-signal)
         COMPREPLY=($(compgen -W "SIGTERM SIGKILL SIGINT SIGHUP SIGQUIT SIGUSR1 SIGUSR2" -- "$cur")) ;;
       --format | -f)

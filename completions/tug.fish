@@ -180,6 +180,9 @@ complete -c tug -n $rc -l replace -d 'Replace a container of the same name'
 complete -c tug -n $rc -l sdnotify -x -a 'conmon container healthy ignore' -d 'How NOTIFY_SOCKET is used'
 complete -c tug -n $rc -l cgroups -x -a 'enabled disabled split no-conmon' -d 'Control group mode'
 complete -c tug -n $rc -l cidfile -r -F -d 'Write the container ID to the file'
+complete -c tug -n $rc -l log-driver -x -a 'k8s-file json-file journald none passthrough' -d 'Logging driver'
+complete -c tug -n $rc -l log-opt -x -a 'max-size= max-file= tag= path=' -d 'Logging driver option'
+complete -c tug -n $rc -l volumes-from -x -a '(__tug_containers)' -d 'Volumes of another container'
 complete -c tug -n "__tug_first_arg_of run create" -a '(__tug_images)' -d Image
 
 # images
@@ -217,6 +220,7 @@ complete -c tug -n "__fish_seen_subcommand_from logs" -s f -l follow -d Follow
 complete -c tug -n "__fish_seen_subcommand_from logs" -s t -l timestamps -d Timestamps
 complete -c tug -n "__fish_seen_subcommand_from logs" -s n -l tail -x -d 'Last N lines'
 complete -c tug -n "__fish_seen_subcommand_from logs" -l since -x -d 'Since a time'
+complete -c tug -n "__fish_seen_subcommand_from logs" -l until -x -d 'Before a time'
 complete -c tug -n "__fish_seen_subcommand_from start" -s a -l attach -d Attach
 complete -c tug -n "__fish_seen_subcommand_from start exec" -s i -l interactive -d 'Keep stdin open'
 complete -c tug -n "__fish_seen_subcommand_from exec" -s t -l tty -d 'Allocate a terminal'

@@ -381,7 +381,7 @@ std::vector<LogSource> log_sources(const container::Store& store,
     s.rec = r;
     std::string n = log_prefix_name(r);
     if (!no_prefix) s.prefix = n + std::string(width - n.size(), ' ') + "  | ";
-    s.path = store.dir(r.id) + "/ctr.log";
+    s.path = container::log_path(store.dir(r.id), r);
     out.push_back(std::move(s));
   }
   return out;

@@ -91,6 +91,16 @@ void add_create_flags(CLI::App* c, RunFlags& f) {
                 "container runs), container (the container gets a socket of its own, relayed; "
                 "the default), healthy (READY=1 once the healthcheck passes), ignore");
   c->add_option("--cidfile", o.cidfile, "Write the container ID to the file");
+  c->add_option("--log-driver", o.log_driver,
+                "Logging driver: k8s-file (the default), json-file (docker's format), journald, "
+                "none, passthrough (the container writes to this command's own stdio)");
+  c->add_option("--log-opt", o.log_opts,
+                "Logging driver option: max-size=SIZE (rotate at that size), max-file=N (files "
+                "kept), tag=TAG, path=FILE")
+      ->allow_extra_args(false);
+  c->add_option("--volumes-from", o.volumes_from,
+                "Mount the volumes of another container (CONTAINER[:ro|rw])")
+      ->allow_extra_args(false);
   c->add_option("--cgroups", o.cgroups,
                 "Control group mode: enabled (the default: a cgroup under yours where the host "
                 "delegates one), split (required, for units with Delegate=yes), no-conmon, "
@@ -173,7 +183,7 @@ container::StartOptions start_options(Globals& g, const container::Record& rec, 
   so.attach = attach;
   if (!attach && rec.auto_remove)
     so.exit_command = {self_exe(),    "--root", g.paths().data, "--runroot",
-                       g.paths().run, "rm",     "-f",           rec.id};
+                       g.paths().run, "rm",     "-f",           "-v", rec.id};
   return so;
 }
 

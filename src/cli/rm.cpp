@@ -52,12 +52,8 @@ void setup_rm(CLI::App* c, Globals& g) {
         // -t: a running container gets its stop signal and that long first.
         if (f->force && f->timeout >= 0) container::stop(store, r, f->timeout);
         container::remove(store, r, f->force);
-        if (f->volumes) {
-          // -v takes the container's anonymous volumes with it; named ones stay.
-          volume::Store volumes(g.paths(), g.mapping());
-          for (const auto& v : container::volumes_of(r))
-            if (auto vol = volumes.find(v); vol && vol->anonymous) volumes.remove(v);
-        }
+        // -v takes the container's anonymous volumes with it; named ones stay.
+        if (f->volumes) container::remove_anonymous_volumes(store, r);
         out(name);
       } catch (const Error& e) {
         if ((f->force || f->ignore) && e.code() == Errc::not_found) continue;

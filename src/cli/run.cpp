@@ -47,7 +47,11 @@ void register_run(CLI::App& app, Globals& g) {
       }
       throw;
     }
-    if (rec.auto_remove) container::remove(store, rec, true);
+    if (rec.auto_remove) {
+      // docker's --rm takes the anonymous volumes along (-v /data, VOLUME).
+      container::remove(store, rec, true);
+      container::remove_anonymous_volumes(store, rec);
+    }
     g.exit_code = code;
   });
 }

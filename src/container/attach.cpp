@@ -51,7 +51,8 @@ void send_size(int sock) {
 int attach_session(Store& store, const Record& rec, int sock, pid_t pid) {
   using namespace monitor;
   const bool tty = rec.spec.tty;
-  bool stdin_open = rec.spec.stdin_open;
+  // passthrough: the container reads the caller's stdin itself.
+  bool stdin_open = rec.spec.stdin_open && rec.spec.log_driver != "passthrough";
   static const int kForward[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
   sigset_t set, old;
   sigemptyset(&set);

@@ -123,6 +123,11 @@ const char* pick(const char* const (&arr)[N]) {
 
 }  // namespace
 
+std::string log_path(const std::string& container_dir, const Record& r) {
+  if (auto it = r.spec.log_opts.find("path"); it != r.spec.log_opts.end()) return it->second;
+  return container_dir + "/ctr.log";
+}
+
 std::string random_name() {
   return std::string(pick(kAdjectives)) + "_" + pick(kNames);
 }

@@ -89,6 +89,14 @@ void from_json(const json& j, Record& r);
 void to_json(json& j, const State& s);
 void from_json(const json& j, State& s);
 
+// systemd's journal: the journald log driver writes there (native protocol).
+inline constexpr const char* kJournalSocket = "/run/systemd/journal/socket";
+
+// Where a container's log file is: its --log-opt path, else
+// containers/<id>/ctr.log. Rotated files (max-size with max-file > 1) sit
+// beside it as PATH.1 (the newest) .. PATH.N-1.
+std::string log_path(const std::string& container_dir, const Record& r);
+
 // Ids of images that some container (in any state) was created from.
 std::set<std::string> image_ids_in_use(const Paths& paths);
 

@@ -375,7 +375,6 @@ void copy(const Store& store, const image::Store& images, const Record& rec, con
   if (out == !dst.container.empty())
     throw Error(Errc::usage, out ? "copying between containers is not supported"
                                  : "must specify at least one container source");
-  require_stopped(store, rec, out ? "copying from" : "copying into");
   if (out && src.path.empty()) throw Error(Errc::usage, "no source path given in the container");
   // Mounting the rootfs changes the working directory: host paths are
   // made absolute first.
@@ -385,17 +384,30 @@ void copy(const Store& store, const image::Store& images, const Record& rec, con
     if (!::getcwd(cwd, sizeof cwd)) throw_errno("getcwd");
     host.path = path_join(cwd, host.path.empty() ? "." : host.path);
   }
-  with_rootfs(store, images, rec, [&](const std::string& root) {
-    UniqueFd rootfd = open_or_throw(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    Side ctr{rootfd.get(), true, "container " + rec.name};
+  std::string cpath = (out ? src.path : dst.path);
+  if (cpath.empty() || cpath[0] != '/') cpath = "/" + cpath;  // relative to the container's /
+  auto run = [&](int rootfd) {
+    Side ctr{rootfd, true, "container " + rec.name};
     Side host_side{AT_FDCWD, false, "host"};
-    std::string cpath = (out ? src.path : dst.path);
-    if (cpath.empty() || cpath[0] != '/') cpath = "/" + cpath;  // relative to the container's /
     if (out)
       copy_between(ctr, cpath, host_side, host.path, opts);
     else
       copy_between(host_side, host.path, ctr, cpath, opts);
-  });
+  };
+  if (store.state(rec.id).status == "running") {
+    // Through the running container's own root: its overlay as mounted,
+    // its volumes and tmpfs mounts, with RESOLVE_IN_ROOT keeping every
+    // symlink inside it.
+    with_running_root(store, rec, run);
+    return;
+  }
+  with_rootfs(
+      store, images, rec,
+      [&](const std::string& root) {
+        UniqueFd rootfd = open_or_throw(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        run(rootfd.get());
+      },
+      true);
 }
 
 }  // namespace tug::container

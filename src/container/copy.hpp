@@ -1,11 +1,14 @@
 #pragma once
-// `tug cp`: files between a stopped container and the host, with docker's
-// rules. The container side is resolved with openat2(RESOLVE_IN_ROOT) on
-// the mounted rootfs, so a symlink in the image ("/escape -> /", "../..")
-// stays inside the container; below the top-level path nothing is followed
-// (symlinks are copied as symlinks). The work runs as root of a user
-// namespace with the store's mapping: files copied in belong to the
-// container's root, files copied out to the user.
+// `tug cp`: files between a container and the host, with docker's rules.
+// The container side is resolved with openat2(RESOLVE_IN_ROOT) below the
+// container's "/", so a symlink in the container ("/escape -> /", "../..",
+// "/x -> /home/user") stays inside it; below the top-level path nothing is
+// followed (symlinks are copied as symlinks). A stopped container's rootfs
+// is mounted privately with its volumes and bind mounts on top (a user
+// namespace with the store's mapping); a running container is reached
+// through its own root (/proc/PID/root: its overlay, volumes and tmpfs
+// mounts) by a helper that joined its user namespace. Either way files
+// copied in belong to the container's root, files copied out to the user.
 #include <string>
 
 #include "container/container.hpp"
@@ -43,7 +46,7 @@ struct CopyOptions {
 
 // src/dst as parsed; exactly one side names rec. A host side of "-" means a
 // tar stream on stdout (copy out) or stdin (copy in, into an existing
-// directory). Error(in_use) for a running container.
+// directory).
 void copy(const Store& store, const image::Store& images, const Record& rec, const CopyArg& src,
           const CopyArg& dst, const CopyOptions& opts);
 

@@ -256,7 +256,15 @@ json inspect_json(const Record& r, const State& s, const InspectContext& ctx) {
   j["ResolvConfPath"] = "";
   j["HostnamePath"] = "";
   j["HostsPath"] = "";
-  j["LogPath"] = ctx.container_dir + "/ctr.log";
+  j["LogPath"] = spec.log_driver == "k8s-file" || spec.log_driver == "json-file"
+                     ? log_path(ctx.container_dir, r)
+                     : "";
+  {
+    json cfg = json::object();
+    for (const auto& [k, v] : spec.log_opts) cfg[k] = v;
+    // docker's Type and Config, and podman's Path.
+    host_config["LogConfig"] = {{"Type", spec.log_driver}, {"Config", cfg}, {"Path", j["LogPath"]}};
+  }
   j["ConmonPidFile"] =
       r.conmon_pidfile.empty() ? ctx.container_dir + "/monitor.pid" : r.conmon_pidfile;
   j["MountLabel"] = "";

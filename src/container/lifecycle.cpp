@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <set>
 #include <sstream>
 
 #include "cdi/cdi.hpp"
@@ -419,6 +420,16 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
   s.user = o.user ? *o.user : json_str(cfg, "User");
   network::Mode net = resolve_network(store, cfg, o, r);
 
+  s.log_driver = runtime::validate_log_driver(o.log_driver);
+  for (const auto& opt : o.log_opts) runtime::add_log_opt(s.log_opts, opt);
+  if (s.log_driver == "journald" && !path_exists(kJournalSocket))
+    throw Error(Errc::unsupported,
+                "the journald log driver needs systemd's journal, and this host has none (no " +
+                    std::string(kJournalSocket) + ")",
+                "use --log-driver k8s-file (the default) or json-file");
+  if (s.log_driver == "passthrough" && o.tty)
+    throw Error(Errc::usage, "the passthrough log driver cannot be used with a terminal (-t)",
+                "the container's output goes straight to the caller's stdio without -t");
   volume::Store volumes(store.paths(), store.mapping());
   // A bind or volume mount from -v or --mount: names resolve to volumes
   // (created on first use), no name to a new anonymous volume.
@@ -430,7 +441,17 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
         throw Error(Errc::usage,
                     quote(m.volume) + " includes invalid characters for a local volume name",
                     "use an absolute path for a bind mount");
-      m.source = volumes.create(m.volume, false, {}, true).first.mountpoint;
+      volume::Volume v = volumes.create(m.volume, false, {}, true).first;
+      // A volume made with -o: a tmpfs mounted at each start, or a host
+      // directory bound in the volume's place.
+      if (v.is_tmpfs()) {
+        m.type = runtime::MountSpec::Type::tmpfs;
+        m.options = v.options.count("o") ? v.options.at("o") : "";
+      } else if (std::string dev = v.bind_device(); !dev.empty()) {
+        m.source = dev;
+      } else {
+        m.source = v.mountpoint;
+      }
     } else if (m.source.empty()) {
       volume::Volume anon = volumes.create("", true).first;
       m.volume = anon.name;
@@ -448,6 +469,28 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
   for (const auto& v : o.volumes) add_mount(runtime::parse_volume_flag(v));
   for (const auto& v : o.mounts) add_mount(runtime::parse_mount_flag(v));
   for (const auto& t : o.tmpfs) add_mount(parse_tmpfs_flag(t));
+  // --volumes-from CTR[:ro|rw]: the other container's volumes and bind
+  // mounts at the same places (the same volumes, shared), unless a mount
+  // of this container's own is there; ro/rw override their modes.
+  for (const auto& spec : o.volumes_from) {
+    bool has_mode = false;
+    auto [name, mode] = split_once(spec, ':', &has_mode);
+    if (has_mode && mode != "ro" && mode != "rw" && mode != "z" && mode != "Z")
+      throw Error(Errc::usage, "invalid --volumes-from mode " + quote(mode) + " in " + quote(spec),
+                  "use CONTAINER[:ro|rw]");
+    Record from = store.get(name);
+    for (runtime::MountSpec m : from.spec.mounts) {
+      if (m.type != runtime::MountSpec::Type::bind && m.volume.empty()) continue;
+      bool covered =
+          std::any_of(s.mounts.begin(), s.mounts.end(),
+                      [&](const runtime::MountSpec& x) { return x.destination == m.destination; });
+      if (covered) continue;
+      if (mode == "ro") m.readonly = true;
+      if (mode == "rw") m.readonly = false;
+      m.chown = false;  // chowned for its first owner already
+      s.mounts.push_back(m);
+    }
+  }
   // The image's VOLUME entries that nothing else covers get anonymous volumes.
   if (auto it = cfg.find("Volumes"); o.image_volumes && it != cfg.end() && it->is_object()) {
     for (auto v = it->begin(); v != it->end(); ++v) {
@@ -896,6 +939,18 @@ std::vector<std::string> volumes_of(const Record& r) {
   return out;
 }
 
+void remove_anonymous_volumes(const Store& store, const Record& r) {
+  volume::Store volumes(store.paths(), store.mapping());
+  std::set<std::string> shared;
+  for (const auto& other : store.list())
+    if (other.id != r.id)
+      for (const auto& v : volumes_of(other)) shared.insert(v);
+  for (const auto& v : volumes_of(r)) {
+    if (shared.count(v)) continue;  // --volumes-from: another container's too
+    if (auto vol = volumes.find(v); vol && vol->anonymous) volumes.remove(v);
+  }
+}
+
 std::vector<std::string> dns_names(const Store& store, const Record& rec,
                                    const std::vector<std::string>& aliases) {
   std::vector<std::string> names = {rec.name, rec.id.substr(0, 12)};
@@ -1004,11 +1059,35 @@ void keep_across_exec(int fd) {
   if (fd >= 0) ::fcntl(fd, F_SETFD, 0);
 }
 
+// The monitor's log arguments for rec's --log-driver and --log-opt: none
+// for none and passthrough (nothing to keep), a file for k8s-file and
+// json-file, the journal for journald.
+void add_log_args(std::vector<std::string>& argv, const Store& store, const Record& rec) {
+  const auto& driver = rec.spec.log_driver;
+  if (driver == "none" || driver == "passthrough") return;
+  auto opt = [&](const char* key) {
+    auto it = rec.spec.log_opts.find(key);
+    return it == rec.spec.log_opts.end() ? std::string() : it->second;
+  };
+  argv.insert(argv.end(), {"--log-format", driver});
+  if (driver == "journald") {
+    argv.insert(argv.end(), {"--log-id", rec.id, "--log-name", rec.name});
+    if (std::string tag = opt("tag"); !tag.empty()) argv.insert(argv.end(), {"--log-tag", tag});
+    return;
+  }
+  argv.insert(argv.end(), {"--log", log_path(store.dir(rec.id), rec)});
+  if (std::string size = opt("max-size"); !size.empty() && size != "-1")
+    argv.insert(argv.end(), {"--log-max-size", std::to_string(parse_size(size))});
+  if (std::string files = opt("max-file"); !files.empty())
+    argv.insert(argv.end(), {"--log-max-file", files});
+}
+
 // Everything a monitor inherits: the container's output and input pipes (no
 // terminal: that comes from the container itself), the listening attach
 // socket, and the monitor's end of a pre-connected client.
 struct Channels {
   Pipe out, err, in;
+  UniqueFd passthrough[3];  // --log-driver passthrough: the caller's stdin, stdout, stderr
   UniqueFd listen;
   // The attach socket is bound here and renamed to its place only once
   // this start has won: a start that loses a race must not replace the
@@ -1091,6 +1170,16 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     }
   }
   runtime::Plan plan = runtime::build_plan(spec, rootfs, inputs, mapping);
+  // ":U" chowns a mount's tree at the first start only: the ids do not
+  // change between starts, and a large volume is walked once.
+  if (!plan.chown_paths.empty()) {
+    std::string done = read_file_if_exists(dir + "/chowned").value_or("");
+    std::set<std::string> chowned;
+    for (const auto& line : split(done, '\n')) chowned.insert(line);
+    plan.chown_paths.erase(std::remove_if(plan.chown_paths.begin(), plan.chown_paths.end(),
+                                          [&](const std::string& p) { return chowned.count(p); }),
+                           plan.chown_paths.end());
+  }
   runtime::compile_filters(plan, seccomp_cache(store));
   if (!plan.hooks.empty())
     plan.hook_state = json{
@@ -1160,7 +1249,11 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
   if (::access(tug_monitor.c_str(), X_OK) != 0)
     throw Error(Errc::not_found, "container monitor not found at " + tug_monitor,
                 "reinstall tug: helpers live in <prefix>/libexec/tug next to <prefix>/bin/tug");
-  if (!plan.tty) {
+  if (rec.spec.log_driver == "passthrough") {
+    // The caller's own stdio, as the container's: copies that survive the
+    // monitor-to-be replacing 0-2 with /dev/null.
+    for (int fd = 0; fd < 3; ++fd) ch.passthrough[fd].reset(::fcntl(fd, F_DUPFD_CLOEXEC, 3));
+  } else if (!plan.tty) {
     ch.out = Pipe::make();
     ch.err = Pipe::make();
     if (plan.stdin_open) ch.in = Pipe::make();
@@ -1197,7 +1290,11 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     for (int fd = 0; fd < 3 && devnull >= 0; ++fd) ::dup2(devnull, fd);
     runtime::Stdio stdio;
-    if (!plan.tty) {
+    if (ch.passthrough[1]) {
+      stdio.in = plan.stdin_open ? ch.passthrough[0].get() : -1;
+      stdio.out = ch.passthrough[1].get();
+      stdio.err = ch.passthrough[2].get();
+    } else if (!plan.tty) {
       stdio.out = out.write.get();
       stdio.err = err.write.get();
       if (plan.stdin_open) stdio.in = in.read.get();
@@ -1266,6 +1363,12 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
         throw_errno("placing the attach socket of " + rec.name);
       if (has_healthcheck(rec.healthcheck)) reset_health(store, rec.id);
     }
+    if (!plan.chown_paths.empty()) {
+      // The container runs: its setup chowned these (recorded for the next starts).
+      std::string done = read_file_if_exists(store.dir(rec.id) + "/chowned").value_or("");
+      for (const auto& p : plan.chown_paths) done += p + "\n";
+      atomic_write(store.dir(rec.id) + "/chowned", done);
+    }
     emit_event(store, rec, "start");
     // Only the channels named below may reach the monitor: nothing the CLI
     // inherited (a caller's pipes, a terminal) stays open for the
@@ -1280,8 +1383,6 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
                                      store.dir(rec.id) + "/state.json",
                                      "--lock",
                                      store.dir(rec.id) + "/lock",
-                                     "--log",
-                                     store.dir(rec.id) + "/ctr.log",
                                      "--socket",
                                      attach_socket_path(store.paths(), rec.id),
                                      "--listen",
@@ -1294,6 +1395,7 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
       argv.push_back(flag);
       argv.push_back(std::to_string(fd));
     };
+    add_log_args(argv, store, rec);
     keep_across_exec(listen.get());
     pass("--attach", attach_end.get());
     if (!plan.cgroup.empty()) {

@@ -61,6 +61,9 @@ struct CreateOptions {
   std::string sdnotify;        // --sdnotify conmon|container|ignore ("": container)
   std::string cgroups;         // --cgroups enabled|disabled|split|no-conmon ("": enabled)
   std::string cidfile;         // --cidfile: the id is written there once created
+  std::string log_driver;                // --log-driver ("": k8s-file)
+  std::vector<std::string> log_opts;     // --log-opt KEY=VALUE
+  std::vector<std::string> volumes_from; // --volumes-from CTR[:ro|rw]
   std::string conmon_pidfile;  // (pod create --infra-conmon-pidfile) see Record
   std::vector<std::string> create_command;  // the CLI's argv, kept in the record
   std::string storage_driver;               // empty: the store's
@@ -167,6 +170,9 @@ void emit_event(const Store& store, const Record& r, const std::string& action,
 
 // Names of the volumes a container mounts.
 std::vector<std::string> volumes_of(const Record& r);
+// Removes r's anonymous volumes that no other container mounts (rm -v,
+// run --rm); named ones stay. r's record may be gone already.
+void remove_anonymous_volumes(const Store& store, const Record& r);
 
 // Writes the container's filesystem (image layers plus its changes) as a
 // flat tar to out_fd, as `docker export` does. Mounts the rootfs privately

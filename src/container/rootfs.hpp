@@ -26,8 +26,21 @@ void require_stopped(const Store& store, const Record& rec, const std::string& w
 
 // Runs fn(merged_dir) in a user namespace where the container's rootfs is
 // mounted privately (gone when fn returns). The container must be stopped.
+// With mounts, its volumes and bind mounts are bound onto their
+// destinations as a start would (read-only ones read-only; missing mount
+// points are created, as a start creates them), so `cp` reaches what the
+// container would see; diff and commit see the rootfs alone.
 void with_rootfs(const Store& store, const image::Store& images, const Record& rec,
-                 const std::function<void(const std::string& root)>& fn);
+                 const std::function<void(const std::string& root)>& fn, bool mounts = false);
+
+// Runs fn(root_fd) with root_fd an O_PATH descriptor of the running
+// container's "/" (its /proc/PID/root), in a helper that joined the
+// container's user namespace. Paths resolved below root_fd with
+// RESOLVE_IN_ROOT stay in the container and cross its mounts (volumes,
+// tmpfs), while the helper's own view (host paths) is the caller's.
+// Error(in_use)-free: Error(invalid) if the container is not running.
+void with_running_root(const Store& store, const Record& rec,
+                       const std::function<void(int root_fd)>& fn);
 
 // Runs fn(out_fd) in a user namespace with mapping m and returns what fn
 // wrote to out_fd (a memfd, so output of any size never blocks the child).

@@ -65,12 +65,15 @@ struct Options {
   // `tug __pod-member-exited POD`.
   std::string pod_exited;
   std::string events, name, image;  // the event log, and the die event's attributes
+  LogConfig log_config;              // --log-format, --log-max-size, --log-max-file, --log-*
 };
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "tug-monitor: %s\n"
-               "usage: tug-monitor --pid PID --state FILE --lock FILE --log FILE [--socket PATH]\n"
+               "usage: tug-monitor --pid PID --state FILE --lock FILE [--log FILE] [--socket PATH]\n"
+               "         [--log-format k8s-file|json-file|journald] [--log-max-size BYTES]\n"
+               "         [--log-max-file N] [--log-tag TAG --log-id ID --log-name NAME]\n"
                "         [--listen FD] [--attach FD] [--stdout FD] [--stderr FD] [--terminal FD]\n"
                "         [--client FD]... [--stdin FD] [--started-at TIME] [--restart-count N]\n"
                "         [--no-fsync]\n"
@@ -108,6 +111,18 @@ Options parse(int argc, char** argv) {
       o.lock = v;
     else if (a == "--log")
       o.log = v;
+    else if (a == "--log-format")
+      o.log_config.format = v;
+    else if (a == "--log-max-size")
+      o.log_config.max_size = std::atoll(v.c_str());
+    else if (a == "--log-max-file")
+      o.log_config.max_file = num();
+    else if (a == "--log-tag")
+      o.log_config.tag = v;
+    else if (a == "--log-id")
+      o.log_config.id = v;
+    else if (a == "--log-name")
+      o.log_config.name = v;
     else if (a == "--socket")
       o.socket_path = v;
     else if (a == "--started-at")
@@ -296,7 +311,8 @@ int tug::monitor::run(int argc, char** argv, bool in_process) {
   ::signal(SIGPIPE, SIG_IGN);
 
   LogWriter log;
-  if (!o.log.empty()) log.open(o.log);
+  o.log_config.path = o.log;
+  log.open(o.log_config);
   AttachServer attach;
   std::vector<int> clients = o.clients;
   clients.insert(clients.begin(), o.attach);

@@ -25,17 +25,34 @@
 namespace tug::monitor {
 
 // ---- log.cpp ----
+// Where and how the container's output is kept (--log-driver/--log-opt).
+struct LogConfig {
+  std::string path;                 // k8s-file/json-file: the log file ("": none)
+  std::string format = "k8s-file";  // k8s-file | json-file | journald
+  long long max_size = 0;           // bytes; 0: no limit
+  int max_file = 1;                 // files kept at max_size, the live one included
+  std::string tag, id, name;        // journald's CONTAINER_TAG, _ID_FULL, _NAME
+};
+
 class LogWriter {
  public:
-  // The log file, created (append-only) at the first output.
-  void open(const std::string& path);
+  // The log file is created (append-only) at the first output.
+  void open(const LogConfig& config);
   // Appends data from stream ("stdout"/"stderr"); complete lines are
   // flagged F, a trailing partial line P (continued by the next record).
+  // json-file writes docker's {"log","stream","time"} lines instead, a
+  // partial line without its "\n"; journald sends one entry per line.
   void write(const char* stream, const char* data, size_t n);
 
  private:
-  std::string path_;
+  // At max_size: the file moves to PATH.1 (older ones one up, the oldest
+  // beyond max_file dropped), or is emptied when max_file is 1.
+  void rotate();
+  void journal(const char* stream, const std::string& line);
+
+  LogConfig config_;
   int fd_ = -1;
+  long long size_ = 0;
 };
 
 // RFC 3339 with nanoseconds in UTC, the first field of a k8s-file log record.

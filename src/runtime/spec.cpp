@@ -115,6 +115,8 @@ void to_json(json& j, const Spec& s) {
            {"restart_policy", s.restart_policy},
            {"sdnotify", s.sdnotify},
            {"cgroups", s.cgroups},
+           {"log_driver", s.log_driver},
+           {"log_opts", s.log_opts},
            {"security_opt", s.security_opt},
            {"seccomp_profile", s.seccomp_profile},
            {"limits", s.limits},
@@ -149,6 +151,8 @@ void from_json(const json& j, Spec& s) {
   s.restart_policy = j.value("restart_policy", "no");
   s.sdnotify = j.value("sdnotify", "container");
   s.cgroups = j.value("cgroups", "enabled");
+  s.log_driver = j.value("log_driver", "k8s-file");
+  s.log_opts = j.value("log_opts", std::map<std::string, std::string>{});
   s.security_opt = j.value("security_opt", std::vector<std::string>{});
   s.seccomp_profile = j.value("seccomp_profile", json());
   s.limits = j.value("limits", json::object());
@@ -159,6 +163,12 @@ void from_json(const json& j, Spec& s) {
 
 MountSpec parse_volume_flag(const std::string& text) {
   auto parts = split(text, ':');
+  if (parts.size() == 1 && !text.empty() && text[0] == '/') {
+    // "-v /data": an anonymous volume there (docker's and podman's form).
+    MountSpec m;
+    m.destination = text;
+    return m;
+  }
   if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty())
     throw Error(Errc::usage, "invalid volume specification " + quote(text) +
                                  ": expected SOURCE:DESTINATION[:OPTIONS]");
@@ -400,6 +410,43 @@ std::string validate_sdnotify(const std::string& mode) {
   if (mode == "conmon" || mode == "container" || mode == "ignore" || mode == "healthy") return mode;
   throw Error(Errc::usage, "invalid --sdnotify value " + quote(mode),
               "use conmon, container, healthy or ignore");
+}
+
+std::string validate_log_driver(const std::string& driver) {
+  if (driver.empty() || driver == "k8s-file") return "k8s-file";
+  if (driver == "json-file" || driver == "local") return "json-file";
+  if (driver == "journald" || driver == "none" || driver == "passthrough") return driver;
+  throw Error(Errc::usage, "invalid log driver " + quote(driver),
+              "use k8s-file (the default), json-file, journald, none or passthrough");
+}
+
+void add_log_opt(std::map<std::string, std::string>& opts, const std::string& text) {
+  bool ok = false;
+  auto [key, value] = split_once(text, '=', &ok);
+  if (!ok || key.empty())
+    throw Error(Errc::usage, "invalid --log-opt " + quote(text) + ": expected KEY=VALUE");
+  if (key == "max-size") {
+    int64_t n = 0;
+    try {
+      n = value == "-1" ? 1 : parse_size(value);
+    } catch (const Error&) {
+    }
+    if (n <= 0)
+      throw Error(Errc::usage, "invalid --log-opt max-size " + quote(value),
+                  "give a size such as 10m or 512k (-1: no limit)");
+  } else if (key == "max-file") {
+    if (value.empty() || value.size() > 6 ||
+        value.find_first_not_of("0123456789") != std::string::npos || std::stoll(value) < 1)
+      throw Error(Errc::usage, "invalid --log-opt max-file " + quote(value),
+                  "give a number of files, at least 1");
+  } else if (key == "path") {
+    if (value.empty() || value[0] != '/')
+      throw Error(Errc::usage, "invalid --log-opt path " + quote(value) + ": not an absolute path");
+  } else if (key != "tag") {
+    throw Error(Errc::usage, "unknown log option " + quote(key),
+                "use max-size, max-file, tag or path");
+  }
+  opts[key] = value;
 }
 
 std::string validate_restart_policy(const std::string& p) {

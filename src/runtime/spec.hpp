@@ -2,6 +2,7 @@
 // What a container runs, resolved from the image config and the user's
 // flags: the runtime's input. It is stored as JSON in the container record
 // and turned into a Plan (plan.hpp) each time the container starts.
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -85,6 +86,11 @@ struct Spec {
   // subtree), no-conmon (the same: the monitor never has a cgroup of its
   // own), disabled (none, even where one could be made).
   std::string cgroups = "enabled";
+  // --log-driver: k8s-file (podman's format, the default), json-file
+  // (docker's), journald, none, passthrough (the starting CLI's own stdio);
+  // --log-opt: max-size (bytes, rotation), max-file, tag, path.
+  std::string log_driver = "k8s-file";
+  std::map<std::string, std::string> log_opts;
 };
 
 void to_json(json& j, const MountSpec& m);
@@ -141,6 +147,14 @@ std::string validate_cgroups_mode(const std::string& mode);
 // Checks a --sdnotify value (conmon, container, healthy, ignore; "" is
 // container).
 std::string validate_sdnotify(const std::string& mode);
+
+// Checks a --log-driver value ("" and "k8s-file" are the default; docker's
+// "local" is taken as json-file's rotation-capable cousin: json-file).
+// Error(usage) names the accepted ones.
+std::string validate_log_driver(const std::string& driver);
+// Parses --log-opt KEY=VALUE (max-size=10m, max-file=3, tag=T, path=P)
+// into opts; Error(usage) for an unknown key or a malformed value.
+void add_log_opt(std::map<std::string, std::string>& opts, const std::string& text);
 
 // Docker's default capability set.
 const std::vector<std::string>& default_capabilities();

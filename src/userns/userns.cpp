@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -299,6 +300,54 @@ int run_in_userns_status(const Mapping& m, const std::function<void()>& fn, int 
   int st = child.wait();
   if (!failure.empty()) throw decode_error(failure);
   return exit_code_of(st);
+}
+
+void run_joined(int userns_fd, const std::function<void()>& fn) {
+  struct stat target, self;
+  bool same = ::fstat(userns_fd, &target) == 0 && ::stat("/proc/self/ns/user", &self) == 0 &&
+              target.st_ino == self.st_ino && target.st_dev == self.st_dev;
+  Pipe err = Pipe::make();
+  pid_t pid = ::fork();
+  if (pid < 0) throw_errno("fork");
+  if (pid == 0) {
+    err.read.reset();
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // Not dumpable: a process of the container (root there) may not ptrace
+    // or open /proc of a helper that holds fds of the host.
+    ::prctl(PR_SET_DUMPABLE, 0);
+    std::string failure;
+    try {
+      if (!same && ::setns(userns_fd, CLONE_NEWUSER) != 0)
+        throw Error(Errc::permission,
+                    std::string("joining the container's user namespace: ") + std::strerror(errno));
+      fn();
+    } catch (const Error& e) {
+      failure = encode_error(e);
+    } catch (const std::exception& e) {
+      failure = encode_error(Error(Errc::generic, e.what()));
+    }
+    if (!failure.empty()) {
+      ssize_t ignored = ::write(err.write.get(), failure.data(), failure.size());
+      (void)ignored;
+      ::_exit(1);
+    }
+    ::_exit(0);
+  }
+  Child child(pid, Child::OnDestroy::kill_and_wait);
+  err.write.reset();
+  std::string failure;
+  char buf[4096];
+  for (;;) {
+    ssize_t r = ::read(err.read.get(), buf, sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    failure.append(buf, static_cast<size_t>(r));
+  }
+  int st = child.wait();
+  if (!failure.empty()) throw decode_error(failure);
+  if (exit_code_of(st) != 0)
+    throw Error(Errc::generic,
+                "namespace helper process failed (status " + std::to_string(exit_code_of(st)) + ")");
 }
 
 }  // namespace tug::userns

@@ -91,4 +91,13 @@ void run_in_userns(const Mapping& m, const std::function<void()>& fn, int extra_
 // thrown by fn before it execs is still rethrown here. (`tug unshare`.)
 int run_in_userns_status(const Mapping& m, const std::function<void()>& fn, int extra_flags = -1);
 
+// Runs fn in a forked child that joined the user namespace userns_fd (an
+// open /proc/PID/ns/user of a running container), holding the full set of
+// capabilities that grants over the ids mapped there, and nothing more on
+// the host. The child stays in the caller's mount namespace and is not
+// dumpable, so processes of the container cannot reach into it. Errors
+// come back as with run_in_userns. A namespace the caller is in already is
+// not joined again.
+void run_joined(int userns_fd, const std::function<void()>& fn);
+
 }  // namespace tug::userns

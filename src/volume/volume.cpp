@@ -36,12 +36,71 @@ Volume Store::load(const std::string& name, const json& j) const {
   v.anonymous = j.value("anonymous", false);
   v.labels = j.value("labels", std::map<std::string, std::string>{});
   v.mountpoint = dir(name) + "/_data";
+  v.options = j.value("options", std::map<std::string, std::string>{});
   return v;
+}
+
+bool Volume::is_tmpfs() const {
+  auto it = options.find("type");
+  return it != options.end() && it->second == "tmpfs";
+}
+
+std::string Volume::bind_device() const {
+  auto type = options.find("type");
+  auto dev = options.find("device");
+  if (type == options.end() || (type->second != "none" && type->second != "bind") ||
+      dev == options.end())
+    return "";
+  return dev->second;
+}
+
+std::map<std::string, std::string> parse_options(const std::vector<std::string>& opts) {
+  std::map<std::string, std::string> out;
+  for (const auto& text : opts) {
+    bool ok = false;
+    auto [key, value] = split_once(text, '=', &ok);
+    if (!ok || key.empty())
+      throw Error(Errc::usage, "invalid volume option " + quote(text) + ": expected KEY=VALUE");
+    if (key != "type" && key != "device" && key != "o" && key != "uid" && key != "gid")
+      throw Error(Errc::usage, "invalid mount option " + key + " for driver local",
+                  "use type, device, o, uid or gid");
+    if ((key == "uid" || key == "gid") &&
+        (value.empty() || value.find_first_not_of("0123456789") != std::string::npos))
+      throw Error(Errc::usage, "invalid volume option " + key + "=" + value + ": not a number");
+    out[key] = value;
+  }
+  std::string type = out.count("type") ? out["type"] : "";
+  std::string o = out.count("o") ? out["o"] : "";
+  bool bind = false;
+  for (const auto& f : split(o, ',')) bind = bind || f == "bind" || f == "rbind";
+  if (type.empty()) {
+    if (out.count("device") || !o.empty())
+      throw Error(Errc::usage, "a volume with device or o options needs -o type=TYPE");
+  } else if (type == "tmpfs") {
+    if (out.count("device") && out["device"] != "tmpfs")
+      throw Error(Errc::usage, "a tmpfs volume's device must be tmpfs");
+  } else if (type == "none" || type == "bind") {
+    if (!bind)
+      throw Error(Errc::unsupported,
+                  "a volume of type " + type + " must be a bind mount (-o o=bind)",
+                  "the rootless local driver mounts tmpfs or binds host directories only");
+    auto dev = out.find("device");
+    if (dev == out.end() || dev->second.empty() || dev->second[0] != '/')
+      throw Error(Errc::usage, "a bind volume needs -o device=/absolute/path");
+    if (!is_directory(dev->second))
+      throw Error(Errc::not_found, "invalid volume device " + dev->second + ": no such directory");
+  } else {
+    throw Error(Errc::unsupported,
+                "volume type " + quote(type) + " cannot be mounted without root",
+                "use -o type=tmpfs, or -o type=none -o o=bind -o device=/path");
+  }
+  return out;
 }
 
 std::pair<Volume, bool> Store::create(const std::string& name_in, bool anonymous,
                                       const std::map<std::string, std::string>& labels,
-                                      bool exist_ok) {
+                                      bool exist_ok,
+                                      const std::map<std::string, std::string>& options) {
   std::string name = name_in.empty() ? random_hex64() : name_in;
   if (!valid_name(name))
     throw Error(Errc::usage, "invalid volume name " + quote(name) +
@@ -53,8 +112,24 @@ std::pair<Volume, bool> Store::create(const std::string& name_in, bool anonymous
     if (find(name)) throw Error(Errc::exists, "volume with name " + name + " already exists");
   }
   make_dirs(dir(name) + "/_data", 0755);
-  json j = {
-      {"name", name}, {"created", now_rfc3339()}, {"anonymous", anonymous}, {"labels", labels}};
+  if (options.count("uid") || options.count("gid")) {
+    // Container ids: the volume's root belongs to them as the container
+    // sees it (inside the user namespace, with the store's mapping).
+    uid_t uid = options.count("uid") ? static_cast<uid_t>(std::stoul(options.at("uid"))) : 0;
+    gid_t gid = options.count("gid") ? static_cast<gid_t>(std::stoul(options.at("gid"))) : 0;
+    std::string data = dir(name) + "/_data";
+    try {
+      userns::run_in_userns(mapping_, [&] {
+        if (::chown(data.c_str(), uid, gid) != 0)
+          throw_errno("chown " + name + " to " + std::to_string(uid) + ":" + std::to_string(gid));
+      });
+    } catch (const Error&) {
+      remove_tree(dir(name));
+      throw;
+    }
+  }
+  json j = {{"name", name},         {"created", now_rfc3339()}, {"anonymous", anonymous},
+            {"labels", labels},     {"options", options}};
   write_json_atomic(dir(name) + "/volume.json", j);
   // Actor.ID is the name, as in docker; the name attribute too, as podman
   // gives it, so {{.Actor.Attributes.name}} means the same for every type.
@@ -105,7 +180,7 @@ json to_inspect_json(const Volume& v) {
               {"CreatedAt", v.created},
               {"Labels", v.labels},
               {"Scope", "local"},
-              {"Options", json::object()},
+              {"Options", v.options},
               {"Anonymous", v.anonymous}};
 }
 

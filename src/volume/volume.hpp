@@ -22,7 +22,20 @@ struct Volume {
   bool anonymous = false;
   std::map<std::string, std::string> labels;
   std::string mountpoint;  // <data>/volumes/<name>/_data
+  // `volume create -o`: type, device, o (the local driver's mount), uid,
+  // gid (podman's owner of the volume's root). Empty: a plain directory.
+  std::map<std::string, std::string> options;
+
+  // type=tmpfs: a tmpfs (options o) mounted fresh at each container start.
+  bool is_tmpfs() const;
+  // type=none with o=bind: the host directory `device` bound in its place.
+  std::string bind_device() const;
 };
+
+// Checks `volume create -o KEY=VALUE` options (type, device, o, uid, gid)
+// and returns them as a map; Error(usage)/Error(unsupported) with the
+// reason for what the rootless local driver cannot do (a block device).
+std::map<std::string, std::string> parse_options(const std::vector<std::string>& opts);
 
 // Docker's rule for volume names: [a-zA-Z0-9][a-zA-Z0-9_.-]+
 bool valid_name(const std::string& name);
@@ -35,7 +48,8 @@ class Store {
   // is returned as is when exist_ok, else Error(exists)).
   std::pair<Volume, bool> create(const std::string& name, bool anonymous = false,
                                  const std::map<std::string, std::string>& labels = {},
-                                 bool exist_ok = false);
+                                 bool exist_ok = false,
+                                 const std::map<std::string, std::string>& options = {});
   std::optional<Volume> find(const std::string& name) const;
   Volume get(const std::string& name) const;  // Error(not_found) "no such volume"
   std::vector<Volume> list() const;

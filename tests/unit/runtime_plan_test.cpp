@@ -5,9 +5,11 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <map>
 
 #include "runtime/plan.hpp"
 #include "util/error.hpp"
+#include "volume/volume.hpp"
 
 using namespace tug;
 using runtime::MountOp;
@@ -143,7 +145,11 @@ TEST_CASE("volume flags") {
   CHECK(m.destination == "/b");
   CHECK_FALSE(m.readonly);
   CHECK(runtime::parse_volume_flag("/a:/b:ro").readonly);
-  CHECK_THROWS_AS(runtime::parse_volume_flag("/a"), Error);
+  // A path alone is an anonymous volume there.
+  CHECK(runtime::parse_volume_flag("/a").destination == "/a");
+  CHECK(runtime::parse_volume_flag("/a").source.empty());
+  CHECK(runtime::parse_volume_flag("/a").volume.empty());
+  CHECK_THROWS_AS(runtime::parse_volume_flag("a"), Error);
   CHECK_THROWS_AS(runtime::parse_volume_flag("/a:relative"), Error);
   CHECK_THROWS_AS(runtime::parse_volume_flag("/a:/b:bogus"), Error);
   // A source without a slash names a volume (resolved by the caller).
@@ -232,4 +238,44 @@ TEST_CASE("generated /etc files") {
   CHECK(runtime::resolv_conf_content(s, host_conf) == host_conf);
   s.dns = {"1.1.1.1"};
   CHECK(runtime::resolv_conf_content(s, host_conf) == "nameserver 1.1.1.1\n");
+}
+
+TEST_CASE("log drivers and log options") {
+  CHECK(runtime::validate_log_driver("") == "k8s-file");
+  CHECK(runtime::validate_log_driver("json-file") == "json-file");
+  CHECK(runtime::validate_log_driver("local") == "json-file");
+  CHECK(runtime::validate_log_driver("passthrough") == "passthrough");
+  CHECK_THROWS_AS(runtime::validate_log_driver("syslog"), Error);
+  std::map<std::string, std::string> opts;
+  runtime::add_log_opt(opts, "max-size=10m");
+  runtime::add_log_opt(opts, "max-file=3");
+  runtime::add_log_opt(opts, "tag={{.Name}}");
+  runtime::add_log_opt(opts, "path=/tmp/x.log");
+  CHECK(opts.at("max-size") == "10m");
+  CHECK(opts.at("tag") == "{{.Name}}");
+  for (const char* bad : {"max-size=lots", "max-size=", "max-file=0", "max-file=x",
+                          "max-file=99999999999999999999", "path=relative", "colour=blue",
+                          "novalue"})
+    CHECK_THROWS_AS(runtime::add_log_opt(opts, bad), Error);
+}
+
+TEST_CASE("volume create -o options") {
+  auto t = volume::parse_options({"type=tmpfs", "device=tmpfs", "o=size=1m"});
+  volume::Volume v;
+  v.options = t;
+  CHECK(v.is_tmpfs());
+  CHECK(v.bind_device().empty());
+  v.options = volume::parse_options({"type=none", "o=bind", "device=/"});
+  CHECK_FALSE(v.is_tmpfs());
+  CHECK(v.bind_device() == "/");
+  CHECK(volume::parse_options({"uid=1000", "gid=10"}).at("uid") == "1000");
+  CHECK(volume::parse_options({}).empty());
+  for (auto bad : std::vector<std::vector<std::string>>{{"colour=blue"},
+                                                        {"uid=me"},
+                                                        {"device=/x"},
+                                                        {"type=ext4", "device=/dev/sda"},
+                                                        {"type=none", "device=/"},
+                                                        {"type=none", "o=bind", "device=rel"},
+                                                        {"type=tmpfs", "device=/dev/sda"}})
+    CHECK_THROWS_AS(volume::parse_options(bad), Error);
 }
