@@ -3,9 +3,9 @@
 # containers and volumes from the store, files, network modes, signals.
 # Kept in step with `tug --help` by tests/system/005-completions.bats.
 
-_tug_commands="attach auto-update build commit compose container cp create diff events exec export healthcheck history image images import info
+_tug_commands="attach auto-update build buildx commit compose container cp create diff events exec export healthcheck history image images import info
   inspect kill load login logout logs manifest network pause pod port ps pull push rename restart rm rmi run save
-  search start stats stop system tag top unpause unshare version volume wait generate"
+  search start stats stop system tag top unpause unshare untag version volume wait generate"
 
 _tug_run_values="--name -e --env --env-file -w --workdir -u --user --entrypoint -h --hostname
   --network --net --network-alias --ip -p --publish --pod --pod-id-file -v --volume --tmpfs --add-host --dns --cap-add --cap-drop -l --label
@@ -22,23 +22,23 @@ _tug_run_switches="--rm -d --detach -i --interactive -t --tty --init --read-only
 # "switches|flags that take a value".
 _tug_flags() {
   case "$1" in
-    "") echo "--help --version|--root --runroot --log-level" ;;
+    "") echo "--help --version -D --debug --noout|--root --runroot --log-level --config --storage-driver --events-backend" ;;
     run) echo "$_tug_run_switches|$_tug_run_values" ;;
     create) echo "${_tug_run_switches/--rm /}|$_tug_run_values" ;;
-    ps | list | "container ls" | "container list")
-      echo "-a --all -q --quiet --no-trunc -s --size -l --latest|--format -f --filter -n --last" ;;
+    ps | list | "container ls" | "container list" | "container ps")
+      echo "-a --all -q --quiet --no-trunc --noheading -s --size -l --latest|--format -f --filter -n --last" ;;
     rm | "container rm") echo "-f --force -a --all -v --volumes -i --ignore|--cidfile -t --time" ;;
-    images | "image ls" | "image list") echo "-a --all -q --quiet --digests --no-trunc|--format -f --filter" ;;
-    rmi | "image rm") echo "-f --force -a --all|" ;;
+    images | "image ls" | "image list") echo "-a --all -q --quiet --digests --no-trunc --notruncate -n --noheading|--format -f --filter --sort" ;;
+    rmi | "image rm") echo "-f --force -a --all -i --ignore|" ;;
     load | "image load") echo "-q --quiet|-i --input" ;;
     save | "image save") echo "-q --quiet -m --multi-image-archive|-o --output --format" ;;
     import | "image import") echo "-q --quiet|-c --change -m --message" ;;
     history | "image history") echo "--no-trunc -q --quiet -H --human|--format" ;;
-    build | "image build") echo "--no-cache --pull --layers --squash -q --quiet --rm --force-rm --tls-verify|-t --tag -f --file --build-arg --target --network --label --iidfile --format --platform --authfile --cert-dir --creds" ;;
+    build | "image build" | "buildx build") echo "--no-cache --pull --layers --squash -q --quiet --rm --force-rm --tls-verify|-t --tag -f --file --build-arg --target --network --label --iidfile --format --platform --authfile --cert-dir --creds --ulimit" ;;
     exec) echo "-i --interactive -t --tty -d --detach|-e --env --env-file -u --user -w --workdir" ;;
     logs) echo "-f --follow -t --timestamps|-n --tail --since --until" ;;
-    stop) echo "-a --all -i --ignore|-t --time --cidfile --filter" ;;
-    restart) echo "|-t --time" ;;
+    stop | "container stop") echo "-a --all -i --ignore|-t --time --timeout --cidfile --filter" ;;
+    restart | "container restart") echo "|-t --time --timeout" ;;
     kill) echo "|-s --signal" ;;
     start) echo "-a --attach -i --interactive --all|--filter" ;;
     "generate systemd") echo "--new -n --name -f --files --no-header --template|--format --restart-policy --restart-sec --start-timeout -t --time --stop-timeout --container-prefix --pod-prefix --separator --wants --after --requires -e --env" ;;
@@ -53,7 +53,7 @@ _tug_flags() {
     export | "container export") echo "|-o --output" ;;
     info | version) echo "|-f --format" ;;
     "network create") echo "--internal --disable-dns --ignore --ipv6|-d --driver --subnet --gateway --ip-range -l --label -o --opt" ;;
-    "network ls" | "network list") echo "-q --quiet --no-trunc|--format -f --filter" ;;
+    "network ls" | "network list") echo "-q --quiet --no-trunc --noheading|--format -f --filter" ;;
     "network inspect") echo "|-f --format" ;;
     "network rm" | "network remove" | "network prune") echo "-f --force|--filter" ;;
     "network connect") echo "|--alias --ip" ;;
@@ -68,11 +68,11 @@ _tug_flags() {
     "volume create") echo "--ignore|-l --label -o --opt -d --driver" ;;
     "pod create") echo "--replace|-n --name --hostname --network --net -p --publish --add-host --dns -l --label --exit-policy --pod-id-file --infra-conmon-pidfile" ;;
     "pod start") echo "|--pod-id-file" ;;
-    "pod stop") echo "-i --ignore|-t --time --pod-id-file" ;;
-    "pod rm" | "pod remove") echo "-f --force -a --all -i --ignore|--pod-id-file" ;;
-    "pod ps" | "pod ls" | "pod list") echo "-q --quiet --no-trunc|--format" ;;
+    "pod stop") echo "-i --ignore|-t --time --timeout --pod-id-file" ;;
+    "pod rm" | "pod remove") echo "-f --force -a --all -i --ignore|-t --time --timeout --pod-id-file" ;;
+    "pod ps" | "pod ls" | "pod list") echo "-q --quiet --no-trunc --noheading|--format" ;;
     "pod inspect") echo "|-f --format" ;;
-    "volume ls" | "volume list") echo "-q --quiet|--format -f --filter" ;;
+    "volume ls" | "volume list") echo "-q --quiet --noheading|--format -f --filter" ;;
     "volume rm") echo "-f --force -a --all|" ;;
     "volume prune" | "container prune") echo "-f --force|" ;;
     "system prune" | "image prune") echo "-f --force -a --all|" ;;
@@ -118,11 +118,11 @@ _tug_main() {
     fi
     if [ -z "$key" ]; then
       key=$w
-    elif [ "$npos" -eq 0 ] && [[ $key == @(image|container|volume|system|manifest|pod|network|generate|healthcheck|compose) ]]; then
+    elif [ "$npos" -eq 0 ] && [[ $key == @(image|container|volume|system|manifest|pod|network|generate|healthcheck|compose|buildx) ]]; then
       key="$key $w"
     else
       ((npos++))
-      [[ $key == @(run|create|exec) ]] && return
+      [[ $key == @(run|create|exec|container run|container create|container exec) ]] && return
     fi
   done
 
@@ -135,7 +135,10 @@ _tug_main() {
   if [[ " $values " == *" $prev "* ]]; then
     case "$prev" in
       --root | --runroot) COMPREPLY=($(compgen -d -- "$cur")) ;;
-      --log-level) COMPREPLY=($(compgen -W "error warn info debug" -- "$cur")) ;;
+      --log-level) COMPREPLY=($(compgen -W "trace debug info warn error fatal panic" -- "$cur")) ;;
+      --events-backend) COMPREPLY=($(compgen -W "file journald none" -- "$cur")) ;;
+      --config) COMPREPLY=($(compgen -d -- "$cur")) ;;
+      --sort) COMPREPLY=($(compgen -W "created id repository size tag" -- "$cur")) ;;
       --env-file | -o | --output | -i | --input | --authfile | --digestfile | --iidfile | --file) COMPREPLY=($(compgen -f -- "$cur")) ;;
       --cert-dir) COMPREPLY=($(compgen -d -- "$cur")) ;;
       --pull) COMPREPLY=($(compgen -W "always missing never newer" -- "$cur")) ;;
@@ -176,10 +179,12 @@ _tug_main() {
 
   case "$key" in
     "") COMPREPLY=($(compgen -W "$_tug_commands" -- "$cur")) ;;
-    image) COMPREPLY=($(compgen -W "ls list rm inspect tag history load save import build prune" -- "$cur")) ;;
-    container) COMPREPLY=($(compgen -W "ls list rm export inspect prune diff cp commit rename port" -- "$cur")) ;;
+    image) COMPREPLY=($(compgen -W "ls list rm inspect tag untag history load save import build prune exists pull push" -- "$cur")) ;;
+    container) COMPREPLY=($(compgen -W "ls list ps rm export inspect prune diff cp commit rename port exists run create start stop restart kill wait logs exec attach top stats pause unpause" -- "$cur")) ;;
+    buildx) COMPREPLY=($(compgen -W "build" -- "$cur")) ;;
+    "buildx build") COMPREPLY=($(compgen -d -- "$cur")) ;;
     volume) COMPREPLY=($(compgen -W "create ls list inspect rm prune" -- "$cur")) ;;
-    pod) COMPREPLY=($(compgen -W "create start stop rm ps ls list inspect" -- "$cur")) ;;
+    pod) COMPREPLY=($(compgen -W "create start stop rm ps ls list inspect exists" -- "$cur")) ;;
     healthcheck) COMPREPLY=($(compgen -W "run" -- "$cur")) ;;
     "healthcheck run") COMPREPLY=($(compgen -W "$(_tug_running)" -- "$cur")) ;;
     network) COMPREPLY=($(compgen -W "create ls list inspect rm remove connect disconnect prune exists" -- "$cur")) ;;
@@ -187,15 +192,15 @@ _tug_main() {
     "network connect" | "network disconnect")
       if [ "$npos" -eq 0 ]; then COMPREPLY=($(compgen -W "$(_tug_networks)" -- "$cur"))
       else COMPREPLY=($(compgen -W "$(_tug_containers)" -- "$cur")); fi ;;
-    "pod start" | "pod stop" | "pod rm" | "pod inspect") COMPREPLY=($(compgen -W "$(_tug_pods)" -- "$cur")) ;;
+    "pod start" | "pod stop" | "pod rm" | "pod inspect" | "pod exists") COMPREPLY=($(compgen -W "$(_tug_pods)" -- "$cur")) ;;
     compose) COMPREPLY=($(compgen -W "up down ps logs start stop restart kill rm exec run config pull build push top port images" -- "$cur")) ;;
     system) COMPREPLY=($(compgen -W "check df prune" -- "$cur")) ;;
     manifest) COMPREPLY=($(compgen -W "inspect" -- "$cur")) ;;
     generate) COMPREPLY=($(compgen -W "systemd" -- "$cur")) ;;
     "generate systemd") COMPREPLY=($(compgen -W "$(_tug_containers) $(_tug_pods)" -- "$cur")) ;;
     push) [ "$npos" -eq 0 ] && COMPREPLY=($(compgen -W "$(_tug_images)" -- "$cur")) ;;
-    run | create) COMPREPLY=($(compgen -W "$(_tug_images)" -- "$cur")) ;;
-    rmi | tag | history | save | "image rm" | "image tag" | "image history" | "image save" | "image inspect")
+    run | create | "container run" | "container create") COMPREPLY=($(compgen -W "$(_tug_images)" -- "$cur")) ;;
+    rmi | tag | untag | history | save | "image rm" | "image tag" | "image untag" | "image history" | "image save" | "image inspect" | "image exists")
       [[ $key == *tag && $npos -ge 1 ]] || COMPREPLY=($(compgen -W "$(_tug_images)" -- "$cur")) ;;
     build | "image build") COMPREPLY=($(compgen -d -- "$cur")) ;;
     load | import | "image load" | "image import")

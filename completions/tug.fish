@@ -2,9 +2,9 @@
 # volumes from the store. Kept in step with `tug --help` by
 # tests/system/005-completions.bats.
 
-set -l tug_commands attach build commit compose container cp create diff events exec export healthcheck history image images import info \
+set -l tug_commands attach build buildx commit compose container cp create diff events exec export healthcheck history image images import info \
     inspect kill load login logout logs manifest network pause pod port ps pull push rename restart rm rmi run save \
-    search start stats stop system tag top unpause unshare version volume wait generate auto-update
+    search start stats stop system tag top unpause unshare untag version volume wait generate auto-update
 
 function __tug_images
     tug images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | string replace -r '^docker\.io/library/' ''
@@ -41,12 +41,20 @@ end
 complete -c tug -f
 complete -c tug -n "not __fish_seen_subcommand_from $tug_commands" -l root -r -a '(__fish_complete_directories)' -d 'Storage root directory'
 complete -c tug -n "not __fish_seen_subcommand_from $tug_commands" -l runroot -r -a '(__fish_complete_directories)' -d 'Runtime state directory'
-complete -c tug -n "not __fish_seen_subcommand_from $tug_commands" -l log-level -x -a 'error warn info debug' -d 'Log level'
+complete -c tug -n "not __fish_seen_subcommand_from $tug_commands" -l log-level -x -a 'trace debug info warn error fatal panic' -d 'Log level'
+complete -c tug -n "not __fish_seen_subcommand_from $tug_commands" -s D -l debug -d 'Debug output (--log-level debug)'
+complete -c tug -n "not __fish_seen_subcommand_from $tug_commands" -l config -r -a '(__fish_complete_directories)' -d "docker's client config directory"
+complete -c tug -n "not __fish_seen_subcommand_from $tug_commands" -l storage-driver -x -a 'overlay fuse-overlayfs vfs' -d 'Storage driver'
+complete -c tug -n "not __fish_seen_subcommand_from $tug_commands" -l events-backend -x -a 'file journald none' -d 'Where events go'
+complete -c tug -n "not __fish_seen_subcommand_from $tug_commands" -l noout -d 'Do not print to stdout'
 complete -c tug -n "not __fish_seen_subcommand_from $tug_commands" -l version -d 'Show the version'
 
 set -l top "not __fish_seen_subcommand_from $tug_commands"
 complete -c tug -n $top -a attach -d 'Attach to a running container'
 complete -c tug -n $top -a build -d 'Build an image from a Containerfile'
+complete -c tug -n $top -a buildx -d 'Build images (buildx build is build)'
+complete -c tug -n $top -a untag -d 'Remove names from an image'
+complete -c tug -n "__fish_seen_subcommand_from buildx; and not __fish_seen_subcommand_from build" -a build -d 'Build an image'
 complete -c tug -n $top -a commit -d "Create an image from a container's changes"
 complete -c tug -n $top -a container -d 'Manage containers'
 complete -c tug -n $top -a cp -d 'Copy files between a container and the host'
@@ -241,15 +249,15 @@ complete -c tug -n "__fish_seen_subcommand_from inspect info version" -s f -l fo
 complete -c tug -n "__fish_seen_subcommand_from cp" -F -a '(__tug_containers | string replace -r \'$\' :)'
 
 # groups
-complete -c tug -n "__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from ls list rm inspect tag history load save import build prune" \
-    -a 'ls list rm inspect tag history load save import build prune'
-complete -c tug -n "__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from ls list rm export inspect prune diff cp commit rename port" \
-    -a 'ls list rm export inspect prune diff cp commit rename port'
+complete -c tug -n "__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from ls list rm inspect tag untag history load save import build prune exists pull push" \
+    -a 'ls list rm inspect tag untag history load save import build prune exists pull push'
+complete -c tug -n "__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from ls list ps rm export inspect prune diff cp commit rename port exists run create start stop restart kill wait logs exec attach top stats pause unpause" \
+    -a 'ls list ps rm export inspect prune diff cp commit rename port exists run create start stop restart kill wait logs exec attach top stats pause unpause'
 complete -c tug -n "__fish_seen_subcommand_from volume; and not __fish_seen_subcommand_from create ls list inspect rm prune" \
     -a 'create ls list inspect rm prune'
 complete -c tug -n "__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from inspect rm" -a '(__tug_volumes)' -d Volume
-complete -c tug -n "__fish_seen_subcommand_from pod; and not __fish_seen_subcommand_from create start stop rm ps ls list inspect" \
-    -a 'create start stop rm ps ls list inspect'
+complete -c tug -n "__fish_seen_subcommand_from pod; and not __fish_seen_subcommand_from create start stop rm ps ls list inspect exists" \
+    -a 'create start stop rm ps ls list inspect exists'
 complete -c tug -n "__fish_seen_subcommand_from pod; and __fish_seen_subcommand_from start stop rm inspect" -a '(__tug_pods)' -d Pod
 complete -c tug -n "__fish_seen_subcommand_from pod; and __fish_seen_subcommand_from create start stop rm" -l pod-id-file -r -F -d 'Pod ID file'
 complete -c tug -n "__fish_seen_subcommand_from pod; and __fish_seen_subcommand_from create" -l exit-policy -x -a 'continue stop' -d 'When the last container exits'
@@ -290,3 +298,11 @@ complete -c tug -n $build -s q -l quiet -d 'Print only the image ID'
 complete -c tug -n $build -l iidfile -r -F -d 'Write the image ID to a file'
 complete -c tug -n $build -l format -x -a 'oci docker' -d 'Image format'
 complete -c tug -n $build -a '(__fish_complete_directories)' -d 'Context directory'
+
+# podman's listing and removal habits.
+complete -c tug -n "__fish_seen_subcommand_from ps images" -l noheading -d 'No column headings'
+complete -c tug -n "__fish_seen_subcommand_from images" -s n -d 'No column headings'
+complete -c tug -n "__fish_seen_subcommand_from images" -l sort -x -a 'created id repository size tag' -d 'Sort by'
+complete -c tug -n "__fish_seen_subcommand_from rmi" -s i -l ignore -d 'Ignore missing images'
+complete -c tug -n "__fish_seen_subcommand_from stop restart" -l timeout -x -d 'Seconds before killing'
+complete -c tug -n "__fish_seen_subcommand_from untag" -a '(__tug_images)' -d Image

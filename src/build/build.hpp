@@ -38,6 +38,7 @@ struct Options {
   std::string target;                                           // --target
   std::vector<std::string> labels;                              // --label K=V
   std::string network;  // RUN containers' network; empty: host (see docs/architecture.md)
+  std::vector<std::string> ulimits;  // --ulimit NAME=SOFT[:HARD] of RUN containers
   bool no_cache = false, layers = true, squash = false, quiet = false, pull = false;
   // Makes a base image named in FROM (or COPY --from) available: called
   // when the store lacks it, and for every base with --pull. The builder

@@ -606,6 +606,7 @@ void Builder::run_step(State& st, const Instruction& ins) {
   co.entrypoint = std::string();
   co.env = env;
   co.network = network;
+  co.ulimits = o_.ulimits;
   co.image_volumes = false;
   co.labels = {"io.tug.build=" + (st.id.substr(0, 12))};
   container::Record rec = at(ins, [&] { return container::create(ctrs_, images_, co); });

@@ -1,18 +1,22 @@
 // tug build / tug image build: build an image from a Containerfile.
 #include "build/build.hpp"
 
+#include <fcntl.h>
+
 #include <unistd.h>
 
 #include <cstdlib>
 #include <iostream>
 #include <iterator>
 
+#include "build/copier.hpp"
 #include "cli/commands.hpp"
 #include "cli/registry_flags.hpp"
 #include "events/events.hpp"
 #include "image/archive.hpp"
 #include "image/reference.hpp"
 #include "util/error.hpp"
+#include "util/fd.hpp"
 #include "util/fs.hpp"
 #include "util/strings.hpp"
 
@@ -41,6 +45,8 @@ void setup_build(CLI::App* c, Globals& g) {
                 "Network mode for RUN instructions (none or host; default host)");
   c->add_option("--label", f->opts.labels, "Set metadata (KEY=VALUE) on the image")
       ->allow_extra_args(false);
+  c->add_option("--ulimit", f->opts.ulimits, "Ulimit options for RUN (NAME=SOFT[:HARD])")
+      ->allow_extra_args(false);
   c->add_flag("--layers", f->opts.layers,
               "Keep intermediate images as the cache (--layers=false keeps only the result)");
   c->add_flag("--squash", f->opts.squash, "Squash the new layers of the image into one");
@@ -53,7 +59,8 @@ void setup_build(CLI::App* c, Globals& g) {
               "Remove intermediate containers after a failure (always done)");
   add_registry_flags(c, f->registry);
   c->add_option("CONTEXT", f->opts.context,
-                "Build context directory (default: the current directory)");
+                "Build context directory (default: the current directory; '-' reads a tar of it, "
+                "or a Containerfile, from stdin)");
   c->callback([f, &g] {
     if (f->pull == "true") f->pull = "always";
     if (f->pull == "false") f->pull = "missing";
@@ -84,9 +91,33 @@ void setup_build(CLI::App* c, Globals& g) {
       o.build_args.emplace_back(k, v);
     }
     for (const auto& t : o.tags) image::parse_reference(t);  // validate before building
-    if (o.file == "-")
+    // docker's `build -`: stdin is a tar of the context, or a Dockerfile
+    // with an empty context.
+    std::unique_ptr<TempDir> stdin_context;
+    if (o.context == "-") {
+      if (o.file == "-")
+        throw Error(Errc::usage, "the context and the Containerfile cannot both come from stdin");
+      make_dirs(g.paths().tmp(), 0700);
+      stdin_context = std::make_unique<TempDir>(g.paths().tmp(), "build-stdin-");
+      std::string text((std::istreambuf_iterator<char>(std::cin)),
+                       std::istreambuf_iterator<char>());
+      std::string tar = stdin_context->path() + "/context.tar";
+      atomic_write(tar, text, 0600, false);
+      UniqueFd tar_fd = open_or_throw(tar, O_RDONLY | O_CLOEXEC);
+      std::string dir = stdin_context->path() + "/context";
+      make_dirs(dir, 0700);
+      if (build::is_archive(tar_fd.get())) {
+        UniqueFd dir_fd = open_or_throw(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        build::extract_archive(tar_fd.get(), dir_fd.get(), ".", {::getuid(), ::getgid()});
+      } else {
+        o.file = "-";
+        o.file_text = std::move(text);
+      }
+      o.context = dir;
+    } else if (o.file == "-") {
       o.file_text.assign(std::istreambuf_iterator<char>(std::cin),
                          std::istreambuf_iterator<char>());
+    }
     registry::Options ro = f->registry.options();
     ro.quiet = o.quiet;
     std::string policy = f->pull;

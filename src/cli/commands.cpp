@@ -5,6 +5,10 @@
 
 namespace tug::cli {
 
+// podman's untag and docker's buildx (image.cpp).
+void register_untag(CLI::App&, Globals&);
+void register_buildx(CLI::App&, Globals&);
+
 const std::vector<Command>& commands() {
   // Checked against what each registrar adds by the unit tests.
   static const std::vector<Command> all = {
@@ -40,6 +44,8 @@ const std::vector<Command>& commands() {
       {"history", register_history},
       {"build", register_build},
       {"image", register_image},
+      {"untag", register_untag},
+      {"buildx", register_buildx},
       {"inspect", register_inspect},
       {"rename", register_rename},
       {"port", register_port},

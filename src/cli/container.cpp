@@ -1,8 +1,25 @@
-// tug container <verb>: the management form of the container commands. Each
-// verb reuses the setup of its top-level twin (tug ps, tug rm, ...).
+// tug container <verb>: docker's management form of the container commands.
+// Each verb is registered by the same function as its top-level twin (tug
+// start, tug logs, ...), with the group as parent: one definition of every
+// flag, two places to type it.
+#include "container/container.hpp"
+
 #include "cli/commands.hpp"
 
 namespace tug::cli {
+
+namespace {
+
+void setup_container_exists(CLI::App* c, Globals& g) {
+  auto name = std::make_shared<std::string>();
+  c->add_option("CONTAINER", *name, "Container")->required();
+  c->callback([name, &g] {
+    container::Store store(g.paths(), g.mapping());
+    if (!store.find(*name)) g.exit_code = 1;
+  });
+}
+
+}  // namespace
 
 void register_container(CLI::App& app, Globals& g) {
   CLI::App* ctr = add_command(app, "container", "Manage containers");
@@ -24,6 +41,12 @@ void register_container(CLI::App& app, Globals& g) {
   setup_rename(add_command(*ctr, "rename", "Rename a container"), g);
   setup_port(
       add_command(*ctr, "port", "List port mappings or a specific mapping for the container"), g);
+  setup_container_exists(
+      add_command(*ctr, "exists", "Check if a container exists (exit 0) or not (exit 1)"), g);
+  for (Registrar r : {register_run, register_create, register_start, register_stop,
+                      register_restart, register_kill, register_wait, register_logs, register_exec,
+                      register_attach, register_top, register_stats, register_pause})
+    r(*ctr, g);
 }
 
 }  // namespace tug::cli

@@ -178,6 +178,20 @@ void take_image_and_command(CLI::App* c, RunFlags& f) {
   }
 }
 
+void create_new_pod(Globals& g, RunFlags& f) {
+  auto& o = f.create;
+  if (o.pod.rfind("new:", 0) != 0) return;
+  container::PodOptions po;
+  po.name = o.pod.substr(4);
+  if (po.name.empty()) throw Error(Errc::usage, "--pod new: needs a pod name");
+  po.publish = std::move(o.publish);
+  o.publish.clear();
+  po.create_command = g.argv;
+  container::Store store(g.paths(), g.mapping());
+  container::PodStore pods(store, g.images());
+  o.pod = pods.create(po).id;
+}
+
 container::StartOptions start_options(Globals& g, const container::Record& rec, bool attach) {
   container::StartOptions so;
   so.attach = attach;

@@ -30,6 +30,10 @@ void take_image_and_command(CLI::App* c, RunFlags& f);
 // container::create, which never talks to a registry.
 void pull_for_create(Globals& g, RunFlags& f);
 
+// podman's --pod new:NAME: creates the pod NAME (publishing the container's
+// -p ports, which a pod member cannot publish itself) and points --pod at it.
+void create_new_pod(Globals& g, RunFlags& f);
+
 // How run, start and compose run start rec, attached or not. A detached
 // --rm container is removed by its monitor at exit (`tug rm -f ID` on
 // this store); after an attached session the caller removes it.

@@ -15,6 +15,7 @@ void register_create(CLI::App& app, Globals& g) {
     take_image_and_command(c, *f);
     f->create.create_command = g.argv;
     pull_for_create(g, *f);
+    create_new_pod(g, *f);
     container::Store store(g.paths(), g.mapping());
     out(container::create(store, g.images(), f->create).id);
   });

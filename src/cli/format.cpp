@@ -2,6 +2,7 @@
 
 #include <strings.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -1433,6 +1434,23 @@ void write_out(const std::string& s) {
 }
 }  // namespace
 
+namespace {
+bool headings = true;
+}  // namespace
+
+void set_table_headings(bool on) {
+  headings = on;
+}
+
+bool table_headings() {
+  return headings;
+}
+
+void add_noheading_flag(CLI::App* c, const std::string& names) {
+  c->add_flag_callback(
+      names, [] { set_table_headings(false); }, "Do not print headers");
+}
+
 void print_rows(const std::vector<json>& rows, const std::string& format,
                 const std::vector<Column>& default_columns) {
   std::string f = trim_spaces(format);
@@ -1449,7 +1467,7 @@ void print_rows(const std::vector<json>& rows, const std::string& format,
   }
   Template t(body);
   std::string text;
-  if (table) text = t.render_header(default_columns) + "\n";
+  if (table && headings) text = t.render_header(default_columns) + "\n";
   for (const auto& r : rows) text += t.render(r) + "\n";
   write_out(table ? align_text(text) : text);
 }

@@ -13,6 +13,10 @@
 
 #include "util/json.hpp"
 
+namespace CLI {
+class App;
+}
+
 namespace tug::cli {
 
 // One column of a default table: header text and the row key it shows.
@@ -76,6 +80,14 @@ std::string header_for_key(const std::string& key);
 // settings (minimum cell width 10, padding 3).
 void print_rows(const std::vector<json>& rows, const std::string& format,
                 const std::vector<Column>& default_columns);
+
+// podman's --noheading (add_noheading_flag turns it off): tables print no
+// header line, and only their rows set the column widths. One command runs
+// per process, so this is process-wide.
+void set_table_headings(bool on);
+bool table_headings();
+// Adds --noheading (or names, e.g. "-n,--noheading") to a listing command.
+void add_noheading_flag(CLI::App* c, const std::string& names = "--noheading");
 
 // Go's text/tabwriter (flags 0, pad character ' '): text is lines of
 // tab-terminated cells; a column block is the run of consecutive lines that

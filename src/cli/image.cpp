@@ -1,8 +1,55 @@
 // tug image <verb>: the management form of the image commands. Each verb
-// reuses the setup of its top-level twin (tug images, tug rmi, ...).
+// reuses the setup (or the registrar) of its top-level twin (tug images,
+// tug rmi, tug pull, ...): one definition of every flag.
+#include <algorithm>
+
 #include "cli/commands.hpp"
+#include "util/error.hpp"
 
 namespace tug::cli {
+
+namespace {
+
+void setup_image_exists(CLI::App* c, Globals& g) {
+  auto name = std::make_shared<std::string>();
+  c->add_option("IMAGE", *name, "Image")->required();
+  c->callback([name, &g] {
+    if (!g.images().find(*name)) g.exit_code = 1;
+  });
+}
+
+void setup_untag(CLI::App* c, Globals& g) {
+  auto args = std::make_shared<std::vector<std::string>>();
+  c->add_option("IMAGE", *args, "IMAGE [NAME...]")->required();
+  c->callback([args, &g] {
+    image::Store& images = g.images();
+    image::Image img = images.get(args->front());
+    std::vector<std::string> names(args->begin() + 1, args->end());
+    if (names.empty()) {
+      names = img.names;  // podman: no name given removes them all
+    } else {
+      for (auto& n : names) {
+        auto match = images.matching_name(img, n);
+        if (!match || std::find(img.names.begin(), img.names.end(), *match) == img.names.end())
+          throw Error(Errc::not_found, n + ": tag not known");
+        n = *match;
+      }
+    }
+    for (const auto& n : names) images.untag(n);
+  });
+}
+
+}  // namespace
+
+void register_untag(CLI::App& app, Globals& g) {
+  setup_untag(add_command(app, "untag", "Remove one or more names from a locally-stored image"), g);
+}
+
+void register_buildx(CLI::App& app, Globals& g) {
+  CLI::App* bx = add_command(app, "buildx", "Build images (docker buildx's build)");
+  bx->require_subcommand(1);
+  register_build(*bx, g);
+}
 
 void register_image(CLI::App& app, Globals& g) {
   CLI::App* img = add_command(app, "image", "Manage images");
@@ -12,14 +59,13 @@ void register_image(CLI::App& app, Globals& g) {
   setup_images(ls, g);
   setup_rmi(add_command(*img, "rm", "Remove one or more images from local storage"), g);
   setup_image_inspect(add_command(*img, "inspect", "Display the configuration of an image"), g);
-  setup_tag(add_command(*img, "tag", "Add an additional name to a local image"), g);
-  setup_history(add_command(*img, "history", "Show history of a specified image"), g);
-  setup_load(add_command(*img, "load", "Load image(s) from a tar archive"), g);
-  setup_save(add_command(*img, "save", "Save image(s) to an archive"), g);
-  setup_import(add_command(*img, "import", "Import a tarball to create a filesystem image"), g);
   setup_image_prune(add_command(*img, "prune", "Remove unused images"), g);
-  setup_build(add_command(*img, "build", "Build an image using instructions from Containerfiles"),
-              g);
+  setup_image_exists(
+      add_command(*img, "exists", "Check if an image exists in local storage (exit 0) or not (1)"),
+      g);
+  for (Registrar r : {register_tag, register_untag, register_history, register_load, register_save,
+                      register_import, register_build, register_pull, register_push})
+    r(*img, g);
 }
 
 }  // namespace tug::cli

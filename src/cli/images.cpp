@@ -1,6 +1,7 @@
 // tug images / tug image ls: list images with docker's columns.
 #include <time.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -84,6 +85,7 @@ void setup_images(CLI::App* c, Globals& g) {
   struct Flags {
     bool all = false, quiet = false, digests = false, no_trunc = false;
     std::string format;
+    std::string sort = "created";
     std::vector<std::string> filters;
     std::string reference;
   };
@@ -92,7 +94,9 @@ void setup_images(CLI::App* c, Globals& g) {
               "Show all images (default hides the build cache's intermediate images)");
   c->add_flag("-q,--quiet", f->quiet, "Only show image IDs");
   c->add_flag("--digests", f->digests, "Show digests");
-  c->add_flag("--no-trunc", f->no_trunc, "Don't truncate output");
+  c->add_flag("--no-trunc,--notruncate", f->no_trunc, "Don't truncate output");
+  add_noheading_flag(c, "-n,--noheading");
+  c->add_option("--sort", f->sort, "Sort by created (the default), id, repository, size or tag");
   c->add_option("--format", f->format, "Format output: table, json, or a Go template");
   c->add_option("-f,--filter", f->filters, "Filter output (dangling=true|false, reference=NAME)")
       ->allow_extra_args(false);
@@ -108,6 +112,11 @@ void setup_images(CLI::App* c, Globals& g) {
       std::string last = r.substr(r.rfind('/') == std::string::npos ? 0 : r.rfind('/'));
       want_tag = last.find(':') != std::string::npos;
     };
+    static const std::vector<std::string> sort_keys = {"repository", "size", "tag", "created",
+                                                       "id"};
+    if (std::find(sort_keys.begin(), sort_keys.end(), f->sort) == sort_keys.end())
+      throw Error(Errc::usage, quote(f->sort) + " is not a valid field for sorting. Choose from: " +
+                                   join(sort_keys, ", "));
     if (!f->reference.empty()) set_reference(f->reference);
     for (const auto& flt : f->filters) {
       bool found = false;
@@ -158,9 +167,26 @@ void setup_images(CLI::App* c, Globals& g) {
                         {"VirtualSize", human_size(img.size)},
                         {"SharedSize", "N/A"},
                         {"UniqueSize", "N/A"},
-                        {"Containers", "N/A"}});
+                        {"Containers", "N/A"},
+                        {"size_bytes", img.size}});
         if (seen.insert(id).second) ids.push_back(id);
       }
+    }
+    // podman's orders; the store lists newest first, which is "created".
+    auto key_less = [&](const json& a, const json& b) {
+      if (f->sort == "size") return a["size_bytes"].get<int64_t>() < b["size_bytes"].get<int64_t>();
+      std::string k = f->sort == "id" ? "ID" : f->sort == "tag" ? "Tag" : "Repository";
+      return a[k].get<std::string>() < b[k].get<std::string>();
+    };
+    if (f->sort != "created") {
+      std::stable_sort(rows.begin(), rows.end(), key_less);
+      ids.clear();
+      seen.clear();
+      for (const auto& r : rows)
+        if (seen.insert(r["ID"].get<std::string>()).second) ids.push_back(r["ID"]);
+    }
+    for (auto& r : rows) {
+      r.erase("size_bytes");
     }
     if (f->quiet) {
       for (const auto& id : ids) out(id);

@@ -79,7 +79,8 @@ void setup_inspect(CLI::App* c, Globals& g, bool containers_only) {
                                                                  : "object";
     for (size_t i = 0; i + 1 < missing.size(); ++i)
       std::fputs(("Error: no such " + what + ": " + missing[i] + "\n").c_str(), stderr);
-    throw Error(Errc::not_found, "no such " + what + ": " + missing.back());
+    throw Error(Errc::not_found, "no such " + what + ": " + missing.back(), {},
+                1);  // docker exits 1 for an object that does not exist
   });
 }
 

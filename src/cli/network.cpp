@@ -155,6 +155,7 @@ void register_network(CLI::App& app, Globals& g) {
     CLI::App* c = add_command(*net, "ls", "List networks");
     c->alias("list");
     c->add_flag("-q,--quiet", f->quiet, "Print network names only");
+    add_noheading_flag(c);
     c->add_flag("--no-trunc", f->no_trunc, "Do not truncate the network ID");
     c->add_option("--format", f->format, "Format output using a template or json");
     c->add_option("-f,--filter", f->filters, "Filter output (name=, id=, driver=, label=)")

@@ -112,6 +112,8 @@ void register_pod(CLI::App& app, Globals& g) {
     auto o = std::make_shared<container::PodOptions>();
     CLI::App* c = add_command(*pod, "create", "Create a new empty pod");
     c->add_option("-n,--name", o->name, "Assign a name to the pod");
+    auto positional = std::make_shared<std::string>();
+    c->add_option("NAME", *positional, "The pod's name (as --name)");
     c->add_option("--hostname", o->hostname, "Set the pod's hostname (default: its name)");
     c->add_option("--network,--net", o->network,
                   "The pod's network: slirp4netns[:OPTIONS] (default), pasta, none, host, ns:PATH");
@@ -128,8 +130,13 @@ void register_pod(CLI::App& app, Globals& g) {
     c->add_option("--pod-id-file", o->pod_id_file, "Write the pod ID to the file");
     c->add_option("--infra-conmon-pidfile", o->infra_conmon_pidfile,
                   "Write the pid of the infra container's monitor to the file (at each start)");
-    c->callback([o, &g] {
+    c->callback([o, positional, &g] {
       container::PodOptions opts = *o;
+      if (!positional->empty()) {
+        if (!opts.name.empty() && opts.name != *positional)
+          throw Error(Errc::usage, "cannot specify both a pod name and --name");
+        opts.name = *positional;
+      }
       opts.create_command = g.argv;
       opts.pod_id_file = absolute(opts.pod_id_file);
       opts.infra_conmon_pidfile = absolute(opts.infra_conmon_pidfile);
@@ -173,7 +180,8 @@ void register_pod(CLI::App& app, Globals& g) {
   {
     auto f = std::make_shared<Flags>();
     CLI::App* c = add_command(*pod, "stop", "Stop one or more pods");
-    c->add_option("-t,--time", f->timeout, "Seconds to wait before killing the containers");
+    c->add_option("-t,--time,--timeout", f->timeout,
+                  "Seconds to wait before killing the containers");
     c->add_flag("-i,--ignore", f->ignore,
                 "Ignore pods that do not exist (and --pod-id-file files that do not)");
     each_pod(c, f,
@@ -184,11 +192,16 @@ void register_pod(CLI::App& app, Globals& g) {
     CLI::App* c = add_command(*pod, "rm", "Remove one or more pods and their containers");
     c->alias("remove");
     c->add_flag("-f,--force", f->force, "Stop and remove running containers too");
+    c->add_option("-t,--time", f->timeout,
+                  "Seconds to wait for running containers to stop before killing them (with -f)");
     c->add_flag("-a,--all", f->all, "Remove every pod");
     c->add_flag("-i,--ignore", f->ignore,
                 "Ignore pods that do not exist (and --pod-id-file files that do not)");
-    each_pod(c, f,
-             [f](container::PodStore& pods, const container::Pod& p) { pods.remove(p, f->force); });
+    each_pod(c, f, [f](container::PodStore& pods, const container::Pod& p) {
+      // -t: running members get that long to stop before -f kills them.
+      if (f->force && f->timeout >= 0) pods.stop(p, f->timeout);
+      pods.remove(p, f->force);
+    });
   }
   {
     struct Flags {
@@ -200,6 +213,7 @@ void register_pod(CLI::App& app, Globals& g) {
     c->alias("ls");
     c->alias("list");
     c->add_flag("-q,--quiet", f->quiet, "Print pod IDs only");
+    add_noheading_flag(c);
     c->add_flag("--no-trunc", f->no_trunc, "Do not truncate IDs");
     c->add_option("--format", f->format, "Format output using a Go template or json");
     c->callback([f, &g] {
@@ -231,6 +245,14 @@ void register_pod(CLI::App& app, Globals& g) {
                   {"CREATED", "Created"},
                   {"INFRA ID", "InfraId"},
                   {"# OF CONTAINERS", "NumContainers"}});
+    });
+  }
+  {
+    auto name = std::make_shared<std::string>();
+    CLI::App* c = add_command(*pod, "exists", "Check if a pod exists (exit 0) or not (exit 1)");
+    c->add_option("POD", *name, "Pod")->required();
+    c->callback([name, &g] {
+      if (!container::find_pod(g.paths(), *name)) g.exit_code = 1;
     });
   }
   {

@@ -117,6 +117,7 @@ void setup_ps(CLI::App* c, Globals& g) {
   c->add_flag("-a,--all", f->all, "Show all containers (default shows just running)");
   c->add_flag("-q,--quiet", f->quiet, "Only display container IDs");
   c->add_flag("--no-trunc", f->no_trunc, "Don't truncate output");
+  add_noheading_flag(c);
   c->add_option("--format", f->format, "Format output using a template or json");
   c->add_option("-f,--filter", f->filters, "Filter output based on conditions given")
       ->allow_extra_args(false);
@@ -175,7 +176,7 @@ void setup_ps(CLI::App* c, Globals& g) {
     // a JSON row per container cost more than reading the records.
     const bool plain = f->format.find_first_not_of(" \t") == std::string::npos;
     std::vector<std::vector<std::string>> cells;
-    if (plain) {
+    if (plain && table_headings()) {
       cells.push_back({"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"});
       if (f->size) cells.back().push_back("SIZE");
     }

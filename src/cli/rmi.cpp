@@ -58,13 +58,14 @@ void remove_one(Globals& g, const std::string& arg, bool force) {
 
 void setup_rmi(CLI::App* c, Globals& g) {
   struct Flags {
-    bool force = false, all = false;
+    bool force = false, all = false, ignore = false;
     std::vector<std::string> images;
   };
   auto f = std::make_shared<Flags>();
   c->add_flag("-f,--force", f->force,
               "Also remove containers using the image; ignore unknown images");
   c->add_flag("-a,--all", f->all, "Remove all images");
+  c->add_flag("-i,--ignore", f->ignore, "Ignore errors if a specified image does not exist");
   c->add_option("IMAGE", f->images, "Images to remove");
   c->callback([f, &g] {
     std::vector<std::string> targets = f->images;
@@ -76,7 +77,7 @@ void setup_rmi(CLI::App* c, Globals& g) {
       try {
         remove_one(g, t, f->force);
       } catch (const Error& e) {
-        if (f->force && e.code() == Errc::not_found) continue;
+        if ((f->force || f->ignore) && e.code() == Errc::not_found) continue;
         if (last) std::fputs(("Error: " + std::string(last->what()) + "\n").c_str(), stderr);
         last = e;
       }

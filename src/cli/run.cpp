@@ -22,6 +22,7 @@ void register_run(CLI::App& app, Globals& g) {
     take_image_and_command(c, *f);
     f->create.create_command = g.argv;
     pull_for_create(g, *f);
+    create_new_pod(g, *f);
     container::Store store(g.paths(), g.mapping());
     container::Record rec = container::create(store, g.images(), f->create);
     container::StartOptions so = start_options(g, rec, !f->detach);

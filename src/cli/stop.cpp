@@ -13,24 +13,23 @@ namespace tug::cli {
 namespace {
 
 // Applies fn to each named container; errors are reported per name and the
-// command exits 125 if any failed (docker's behaviour for multi-target verbs).
+// command exits with the last failure's code (1 for a container that does
+// not exist, as docker; else 125).
 // With ignore (podman's --ignore), a container that does not exist is not
 // an error: a unit's ExecStop runs whether or not its container is there.
 template <class F>
 void for_each_container(Globals& g, const std::vector<std::string>& names, F fn,
                         bool ignore = false) {
   container::Store store(g.paths(), g.mapping());
-  int failures = 0;
   for (const auto& name : names) {
     try {
       fn(store, store.get(name), name);
     } catch (const Error& e) {
       if (ignore && e.code() == Errc::not_found) continue;
       std::fputs(("Error: " + std::string(e.what()) + "\n").c_str(), stderr);
-      ++failures;
+      g.exit_code = e.exit_code();
     }
   }
-  if (failures) g.exit_code = kExitToolError;
 }
 
 }  // namespace
@@ -48,7 +47,7 @@ void register_stop(CLI::App& app, Globals& g) {
                 "Stop the containers selected by restart-policy=, label=KEY[=VALUE], name=, "
                 "id=, status= or exited=")
       ->allow_extra_args(false);
-  c->add_option("-t,--time", f->timeout, "Seconds to wait for stop before killing it");
+  c->add_option("-t,--time,--timeout", f->timeout, "Seconds to wait for stop before killing it");
   c->add_flag("-i,--ignore", f->ignore, "Ignore errors when a specified container is missing");
   c->add_option("--cidfile", f->cidfiles, "Read the container ID from the file")
       ->allow_extra_args(false);
@@ -104,7 +103,7 @@ void register_restart(CLI::App& app, Globals& g) {
   };
   auto f = std::make_shared<Flags>();
   CLI::App* c = add_command(app, "restart", "Restart one or more containers");
-  c->add_option("-t,--time", f->timeout, "Seconds to wait for stop before killing it");
+  c->add_option("-t,--time,--timeout", f->timeout, "Seconds to wait for stop before killing it");
   c->add_option("CONTAINER", f->names, "Containers to restart")->required();
   c->callback([f, &g] {
     for_each_container(

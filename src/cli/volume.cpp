@@ -110,6 +110,7 @@ void register_volume(CLI::App& app, Globals& g) {
     CLI::App* c = add_command(*vol, "ls", "List volumes");
     c->alias("list");
     c->add_flag("-q,--quiet", f->quiet, "Print volume names only");
+    add_noheading_flag(c);
     c->add_option("--format", f->format, "Format output using a template or json");
     c->add_option("-f,--filter", f->filters,
                   "Filter output: name=TEXT, label=KEY[=VALUE], dangling=true|false, "
@@ -196,7 +197,7 @@ void register_volume(CLI::App& app, Globals& g) {
             throw Error(
                 Errc::in_use,
                 "volume " + n + " is being used by container " + it->second.front().substr(0, 12),
-                "remove that container first, or use volume rm -f");
+                "remove that container first, or use volume rm -f", 1);  // docker's 1
           container::Store cs(g.paths(), g.mapping());
           for (const auto& id : it->second) container::remove(cs, cs.get(id), true);
         }

@@ -537,7 +537,10 @@ std::optional<Record> Store::find(const std::string& key) const {
 
 Record Store::get(const std::string& key) const {
   auto r = find(key);
-  if (!r) throw Error(Errc::not_found, "no container with name or ID \"" + key + "\" found");
+  if (!r)
+    throw Error(Errc::not_found,
+                "no container with name or ID \"" + key + "\" found: no such container", {},
+                1);  // docker exits 1 for an object that does not exist
   return *r;
 }
 

@@ -167,7 +167,9 @@ std::optional<Pod> PodStore::find(const std::string& key) const {
 
 Pod PodStore::get(const std::string& key) const {
   auto p = find(key);
-  if (!p) throw Error(Errc::not_found, "no pod with name or ID \"" + key + "\" found");
+  if (!p)
+    throw Error(Errc::not_found, "no pod with name or ID " + key + " found: no such pod", {},
+                1);  // docker exits 1 for an object that does not exist
   return *p;
 }
 

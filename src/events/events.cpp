@@ -84,6 +84,8 @@ std::optional<Event> parse_line(const std::string& line) {
 }
 
 void emit(const Paths& paths, Event e) {
+  // The global --events-backend=none (podman's) sets it.
+  if (const char* b = std::getenv("TUG_EVENTS_BACKEND"); b && std::string(b) == "none") return;
   if (e.time_nano == 0) e.time_nano = now_nano();
   std::string line = to_line(e);
   std::string path = log_path(paths);

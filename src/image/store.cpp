@@ -294,7 +294,9 @@ std::optional<std::string> Store::matching_name(const Image& img, const std::str
 
 Image Store::get(const std::string& name_or_id) const {
   auto img = find(name_or_id);
-  if (!img) throw Error(Errc::not_found, name_or_id + ": image not known");
+  if (!img)
+    throw Error(Errc::not_found, name_or_id + ": image not known", {},
+                1);  // docker exits 1 for an object that does not exist
   return *img;
 }
 

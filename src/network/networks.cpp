@@ -204,7 +204,10 @@ std::optional<Network> NetworkStore::find(const std::string& key) const {
 
 Network NetworkStore::get(const std::string& key) const {
   auto n = find(key);
-  if (!n) throw Error(Errc::not_found, "unable to find network with name or ID " + key);
+  if (!n)
+    throw Error(Errc::not_found,
+                "unable to find network with name or ID " + key + ": network not found", {},
+                1);  // docker exits 1 for an object that does not exist
   return *n;
 }
 

@@ -172,7 +172,9 @@ std::vector<std::string> AuthFile::read_paths() const {
   std::string cfg = env("XDG_CONFIG_HOME");
   if (cfg.empty()) cfg = home_dir() + "/.config";
   out.push_back(cfg + "/containers/auth.json");
-  out.push_back(home_dir() + "/.docker/config.json");
+  // docker's --config DIR (tug's global --config sets DOCKER_CONFIG).
+  std::string docker = env("DOCKER_CONFIG");
+  out.push_back((docker.empty() ? home_dir() + "/.docker" : docker) + "/config.json");
   out.push_back(home_dir() + "/.dockercfg");
   return out;
 }

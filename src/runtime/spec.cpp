@@ -348,11 +348,16 @@ int capability_number(const std::string& name) {
 }
 
 int signal_number(const std::string& name) {
+  // `kill -s -1`, `-HUP`: the dash of kill(1)'s `kill -HUP` is dropped, as
+  // podman does.
+  std::string bare = name.size() > 1 && name[0] == '-' ? name.substr(1) : name;
   std::string n;
-  for (char c : name) n.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  for (char c : bare) n.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
   if (!n.empty() && n.find_first_not_of("0123456789") == std::string::npos) {
-    int v = std::stoi(n);
-    if (v >= 1 && v <= 64) return v;
+    int v = n.size() > 3 ? 65 : std::stoi(n);
+    if (v == 0) throw Error(Errc::usage, "invalid signal: " + bare);
+    if (v > 64) throw Error(Errc::usage, "valid signals are 1 through 64");
+    return v;
   }
   if (starts_with(n, "SIG")) n = n.substr(3);
   static const std::pair<const char*, int> kSignals[] = {
@@ -365,7 +370,7 @@ int signal_number(const std::string& name) {
       {"WINCH", SIGWINCH}, {"IO", SIGIO},     {"PWR", SIGPWR},   {"SYS", SIGSYS}};
   for (const auto& [sig, num] : kSignals)
     if (n == sig) return num;
-  throw Error(Errc::usage, "invalid signal " + quote(name));
+  throw Error(Errc::usage, "invalid signal: " + bare);
 }
 
 void validate_security_opt(const std::string& opt) {

@@ -146,7 +146,9 @@ std::optional<Volume> Store::find(const std::string& name) const {
 
 Volume Store::get(const std::string& name) const {
   auto v = find(name);
-  if (!v) throw Error(Errc::not_found, "no such volume " + name);
+  if (!v)
+    throw Error(Errc::not_found, "no volume with name \"" + name + "\" found: no such volume", {},
+                1);  // docker exits 1 for an object that does not exist
   return *v;
 }
 

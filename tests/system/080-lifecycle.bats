@@ -219,10 +219,13 @@ load helpers
   assert_error 125 "stopped container"
 }
 
-@test "commands on missing containers fail with 125" {
-  for cmd in stop kill start wait logs attach; do
-    run_tug $cmd no-such-ctr
-    assert_status 125
+@test "commands on missing containers fail with 1, as docker's" {
+  for cmd in stop kill start restart wait logs attach pause unpause top port rm inspect \
+    export diff "container inspect" "rename no-such-ctr x" "exec no-such-ctr true" \
+    "commit no-such-ctr img" "cp no-such-ctr:/x ." "stats --no-stream no-such-ctr"; do
+    [[ "$cmd" == *no-such-ctr* ]] || cmd="$cmd no-such-ctr"
+    run_tug $cmd
+    assert_status 1
     assert_output_contains "no-such-ctr"
   done
 }

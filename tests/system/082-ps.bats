@@ -38,7 +38,7 @@ load helpers
   run_tug ps --filter status=sleeping
   assert_error 125 "invalid filter"
   run_tug ps -a --filter since=nosuch
-  assert_error 125 "nosuch"
+  assert_error 1 "nosuch"
   tug_ok rm -f live-three
 }
 

@@ -24,7 +24,7 @@ load helpers
   run_tug volume create 'bad/name'
   assert_status 125
   run_tug volume inspect nope
-  assert_error 125 "no such volume"
+  assert_error 1 "no such volume"
 }
 
 @test "a new named volume is filled from the image, once" {
@@ -44,7 +44,7 @@ load helpers
   tug_ok run --name holder -v busy:/data busybox true
   tug_ok volume create idle
   run_tug volume rm busy
-  assert_error 125 "being used"
+  assert_error 1 "being used"
   run_tug volume prune -f
   assert_output_contains "idle"
   assert_output_not_contains "busy"

@@ -54,9 +54,9 @@ load helpers
   run_tug inspect --format '{{.Id}}' busybox
   assert_output_equals "$busybox_id"
   run_tug inspect --type container busybox
-  assert_error 125 "no such container: busybox"
+  assert_error 1 "no such container: busybox"
   run_tug inspect --format '{{.Name}}' c nosuch
-  assert_status 125
+  assert_status 1
   assert_output_contains "/c"
   assert_output_contains "Error: no such object: nosuch"
 }

@@ -55,7 +55,7 @@ holder_pid() {
   run_tug network create host
   assert_error 125 "reserved"
   run_tug network inspect nope
-  assert_error 125 "unable to find network with name or ID nope"
+  assert_error 1 "unable to find network with name or ID nope"
 
   load_busybox
   run_tug run --rm --network nope busybox true
@@ -66,7 +66,7 @@ holder_pid() {
   tug_ok network rm n2
   assert_output_equals "n2"
   run_tug network rm n2
-  assert_error 125 "unable to find network with name or ID n2"
+  assert_error 1 "unable to find network with name or ID n2"
   tug_ok network prune -f
   assert_output_equals $'Deleted Networks:\nn1'
   tug_ok network ls -q

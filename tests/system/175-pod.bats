@@ -94,7 +94,7 @@ load helpers
   tug_ok pod ps -q
   assert_output_equals ""
   run_tug pod rm life
-  assert_error 125 'no pod with name or ID "life" found'
+  assert_error 1 'no pod with name or ID life found: no such pod'
 }
 
 @test "starting a member of a stopped pod starts the infra container first" {
@@ -164,7 +164,7 @@ load helpers
   assert_output_equals ""
   # The pod is gone: an error, unless --ignore (a unit's ExecStopPost).
   run_tug pod rm -f --pod-id-file pod.id
-  assert_error 125 "no pod with name or ID \"$id\" found"
+  assert_error 1 "no pod with name or ID $id found: no such pod"
   tug_ok pod rm -f --ignore --pod-id-file pod.id
   assert_output_equals ""
   tug_ok pod stop --ignore --pod-id-file pod.id --pod-id-file nosuch.id
