@@ -31,6 +31,7 @@ void setup_rm(CLI::App* c, Globals& g) {
     if (targets.empty() && !f->cidfiles.empty()) return;  // --ignore: nothing there
     if (f->all)
       for (const auto& r : store.list()) targets.push_back(r.id);
+    container::order_for_removal(store, targets);
     // -a on an empty store has nothing to do, as with podman; no names at all
     // is a usage error.
     if (targets.empty() && !f->all)
