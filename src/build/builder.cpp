@@ -672,27 +672,34 @@ std::string Builder::tar_upper(const std::string& upper, const std::vector<image
     container::LowerView view = container::layers_view(dirs);
     // Mount points the runtime made for /etc/hosts and friends when the
     // image lacks them are not the command's work (docker keeps them in
-    // an init layer): they stay out of the layer, as does an /etc copied
-    // up only to hold them.
-    bool stubs = false;
-    for (const char* p : {"/etc/hosts", "/etc/hostname", "/etc/resolv.conf"}) {
-      std::string f = upper + p;
-      struct stat st;
-      if (::lstat(f.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0 &&
-          !view.exists(p)) {
-        ::unlink(f.c_str());
-        stubs = true;
+    // an init layer): they stay out of the layer, as does a directory
+    // (/etc, /run) copied up or made only to hold them.
+    for (const char* dir : {"/etc", "/run"}) {
+      bool stubs = false;
+      std::string up_dir = upper + dir;
+      struct stat up;
+      if (::lstat(up_dir.c_str(), &up) != 0 || !S_ISDIR(up.st_mode)) continue;
+      for (const auto& name : list_dir(up_dir)) {
+        std::string p = std::string(dir) + "/" + name;
+        std::string f = upper + p;
+        struct stat st;
+        if (::lstat(f.c_str(), &st) == 0 && !view.exists(p) &&
+            container::is_runtime_stub(f, p, st)) {
+          ::unlink(f.c_str());
+          stubs = true;
+        }
       }
-    }
-    std::string etc = upper + "/etc";
-    struct stat up;
-    if (stubs && ::lstat(etc.c_str(), &up) == 0 && S_ISDIR(up.st_mode) && list_dir(etc).empty()) {
+      if (!stubs || !list_dir(up_dir).empty()) continue;
+      if (!view.exists(dir)) {
+        ::rmdir(up_dir.c_str());
+        continue;
+      }
       for (const auto& d : dirs) {
         struct stat low;
-        if (::lstat((d + "/etc").c_str(), &low) != 0) continue;
+        if (::lstat((d + dir).c_str(), &low) != 0) continue;
         if (S_ISDIR(low.st_mode) && low.st_mode == up.st_mode && low.st_uid == up.st_uid &&
             low.st_gid == up.st_gid)
-          ::rmdir(etc.c_str());
+          ::rmdir(up_dir.c_str());
         break;
       }
     }

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <map>
 #include <cstring>
 #include <sstream>
 
@@ -82,6 +83,14 @@ void write_file_at(int dir, const std::string& name, int src_fd, const std::stri
 struct Copier {
   const CopyOptions& o;
   Owner owner;
+  // Files with more than one link, by source inode: the first copy (an
+  // O_PATH fd) and how many more names to expect. Later names become hard
+  // links to it, as docker's COPY keeps them.
+  struct Linked {
+    UniqueFd file;
+    nlink_t left = 0;
+  };
+  std::map<std::pair<dev_t, ino_t>, Linked> links = {};
 
   void entry(int sdir, const std::string& name, const struct stat& st, int ddir,
              const std::string& dname, const std::string& ctx_rel, const std::string& src_rel) {
@@ -110,11 +119,28 @@ struct Copier {
         ::futimens(d.get(), times);
       }
     } else if (S_ISREG(st.st_mode)) {
+      const std::pair<dev_t, ino_t> key{st.st_dev, st.st_ino};
+      if (st.st_nlink > 1) {
+        if (auto it = links.find(key); it != links.end()) {
+          clear_for_file(ddir, dname);
+          // Through /proc: linkat(AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH of
+          // the host's user namespace.
+          std::string first = "/proc/self/fd/" + std::to_string(it->second.file.get());
+          if (::linkat(AT_FDCWD, first.c_str(), ddir, dname.c_str(), AT_SYMLINK_FOLLOW) != 0)
+            throw_errno("hard-linking " + dname);
+          if (--it->second.left == 0) links.erase(it);
+          return;
+        }
+      }
       int sfd = ::openat(sdir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
       if (sfd < 0) throw_errno("opening " + ctx_rel);
       UniqueFd s(sfd);
       write_file_at(ddir, dname, s.get(), nullptr, o.chmod ? *o.chmod : st.st_mode & 07777, owner,
                     times);
+      if (st.st_nlink > 1) {
+        UniqueFd copy(::openat(ddir, dname.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+        if (copy) links[key] = Linked{std::move(copy), st.st_nlink - 1};
+      }
     } else if (S_ISLNK(st.st_mode)) {
       std::string target = read_link_at(sdir, name);
       clear_for_file(ddir, dname);

@@ -1,5 +1,6 @@
 #include "cli/container_flags.hpp"
 
+#include <cctype>
 #include <cstdlib>
 
 #include "container/pod.hpp"
@@ -61,6 +62,21 @@ void add_create_flags(CLI::App* c, RunFlags& f) {
   c->add_option("--add-host", o.add_hosts, "Add a custom host-to-IP mapping (host:ip)")
       ->allow_extra_args(false);
   c->add_option("--dns", o.dns, "Set custom DNS servers")->allow_extra_args(false);
+  c->add_option("--dns-option,--dns-opt", o.dns_options, "Set DNS options (resolv.conf's options)")
+      ->allow_extra_args(false);
+  c->add_option("--dns-search", o.dns_search,
+                "Set custom DNS search domains (\".\" for none)")
+      ->allow_extra_args(false);
+  c->add_option("--ipc", o.ipc,
+                "IPC namespace to use: private (the default), shareable, host, none (no "
+                "/dev/shm) or container:NAME");
+  c->add_option("--group-add", o.group_add,
+                "Add additional groups to join (gids, names from the image, or keep-groups)")
+      ->allow_extra_args(false);
+  c->add_option("--kernel-memory", o.kernel_memory,
+                "Kernel memory limit (accepted and ignored, as docker does on cgroup v2)");
+  c->add_option("-a,--attach", f.attach, "Attach to STDIN, STDOUT or STDERR")
+      ->allow_extra_args(false);
   c->add_option("--cap-add", o.cap_add, "Add Linux capabilities")->allow_extra_args(false);
   c->add_option("--cap-drop", o.cap_drop, "Drop Linux capabilities")->allow_extra_args(false);
   c->add_option("-l,--label", o.labels, "Set metadata on a container")->allow_extra_args(false);
@@ -136,6 +152,25 @@ void add_create_flags(CLI::App* c, RunFlags& f) {
   c->add_option("--os", r.os, "Operating system to pull");
   c->add_option("--variant", r.variant, "Architecture variant to pull");
   c->add_flag("-q,--quiet", r.quiet, "Suppress the pull's progress output");
+}
+
+container::AttachStreams attach_streams(const std::vector<std::string>& names) {
+  if (names.empty()) return {};
+  container::AttachStreams a;
+  a.out = a.err = false;
+  for (const auto& n : names) {
+    std::string l = n;
+    for (auto& ch : l) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (l == "stdout")
+      a.out = true;
+    else if (l == "stderr")
+      a.err = true;
+    else if (l != "stdin")
+      throw Error(Errc::usage,
+                  "invalid argument " + quote(n) +
+                      " for \"-a, --attach\" flag: valid streams are STDIN, STDOUT and STDERR");
+  }
+  return a;
 }
 
 void pull_for_create(Globals& g, RunFlags& f) {

@@ -18,7 +18,12 @@ struct RunFlags {
   std::string pull = "missing";  // --pull always|missing|never|newer
   std::string pod_id_file;       // --pod-id-file: --pod given by a file
   RegistryFlags registry;        // --tls-verify, --authfile, --platform, -q for that pull
+  std::vector<std::string> attach;  // -a/--attach stdin|stdout|stderr (any case)
 };
+
+// The streams -a names (all when none is named). Throws Error(usage) for
+// a name that is no stream.
+container::AttachStreams attach_streams(const std::vector<std::string>& names);
 
 void add_create_flags(CLI::App* c, RunFlags& f);
 

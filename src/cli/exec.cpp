@@ -1,4 +1,6 @@
 // tug exec: run a command in a running container.
+#include <unistd.h>
+
 #include "cli/commands.hpp"
 #include "container/lifecycle.hpp"
 #include "util/error.hpp"
@@ -30,6 +32,9 @@ void register_exec(CLI::App& app, Globals& g) {
       throw Error(Errc::usage,
                   "requires at least 2 arg(s), only received " + std::to_string(rest.size()),
                   "usage: tug exec [OPTIONS] CONTAINER COMMAND [ARG...]");
+    // docker's check, before anything runs: a terminal's input must be one.
+    if (!f->opts.detach && f->opts.tty && f->opts.interactive && !::isatty(0))
+      throw Error(Errc::usage, "the input device is not a TTY", "", 1);
     if (c->count("--user")) f->opts.user = f->user;
     if (c->count("--workdir")) f->opts.workdir = f->workdir;
     f->opts.command.assign(rest.begin() + 1, rest.end());

@@ -14,6 +14,7 @@
 #include "network/rootless_netns.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
+#include "util/log.hpp"
 #include "util/strings.hpp"
 
 namespace tug::cli {
@@ -79,6 +80,16 @@ bool filter_matches(const network::Network& n, const std::vector<std::string>& f
 // The running container's network namespace, for plugging it in live.
 // Only a container started on user-defined networks lives in the rootless
 // network namespace's user namespace, where the holder can reach it.
+// The network is changed already; a stale /etc/hosts line is worth a
+// warning, not a failed command.
+void refresh_hosts_or_warn(container::Store& cs, const container::Record& r) {
+  try {
+    container::refresh_hosts(cs, r);
+  } catch (const Error& e) {
+    log_warn(std::string("updating /etc/hosts of container ") + r.name + ": " + e.what());
+  }
+}
+
 UniqueFd live_netns(const container::Store& cs, const container::Record& r) {
   container::State st = cs.state(r.id);
   if (st.status != "running") return {};
@@ -316,6 +327,7 @@ void register_network(CLI::App& app, Globals& g) {
         r.spec.networks.push_back(att);
         set_network_mode(r);
         cs.save_record(r);
+        if (netns) refresh_hosts_or_warn(cs, r);
       } catch (...) {
         nets.release(n.name, r.id);
         throw;
@@ -347,6 +359,7 @@ void register_network(CLI::App& app, Globals& g) {
       set_network_mode(r);
       cs.save_record(r);
       nets.release(n.name, r.id);
+      refresh_hosts_or_warn(cs, r);
     });
   }
 }

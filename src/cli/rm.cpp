@@ -41,6 +41,7 @@ void setup_rm(CLI::App* c, Globals& g) {
         else
           targets.push_back(r.id);
       }
+    container::order_for_removal(store, targets);
     // -a on an empty store has nothing to do, as with podman; no names at all
     // is a usage error.
     if (targets.empty() && !f->all)

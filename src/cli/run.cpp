@@ -20,6 +20,13 @@ void register_run(CLI::App& app, Globals& g) {
   c->add_flag("-d,--detach", f->detach, "Run container in background and print container ID");
   c->callback([c, f, &g] {
     take_image_and_command(c, *f);
+    container::AttachStreams streams = attach_streams(f->attach);
+    if (f->detach && !f->attach.empty())
+      throw Error(Errc::usage, "conflicting options: cannot specify both --attach and --detach",
+                  "", 1);
+    // docker's check, before anything is made: a terminal's input must be one.
+    if (!f->detach && f->create.tty && f->create.interactive && !::isatty(0))
+      throw Error(Errc::usage, "the input device is not a TTY", "", 1);
     f->create.create_command = g.argv;
     pull_for_create(g, *f);
     create_new_pod(g, *f);
@@ -33,7 +40,7 @@ void register_run(CLI::App& app, Globals& g) {
         out(rec.id);
         return;
       }
-      code = container::attach_session(store, rec, running.attach.get(), running.pid);
+      code = container::attach_session(store, rec, running.attach.get(), running.pid, streams);
       if (code == container::kDetached) {
         // Detached with ctrl-p ctrl-q: it runs on; --rm applies when it exits.
         return;

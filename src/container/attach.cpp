@@ -48,7 +48,7 @@ void send_size(int sock) {
 
 }  // namespace
 
-int attach_session(Store& store, const Record& rec, int sock, pid_t pid) {
+int attach_session(Store& store, const Record& rec, int sock, pid_t pid, AttachStreams streams) {
   using namespace monitor;
   const bool tty = rec.spec.tty;
   // passthrough: the container reads the caller's stdin itself.
@@ -90,7 +90,7 @@ int attach_session(Store& store, const Record& rec, int sock, pid_t pid) {
       FrameType type;
       uint32_t len = 0;
       if (!read_frame(sock, &type, buf, &len)) break;
-      if (type == kStdout || type == kStderr) {
+      if ((type == kStdout && streams.out) || (type == kStderr && streams.err)) {
         int out = type == kStdout ? 1 : 2;
         if (!write_fully(out, buf, len)) stdin_open = false;
       } else if (type == kExit && len == 4) {

@@ -34,7 +34,19 @@ json commit_config(const json& parent_config, const Record& rec, const std::stri
     c.erase("Entrypoint");
   }
   c["Cmd"] = cmd;
-  c["Env"] = spec.env;
+  // What the runtime added (container=tug, a terminal's TERM=xterm) is no
+  // part of the image unless the image had it.
+  std::vector<std::string> env;
+  std::vector<std::string> image_env;
+  if (auto it = c.find("Env"); it != c.end() && it->is_array())
+    for (const auto& v : *it)
+      if (v.is_string()) image_env.push_back(v.get<std::string>());
+  for (const auto& e : spec.env) {
+    bool added = e == "container=tug" || (spec.tty && e == "TERM=xterm");
+    if (!added || std::find(image_env.begin(), image_env.end(), e) != image_env.end())
+      env.push_back(e);
+  }
+  c["Env"] = env;
   if (spec.cwd != "/" || c.contains("WorkingDir")) c["WorkingDir"] = spec.cwd;
   if (!spec.user.empty() || c.contains("User")) c["User"] = spec.user;
   if (!rec.labels.empty()) c["Labels"] = rec.labels;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <set>
@@ -69,14 +70,6 @@ bool layers_have(const std::vector<std::string>& layers, const std::string& path
   return false;
 }
 
-// Empty files the runtime creates as mount points for the files it binds
-// over them when the image lacks them. docker keeps them in an init layer,
-// so its diff never shows them; neither does tug's.
-bool is_runtime_stub(const std::string& path, const struct stat& st) {
-  return S_ISREG(st.st_mode) && st.st_size == 0 &&
-         (path == "/etc/hosts" || path == "/etc/hostname" || path == "/etc/resolv.conf");
-}
-
 class UpperWalker {
  public:
   UpperWalker(const LowerView& lower, std::vector<Change>& out) : lower_(lower), out_(out) {}
@@ -100,7 +93,7 @@ class UpperWalker {
         continue;
       }
       bool in_lower = lower_.exists(p);
-      if (!in_lower && is_runtime_stub(p, st)) {
+      if (!in_lower && is_runtime_stub(host, p, st)) {
         stubs = true;
         continue;
       }
@@ -115,7 +108,9 @@ class UpperWalker {
           if (!kept.count(c)) out_.push_back({ChangeKind::deleted, child_path(p, c)});
       }
       bool had_stubs = walk(host, p);
-      if (had_stubs && in_lower && !opaque && out_.size() == mark + 1) out_.pop_back();
+      // A directory copied up (or made) only to hold stubs is no change.
+      if (had_stubs && (in_lower || is_stub_parent(p)) && !opaque && out_.size() == mark + 1)
+        out_.pop_back();
     }
     return stubs;
   }
@@ -126,6 +121,21 @@ class UpperWalker {
 };
 
 }  // namespace
+
+bool is_runtime_stub(const std::string& host_path, const std::string& path,
+                     const struct stat& st) {
+  if (S_ISREG(st.st_mode) && st.st_size == 0)
+    return path == "/etc/hosts" || path == "/etc/hostname" || path == "/etc/resolv.conf" ||
+           path == "/run/.containerenv";
+  if (S_ISLNK(st.st_mode) && path == "/etc/mtab") {
+    char target[32];
+    ssize_t n = ::readlink(host_path.c_str(), target, sizeof target);
+    return n == 12 && std::string(target, 12) == "/proc/mounts";
+  }
+  return false;
+}
+
+bool is_stub_parent(const std::string& path) { return path == "/etc" || path == "/run"; }
 
 char change_letter(ChangeKind k) {
   switch (k) {

@@ -6,6 +6,8 @@
 //   change; anything else is an addition. An opaque directory that replaced
 //   one of the image's is a change, and what the image had under it that
 //   the upper dir does not have again is deleted.
+#include <sys/stat.h>
+
 #include <functional>
 #include <string>
 #include <vector>
@@ -36,6 +38,17 @@ struct LowerView {
 // The merged view of extracted layers (top-most first), honouring their
 // whiteouts and opaque directories. Reads the layer dirs lazily.
 LowerView layers_view(const std::vector<std::string>& layer_dirs_top_first);
+
+// What the runtime makes in a container's rootfs when the image lacks it,
+// and which is not the container's work (docker keeps such files in an
+// init layer, podman leaves them out of its diff): the empty mount points
+// of /etc/hosts, /etc/hostname, /etc/resolv.conf and /run/.containerenv,
+// and /etc/mtab as a link to /proc/mounts. host_path is the entry in the
+// upper dir, path its name inside the container.
+bool is_runtime_stub(const std::string& host_path, const std::string& path,
+                     const struct stat& st);
+// Directories a stub may have been made in (the image has no /run).
+bool is_stub_parent(const std::string& path);
 
 // Walks an overlay upper dir and classifies every entry against lower.
 // Sorted by path, as docker prints them.

@@ -1,8 +1,10 @@
 #include "container/lifecycle.hpp"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -11,11 +13,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <set>
 #include <sstream>
 
+#include "build_info.hpp"
 #include "cdi/cdi.hpp"
 #include "cgroup/cgroup.hpp"
 #include "container/health.hpp"
@@ -23,6 +27,7 @@
 #include "container/rootfs.hpp"
 #include "events/events.hpp"
 #include "image/layer.hpp"
+#include "image/reference.hpp"
 #include "image/squashfs.hpp"
 #include "monitor/monitor.hpp"
 #include "network/networks.hpp"
@@ -345,6 +350,16 @@ void add_devices(runtime::Spec& s, const CreateOptions& o) {
 
 }  // namespace
 
+namespace {
+
+// The container whose namespace a spec joins through mode ("container:ID"),
+// or "".
+std::string joined_id(const std::string& mode) {
+  return starts_with(mode, "container:") ? mode.substr(10) : std::string();
+}
+
+}  // namespace
+
 FileLock image_use_lock(const Paths& paths, FileLock::Mode mode) {
   return FileLock(paths.data + "/image-use.lock", mode);
 }
@@ -411,7 +426,15 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
   s.env = json_strings(cfg, "Env");
   for (const auto& f : o.env_files) read_env_file(s.env, f);
   for (const auto& e : o.env) add_env_flag(s.env, e);
-  if (o.tty) set_env(s.env, "TERM=xterm");
+  // docker gives a terminal TERM=xterm unless the image or -e names one;
+  // podman's container=podman is tug's container=tug (see docs/compat.md).
+  auto has_env = [&](const char* key) {
+    std::string prefix = std::string(key) + "=";
+    return std::any_of(s.env.begin(), s.env.end(),
+                       [&](const std::string& e) { return starts_with(e, prefix); });
+  };
+  if (o.tty && !has_env("TERM")) s.env.push_back("TERM=xterm");
+  if (!has_env("container")) s.env.push_back("container=tug");
 
   s.cwd = o.workdir ? *o.workdir : json_str(cfg, "WorkingDir", "/");
   if (s.cwd.empty()) s.cwd = "/";
@@ -515,6 +538,31 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
     s.extra_hosts.emplace_back(name, ip);
   }
   s.dns = o.dns;
+  s.dns_search = o.dns_search;
+  s.dns_options = o.dns_options;
+  s.ipc = runtime::validate_ipc_mode(o.ipc);
+  if (starts_with(s.ipc, "container:")) {
+    std::string target = s.ipc.substr(10);
+    auto other = store.find(target);
+    if (!other)
+      throw Error(Errc::not_found,
+                  "no container with name or ID " + quote(target) + " found: no such container");
+    s.ipc = "container:" + other->id;
+  }
+  for (const auto& g : o.group_add)
+    if (g == "keep-groups" && o.group_add.size() > 1)
+      throw Error(Errc::usage,
+                  "the '--group-add keep-groups' option is not allowed with any other --group-add "
+                  "options");
+  s.group_add = o.group_add;
+  if (!o.kernel_memory.empty()) {
+    parse_size(o.kernel_memory);  // a malformed size fails as --memory's does
+    // docker's words (its daemon ignores the limit on cgroup v2 too).
+    std::fputs(
+        "WARNING: Specifying a kernel memory limit is deprecated and will be removed in a future "
+        "release.\n",
+        stderr);
+  }
   for (const auto& c : o.cap_add) runtime::capability_number(c);  // validate early
   for (const auto& c : o.cap_drop) runtime::capability_number(c);
   cgroup::Limits limits = parse_limits(o);
@@ -536,11 +584,13 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
               ? "containers on user-defined networks share the rootless network namespace's user "
                 "namespace"
               : "a container joining another's network shares that one's user namespace");
+    if (starts_with(s.ipc, "container:"))
+      throw Error(Errc::unsupported, "--userns=keep-id cannot be combined with --ipc container:",
+                  "a container joining another's IPC namespace shares that one's user namespace");
     s.userns = keep->canonical();
+    // HOME comes from the passwd entry the start adds (the user's home
+    // when the image has it, else the working directory).
     if (!o.user) s.user = std::to_string(keep->uid) + ":" + std::to_string(keep->gid);
-    bool has_home = std::any_of(s.env.begin(), s.env.end(),
-                                [](const std::string& e) { return starts_with(e, "HOME="); });
-    if (!has_home && !o.user) s.env.push_back("HOME=" + home_dir());
     // Layers are stored for the store's mapping (container 0 = you); under
     // keep-id's mapping they would show shifted owners, which only
     // fuse-overlayfs's id translation undoes without copying them.
@@ -664,6 +714,17 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
       throw;
     }
   }
+  // The owner of a joined namespace learns of its user (see dependents()).
+  for (const std::string& owner : {joined_id(r.spec.network), joined_id(r.spec.ipc)}) {
+    if (owner.empty()) continue;
+    try {
+      make_dirs(store.dir(owner) + "/users", 0700);
+      write_file(store.dir(owner) + "/users/" + r.id, "");
+    } catch (const Error& e) {
+      log_warn("recording container " + r.id.substr(0, 12) + " as a user of " +
+               owner.substr(0, 12) + ": " + e.what());
+    }
+  }
   if (!o.cidfile.empty()) {
     try {
       write_file(o.cidfile, r.id);
@@ -672,6 +733,22 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
       store.remove(r);
       throw;
     }
+  }
+  if (r.rootfs_dir.empty() && r.squashfs.empty() && !r.layers.empty()) {
+    // The image's "/" mode is the container's (podman keeps it: an image
+    // whose / is 0555 runs so): the upper dir's mode is what overlay
+    // shows. Layers made without a "./" entry get 0755, so the top-most
+    // root with another mode is the one an image set.
+    mode_t root_mode = 0755;
+    for (auto it = r.layers.rbegin(); it != r.layers.rend(); ++it) {
+      struct stat st;
+      if (::stat(images.layer_dir(*it).c_str(), &st) == 0 && (st.st_mode & 07777) != 0755) {
+        root_mode = st.st_mode & 07777;
+        break;
+      }
+    }
+    if (root_mode != 0755 && r.driver != "vfs")
+      ::chmod((store.dir(r.id) + "/upper").c_str(), root_mode);
   }
   if (r.driver == "vfs") {
     // vfs: the container gets its own full copy of the image.
@@ -692,6 +769,15 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
 
 namespace {
 
+// The size of the terminal the CLI runs in (its stdout's, else its
+// stdin's), for a container's terminal to have it from the start.
+void caller_terminal_size(runtime::Plan& plan) {
+  struct winsize ws {};
+  if (::ioctl(1, TIOCGWINSZ, &ws) != 0 && ::ioctl(0, TIOCGWINSZ, &ws) != 0) return;
+  plan.tty_rows = ws.ws_row;
+  plan.tty_cols = ws.ws_col;
+}
+
 // The hostname a container gets when create did not fix one: the short id.
 std::string effective_hostname(const Record& r) {
   return r.spec.hostname.empty() ? r.id.substr(0, 12) : r.spec.hostname;
@@ -700,20 +786,38 @@ std::string effective_hostname(const Record& r) {
 // The nameservers (into spec.dns, unless --dns gave them) and the address
 // of the container's own name that its network mode gives: slirp4netns's
 // forwarder, the responders on the gateways of user-defined networks.
-std::string apply_network_dns(const Store& store, runtime::Spec& spec) {
+std::vector<std::string> apply_network_dns(const Store& store, runtime::Spec& spec) {
   network::Mode net = network::parse_mode(spec.network);
-  std::string address = network::container_address(net);
+  std::vector<std::string> addresses;
+  if (std::string a = network::container_address(net); !a.empty()) addresses.push_back(a);
   if (spec.dns.empty()) spec.dns = network::nameservers(net);
   if (net.kind == network::Mode::Kind::bridge) {
     network::NetworkStore nets(store.paths());
     for (const auto& a : spec.networks) {
       auto n = nets.get(a.network);
-      if (address.empty()) address = a.address;
+      if (!a.address.empty()) addresses.push_back(a.address);
       if (n.dns_enabled && std::find(spec.dns.begin(), spec.dns.end(), n.gateway) == spec.dns.end())
         spec.dns.push_back(n.gateway);
     }
   }
-  return address;
+  return addresses;
+}
+
+// The container's /etc/hosts: its addresses on its networks (one line
+// each, as podman writes them) and the host's name where it is reachable.
+std::string hosts_of(const Store& store, const Record& rec, runtime::Spec spec) {
+  std::vector<std::string> addresses = apply_network_dns(store, spec);
+  network::Mode net = network::parse_mode(spec.network);
+  std::string host = network::host_address(net);
+  if (net.kind == network::Mode::Kind::bridge) {
+    // Internal networks have no way out: the host is out of reach.
+    network::NetworkStore nets(store.paths());
+    bool out = std::any_of(spec.networks.begin(), spec.networks.end(), [&](const auto& m) {
+      return !nets.get(m.network).internal;
+    });
+    if (!out) host.clear();
+  }
+  return runtime::hosts_file_content(spec, addresses, host, rec.name);
 }
 
 // The resolv.conf of a container of spec, whose network's nameservers are
@@ -734,14 +838,43 @@ std::string resolv_conf_of(const Store& store, const runtime::Spec& spec, const 
 
 // What the container sees as /etc/hosts, /etc/resolv.conf and
 // /etc/hostname: made in its own /dev tmpfs at start, no files on the host.
-runtime::PlanInputs etc_files(const Store& store, runtime::Spec spec) {
+runtime::PlanInputs etc_files(const Store& store, const image::Store& images, const Record& rec,
+                              runtime::Spec spec) {
   runtime::PlanInputs in;
-  std::string address = apply_network_dns(store, spec);
+  in.hosts = hosts_of(store, rec, spec);
+  apply_network_dns(store, spec);
   in.resolv_conf =
       resolv_conf_of(store, spec, read_file_if_exists("/etc/resolv.conf").value_or(""));
-  in.hosts = runtime::hosts_file_content(spec, address);
   in.hostname = spec.hostname + "\n";
   if (spec.init) in.init_binary = libexec_path("tug-init");
+  if (spec.privileged) {
+    runtime::ContainerEnv c;
+    c.engine = "tug-" TUG_VERSION;
+    c.name = rec.name;
+    c.id = rec.id;
+    c.image = rec.image_name;
+    c.image_id = rec.image_id;
+    c.rootless = ::geteuid() != 0;
+    try {
+      // The name as stored (podman writes the qualified name).
+      if (rec.rootfs_dir.empty() && rec.squashfs.empty()) {
+        image::Image img = images.get(rec.image_id);
+        std::string typed;
+        try {
+          typed = image::parse_reference(rec.image_name).str();
+        } catch (const Error&) {
+        }
+        auto it = std::find(img.names.begin(), img.names.end(), typed);
+        if (it != img.names.end())
+          c.image = *it;
+        else if (!img.names.empty())
+          c.image = img.names.front();
+      }
+    } catch (const Error&) {
+      // an image removed since: the name as typed
+    }
+    in.containerenv = runtime::containerenv_content(true, c);
+  }
   return in;
 }
 
@@ -802,6 +935,7 @@ runtime::Started exec_start(Store& store, const Record& r, const ExecOptions& o)
   runtime::set_setup_ids(mapping, plan);
   plan.tty = o.tty;
   plan.stdin_open = o.interactive;
+  if (plan.tty && !o.detach) caller_terminal_size(plan);
   return runtime::exec_in(st.pid, plan, o.detach);
 }
 
@@ -962,10 +1096,63 @@ std::vector<std::string> dns_names(const Store& store, const Record& rec,
   return names;
 }
 
+void refresh_hosts(Store& store, const Record& r) {
+  State st = store.state(r.id);
+  if (st.status != "running" || runtime::process_start_time(st.pid) != st.pid_start_time) return;
+  runtime::Spec spec = r.spec;
+  spec.hostname = effective_hostname(r);
+  std::string text = hosts_of(store, r, spec);
+  // Through the container's root, every component resolved inside it: a
+  // link the container made cannot send the write to the host's files.
+  UniqueFd root(::open(("/proc/" + std::to_string(st.pid) + "/root").c_str(),
+                       O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) throw_errno("opening the root of container " + r.name);
+  struct open_how how {};
+  how.flags = O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  long fd = ::syscall(SYS_openat2, root.get(), "etc/hosts", &how, sizeof how);
+  if (fd < 0) throw_errno("opening /etc/hosts of container " + r.name);
+  UniqueFd f(static_cast<int>(fd));
+  write_all(f.get(), text.data(), text.size());
+}
+
+std::vector<Record> dependents(const Store& store, const Record& r) {
+  // Each user left its id in the owner's users/ at create: no scan of every
+  // record at each rm. Entries of containers gone since are stale.
+  std::vector<Record> out;
+  std::string dir = store.dir(r.id) + "/users";
+  if (!is_directory(dir)) return out;
+  for (const auto& id : list_dir(dir)) {
+    auto other = store.find(id);
+    if (!other || other->id != id || (!r.pod.empty() && other->pod == r.pod)) continue;
+    if (joined_id(other->spec.network) == r.id || joined_id(other->spec.ipc) == r.id)
+      out.push_back(std::move(*other));
+  }
+  return out;
+}
+
+void order_for_removal(const Store& store, std::vector<std::string>& targets) {
+  // Users of another's namespace first: a joined container cannot itself
+  // be joined (create refuses it), so one pass is enough.
+  std::stable_partition(targets.begin(), targets.end(), [&](const std::string& t) {
+    auto r = store.find(t);
+    return r && (!joined_id(r->spec.network).empty() || !joined_id(r->spec.ipc).empty());
+  });
+}
+
 void remove(Store& store, const Record& r, bool force) {
   auto gone = [&] {
     return Error(Errc::not_found, "no container with name or ID \"" + r.id + "\" found");
   };
+  if (auto users = dependents(store, r); !users.empty()) {
+    std::vector<std::string> ids;
+    for (const auto& u : users) ids.push_back(u.id);
+    throw Error(Errc::in_use,
+                "container " + r.id +
+                    " has dependent containers which must be removed before it: " +
+                    join(ids, ", ") + ": container already exists",
+                "remove them first (they use its network or IPC namespace)");
+  }
   // The state is checked, the stop marker written and the record removed in
   // one hold of the lock, as stop writes its marker: a monitor about to
   // restart the container, or a start, either comes after (and finds the
@@ -1159,7 +1346,7 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
   if (rec.spec.sdnotify == "container" && !notify_target(rec).empty())
     make_container_notify_socket(store, rec, ch, spec);
   storage::RootfsPlan rootfs = rootfs_plan_of(store, images, rec);
-  runtime::PlanInputs inputs = etc_files(store, spec);
+  runtime::PlanInputs inputs = etc_files(store, images, rec, spec);
   userns::Mapping mapping = container_mapping(store, rec);
   if (!spec.userns.empty()) {
     inputs.user_name = current_user_name();
@@ -1180,6 +1367,7 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
                                           [&](const std::string& p) { return chowned.count(p); }),
                            plan.chown_paths.end());
   }
+  if (attach && plan.tty) caller_terminal_size(plan);
   runtime::compile_filters(plan, seccomp_cache(store));
   if (!plan.hooks.empty())
     plan.hook_state = json{
@@ -1222,6 +1410,21 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     if (!network::forwarder_carries_ports(net))
       for (auto& l : ch.listeners) l.fd.reset();
     plan.await_network = true;
+  }
+  if (starts_with(spec.ipc, "container:") && plan.join_ipcns.empty()) {
+    auto other = store.find(spec.ipc.substr(10));
+    State ost = other ? store.state(other->id) : State{};
+    if (ost.status != "running")
+      throw Error(Errc::invalid,
+                  "cannot join the IPC namespace of container " +
+                      (other ? other->name : spec.ipc.substr(10)) + ": it is not running",
+                  "start it first");
+    plan.join_ipcns = "/proc/" + std::to_string(ost.pid) + "/ns/ipc";
+  } else if (spec.ipc == "host") {
+    std::erase_if(plan.mounts, [](const runtime::MountOp& op) {
+      return op.kind == runtime::MountOp::Kind::bind &&
+             (op.source == "/dev/shm" || op.source == "/dev/mqueue") && !is_directory(op.source);
+    });
   }
   // Where the host lets us make cgroups (cgroup v2, delegated subtree),
   // every container gets its own: pause needs its freezer and the limits go

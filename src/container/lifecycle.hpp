@@ -49,6 +49,10 @@ struct CreateOptions {
   bool replace = false;                // --replace: remove a container of that name first
   std::vector<std::string> add_hosts;  // --add-host name:ip
   std::vector<std::string> dns;
+  std::vector<std::string> dns_search, dns_options;  // --dns-search, --dns-option
+  std::string ipc;                                   // --ipc (runtime::Spec::ipc)
+  std::vector<std::string> group_add;                // --group-add
+  std::string kernel_memory;  // --kernel-memory: accepted and ignored, as docker on cgroup v2
   std::vector<std::string> cap_add, cap_drop;
   std::vector<std::string> labels;  // K=V
   bool read_only = false, tty = false, interactive = false, init = false, auto_remove = false;
@@ -111,7 +115,13 @@ Running start(Store& store, const image::Store& images, const Record& r, const S
 // With a terminal, ctrl-p ctrl-q detaches: the container keeps running and
 // kDetached is returned.
 inline constexpr int kDetached = -1000;
-int attach_session(Store& store, const Record& r, int attach_fd, pid_t pid);
+// Which of the container's output streams are relayed (run -a); stdin is
+// relayed whenever the container keeps it open (-i), as docker does.
+struct AttachStreams {
+  bool out = true, err = true;
+};
+int attach_session(Store& store, const Record& r, int attach_fd, pid_t pid,
+                   AttachStreams streams = {});
 
 // Path of a container's attach socket in the runtime directory.
 std::string attach_socket_path(const Paths& paths, const std::string& id);
@@ -156,7 +166,21 @@ runtime::Started exec_start(Store& store, const Record& r, const ExecOptions& op
 
 // Removes a container. A running one is refused with Error(in_use) unless
 // force, which kills it with SIGKILL and waits until its process is gone.
+// One whose namespaces other containers use (--network container:, --ipc
+// container:; a pod's members aside) is refused, force or not, while they
+// exist (podman's rule): Error(in_use) naming them.
 void remove(Store& store, const Record& r, bool force);
+
+// Rewrites a running container's /etc/hosts for its networks now (after
+// network connect or disconnect): the address of a network it left goes,
+// one it joined comes. Nothing happens for a container that is not running.
+void refresh_hosts(Store& store, const Record& r);
+
+// The containers that use r's network or IPC namespace, pod members aside.
+std::vector<Record> dependents(const Store& store, const Record& r);
+// Orders ids or names to remove so that a container comes after every one
+// among them that uses its namespaces (`rm -a`, `rm owner user`).
+void order_for_removal(const Store& store, std::vector<std::string>& targets);
 
 // What rec answers to in the DNS of a user-defined network (lower case):
 // its name, short id, these aliases, and for a pod's infra the pod's name.

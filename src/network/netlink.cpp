@@ -186,6 +186,14 @@ void Socket::add_address(const std::string& ifname, const std::string& address, 
   m.put(ia);
   m.attr(IFA_LOCAL, &a, sizeof a);
   m.attr(IFA_ADDRESS, &a, sizeof a);
+  if (prefix > 0 && prefix < 31) {
+    // The subnet's broadcast address, as `ip addr add A/N brd +` (and
+    // podman's netavark) give it: `ip addr` shows brd, broadcasts reach
+    // the bridge.
+    struct in_addr b;
+    b.s_addr = htonl(ntohl(a.s_addr) | (0xffffffffU >> prefix));
+    m.attr(IFA_BROADCAST, &b, sizeof b);
+  }
   int rc = request(m.finish(++seq_));
   if (rc != 0)
     throw Error(Errc::io,

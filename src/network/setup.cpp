@@ -1,8 +1,11 @@
 #include "network/setup.hpp"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -241,6 +244,27 @@ void start_forwarder(AttachRequest& req, const UniqueFd& lifeline_read, Attachme
 std::string container_address(const Mode& m) {
   if (m.kind == Mode::Kind::slirp4netns) return slirp_addresses(m.cidr).container;
   return "";
+}
+
+std::string host_address(const Mode& m) {
+  if (m.kind == Mode::Kind::none) return "";
+  if (m.kind == Mode::Kind::slirp4netns && m.allow_host_loopback)
+    return slirp_addresses(m.cidr).gateway;
+  struct ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return "";
+  std::string found;
+  for (struct ifaddrs* a = list; a && found.empty(); a = a->ifa_next) {
+    if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET || (a->ifa_flags & IFF_LOOPBACK) ||
+        !(a->ifa_flags & IFF_UP))
+      continue;
+    auto* in = reinterpret_cast<struct sockaddr_in*>(a->ifa_addr);
+    uint32_t ip = ntohl(in->sin_addr.s_addr);
+    if ((ip >> 24) == 127 || (ip >> 16) == 0xa9fe) continue;  // loopback, link-local
+    char buf[INET_ADDRSTRLEN];
+    if (::inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf)) found = buf;
+  }
+  ::freeifaddrs(list);
+  return found;
 }
 
 std::vector<std::string> nameservers(const Mode& m) {

@@ -56,6 +56,13 @@ Attachment attach(AttachRequest req);
 // The container's address in its own network as /etc/hosts should name it
 // ("" when the mode gives it none tug knows in advance).
 std::string container_address(const Mode& m);
+// The host's address as a container of mode m reaches it, for
+// host.containers.internal: with slirp4netns's allow_host_loopback its
+// gateway (the host's loopback); with none, "" (no way there); otherwise
+// the host's first global IPv4 address (podman's rule for rootless
+// containers: slirp4netns, pasta and bridges' way out all reach it), ""
+// when it has none.
+std::string host_address(const Mode& m);
 // Nameservers for the container's /etc/resolv.conf (empty: the host's,
 // minus loopback addresses).
 std::vector<std::string> nameservers(const Mode& m);

@@ -23,6 +23,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -377,13 +378,45 @@ Ids resolve_user(const std::string& spec) {
         throw Error(Errc::not_found,
                     "unable to find group " + group + ": no matching entries in group file");
     }
-  } else if (!user_name.empty()) {
+  }
+  // docker's rule: the primary group is also a supplementary one, and a
+  // user known to /etc/passwd, given without a group, gets the groups that
+  // list it as a member (`id` shows them all).
+  ids.groups.push_back(ids.gid);
+  if (group.empty() && !user_name.empty()) {
     for (auto& r : groups)
       if (r.size() >= 4 && all_digits(r[2]))
         for (auto& member : split(r[3], ','))
-          if (member == user_name) ids.groups.push_back(static_cast<gid_t>(std::stoul(r[2])));
+          if (member == user_name) {
+            auto g = static_cast<gid_t>(std::stoul(r[2]));
+            if (std::find(ids.groups.begin(), ids.groups.end(), g) == ids.groups.end())
+              ids.groups.push_back(g);
+          }
   }
   return ids;
+}
+
+// --group-add: gids as given, names from the image's /etc/group.
+void add_groups(Ids& ids, const std::vector<std::string>& extra) {
+  if (extra.empty()) return;
+  auto groups = read_db("/etc/group");
+  for (const auto& g : extra) {
+    if (g == "keep-groups") continue;
+    gid_t gid = 0;
+    if (all_digits(g)) {
+      gid = static_cast<gid_t>(std::stoul(g));
+    } else {
+      auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& r) {
+        return r.size() >= 3 && r[0] == g && all_digits(r[2]);
+      });
+      if (it == groups.end())
+        throw Error(Errc::not_found,
+                    "Unable to find group " + g + ": no matching entries in group file");
+      gid = static_cast<gid_t>(std::stoul((*it)[2]));
+    }
+    if (std::find(ids.groups.begin(), ids.groups.end(), gid) == ids.groups.end())
+      ids.groups.push_back(gid);
+  }
 }
 
 // Appends line to the database at path unless an entry has its name or id.
@@ -400,18 +433,18 @@ void add_db_entry(const char* path, const std::string& line) {
 }
 
 // --userns=keep-id: the host user gets a name and a home inside, as podman
-// gives them, so tools that look the user up (whoami, ssh, git) work.
+// gives them, so tools that look the user up (whoami, ssh, git) work. The
+// home is theirs when the image has it (or a volume put it there), else
+// the working directory: nothing is made in the image for it.
 void add_keep_id_user(const Plan& plan) {
   if (plan.passwd_entry.empty()) return;
   struct stat st;
   if (::stat("/etc", &st) != 0) return;
-  add_db_entry("/etc/passwd", plan.passwd_entry);
+  bool has_home = !plan.keep_id_home.empty() && ::stat(plan.keep_id_home.c_str(), &st) == 0 &&
+                  S_ISDIR(st.st_mode);
+  std::string home = has_home ? plan.keep_id_home : plan.cwd.empty() ? "/" : plan.cwd;
+  add_db_entry("/etc/passwd", plan.passwd_entry + "::" + home + ":/bin/sh");
   add_db_entry("/etc/group", plan.group_entry);
-  if (!plan.make_home.empty() && ::lstat(plan.make_home.c_str(), &st) != 0 && errno == ENOENT) {
-    make_dirs(plan.make_home, 0755);
-    if (::chown(plan.make_home.c_str(), plan.home_uid, plan.home_gid) != 0)
-      fail("giving " + plan.make_home + " to the container's user");
-  }
 }
 
 // Runs the hooks of one stage, each with the container's state on stdin,
@@ -515,7 +548,7 @@ int exec_command(const Plan& plan, std::vector<std::string>& env) {
 
 // The terminal comes from the container's own devpts instance, so that
 // ttyname() and /dev/pts/0 make sense inside; the master goes to the parent.
-void take_terminal(int to_parent) {
+void take_terminal(int to_parent, uint16_t rows, uint16_t cols) {
   UniqueFd master(::open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!master) fail("opening /dev/pts/ptmx");
   if (::unlockpt(master.get()) != 0) fail("unlocking the terminal");
@@ -523,6 +556,12 @@ void take_terminal(int to_parent) {
   if (::ptsname_r(master.get(), name, sizeof name) != 0) fail("ptsname");
   UniqueFd slave(::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!slave) fail(std::string("opening ") + name);
+  if (rows && cols) {
+    struct winsize ws {};
+    ws.ws_row = rows;
+    ws.ws_col = cols;
+    ::ioctl(slave.get(), TIOCSWINSZ, &ws);
+  }
   send_fd(to_parent, master.get());
   if (::setsid() < 0) fail("setsid");
   if (::ioctl(slave.get(), TIOCSCTTY, 0) != 0) fail("setting the controlling terminal");
@@ -547,9 +586,10 @@ void chown_tree(const std::string& path, uid_t uid, gid_t gid) {
 // the user with the plan's capabilities, chdirs and execs plan.args. Only
 // returns by throwing; exec failure is reported to the parent and exits.
 [[noreturn]] void become_process(const Plan& plan, int to_parent, std::string& stage) {
-  if (plan.tty) take_terminal(to_parent);
+  if (plan.tty) take_terminal(to_parent, plan.tty_rows, plan.tty_cols);
   stage = "setting up the process";
   Ids ids = resolve_user(plan.user);
+  add_groups(ids, plan.group_add);
   std::vector<std::string> env = plan.env;
   if (env_value(env, "PATH").empty())
     env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
@@ -594,7 +634,13 @@ void chown_tree(const std::string& path, uid_t uid, gid_t gid) {
   }
   // setgroups is denied in single-id mode (the kernel requires it before
   // an unprivileged gid_map); the process then keeps no supplementary groups.
-  if (::setgroups(ids.groups.size(), ids.groups.data()) != 0 && errno != EPERM) fail("setgroups");
+  // keep-groups leaves them alone: the caller's groups stay (unmapped ones
+  // show as the overflow gid).
+  bool keep_groups = std::find(plan.group_add.begin(), plan.group_add.end(), "keep-groups") !=
+                     plan.group_add.end();
+  if (!keep_groups &&
+      ::setgroups(ids.groups.size(), ids.groups.data()) != 0 && errno != EPERM)
+    fail("setgroups (are the --group-add ids mapped in the user namespace?)");
   if (::setresgid(ids.gid, ids.gid, ids.gid) != 0)
     fail("setgid " + std::to_string(ids.gid) + " (is it mapped in the user namespace?)");
   if (::setresuid(ids.uid, ids.uid, ids.uid) != 0)
@@ -782,6 +828,30 @@ struct JoinTarget {
 JoinTarget open_join_target(const Plan& plan) {
   JoinTarget t;
   if (plan.join_netns.empty()) {
+    // --ipc container:ID: that IPC namespace, from its own user namespace
+    // (only its root may enter it), which must then be the one the
+    // container is made in.
+    if (!plan.join_ipcns.empty()) {
+      t.ipcns = open_or_throw(plan.join_ipcns, O_RDONLY | O_CLOEXEC);
+      UniqueFd owner(::ioctl(t.ipcns.get(), NS_GET_USERNS));
+      if (!owner)
+        throw Error(Errc::invalid,
+                    plan.join_ipcns + " is not an IPC namespace (" + std::strerror(errno) + ")");
+      if (!plan.join_userns.empty()) {
+        t.userns = open_or_throw(plan.join_userns, O_RDONLY | O_CLOEXEC);
+        struct stat a, b;
+        if (::fstat(t.userns.get(), &a) != 0 || ::fstat(owner.get(), &b) != 0 ||
+            a.st_ino != b.st_ino || a.st_dev != b.st_dev)
+          throw Error(Errc::unsupported,
+                      "cannot join the IPC namespace: it belongs to another user namespace than "
+                      "the container's network",
+                      "put both containers on the same kind of network (both on user-defined "
+                      "networks, or neither)");
+      } else {
+        t.userns = std::move(owner);
+      }
+      return t;
+    }
     t.userns = open_or_throw(plan.join_userns, O_RDONLY | O_CLOEXEC);
     return t;
   }
@@ -843,6 +913,9 @@ long clone_joined(const Plan& plan, const JoinTarget& join, UniqueFd& to_child_r
   if (!read_exact(pid_pipe.read.get(), &v, sizeof v)) v = -EIO;
   h.wait();
   if (v < 0) {
+    if (plan.join_netns.empty() && !plan.join_ipcns.empty())
+      throw Error(Errc::permission,
+                  "joining the IPC namespace " + plan.join_ipcns + ": " + std::strerror(-v));
     if (plan.join_netns.empty())
       throw Error(Errc::permission, "joining the rootless network namespace's user namespace: " +
                                         std::string(std::strerror(-v)));
@@ -863,7 +936,7 @@ Started start(const Plan& plan, const userns::Mapping& mapping, const Stdio& std
   socket_pair(to_parent_read, to_parent_write);
   long pid;
   std::optional<JoinTarget> join;
-  if (!plan.join_netns.empty() || !plan.join_userns.empty()) {
+  if (!plan.join_netns.empty() || !plan.join_userns.empty() || !plan.join_ipcns.empty()) {
     join = open_join_target(plan);
     pid = clone_joined(plan, *join, to_child_read, to_parent_write, stdio);
   } else {

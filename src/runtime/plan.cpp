@@ -54,33 +54,69 @@ uint64_t capability_mask(const std::vector<std::string>& add,
   return mask;
 }
 
-std::string hosts_file_content(const Spec& spec, const std::string& address) {
+std::string hosts_file_content(const Spec& spec, const std::vector<std::string>& addresses,
+                               const std::string& host_address, const std::string& name) {
   std::string out =
       "127.0.0.1\tlocalhost localhost.localdomain\n::1\tlocalhost ip6-localhost ip6-loopback\n";
   for (const auto& [name, ip] : spec.extra_hosts) out += ip + "\t" + name + "\n";
-  if (!spec.hostname.empty())
-    out += (address.empty() ? "127.0.1.1" : address) + "\t" + spec.hostname + "\n";
+  if (!host_address.empty()) {
+    // podman's name for the host, and docker's (which docker itself adds
+    // only for --add-host host.docker.internal:host-gateway); an --add-host
+    // of either name wins.
+    for (const char* name : {"host.containers.internal", "host.docker.internal"}) {
+      bool given = std::any_of(spec.extra_hosts.begin(), spec.extra_hosts.end(),
+                               [&](const auto& h) { return h.first == name; });
+      if (!given) out += host_address + "\t" + name + "\n";
+    }
+  }
+  if (!spec.hostname.empty()) {
+    std::string names = spec.hostname;
+    if (!name.empty() && name != spec.hostname) names += " " + name;
+    if (addresses.empty()) out += "127.0.1.1\t" + names + "\n";
+    for (const auto& a : addresses) out += a + "\t" + names + "\n";
+  }
+  return out;
+}
+
+std::string containerenv_content(bool privileged, const ContainerEnv& c) {
+  if (!privileged) return "";
+  std::string out = "engine=\"" + c.engine + "\"\n";
+  out += "name=\"" + c.name + "\"\n";
+  out += "id=\"" + c.id + "\"\n";
+  out += "image=\"" + c.image + "\"\n";
+  out += "imageid=\"" + c.image_id + "\"\n";
+  if (c.rootless) out += "rootless=1\n";
   return out;
 }
 
 std::string resolv_conf_content(const Spec& spec, const std::string& host_resolv_conf) {
+  std::string out;
+  const bool search = !spec.dns_search.empty(), options = !spec.dns_options.empty();
+  if (search && !(spec.dns_search.size() == 1 && spec.dns_search[0] == "."))
+    out += "search " + join(spec.dns_search, " ") + "\n";
+  // A line the flags replace (docker: --dns-search replaces search and
+  // domain, --dns-option options).
+  auto replaced = [&](const std::string& t) {
+    return (search && (starts_with(t, "search") || starts_with(t, "domain"))) ||
+           (options && starts_with(t, "options"));
+  };
   if (spec.dns.empty()) {
     // The host's resolver config, minus loopback nameservers that would point
     // at the container's own lo in a private network namespace.
-    if (spec.network == "host") return host_resolv_conf;
     std::istringstream in(host_resolv_conf);
-    std::string line, out;
+    std::string line;
     while (std::getline(in, line)) {
       auto t = trim(line);
-      if (starts_with(t, "nameserver") &&
+      if (replaced(t)) continue;
+      if (spec.network != "host" && starts_with(t, "nameserver") &&
           (t.find(" 127.") != std::string::npos || t.find(" ::1") != std::string::npos))
         continue;
       out += line + "\n";
     }
-    return out;
+  } else {
+    for (const auto& ns : spec.dns) out += "nameserver " + ns + "\n";
   }
-  std::string out;
-  for (const auto& ns : spec.dns) out += "nameserver " + ns + "\n";
+  if (options) out += "options " + join(spec.dns_options, " ") + "\n";
   return out;
 }
 
@@ -173,7 +209,11 @@ Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanI
                 const userns::Mapping& mapping) {
   using K = MountOp::Kind;
   Plan p;
-  p.clone_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+  p.clone_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS;
+  // --ipc=host keeps the host's IPC namespace; container:ID joins that
+  // container's (Plan::join_ipcns, set by the starter, which knows its pid).
+  const bool host_ipc = spec.ipc == "host";
+  if (!host_ipc) p.clone_flags |= CLONE_NEWIPC;
   network::Mode net = network::parse_mode(spec.network);
   if (net.own_namespace()) p.clone_flags |= CLONE_NEWNET;
   p.rootfs = rootfs;
@@ -203,8 +243,22 @@ Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanI
   std::string pts_opts = "newinstance,ptmxmode=0666,mode=0620";
   if (mapping.host_gid(5)) pts_opts += ",gid=5";
   p.mounts.push_back({K::devpts, "devpts", "/dev/pts", pts_opts, MS_NOSUID | MS_NOEXEC});
-  p.mounts.push_back({K::tmpfs, "shm", "/dev/shm", "mode=1777,size=65536k", nosuid_nodev_noexec});
-  p.mounts.push_back({K::mqueue, "mqueue", "/dev/mqueue", "", nosuid_nodev_noexec});
+  if (host_ipc) {
+    // The host's /dev/shm and message queues (mqueue of the host's IPC
+    // namespace cannot be mounted from a user namespace: it is bound).
+    // The starter drops these binds where the host lacks the directory.
+    for (const char* d : {"/dev/shm", "/dev/mqueue"}) {
+      MountOp op{K::bind, d, d, "", nosuid_nodev_noexec};
+      op.recursive = true;
+      p.mounts.push_back(op);
+    }
+  } else {
+    // --ipc=none: an IPC namespace of its own and no /dev/shm (podman).
+    if (spec.ipc != "none")
+      p.mounts.push_back(
+          {K::tmpfs, "shm", "/dev/shm", "mode=1777,size=65536k", nosuid_nodev_noexec});
+    p.mounts.push_back({K::mqueue, "mqueue", "/dev/mqueue", "", nosuid_nodev_noexec});
+  }
   p.mounts.push_back({K::symlink, "pts/ptmx", "/dev/ptmx"});
   p.mounts.push_back({K::symlink, "/proc/self/fd", "/dev/fd"});
   p.mounts.push_back({K::symlink, "/proc/self/fd/0", "/dev/stdin"});
@@ -230,6 +284,15 @@ Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanI
     op.target_is_file = true;
     p.mounts.push_back(op);
   }
+  // podman's marker file; the image's own /run stays as it is.
+  {
+    MountOp op{K::generated, in.containerenv, "/run/.containerenv"};
+    op.target_is_file = true;
+    p.mounts.push_back(op);
+  }
+  // Tools that read /etc/mtab (df, mount) find the kernel's list there, as
+  // docker and podman give it, when the image has no /etc/mtab of its own.
+  p.mounts.push_back({K::symlink, "/proc/mounts", "/etc/mtab"});
   for (const auto& m : spec.mounts) {
     if (m.type == MountSpec::Type::tmpfs) {
       std::string data = m.options.empty() ? "mode=1777" : m.options;
@@ -259,16 +322,14 @@ Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanI
   p.env = spec.env;
   p.hooks = spec.hooks;
   if (auto keep = userns::parse_keep_id(spec.userns, 0, 0); keep && !in.user_name.empty()) {
-    std::string home = in.user_home.empty() ? "/" : in.user_home;
-    p.passwd_entry = in.user_name + ":*:" + std::to_string(keep->uid) + ":" +
-                     std::to_string(keep->gid) + "::" + home + ":/bin/sh";
+    p.passwd_entry =
+        in.user_name + ":*:" + std::to_string(keep->uid) + ":" + std::to_string(keep->gid);
     p.group_entry = in.user_name + ":x:" + std::to_string(keep->gid) + ":";
-    p.make_home = home;
-    p.home_uid = keep->uid;
-    p.home_gid = keep->gid;
+    p.keep_id_home = in.user_home;
   }
   p.cwd = spec.cwd.empty() ? "/" : spec.cwd;
   p.user = spec.user;
+  p.group_add = spec.group_add;
   p.stdin_open = spec.stdin_open;
   p.tty = spec.tty;
   apply_security(spec, p);

@@ -51,8 +51,15 @@ struct Plan {
   std::vector<std::string> env;
   std::string cwd;
   std::string user;
+  // Spec::group_add: gids or group names of the image, added to the user's
+  // supplementary groups; "keep-groups": setgroups is left alone, so the
+  // process keeps the caller's groups.
+  std::vector<std::string> group_add;
   bool stdin_open = false;
   bool tty = false;                               // stdio is a pseudo-terminal the caller provides
+  // The terminal's size, set before the command runs (a shell's first
+  // `stty size` must not see 0 0); 0: left to a later resize.
+  uint16_t tty_rows = 0, tty_cols = 0;
   uint64_t capabilities = 0;                      // bit n = capability n kept in the bounding set
   bool seccomp = true;                            // the default filter (runtime/seccomp.hpp)
   std::optional<SeccompProfile> seccomp_profile;  // instead of the default filter
@@ -84,14 +91,15 @@ struct Plan {
   // a process keeps every capability of a namespace it made, whatever its uid).
   uint32_t setup_uid = 0, setup_gid = 0;
   // --userns=keep-id: appended to the image's /etc/passwd (/etc/group) when
-  // no entry has the user's uid (gid) or name, and the home directory made
-  // (owned by the user) when the image lacks it. Before a --read-only remount.
+  // no entry has the user's uid (gid) or name. passwd_entry holds the first
+  // four fields ("name:*:uid:gid"); the home field is keep_id_home when the
+  // image has that directory, else the working directory (podman's rule:
+  // nothing is created), and the shell /bin/sh. Before a --read-only remount.
   std::string passwd_entry, group_entry;
-  std::string make_home;
+  std::string keep_id_home;
   // CDI hooks (Spec::hooks) with the state JSON they read on stdin.
   std::vector<HookSpec> hooks;
   std::string hook_state;
-  uint32_t home_uid = 0, home_gid = 0;
 };
 
 // What the plan refers to besides the spec and the rootfs.
@@ -99,6 +107,9 @@ struct PlanInputs {
   // The container's /etc/hosts, /etc/resolv.conf and /etc/hostname, made
   // in its /dev tmpfs at start (MountOp::Kind::generated). Empty: none.
   std::string hosts, resolv_conf, hostname;
+  // /run/.containerenv, podman's marker that a process runs in a container:
+  // always there, empty unless --privileged (containerenv_content()).
+  std::string containerenv;
   std::string init_binary;  // tug-init on the host (used with Spec::init)
   std::string user_name;    // the host user's name and home (--userns=keep-id)
   std::string user_home;
@@ -124,8 +135,24 @@ void set_setup_ids(const userns::Mapping& mapping, Plan& p);
 // Capability mask from docker's default set adjusted by cap_add/cap_drop.
 uint64_t capability_mask(const std::vector<std::string>& add, const std::vector<std::string>& drop);
 
-// Contents of the generated /etc files.
-std::string hosts_file_content(const Spec& spec, const std::string& address = "");
+// Contents of the generated /etc files. host_address, when not empty, is
+// what host.containers.internal and host.docker.internal name (unless
+// --add-host names them).
+// addresses are the container's own (one line each naming its hostname,
+// and name when it differs, as podman writes them; none: 127.0.1.1).
+std::string hosts_file_content(const Spec& spec, const std::vector<std::string>& addresses = {},
+                               const std::string& host_address = "",
+                               const std::string& name = "");
+
+// What podman writes to /run/.containerenv: nothing for a container
+// without --privileged (only the file's presence tells), else engine, name,
+// id, image, imageid and rootless keys, one `key="value"` a line.
+struct ContainerEnv {
+  std::string engine;  // "tug-VERSION"
+  std::string name, id, image, image_id;
+  bool rootless = true;
+};
+std::string containerenv_content(bool privileged, const ContainerEnv& c);
 std::string resolv_conf_content(const Spec& spec, const std::string& host_resolv_conf);
 
 }  // namespace tug::runtime

@@ -104,6 +104,10 @@ void to_json(json& j, const Spec& s) {
            {"hooks", s.hooks},
            {"extra_hosts", s.extra_hosts},
            {"dns", s.dns},
+           {"dns_search", s.dns_search},
+           {"dns_options", s.dns_options},
+           {"ipc", s.ipc},
+           {"group_add", s.group_add},
            {"cap_add", s.cap_add},
            {"cap_drop", s.cap_drop},
            {"read_only", s.read_only},
@@ -140,6 +144,10 @@ void from_json(const json& j, Spec& s) {
   s.hooks = j.value("hooks", std::vector<HookSpec>{});
   s.extra_hosts = j.value("extra_hosts", std::vector<std::pair<std::string, std::string>>{});
   s.dns = j.value("dns", std::vector<std::string>{});
+  s.dns_search = j.value("dns_search", std::vector<std::string>{});
+  s.dns_options = j.value("dns_options", std::vector<std::string>{});
+  s.ipc = j.value("ipc", "");
+  s.group_add = j.value("group_add", std::vector<std::string>{});
   s.cap_add = j.value("cap_add", std::vector<std::string>{});
   s.cap_drop = j.value("cap_drop", std::vector<std::string>{});
   s.read_only = j.value("read_only", false);
@@ -400,6 +408,15 @@ std::string seccomp_profile_path(const std::string& opt) {
     if (starts_with(opt, prefix) && opt.size() > 8 && opt.substr(8) != "unconfined")
       return opt.substr(8);
   return "";
+}
+
+std::string validate_ipc_mode(const std::string& mode) {
+  if (mode.empty() || mode == "private" || mode == "shareable" || mode == "host" ||
+      mode == "none")
+    return mode;
+  if (starts_with(mode, "container:") && mode.size() > 10) return mode;
+  throw Error(Errc::usage, "unrecognized namespace mode " + mode + " passed",
+              "use --ipc host, private, shareable, none or container:NAME");
 }
 
 std::string validate_cgroups_mode(const std::string& mode) {

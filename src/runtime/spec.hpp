@@ -59,6 +59,15 @@ struct Spec {
   std::vector<HookSpec> hooks;
   std::vector<std::pair<std::string, std::string>> extra_hosts;  // name, ip
   std::vector<std::string> dns;                                  // nameservers for resolv.conf
+  std::vector<std::string> dns_search;   // --dns-search: resolv.conf's search line ("." none)
+  std::vector<std::string> dns_options;  // --dns-option: resolv.conf's options line
+  // --ipc: "" (private, the default), "private", "shareable", "host" (the
+  // host's IPC namespace and /dev/shm), "none" (private, no /dev/shm), or
+  // "container:ID" (that container's IPC namespace and /dev/shm).
+  std::string ipc;
+  // --group-add: more supplementary groups (gids or names from the image's
+  // /etc/group), or "keep-groups" (the caller's own groups, as podman).
+  std::vector<std::string> group_add;
   std::vector<std::string> cap_add, cap_drop;
   std::vector<std::string> security_opt;  // seccomp=unconfined|FILE, no-new-privileges
   json seccomp_profile;                   // the FILE of seccomp=FILE, read at create
@@ -137,6 +146,10 @@ std::string seccomp_profile_path(const std::string& opt);
 void validate_security_opt(const std::string& opt);
 // "fake-chown[=true]" -> true, "fake-chown=false" -> false, others nullopt.
 std::optional<bool> fake_chown_opt(const std::string& opt);
+
+// Checks an --ipc value (podman's modes: host, private, shareable, none,
+// container:NAME; "" is private); returns it, Error(usage) for others.
+std::string validate_ipc_mode(const std::string& mode);
 
 // Checks a --restart value; returns it normalised ("" -> "no").
 std::string validate_restart_policy(const std::string& p);

@@ -132,7 +132,7 @@ warn_lines() {
   [ "${lines[2]}" = "$(id -g)" ]
   # The store holds every file as the user: inside, that is the user now.
   [ "${lines[3]}" = "$(id -u)" ]
-  assert_line "$(id -un):*:$(id -u):$(id -g)::$HOME:/bin/sh"
+  assert_line "$(id -un):*:$(id -u):$(id -g)::/:/bin/sh"
   [ "$(stat -c %u "$TEST_DIR/out/f")" = "$(id -u)" ]
   # exec joins as that user too
   tug_ok run -d --name k --userns=keep-id busybox sleep 60

@@ -279,3 +279,64 @@ TEST_CASE("volume create -o options") {
                                                         {"type=tmpfs", "device=/dev/sda"}})
     CHECK_THROWS_AS(volume::parse_options(bad), Error);
 }
+
+TEST_CASE("generated files: host names, the container's addresses, resolv.conf lines, .containerenv") {
+  runtime::Spec s;
+  s.hostname = "abc123";
+  std::string hosts = runtime::hosts_file_content(s, {"10.89.0.2", "10.89.1.2"}, "192.0.2.2", "web");
+  CHECK(hosts.find("192.0.2.2\thost.containers.internal\n") != std::string::npos);
+  CHECK(hosts.find("192.0.2.2\thost.docker.internal\n") != std::string::npos);
+  CHECK(hosts.find("10.89.0.2\tabc123 web\n") != std::string::npos);
+  CHECK(hosts.find("10.89.1.2\tabc123 web\n") != std::string::npos);
+  CHECK(runtime::hosts_file_content(s).find("127.0.1.1\tabc123\n") != std::string::npos);
+  s.extra_hosts = {{"host.docker.internal", "1.2.3.4"}};
+  hosts = runtime::hosts_file_content(s, {}, "192.0.2.2");
+  CHECK(hosts.find("192.0.2.2\thost.docker.internal") == std::string::npos);
+  CHECK(hosts.find("192.0.2.2\thost.containers.internal") != std::string::npos);
+
+  std::string host_conf = "nameserver 9.9.9.9\nsearch example.org\noptions ndots:1\n";
+  runtime::Spec r;
+  r.network = "none";
+  r.dns_options = {"ndots:2", "timeout:3"};
+  r.dns_search = {"a.test", "b.test"};
+  CHECK(runtime::resolv_conf_content(r, host_conf) ==
+        "search a.test b.test\nnameserver 9.9.9.9\noptions ndots:2 timeout:3\n");
+  r.dns_search = {"."};
+  r.dns_options.clear();
+  CHECK(runtime::resolv_conf_content(r, host_conf) == "nameserver 9.9.9.9\noptions ndots:1\n");
+
+  CHECK(runtime::containerenv_content(false, {}) == "");
+  runtime::ContainerEnv c{"tug-1.0", "n", "i", "docker.io/library/busybox:latest", "abc", true};
+  CHECK(runtime::containerenv_content(true, c) ==
+        "engine=\"tug-1.0\"\nname=\"n\"\nid=\"i\"\nimage=\"docker.io/library/busybox:latest\"\n"
+        "imageid=\"abc\"\nrootless=1\n");
+}
+
+TEST_CASE("plan: .containerenv, /etc/mtab, and the --ipc modes") {
+  runtime::Spec s;
+  auto p = plan_for(s);
+  REQUIRE(find_target(p, "/run/.containerenv"));
+  CHECK(find_target(p, "/run/.containerenv")->kind == MountOp::Kind::generated);
+  REQUIRE(find_target(p, "/etc/mtab"));
+  CHECK(find_target(p, "/etc/mtab")->kind == MountOp::Kind::symlink);
+  CHECK(find_target(p, "/etc/mtab")->source == "/proc/mounts");
+  CHECK((p.clone_flags & CLONE_NEWIPC) != 0);
+  CHECK(find_target(p, "/dev/shm")->kind == MountOp::Kind::tmpfs);
+
+  s.ipc = "none";
+  p = plan_for(s);
+  CHECK((p.clone_flags & CLONE_NEWIPC) != 0);
+  CHECK_FALSE(find_target(p, "/dev/shm"));
+  CHECK(find_target(p, "/dev/mqueue")->kind == MountOp::Kind::mqueue);
+
+  s.ipc = "host";
+  p = plan_for(s);
+  CHECK((p.clone_flags & CLONE_NEWIPC) == 0);
+  CHECK(find_target(p, "/dev/shm")->kind == MountOp::Kind::bind);
+  CHECK(find_target(p, "/dev/mqueue")->kind == MountOp::Kind::bind);
+
+  CHECK(runtime::validate_ipc_mode("shareable") == "shareable");
+  CHECK(runtime::validate_ipc_mode("container:abc") == "container:abc");
+  CHECK_THROWS(runtime::validate_ipc_mode("bogus"));
+  CHECK_THROWS(runtime::validate_ipc_mode("container:"));
+}
