@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
       std::string a = argv[i];
       if (const CLI::Option* o = app.get_option_no_throw(a);
-          o && a.find('=') == std::string::npos && o->get_type_size_max() > 0) {
+          o && a.find('=') == std::string::npos && takes_value(o)) {
         ++i;
         continue;
       }
