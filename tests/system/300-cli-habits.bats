@@ -265,3 +265,14 @@ latest"
   tug_ok run --rm lim cat /nofile
   assert_output_equals "512"
 }
+
+@test "errno texts are lower-case, as docker's and podman's" {
+  load_busybox
+  run_tug load -i "$TEST_DIR/nosuch.tar"
+  assert_error 125 "no such file or directory"
+  run_tug run --rm busybox /nosuch
+  assert_error 127 "no such file or directory"
+  run_tug run --rm busybox /etc/passwd
+  assert_error 126 "permission denied"
+  assert_output_not_contains "Permission denied"
+}
