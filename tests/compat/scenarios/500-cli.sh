@@ -194,3 +194,25 @@ E volume ls -q
 @ unknown-flag-exit
 E ps --bogus
 E stop --bogus c
+
+@ top-descriptors
+E run -d --name c $IMG sleep 100
+E top c pid,args
+E top c user pid comm
+E container top c pid,ppid
+
+@ container-group-more
+E container create --name c $IMG true
+E container rename c d
+E container ls -a --format '{{.Names}}'
+E container diff d
+E container port d
+Q container prune -f >/dev/null
+E container ls -a -q
+
+@ image-group-more
+E image tag $IMG other:1
+E image ls --format '{{.Tag}}' --sort tag
+Q image rm other:1 >/dev/null
+E image exists other:1
+E image ls --format '{{.Tag}}'
