@@ -15,10 +15,6 @@ const CLI::Option* find_option(const CLI::App* app, const std::string& name) {
   return nullptr;
 }
 
-bool takes_value(const CLI::Option* o) {
-  return o->get_type_size_max() > 0 && o->get_expected_max() > 0;
-}
-
 const CLI::App* find_subcommand(const CLI::App* app, const std::string& word) {
   auto subs =
       const_cast<CLI::App*>(app)->get_subcommands([&](CLI::App* s) { return s->check_name(word); });
@@ -26,6 +22,10 @@ const CLI::App* find_subcommand(const CLI::App* app, const std::string& word) {
 }
 
 }  // namespace
+
+bool takes_value(const CLI::Option* o) {
+  return o->get_type_size_max() > 0 && o->get_expected_max() > 0;
+}
 
 void take_last_values(CLI::App& app) {
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);

@@ -16,6 +16,9 @@ namespace tug::cli {
 // that collect values (vectors) keep all of them.
 void take_last_values(CLI::App& app);
 
+// Whether o takes a value (an option), as opposed to a flag.
+bool takes_value(const CLI::Option* o);
+
 // Rewrites args (without the program name) for CLI11, given the registered
 // command tree: `-X=V` becomes `--LONG=V` for a boolean flag with a long
 // name, and `-X V` for an option that takes a value. Words after `--`, and

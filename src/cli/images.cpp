@@ -112,8 +112,8 @@ void setup_images(CLI::App* c, Globals& g) {
       std::string last = r.substr(r.rfind('/') == std::string::npos ? 0 : r.rfind('/'));
       want_tag = last.find(':') != std::string::npos;
     };
-    static const std::vector<std::string> sort_keys = {"repository", "size", "tag", "created",
-                                                       "id"};
+    static const std::vector<std::string> sort_keys = {"created", "id", "repository", "size",
+                                                       "tag"};
     if (std::find(sort_keys.begin(), sort_keys.end(), f->sort) == sort_keys.end())
       throw Error(Errc::usage, quote(f->sort) + " is not a valid field for sorting. Choose from: " +
                                    join(sort_keys, ", "));

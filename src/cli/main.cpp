@@ -32,12 +32,17 @@ int report(const Error& e, int code) {
 constexpr int kExitNoSuchObject = 1;
 
 // The exit code of a failed command. docker's run reports every failure of
-// its own as 125 (only the container's 126/127 differ), where the other
-// commands exit 1 for an object that does not exist.
+// its own as 125 (only the container's 126/127 differ), where docker's other
+// commands exit 1 for an object that does not exist. podman's own commands
+// (pods but pod rm, healthcheck) keep podman's 125.
 int exit_code_for(const Error& e, CLI::App& app) {
+  if (e.exit_code() != kExitNoSuchObject) return e.exit_code();
   CLI::App* leaf = &app;
   while (!leaf->get_subcommands().empty()) leaf = leaf->get_subcommands().front();
-  if (leaf->get_name() == "run" && e.exit_code() == kExitNoSuchObject) return kExitToolError;
+  std::string group = leaf->get_parent() ? leaf->get_parent()->get_name() : "";
+  if (leaf->get_name() == "run" || group == "healthcheck" ||
+      (group == "pod" && leaf->get_name() != "rm"))
+    return kExitToolError;
   return e.exit_code();
 }
 
@@ -113,7 +118,7 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
       std::string a = argv[i];
       if (const CLI::Option* o = app.get_option_no_throw(a);
-          o && a.find('=') == std::string::npos && o->get_type_size_max() > 0) {
+          o && a.find('=') == std::string::npos && takes_value(o)) {
         ++i;
         continue;
       }

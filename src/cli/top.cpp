@@ -283,16 +283,18 @@ std::vector<std::vector<std::string>> ps_table(pid_t init_pid,
 
 void register_top(CLI::App& app, Globals& g) {
   auto name = std::make_shared<std::string>();
-  auto options = std::make_shared<std::vector<std::string>>();
-  CLI::App* c = add_command(app, "top", "Display the running processes of a container");
+  CLI::App* c = add_command(
+      app, "top",
+      "Display the running processes of a container: top CONTAINER [DESCRIPTORS|PS OPTIONS], "
+      "with podman's descriptors (user,pid,ppid,pcpu,etime,tty,time,args,comm,...) or docker's "
+      "ps(1) options (-o pid,args)");
   c->add_option("CONTAINER", *name, "Container")->required();
-  c->add_option("OPTIONS", *options,
-                "podman's format descriptors (user,pid,ppid,pcpu,etime,tty,time,args,comm,...) "
-                "or docker's ps(1) options (-o pid,args)");
   // `top CTR -o pid,args`: what follows the container is ps's, not top's.
   c->prefix_command();
-  c->callback([c, name, options, &g] {
-    for (const auto& w : c->remaining()) options->push_back(w);
+  c->allow_extras();
+  c->fallthrough(false);  // a word past the container is never the global parser's
+  c->callback([c, name, &g] {
+    auto options = std::make_shared<std::vector<std::string>>(c->remaining());
     container::Store store(g.paths(), g.mapping());
     container::Record r = store.get(*name);
     container::State st = running_state(store, r);

@@ -766,10 +766,12 @@ void receive_start_result(int sock, Started& s, const std::string& squashfs = {}
   if (m.kind == MsgKind::exec_failed) {
     if (m.err == ENOENT)
       throw Error(Errc::not_found,
-                  "executable file `" + text + "` not found in $PATH: No such file or directory",
+                  "executable file `" + text + "` not found in $PATH: no such file or directory",
                   "", kExitNotFound);
-    throw Error(Errc::permission, "cannot invoke `" + text + "`: " + std::strerror(m.err), "",
-                kExitCannotInvoke);
+    // Lower-case, as docker and podman print errno texts.
+    std::string why = std::strerror(m.err);
+    if (!why.empty() && why[0] >= 'A' && why[0] <= 'Z') why[0] = static_cast<char>(why[0] + 32);
+    throw Error(Errc::permission, "cannot invoke `" + text + "`: " + why, "", kExitCannotInvoke);
   }
   throw Error(Errc::generic, text);
 }

@@ -26,7 +26,12 @@ namespace tug {
     default:
       break;
   }
-  throw Error(code, what + ": " + std::strerror(err));
+  // Go's (docker's, podman's) errno texts are lower-case ("no such file or
+  // directory", "permission denied"), and scripts grep for them.
+  std::string text = std::strerror(err);
+  if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z' && (text.size() < 2 || text[1] > 'Z'))
+    text[0] = static_cast<char>(text[0] - 'A' + 'a');
+  throw Error(code, what + ": " + text);
 }
 
 }  // namespace tug

@@ -16,7 +16,7 @@ namespace tug {
 
 std::string read_file(const std::string& path) {
   auto r = read_file_if_exists(path);
-  if (!r) throw Error(Errc::not_found, "open " + path + ": No such file or directory");
+  if (!r) throw Error(Errc::not_found, "open " + path + ": no such file or directory");
   return *r;
 }
 

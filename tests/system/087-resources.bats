@@ -56,7 +56,7 @@ delegated() {
   run_tug ps --format '{{.Names}} {{.State}}'
   assert_output_equals "p running"
   run_tug pause nosuch
-  assert_error 125 "nosuch"
+  assert_error 1 "nosuch"
   tug_ok rm -f p
   tug_ok create --name made busybox true
   run_tug pause made

@@ -40,7 +40,7 @@ start_box() {
   run_tug exec box true
   assert_error 125 "running"
   run_tug exec no-such-container true
-  assert_error 125 "no-such-container"
+  assert_error 1 "no-such-container"
   run_tug exec box
   assert_status 125
 }

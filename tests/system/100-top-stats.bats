@@ -41,6 +41,6 @@ load helpers
   run_tug pause p
   assert_error 125 "cgroup"
   run_tug pause nope
-  assert_error 125 "nope"
+  assert_error 1 "nope"
   tug_ok rm -f p
 }

@@ -67,7 +67,7 @@ gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
   assert_output_equals "NAME      PIDS
 up        1"
   run_tug stats --no-stream nope
-  assert_error 125 "nope"
+  assert_error 1 "nope"
   tug_ok rm -f up down
 }
 

@@ -25,7 +25,7 @@ void parse(std::vector<std::string> args, Parsed& p) {
   std::string root;
   app.add_option("--root", root);
   CLI::App* run = app.add_subcommand("run");
-  run->fallthrough();
+  run->fallthrough(false);  // as tug run: its positionals stay its own
   run->prefix_command();
   run->add_option("--name", p.name);
   run->add_option("-w,--workdir", p.workdir);
@@ -93,9 +93,10 @@ TEST_CASE("every real command takes the last of a repeated option") {
     cli::Globals g;
     cli::register_commands(app, g, word);
     for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
-      for (const CLI::Option* o : sub->get_options())
+      for (const CLI::Option* o : sub->get_options()) {
+        std::string what = std::string(word) + " " + o->get_name();
         if (o->get_expected_max() == 1)
-          CHECK_MESSAGE(o->get_multi_option_policy() == CLI::MultiOptionPolicy::TakeLast,
-                        std::string(word) + " " + o->get_name());
+          CHECK_MESSAGE(o->get_multi_option_policy() == CLI::MultiOptionPolicy::TakeLast, what);
+      }
   }
 }

@@ -68,13 +68,14 @@ E images --format '{{.Repository}}:{{.Tag}}' --sort repository
 
 @ untag-unknown-name
 E tag $IMG one:1
-EE untag one:1 other:9
+E untag one:1 other:9
 
 @ image-history-save-load
-E image history --format '{{.CreatedBy}}' $IMG
+E image history -q $IMG
 E image save -o b.tar $IMG
-E image rm $IMG
-E image load -q -i b.tar
+Q image rm $IMG >/dev/null
+E image exists $IMG
+Q image load -q -i b.tar >/dev/null
 E image exists $IMG
 
 @ rmi-ignore
@@ -82,17 +83,17 @@ E rmi --ignore nosuch
 E rmi -i nosuch
 
 @ images-noheading
-E images --noheading --format 'table {{.Repository}}'
-E images -n --format 'table {{.Repository}} {{.Tag}}'
+E images --noheading --format 'table {{.Tag}}'
+E images -n --format 'table {{.Tag}}'
 
 @ images-sort
 E tag $IMG zed:1
 E tag $IMG abc:2
-E images --sort repository --format '{{.Repository}}:{{.Tag}}'
-E images --sort tag --format '{{.Repository}}:{{.Tag}}'
+E images --sort repository --format '{{.Tag}}'
+E images --sort tag --format '{{.Tag}}'
 
 @ images-sort-invalid
-EE images --sort bogus
+E images --sort bogus
 
 @ ps-noheading
 E create --name c $IMG true
@@ -129,7 +130,7 @@ E ps -a --format '{{.Names}}' --filter name=inpod
 @ stop-timeout-alias
 E run -d --name c $IMG sleep 100
 E stop --timeout 0 c
-E ps -a --format '{{.Names}} {{.State}}'
+E inspect --format '{{.State.Status}}' c
 
 @ kill-dash-signal
 E run -d --name c $IMG sh -c 'trap "exit 7" HUP; while :; do sleep 0.1; done'
@@ -193,3 +194,25 @@ E volume ls -q
 @ unknown-flag-exit
 E ps --bogus
 E stop --bogus c
+
+@ top-descriptors
+E run -d --name c $IMG sleep 100
+E top c pid,args
+E top c user pid comm
+E container top c pid,ppid
+
+@ container-group-more
+E container create --name c $IMG true
+E container rename c d
+E container ls -a --format '{{.Names}}'
+E container diff d
+E container port d
+Q container prune -f >/dev/null
+E container ls -a -q
+
+@ image-group-more
+E image tag $IMG other:1
+E image ls --format '{{.Tag}}' --sort tag
+Q image rm other:1 >/dev/null
+E image exists other:1
+E image ls --format '{{.Tag}}'
