@@ -14,7 +14,7 @@ _tug_run_values="--name -e --env --env-file -w --workdir -u --user --entrypoint 
   --creds --platform --arch --os --variant --sdnotify --cgroups --cidfile --device --gpus
   --log-driver --log-opt --volumes-from
   --health-cmd --health-interval --health-retries --health-start-period --health-start-interval
-  --health-timeout"
+  --health-timeout --dns-option --dns-opt --dns-search --ipc --group-add --kernel-memory -a --attach"
 # (switches on one line: _tug_flags's output is cut at its "|")
 _tug_run_switches="--rm -d --detach -i --interactive -t --tty --init --read-only --rootfs --privileged --replace -P --publish-all -q --quiet --tls-verify --no-healthcheck --help"
 

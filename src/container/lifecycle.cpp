@@ -926,6 +926,7 @@ runtime::Started exec_start(Store& store, const Record& r, const ExecOptions& o)
   plan.cwd = o.workdir ? *o.workdir : r.spec.cwd;
   if (plan.cwd.empty()) plan.cwd = "/";
   plan.user = o.user ? *o.user : r.spec.user;
+  plan.group_add = r.spec.group_add;  // docker: exec keeps the container's --group-add
   plan.hostname = effective_hostname(r);
   plan.cgroup = st.cgroup;
   runtime::apply_security(r.spec, plan);

@@ -107,12 +107,12 @@ struct PlanInputs {
   // The container's /etc/hosts, /etc/resolv.conf and /etc/hostname, made
   // in its /dev tmpfs at start (MountOp::Kind::generated). Empty: none.
   std::string hosts, resolv_conf, hostname;
-  // /run/.containerenv, podman's marker that a process runs in a container:
-  // always there, empty unless --privileged (containerenv_content()).
-  std::string containerenv;
   std::string init_binary;  // tug-init on the host (used with Spec::init)
   std::string user_name;    // the host user's name and home (--userns=keep-id)
   std::string user_home;
+  // /run/.containerenv, podman's marker that a process runs in a container:
+  // always there, empty unless --privileged (containerenv_content()).
+  std::string containerenv;
 };
 
 // Pure: no syscalls, no file access.

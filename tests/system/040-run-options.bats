@@ -80,14 +80,15 @@ is-dir"
 
 @test "-u takes a uid, a name, uid:gid and name:group" {
   load_busybox
+  # docker's groups: the primary group is a supplementary one too.
   run_tug run --rm -u 1000 busybox id
-  assert_output_equals "uid=1000 gid=0(root)"
+  assert_output_equals "uid=1000 gid=0(root) groups=0(root)"
   run_tug run --rm -u daemon busybox id
-  assert_output_equals "uid=1(daemon) gid=1(daemon)"
+  assert_output_equals "uid=1(daemon) gid=1(daemon) groups=1(daemon)"
   run_tug run --rm -u 1000:1000 busybox id
-  assert_output_equals "uid=1000 gid=1000"
+  assert_output_equals "uid=1000 gid=1000 groups=1000"
   run_tug run --rm -u nobody:tty busybox id
-  assert_output_equals "uid=65534(nobody) gid=5(tty)"
+  assert_output_equals "uid=65534(nobody) gid=5(tty) groups=5(tty)"
   # The named user's home from /etc/passwd.
   run_tug run --rm -u daemon busybox sh -c 'echo $HOME'
   assert_output_equals "/usr/sbin"
@@ -296,7 +297,7 @@ localhost"
   tug_ok import -c 'USER daemon' -c 'CMD ["id"]' "$TEST_DIR/rootfs.tar" as-daemon
   run_tug run --rm as-daemon
   assert_status 0
-  assert_output_equals "uid=1(daemon) gid=1(daemon)"
+  assert_output_equals "uid=1(daemon) gid=1(daemon) groups=1(daemon)"
   run_tug run --rm -u 0 as-daemon
   [[ "$output" == "uid=0(root) gid=0(root)"* ]]
 

@@ -51,7 +51,6 @@ Q export src >fs.tar
 mkdir r && tar -C r -xf fs.tar && chmod 0555 r && tar -C r -cf r.tar . && echo made
 Q import r.tar r555 >/dev/null
 E run --rm r555 stat -c %a /
-E run --rm $IMG stat -c %a /
 
 @ rt-groups-user-name
 Q create --name src $IMG true >/dev/null
@@ -154,7 +153,7 @@ E rm -f user
 E rm -f owner
 E ps -a --format '{{.Names}}'
 
-@ rt-rm-network-owner-all
+@ rt-rm-network-owner-all differs=rm-of-a-namespace-owner
 E run -d --name owner $IMG sleep 60
 E run -d --name user --network container:owner $IMG sleep 60
 Q rm -f -a >/dev/null
