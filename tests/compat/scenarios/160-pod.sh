@@ -57,9 +57,9 @@ E ps -a --format '{{.Names}}'
 E pod create --name p1 >/dev/null
 E run -d --pod p1 --name c $IMG sleep 300
 E pod stop -t 0 p1 >/dev/null
-E ps -a --format '{{.Names}} {{.State}}'
+E ps -a --format '{{.Names}} {{.Status}}'
 E pod start p1 >/dev/null
-E ps --format '{{.Names}} {{.State}}'
+E ps --format '{{.Names}} {{.Status}}'
 
 @ pod-exists
 E pod create --name p1 >/dev/null
