@@ -111,7 +111,7 @@ E inspect --format '{{.NoSuchKey}}' c
 E create --name c -l some.key=val $IMG true
 E inspect --format '{{index .Config.Labels "some.key"}}' c
 
-@ container-inspect-group
+@ container-inspect-group differs=inspect-name-has-dockers-leading-slash
 E create --name c $IMG true
 E container inspect --format '{{.Name}}' c
 
