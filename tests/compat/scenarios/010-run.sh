@@ -21,7 +21,7 @@ E run --rm -e FOO=bar -e EMPTY= $IMG sh -c 'echo "$FOO|$EMPTY|${UNSET-unset}"'
 @ run-workdir
 E run --rm -w /tmp $IMG pwd
 
-@ run-workdir-created
+@ run-workdir-created differs=run--w-creates-a-missing-directory
 E run --rm -w /new/dir $IMG pwd
 
 @ run-user
@@ -69,7 +69,7 @@ echo piped input | E run --rm $IMG cat
 @ run-read-only
 E run --rm --read-only $IMG sh -c 'touch /x; echo $?'
 
-@ run-read-only-tmp-writable
+@ run-read-only-tmp-writable differs=run---read-only-leaves-tmp-read-only
 E run --rm --read-only $IMG sh -c 'touch /tmp/x && echo ok'
 
 @ run-tmpfs
@@ -142,7 +142,7 @@ E run --nosuchflag $IMG true
 @ run-user-name
 E run --rm -u nobody $IMG id
 
-@ run-user-missing
+@ run-user-missing differs=exit-codes-follow-docker-where-podmans-differ
 E run --rm -u nosuchuser $IMG id
 
 @ run-user-uid-only
@@ -175,10 +175,10 @@ E run --rm $IMG sh -c 'echo $HOME; id -un'
 E run --name c $IMG sh -c 'hostname > /tmp/h; cat /tmp/h'
 Q inspect --format '{{.Id}}' c | cut -c1-12
 
-@ run-etc-hostname
+@ run-etc-hostname differs=etchostname-ends-with-a-newline
 E run --rm -h given $IMG cat /etc/hostname
 
-@ run-workdir-file
+@ run-workdir-file differs=exit-codes-follow-docker-where-podmans-differ
 E run --rm -w /etc/passwd $IMG pwd
 
 @ run-ulimit
@@ -187,6 +187,6 @@ E run --rm --ulimit nofile=512:512 $IMG sh -c 'ulimit -n'
 @ run-privileged-flag
 E run --rm --privileged $IMG sh -c 'echo ok'
 
-@ run-stop-signal-inspect
+@ run-stop-signal-inspect differs=stopsignal-is-the-signals-name
 E create --name c --stop-signal SIGUSR1 $IMG true
 E inspect --format '{{.Config.StopSignal}}' c

@@ -53,7 +53,7 @@ E ps -a --format '{{.Names}}'
 
 @ create-env
 E create --name c -e A=1 -e B=two $IMG true
-Q inspect --format '{{range .Config.Env}}{{println .}}{{end}}' c | grep -E '^(A|B)='
+Q inspect --format '{{range .Config.Env}}{{println .}}{{end}}' c | grep -E '^(A|B)=' | sort
 
 @ create-cmd-inspect
 E create --name c $IMG echo a b
@@ -92,7 +92,7 @@ E ps -a --format '{{.Image}}'
 E create --name c --cidfile $S/work/cid $IMG true
 [ "$(cat cid)" = "$(Q inspect --format '{{.Id}}' c)" ] && echo cidfile holds the id
 
-@ create-cidfile-exists
+@ create-cidfile-exists differs=a-cidfile-that-exists-stops-create
 echo old > cid
 E create --name c --cidfile $S/work/cid $IMG true
 cat cid
@@ -114,10 +114,10 @@ E start nosuch
 @ start-no-args
 E start
 
-@ start-running
+@ start-running differs=start-prints-the-containers-it-started
 E run -d --name c $IMG sleep 300
 E start c
-E ps --format '{{.Names}} {{.State}}'
+E ps --format '{{.Names}} {{.Status}}'
 
 @ start-several
 E create --name a $IMG true
@@ -125,7 +125,7 @@ E create --name b $IMG true
 E start a b
 E wait a b
 
-@ start-one-missing
+@ start-one-missing differs=several-names-each-one-is-acted-on
 E create --name a $IMG true
 E start a nosuch
 E wait a

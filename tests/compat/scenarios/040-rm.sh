@@ -21,7 +21,7 @@ E create --name c $IMG true
 id=$(Q inspect --format '{{.Id}}' c)
 E rm $id
 
-@ rm-running-refused
+@ rm-running-refused differs=exit-codes-follow-docker-where-podmans-differ
 E run -d --name c $IMG sleep 300
 E rm c
 E ps --format '{{.Names}}'
@@ -46,7 +46,7 @@ E create --name b $IMG true
 E rm a b
 E ps -a --format '{{.Names}}'
 
-@ rm-several-one-missing
+@ rm-several-one-missing differs=several-names-each-one-is-acted-on
 E create --name a $IMG true
 E rm a nosuch
 E ps -a --format '{{.Names}}'
@@ -98,14 +98,14 @@ E create --name c $IMG true
 E container rm c
 E container ls -a --format '{{.Names}}'
 
-@ container-prune
+@ container-prune differs=container-prune-prints-dockers-summary
 E create --name a $IMG true
 E run --name b $IMG true
 E run -d --name r $IMG sleep 300
 Q container prune -f | sort | sed 's/^[0-9a-f]\{64\}$/<ID>/'
 E ps -a --format '{{.Names}}'
 
-@ container-prune-empty
+@ container-prune-empty differs=container-prune-prints-dockers-summary
 E container prune -f
 
 @ rm-unknown-flag

@@ -29,7 +29,7 @@ E run --name exited3 $IMG sh -c 'exit 3'
 E run -d --name running $IMG sleep 300
 Q ps -a --format '{{.Names}}: {{.Status}}' | sort
 
-@ ps-state
+@ ps-state differs=ps-state-is-dockers-state-word
 E create --name created $IMG true
 E run --name exited $IMG true
 E run -d --name running $IMG sleep 300
@@ -61,7 +61,7 @@ E run --name zero $IMG true
 E run --name three $IMG sh -c 'exit 3'
 E ps -a --filter exited=3 --format '{{.Names}}'
 
-@ ps-filter-ancestor
+@ ps-filter-ancestor differs=ps-ancestor-filter-matches-short-names
 E create --name c $IMG true
 E ps -a --filter ancestor=busybox --format '{{.Names}}'
 E ps -a --filter ancestor=nosuchimage --format '{{.Names}}'
@@ -87,7 +87,7 @@ E create --name second $IMG true
 E ps -a -n 1 --format '{{.Names}}'
 E ps -a -l --format '{{.Names}}'
 
-@ ps-order-newest-first
+@ ps-order-newest-first differs=ps-lists-the-newest-container-first
 E create --name one $IMG true
 sleep 0.2
 E create --name two $IMG true
@@ -95,7 +95,7 @@ sleep 0.2
 E create --name three $IMG true
 E ps -a --format '{{.Names}}'
 
-@ ps-format-command
+@ ps-format-command differs=ps-quotes-the-command
 E create --name c $IMG echo a b
 E ps -a --format '{{.Command}}'
 
@@ -118,7 +118,7 @@ Q ps -a --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); pri
 
 @ ps-format-table
 E create --name c $IMG true
-E ps -a --format 'table {{.Names}}\t{{.State}}'
+E ps -a --format 'table {{.Names}}\t{{.Status}}'
 
 @ ps-format-bad-template
 E ps -a --format '{{.NoSuchField}}'

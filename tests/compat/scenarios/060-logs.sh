@@ -12,13 +12,16 @@ cat "$LASTERR"
 @ logs-tail
 E run --name c $IMG sh -c 'for i in 1 2 3 4 5; do echo line$i; done'
 E logs --tail 2 c
+
+@ logs-n-is-tail differs=logs--n-and---tail-all-are-dockers
+E run --name c $IMG sh -c 'for i in 1 2 3; do echo line$i; done'
 E logs -n 1 c
 
 @ logs-tail-zero
 E run --name c $IMG sh -c 'echo a; echo b'
 E logs --tail 0 c
 
-@ logs-tail-all
+@ logs-tail-all differs=logs--n-and---tail-all-are-dockers
 E run --name c $IMG sh -c 'echo a; echo b'
 E logs --tail all c
 

@@ -79,7 +79,7 @@ echo via stdin | E exec -i c cat
 E run -d --name c $IMG sleep 300
 echo via stdin | E exec c cat
 
-@ exec-detach
+@ exec-detach differs=exec--d-prints-nothing
 E run -d --name c $IMG sleep 300
 E exec -d c sh -c 'echo detached > /tmp/marker'
 waitfor '[ -n "$(Q exec c cat /tmp/marker)" ]'

@@ -90,7 +90,7 @@ E cp f nosuch:/tmp/
 echo a > f
 E cp f g
 
-@ cp-both-container-sides
+@ cp-both-container-sides differs=cp-between-two-containers-is-refused
 E create --name a $IMG true
 E create --name b $IMG true
 E cp a:/etc/passwd b:/tmp/
@@ -121,12 +121,12 @@ E create --name c $IMG /s
 E cp s c:/s
 E start -a c
 
-@ cp-symlink-out
+@ cp-symlink-out differs=cp-copies-a-symbolic-link-as-a-link
 E run --name c $IMG sh -c 'echo target > /tmp/t; ln -s /tmp/t /tmp/l'
 E cp c:/tmp/l out
 [ -L out ] && echo symlink || cat out
 
-@ cp-follow-link
+@ cp-follow-link differs=cp-copies-a-symbolic-link-as-a-link
 E run --name c $IMG sh -c 'echo target > /tmp/t; ln -s /tmp/t /tmp/l'
 E cp -L c:/tmp/l out
 [ -L out ] && echo symlink || cat out

@@ -4,11 +4,11 @@
 E create --name c $IMG true
 Q inspect c | python3 -c 'import json,sys; d=json.load(sys.stdin); print(type(d).__name__, len(d), d[0]["Name"].lstrip("/"))'
 
-@ inspect-container-name
+@ inspect-container-name differs=inspect-name-has-dockers-leading-slash
 E create --name c $IMG true
 E inspect --format '{{.Name}}' c
 
-@ inspect-container-id-matches
+@ inspect-container-id-matches differs=inspect-name-has-dockers-leading-slash
 E create --name c $IMG true
 id=$(Q inspect --format '{{.Id}}' c)
 E inspect --format '{{.Name}}' ${id:0:12}
@@ -41,7 +41,7 @@ E inspect --format '{{range .Mounts}}{{.Type}} {{.Source}} {{.Destination}} {{.R
 E create --name c -v vol:/data $IMG true
 E inspect --format '{{range .Mounts}}{{.Type}} {{.Name}} {{.Destination}}{{end}}' c
 
-@ inspect-container-hostconfig-binds
+@ inspect-container-hostconfig-binds differs=hostconfigbinds-are-as-given
 mkdir host
 E create --name c -v $S/work/host:/mnt $IMG true
 E inspect --format '{{json .HostConfig.Binds}}' c
@@ -86,12 +86,12 @@ E inspect --type nosuchtype $IMG
 @ inspect-no-args
 E inspect
 
-@ inspect-several
+@ inspect-several differs=inspect-name-has-dockers-leading-slash
 E create --name a $IMG true
 E create --name b $IMG true
 E inspect --format '{{.Name}}' a b
 
-@ inspect-several-one-missing
+@ inspect-several-one-missing differs=inspect-name-has-dockers-leading-slash
 E create --name a $IMG true
 E inspect --format '{{.Name}}' a nosuch
 
@@ -111,7 +111,7 @@ E inspect --format '{{.NoSuchKey}}' c
 E create --name c -l some.key=val $IMG true
 E inspect --format '{{index .Config.Labels "some.key"}}' c
 
-@ container-inspect-group
+@ container-inspect-group differs=inspect-name-has-dockers-leading-slash
 E create --name c $IMG true
 E container inspect --format '{{.Name}}' c
 

@@ -113,6 +113,6 @@ E rmi --ignore nosuch
 E image exists $IMG
 E image exists nosuch
 
-@ image-prune-dangling-none
+@ image-prune-dangling-none differs=image-prune-prints-dockers-summary
 E image prune -f
-E images --format '{{.Repository}}'
+Q images -q | wc -l

@@ -1,12 +1,12 @@
 # history: an image's layers, formats and error cases.
 
-@ history-header
+@ history-header differs=history-is-dockers-table
 Q history $IMG | head -1
 
 @ history-quiet
 Q history -q $IMG | sed 's/^[0-9a-f]\{12\}$/twelve-hex/'
 
-@ history-format-created-by
+@ history-format-created-by differs=history-is-dockers-table
 E history --format '{{.CreatedBy}}' $IMG
 
 @ history-format-comment
@@ -32,5 +32,5 @@ E run --name c $IMG sh -c 'echo x > /added'
 E commit -q c committed:1 >/dev/null
 Q history --format '{{.CreatedBy}}' committed:1 | wc -l
 
-@ image-history-group
+@ image-history-group differs=history-is-dockers-table
 E image history --format '{{.CreatedBy}}' $IMG

@@ -23,9 +23,12 @@ E volume create v1
 Q volume ls | head -1
 
 @ volume-ls-quiet
-E volume create b
-E volume create a
+E volume create bb
+E volume create aa
 E volume ls -q
+
+@ volume-create-one-letter differs=volume-names-have-two-characters-at-least
+E volume create b
 
 @ volume-ls-filter-name
 E volume create keep1
@@ -83,12 +86,12 @@ E ps -a --format '{{.Names}}'
 E volume rm
 
 @ volume-rm-several
-E volume create a
-E volume create b
-E volume rm a b
+E volume create aa
+E volume create bb
+E volume rm aa bb
 E volume ls -q
 
-@ volume-prune
+@ volume-prune differs=volume-prune-prints-dockers-summary
 E volume create free
 E volume create used
 E create --name c -v used:/d $IMG true

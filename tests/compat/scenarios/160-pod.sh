@@ -44,22 +44,22 @@ E pod rm nosuch
 E pod create --name p1 >/dev/null
 E run -d --pod p1 --name c $IMG sleep 300
 E pod rm p1
-E ps --format '{{.Names}}'
+Q ps --format '{{.Names}}' | sort
 
 @ pod-rm-force
 E pod create --name p1 >/dev/null
 E run -d --pod p1 --name c $IMG sleep 300
 E pod rm -f -t 0 p1 >/dev/null
 E pod ps -q
-E ps -a --format '{{.Names}}'
+Q ps -a --format '{{.Names}}' | sort
 
 @ pod-stop-start
 E pod create --name p1 >/dev/null
 E run -d --pod p1 --name c $IMG sleep 300
 E pod stop -t 0 p1 >/dev/null
-E ps -a --format '{{.Names}} {{.State}}'
+Q ps -a --format '{{.Names}} {{.Status}}' | sort
 E pod start p1 >/dev/null
-E ps --format '{{.Names}} {{.State}}'
+Q ps --format '{{.Names}} {{.Status}}' | sort
 
 @ pod-exists
 E pod create --name p1 >/dev/null
