@@ -474,6 +474,8 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
         m.source = dev;
       } else {
         m.source = v.mountpoint;
+        // Its owner was chosen: the image's directory does not replace it.
+        if (v.options.count("uid") || v.options.count("gid")) m.options = "nocopy";
       }
     } else if (m.source.empty()) {
       volume::Volume anon = volumes.create("", true).first;

@@ -116,7 +116,9 @@ void bind_mounts(const Record& rec, const std::string& root) {
       if (vfs.f_flag & ST_NOATIME) locked |= MS_NOATIME;
       if (vfs.f_flag & ST_RELATIME) locked |= MS_RELATIME;
     }
-    UniqueFd mounted = open_or_throw(target, O_PATH | O_CLOEXEC);
+    // The old fd names the covered directory: resolving the path again
+    // reaches the new mount.
+    UniqueFd mounted = mount_point(rootfd.get(), m.destination, !S_ISDIR(st.st_mode));
     std::string again = "/proc/self/fd/" + std::to_string(mounted.get());
     if (::mount(nullptr, again.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | locked,
                 nullptr) != 0)

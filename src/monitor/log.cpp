@@ -134,45 +134,55 @@ void LogWriter::write(const char* stream, const char* data, size_t n) {
   }
   std::string ts = timestamp_now();
   std::string out;
+  // Records are collected into one write, flushed early wherever the next
+  // record would take the file past max-size: rotation happens between
+  // records, so every file stays within the limit (but for a single record
+  // larger than it).
+  auto flush = [&] {
+    if (!out.empty() && write_all_fd(fd_, out)) size_ += static_cast<long long>(out.size());
+    out.clear();
+  };
   size_t start = 0;
   while (start < n) {
     size_t end = start;
     while (end < n && data[end] != '\n') ++end;
     bool full = end < n;
+    std::string rec;
     if (journald) {
       journal(stream, std::string(data + start, end - start));
     } else if (config_.format == "json-file") {
-      out += "{\"log\":\"";
-      json_escape(out, data + start, end - start + (full ? 1 : 0));
-      out += "\",\"stream\":\"";
-      out += stream;
-      out += "\",\"time\":\"";
-      out += ts;
-      out += "\"}\n";
+      rec += "{\"log\":\"";
+      json_escape(rec, data + start, end - start + (full ? 1 : 0));
+      rec += "\",\"stream\":\"";
+      rec += stream;
+      rec += "\",\"time\":\"";
+      rec += ts;
+      rec += "\"}\n";
     } else {
-      out += ts;
-      out += ' ';
-      out += stream;
-      out += full ? " F " : " P ";
-      out.append(data + start, end - start);
-      out += '\n';
+      rec += ts;
+      rec += ' ';
+      rec += stream;
+      rec += full ? " F " : " P ";
+      rec.append(data + start, end - start);
+      rec += '\n';
     }
     start = full ? end + 1 : end;
-  }
-  if (journald) return;
-  // Rotation happens between chunks, never inside a record.
-  if (config_.max_size > 0 && size_ > 0 &&
-      size_ + static_cast<long long>(out.size()) > config_.max_size) {
-    rotate();
-    fd_ = ::open(config_.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd_ < 0) {
-      config_.path.clear();
-      return;
+    if (journald) continue;
+    long long pending = size_ + static_cast<long long>(out.size() + rec.size());
+    if (config_.max_size > 0 && pending > config_.max_size && (size_ > 0 || !out.empty())) {
+      flush();
+      rotate();
+      // One write per chunk otherwise: O_APPEND keeps concurrent readers
+      // from seeing a record torn in the middle.
+      fd_ = ::open(config_.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+      if (fd_ < 0) {
+        config_.path.clear();
+        return;
+      }
     }
+    out += rec;
   }
-  // One write per chunk: O_APPEND keeps concurrent readers from seeing a
-  // record torn in the middle.
-  if (write_all_fd(fd_, out)) size_ += static_cast<long long>(out.size());
+  if (!journald) flush();
 }
 
 }  // namespace tug::monitor

@@ -303,7 +303,9 @@ Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanI
       MountOp op{K::bind, m.source, m.destination, "",
                  m.readonly ? static_cast<unsigned long>(MS_RDONLY) : 0UL};
       op.recursive = true;
-      op.prefill = !m.volume.empty();
+      // A bind's options are "nocopy" (":nocopy", or a volume whose owner
+      // was chosen at `volume create -o uid=`) or nothing.
+      op.prefill = !m.volume.empty() && m.options != "nocopy";
       p.mounts.push_back(op);
       if (m.chown) p.chown_paths.push_back(m.destination);
     }

@@ -197,6 +197,8 @@ MountSpec parse_volume_flag(const std::string& text) {
         m.readonly = true;
       else if (opt == "U")
         m.chown = true;
+      else if (opt == "nocopy")
+        m.options = "nocopy";  // a bind's options: not filled from the image
       else if (opt == "rw" || opt == "z" || opt == "Z" || opt == "rbind" || opt == "bind")
         continue;
       else

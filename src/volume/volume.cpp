@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "events/events.hpp"
 #include "util/digest.hpp"
 #include "util/error.hpp"
@@ -154,7 +156,9 @@ Volume Store::get(const std::string& name) const {
 
 std::vector<Volume> Store::list() const {
   std::vector<Volume> out;
-  for (const auto& n : list_dir(paths_.volumes()))
+  std::vector<std::string> names = list_dir(paths_.volumes());
+  std::sort(names.begin(), names.end());  // as podman lists them
+  for (const auto& n : names)
     if (auto v = find(n)) out.push_back(*v);
   return out;
 }

@@ -18,12 +18,12 @@ load helpers
   [ "$(cat hn)" = "$output" ]
   # Directories both ways, and a tar stream.
   mkdir -p d/sub && echo deep > d/sub/x
-  tug_ok cp d c:/opt/
-  tug_ok exec c cat /opt/d/sub/x
+  tug_ok cp d c:/tmp/
+  tug_ok exec c cat /tmp/d/sub/x
   assert_output_equals "deep"
-  tug_ok cp c:/opt/d ./back
+  tug_ok cp c:/tmp/d ./back
   [ "$(cat back/sub/x)" = deep ]
-  "$TUG" cp c:/opt/d - > d.tar
+  "$TUG" cp c:/tmp/d - > d.tar
   run tar tf d.tar
   assert_output_contains "d/sub/x"
   run_tug cp c:/nope ./x
@@ -54,10 +54,10 @@ load helpers
 
 @test "cp into a volume of a created container lands in the volume" {
   load_busybox
-  tug_ok create --name c -v v:/data busybox cat /data/f /ro/f
+  tug_ok create --name c -v vv:/data busybox cat /data/f /ro/f
   echo in-volume > f
   tug_ok cp f c:/data/
-  mp=$("$TUG" volume inspect --format '{{.Mountpoint}}' v)
+  mp=$("$TUG" volume inspect --format '{{.Mountpoint}}' vv)
   [ "$(cat "$mp/f")" = in-volume ]
   tug_ok cp c:/data/f ./again
   [ "$(cat again)" = in-volume ]
@@ -68,7 +68,7 @@ load helpers
   [ "$(cat rof)" = ro ]
   run_tug cp f r:/ro/g
   assert_status 125
-  assert_output_contains "read-only"
+  assert_output_contains "Read-only file system"
   [ ! -e "$TEST_DIR/robind/g" ]
   # The rootfs under the volume's mount point is untouched: diff is empty
   # but for the mount point itself.
@@ -111,13 +111,17 @@ load helpers
 
 @test "--log-driver json-file writes docker's format; logs reads it" {
   load_busybox
-  tug_ok run --name j --log-driver json-file busybox sh -c 'echo out; echo err >&2; printf partial'
+  tug_ok run --name j --log-driver json-file busybox sh -c 'echo out; sleep 0.2; echo err >&2'
   path=$("$TUG" inspect --format '{{.LogPath}}' j)
   [ -f "$path" ]
   run head -1 "$path"
   [[ "$output" =~ ^\{\"log\":\"out\\n\",\"stream\":\"stdout\",\"time\":\"[0-9T:.-]+Z\"\}$ ]]
   grep -q '"log":"err\\n","stream":"stderr"' "$path"
-  grep -q '"log":"partial","stream":"stdout"' "$path"
+  # A line without its newline is a partial record, continued by the next.
+  tug_ok run --name pj --log-driver json-file busybox sh -c 'printf par; sleep 0.2; echo tial'
+  grep -q '"log":"par","stream":"stdout"' "$("$TUG" inspect --format '{{.LogPath}}' pj)"
+  run_tug logs pj
+  assert_output_equals "partial"
   run "$TUG" logs j
   assert_status 0
   assert_line "out"
@@ -159,7 +163,7 @@ load helpers
   assert_line "to-err"
   # Straight through: the container's stdout is the file given, not a pipe.
   "$TUG" run --rm --log-driver passthrough busybox stat -L -c %F /proc/self/fd/1 > fd1
-  [ "$(cat fd1)" = "regular file" ]
+  [[ "$(cat fd1)" == regular* ]]
   "$TUG" run --rm busybox stat -L -c %F /proc/self/fd/1 > fd1
   [ "$(cat fd1)" = "fifo" ]
   run_tug logs p
@@ -338,11 +342,11 @@ load helpers
 
 @test ":U chowns a volume at the first start only" {
   load_busybox
-  tug_ok create --name c -u 1000:1000 -v v:/data:U busybox stat -c %u:%g /data
+  tug_ok create --name c -u 1000:1000 -v vv:/data:U busybox stat -c %u:%g /data
   tug_ok start -a c
   assert_output_equals "1000:1000"
   # Changed by someone else between starts: the next start keeps it.
-  tug_ok run --rm -v v:/data busybox chown 0:0 /data
+  tug_ok run --rm -v vv:/data busybox chown 0:0 /data
   tug_ok start -a c
   assert_output_equals "0:0"
 }

@@ -43,7 +43,7 @@ cat out
 
 @ cp-created-volume
 echo in-volume > f
-E create --name c -v v:/data $IMG cat /data/f
+E create --name c -v vv:/data $IMG cat /data/f
 E cp f c:/data/
 E start -a c
 E cp c:/data/f ./again
@@ -200,7 +200,7 @@ E volume create x1
 E volume rm -a x1
 
 @ vol-chown-once differs=volume-chown-once
-E create --name c -u 1000:1000 -v v:/data:U $IMG stat -c %u:%g /data
+E create --name c -u 1000:1000 -v vv:/data:U $IMG stat -c %u:%g /data
 E start -a c
-E run --rm -v v:/data $IMG chown 0:0 /data
+E run --rm -v vv:/data $IMG chown 0:0 /data
 E start -a c
