@@ -49,6 +49,11 @@ std::string familiar_image(const std::string& name) {
   return name;
 }
 
+// compose ps shows "busybox" for busybox:latest, as the file names it.
+std::string strip_latest(const std::string& name) {
+  return ends_with(name, ":latest") ? name.substr(0, name.size() - 7) : name;
+}
+
 const std::string kProject = "com.docker.compose.project";
 const std::string kService = "com.docker.compose.service";
 const std::string kNumber = "com.docker.compose.container-number";
@@ -686,7 +691,7 @@ void register_compose(CLI::App& app, Globals& g) {
         std::string cmd = join(r.spec.args, " ");
         rows.push_back({{"ID", r.id.substr(0, 12)},
                         {"Name", r.name},
-                        {"Image", familiar_image(r.image_name)},
+                        {"Image", strip_latest(familiar_image(r.image_name))},
                         {"Command", "\"" + cmd + "\""},
                         {"Service", label(r, kService)},
                         {"Project", p.name},

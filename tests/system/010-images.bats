@@ -112,10 +112,10 @@ bats_require_minimum_version 1.5.0
   run --separate-stderr "$TUG" images --format json
   assert_status 0
   [ "$(jq length <<<"$output")" -eq 1 ]
-  [ "$(jq -r '.[0].Repository' <<<"$output")" = "docker.io/library/busybox" ]
-  [ "$(jq -r '.[0].Tag' <<<"$output")" = "latest" ]
-  [ "$(jq -r '.[0].ID' <<<"$output")" = "$(busybox_id | cut -c1-12)" ]
-  [[ "$(jq -r '.[0].Size' <<<"$output")" =~ ^[0-9.]+MB$ ]]
+  # podman's image objects (330-shapes has the rest).
+  [ "$(jq -r '.[0].Names[0]' <<<"$output")" = "docker.io/library/busybox:latest" ]
+  [ "$(jq -r '.[0].Id' <<<"$output")" = "$(busybox_id)" ]
+  [[ "$(jq -r '.[0].Size' <<<"$output")" =~ ^[0-9]+$ ]]
 }
 
 @test "images --format with a Go template" {

@@ -115,7 +115,7 @@ EOF
   tug_ok ps -aq
   assert_output_equals ""
   tug_ok network ls -q
-  assert_output_equals ""
+  assert_output_equals "podman"
   tug_ok volume ls -q
   assert_output_equals ""
 }
@@ -199,7 +199,7 @@ EOF
   tug_ok ps -aq
   assert_output_equals ""
   tug_ok network ls -q
-  assert_output_equals ""
+  assert_output_equals "podman"
   tug_ok volume ls -q
   assert_output_equals "myapp_cache"
 }

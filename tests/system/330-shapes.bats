@@ -133,7 +133,8 @@ busybox_full_id() {
   assert_line "Client:"
   assert_line "Server:"
   assert_line " Engine:"
-  assert_output_contains " Version:            $v"
+  assert_line " Version:           $v"
+  assert_line "  Version:          $v"
   run_tug version --format '{{.Nope.Version}}'
   assert_success
   assert_output_equals "<no value>"
@@ -216,7 +217,8 @@ busybox_full_id() {
   load_busybox
   tug_ok create --name a busybox sleep 100
   tug_ok create --name b busybox sleep 100
-  tug_ok run --name e busybox sh -c 'exit 3'
+  run_tug run --name e busybox sh -c 'exit 3'
+  assert_status 3
   ids=$("$TUG" inspect --format '{{.Id}}' a b e | sort)
   tug_ok start --all
   assert_output_equals "$ids"
@@ -259,5 +261,6 @@ busybox_full_id() {
   run_tug rm -a
   assert_failure 1
   assert_output_contains "infra container of a pod"
-  tug_ok pod exists p3
+  tug_ok pod inspect --format '{{.Name}}' p3
+  assert_output_equals p3
 }

@@ -126,7 +126,7 @@ TEST_CASE("import applies changes") {
   o.changes = {"CMD [\"/bin/sh\"]", "ENV A=1 B=\"two words\"", "WORKDIR /srv", "ENTRYPOINT run me"};
   o.name = "imported";
   Image img = import_tarball(s.store, s.dir.path() + "/rootfs.tar", o);
-  CHECK(img.names == std::vector<std::string>{"docker.io/library/imported:latest"});
+  CHECK(img.names == std::vector<std::string>{"localhost/imported:latest"});
   const json& c = img.runtime_config();
   CHECK(c["Cmd"] == json::array({"/bin/sh"}));
   CHECK(c["Env"] == json::array({"A=1", "B=two words"}));
