@@ -63,16 +63,18 @@ TEST_CASE("fuse-overlayfs id translation undoes keep-id's shift") {
   CHECK(userns::fuse_idmapping(base.uids, base.uids) == "0:0:1:1:1:65536");
 }
 
-TEST_CASE("keep-id adds the user's passwd and group lines and home") {
+TEST_CASE("keep-id adds the user's passwd and group lines and names the home") {
   runtime::Spec s;
   s.userns = "keep-id:uid=1000,gid=1000";
   runtime::PlanInputs in;
   in.user_name = "alice";
   in.user_home = "/home/alice";
   auto p = plan_for(s, userns::keep_id_mapping(ranged(), 1000, 1000), in);
-  CHECK(p.passwd_entry == "alice:*:1000:1000::/home/alice:/bin/sh");
+  // The home field is decided at start (the image's home, else the
+  // working directory); the plan carries the candidate.
+  CHECK(p.passwd_entry == "alice:*:1000:1000");
   CHECK(p.group_entry == "alice:x:1000:");
-  CHECK(p.make_home == "/home/alice");
+  CHECK(p.keep_id_home == "/home/alice");
   runtime::Spec plain;
   CHECK(plan_for(plain, ranged(), in).passwd_entry.empty());
 }
