@@ -36,7 +36,7 @@ E run -d --name a $IMG sleep 300
 E run -d --name b $IMG sleep 300
 # podman stops them in parallel and prints them in any order
 Q stop -t 0 a b | sort; echo "[exit ${PIPESTATUS[0]}]"
-E ps -a --format '{{.Names}} {{.Status}}'
+Q ps -a --format '{{.Names}} {{.Status}}' | sort
 
 @ stop-one-missing differs=several-names-each-one-is-acted-on
 E run -d --name a $IMG sleep 300

@@ -44,22 +44,22 @@ E pod rm nosuch
 E pod create --name p1 >/dev/null
 E run -d --pod p1 --name c $IMG sleep 300
 E pod rm p1
-Q ps --format '{{.Names}}' | sort
+Q ps --format '{{.Names}}' | grep -v -- '-infra' | sort
 
 @ pod-rm-force
 E pod create --name p1 >/dev/null
 E run -d --pod p1 --name c $IMG sleep 300
 E pod rm -f -t 0 p1 >/dev/null
 E pod ps -q
-Q ps -a --format '{{.Names}}' | sort
+Q ps -a --format '{{.Names}}' | grep -v -- '-infra' | sort
 
 @ pod-stop-start
 E pod create --name p1 >/dev/null
 E run -d --pod p1 --name c $IMG sleep 300
 E pod stop -t 0 p1 >/dev/null
-Q ps -a --format '{{.Names}} {{.Status}}' | sort
+Q ps -a --format '{{.Names}} {{.Status}}' | grep -v -- '-infra' | sort
 E pod start p1 >/dev/null
-Q ps --format '{{.Names}} {{.Status}}' | sort
+Q ps --format '{{.Names}} {{.Status}}' | grep -v -- '-infra' | sort
 
 @ pod-exists
 E pod create --name p1 >/dev/null
