@@ -66,6 +66,7 @@ host
 none
 ns:
 pasta
+podman
 slirp4netns"
   run complete_bash tug save --format ""
   assert_output "docker-archive

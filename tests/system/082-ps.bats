@@ -56,7 +56,9 @@ second"
   assert_status 0
   [[ "$(echo "$output" | head -1)" =~ NAMES\ +SIZE$ ]]
   line=$(echo "$output" | grep second)
-  [[ "$line" == *"1.05MB (virtual "* ]] || [[ "$line" == *"1.049MB (virtual "* ]] || {
+  # 1 MiB and the few blocks of the mount points tug makes in the upper
+  # layer (/run/.containerenv, /etc/mtab).
+  [[ "$line" =~ 1\.0(5|6|49)MB\ \(virtual\  ]] || {
     echo "size column: $line"
     false
   }
