@@ -22,7 +22,7 @@ stop cyc
 destroy cyc"
   # docker's default line: time, type, action, full id, sorted attributes.
   run_tug events --stream=false --filter event=die
-  [[ "$output" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}(Z|[+-][0-9]{2}:[0-9]{2})\ container\ die\ $id\ \(exitCode=143,\ image=busybox,\ name=cyc\)$ ]]
+  [[ "$output" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}(Z|[+-][0-9]{2}:[0-9]{2})\ container\ die\ $id\ \(exitCode=143,\ image=docker.io/library/busybox:latest,\ name=cyc\)$ ]]
   run_tug events --stream=false --filter event=kill --format '{{.Actor.Attributes.signal}}'
   assert_output_equals 15
   # Every line of the log is one JSON object.
@@ -39,7 +39,7 @@ destroy cyc"
   [ "$(echo "$output" | wc -l)" = 1 ]
   echo "$output" | jq -e '.status == "die" and .Type == "container" and .Action == "die" and
     .Actor.Attributes.exitCode == "3" and .Actor.Attributes.name == "two" and
-    .from == "busybox" and .scope == "local" and (.timeNano / 1000000000 | floor) == .time'
+    .from == "docker.io/library/busybox:latest" and .scope == "local" and (.timeNano / 1000000000 | floor) == .time'
   run_tug events --stream=false --format '{{json .}}' --filter label=team=a --filter event=start
   echo "$output" | jq -e '.Actor.Attributes.name == "one"'
   # Values of one key are alternatives; podman's "died" means die.

@@ -180,8 +180,10 @@ line_matches() {
   tug_ok tag busybox zed:1
   tug_ok tag busybox abc:2
   tug_ok images --noheading --format 'table {{.Repository}}:{{.Tag}}' --sort repository
-  assert_line --index 0 "docker.io/library/abc:2"
-  assert_line --index 2 "docker.io/library/zed:1"
+  # Names a user tags locally live under localhost/ (podman's rule).
+  assert_line --index 0 "docker.io/library/busybox:latest"
+  assert_line --index 1 "localhost/abc:2"
+  assert_line --index 2 "localhost/zed:1"
   tug_ok images -n
   assert_output_not_contains "REPOSITORY"
   tug_ok images --sort tag --format '{{.Tag}}'
