@@ -36,7 +36,9 @@ constexpr int kExitNoSuchObject = 1;
 // commands exit 1 for an object that does not exist. podman's own commands
 // (pods but pod rm, healthcheck) keep podman's 125.
 int exit_code_for(const Error& e, CLI::App& app) {
-  if (e.exit_code() != kExitNoSuchObject) return e.exit_code();
+  // Only a missing object's 1 is the command's to decide; an error that
+  // chose its code (run -it without a terminal: docker's 1) keeps it.
+  if (e.exit_code() != kExitNoSuchObject || e.code() != Errc::not_found) return e.exit_code();
   CLI::App* leaf = &app;
   while (!leaf->get_subcommands().empty()) leaf = leaf->get_subcommands().front();
   std::string group = leaf->get_parent() ? leaf->get_parent()->get_name() : "";

@@ -68,7 +68,7 @@ load helpers
   [ "$(cat rof)" = ro ]
   run_tug cp f r:/ro/g
   assert_status 125
-  assert_output_contains "Read-only file system"
+  assert_output_contains "read-only file system"
   [ ! -e "$TEST_DIR/robind/g" ]
   # The rootfs under the volume's mount point is untouched: diff is empty
   # but for the mount point itself.

@@ -109,7 +109,7 @@ E network create n1
 E network ls --noheading --filter name=n1 --format 'table {{.Name}}'
 E network rm n1
 
-@ pod-create-positional-name
+@ pod-create-positional-name-exists
 E pod create p1
 E pod exists p1
 E pod exists nosuch
@@ -138,7 +138,7 @@ sleep 0.5
 E kill -s -1 c
 E wait c
 
-@ kill-signal-zero
+@ cli-kill-signal-zero
 E run -d --name c $IMG sleep 100
 EE kill -s 0 c
 EE kill -s BOGUS c
@@ -185,7 +185,7 @@ E image inspect nosuch
 @ volume-inspect-missing-exit differs=missing-objects-exit-1
 E volume inspect nosuch
 
-@ volume-rm-in-use differs=volume-rm-in-use-exits-1
+@ cli-volume-rm-in-use differs=volume-rm-in-use-exits-1
 E volume create v1
 E create --name holder -v v1:/data $IMG true
 E volume rm v1

@@ -1,14 +1,14 @@
 # cp with running containers and through mounts, log drivers and options,
 # volumes from the command line and volume create/ls/rm options.
 
-@ cp-into-running
+@ vol-cp-into-running
 echo payload > f
 E run -d --name c $IMG sleep 300
 E cp f c:/tmp/
 E exec c cat /tmp/f
 E exec c stat -c %u:%g /tmp/f
 
-@ cp-out-of-running
+@ vol-cp-out-of-running
 E run -d --name c -h myhost $IMG sleep 300
 E cp c:/etc/hostname ./hn
 cat hn
@@ -115,7 +115,7 @@ E run --name r --log-opt max-size=2k $IMG sh -c 'i=0; while [ $i -lt 100 ]; do e
 E logs --tail 1 r
 test "$(stat -c %s "$(Q container inspect --format '{{.HostConfig.LogConfig.Path}}' r)")" -le 2048 && echo small
 
-@ logs-until-past
+@ vol-logs-until-past
 E run --name t $IMG echo hi
 E logs --until 2000-01-01T00:00:00Z t
 
