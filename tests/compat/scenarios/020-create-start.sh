@@ -108,7 +108,7 @@ E start -a c
 waitfor '[ -z "$(Q ps -a -q)" ]'
 E ps -a --format '{{.Names}}'
 
-@ start-missing
+@ start-missing differs=missing-objects-exit-1
 E start nosuch
 
 @ start-no-args

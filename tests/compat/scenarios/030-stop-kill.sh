@@ -16,7 +16,7 @@ E run -d --name c $IMG sleep 300
 E stop --time 0 c
 E ps -a --format '{{.Names}} {{.Status}}'
 
-@ stop-missing
+@ stop-missing differs=missing-objects-exit-1
 E stop nosuch
 
 @ stop-no-args
@@ -86,7 +86,7 @@ E ps --format '{{.Names}}'
 E run -d --name c $IMG sleep 300
 E kill -s 0 c
 
-@ kill-missing
+@ kill-missing differs=missing-objects-exit-1
 E kill nosuch
 
 @ kill-no-args
@@ -119,14 +119,14 @@ E restart c
 E wait c
 E logs c
 
-@ restart-missing
+@ restart-missing differs=missing-objects-exit-1
 E restart nosuch
 
 @ wait-exited
 E run --name c $IMG sh -c 'exit 3'
 E wait c
 
-@ wait-missing
+@ wait-missing differs=missing-objects-exit-1
 E wait nosuch
 
 @ wait-no-args

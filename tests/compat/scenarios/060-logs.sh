@@ -49,7 +49,7 @@ E logs --until 2000-01-01T00:00:00Z c
 E run --name c $IMG echo x
 E logs --since notatime c
 
-@ logs-missing
+@ logs-missing differs=missing-objects-exit-1
 E logs nosuch
 
 @ logs-no-args

@@ -16,7 +16,7 @@ E exec c /nosuch
 E run -d --name c $IMG sleep 300
 E exec c /etc/passwd
 
-@ exec-missing-container
+@ exec-missing-container differs=missing-objects-exit-1
 E exec nosuch true
 
 @ exec-not-running
@@ -55,7 +55,7 @@ E exec c pwd
 E run -d --name c $IMG sleep 300
 E exec -w /nosuch c pwd
 
-@ exec-user
+@ exec-user differs=supplementary-groups-as-docker
 E run -d --name c $IMG sleep 300
 E exec -u 1000:1000 c id
 
@@ -67,7 +67,7 @@ E exec -u nobody c id -un
 E run -d --name c $IMG sleep 300
 E exec -u nosuchuser c id
 
-@ exec-user-inherited
+@ exec-user-inherited differs=supplementary-groups-as-docker
 E run -d --name c -u 1:1 $IMG sleep 300
 E exec c id
 

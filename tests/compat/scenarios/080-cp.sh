@@ -82,7 +82,7 @@ E create --name c $IMG true
 E cp c:/nosuchfile out
 ls
 
-@ cp-missing-container
+@ cp-missing-container differs=missing-objects-exit-1
 echo a > f
 E cp f nosuch:/tmp/
 

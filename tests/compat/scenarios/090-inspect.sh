@@ -67,17 +67,17 @@ E image inspect --format '{{json .Config.Cmd}} {{.Config.WorkingDir}}' $IMG
 id=$(Q image inspect --format '{{.Id}}' $IMG)
 E inspect --format '{{.Os}}' ${id#sha256:}
 
-@ inspect-missing
+@ inspect-missing differs=missing-objects-exit-1
 E inspect nosuch
 
-@ inspect-missing-type-container
+@ inspect-missing-type-container differs=missing-objects-exit-1
 E inspect --type container nosuch
 
-@ inspect-type-image-of-container
+@ inspect-type-image-of-container differs=missing-objects-exit-1
 E create --name zz $IMG true
 E inspect --type image zz
 
-@ inspect-type-container-of-image
+@ inspect-type-container-of-image differs=missing-objects-exit-1
 E inspect --type container $IMG
 
 @ inspect-type-bad
@@ -115,10 +115,10 @@ E inspect --format '{{index .Config.Labels "some.key"}}' c
 E create --name c $IMG true
 E container inspect --format '{{.Name}}' c
 
-@ container-inspect-image-refused
+@ container-inspect-image-refused differs=missing-objects-exit-1
 E container inspect $IMG
 
-@ image-inspect-container-refused
+@ image-inspect-container-refused differs=missing-objects-exit-1
 E create --name zz $IMG true
 E image inspect zz
 

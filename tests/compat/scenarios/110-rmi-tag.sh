@@ -12,7 +12,7 @@ E images --format '{{.Repository}}:{{.Tag}}' app
 E tag $IMG registry.example:5000/ns/app:v3
 E images --format '{{.Repository}}:{{.Tag}}' registry.example:5000/ns/app
 
-@ tag-missing-source
+@ tag-missing-source differs=missing-objects-exit-1
 E tag nosuch new:1
 
 @ tag-wrong-arg-count

@@ -18,7 +18,7 @@ E history --no-trunc --format '{{.CreatedBy}}' $IMG
 @ history-format-json
 Q history --format json $IMG | python3 -c 'import json,sys; d=json.load(sys.stdin); print(type(d).__name__, len(d), sorted(k for k in ("id","created","CreatedBy","size","comment") if k in d[0]))'
 
-@ history-missing
+@ history-missing differs=missing-objects-exit-1
 E history nosuch
 
 @ history-no-args

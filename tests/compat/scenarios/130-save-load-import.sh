@@ -22,7 +22,7 @@ tar -tf oci.tar | grep -E '^(\./)?(index.json|oci-layout)$' | sed 's#^\./##' | s
 @ save-bad-format
 E save --format nosuchformat -o x.tar $IMG
 
-@ save-missing-image
+@ save-missing-image differs=missing-objects-exit-1
 E save -o x.tar nosuch
 ls
 
@@ -106,7 +106,7 @@ E import nosuch.tar x:1
 @ import-no-args
 E import
 
-@ import-untagged
+@ import-untagged differs=locally-made-images-live-under-localhost
 mkdir -p root/bin; cp /bin/busybox root/bin/busybox
 tar -C root -cf rootfs.tar .
 E import rootfs.tar
@@ -124,5 +124,5 @@ E export -o c.tar c
 E import c.tar exported:1
 E run --rm exported:1 echo via export
 
-@ export-missing
+@ export-missing differs=missing-objects-exit-1
 E export -o x.tar nosuch
