@@ -204,11 +204,19 @@ load helpers
 @test "logs --until and --since bound the records by time" {
   load_busybox
   tug_ok run --name t busybox sh -c 'echo early; sleep 2.2; echo late'
-  run_tug logs --until 1s t
+  tug_ok logs -t t
+  early_ts=$(echo "$output" | head -1 | cut -d' ' -f1)
+  late_ts=$(echo "$output" | tail -1 | cut -d' ' -f1)
+  run_tug logs --until "$early_ts" t
   assert_output_equals "early"
-  run_tug logs --since 1s t
+  run_tug logs --since "$late_ts" t
   assert_output_equals "late"
-  now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  # Durations count back from now.
+  run_tug logs --until 1h t
+  assert_output_equals ""
+  run_tug logs --since 1h t
+  assert_output_equals "$(printf 'early\nlate')"
+  now=$(date -u -d '+5 seconds' +%Y-%m-%dT%H:%M:%SZ)
   run_tug logs --until "$now" t
   assert_output_equals "$(printf 'early\nlate')"
   run_tug logs --until 2000-01-01T00:00:00Z t
