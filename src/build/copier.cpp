@@ -9,8 +9,8 @@
 
 #include <algorithm>
 #include <climits>
-#include <map>
 #include <cstring>
+#include <map>
 #include <sstream>
 
 #include "util/error.hpp"

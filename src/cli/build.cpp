@@ -2,7 +2,6 @@
 #include "build/build.hpp"
 
 #include <fcntl.h>
-
 #include <unistd.h>
 
 #include <cstdlib>

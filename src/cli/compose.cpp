@@ -42,7 +42,8 @@ namespace {
 // "b-app:latest", "busybox:latest".
 std::string familiar_image(const std::string& name) {
   for (const char* prefix : {"docker.io/library/", "docker.io/", "localhost/"})
-    if (starts_with(name, prefix) && name.find('/', std::string(prefix).size()) == std::string::npos)
+    if (starts_with(name, prefix) &&
+        name.find('/', std::string(prefix).size()) == std::string::npos)
       return name.substr(std::string(prefix).size());
   if (starts_with(name, "localhost/") || starts_with(name, "docker.io/"))
     return name.substr(name.find('/') + 1);

@@ -64,8 +64,7 @@ void add_create_flags(CLI::App* c, RunFlags& f) {
   c->add_option("--dns", o.dns, "Set custom DNS servers")->allow_extra_args(false);
   c->add_option("--dns-option,--dns-opt", o.dns_options, "Set DNS options (resolv.conf's options)")
       ->allow_extra_args(false);
-  c->add_option("--dns-search", o.dns_search,
-                "Set custom DNS search domains (\".\" for none)")
+  c->add_option("--dns-search", o.dns_search, "Set custom DNS search domains (\".\" for none)")
       ->allow_extra_args(false);
   c->add_option("--ipc", o.ipc,
                 "IPC namespace to use: private (the default), shareable, host, none (no "
@@ -231,8 +230,8 @@ container::StartOptions start_options(Globals& g, const container::Record& rec, 
   container::StartOptions so;
   so.attach = attach;
   if (!attach && rec.auto_remove)
-    so.exit_command = {self_exe(),    "--root", g.paths().data, "--runroot",
-                       g.paths().run, "rm",     "-f",           "-v", rec.id};
+    so.exit_command = {self_exe(), "--root", g.paths().data, "--runroot", g.paths().run,
+                       "rm",       "-f",     "-v",           rec.id};
   return so;
 }
 

@@ -14,10 +14,10 @@ struct RunFlags {
   std::vector<std::string> networks;  // --network, repeatable for user-defined networks
   int stop_timeout = 10;
   bool detach = false;
-  bool rootfs = false;           // --rootfs: the "image" is a directory or squashfs file
-  std::string pull = "missing";  // --pull always|missing|never|newer
-  std::string pod_id_file;       // --pod-id-file: --pod given by a file
-  RegistryFlags registry;        // --tls-verify, --authfile, --platform, -q for that pull
+  bool rootfs = false;              // --rootfs: the "image" is a directory or squashfs file
+  std::string pull = "missing";     // --pull always|missing|never|newer
+  std::string pod_id_file;          // --pod-id-file: --pod given by a file
+  RegistryFlags registry;           // --tls-verify, --authfile, --platform, -q for that pull
   std::vector<std::string> attach;  // -a/--attach stdin|stdout|stderr (any case)
 };
 

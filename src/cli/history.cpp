@@ -55,7 +55,7 @@ void setup_history(CLI::App* c, Globals& g) {
       ordered_json o;
       o["id"] = "<missing>";
       o["created"] = json_str(h, "created").empty() ? ordered_json(nullptr)
-                                                      : ordered_json(json_str(h, "created"));
+                                                    : ordered_json(json_str(h, "created"));
       o["CreatedBy"] = by;
       o["size"] = size;
       if (!json_str(h, "comment").empty()) o["comment"] = json_str(h, "comment");

@@ -61,9 +61,9 @@ ordered_json image_summary(const image::Image& img, int containers) {
   j["Id"] = img.id;
   j["ParentId"] = "";
   j["RepoTags"] = nullptr;
-  j["RepoDigests"] = digests.empty() ? ordered_json(nullptr)
-                                     : ordered_json(std::vector<std::string>(digests.begin(),
-                                                                             digests.end()));
+  j["RepoDigests"] = digests.empty()
+                         ? ordered_json(nullptr)
+                         : ordered_json(std::vector<std::string>(digests.begin(), digests.end()));
   j["Size"] = img.size;
   j["SharedSize"] = 0;
   j["VirtualSize"] = img.size;
@@ -71,9 +71,9 @@ ordered_json image_summary(const image::Image& img, int containers) {
   j["Containers"] = containers;
   j["Names"] = img.names.empty() ? ordered_json(nullptr) : ordered_json(img.names);
   j["Digest"] = img.digest;
-  j["History"] = img.names.empty() ? ordered_json(nullptr)
-                                   : ordered_json(std::vector<std::string>(img.names.rbegin(),
-                                                                           img.names.rend()));
+  j["History"] = img.names.empty()
+                     ? ordered_json(nullptr)
+                     : ordered_json(std::vector<std::string>(img.names.rbegin(), img.names.rend()));
   j["Created"] = created < 0 ? 0 : created;
   j["CreatedAt"] = rfc3339_utc(created);
   return j;
@@ -152,8 +152,8 @@ void setup_images(CLI::App* c, Globals& g) {
       std::string id = f->no_trunc ? "sha256:" + img.id : img.id.substr(0, 12);
       bool listed = false;
       for (const auto& [repo, tag] : repo_tags) {
-        if (want && ((repo != want->name() && repo != want_local) ||
-                     (want_tag && tag != want->tag)))
+        if (want &&
+            ((repo != want->name() && repo != want_local) || (want_tag && tag != want->tag)))
           continue;
         if (as_json && !listed) summaries.push_back(image_summary(img, containers[img.id]));
         listed = true;

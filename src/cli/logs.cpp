@@ -83,8 +83,8 @@ std::string read_journal(const container::Record& rec) {
   if (find_in_path("journalctl").empty())
     throw Error(Errc::unsupported,
                 "container " + rec.name + " logs to the journal, and journalctl is not installed");
-  CommandResult r = run_command(
-      {"journalctl", "--no-pager", "-o", "json", "CONTAINER_ID_FULL=" + rec.id});
+  CommandResult r =
+      run_command({"journalctl", "--no-pager", "-o", "json", "CONTAINER_ID_FULL=" + rec.id});
   if (r.status != 0) throw Error(Errc::generic, "journalctl failed: " + r.err);
   std::string text;
   for (const auto& line : split(r.out, '\n')) {
@@ -159,7 +159,8 @@ void register_logs(CLI::App& app, Globals& g) {
     bool journald = driver == "journald";
     std::string path = container::log_path(store.dir(rec.id), rec);
     std::string older = journald ? "" : read_rotated(path);
-    std::string text = older + (journald ? read_journal(rec) : read_file_if_exists(path).value_or(""));
+    std::string text =
+        older + (journald ? read_journal(rec) : read_file_if_exists(path).value_or(""));
     size_t offset = text.size();
     // Whole lines only: a record being appended right now waits for -f.
     if (auto nl = text.rfind('\n'); nl != std::string::npos)

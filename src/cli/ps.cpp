@@ -194,21 +194,21 @@ void setup_ps(CLI::App* c, Globals& g) {
         if (f->size) cells.back().push_back(size_text(r));
         continue;
       }
-      json row{{"ID", std::move(id)},
-               {"Image", r.image_name},
-               // podman's: the whole id in JSON, 12 digits in a template.
-               {"ImageID", f->no_trunc || f->format == "json" ? r.image_id
-                                                               : r.image_id.substr(0, 12)},
-               {"Command", std::move(cmd)},
-               {"CreatedAt", r.created},
-               {"RunningFor", std::move(ago)},
-               {"Status", status_text(st, health)},
-               {"State", st.status == "running" && st.paused ? "paused" : st.status},
-               {"Ports", ports},
-               {"Names", r.name},
-               {"Labels", r.labels},
-               {"ExitCode", st.exit_code},
-               {"Pid", st.pid}};
+      json row{
+          {"ID", std::move(id)},
+          {"Image", r.image_name},
+          // podman's: the whole id in JSON, 12 digits in a template.
+          {"ImageID", f->no_trunc || f->format == "json" ? r.image_id : r.image_id.substr(0, 12)},
+          {"Command", std::move(cmd)},
+          {"CreatedAt", r.created},
+          {"RunningFor", std::move(ago)},
+          {"Status", status_text(st, health)},
+          {"State", st.status == "running" && st.paused ? "paused" : st.status},
+          {"Ports", ports},
+          {"Names", r.name},
+          {"Labels", r.labels},
+          {"ExitCode", st.exit_code},
+          {"Pid", st.pid}};
       if (f->size) row["Size"] = size_text(r);
       rows.push_back(std::move(row));
     }

@@ -22,8 +22,8 @@ void register_run(CLI::App& app, Globals& g) {
     take_image_and_command(c, *f);
     container::AttachStreams streams = attach_streams(f->attach);
     if (f->detach && !f->attach.empty())
-      throw Error(Errc::usage, "conflicting options: cannot specify both --attach and --detach",
-                  "", 1);
+      throw Error(Errc::usage, "conflicting options: cannot specify both --attach and --detach", "",
+                  1);
     // docker's check, before anything is made: a terminal's input must be one.
     if (!f->detach && f->create.tty && f->create.interactive && !::isatty(0))
       throw Error(Errc::usage, "the input device is not a TTY", "", 1);

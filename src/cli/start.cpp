@@ -39,8 +39,7 @@ std::vector<std::string> select_containers(container::Store& store,
         return r.spec.restart_policy == v || split_once(r.spec.restart_policy, ':').first == v;
       if (k == "name") return r.name == v;
       if (k == "id") return r.id.rfind(v, 0) == 0;
-      if (k == "status")
-        return (state().paused ? std::string("paused") : state().status) == v;
+      if (k == "status") return (state().paused ? std::string("paused") : state().status) == v;
       if (k == "exited")
         return state().status == "exited" && std::to_string(state().exit_code) == v;
       auto [lk, lv] = split_once(v, '=');

@@ -40,10 +40,10 @@ void register_version(CLI::App& app, Globals&) {
                            {"Arch", arch},
                            {"OsArch", "linux/" + arch},
                            {"BuiltWith", "C++20, g++ " __VERSION__}};
-    ordered_json engine = {{"Name", "Engine"},
-                           {"Version", TUG_VERSION},
-                           {"Details",
-                            {{"Os", "linux"}, {"Arch", arch}, {"KernelVersion", u.release}}}};
+    ordered_json engine = {
+        {"Name", "Engine"},
+        {"Version", TUG_VERSION},
+        {"Details", {{"Os", "linux"}, {"Arch", arch}, {"KernelVersion", u.release}}}};
     ordered_json server = {{"Platform", {{"Name", "tug"}}},
                            {"Components", ordered_json::array({engine})},
                            {"Version", TUG_VERSION},

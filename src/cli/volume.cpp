@@ -35,8 +35,7 @@ class VolumeFilter {
       if (!ok || (key != "name" && key != "label" && key != "dangling" && key != "driver"))
         throw Error(Errc::usage, "invalid filter " + quote(spec),
                     "use name=, label=, dangling= or driver=");
-      if (key == "dangling" && value != "true" && value != "false" && value != "1" &&
-          value != "0")
+      if (key == "dangling" && value != "true" && value != "false" && value != "1" && value != "0")
         throw Error(Errc::usage, "invalid filter " + quote(spec) + ": dangling is true or false");
       by_key_[key].push_back(value);
     }

@@ -76,7 +76,8 @@ image::Image commit(const Store& store, image::Store& images, const Record& rec,
                 "commit is not supported for containers of the vfs storage driver",
                 "use `tug export` and `tug import` to make an image of the whole filesystem");
   // Validate the cheap things before writing a layer.
-  std::string name = opts.reference.empty() ? "" : image::parse_local_reference(opts.reference).str();
+  std::string name =
+      opts.reference.empty() ? "" : image::parse_local_reference(opts.reference).str();
   image::Image parent =
       with_context("the container's image", [&] { return images.get(rec.image_id); });
   json probe = json::object();

@@ -122,8 +122,7 @@ class UpperWalker {
 
 }  // namespace
 
-bool is_runtime_stub(const std::string& host_path, const std::string& path,
-                     const struct stat& st) {
+bool is_runtime_stub(const std::string& host_path, const std::string& path, const struct stat& st) {
   if (S_ISREG(st.st_mode) && st.st_size == 0)
     return path == "/etc/hosts" || path == "/etc/hostname" || path == "/etc/resolv.conf" ||
            path == "/run/.containerenv";
@@ -135,7 +134,9 @@ bool is_runtime_stub(const std::string& host_path, const std::string& path,
   return false;
 }
 
-bool is_stub_parent(const std::string& path) { return path == "/etc" || path == "/run"; }
+bool is_stub_parent(const std::string& path) {
+  return path == "/etc" || path == "/run";
+}
 
 char change_letter(ChangeKind k) {
   switch (k) {

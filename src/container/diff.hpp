@@ -45,8 +45,7 @@ LowerView layers_view(const std::vector<std::string>& layer_dirs_top_first);
 // of /etc/hosts, /etc/hostname, /etc/resolv.conf and /run/.containerenv,
 // and /etc/mtab as a link to /proc/mounts. host_path is the entry in the
 // upper dir, path its name inside the container.
-bool is_runtime_stub(const std::string& host_path, const std::string& path,
-                     const struct stat& st);
+bool is_runtime_stub(const std::string& host_path, const std::string& path, const struct stat& st);
 // Directories a stub may have been made in (the image has no /run).
 bool is_stub_parent(const std::string& path);
 

@@ -814,9 +814,8 @@ std::string hosts_of(const Store& store, const Record& rec, runtime::Spec spec) 
   if (net.kind == network::Mode::Kind::bridge) {
     // Internal networks have no way out: the host is out of reach.
     network::NetworkStore nets(store.paths());
-    bool out = std::any_of(spec.networks.begin(), spec.networks.end(), [&](const auto& m) {
-      return !nets.get(m.network).internal;
-    });
+    bool out = std::any_of(spec.networks.begin(), spec.networks.end(),
+                           [&](const auto& m) { return !nets.get(m.network).internal; });
     if (!out) host.clear();
   }
   return runtime::hosts_file_content(spec, addresses, host, rec.name);

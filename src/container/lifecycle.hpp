@@ -61,14 +61,14 @@ struct CreateOptions {
   std::vector<std::string> security_opt;  // --security-opt
   std::string memory, memory_swap, cpus;  // --memory, --memory-swap, --cpus
   std::optional<int64_t> cpu_shares, pids_limit;
-  std::string restart = "no";  // --restart no|on-failure[:N]|always|unless-stopped
-  std::string sdnotify;        // --sdnotify conmon|container|ignore ("": container)
-  std::string cgroups;         // --cgroups enabled|disabled|split|no-conmon ("": enabled)
-  std::string cidfile;         // --cidfile: the id is written there once created
-  std::string log_driver;                // --log-driver ("": k8s-file)
-  std::vector<std::string> log_opts;     // --log-opt KEY=VALUE
-  std::vector<std::string> volumes_from; // --volumes-from CTR[:ro|rw]
-  std::string conmon_pidfile;  // (pod create --infra-conmon-pidfile) see Record
+  std::string restart = "no";         // --restart no|on-failure[:N]|always|unless-stopped
+  std::string sdnotify;               // --sdnotify conmon|container|ignore ("": container)
+  std::string cgroups;                // --cgroups enabled|disabled|split|no-conmon ("": enabled)
+  std::string cidfile;                // --cidfile: the id is written there once created
+  std::string log_driver;             // --log-driver ("": k8s-file)
+  std::vector<std::string> log_opts;  // --log-opt KEY=VALUE
+  std::vector<std::string> volumes_from;    // --volumes-from CTR[:ro|rw]
+  std::string conmon_pidfile;               // (pod create --infra-conmon-pidfile) see Record
   std::vector<std::string> create_command;  // the CLI's argv, kept in the record
   std::string storage_driver;               // empty: the store's
   // The image's VOLUMEs get anonymous volumes; a build's RUN step leaves

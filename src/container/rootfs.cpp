@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "runtime/executor.hpp"
-
 #include "util/error.hpp"
 #include "util/fd.hpp"
 #include "util/strings.hpp"

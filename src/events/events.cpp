@@ -197,7 +197,8 @@ bool Filter::matches(const Event& e) const {
           short_v = short_v.substr(10);
         // A locally made image is localhost/mine:1: "mine" selects it too.
         std::string repo = img;
-        if (size_t c = repo.rfind(':'); c != std::string::npos && repo.find('/', c) == std::string::npos)
+        if (size_t c = repo.rfind(':');
+            c != std::string::npos && repo.find('/', c) == std::string::npos)
           repo = repo.substr(0, c);
         any = img == v || img == short_v || (e.type == "image" && starts_with(e.id, v)) ||
               (v.find(':') == std::string::npos && ends_with(repo, "/" + v)) ||

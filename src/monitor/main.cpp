@@ -65,26 +65,27 @@ struct Options {
   // `tug __pod-member-exited POD`.
   std::string pod_exited;
   std::string events, name, image;  // the event log, and the die event's attributes
-  LogConfig log_config;              // --log-format, --log-max-size, --log-max-file, --log-*
+  LogConfig log_config;             // --log-format, --log-max-size, --log-max-file, --log-*
 };
 
 [[noreturn]] void usage(const char* why) {
-  std::fprintf(stderr,
-               "tug-monitor: %s\n"
-               "usage: tug-monitor --pid PID --state FILE --lock FILE [--log FILE] [--socket PATH]\n"
-               "         [--log-format k8s-file|json-file|journald] [--log-max-size BYTES]\n"
-               "         [--log-max-file N] [--log-tag TAG --log-id ID --log-name NAME]\n"
-               "         [--listen FD] [--attach FD] [--stdout FD] [--stderr FD] [--terminal FD]\n"
-               "         [--client FD]... [--stdin FD] [--started-at TIME] [--restart-count N]\n"
-               "         [--no-fsync]\n"
-               "         [--cgroup PATH] [--lifeline FD] [--hold FD] [--helper PID]...\n"
-               "         [--device-helper PID]... [--sdnotify conmon|container]\n"
-               "         [--notify-socket PATH] [--notify-fd FD] [--notify-path PATH]\n"
-               "         [--ready-fd FD] [--health-interval MS] [--pod-exited POD]\n"
-               "         [--events FILE --name NAME --image IMAGE]\n"
-               "         [-- EXIT-COMMAND...]\n"
-               "It is started by tug, not by hand.\n",
-               why);
+  std::fprintf(
+      stderr,
+      "tug-monitor: %s\n"
+      "usage: tug-monitor --pid PID --state FILE --lock FILE [--log FILE] [--socket PATH]\n"
+      "         [--log-format k8s-file|json-file|journald] [--log-max-size BYTES]\n"
+      "         [--log-max-file N] [--log-tag TAG --log-id ID --log-name NAME]\n"
+      "         [--listen FD] [--attach FD] [--stdout FD] [--stderr FD] [--terminal FD]\n"
+      "         [--client FD]... [--stdin FD] [--started-at TIME] [--restart-count N]\n"
+      "         [--no-fsync]\n"
+      "         [--cgroup PATH] [--lifeline FD] [--hold FD] [--helper PID]...\n"
+      "         [--device-helper PID]... [--sdnotify conmon|container]\n"
+      "         [--notify-socket PATH] [--notify-fd FD] [--notify-path PATH]\n"
+      "         [--ready-fd FD] [--health-interval MS] [--pod-exited POD]\n"
+      "         [--events FILE --name NAME --image IMAGE]\n"
+      "         [-- EXIT-COMMAND...]\n"
+      "It is started by tug, not by hand.\n",
+      why);
   std::exit(125);
 }
 

@@ -229,7 +229,8 @@ Network NetworkStore::create(const CreateRequest& req) {
   if (n.name == kDefaultNetwork)
     throw Error(Errc::exists, "network name podman already used: network already exists",
                 "podman is the default network, always there");
-  for (const char* reserved : {"none", "host", "bridge", "default", "private", "slirp4netns", "pasta"})
+  for (const char* reserved :
+       {"none", "host", "bridge", "default", "private", "slirp4netns", "pasta"})
     if (n.name == reserved)
       throw Error(Errc::usage, "network name " + n.name + " is reserved for a network mode");
   if (path_exists(file(n.name)))

@@ -638,8 +638,7 @@ void chown_tree(const std::string& path, uid_t uid, gid_t gid) {
   // show as the overflow gid).
   bool keep_groups = std::find(plan.group_add.begin(), plan.group_add.end(), "keep-groups") !=
                      plan.group_add.end();
-  if (!keep_groups &&
-      ::setgroups(ids.groups.size(), ids.groups.data()) != 0 && errno != EPERM)
+  if (!keep_groups && ::setgroups(ids.groups.size(), ids.groups.data()) != 0 && errno != EPERM)
     fail("setgroups (are the --group-add ids mapped in the user namespace?)");
   if (::setresgid(ids.gid, ids.gid, ids.gid) != 0)
     fail("setgid " + std::to_string(ids.gid) + " (is it mapped in the user namespace?)");

@@ -56,7 +56,7 @@ struct Plan {
   // process keeps the caller's groups.
   std::vector<std::string> group_add;
   bool stdin_open = false;
-  bool tty = false;                               // stdio is a pseudo-terminal the caller provides
+  bool tty = false;  // stdio is a pseudo-terminal the caller provides
   // The terminal's size, set before the command runs (a shell's first
   // `stty size` must not see 0 0); 0: left to a later resize.
   uint16_t tty_rows = 0, tty_cols = 0;
@@ -141,8 +141,7 @@ uint64_t capability_mask(const std::vector<std::string>& add, const std::vector<
 // addresses are the container's own (one line each naming its hostname,
 // and name when it differs, as podman writes them; none: 127.0.1.1).
 std::string hosts_file_content(const Spec& spec, const std::vector<std::string>& addresses = {},
-                               const std::string& host_address = "",
-                               const std::string& name = "");
+                               const std::string& host_address = "", const std::string& name = "");
 
 // What podman writes to /run/.containerenv: nothing for a container
 // without --privileged (only the file's presence tells), else engine, name,

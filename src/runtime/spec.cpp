@@ -413,8 +413,7 @@ std::string seccomp_profile_path(const std::string& opt) {
 }
 
 std::string validate_ipc_mode(const std::string& mode) {
-  if (mode.empty() || mode == "private" || mode == "shareable" || mode == "host" ||
-      mode == "none")
+  if (mode.empty() || mode == "private" || mode == "shareable" || mode == "host" || mode == "none")
     return mode;
   if (starts_with(mode, "container:") && mode.size() > 10) return mode;
   throw Error(Errc::usage, "unrecognized namespace mode " + mode + " passed",

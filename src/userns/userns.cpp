@@ -346,8 +346,8 @@ void run_joined(int userns_fd, const std::function<void()>& fn) {
   int st = child.wait();
   if (!failure.empty()) throw decode_error(failure);
   if (exit_code_of(st) != 0)
-    throw Error(Errc::generic,
-                "namespace helper process failed (status " + std::to_string(exit_code_of(st)) + ")");
+    throw Error(Errc::generic, "namespace helper process failed (status " +
+                                   std::to_string(exit_code_of(st)) + ")");
 }
 
 }  // namespace tug::userns

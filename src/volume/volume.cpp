@@ -92,8 +92,7 @@ std::map<std::string, std::string> parse_options(const std::vector<std::string>&
     if (!is_directory(dev->second))
       throw Error(Errc::not_found, "invalid volume device " + dev->second + ": no such directory");
   } else {
-    throw Error(Errc::unsupported,
-                "volume type " + quote(type) + " cannot be mounted without root",
+    throw Error(Errc::unsupported, "volume type " + quote(type) + " cannot be mounted without root",
                 "use -o type=tmpfs, or -o type=none -o o=bind -o device=/path");
   }
   return out;
@@ -130,8 +129,11 @@ std::pair<Volume, bool> Store::create(const std::string& name_in, bool anonymous
       throw;
     }
   }
-  json j = {{"name", name},         {"created", now_rfc3339()}, {"anonymous", anonymous},
-            {"labels", labels},     {"options", options}};
+  json j = {{"name", name},
+            {"created", now_rfc3339()},
+            {"anonymous", anonymous},
+            {"labels", labels},
+            {"options", options}};
   write_json_atomic(dir(name) + "/volume.json", j);
   // Actor.ID is the name, as in docker; the name attribute too, as podman
   // gives it, so {{.Actor.Attributes.name}} means the same for every type.
@@ -180,14 +182,9 @@ void Store::remove(const std::string& name) {
 }
 
 json to_inspect_json(const Volume& v) {
-  return json{{"Name", v.name},
-              {"Driver", "local"},
-              {"Mountpoint", v.mountpoint},
-              {"CreatedAt", v.created},
-              {"Labels", v.labels},
-              {"Scope", "local"},
-              {"Options", v.options},
-              {"Anonymous", v.anonymous}};
+  return json{{"Name", v.name},         {"Driver", "local"},       {"Mountpoint", v.mountpoint},
+              {"CreatedAt", v.created}, {"Labels", v.labels},      {"Scope", "local"},
+              {"Options", v.options},   {"Anonymous", v.anonymous}};
 }
 
 }  // namespace tug::volume

@@ -253,9 +253,9 @@ TEST_CASE("log drivers and log options") {
   runtime::add_log_opt(opts, "path=/tmp/x.log");
   CHECK(opts.at("max-size") == "10m");
   CHECK(opts.at("tag") == "{{.Name}}");
-  for (const char* bad : {"max-size=lots", "max-size=", "max-file=0", "max-file=x",
-                          "max-file=99999999999999999999", "path=relative", "colour=blue",
-                          "novalue"})
+  for (const char* bad :
+       {"max-size=lots", "max-size=", "max-file=0", "max-file=x", "max-file=99999999999999999999",
+        "path=relative", "colour=blue", "novalue"})
     CHECK_THROWS_AS(runtime::add_log_opt(opts, bad), Error);
 }
 
@@ -280,10 +280,12 @@ TEST_CASE("volume create -o options") {
     CHECK_THROWS_AS(volume::parse_options(bad), Error);
 }
 
-TEST_CASE("generated files: host names, the container's addresses, resolv.conf lines, .containerenv") {
+TEST_CASE(
+    "generated files: host names, the container's addresses, resolv.conf lines, .containerenv") {
   runtime::Spec s;
   s.hostname = "abc123";
-  std::string hosts = runtime::hosts_file_content(s, {"10.89.0.2", "10.89.1.2"}, "192.0.2.2", "web");
+  std::string hosts =
+      runtime::hosts_file_content(s, {"10.89.0.2", "10.89.1.2"}, "192.0.2.2", "web");
   CHECK(hosts.find("192.0.2.2\thost.containers.internal\n") != std::string::npos);
   CHECK(hosts.find("192.0.2.2\thost.docker.internal\n") != std::string::npos);
   CHECK(hosts.find("10.89.0.2\tabc123 web\n") != std::string::npos);
