@@ -232,6 +232,41 @@ Error decode_error(const std::string& s) {
   return Error(static_cast<Errc>(code), msg, hint, exit_code);
 }
 
+// In a forked helper: runs body, sends an Error it throws through err_fd and
+// ends the process (1 on failure, 0 otherwise).
+[[noreturn]] void finish_child(int err_fd, const std::function<void()>& body) {
+  std::string failure;
+  try {
+    body();
+  } catch (const Error& e) {
+    failure = encode_error(e);
+  } catch (const std::exception& e) {
+    failure = encode_error(Error(Errc::generic, e.what()));
+  }
+  if (!failure.empty()) {
+    ssize_t ignored = ::write(err_fd, failure.data(), failure.size());
+    (void)ignored;
+    ::_exit(1);
+  }
+  ::_exit(0);
+}
+
+// In the parent: reads what finish_child sent until the helper closes it,
+// waits for the helper and rethrows its Error; else returns its wait status.
+int collect_child(int err_fd, Child& child) {
+  std::string failure;
+  char buf[4096];
+  for (;;) {
+    ssize_t r = ::read(err_fd, buf, sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    failure.append(buf, static_cast<size_t>(r));
+  }
+  int st = child.wait();
+  if (!failure.empty()) throw decode_error(failure);
+  return st;
+}
+
 }  // namespace
 
 void run_in_userns(const Mapping& m, const std::function<void()>& fn, int extra_flags) {
@@ -251,8 +286,7 @@ int run_in_userns_status(const Mapping& m, const std::function<void()>& fn, int 
     to_parent.read.reset();
     err.read.reset();
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    std::string failure;
-    try {
+    finish_child(err.write.get(), [&] {
       if (::unshare(CLONE_NEWUSER | extra_flags) != 0)
         throw Error(Errc::permission,
                     std::string("cannot create a user namespace: ") + std::strerror(errno),
@@ -266,17 +300,7 @@ int run_in_userns_status(const Mapping& m, const std::function<void()>& fn, int 
         throw Error(Errc::permission,
                     std::string("setresuid in user namespace: ") + std::strerror(errno));
       fn();
-    } catch (const Error& e) {
-      failure = encode_error(e);
-    } catch (const std::exception& e) {
-      failure = encode_error(Error(Errc::generic, e.what()));
-    }
-    if (!failure.empty()) {
-      ssize_t ignored = ::write(err.write.get(), failure.data(), failure.size());
-      (void)ignored;
-      ::_exit(1);
-    }
-    ::_exit(0);
+    });
   }
   Child child(pid, Child::OnDestroy::kill_and_wait);
   to_child.read.reset();
@@ -289,16 +313,7 @@ int run_in_userns_status(const Mapping& m, const std::function<void()>& fn, int 
     write_all(to_child.write.get(), &c, 1);
   }
   to_child.write.reset();
-  std::string failure;
-  char buf[4096];
-  for (;;) {
-    ssize_t r = ::read(err.read.get(), buf, sizeof buf);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    failure.append(buf, static_cast<size_t>(r));
-  }
-  int st = child.wait();
-  if (!failure.empty()) throw decode_error(failure);
+  int st = collect_child(err.read.get(), child);
   return exit_code_of(st);
 }
 
@@ -315,36 +330,16 @@ void run_joined(int userns_fd, const std::function<void()>& fn) {
     // Not dumpable: a process of the container (root there) may not ptrace
     // or open /proc of a helper that holds fds of the host.
     ::prctl(PR_SET_DUMPABLE, 0);
-    std::string failure;
-    try {
+    finish_child(err.write.get(), [&] {
       if (!same && ::setns(userns_fd, CLONE_NEWUSER) != 0)
         throw Error(Errc::permission,
                     std::string("joining the container's user namespace: ") + std::strerror(errno));
       fn();
-    } catch (const Error& e) {
-      failure = encode_error(e);
-    } catch (const std::exception& e) {
-      failure = encode_error(Error(Errc::generic, e.what()));
-    }
-    if (!failure.empty()) {
-      ssize_t ignored = ::write(err.write.get(), failure.data(), failure.size());
-      (void)ignored;
-      ::_exit(1);
-    }
-    ::_exit(0);
+    });
   }
   Child child(pid, Child::OnDestroy::kill_and_wait);
   err.write.reset();
-  std::string failure;
-  char buf[4096];
-  for (;;) {
-    ssize_t r = ::read(err.read.get(), buf, sizeof buf);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    failure.append(buf, static_cast<size_t>(r));
-  }
-  int st = child.wait();
-  if (!failure.empty()) throw decode_error(failure);
+  int st = collect_child(err.read.get(), child);
   if (exit_code_of(st) != 0)
     throw Error(Errc::generic, "namespace helper process failed (status " +
                                    std::to_string(exit_code_of(st)) + ")");
