@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <functional>
 
 #include "util/error.hpp"
@@ -1378,6 +1379,15 @@ std::string header_for_key(const std::string& key) {
     out += c == '_' ? ' ' : static_cast<char>(std::toupper(c));
   }
   return out;
+}
+
+std::string utc_time(int64_t t, const char* format) {
+  time_t tt = static_cast<time_t>(t);
+  struct tm tm;
+  gmtime_r(&tt, &tm);
+  char buf[64];
+  strftime(buf, sizeof buf, format, &tm);
+  return buf;
 }
 
 std::string align_text(const std::string& text, size_t minwidth, size_t padding) {

@@ -100,6 +100,10 @@ std::string align_text(const std::string& text, size_t minwidth = 10, size_t pad
 std::string align_table(const std::vector<std::vector<std::string>>& rows, size_t minwidth = 10,
                         size_t padding = 3);
 
+// A unix time in UTC through strftime's FORMAT ("%Y-%m-%dT%H:%M:%SZ": RFC
+// 3339 to the second, as Go prints a time.Time in JSON).
+std::string utc_time(int64_t t, const char* format);
+
 // For inspect: format empty or "json" -> pretty JSON array (4-space indent,
 // like podman); otherwise the template rendered for each object, one per line.
 void print_inspect(const std::vector<json>& objects, const std::string& format);

@@ -8,19 +8,6 @@
 
 namespace tug::cli {
 
-namespace {
-
-std::string rfc3339_seconds(int64_t t) {
-  time_t tt = static_cast<time_t>(t);
-  struct tm tm;
-  gmtime_r(&tt, &tm);
-  char buf[64];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-}  // namespace
-
 void setup_history(CLI::App* c, Globals& g) {
   struct Flags {
     bool no_trunc = false, quiet = false, human = true;
@@ -59,7 +46,8 @@ void setup_history(CLI::App* c, Globals& g) {
       o["CreatedBy"] = by;
       o["size"] = size;
       if (!json_str(h, "comment").empty()) o["comment"] = json_str(h, "comment");
-      o["Created"] = created < 0 ? ordered_json(nullptr) : ordered_json(rfc3339_seconds(created));
+      o["Created"] = created < 0 ? ordered_json(nullptr)
+                                 : ordered_json(utc_time(created, "%Y-%m-%dT%H:%M:%SZ"));
       objects.push_back(std::move(o));
       if (!f->no_trunc && by.size() > 45) by = by.substr(0, 44) + "…";
       rows.push_back({{"ID", "<missing>"},

@@ -19,13 +19,7 @@ namespace {
 
 // docker's CreatedAt: "2024-05-01 10:00:00 +0000 UTC".
 std::string created_at(int64_t t) {
-  if (t < 0) return "";
-  time_t tt = static_cast<time_t>(t);
-  struct tm tm;
-  gmtime_r(&tt, &tm);
-  char buf[64];
-  strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
-  return buf;
+  return t < 0 ? "" : utc_time(t, "%Y-%m-%d %H:%M:%S +0000 UTC");
 }
 
 // "reg/repo:tag" -> {"reg/repo", "tag"}; digest-only names have no tag.
@@ -35,17 +29,6 @@ std::pair<std::string, std::string> split_name(const std::string& n) {
   if (colon != std::string::npos && (slash == std::string::npos || colon > slash))
     return {base.substr(0, colon), base.substr(colon + 1)};
   return {base, "<none>"};
-}
-
-// RFC 3339 in UTC to the second, as Go prints a time.Time in JSON.
-std::string rfc3339_utc(int64_t t) {
-  if (t < 0) t = 0;
-  time_t tt = static_cast<time_t>(t);
-  struct tm tm;
-  gmtime_r(&tt, &tm);
-  char buf[64];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 // One image as podman's `images --format json` prints it (its ImageSummary,
@@ -75,7 +58,7 @@ ordered_json image_summary(const image::Image& img, int containers) {
                      ? ordered_json(nullptr)
                      : ordered_json(std::vector<std::string>(img.names.rbegin(), img.names.rend()));
   j["Created"] = created < 0 ? 0 : created;
-  j["CreatedAt"] = rfc3339_utc(created);
+  j["CreatedAt"] = utc_time(created < 0 ? 0 : created, "%Y-%m-%dT%H:%M:%SZ");
   return j;
 }
 
