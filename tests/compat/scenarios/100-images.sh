@@ -19,11 +19,11 @@ Q images -q --no-trunc | sed 's/^sha256:[0-9a-f]\{64\}$/sha256-id/'
 E tag $IMG extra:v1
 Q images --format '{{.Repository}}:{{.Tag}}' | sort
 
-@ images-filter-reference
+@ images-filter-reference differs=images-name-lists-the-matching-names-only
 E tag $IMG other:v2
 E images --filter reference=other --format '{{.Repository}}:{{.Tag}}'
 
-@ images-by-name-arg
+@ images-by-name-arg differs=images-name-lists-the-matching-names-only
 E tag $IMG other:v2
 E images other --format '{{.Repository}}:{{.Tag}}'
 

@@ -4,11 +4,11 @@
 E tag $IMG mine:1.0
 E image inspect --format '{{json .RepoTags}}' mine:1.0
 
-@ tag-short-name-stored
+@ tag-short-name-stored differs=images-name-lists-the-matching-names-only
 E tag $IMG app
 E images --format '{{.Repository}}:{{.Tag}}' app
 
-@ tag-with-registry
+@ tag-with-registry differs=images-name-lists-the-matching-names-only
 E tag $IMG registry.example:5000/ns/app:v3
 E images --format '{{.Repository}}:{{.Tag}}' registry.example:5000/ns/app
 
@@ -97,7 +97,7 @@ E tag $IMG a:1
 E image rm a:1
 E images --format '{{.Repository}}:{{.Tag}}'
 
-@ image-tag-group
+@ image-tag-group differs=images-name-lists-the-matching-names-only
 E image tag $IMG grouped:1
 E images --format '{{.Repository}}:{{.Tag}}' grouped
 

@@ -106,7 +106,7 @@ E import nosuch.tar x:1
 @ import-no-args
 E import
 
-@ import-untagged differs=locally-made-images-live-under-localhost
+@ import-untagged
 mkdir -p root/bin; cp /bin/busybox root/bin/busybox
 tar -C root -cf rootfs.tar .
 E import rootfs.tar
@@ -126,3 +126,13 @@ E run --rm exported:1 echo via export
 
 @ export-missing differs=missing-objects-exit-1
 E export -o x.tar nosuch
+
+@ load-short-name-archive differs=locally-made-images-live-under-localhost
+E rmi busybox
+E load -q -i "$ARCHIVE"
+E images --format '{{.Repository}}:{{.Tag}}'
+E run --rm busybox echo found by its short name
+
+@ load-short-name-archive-inspect differs=locally-made-images-live-under-localhost
+E load -q -i "$ARCHIVE"
+E image inspect --format '{{json .RepoTags}}' busybox:latest

@@ -86,7 +86,7 @@ E rmi -i nosuch
 E images --noheading --format 'table {{.Tag}}'
 E images -n --format 'table {{.Tag}}'
 
-@ images-sort differs=locally-made-images-live-under-localhost
+@ images-sort
 E tag $IMG zed:1
 E tag $IMG abc:2
 E images --sort repository --format '{{.Tag}}'
