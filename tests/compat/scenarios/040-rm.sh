@@ -43,7 +43,7 @@ E rm
 @ rm-several
 E create --name a $IMG true
 E create --name b $IMG true
-E rm a b
+E rm a b | sort  # podman removes them in parallel, in any order
 E ps -a --format '{{.Names}}'
 
 @ rm-several-one-missing differs=several-names-each-one-is-acted-on
