@@ -56,6 +56,16 @@ std::string random_link_name() {
   return out;
 }
 
+// A directory of the store's tmp named for this process: staging for what
+// is being added, or the trash of what is being removed. Whoever finds one
+// whose process is gone removes it (Store::clean_stale_staging).
+std::string make_staging_dir(const Paths& paths) {
+  std::string tmpl =
+      path_join(paths.tmp(), std::string(kStagingPrefix) + std::to_string(::getpid()) + "-XXXXXX");
+  if (!::mkdtemp(tmpl.data())) throw_errno("creating a directory in " + paths.tmp());
+  return tmpl;
+}
+
 bool process_alive(pid_t pid) {
   return ::kill(pid, 0) == 0 || errno == EPERM;
 }
@@ -315,7 +325,11 @@ std::string Store::blob_path(const std::string& digest) const {
 }
 
 bool Store::has_layer(const std::string& diff_id) const {
-  return is_directory(layer_dir(diff_id));
+  // Complete: a layer is renamed into place with its record, and removal
+  // renames it out whole before deleting (see remove), so a directory
+  // without its record is one a crash damaged, never one to reuse.
+  std::string dir = layer_dir(diff_id);
+  return is_directory(dir) && path_exists(dir.substr(0, dir.rfind('/')) + "/layer.json");
 }
 
 std::string Store::layer_link(const std::string& diff_id) const {
@@ -455,22 +469,29 @@ void Store::remove(const std::string& id) {
       used_blobs.insert(l.digest);
     }
   }
-  std::vector<std::string> doomed;
+  // Unused layers leave the store whole, by a rename into a directory
+  // named like a staging one (so that whoever comes next removes it when
+  // this process is killed), and only then are deleted: no load or pull
+  // ever finds a half-deleted layer to reuse.
+  std::string trash;
   for (const auto& l : img.layers) {
     if (used_layers.count(l.diff_id)) continue;
+    used_layers.insert(l.diff_id);  // the same layer twice in one image
     std::string dir = path_join(paths_.layers(), digest_hex(l.diff_id));
+    if (!path_exists(dir)) continue;
+    if (trash.empty()) trash = make_staging_dir(paths_);
     if (auto meta = read_json_if_exists(dir + "/layer.json")) {
       std::string link = json_str(*meta, "link");
       if (!link.empty()) ::unlink(path_join(paths_.links(), link).c_str());
     }
-    doomed.push_back(dir);
-    used_layers.insert(l.diff_id);  // the same layer twice in one image
+    std::string to = trash + "/" + digest_hex(l.diff_id);
+    if (::rename(dir.c_str(), to.c_str()) != 0) throw_errno("rename " + dir + " to " + to);
   }
   std::vector<std::string> blobs = {"sha256:" + img.id, img.digest};
   for (const auto& l : img.layers) blobs.push_back(l.digest);
   for (const auto& b : blobs)
     if (!b.empty() && !used_blobs.count(b) && is_sha256_digest(b)) ::unlink(blob_path(b).c_str());
-  remove_trees_in_userns(mapping_, doomed);
+  if (!trash.empty()) remove_trees_in_userns(mapping_, {trash});
   events::emit(paths_, "image", "delete", "sha256:" + id,
                {{"name", img.names.empty() ? id.substr(0, 12) : familiar_name(img.names.front())}});
 }
@@ -521,10 +542,7 @@ Staging::Staging(Store& store)
     : store_(store),
       in_progress_(path_join(store.paths_.data, "staging.lock"), FileLock::Mode::shared) {
   store_.clean_stale_staging();
-  std::string tmpl = path_join(
-      store_.paths_.tmp(), std::string(kStagingPrefix) + std::to_string(::getpid()) + "-XXXXXX");
-  if (!::mkdtemp(tmpl.data())) throw_errno("creating staging directory in " + store_.paths_.tmp());
-  dir_ = tmpl;
+  dir_ = make_staging_dir(store_.paths_);
   make_dirs(dir_ + "/layers", 0700);
   make_dirs(dir_ + "/meta", 0700);
 }
@@ -641,7 +659,15 @@ std::vector<Image> Staging::commit() {
   for (const auto& [diff_id, dir] : staged_layers_) {
     std::string hex = digest_hex(diff_id);
     std::string target = path_join(paths.layers(), hex);
-    if (is_directory(target)) continue;  // a concurrent load won; ours is discarded
+    if (store_.has_layer(diff_id)) continue;  // a concurrent load won; ours is discarded
+    if (is_directory(target)) {
+      // Incomplete (a crash of an older tug deleting it in place): goes
+      // with the staging directory, ours takes its place.
+      std::string damaged = dir_ + "/damaged-" + hex;
+      log_warn("layer " + diff_id + " was damaged in the store; replacing it");
+      if (::rename(target.c_str(), damaged.c_str()) != 0)
+        throw_errno("rename " + target + " to " + damaged);
+    }
     if (::rename(dir.c_str(), target.c_str()) != 0) throw_errno("rename " + dir + " to " + target);
     std::string link = json_str(read_json(target + "/layer.json"), "link");
     std::string lpath = path_join(paths.links(), link);

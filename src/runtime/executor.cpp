@@ -511,11 +511,14 @@ void apply_capabilities(uint64_t keep) {
   ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 }
 
+// The inheritable set stays empty, as docker's: a capability in it would
+// survive into a program with file capabilities run by a non-root user of
+// the container (the pattern of CVE-2022-24769).
 void set_process_caps(uint64_t keep) {
   struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[2] = {};
-  data[0].effective = data[0].permitted = data[0].inheritable = static_cast<uint32_t>(keep);
-  data[1].effective = data[1].permitted = data[1].inheritable = static_cast<uint32_t>(keep >> 32);
+  data[0].effective = data[0].permitted = static_cast<uint32_t>(keep);
+  data[1].effective = data[1].permitted = static_cast<uint32_t>(keep >> 32);
   if (::syscall(SYS_capset, &hdr, data) != 0) fail("setting capabilities");
 }
 

@@ -261,3 +261,55 @@ written
 busybox_layer_member_hex() {
   tar -xOf "$BUSYBOX_TAR" ./manifest.json | jq -r '.[0].Layers[0]' | cut -d/ -f1
 }
+
+@test "a SIGKILLed rmi never leaves a half-deleted layer that a later load reuses" {
+  # A layer of many files, so that its removal takes a while.
+  mkdir -p "$TEST_DIR/many/d"
+  (cd "$TEST_DIR/many/d" && seq 1 20000 | xargs touch)
+  tar -C "$TEST_DIR/many" -cf "$TEST_DIR/many.tar" .
+  rm -rf "$TEST_DIR/many"
+  busybox_layer "$TEST_DIR/bb.tar"
+  make_layered_archive "$TEST_DIR/manyimg.tar" many:1 "$TEST_DIR/bb.tar" "$TEST_DIR/many.tar"
+  local diff_hex
+  diff_hex=$(sha256sum "$TEST_DIR/many.tar" | cut -d' ' -f1)
+  tug_ok load -q -i "$TEST_DIR/manyimg.tar"
+
+  "$TUG" rmi many:1 >/dev/null 2>&1 &
+  local pid=$! i rc=0
+  # Killed while the layer is being deleted (it is in the trash by then).
+  for i in $(seq 500); do
+    [ -n "$(store_entries tmp)" ] && break
+    sleep 0.01
+  done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" || rc=$?
+  [ "$rc" -eq 137 ]  # the kill landed before rmi ended
+  # The layer is whole in the store or gone from it, never half there.
+  if [ -d "$XDG_DATA_HOME/tug/layers/$diff_hex" ]; then
+    [ -e "$XDG_DATA_HOME/tug/layers/$diff_hex/layer.json" ]
+    [ "$(ls "$XDG_DATA_HOME/tug/layers/$diff_hex/diff/d" | wc -l)" -eq 20000 ]
+  fi
+
+  # Loading again gives a whole image, and sweeps the killed rmi's trash.
+  tug_ok load -q -i "$TEST_DIR/manyimg.tar"
+  [ -z "$(store_entries tmp)" ]
+  run_tug run --rm --network none many:1 sh -c 'ls /d | wc -l'
+  assert_success
+  assert_output_equals "20000"
+}
+
+@test "a layer an older tug left half-deleted is replaced by the next load, with a warning" {
+  load_busybox
+  local hex
+  hex=$(busybox_layer_member_hex)
+  tug_ok rmi busybox
+  load_busybox
+  # What an rmi that deleted in place left when it was killed: no record, part of the files.
+  rm -f "$XDG_DATA_HOME/tug/layers/$hex/layer.json"
+  "$TUG" unshare rm -rf "$XDG_DATA_HOME/tug/layers/$hex/diff/bin"
+  run_tug load -i "$BUSYBOX_TAR"
+  assert_success
+  assert_output_contains "was damaged in the store; replacing it"
+  run_tug run --rm --network none busybox echo whole again
+  assert_output_equals "whole again"
+}

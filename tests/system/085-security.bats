@@ -17,6 +17,24 @@ load helpers
   assert_error 125 "unknown capability"
 }
 
+@test "the inheritable set is empty and the bounding set is the container's, for root, other users and exec" {
+  load_busybox
+  run_tug run --rm busybox grep -E '^Cap(Inh|Bnd)' /proc/self/status
+  assert_success
+  assert_output_contains "CapInh:	0000000000000000"
+  assert_output_contains "CapBnd:	00000000a80425fb"
+  # a user switch keeps the empty inheritable set (CVE-2022-24769's pattern)
+  run_tug run --rm -u 1000:1000 busybox grep -E '^Cap(Inh|Prm|Eff)' /proc/self/status
+  assert_success
+  assert_output_contains "CapInh:	0000000000000000"
+  assert_output_contains "CapPrm:	0000000000000000"
+  run_tug run -d --name capinh busybox sleep 60
+  assert_success
+  run_tug exec capinh grep CapInh /proc/self/status
+  assert_output_contains "CapInh:	0000000000000000"
+  run_tug rm -f -t 0 capinh
+}
+
 @test "the default seccomp filter refuses mount and new namespaces; unconfined lifts it" {
   load_busybox
   run_tug run --rm busybox sh -c 'grep "^Seccomp:" /proc/self/status; mkdir -p /m; mount -t tmpfs t /m && echo mounted; unshare -U true && echo unshared; echo end'
