@@ -32,6 +32,9 @@ struct Paths {
   std::string networks() const { return data + "/networks"; }  // user-defined networks
   std::string tmp() const { return data + "/tmp"; }            // staging, same fs as the store
   std::string store_lock() const { return data + "/store.lock"; }
+  // A preallocated block that takes a container's exit record when the
+  // filesystem is full (tug-monitor derives it from containers/<id>/).
+  std::string reserve() const { return data + "/reserve"; }
 };
 
 // Resolves the roots from flags (empty = default), storage.conf and the

@@ -437,6 +437,7 @@ Record Store::create(Record r) {
   // directory that is either complete, or locked by its live creator, or
   // abandoned by a killed one (see release_stale_claim).
   make_dirs(d, 0700);
+  ensure_reserve();
   std::optional<FileLock> lock;
   bool claimed = false;
   try {
@@ -662,9 +663,25 @@ State Store::state_locked(const std::string& id) {
   State s = read_state(id);
   if (orphaned(s)) {
     mark_exit_unknown(s);
-    write_json_atomic(dir(id) + "/state.json", json(s));
+    // Recording it is a courtesy to later readers: a full disk must not
+    // keep rm or stop from their work.
+    try {
+      write_json_atomic(dir(id) + "/state.json", json(s));
+    } catch (const Error& e) {
+      log_debug(std::string("cannot record the exit of ") + id + ": " + e.what());
+    }
   }
   return s;
+}
+
+void Store::ensure_reserve() const {
+  std::string path = paths_.reserve();
+  if (path_exists(path)) return;
+  try {
+    atomic_write(path, std::string(4096, '\0'), 0600, false);
+  } catch (const Error& e) {
+    log_debug("cannot make the store's reserve: " + std::string(e.what()));
+  }
 }
 
 void Store::save_state(const std::string& id, const State& s, bool durable) {

@@ -151,6 +151,8 @@ class Store {
   const userns::Mapping& mapping() const { return mapping_; }
 
  private:
+  // Makes Paths::reserve() when it is missing (best effort).
+  void ensure_reserve() const;
   void remove_container_dir(const std::string& dir) const;
   void remove_if_abandoned(const std::string& id) const;
   State read_state(const std::string& id) const;

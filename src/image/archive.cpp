@@ -62,6 +62,7 @@ class Members {
     dl::archive_read_support_filter_all(a.get());
     dl::archive_read_support_format_tar(a.get());
     auto fail = [&](const std::string& what) {
+      dl::throw_if_out_of_space(a.get(), label + ": " + what + " into " + dir);
       const char* m = dl::archive_error_string(a.get());
       corrupt(label + ": " + what + ": " + (m ? m : "unreadable archive"));
     };
@@ -343,6 +344,7 @@ class ArchiveWriter {
   };
 
   [[noreturn]] void fail(const std::string& what) {
+    dl::throw_if_out_of_space(a_.get(), what);
     const char* m = dl::archive_error_string(a_.get());
     throw Error(Errc::io, what + ": " + (m ? m : "write failed"));
   }

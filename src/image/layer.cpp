@@ -122,6 +122,7 @@ class LayerReader {
   }
 
   [[noreturn]] static void fail(archive* a, const std::string& what) {
+    dl::throw_if_out_of_space(a, what);
     const char* msg = dl::archive_error_string(a);
     throw Error(Errc::corrupt, what + ": " + (msg ? msg : "unreadable data"));
   }
@@ -728,6 +729,7 @@ class TarWriter {
 
  private:
   [[noreturn]] void fail(const std::string& what) {
+    dl::throw_if_out_of_space(a_.get(), what);
     const char* m = dl::archive_error_string(a_.get());
     throw Error(Errc::io, what + ": " + (m ? m : "write failed"));
   }

@@ -43,11 +43,14 @@ std::optional<std::string> read_file_if_exists(const std::string& path) {
 
 void atomic_write(const std::string& path, const std::string& data, mode_t mode, bool durable) {
   std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  {
+  try {
     UniqueFd fd = open_or_throw(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode);
-    write_all(fd.get(), data.data(), data.size());
+    with_context(tmp, [&] { write_all(fd.get(), data.data(), data.size()); });
     if (::fchmod(fd.get(), mode) != 0) throw_errno("chmod " + tmp);
     if (durable && ::fsync(fd.get()) != 0) throw_errno("fsync " + tmp);
+  } catch (...) {
+    ::unlink(tmp.c_str());  // a full disk leaves no empty temp file behind
+    throw;
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int e = errno;

@@ -3,6 +3,10 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include <cerrno>
+#include <string>
+
+#include "util/error.hpp"
 #include "util/lazy.hpp"
 
 namespace tug::dl {
@@ -39,6 +43,7 @@ TUG_LAZY_FUNCTION(libarchive, archive_entry_uid)
 TUG_LAZY_FUNCTION(libarchive, archive_entry_xattr_add_entry)
 TUG_LAZY_FUNCTION(libarchive, archive_entry_xattr_next)
 TUG_LAZY_FUNCTION(libarchive, archive_entry_xattr_reset)
+TUG_LAZY_FUNCTION(libarchive, archive_errno)
 TUG_LAZY_FUNCTION(libarchive, archive_error_string)
 TUG_LAZY_FUNCTION(libarchive, archive_filter_code)
 TUG_LAZY_FUNCTION(libarchive, archive_read_data)
@@ -66,5 +71,13 @@ TUG_LAZY_FUNCTION(libarchive, archive_write_new)
 TUG_LAZY_FUNCTION(libarchive, archive_write_open_fd)
 TUG_LAZY_FUNCTION(libarchive, archive_write_set_bytes_in_last_block)
 TUG_LAZY_FUNCTION(libarchive, archive_write_set_format_pax_restricted)
+
+// A failure of libarchive's that is the filesystem's (a full disk, a
+// quota) is thrown as such, "WHAT: no space left on device", instead of
+// libarchive's own "Write error"; other failures are left to the caller.
+inline void throw_if_out_of_space(archive* a, const std::string& what) {
+  int e = dl::archive_errno(a);  // qualified: ADL would pick the real symbol
+  if (e == ENOSPC || e == EDQUOT) throw_errno(what, e);
+}
 
 }  // namespace tug::dl
