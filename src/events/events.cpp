@@ -116,17 +116,32 @@ void emit(const Paths& paths, const std::string& type, const std::string& action
 
 json to_docker_json(const Event& e) {
   json j = json::object();
-  if (e.type == "container") {
+  // docker fills these older fields for container and image events only.
+  if (e.type == "container" || e.type == "image") {
     j["status"] = e.action;
     j["id"] = e.id;
-    if (auto it = e.attributes.find("image"); it != e.attributes.end()) j["from"] = it->second;
   }
+  if (e.type == "container")
+    if (auto it = e.attributes.find("image"); it != e.attributes.end()) j["from"] = it->second;
   j["Type"] = e.type;
   j["Action"] = e.action;
   j["Actor"] = json{{"ID", e.id}, {"Attributes", e.attributes}};
   j["scope"] = "local";
   j["time"] = e.time_nano / 1000000000;
   j["timeNano"] = e.time_nano;
+  return j;
+}
+
+json to_template_json(const Event& e) {
+  json j = to_docker_json(e);
+  auto attr = [&](const char* k) {
+    auto it = e.attributes.find(k);
+    return it == e.attributes.end() ? std::string() : it->second;
+  };
+  if (!j.contains("status")) j["Status"] = e.action;
+  if (!j.contains("id")) j["ID"] = e.id;
+  j["Name"] = attr("name");
+  if (e.type == "container") j["Image"] = attr("image");
   return j;
 }
 
@@ -162,9 +177,15 @@ Filter::Filter(const std::vector<std::string>& flags) {
     auto [key, value] = split_once(f, '=', &has_eq);
     bool known = false;
     for (const char* k : kKeys) known = known || key == k;
-    if (!has_eq || !known || value.empty())
+    if (!has_eq || value.empty())
       throw Error(Errc::usage, "invalid filter " + quote(f),
                   "use type=, event=, container=, image=, volume=, pod=, label=KEY[=VALUE]");
+    // docker 20.10 and podman 4.3 both accept a key they do not know and
+    // filter nothing with it; a warning at least names the typo.
+    if (!known) {
+      log_warn("events: filter " + quote(f) + " is not known: ignored");
+      continue;
+    }
     if (key == "event") value = canonical_action(value);
     by_key_[key].push_back(value);
   }

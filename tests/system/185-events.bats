@@ -50,7 +50,13 @@ two"
   run_tug events --stream=false --filter image=busybox --filter event=create --format '{{.Actor.Attributes.name}}'
   assert_output_equals "one
 two"
-  run_tug events --stream=false --filter bogus=1
+  # A key docker and podman do not know either is ignored, with a warning.
+  run_tug events --stream=false --filter bogus=1 --filter event=die --format '{{.Actor.Attributes.name}}'
+  assert_status 0
+  assert_output_contains 'events: filter "bogus=1" is not known: ignored'
+  assert_output_contains "one
+two"
+  run_tug events --stream=false --filter bogus
   assert_error 125 "invalid filter"
   run_tug events --stream=false --since yesterday-ish
   assert_error 125 "invalid time"
@@ -67,6 +73,16 @@ two"
   assert_output_contains "image untag localhost/mine:1"
   assert_output_contains "volume create vol"
   assert_output_contains "volume destroy vol"
+  # podman's event fields in templates: Name and Status of every type.
+  run_tug events --stream=false --format '{{.Type}} {{.Status}} {{.Name}}'
+  assert_output_contains "image tag localhost/mine:1"
+  assert_output_contains "volume create vol"
+  assert_output_contains "volume destroy vol"
+  # docker's JSON keeps status and id for images only, not volumes.
+  run_tug events --stream=false --format json --filter type=image --filter event=tag
+  echo "$output" | jq -e '.status == "tag" and (.id | startswith("sha256:"))'
+  run_tug events --stream=false --format json --filter type=volume --filter event=create
+  echo "$output" | jq -e 'has("status") | not'
   # The short and the fully qualified name both select them.
   run_tug events --stream=false --filter image=mine --format '{{.Action}} {{.Actor.Attributes.name}}'
   assert_output_equals "tag localhost/mine:1
