@@ -9,7 +9,7 @@
 //
 // Line format (also written by src/monitor/, which links nothing of this):
 //   {"time_nano":N,"type":"container","action":"die","id":"…","attributes":{"name":"x",…}}
-// Actions use docker's names (create, start, die, stop, kill, pause,
+// Actions use docker's names (create, attach, start, die, stop, kill, pause,
 // unpause, restart, destroy, exec_start, exec_die, "health_status: healthy";
 // image pull, push, tag, untag, delete, build, save, load, import; volume
 // create, destroy; pod create, start, stop, remove).

@@ -29,6 +29,22 @@ destroy cyc"
   while read -r line; do echo "$line" | jq -e .type >/dev/null; done <"$(LOG)"
 }
 
+@test "a foreground run and start -a log attach before start, as docker does" {
+  load_busybox
+  tug_ok run --name fg busybox true
+  tug_ok start -a fg
+  tug_ok rm fg
+  run_tug events --stream=false --filter type=container --format '{{.Status}} {{.Name}}'
+  assert_output_equals "create fg
+attach fg
+start fg
+die fg
+attach fg
+start fg
+die fg
+destroy fg"
+}
+
 @test "events --format json and {{json .}} give docker's fields; filters combine" {
   load_busybox
   tug_ok run --name one -l team=a busybox true
