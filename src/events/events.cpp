@@ -180,13 +180,12 @@ Filter::Filter(const std::vector<std::string>& flags) {
     if (!has_eq || value.empty())
       throw Error(Errc::usage, "invalid filter " + quote(f),
                   "use type=, event=, container=, image=, volume=, pod=, label=KEY[=VALUE]");
-    // docker 20.10 and podman 4.3 both accept a key they do not know and
-    // filter nothing with it; a warning at least names the typo.
+    // docker 20.10 accepts a key it does not know and filters nothing with
+    // it (podman 4.3 refuses it); a warning at least names the typo.
     if (!known) {
       log_warn("events: filter " + quote(f) + " is not known: ignored");
       continue;
     }
-    if (key == "event") value = canonical_action(value);
     by_key_[key].push_back(value);
   }
 }
@@ -202,8 +201,11 @@ bool Filter::matches(const Event& e) const {
       if (key == "type") {
         any = e.type == v;
       } else if (key == "event") {
-        // "health_status" matches docker's "health_status: healthy".
-        any = e.action == v || starts_with(e.action, v + ":");
+        // "health_status" matches docker's "health_status: healthy";
+        // podman's died and remove name a container's die and destroy (a
+        // pod's remove is its own).
+        any = e.action == v || starts_with(e.action, v + ":") ||
+              (e.type == "container" && e.action == canonical_action(v));
       } else if (key == "container" || key == "volume" || key == "pod") {
         any = e.type == key && ((!v.empty() && starts_with(e.id, v)) || attr("name") == v);
       } else if (key == "image") {

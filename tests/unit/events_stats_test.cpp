@@ -46,6 +46,11 @@ TEST_CASE("event lines round-trip and filter like docker's") {
   CHECK_FALSE(events::to_docker_json(v).contains("status"));
   events::Event i{1, "image", "tag", "sha256:x", {{"name", "localhost/a:1"}}};
   CHECK(events::to_docker_json(i)["status"] == "tag");
+  events::Event pr{1, "pod", "remove", "p", {{"name", "p"}}};
+  CHECK(events::Filter({"event=remove"}).matches(pr));
+  CHECK_FALSE(events::Filter({"event=destroy"}).matches(pr));
+  events::Event cd{1, "container", "destroy", "c", {{"name", "c"}}};
+  CHECK(events::Filter({"event=remove"}).matches(cd));
   json j = events::to_docker_json(e);
   CHECK(j["status"] == "die");
   CHECK(j["from"] == "docker.io/library/busybox:latest");
