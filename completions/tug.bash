@@ -49,7 +49,8 @@ _tug_flags() {
     inspect | "image inspect" | "container inspect") echo "-s --size|-f --format --type" ;;
     cp | "container cp") echo "-L --follow-link -a --archive|" ;;
     commit | "container commit") echo "-p --pause -q --quiet|-c --change -m --message -a --author" ;;
-    diff | "container diff" | "system df") echo "|--format" ;;
+    diff | "container diff") echo "|--format" ;;
+    "system df") echo "-v --verbose|--format" ;;
     export | "container export") echo "|-o --output" ;;
     info | version) echo "|-f --format" ;;
     "network create") echo "--internal --disable-dns --ignore --ipv6|-d --driver --subnet --gateway --ip-range -l --label -o --opt" ;;
@@ -70,7 +71,7 @@ _tug_flags() {
     "pod start") echo "|--pod-id-file" ;;
     "pod stop") echo "-i --ignore|-t --time --timeout --pod-id-file" ;;
     "pod rm" | "pod remove") echo "-f --force -a --all -i --ignore|-t --time --timeout --pod-id-file" ;;
-    "pod ps" | "pod ls" | "pod list") echo "-q --quiet --no-trunc --noheading|--format" ;;
+    "pod ps" | "pod ls" | "pod list") echo "-q --quiet --no-trunc --noheading|--format -f --filter" ;;
     "pod inspect") echo "|-f --format" ;;
     "volume ls" | "volume list") echo "-q --quiet --noheading|--format -f --filter" ;;
     "volume rm") echo "-f --force -a --all|" ;;
@@ -183,7 +184,7 @@ _tug_main() {
     container) COMPREPLY=($(compgen -W "ls list ps rm export inspect prune diff cp commit rename port exists run create start stop restart kill wait logs exec attach top stats pause unpause" -- "$cur")) ;;
     buildx) COMPREPLY=($(compgen -W "build" -- "$cur")) ;;
     "buildx build") COMPREPLY=($(compgen -d -- "$cur")) ;;
-    volume) COMPREPLY=($(compgen -W "create ls list inspect rm prune" -- "$cur")) ;;
+    volume) COMPREPLY=($(compgen -W "create ls list inspect exists rm prune" -- "$cur")) ;;
     pod) COMPREPLY=($(compgen -W "create start stop rm ps ls list inspect exists" -- "$cur")) ;;
     healthcheck) COMPREPLY=($(compgen -W "run" -- "$cur")) ;;
     "healthcheck run") COMPREPLY=($(compgen -W "$(_tug_running)" -- "$cur")) ;;
@@ -214,7 +215,7 @@ _tug_main() {
       COMPREPLY=($(compgen -W "$(_tug_containers | sed 's/$/:/')" -- "$cur") $(compgen -f -- "$cur"))
       compopt -o nospace 2>/dev/null ;;
     inspect) COMPREPLY=($(compgen -W "$(_tug_containers) $(_tug_images)" -- "$cur")) ;;
-    "volume inspect" | "volume rm") COMPREPLY=($(compgen -W "$(_tug_volumes)" -- "$cur")) ;;
+    "volume inspect" | "volume rm" | "volume exists") COMPREPLY=($(compgen -W "$(_tug_volumes)" -- "$cur")) ;;
     unshare) COMPREPLY=($(compgen -c -- "$cur")) ;;
   esac
 }

@@ -259,8 +259,8 @@ complete -c tug -n "__fish_seen_subcommand_from image; and not __fish_seen_subco
     -a 'ls list rm inspect tag untag history load save import build prune exists pull push'
 complete -c tug -n "__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from ls list ps rm export inspect prune diff cp commit rename port exists run create start stop restart kill wait logs exec attach top stats pause unpause" \
     -a 'ls list ps rm export inspect prune diff cp commit rename port exists run create start stop restart kill wait logs exec attach top stats pause unpause'
-complete -c tug -n "__fish_seen_subcommand_from volume; and not __fish_seen_subcommand_from create ls list inspect rm prune" \
-    -a 'create ls list inspect rm prune'
+complete -c tug -n "__fish_seen_subcommand_from volume; and not __fish_seen_subcommand_from create ls list inspect exists rm prune" \
+    -a 'create ls list inspect exists rm prune'
 complete -c tug -n "__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from inspect rm" -a '(__tug_volumes)' -d Volume
 complete -c tug -n "__fish_seen_subcommand_from pod; and not __fish_seen_subcommand_from create start stop rm ps ls list inspect exists" \
     -a 'create start stop rm ps ls list inspect exists'

@@ -34,6 +34,7 @@ void register_attach(CLI::App& app, Globals& g) {
     if (!sock || ::connect(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) != 0)
       throw_errno("connecting to the monitor of " + rec.name + " (" + path + ")");
     if (f->no_stdin) rec.spec.stdin_open = false;
+    container::emit_event(store, rec, "attach");
     int code = container::attach_session(store, rec, sock.get(), st.pid);
     g.exit_code = code == container::kDetached ? 0 : code;
   });

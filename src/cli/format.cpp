@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 #include <functional>
+#include <optional>
 
 #include "util/error.hpp"
 #include "util/strings.hpp"
@@ -1492,6 +1493,23 @@ void print_inspect(const std::vector<json>& objects, const std::string& format) 
   std::string text;
   for (const auto& o : objects) text += t.render(o) + "\n";
   write_out(text);
+}
+
+void print_inspect_each(const std::vector<std::string>& names,
+                        const std::function<json(const std::string&)>& lookup,
+                        const std::string& format) {
+  std::vector<json> objects;
+  std::optional<Error> missing;
+  for (const auto& n : names) {
+    try {
+      objects.push_back(lookup(n));
+    } catch (const Error& e) {
+      if (e.code() != Errc::not_found) throw;
+      if (!missing) missing = e;
+    }
+  }
+  print_inspect(objects, format);
+  if (missing) throw *missing;
 }
 
 }  // namespace tug::cli

@@ -7,6 +7,7 @@
 //   --format "{{.A}} {{.B}}"          one rendered template per row, no header
 // Templates are a subset of Go's text/template evaluated against JSON.
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -107,5 +108,11 @@ std::string utc_time(int64_t t, const char* format);
 // For inspect: format empty or "json" -> pretty JSON array (4-space indent,
 // like podman); otherwise the template rendered for each object, one per line.
 void print_inspect(const std::vector<json>& objects, const std::string& format);
+// inspect of several names: LOOKUP gives each one's JSON; the ones found
+// are printed (`[]` when none is, as docker and podman print), then the
+// first name not found (an Error of Errc::not_found) fails the command.
+void print_inspect_each(const std::vector<std::string>& names,
+                        const std::function<json(const std::string&)>& lookup,
+                        const std::string& format);
 
 }  // namespace tug::cli

@@ -21,7 +21,7 @@ namespace tug::cli {
 
 namespace {
 
-// docker's shape of `network inspect`.
+// docker's shape of `network inspect`, with podman's keys that docker's lacks.
 json inspect_json(const network::Network& n, const container::Store& containers) {
   json members = json::object();
   for (const auto& [ip, id] : n.allocations) {
@@ -51,6 +51,9 @@ json inspect_json(const network::Network& n, const container::Store& containers)
           {"Containers", members},
           {"Options", n.options},
           {"Labels", n.labels},
+          // podman's own keys, so its templates ({{range .Subnets}}) work too.
+          {"Subnets", json::array({{{"Subnet", n.subnet}, {"Gateway", n.gateway}}})},
+          {"IPv6Enabled", false},
           {"DNSEnabled", n.dns_enabled},
           {"NetworkInterface", n.interface}};
 }
@@ -211,11 +214,13 @@ void register_network(CLI::App& app, Globals& g) {
     c->callback([f, &g] {
       network::NetworkStore nets(g.paths());
       container::Store cs(g.paths(), g.mapping());
-      std::vector<json> objs;
-      for (const auto& n : f->names)
-        objs.push_back(inspect_json(
-            n == network::kDefaultNetwork ? network::default_network() : nets.get(n), cs));
-      print_inspect(objs, f->format);
+      print_inspect_each(
+          f->names,
+          [&](const std::string& n) {
+            return inspect_json(
+                n == network::kDefaultNetwork ? network::default_network() : nets.get(n), cs);
+          },
+          f->format);
     });
   }
   {

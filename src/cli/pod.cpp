@@ -1,8 +1,12 @@
-// tug pod create|start|stop|rm|ps|inspect: pods of containers sharing
+// tug pod create|start|stop|rm|ps|inspect|exists: pods of containers sharing
 // network, uts and ipc (see container/pod.hpp).
 #include "container/pod.hpp"
 
 #include <unistd.h>
+
+#include <cctype>
+#include <regex>
+#include <set>
 
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
@@ -93,6 +97,71 @@ std::vector<container::Pod> targets(container::PodStore& pods,
   }
   return out;
 }
+
+// pod ps --filter, podman's keys: values of one key are alternatives, keys
+// must all hold. Works on pod_json's shape.
+class PodFilter {
+ public:
+  explicit PodFilter(const std::vector<std::string>& specs) {
+    static const std::set<std::string> keys = {"name",      "id",      "label",      "status",
+                                               "ctr-names", "ctr-ids", "ctr-status", "ctr-number"};
+    for (const auto& spec : specs) {
+      bool ok = false;
+      auto [key, value] = split_once(spec, '=', &ok);
+      if (!ok || !keys.count(key))
+        throw Error(Errc::usage, "invalid filter " + quote(spec),
+                    "use name=, id=, label=, status=, ctr-names=, ctr-ids=, ctr-status= or "
+                    "ctr-number=");
+      if (key == "name") {
+        try {
+          names_.emplace_back(value);
+        } catch (const std::regex_error&) {
+          throw Error(Errc::usage, "invalid filter " + quote(spec) + ": not a regular expression");
+        }
+      }
+      by_key_[key].push_back(value);
+    }
+  }
+  bool matches(const json& pod) const {
+    for (const auto& [key, values] : by_key_) {
+      bool any = false;
+      if (key == "name") {
+        for (const auto& re : names_)
+          any = any || std::regex_search(pod["Name"].get<std::string>(), re);
+      }
+      for (const auto& v : values) {
+        if (key == "id") {
+          any = any || pod["Id"].get<std::string>().rfind(v, 0) == 0;
+        } else if (key == "label") {
+          bool has = false;
+          auto [k, want] = split_once(v, '=', &has);
+          auto it = pod["Labels"].find(k);
+          any = any || (it != pod["Labels"].end() && (!has || *it == want));
+        } else if (key == "status") {
+          any = any || lower(pod["State"].get<std::string>()) == lower(v);
+        } else if (key == "ctr-number") {
+          any = any || std::to_string(pod["NumContainers"].get<size_t>()) == v;
+        } else if (key.rfind("ctr-", 0) == 0) {
+          for (const auto& m : pod["Containers"]) {
+            if (key == "ctr-names") any = any || m["Name"] == v;
+            if (key == "ctr-ids") any = any || m["Id"].get<std::string>().rfind(v, 0) == 0;
+            if (key == "ctr-status") any = any || m["State"] == lower(v);
+          }
+        }
+      }
+      if (!any) return false;
+    }
+    return true;
+  }
+
+ private:
+  static std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  }
+  std::map<std::string, std::vector<std::string>> by_key_;
+  std::vector<std::regex> names_;
+};
 
 // An absolute path: a unit's files are written by later starts, from
 // another working directory.
@@ -207,9 +276,14 @@ void register_pod(CLI::App& app, Globals& g) {
     struct Flags {
       bool quiet = false, no_trunc = false;
       std::string format;
+      std::vector<std::string> filters;
     };
     auto f = std::make_shared<Flags>();
     CLI::App* c = add_command(*pod, "ps", "List pods");
+    c->add_option("-f,--filter", f->filters,
+                  "Filter output: name=REGEX, id=PREFIX, label=KEY[=VALUE], status=STATE, "
+                  "ctr-names=NAME, ctr-ids=PREFIX, ctr-status=STATE, ctr-number=N")
+        ->allow_extra_args(false);
     c->alias("ls");
     c->alias("list");
     c->add_flag("-q,--quiet", f->quiet, "Print pod IDs only");
@@ -219,9 +293,21 @@ void register_pod(CLI::App& app, Globals& g) {
     c->callback([f, &g] {
       container::Store store(g.paths(), g.mapping());
       container::PodStore pods(store, g.images());
+      PodFilter filter(f->filters);
       std::vector<json> rows;
       for (const auto& p : pods.list()) {
         json row = pod_json(pods, store, p);
+        if (!filter.matches(row)) continue;
+        row["NumberOfContainers"] = row["NumContainers"];
+        std::vector<std::string> names, ids, states;
+        for (const auto& m : row["Containers"]) {
+          names.push_back(m["Name"]);
+          ids.push_back(m["Id"]);
+          states.push_back(m["State"]);
+        }
+        row["ContainerNames"] = join(names, ",");
+        row["ContainerIds"] = join(ids, ",");
+        row["ContainerStatuses"] = join(states, ",");
         if (!f->no_trunc) {
           row["Id"] = p.id.substr(0, 12);
           row["InfraId"] = p.infra_id.substr(0, 12);
@@ -267,12 +353,12 @@ void register_pod(CLI::App& app, Globals& g) {
     c->callback([f, &g] {
       container::Store store(g.paths(), g.mapping());
       container::PodStore pods(store, g.images());
-      std::vector<json> objs;
-      for (const auto& n : f->names) objs.push_back(pod_json(pods, store, pods.get(n)));
+      auto lookup = [&](const std::string& n) { return pod_json(pods, store, pods.get(n)); };
       // podman 4.3 prints one pod as an object, several as an array.
-      if (objs.size() == 1 && (f->format.empty() || f->format == "json"))
-        return out(objs.front().dump(4));
-      print_inspect(objs, f->format);
+      if (f->names.size() == 1 && (f->format.empty() || f->format == "json")) {
+        if (pods.find(f->names.front())) return out(lookup(f->names.front()).dump(4));
+      }
+      print_inspect_each(f->names, lookup, f->format);
     });
   }
 }

@@ -2,6 +2,7 @@
 #include "container/prune.hpp"
 
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 
 #include "cli/commands.hpp"
@@ -43,6 +44,57 @@ void print_report(const container::PruneReport& r) {
   std::fputs(text.c_str(), stdout);
 }
 
+// `system df -v`: docker's sections, each a table of its own.
+void print_df_verbose(const container::Store& store, const container::DiskUsage& du) {
+  std::vector<std::vector<std::string>> images = {{"REPOSITORY", "TAG", "IMAGE ID", "CREATED",
+                                                   "SIZE", "SHARED SIZE", "UNIQUE SIZE",
+                                                   "CONTAINERS"}};
+  for (const auto& i : du.images) {
+    // docker shows an image's first name only.
+    std::string repo = "<none>", tag = "<none>";
+    if (!i.image.names.empty()) {
+      std::string n = i.image.names.front();
+      n = n.substr(0, n.find('@'));
+      size_t slash = n.rfind('/'), colon = n.rfind(':');
+      if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
+        repo = n.substr(0, colon);
+        tag = n.substr(colon + 1);
+      } else {
+        repo = n;
+      }
+    }
+    int64_t created = parse_rfc3339(i.image.created);
+    images.push_back({repo, tag, i.image.id.substr(0, 12), created < 0 ? "N/A" : human_ago(created),
+                      human_size(i.size), human_size(i.shared), human_size(i.unique),
+                      std::to_string(i.containers)});
+  }
+  std::vector<std::vector<std::string>> containers = {
+      {"CONTAINER ID", "IMAGE", "COMMAND", "LOCAL VOLUMES", "SIZE", "CREATED", "STATUS", "NAMES"}};
+  for (const auto& c : du.containers) {
+    const container::Record& r = c.record;
+    std::string cmd = join(r.spec.args, " ");
+    if (cmd.size() > 20) cmd = cmd.substr(0, 19) + "…";
+    container::State st = store.state(r.id);
+    std::string status = "Created";
+    if (st.status == "running")
+      status = "Up " + human_duration(std::time(nullptr) - parse_rfc3339(st.started_at));
+    else if (st.status == "exited")
+      status = "Exited (" + std::to_string(st.exit_code) + ") " +
+               human_ago(parse_rfc3339(st.finished_at));
+    containers.push_back({r.id.substr(0, 12), r.image_name, quote(cmd), std::to_string(c.volumes),
+                          human_size(c.size), human_ago(parse_rfc3339(r.created)), status, r.name});
+  }
+  std::vector<std::vector<std::string>> volumes = {{"VOLUME NAME", "LINKS", "SIZE"}};
+  for (const auto& v : du.volumes)
+    volumes.push_back({v.name, std::to_string(v.links), human_size(v.size)});
+  std::string text =
+      "Images space usage:\n\n" + align_table(images) + "\nContainers space usage:\n\n" +
+      align_table(containers) + "\nLocal Volumes space usage:\n\n" + align_table(volumes) +
+      "\nBuild cache usage: 0B\n\n" +
+      align_table({{"CACHE ID", "CACHE TYPE", "SIZE", "CREATED", "LAST USED", "USAGE", "SHARED"}});
+  std::fwrite(text.data(), 1, text.size(), stdout);
+}
+
 }  // namespace
 
 void setup_image_prune(CLI::App* c, Globals& g) {
@@ -82,21 +134,27 @@ void register_system(CLI::App& app, Globals& g) {
 
   struct DfFlags {
     std::string format;
+    bool verbose = false;
   };
   auto df_flags = std::make_shared<DfFlags>();
   setup_system_check(add_command(*sys, "check", "Check what this host offers containers"), g);
   CLI::App* df = add_command(*sys, "df", "Show tug disk usage");
   df->add_option("--format", df_flags->format, "Format output using a template or json");
+  df->add_flag("-v,--verbose", df_flags->verbose,
+               "Show each image, container and volume (docker's three sections)");
   df->callback([df_flags, &g] {
     container::Store store(g.paths(), g.mapping());
+    container::DiskUsage du = container::store_usage(store, g.images());
+    if (df_flags->verbose) return print_df_verbose(store, du);
     std::vector<json> rows;
-    for (const auto& row : container::disk_usage_report(store, g.images())) {
+    for (const auto& row : du.rows) {
       std::string recl = human_size(row.reclaimable);
       // docker shows the share of the size that could go, except for the cache.
       if (row.type != "Build Cache")
         recl += " (" + std::to_string(row.size > 0 ? row.reclaimable * 100 / row.size : 0) + "%)";
       rows.push_back(json{{"Type", row.type},
                           {"TotalCount", row.total},
+                          {"Total", row.total},  // podman's name of docker's TotalCount
                           {"Active", row.active},
                           {"Size", human_size(row.size)},
                           {"Reclaimable", recl}});

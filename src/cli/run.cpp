@@ -34,6 +34,8 @@ void register_run(CLI::App& app, Globals& g) {
     container::Record rec = container::create(store, g.images(), f->create);
     container::StartOptions so = start_options(g, rec, !f->detach);
     int code;
+    // docker's order: the client attaches, then starts the container.
+    if (!f->detach) container::emit_event(store, rec, "attach");
     try {
       container::Running running = container::start(store, g.images(), rec, so);
       if (f->detach) {

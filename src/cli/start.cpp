@@ -96,6 +96,7 @@ void register_start(CLI::App& app, Globals& g) {
       }
       container::StartOptions so = start_options(g, rec, f->attach);
       container::Running running;
+      if (f->attach) container::emit_event(store, rec, "attach");  // before start, as docker
       try {
         running = container::start(store, g.images(), rec, so);
       } catch (const Error& e) {

@@ -1,4 +1,4 @@
-// tug volume create|ls|inspect|rm|prune
+// tug volume create|ls|inspect|exists|rm|prune
 #include "volume/volume.hpp"
 
 #include <cstdio>
@@ -144,9 +144,17 @@ void register_volume(CLI::App& app, Globals& g) {
     c->add_option("VOLUME", f->names, "Volumes")->required();
     c->callback([f, &g] {
       volume::Store store(g.paths(), g.mapping());
-      std::vector<json> objs;
-      for (const auto& n : f->names) objs.push_back(volume::to_inspect_json(store.get(n)));
-      print_inspect(objs, f->format);
+      print_inspect_each(
+          f->names, [&](const std::string& n) { return volume::to_inspect_json(store.get(n)); },
+          f->format);
+    });
+  }
+  {
+    auto name = std::make_shared<std::string>();
+    CLI::App* c = add_command(*vol, "exists", "Check if a volume exists (exit 0) or not (exit 1)");
+    c->add_option("VOLUME", *name, "Volume")->required();
+    c->callback([name, &g] {
+      if (!volume::Store(g.paths(), g.mapping()).find(*name)) g.exit_code = 1;
     });
   }
   {

@@ -117,7 +117,7 @@ void prune_images(const Store& store, image::Store& images, bool all, PruneRepor
   leftover_blobs();
 }
 
-std::vector<DfRow> disk_usage_report(const Store& store, const image::Store& images) {
+DiskUsage store_usage(const Store& store, const image::Store& images) {
   std::vector<Record> ctrs = store.list();
   std::vector<image::Image> imgs = images.list();
   std::vector<std::string> vols;
@@ -131,35 +131,44 @@ std::vector<DfRow> disk_usage_report(const Store& store, const image::Store& ima
   for (const auto& v : vols) dirs.insert(store.paths().volumes() + "/" + v);
   auto sizes = usage_of(store.mapping(), {dirs.begin(), dirs.end()});
 
+  DiskUsage du;
   DfRow ir{"Images"}, cr{"Containers"}, vr{"Local Volumes"}, br{"Build Cache"};
-  std::set<std::string> used_images, used_volumes;
+  std::map<std::string, int> image_users, volume_links;
+  const std::string prefix = store.paths().volumes() + "/";
   for (const auto& r : ctrs) {
-    used_images.insert(r.image_id);
-    for (const auto& m : r.spec.mounts) {
-      std::string prefix = store.paths().volumes() + "/";
+    ++image_users[r.image_id];
+    DfContainer dc{r};
+    std::set<std::string> mounted;
+    for (const auto& m : r.spec.mounts)
       if (starts_with(m.source, prefix))
-        used_volumes.insert(
+        mounted.insert(
             m.source.substr(prefix.size(), m.source.find('/', prefix.size()) - prefix.size()));
-    }
+    for (const auto& v : mounted) ++volume_links[v];
+    dc.volumes = static_cast<int>(mounted.size());
     bool running = store.state(r.id).status == "running";
-    int64_t size = sizes[writable_dir(store, r)];
+    dc.size = sizes[writable_dir(store, r)];
     ++cr.total;
-    cr.size += size;
+    cr.size += dc.size;
     if (running)
       ++cr.active;
     else
-      cr.reclaimable += size;
+      cr.reclaimable += dc.size;
+    du.containers.push_back(std::move(dc));
   }
   // A layer counts once however many images share it; it is reclaimable
   // when no image in use has it.
   std::set<std::string> all_layers, active_layers;
+  std::map<std::string, int> layer_images;
   for (const auto& img : imgs) {
     ++ir.total;
-    bool active = used_images.count(img.id) > 0;
+    bool active = image_users.count(img.id) > 0;
     if (active) ++ir.active;
-    for (const auto& l : img.layers) {
-      all_layers.insert(l.diff_id);
-      if (active) active_layers.insert(l.diff_id);
+    std::set<std::string> own;  // an image may list a layer twice
+    for (const auto& l : img.layers) own.insert(l.diff_id);
+    for (const auto& l : own) {
+      all_layers.insert(l);
+      ++layer_images[l];
+      if (active) active_layers.insert(l);
     }
   }
   for (const auto& l : all_layers) {
@@ -167,16 +176,35 @@ std::vector<DfRow> disk_usage_report(const Store& store, const image::Store& ima
     ir.size += size;
     if (!active_layers.count(l)) ir.reclaimable += size;
   }
+  for (const auto& img : imgs) {
+    DfImage di{img};
+    std::set<std::string> own;
+    for (const auto& l : img.layers) own.insert(l.diff_id);
+    for (const auto& l : own) {
+      int64_t size = sizes[images.layer_dir(l)];
+      di.size += size;
+      (layer_images[l] > 1 ? di.shared : di.unique) += size;
+    }
+    if (!img.squashfs.empty()) di.size = di.unique = img.size;
+    auto it = image_users.find(img.id);
+    di.containers = it == image_users.end() ? 0 : it->second;
+    du.images.push_back(std::move(di));
+  }
   for (const auto& v : vols) {
-    int64_t size = sizes[store.paths().volumes() + "/" + v];
+    DfVolume dv{v};
+    dv.size = sizes[prefix + v];
+    auto it = volume_links.find(v);
+    dv.links = it == volume_links.end() ? 0 : it->second;
     ++vr.total;
-    vr.size += size;
-    if (used_volumes.count(v))
+    vr.size += dv.size;
+    if (dv.links > 0)
       ++vr.active;
     else
-      vr.reclaimable += size;
+      vr.reclaimable += dv.size;
+    du.volumes.push_back(std::move(dv));
   }
-  return {ir, cr, vr, br};
+  du.rows = {ir, cr, vr, br};
+  return du;
 }
 
 std::map<std::string, int64_t> writable_sizes(const Store& store, const std::vector<Record>& recs) {

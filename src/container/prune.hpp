@@ -36,7 +36,31 @@ struct DfRow {
   int64_t reclaimable = 0;
 };
 
-std::vector<DfRow> disk_usage_report(const Store& store, const image::Store& images);
+// The items behind the rows, for `system df -v`. An image's shared size
+// is that of its layers another image has too; its unique size the rest.
+struct DfImage {
+  image::Image image;
+  int64_t size = 0, shared = 0, unique = 0;
+  int containers = 0;  // that use it
+};
+struct DfContainer {
+  Record record;
+  int64_t size = 0;  // the writable layer
+  int volumes = 0;   // named volumes it mounts
+};
+struct DfVolume {
+  std::string name;
+  int links = 0;  // containers that mount it
+  int64_t size = 0;
+};
+struct DiskUsage {
+  std::vector<DfRow> rows;  // Images, Containers, Local Volumes, Build Cache
+  std::vector<DfImage> images;
+  std::vector<DfContainer> containers;
+  std::vector<DfVolume> volumes;
+};
+
+DiskUsage store_usage(const Store& store, const image::Store& images);
 
 // Bytes in each container's writable layer (`ps -s`), by id, measured in
 // one user namespace for all of them.

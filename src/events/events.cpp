@@ -116,17 +116,32 @@ void emit(const Paths& paths, const std::string& type, const std::string& action
 
 json to_docker_json(const Event& e) {
   json j = json::object();
-  if (e.type == "container") {
+  // docker fills these older fields for container and image events only.
+  if (e.type == "container" || e.type == "image") {
     j["status"] = e.action;
     j["id"] = e.id;
-    if (auto it = e.attributes.find("image"); it != e.attributes.end()) j["from"] = it->second;
   }
+  if (e.type == "container")
+    if (auto it = e.attributes.find("image"); it != e.attributes.end()) j["from"] = it->second;
   j["Type"] = e.type;
   j["Action"] = e.action;
   j["Actor"] = json{{"ID", e.id}, {"Attributes", e.attributes}};
   j["scope"] = "local";
   j["time"] = e.time_nano / 1000000000;
   j["timeNano"] = e.time_nano;
+  return j;
+}
+
+json to_template_json(const Event& e) {
+  json j = to_docker_json(e);
+  auto attr = [&](const char* k) {
+    auto it = e.attributes.find(k);
+    return it == e.attributes.end() ? std::string() : it->second;
+  };
+  if (!j.contains("status")) j["Status"] = e.action;
+  if (!j.contains("id")) j["ID"] = e.id;
+  j["Name"] = attr("name");
+  if (e.type == "container") j["Image"] = attr("image");
   return j;
 }
 
@@ -162,10 +177,15 @@ Filter::Filter(const std::vector<std::string>& flags) {
     auto [key, value] = split_once(f, '=', &has_eq);
     bool known = false;
     for (const char* k : kKeys) known = known || key == k;
-    if (!has_eq || !known || value.empty())
+    if (!has_eq || value.empty())
       throw Error(Errc::usage, "invalid filter " + quote(f),
                   "use type=, event=, container=, image=, volume=, pod=, label=KEY[=VALUE]");
-    if (key == "event") value = canonical_action(value);
+    // docker 20.10 accepts a key it does not know and filters nothing with
+    // it (podman 4.3 refuses it); a warning at least names the typo.
+    if (!known) {
+      log_warn("events: filter " + quote(f) + " is not known: ignored");
+      continue;
+    }
     by_key_[key].push_back(value);
   }
 }
@@ -181,8 +201,11 @@ bool Filter::matches(const Event& e) const {
       if (key == "type") {
         any = e.type == v;
       } else if (key == "event") {
-        // "health_status" matches docker's "health_status: healthy".
-        any = e.action == v || starts_with(e.action, v + ":");
+        // "health_status" matches docker's "health_status: healthy";
+        // podman's died and remove name a container's die and destroy (a
+        // pod's remove is its own).
+        any = e.action == v || starts_with(e.action, v + ":") ||
+              (e.type == "container" && e.action == canonical_action(v));
       } else if (key == "container" || key == "volume" || key == "pod") {
         any = e.type == key && ((!v.empty() && starts_with(e.id, v)) || attr("name") == v);
       } else if (key == "image") {

@@ -9,7 +9,7 @@
 //
 // Line format (also written by src/monitor/, which links nothing of this):
 //   {"time_nano":N,"type":"container","action":"die","id":"…","attributes":{"name":"x",…}}
-// Actions use docker's names (create, start, die, stop, kill, pause,
+// Actions use docker's names (create, attach, start, die, stop, kill, pause,
 // unpause, restart, destroy, exec_start, exec_die, "health_status: healthy";
 // image pull, push, tag, untag, delete, build, save, load, import; volume
 // create, destroy; pod create, start, stop, remove).
@@ -48,9 +48,14 @@ void emit(const Paths& paths, const std::string& type, const std::string& action
 std::string to_line(const Event& e);
 std::optional<Event> parse_line(const std::string& line);
 
-// docker's `{{json .}}` shape: status, id, from, Type, Action, Actor
-// {ID, Attributes}, scope, time, timeNano.
+// docker's `{{json .}}` shape: status and id (container and image events),
+// from (container events), Type, Action, Actor {ID, Attributes}, scope,
+// time, timeNano.
 json to_docker_json(const Event& e);
+// What --format templates see: docker's shape plus podman's event fields
+// (Name, Status and ID of every type, Image of container events), so a
+// template written for either engine works.
+json to_template_json(const Event& e);
 // docker's default line: "2006-01-02T15:04:05.000000000Z07:00 container
 // create ID (image=busybox, name=x)", attributes sorted by key.
 std::string to_text(const Event& e);
@@ -60,7 +65,8 @@ std::string to_text(const Event& e);
 // container (id prefix or name), image, volume, pod, label (KEY[=VALUE]).
 class Filter {
  public:
-  // Throws Error(usage) for an unknown key or a malformed filter.
+  // Throws Error(usage) for a malformed filter; an unknown key is ignored
+  // with a warning, as docker and podman ignore it.
   explicit Filter(const std::vector<std::string>& flags);
   bool matches(const Event& e) const;
 

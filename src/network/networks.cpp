@@ -297,7 +297,7 @@ void NetworkStore::remove(const std::string& name) {
   if (!in_use.empty())
     throw Error(Errc::in_use,
                 "network " + n.name + " is used by container " + in_use.front().substr(0, 12),
-                "remove the container first, or use tug network rm -f");
+                "remove the container first, or use tug network rm -f", 1);  // docker's 1
   if (::unlink(file(n.name).c_str()) != 0 && errno != ENOENT) throw_errno("removing " + n.name);
 }
 

@@ -25,6 +25,19 @@ load helpers
   assert_status 125
   run_tug volume inspect nope
   assert_error 1 "no such volume"
+  # stdout holds what was found: `[]` for nothing, as docker and podman.
+  run bash -c "'$TUG' volume inspect nope 2>/dev/null"
+  assert_status 1
+  assert_output_equals "[]"
+  run bash -c "'$TUG' volume inspect --format '{{.Name}}' my-volume nope 2>/dev/null"
+  assert_status 1
+  assert_output_equals "my-volume"
+  # podman's volume exists.
+  tug_ok volume exists my-volume
+  assert_output_equals ""
+  run_tug volume exists nope
+  assert_status 1
+  assert_output_equals ""
 }
 
 @test "a new named volume is filled from the image, once" {

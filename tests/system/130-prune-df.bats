@@ -51,6 +51,25 @@ df_field() {  # TYPE-prefix column-number
   run_tug system df
   assert_output_contains "Local Volumes"
   assert_output_contains "Build Cache"
+  # podman's Total and docker's TotalCount both name the count.
+  tug_ok system df --format '{{.Type}} {{.Total}} {{.TotalCount}} {{.Active}}'
+  assert_output_equals "Images 2 2 1
+Containers 1 1 0
+Local Volumes 0 0 0
+Build Cache 0 0 0"
+  # -v: docker's sections, one row per image, container and volume.
+  tug_ok volume create dfvol
+  tug_ok create --name user -v dfvol:/d busybox true
+  tug_ok system df -v
+  assert_line --index 0 "Images space usage:"
+  assert_output_contains "Containers space usage:"
+  assert_output_contains "Local Volumes space usage:"
+  assert_output_contains "Build cache usage: 0B"
+  echo "$output" | grep -E '^localhost/(keep|dangling-later) +latest +[0-9a-f]{12} '
+  echo "$output" | grep -E '^[0-9a-f]{12} +[^ ]*busybox[^ ]* +"true" +1 +.* Created +user$'
+  echo "$output" | grep -E '^dfvol +1 +[0-9.]+k?B$'
+  tug_ok rm user
+  tug_ok volume rm dfvol
   # Without -a only untagged images go: none here, but the container does.
   run_tug system prune -f
   assert_status 0

@@ -58,6 +58,12 @@ holder_pid() {
   assert_error 125 "reserved"
   run_tug network inspect nope
   assert_error 1 "unable to find network with name or ID nope"
+  run bash -c "'$TUG' network inspect nope 2>/dev/null"
+  assert_status 1
+  assert_output_equals "[]"
+  # podman's shape of the subnets answers podman's templates too.
+  tug_ok network inspect --format '{{range .Subnets}}{{.Subnet}} {{.Gateway}}{{end}} {{.ID}}' n2
+  [[ "$output" =~ ^10\.99\.0\.0/24\ 10\.99\.0\.254\ [0-9a-f]{64}$ ]]
 
   load_busybox
   run_tug run --rm --network nope busybox true
@@ -107,7 +113,7 @@ holder_pid() {
   assert_error 125 "is not a free host address in app"
   # A used network is not removed.
   run_tug network rm app
-  assert_error 125 "network app is used by container"
+  assert_error 1 "network app is used by container"
   tug_ok network rm -f app
   run_tug inspect db
   assert_failure

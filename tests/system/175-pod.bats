@@ -70,6 +70,9 @@ load helpers
   tug_ok create --pod life --name m2 busybox sleep 600
   tug_ok pod ps --format '{{.Name}} {{.Status}} {{.NumContainers}}'
   assert_output_equals "life Created 3"
+  # podman's pod ps fields.
+  tug_ok pod ps --format '{{.NumberOfContainers}} {{.ContainerNames}} {{.ContainerStatuses}}'
+  [[ "$output" =~ ^3\ [0-9a-f]{12}-infra,m1,m2\ created,created,created$ ]]
   tug_ok pod start life
   tug_ok ps --format '{{.Names}}'
   assert_output_contains "m1"
@@ -95,6 +98,44 @@ load helpers
   assert_output_equals ""
   run_tug pod rm life
   assert_error 1 'no pod with name or ID life found: no such pod'
+  run bash -c "'$TUG' pod inspect life 2>/dev/null"
+  assert_status 125
+  assert_output_equals "[]"
+}
+
+@test "pod ps --filter: podman's keys; values of one key are alternatives, keys all hold" {
+  load_busybox
+  tug_ok pod create --name alpha --label tier=front
+  tug_ok pod create --name beta
+  tug_ok create --pod beta --name bc busybox true
+  alpha_id=$("$TUG" pod inspect --format '{{.Id}}' alpha)
+  check() {  # expected-names filter...
+    local want=$1
+    shift
+    local args=()
+    for f in "$@"; do args+=(--filter "$f"); done
+    tug_ok pod ps "${args[@]}" --format '{{.Name}}'
+    assert_output_equals "$(echo "$want" | tr ' ' '\n')"
+  }
+  check alpha name=alp
+  check alpha 'name=^a'
+  check "beta alpha" name=a
+  check alpha "id=${alpha_id:0:6}"
+  check alpha label=tier
+  check alpha label=tier=front
+  check "" label=tier=back
+  check "beta alpha" status=created
+  check "" status=running
+  check beta ctr-names=bc
+  check beta ctr-number=2
+  check "beta alpha" ctr-status=created
+  check "" ctr-status=running
+  check "beta alpha" name=alpha name=beta
+  check "" name=alpha label=nosuch
+  run_tug pod ps --filter nosuch=1
+  assert_error 125 'invalid filter "nosuch=1"'
+  run_tug pod ps --filter 'name=('
+  assert_error 125 "not a regular expression"
 }
 
 @test "starting a member of a stopped pod starts the infra container first" {

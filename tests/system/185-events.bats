@@ -29,6 +29,22 @@ destroy cyc"
   while read -r line; do echo "$line" | jq -e .type >/dev/null; done <"$(LOG)"
 }
 
+@test "a foreground run and start -a log attach before start, as docker does" {
+  load_busybox
+  tug_ok run --name fg busybox true
+  tug_ok start -a fg
+  tug_ok rm fg
+  run_tug events --stream=false --filter type=container --format '{{.Status}} {{.Name}}'
+  assert_output_equals "create fg
+attach fg
+start fg
+die fg
+attach fg
+start fg
+die fg
+destroy fg"
+}
+
 @test "events --format json and {{json .}} give docker's fields; filters combine" {
   load_busybox
   tug_ok run --name one -l team=a busybox true
@@ -50,7 +66,13 @@ two"
   run_tug events --stream=false --filter image=busybox --filter event=create --format '{{.Actor.Attributes.name}}'
   assert_output_equals "one
 two"
-  run_tug events --stream=false --filter bogus=1
+  # A key docker and podman do not know either is ignored, with a warning.
+  run_tug events --stream=false --filter bogus=1 --filter event=die --format '{{.Actor.Attributes.name}}'
+  assert_status 0
+  assert_output_contains 'events: filter "bogus=1" is not known: ignored'
+  assert_output_contains "one
+two"
+  run_tug events --stream=false --filter bogus
   assert_error 125 "invalid filter"
   run_tug events --stream=false --since yesterday-ish
   assert_error 125 "invalid time"
@@ -67,6 +89,16 @@ two"
   assert_output_contains "image untag localhost/mine:1"
   assert_output_contains "volume create vol"
   assert_output_contains "volume destroy vol"
+  # podman's event fields in templates: Name and Status of every type.
+  run_tug events --stream=false --format '{{.Type}} {{.Status}} {{.Name}}'
+  assert_output_contains "image tag localhost/mine:1"
+  assert_output_contains "volume create vol"
+  assert_output_contains "volume destroy vol"
+  # docker's JSON keeps status and id for images only, not volumes.
+  run_tug events --stream=false --format json --filter type=image --filter event=tag
+  echo "$output" | jq -e '.status == "tag" and (.id | startswith("sha256:"))'
+  run_tug events --stream=false --format json --filter type=volume --filter event=create
+  echo "$output" | jq -e 'has("status") | not'
   # The short and the fully qualified name both select them.
   run_tug events --stream=false --filter image=mine --format '{{.Action}} {{.Actor.Attributes.name}}'
   assert_output_equals "tag localhost/mine:1

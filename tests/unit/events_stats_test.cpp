@@ -32,7 +32,25 @@ TEST_CASE("event lines round-trip and filter like docker's") {
   CHECK_FALSE(events::Filter({"type=image"}).matches(e));
   events::Event h{1, "container", "health_status: healthy", "x", {}};
   CHECK(events::Filter({"event=health_status"}).matches(h));
-  CHECK_THROWS_AS(events::Filter({"nope=1"}), Error);
+  // An unknown key filters nothing (docker's rule); a malformed one is refused.
+  CHECK(events::Filter({"nope=1"}).matches(e));
+  CHECK_THROWS_AS(events::Filter({"nope"}), Error);
+  CHECK_THROWS_AS(events::Filter({"event="}), Error);
+  json t = events::to_template_json(e);
+  CHECK(t["Name"] == "web");
+  CHECK(t["Image"] == "docker.io/library/busybox:latest");
+  events::Event v{1, "volume", "create", "vol", {{"name", "vol"}}};
+  json vt = events::to_template_json(v);
+  CHECK(vt["Status"] == "create");
+  CHECK(vt["Name"] == "vol");
+  CHECK_FALSE(events::to_docker_json(v).contains("status"));
+  events::Event i{1, "image", "tag", "sha256:x", {{"name", "localhost/a:1"}}};
+  CHECK(events::to_docker_json(i)["status"] == "tag");
+  events::Event pr{1, "pod", "remove", "p", {{"name", "p"}}};
+  CHECK(events::Filter({"event=remove"}).matches(pr));
+  CHECK_FALSE(events::Filter({"event=destroy"}).matches(pr));
+  events::Event cd{1, "container", "destroy", "c", {{"name", "c"}}};
+  CHECK(events::Filter({"event=remove"}).matches(cd));
   json j = events::to_docker_json(e);
   CHECK(j["status"] == "die");
   CHECK(j["from"] == "docker.io/library/busybox:latest");

@@ -55,7 +55,7 @@ Q volume inspect --format '{{.Mountpoint}}' v1 | grep -c '/v1/_data$'
 E volume create v1
 Q volume inspect v1 | python3 -c 'import json,sys; d=json.load(sys.stdin); print(type(d).__name__, len(d), d[0]["Name"])'
 
-@ volume-inspect-missing
+@ volume-inspect-missing differs=missing-objects-exit-1
 E volume inspect nosuch
 
 @ volume-inspect-no-args
@@ -69,7 +69,7 @@ E volume ls -q
 @ volume-rm-missing
 E volume rm nosuch
 
-@ volume-rm-in-use
+@ volume-rm-in-use differs=volume-rm-in-use-exits-1
 E volume create v1
 E create --name c -v v1:/d $IMG true
 E volume rm v1

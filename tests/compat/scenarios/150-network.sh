@@ -3,7 +3,7 @@
 @ network-ls-default
 Q network ls --format '{{.Name}}' | sort
 
-@ network-ls-header
+@ network-ls-header differs=network-ls-keeps-dockers-scope-column
 Q network ls | head -1
 
 @ network-create-ls
@@ -21,7 +21,7 @@ E network inspect --format '{{range .Subnets}}{{.Subnet}} {{.Gateway}}{{end}}' n
 @ network-create-bad-subnet
 E network create --subnet notasubnet n1
 
-@ network-inspect-missing
+@ network-inspect-missing differs=missing-objects-exit-1
 E network inspect nosuch
 
 @ network-rm
@@ -35,7 +35,7 @@ E network rm nosuch
 @ network-rm-no-args
 E network rm
 
-@ network-rm-in-use
+@ network-rm-in-use differs=network-rm-of-a-network-in-use-exits-1
 E network create n1
 E create --name c --network n1 $IMG true
 E network rm n1
@@ -46,7 +46,7 @@ E network create n1
 E network exists n1
 E network exists nosuch
 
-@ network-prune
+@ network-prune differs=network-prune-prints-dockers-summary
 E network create unused
 Q network prune -f | sort
 Q network ls --format '{{.Name}}' | sort

@@ -1,6 +1,6 @@
 # events: what container and image actions leave in the event log.
 
-@ events-container-lifecycle
+@ events-container-lifecycle differs=container-events-are-dockers
 E run --name c $IMG true
 E rm c
 E events --stream=false --since 2000-01-01T00:00:00Z --filter type=container --format '{{.Type}} {{.Status}} {{.Name}}'
@@ -22,10 +22,10 @@ E events --stream=false --since 2000-01-01T00:00:00Z --filter type=image --filte
 E create --name c $IMG true
 E events --stream=false --since 2000-01-01T00:00:00Z --until 2001-01-01T00:00:00Z
 
-@ events-bad-filter
+@ events-bad-filter differs=events-checks-its-arguments-as-docker-does
 E events --stream=false --filter nosuch=1
 
-@ events-bad-since
+@ events-bad-since differs=events-checks-its-arguments-as-docker-does
 E events --stream=false --since notatime
 
 @ events-volume

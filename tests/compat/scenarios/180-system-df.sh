@@ -1,9 +1,9 @@
 # system df: what the store holds, counted.
 
-@ system-df-format-types
+@ system-df-format-types differs=system-df-has-dockers-build-cache-row
 E system df --format '{{.Type}} {{.Total}} {{.Active}}'
 
-@ system-df-counts
+@ system-df-counts differs=system-df-has-dockers-build-cache-row
 E create --name c $IMG true
 E volume create v1
 E system df --format '{{.Type}} {{.Total}} {{.Active}}'
