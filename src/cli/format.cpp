@@ -1159,7 +1159,8 @@ enum class Flow { next, break_, continue_ };
 
 class Exec {
  public:
-  Exec(const json& root, const std::vector<Column>* header) : header_(header) {
+  Exec(const json& root, const std::vector<Column>* header, bool strict_keys = false)
+      : header_(header), strict_root_(strict_keys ? &root : nullptr) {
     vars_.emplace_back("$", root);
   }
 
@@ -1173,6 +1174,7 @@ class Exec {
 
  private:
   const std::vector<Column>* header_;
+  const json* strict_root_;  // the object whose missing fields are errors
   std::vector<std::pair<std::string, json>> vars_;
 
   json& var(const std::string& name) {
@@ -1327,7 +1329,11 @@ class Exec {
             break;
           }
       }
-      if (it == cur.end()) return json();
+      if (it == cur.end()) {
+        if (&start == strict_root_ && &f == &fields.front())
+          fail("can't evaluate field " + f + " in type interface {}");
+        return json();
+      }
       json next = *it;
       cur = std::move(next);
     }
@@ -1347,9 +1353,9 @@ Template::Template(const std::string& text) {
   tree_ = std::move(tree);
 }
 
-std::string Template::render(const json& data) const {
+std::string Template::render(const json& data, bool strict_keys) const {
   std::string out;
-  Exec(data, nullptr).run(tree_->nodes, data, out);
+  Exec(data, nullptr, strict_keys).run(tree_->nodes, data, out);
   return out;
 }
 
@@ -1482,7 +1488,7 @@ void print_rows(const std::vector<json>& rows, const std::string& format,
   write_out(table ? align_text(text) : text);
 }
 
-void print_inspect(const std::vector<json>& objects, const std::string& format) {
+void print_inspect(const std::vector<json>& objects, const std::string& format, bool strict_keys) {
   std::string f = trim_spaces(format);
   if (f.empty() || f == "json") {
     write_out(dump_json(json(objects), 4) + "\n");
@@ -1490,7 +1496,7 @@ void print_inspect(const std::vector<json>& objects, const std::string& format) 
   }
   Template t(format);
   std::string text;
-  for (const auto& o : objects) text += t.render(o) + "\n";
+  for (const auto& o : objects) text += t.render(o, strict_keys) + "\n";
   write_out(text);
 }
 
