@@ -242,6 +242,7 @@ complete -c tug -n "__fish_seen_subcommand_from exec" -s d -l detach -d 'Run in 
 complete -c tug -n "__fish_seen_subcommand_from exec" -s e -l env -x -d 'Environment variable'
 complete -c tug -n "__fish_seen_subcommand_from exec" -s u -l user -x -d User
 complete -c tug -n "__fish_seen_subcommand_from exec" -s w -l workdir -x -d 'Working directory'
+complete -c tug -n "__fish_seen_subcommand_from exec" -l privileged -d 'Every capability'
 complete -c tug -n "__fish_seen_subcommand_from stats" -l no-stream -d 'One sample'
 complete -c tug -n "__fish_seen_subcommand_from stats" -l no-trunc -d 'Full ids'
 complete -c tug -n "__fish_seen_subcommand_from events" -s f -l filter -x -a 'type= event= container= image= volume= pod= label=' -d Filter

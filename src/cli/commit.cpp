@@ -13,7 +13,8 @@ void setup_commit(CLI::App* c, Globals& g) {
   };
   auto f = std::make_shared<Flags>();
   c->add_option("-c,--change", f->opts.changes,
-                "Apply Dockerfile instruction to the created image");
+                "Apply Dockerfile instruction to the created image")
+      ->allow_extra_args(false);  // one change per -c: the container and name follow
   c->add_option("-m,--message", f->opts.message, "Commit message");
   c->add_option("-a,--author", f->opts.author, "Author (e.g., \"John Hannibal Smith\")");
   // Accepted for docker's scripts; a running container is read as it is.

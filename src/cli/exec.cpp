@@ -23,15 +23,20 @@ void register_exec(CLI::App& app, Globals& g) {
   c->add_option("--env-file", f->opts.env_files, "Read in a file of environment variables")
       ->allow_extra_args(false);
   c->add_option("-u,--user", f->user, "Username or UID (format: <name|uid>[:<group|gid>])");
+  c->add_flag("--privileged", f->opts.privileged,
+              "Give extended privileges (every capability) to the command");
   c->add_option("-w,--workdir", f->workdir, "Working directory inside the container");
   c->callback([c, f, &g] {
     std::vector<std::string> rest = c->remaining();
     if (!rest.empty() && rest[0].size() > 1 && rest[0][0] == '-')
       throw Error(Errc::usage, "unknown flag: " + rest[0], "see 'tug exec --help'");
+    // A container without a command exits 1, as docker's; nothing at all
+    // is the usual usage error (125).
     if (rest.size() < 2)
       throw Error(Errc::usage,
                   "requires at least 2 arg(s), only received " + std::to_string(rest.size()),
-                  "usage: tug exec [OPTIONS] CONTAINER COMMAND [ARG...]");
+                  "usage: tug exec [OPTIONS] CONTAINER COMMAND [ARG...]",
+                  rest.size() == 1 ? 1 : kExitToolError);
     // docker's check, before anything runs: a terminal's input must be one.
     if (!f->opts.detach && f->opts.tty && f->opts.interactive && !::isatty(0))
       throw Error(Errc::usage, "the input device is not a TTY", "", 1);

@@ -1160,7 +1160,8 @@ enum class Flow { next, break_, continue_ };
 
 class Exec {
  public:
-  Exec(const json& root, const std::vector<Column>* header) : header_(header) {
+  Exec(const json& root, const std::vector<Column>* header, bool strict_keys = false)
+      : header_(header), strict_root_(strict_keys ? &root : nullptr) {
     vars_.emplace_back("$", root);
   }
 
@@ -1174,6 +1175,7 @@ class Exec {
 
  private:
   const std::vector<Column>* header_;
+  const json* strict_root_;  // the object whose missing fields are errors
   std::vector<std::pair<std::string, json>> vars_;
 
   json& var(const std::string& name) {
@@ -1328,7 +1330,11 @@ class Exec {
             break;
           }
       }
-      if (it == cur.end()) return json();
+      if (it == cur.end()) {
+        if (&start == strict_root_ && &f == &fields.front())
+          fail("can't evaluate field " + f + " in type interface {}");
+        return json();
+      }
       json next = *it;
       cur = std::move(next);
     }
@@ -1348,9 +1354,9 @@ Template::Template(const std::string& text) {
   tree_ = std::move(tree);
 }
 
-std::string Template::render(const json& data) const {
+std::string Template::render(const json& data, bool strict_keys) const {
   std::string out;
-  Exec(data, nullptr).run(tree_->nodes, data, out);
+  Exec(data, nullptr, strict_keys).run(tree_->nodes, data, out);
   return out;
 }
 
@@ -1483,7 +1489,7 @@ void print_rows(const std::vector<json>& rows, const std::string& format,
   write_out(table ? align_text(text) : text);
 }
 
-void print_inspect(const std::vector<json>& objects, const std::string& format) {
+void print_inspect(const std::vector<json>& objects, const std::string& format, bool strict_keys) {
   std::string f = trim_spaces(format);
   if (f.empty() || f == "json") {
     write_out(dump_json(json(objects), 4) + "\n");
@@ -1491,7 +1497,7 @@ void print_inspect(const std::vector<json>& objects, const std::string& format) 
   }
   Template t(format);
   std::string text;
-  for (const auto& o : objects) text += t.render(o) + "\n";
+  for (const auto& o : objects) text += t.render(o, strict_keys) + "\n";
   write_out(text);
 }
 

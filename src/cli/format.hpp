@@ -54,7 +54,10 @@ struct Column {
 class Template {
  public:
   explicit Template(const std::string& text);
-  std::string render(const json& data) const;
+  // strict_keys: a field the data object itself lacks is an error (inspect:
+  // docker's and podman's objects have fixed shapes, so a typo fails
+  // instead of printing <no value>); deeper objects, maps, stay lenient.
+  std::string render(const json& data, bool strict_keys = false) const;
   // The table header line: each field prints its column header (from
   // columns by key, else the key split at camel case and upper-cased:
   // CreatedAt -> "CREATED AT"); json/upper/lower/title/split/join/pad/
@@ -107,7 +110,9 @@ std::string utc_time(int64_t t, const char* format);
 
 // For inspect: format empty or "json" -> pretty JSON array (4-space indent,
 // like podman); otherwise the template rendered for each object, one per line.
-void print_inspect(const std::vector<json>& objects, const std::string& format);
+// strict_keys as Template::render's.
+void print_inspect(const std::vector<json>& objects, const std::string& format,
+                   bool strict_keys = false);
 // inspect of several names: LOOKUP gives each one's JSON; the ones found
 // are printed (`[]` when none is, as docker and podman print), then the
 // first name not found (an Error of Errc::not_found) fails the command.

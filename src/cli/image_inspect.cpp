@@ -40,7 +40,12 @@ json image_inspect_json(const image::Store& store, const image::Image& img) {
   j["Parent"] = "";
   j["Comment"] = json_str(img.config, "comment");
   j["Created"] = img.created;
-  j["Config"] = cfg;
+  // The string fields of the OCI config are there, empty, when the image
+  // sets none (podman's and docker's shapes: {{.Config.WorkingDir}} is "").
+  json config = cfg;
+  for (const char* k : {"User", "WorkingDir", "StopSignal"})
+    if (!config.contains(k)) config[k] = "";
+  j["Config"] = config;
   j["Version"] = json_str(img.config, "docker_version");
   j["Author"] = json_str(img.config, "author");
   j["Architecture"] = json_str(img.config, "architecture");
@@ -78,7 +83,7 @@ void setup_image_inspect(CLI::App* c, Globals& g) {
         missing = e;
       }
     }
-    print_inspect(objs, f->format);
+    print_inspect(objs, f->format, true);
     if (missing) throw *missing;
   });
 }

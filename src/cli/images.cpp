@@ -81,7 +81,8 @@ void setup_images(CLI::App* c, Globals& g) {
   add_noheading_flag(c, "-n,--noheading");
   c->add_option("--sort", f->sort, "Sort by created (the default), id, repository, size or tag");
   c->add_option("--format", f->format, "Format output: table, json, or a Go template");
-  c->add_option("-f,--filter", f->filters, "Filter output (dangling=true|false, reference=NAME)")
+  c->add_option("-f,--filter", f->filters,
+                "Filter output (dangling=true|false, reference=NAME, label=KEY[=VALUE])")
       ->allow_extra_args(false);
   c->add_option("REPOSITORY", f->reference, "Show only images of this repository[:tag]");
   c->callback([f, &g] {
@@ -101,6 +102,19 @@ void setup_images(CLI::App* c, Globals& g) {
       throw Error(Errc::usage, quote(f->sort) + " is not a valid field for sorting. Choose from: " +
                                    join(sort_keys, ", "));
     if (!f->reference.empty()) set_reference(f->reference);
+    // label=KEY and label=KEY=VALUE, against the image's Config.Labels; every
+    // one must match (docker's and podman's rule).
+    std::vector<std::pair<std::string, std::string>> labels;
+    auto has_labels = [&](const image::Image& img) {
+      const json& cfg = img.runtime_config();
+      auto it = cfg.find("Labels");
+      for (const auto& [key, value] : labels) {
+        if (it == cfg.end() || !it->is_object() || !it->contains(key)) return false;
+        const json& have = (*it)[key];
+        if (!value.empty() && (!have.is_string() || have.get<std::string>() != value)) return false;
+      }
+      return true;
+    };
     for (const auto& flt : f->filters) {
       bool found = false;
       auto [k, v] = split_once(flt, '=', &found);
@@ -108,6 +122,8 @@ void setup_images(CLI::App* c, Globals& g) {
         dangling = v == "true" || v == "1";
       else if (k == "reference" && found)
         set_reference(v);
+      else if (k == "label" && found && !v.empty())
+        labels.push_back(split_once(v, '='));
       else
         throw Error(Errc::usage, "unsupported filter " + quote(flt));
     }
@@ -128,6 +144,7 @@ void setup_images(CLI::App* c, Globals& g) {
     for (const auto& img : g.images().list()) {
       if (dangling && *dangling != img.names.empty()) continue;
       if (img.names.empty() && intermediate.count(img.id)) continue;
+      if (!has_labels(img)) continue;
       std::vector<std::pair<std::string, std::string>> repo_tags;
       for (const auto& n : img.names) repo_tags.push_back(split_name(n));
       if (repo_tags.empty()) repo_tags.push_back({"<none>", "<none>"});

@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
 #include "container/health.hpp"
+#include "container/prune.hpp"
 #include "network/networks.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
@@ -47,7 +48,7 @@ void setup_inspect(CLI::App* c, Globals& g, bool containers_only) {
   c->add_option("-f,--format", f->format, "Format the output using the given Go template");
   if (!containers_only)
     c->add_option("--type", f->type, "Only inspect objects of the given type (container, image)");
-  c->add_flag("-s,--size", f->size, "Display total file sizes (accepted for compatibility)");
+  c->add_flag("-s,--size", f->size, "Display total file sizes (containers: SizeRw, SizeRootFs)");
   c->add_option("NAME", f->names, containers_only ? "Containers to inspect" : "Objects to inspect")
       ->required();
   c->callback([f, &g, containers_only] {
@@ -62,6 +63,13 @@ void setup_inspect(CLI::App* c, Globals& g, bool containers_only) {
       if (want_ctr)
         if (auto r = store.find(name)) {
           objs.push_back(container_json(g, store, *r));
+          if (f->size) {
+            // docker's: the writable layer, and that on top of the image.
+            int64_t rw = container::writable_sizes(store, {*r})[r->id];
+            auto img = g.images().find(r->image_id);
+            objs.back()["SizeRw"] = rw;
+            objs.back()["SizeRootFs"] = rw + (img ? img->size : 0);
+          }
           continue;
         }
       if (want_img)
@@ -72,7 +80,7 @@ void setup_inspect(CLI::App* c, Globals& g, bool containers_only) {
       missing.push_back(name);
     }
     // Like docker: everything found is printed, then the misses fail the command.
-    print_inspect(objs, f->format);
+    print_inspect(objs, f->format, true);
     if (missing.empty()) return;
     std::string what = containers_only || f->type == "container" ? "container"
                        : f->type == "image"                      ? "image"

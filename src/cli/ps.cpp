@@ -210,6 +210,8 @@ void setup_ps(CLI::App* c, Globals& g) {
           {"ExitCode", st.exit_code},
           {"Pid", st.pid}};
       if (f->size) row["Size"] = size_text(r);
+      // podman's JSON lists the names; a template's {{.Names}} is the text.
+      if (f->format == "json") row["Names"] = json::array({r.name});
       rows.push_back(std::move(row));
     }
     if (plain) {

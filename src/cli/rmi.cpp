@@ -20,7 +20,8 @@ void remove_containers_of(Globals& g, const std::string& image_id) {
     if (r.image_id == image_id) container::remove(store, r, true);
 }
 
-void remove_one(Globals& g, const std::string& arg, bool force) {
+// all: rmi -a, whose ids name every image on purpose.
+void remove_one(Globals& g, const std::string& arg, bool force, bool all) {
   // No create may resolve the image between the in-use check and its removal.
   FileLock no_creates = container::image_use_lock(g.paths(), FileLock::Mode::exclusive);
   image::Store& images = g.images();
@@ -32,6 +33,12 @@ void remove_one(Globals& g, const std::string& arg, bool force) {
     out("Untagged: " + *name);
     return;
   }
+  // docker's rule: an id names every tag at once, which only -f removes.
+  if (!name && img.names.size() > 1 && !force && !all)
+    throw Error(Errc::in_use,
+                "conflict: unable to delete " + img.id.substr(0, 12) +
+                    " (must be forced) - image is referenced in multiple repositories",
+                "remove the names one by one, or use rmi -f", 1);
   auto in_use = container::image_ids_in_use(g.paths());
   if (in_use.count(img.id)) {
     if (!force) {
@@ -42,7 +49,8 @@ void remove_one(Globals& g, const std::string& arg, bool force) {
       throw Error(Errc::in_use,
                   "image used by " + (ctr.empty() ? std::string("a container") : ctr) +
                       ": image is in use by a container",
-                  "remove the container first, or use rmi -f to remove it with the image");
+                  "remove the container first, or use rmi -f to remove it with the image",
+                  1);  // docker's exit code (podman's 2)
     }
     remove_containers_of(g, img.id);
   }
@@ -75,7 +83,7 @@ void setup_rmi(CLI::App* c, Globals& g) {
     std::optional<Error> last;
     for (const auto& t : targets) {
       try {
-        remove_one(g, t, f->force);
+        remove_one(g, t, f->force, f->all);
       } catch (const Error& e) {
         if ((f->force || f->ignore) && e.code() == Errc::not_found) continue;
         if (last) std::fputs(("Error: " + std::string(last->what()) + "\n").c_str(), stderr);

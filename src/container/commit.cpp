@@ -20,19 +20,16 @@ json commit_config(const json& parent_config, const Record& rec, const std::stri
   json& c = cfg["config"];
   const runtime::Spec& spec = rec.spec;
 
-  // The recorded argv starts with the image's entrypoint unless the run
-  // replaced it; then the whole argv becomes the new Cmd.
-  std::vector<std::string> entrypoint;
+  // A run that replaced the entrypoint commits its own (docker's rule).
+  std::vector<std::string> image_entrypoint;
   if (auto it = c.find("Entrypoint"); it != c.end() && it->is_array())
     for (const auto& v : *it)
-      if (v.is_string()) entrypoint.push_back(v.get<std::string>());
-  std::vector<std::string> cmd = spec.args;
-  if (!entrypoint.empty() && entrypoint.size() <= cmd.size() &&
-      std::equal(entrypoint.begin(), entrypoint.end(), cmd.begin())) {
-    cmd.erase(cmd.begin(), cmd.begin() + static_cast<std::ptrdiff_t>(entrypoint.size()));
-  } else {
+      if (v.is_string()) image_entrypoint.push_back(v.get<std::string>());
+  auto [entrypoint, cmd] = entrypoint_and_cmd(rec, image_entrypoint);
+  if (entrypoint.empty())
     c.erase("Entrypoint");
-  }
+  else
+    c["Entrypoint"] = entrypoint;
   c["Cmd"] = cmd;
   // What the runtime added (container=tug, a terminal's TERM=xterm) is no
   // part of the image unless the image had it.

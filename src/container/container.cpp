@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <ctime>
@@ -39,6 +40,7 @@ void to_json(json& j, const Record& r) {
            {"create_command", r.create_command},
            {"conmon_pidfile", r.conmon_pidfile}};
   if (!r.healthcheck.is_null()) j["healthcheck"] = r.healthcheck;
+  if (r.entrypoint) j["entrypoint"] = *r.entrypoint;
 }
 
 void from_json(const json& j, Record& r) {
@@ -60,6 +62,20 @@ void from_json(const json& j, Record& r) {
   r.create_command = j.value("create_command", std::vector<std::string>{});
   r.conmon_pidfile = j.value("conmon_pidfile", "");
   if (auto it = j.find("healthcheck"); it != j.end()) r.healthcheck = *it;
+  if (auto it = j.find("entrypoint"); it != j.end() && it->is_array())
+    r.entrypoint = it->get<std::vector<std::string>>();
+}
+
+std::pair<std::vector<std::string>, std::vector<std::string>> entrypoint_and_cmd(
+    const Record& r, const std::vector<std::string>& image_entrypoint) {
+  const std::vector<std::string>& args = r.spec.args;
+  std::vector<std::string> entrypoint = r.entrypoint.value_or(image_entrypoint);
+  if (entrypoint.size() > args.size() ||
+      !std::equal(entrypoint.begin(), entrypoint.end(), args.begin()))
+    entrypoint.clear();
+  return {entrypoint,
+          std::vector<std::string>(args.begin() + static_cast<std::ptrdiff_t>(entrypoint.size()),
+                                   args.end())};
 }
 
 void to_json(json& j, const State& s) {

@@ -16,6 +16,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/paths.hpp"
@@ -57,7 +58,16 @@ struct Record {
   std::string conmon_pidfile;
   // docker's Config.Healthcheck (container/health.hpp); null: none.
   json healthcheck;
+  // The leading part of spec.args that is the entrypoint (docker's
+  // Config.Entrypoint, the rest being Cmd). Unset in records older than it.
+  std::optional<std::vector<std::string>> entrypoint;
 };
+
+// r's argv as docker shows it apart: {Entrypoint, Cmd}. A record that does
+// not know its entrypoint takes image_entrypoint when the argv starts with
+// it (what create() did), else shows the whole argv as Cmd.
+std::pair<std::vector<std::string>, std::vector<std::string>> entrypoint_and_cmd(
+    const Record& r, const std::vector<std::string>& image_entrypoint);
 
 struct State {
   std::string status = "created";  // created | running | exited

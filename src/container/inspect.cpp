@@ -104,17 +104,7 @@ json inspect_json(const Record& r, const State& s, const InspectContext& ctx) {
   const runtime::Spec& spec = r.spec;
   std::string data_root = dirname_of(dirname_of(ctx.container_dir));
 
-  // The record keeps the resolved argv; docker shows Entrypoint and Cmd
-  // apart. When the argv still starts with the image's entrypoint, that
-  // prefix is the entrypoint (what create() did); otherwise it was cleared
-  // or replaced by --entrypoint and the whole argv is shown as Cmd.
-  std::vector<std::string> entrypoint = strings_of(ctx.image_config, "Entrypoint");
-  std::vector<std::string> cmd = spec.args;
-  if (!entrypoint.empty() && entrypoint.size() <= spec.args.size() &&
-      std::equal(entrypoint.begin(), entrypoint.end(), spec.args.begin()))
-    cmd.erase(cmd.begin(), cmd.begin() + static_cast<std::ptrdiff_t>(entrypoint.size()));
-  else
-    entrypoint.clear();
+  auto [entrypoint, cmd] = entrypoint_and_cmd(r, strings_of(ctx.image_config, "Entrypoint"));
 
   json st = {{"Status", s.paused && s.status == "running" ? "paused" : s.status},
              {"Running", s.status == "running"},
@@ -245,7 +235,8 @@ json inspect_json(const Record& r, const State& s, const InspectContext& ctx) {
                   ? std::vector<std::string>(spec.args.begin() + 1, spec.args.end())
                   : std::vector<std::string>{};
   j["State"] = st;
-  j["Image"] = "sha256:" + r.image_id;
+  // The image's Id as image inspect prints it (podman's form, no sha256:).
+  j["Image"] = r.image_id;
   j["ImageDigest"] = ctx.image_digest;
   j["ImageName"] = r.image_name;
   j["Name"] = "/" + r.name;

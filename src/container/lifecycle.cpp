@@ -417,6 +417,7 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
     cmd.clear();
   }
   if (!o.command.empty()) cmd = o.command;
+  r.entrypoint = entrypoint;
   s.args = entrypoint;
   s.args.insert(s.args.end(), cmd.begin(), cmd.end());
   if (s.args.empty())
@@ -911,9 +912,10 @@ void set_paused(Store& store, const Record& r, bool paused) {
 
 runtime::Started exec_start(Store& store, const Record& r, const ExecOptions& o) {
   State st = store.state(r.id);
+  // docker's exit code 1: the daemon's refusal, not the command's.
   if (st.status != "running")
     throw Error(Errc::invalid,
-                "can only exec into a running container; " + r.name + " is " + st.status);
+                "can only exec into a running container; " + r.name + " is " + st.status, "", 1);
   if (st.paused)
     throw Error(Errc::invalid, "container " + r.name + " is paused",
                 "unpause the container before exec");
@@ -926,11 +928,15 @@ runtime::Started exec_start(Store& store, const Record& r, const ExecOptions& o)
   if (o.tty) set_env(plan.env, "TERM=xterm");
   plan.cwd = o.workdir ? *o.workdir : r.spec.cwd;
   if (plan.cwd.empty()) plan.cwd = "/";
+  plan.create_cwd = false;  // docker: exec -w of a missing directory fails (126)
   plan.user = o.user ? *o.user : r.spec.user;
   plan.group_add = r.spec.group_add;  // docker: exec keeps the container's --group-add
   plan.hostname = effective_hostname(r);
   plan.cgroup = st.cgroup;
   runtime::apply_security(r.spec, plan);
+  // exec --privileged: every capability the container's user namespace
+  // holds, whatever the container itself was given (docker's and podman's).
+  if (o.privileged) plan.capabilities = ~0ULL;
   userns::Mapping mapping = container_mapping(store, r);
   runtime::apply_fake_chown(r.spec, mapping, plan);
   runtime::compile_filters(plan, seccomp_cache(store));

@@ -155,6 +155,7 @@ struct ExecOptions {
   std::vector<std::string> env_files;
   std::optional<std::string> user, workdir;
   bool tty = false, interactive = false, detach = false;
+  bool privileged = false;  // every capability, for this process only
 };
 
 // Runs a command in a running container (its namespaces, root, user,

@@ -56,6 +56,7 @@ enum class MsgKind : uint32_t {
   terminal = 4,         // child -> parent: the pty master rides along (SCM_RIGHTS)
   fuse_device = 6,      // child -> parent: a mounted squashfs's fuse device (SCM_RIGHTS)
   ids_set = 7,          // child -> parent: its ids are final, its /proc files open to the user
+  process_failed = 8,   // exec's child -> parent: the user, group or working dir failed
 };
 
 struct Msg {
@@ -602,7 +603,8 @@ void chown_tree(const std::string& path, uid_t uid, gid_t gid) {
   // Like runc: a missing working directory is created, by root (0755) and
   // before the switch to the user, who may not be able to create it.
   struct stat cwd_st {};
-  if (::stat(plan.cwd.c_str(), &cwd_st) != 0 && errno == ENOENT) make_dirs(plan.cwd, 0755);
+  if (plan.create_cwd && ::stat(plan.cwd.c_str(), &cwd_st) != 0 && errno == ENOENT)
+    make_dirs(plan.cwd, 0755);
   for (const auto& path : plan.chown_paths) chown_tree(path, ids.uid, ids.gid);
   for (const auto& u : plan.rlimits) {
     struct rlimit rl {
@@ -765,6 +767,8 @@ void receive_start_result(int sock, Started& s, const std::string& squashfs = {}
   if (!got) return;
   s.process.wait();
   std::string text(m.text, strnlen(m.text, sizeof m.text));
+  // docker's code for an exec whose process cannot be set up.
+  if (m.kind == MsgKind::process_failed) throw Error(Errc::generic, text, "", kExitCannotInvoke);
   if (m.kind == MsgKind::exec_failed) {
     if (m.err == ENOENT)
       throw Error(Errc::not_found,
@@ -1028,6 +1032,7 @@ Started exec_in(pid_t pid, const Plan& plan, bool detach) {
     // new pid namespace applies only to children. It stays to relay the
     // exit status and signals.
     std::string stage = "joining the container";
+    bool in_process = false;
     try {
       parent_end.reset();
       if (detach) ::setsid();
@@ -1049,6 +1054,7 @@ Started exec_in(pid_t pid, const Plan& plan, bool detach) {
       pid_t second = ::fork();
       if (second < 0) fail("fork");
       if (second == 0) {
+        in_process = true;
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         become_process(plan, child_end.get(), stage);
       }
@@ -1057,7 +1063,8 @@ Started exec_in(pid_t pid, const Plan& plan, bool detach) {
       ::_exit(wait_forwarding_signals(inner));
     } catch (const std::exception& e) {
       try {
-        send_msg(child_end.get(), MsgKind::setup_failed, 0, stage + ": " + e.what());
+        send_msg(child_end.get(), in_process ? MsgKind::process_failed : MsgKind::setup_failed, 0,
+                 stage + ": " + e.what());
       } catch (...) {
       }
     }

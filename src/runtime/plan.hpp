@@ -50,6 +50,7 @@ struct Plan {
   std::vector<std::string> args;  // argv; with init, argv[0] is the init path in the container
   std::vector<std::string> env;
   std::string cwd;
+  bool create_cwd = true;  // run creates a missing working directory (runc's); exec does not
   std::string user;
   // Spec::group_add: gids or group names of the image, added to the user's
   // supplementary groups; "keep-groups": setgroups is left alone, so the

@@ -178,7 +178,7 @@ bats_require_minimum_version 1.5.0
   [ -n "$cid" ]
 
   run --separate-stderr "$TUG" rmi busybox
-  assert_status 125
+  assert_status 1
   [[ "$stderr" == Error:*"$cid"* ]] || [[ "$stderr" == Error:*"in use"* ]]
   run_tug images -q
   assert_output_equals "$(busybox_id | cut -c1-12)"
@@ -195,6 +195,38 @@ bats_require_minimum_version 1.5.0
   [ ! -e "$XDG_DATA_HOME/tug/containers/$cid" ]
   [ ! -e "$XDG_DATA_HOME/tug/names/user-of-image" ]
   [ -z "$(store_entries layers)" ]
+}
+
+@test "rmi ID of an image with two names needs -f" {
+  load_busybox
+  tug_ok tag busybox other:v2
+  local id
+  id=$(busybox_id)
+  run --separate-stderr "$TUG" rmi "${id:0:12}"
+  assert_status 1
+  [[ "$stderr" == *"must be forced"*"multiple repositories"* ]]
+  run_tug images --format '{{.Repository}}:{{.Tag}}'
+  [ "$(line_count)" -eq 2 ]
+  run_tug rmi -f "${id:0:12}"
+  assert_status 0
+  assert_output_contains "Deleted: $id"
+  run_tug images -q
+  assert_output_equals ""
+}
+
+@test "images --filter label=KEY and label=KEY=VALUE match the image's labels" {
+  load_busybox
+  tug_ok run --name c busybox true
+  tug_ok commit -c 'LABEL tier=web' -c 'LABEL other=1' c labelled:1
+  run_tug images --filter label=tier --format '{{.Repository}}'
+  assert_output_equals "localhost/labelled"
+  run_tug images --filter label=tier=web --filter label=other --format '{{.Repository}}'
+  assert_output_equals "localhost/labelled"
+  run_tug images --filter label=tier=db --format '{{.Repository}}'
+  assert_output_equals ""
+  run_tug images --filter label=nosuch --format '{{.Repository}}'
+  assert_status 0
+  assert_output_equals ""
 }
 
 @test "image inspect reports Id, RepoTags, Config.Cmd and the layers" {

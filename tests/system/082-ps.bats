@@ -42,6 +42,16 @@ load helpers
   tug_ok rm -f live-three
 }
 
+@test "ps --format json lists Names, a template prints the name" {
+  load_busybox
+  tug_ok create --name jsonc busybox true
+  run_tug ps -a --format json
+  assert_status 0
+  [ "$(jq -c '.[0].Names' <<<"$output")" = '["jsonc"]' ]
+  run_tug ps -a --format '{{.Names}}'
+  assert_output_equals "jsonc"
+}
+
 @test "ps -n, -l and -s" {
   load_busybox
   tug_ok run --name first busybox true

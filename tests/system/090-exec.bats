@@ -28,7 +28,7 @@ start_box() {
   tug_ok rm -f box
 }
 
-@test "exec exit codes: the command's, 127, 126, and 125 for a stopped container" {
+@test "exec exit codes: the command's, 127, 126, and docker's 1 for a stopped container" {
   start_box
   run_tug exec box sh -c 'exit 6'
   assert_status 6
@@ -38,11 +38,45 @@ start_box() {
   assert_status 126
   tug_ok stop -t 0 box
   run_tug exec box true
-  assert_error 125 "running"
+  assert_error 1 "running"
   run_tug exec no-such-container true
   assert_error 1 "no-such-container"
+  # docker's: a container without a command is 1, nothing at all 125.
   run_tug exec box
+  assert_status 1
+  run_tug exec
   assert_status 125
+  tug_ok create --name never busybox true
+  run_tug exec never true
+  assert_error 1 "running"
+}
+
+@test "exec -w of a missing directory and -u of an unknown user fail with 126, creating nothing" {
+  start_box
+  run_tug exec -w /nosuch box pwd
+  assert_error 126 "/nosuch"
+  # exec does not create it (run -w does).
+  run_tug exec box test -e /nosuch
+  assert_status 1
+  run_tug exec -u nosuchuser box id
+  assert_error 126 "nosuchuser"
+  tug_ok rm -f box
+}
+
+@test "exec --privileged gives the process every capability, the container keeps its own" {
+  start_box
+  run_tug exec box sh -c 'grep CapEff /proc/self/status'
+  assert_status 0
+  plain=$output
+  run_tug exec --privileged box sh -c 'grep CapEff /proc/self/status'
+  assert_status 0
+  full=$output
+  [ "$plain" != "$full" ]
+  # every capability up to the kernel's last one, e.g. 000001ffffffffff
+  [[ "$full" =~ CapEff:[[:space:]]+0*1?f{10,}$ ]]
+  run_tug exec box sh -c 'grep CapEff /proc/1/status'
+  assert_output_equals "$plain"
+  tug_ok rm -f box
 }
 
 @test "exec -u, -w, -e, -i, -t, -d" {

@@ -16,7 +16,8 @@ load helpers
   [ "$(echo "$output" | jq -r '.[0].State.Status')" = "exited" ]
   [ "$(echo "$output" | jq -r '.[0].State.ExitCode')" = "3" ]
   [ "$(echo "$output" | jq -r '.[0].State.Running')" = "false" ]
-  [ "$(echo "$output" | jq -r '.[0].Image')" = "sha256:$busybox_id" ]
+  # the image's Id as image inspect prints it
+  [ "$(echo "$output" | jq -r '.[0].Image')" = "$busybox_id" ]
   [ "$(echo "$output" | jq -r '.[0].Path')" = "sh" ]
   [ "$(echo "$output" | jq -c '.[0].Args')" = '["-c","exit 3"]' ]
   [ "$(echo "$output" | jq -r '.[0].Config.Env | index("FOO=bar") != null')" = "true" ]
@@ -59,6 +60,40 @@ load helpers
   assert_status 1
   assert_output_contains "/c"
   assert_output_contains "Error: no such object: nosuch"
+}
+
+@test "inspect: --entrypoint apart from Cmd, .Image is the image's Id, -s sizes, missing keys fail" {
+  load_busybox
+  tug_ok create --name ep --entrypoint /bin/echo busybox hi
+  run_tug inspect --format '{{json .Config.Entrypoint}} {{json .Config.Cmd}}' ep
+  assert_output_equals '["/bin/echo"] ["hi"]'
+  run_tug start -a ep
+  assert_output_equals "hi"
+  # commit keeps the entrypoint the run gave
+  tug_ok commit ep epimg:1
+  run_tug image inspect --format '{{json .Config.Entrypoint}} {{json .Config.Cmd}}' epimg:1
+  assert_output_equals '["/bin/echo"] ["hi"]'
+  run_tug inspect --format '{{.Image}}' ep
+  assert_output_equals "$("$TUG" image inspect --format '{{.Id}}' busybox)"
+  # an image that sets no working directory shows an empty one
+  run_tug image inspect --format '[{{.Config.WorkingDir}}]' busybox
+  assert_output_equals "[]"
+  run_tug inspect --format '{{.NoSuchKey}}' ep
+  assert_error 125 "NoSuchKey"
+  run_tug image inspect --format '{{.NoSuchKey}}' busybox
+  assert_error 125 "NoSuchKey"
+  # maps stay lenient: a label that is not there is no error
+  run_tug inspect --format '{{.Config.Labels.nosuch}}' ep
+  assert_status 0
+  tug_ok run --name sized busybox sh -c 'head -c 100000 /dev/zero > /blob'
+  run_tug inspect -s --format '{{.SizeRw}} {{.SizeRootFs}}' sized
+  assert_status 0
+  read -r rw rootfs <<<"$output"
+  [ "$rw" -ge 100000 ]
+  [ "$rootfs" -gt "$rw" ]
+  # without -s there are no sizes (docker's)
+  run_tug inspect --format '{{.SizeRw}}' sized
+  assert_status 125
 }
 
 @test "rename: the new name works, the old one is free, a taken name is refused" {

@@ -41,7 +41,7 @@ TEST_CASE("inspect: docker's shape from a record and a running state") {
   json j = inspect_json(sample_record(), s, ctx);
   CHECK(j["Id"] == std::string(64, 'a'));
   CHECK(j["Name"] == "/web");
-  CHECK(j["Image"] == "sha256:" + std::string(64, 'b'));
+  CHECK(j["Image"] == std::string(64, 'b'));  // as image inspect prints the Id
   CHECK(j["Path"] == "/entry");
   CHECK(j["Args"] == json({"sh", "-c", "echo hi"}));
   CHECK(j["State"]["Running"] == true);
@@ -79,6 +79,24 @@ TEST_CASE("inspect: an exited container has no pid; a replaced entrypoint shows 
   CHECK(j["State"]["StartedAt"] == kZeroTime);
   CHECK(j["Config"]["Entrypoint"].is_null());
   CHECK(j["Config"]["Cmd"].size() == 4);
+}
+
+TEST_CASE("inspect and commit: a record's own entrypoint (--entrypoint) is shown apart from Cmd") {
+  Record r = sample_record();
+  r.spec.args = {"/bin/echo", "hi"};
+  r.entrypoint = std::vector<std::string>{"/bin/echo"};
+  json j = inspect_json(r, State{}, {"/d/containers/x", "", json{{"Entrypoint", {"/entry"}}}});
+  CHECK(j["Config"]["Entrypoint"] == json({"/bin/echo"}));
+  CHECK(j["Config"]["Cmd"] == json({"hi"}));
+  json parent = {{"config", {{"Entrypoint", {"/entry"}}, {"Cmd", {"old"}}}}};
+  json c = commit_config(parent, r, "sha256:new", CommitOptions{}, "2026-01-01T00:00:00Z");
+  CHECK(c["config"]["Entrypoint"] == json({"/bin/echo"}));
+  CHECK(c["config"]["Cmd"] == json({"hi"}));
+  // --entrypoint "": no entrypoint, the whole argv is Cmd
+  r.entrypoint = std::vector<std::string>{};
+  j = inspect_json(r, State{}, {"/d/containers/x", "", json{{"Entrypoint", {"/bin/echo"}}}});
+  CHECK(j["Config"]["Entrypoint"].is_null());
+  CHECK(j["Config"]["Cmd"] == json({"/bin/echo", "hi"}));
 }
 
 TEST_CASE("commit: the container's settings, the changes, the new layer and history") {

@@ -89,6 +89,16 @@ TEST_CASE("fields, nested fields and missing fields") {
   check_usage_error("{{.Id.Foo}}", "can't evaluate field Foo in type string");
 }
 
+TEST_CASE("strict keys (inspect): a field the object lacks is an error, deeper ones are not") {
+  json obj = {{"Id", "abc"}, {"State", {{"Pid", 42}}}, {"Mounts", {{{"Type", "bind"}}}}};
+  tug::cli::Template t("{{.Nope}}");
+  CHECK_THROWS_WITH_AS(t.render(obj, true), doctest::Contains("can't evaluate field Nope"), Error);
+  CHECK(t.render(obj) == "<no value>");
+  CHECK(tug::cli::Template("{{.Id}} {{.State.Nope}}").render(obj, true) == "abc <no value>");
+  CHECK(tug::cli::Template("{{range .Mounts}}{{.Type}}{{.Name}}{{end}}").render(obj, true) ==
+        "bind<no value>");
+}
+
 TEST_CASE("keys that differ only in case are found (podman's struct names over JSON)") {
   json info = {{"host", {{"kernel", "6.1"}, {"idMappings", {{"mode", "single-uid"}}}}},
                {"Id", "abc"},

@@ -24,7 +24,7 @@ E run --rm -w /tmp $IMG pwd
 @ run-workdir-created differs=run--w-creates-a-missing-directory
 E run --rm -w /new/dir $IMG pwd
 
-@ run-user
+@ run-user differs=no-passwd-entry-for-an-unknown-uid
 E run --rm -u 1000:1000 $IMG id
 
 @ run-hostname
@@ -145,7 +145,7 @@ E run --rm -u nobody $IMG id
 @ run-user-missing differs=exit-codes-follow-docker-where-podmans-differ
 E run --rm -u nosuchuser $IMG id
 
-@ run-user-uid-only
+@ run-user-uid-only differs=no-passwd-entry-for-an-unknown-uid
 E run --rm -u 1234 $IMG id
 
 @ run-network-none

@@ -59,7 +59,7 @@ Q inspect --format '{{range .Config.Env}}{{println .}}{{end}}' c | grep -E '^(A|
 E create --name c $IMG echo a b
 E inspect --format '{{json .Config.Cmd}}' c
 
-@ create-entrypoint-inspect
+@ create-entrypoint-inspect differs=inspect-entrypoint-is-a-list
 E create --name c --entrypoint /bin/echo $IMG hi
 E inspect --format '{{json .Config.Entrypoint}} {{json .Config.Cmd}}' c
 E start -a c

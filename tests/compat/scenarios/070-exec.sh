@@ -19,15 +19,15 @@ E exec c /etc/passwd
 @ exec-missing-container differs=missing-objects-exit-1
 E exec nosuch true
 
-@ exec-not-running
+@ exec-not-running differs=exec-exit-codes-are-dockers
 E create --name c $IMG true
 E exec c true
 
-@ exec-exited
+@ exec-exited differs=exec-exit-codes-are-dockers
 E run --name c $IMG true
 E exec c true
 
-@ exec-no-command
+@ exec-no-command differs=exec-exit-codes-are-dockers
 E run -d --name c $IMG sleep 300
 E exec c
 
@@ -51,7 +51,7 @@ E exec -w /tmp c pwd
 E run -d --name c -w /etc $IMG sleep 300
 E exec c pwd
 
-@ exec-workdir-missing
+@ exec-workdir-missing differs=exec-exit-codes-are-dockers
 E run -d --name c $IMG sleep 300
 E exec -w /nosuch c pwd
 
@@ -63,7 +63,7 @@ E exec -u 1000:1000 c id
 E run -d --name c $IMG sleep 300
 E exec -u nobody c id -un
 
-@ exec-user-missing
+@ exec-user-missing differs=exec-exit-codes-are-dockers
 E run -d --name c $IMG sleep 300
 E exec -u nosuchuser c id
 

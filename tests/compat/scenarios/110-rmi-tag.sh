@@ -51,7 +51,7 @@ E rmi -f nosuch
 @ rmi-no-args
 E rmi
 
-@ rmi-used-by-container
+@ rmi-used-by-container differs=rmi-refusals-exit-1
 E create --name c $IMG true
 E rmi $IMG
 Q images -q | wc -l
@@ -62,7 +62,7 @@ E rmi -f $IMG
 E ps -a --format '{{.Names}}'
 E images -q
 
-@ rmi-by-id-several-tags
+@ rmi-by-id-several-tags differs=rmi-refusals-exit-1
 E tag $IMG second:1
 id=$(Q image inspect --format '{{.Id}}' $IMG)
 id=${id#sha256:}

@@ -61,7 +61,7 @@ E rmi $IMG
 E load -i oci.tar
 E images --format '{{.Tag}}'
 
-@ save-two-tags-load
+@ save-two-tags-load differs=load-prints-the-archives-order
 E tag $IMG second:2
 E save -o two.tar $IMG second:2
 E rmi -f $IMG
