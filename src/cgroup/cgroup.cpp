@@ -264,10 +264,45 @@ std::vector<std::pair<std::string, std::string>> limit_files(const Limits& l) {
   return f;
 }
 
+namespace {
+
+// Hands the controllers to parent's children. No internal processes: a
+// cgroup that does so may hold no process itself, so ours move to a leaf
+// (tug-cli) first.
+void enable_controllers(const std::string& parent, const std::set<std::string>& needed) {
+  if (needed.empty()) return;
+  std::string procs = read_file_if_exists(parent + "/cgroup.procs").value_or("");
+  if (!trim(procs).empty()) {
+    make_dirs(parent + "/tug-cli", 0755);
+    std::istringstream in(procs);
+    std::string pid;
+    while (in >> pid) {
+      try {
+        write_file(parent + "/tug-cli/cgroup.procs", pid);
+      } catch (const Error&) {
+        // A process that exited meanwhile, or one we may not move.
+      }
+    }
+  }
+  std::string enable;
+  for (const auto& c : needed) enable += (enable.empty() ? "+" : " +") + c;
+  write_cg(parent + "/cgroup.subtree_control", enable);
+}
+
+}  // namespace
+
 std::vector<std::string> apply(const std::string& path, const Limits& l) {
   std::vector<std::string> failed;
   for (const auto& lf : files_of(l)) {
     std::string file = path + "/" + lf.file;
+    if (!path_exists(file)) {
+      // A container started without this limit: its parent may hand it
+      // the controller now (where the host delegates it).
+      try {
+        enable_controllers(path.substr(0, path.rfind('/')), {lf.controller()});
+      } catch (const Error&) {
+      }
+    }
     if (!path_exists(file)) {
       failed.push_back(lf.flag + ": the container's cgroup has no " + lf.controller() +
                        " controller");
@@ -286,26 +321,7 @@ std::string create(const Host& h, const std::string& id, const Limits& l) {
   std::string parent = h.root + (h.own == "/" ? "" : h.own);
   std::set<std::string> needed;
   for (const auto& [file, value] : limit_files(l)) needed.insert(split_once(file, '.').first);
-  if (!needed.empty()) {
-    // No internal processes: a cgroup that hands controllers to children
-    // may hold no process itself, so ours move to a leaf first.
-    std::string procs = read_file_if_exists(parent + "/cgroup.procs").value_or("");
-    if (!trim(procs).empty()) {
-      make_dirs(parent + "/tug-cli", 0755);
-      std::istringstream in(procs);
-      std::string pid;
-      while (in >> pid) {
-        try {
-          write_file(parent + "/tug-cli/cgroup.procs", pid);
-        } catch (const Error&) {
-          // A process that exited meanwhile, or one we may not move.
-        }
-      }
-    }
-    std::string enable;
-    for (const auto& c : needed) enable += (enable.empty() ? "+" : " +") + c;
-    write_cg(parent + "/cgroup.subtree_control", enable);
-  }
+  enable_controllers(parent, needed);
   std::string path = parent + "/tug-" + id.substr(0, 12);
   make_dirs(path, 0755);
   for (const auto& [file, value] : limit_files(l)) write_cg(path + "/" + file, value);

@@ -156,3 +156,21 @@ TEST_CASE("apply writes a running container's cgroup and names what it cannot ta
   REQUIRE(failed.size() == 1);
   CHECK(failed[0] == "--memory: the container's cgroup has no memory controller");
 }
+
+TEST_CASE("apply hands a running container's cgroup a controller it was started without") {
+  TempDir t("/tmp", "tug-unit-");
+  std::string root = fake_cgroupfs(t, "cpu memory pids\n");
+  std::string own = root + "/user.slice/user-1000.slice/user@1000.service";
+  atomic_write(own + "/cgroup.procs", "4242\n");
+  std::string cg = own + "/tug-0123456789ab";
+  make_dirs(cg);
+  cgroup::Limits l;
+  l.pids = 16;
+  // A fake cgroupfs makes no pids.max when the controller is enabled: the
+  // failure is still named, after the parent was asked for it.
+  auto failed = cgroup::apply(cg, l);
+  CHECK(read_file(own + "/cgroup.subtree_control") == "+pids");
+  CHECK(read_file(own + "/tug-cli/cgroup.procs") == "4242");
+  REQUIRE(failed.size() == 1);
+  CHECK(failed[0] == "--pids-limit: the container's cgroup has no pids controller");
+}
