@@ -245,6 +245,31 @@ class Holder {
       eps.push_back(ep);
     }
     for (const auto& subnet : unreachable) inside.add_unreachable_route(subnet);
+    // The way out is this namespace's (slirp4netns's tap0 here, which the
+    // starter attached): the container's default route goes through the
+    // gateway of its first network that is not internal, so it sees its
+    // eth0 alone, as docker's and podman's containers do.
+    for (const auto& ep : attached_[container].endpoints)
+      if (!ep.internal) {
+        enable_forwarding();
+        inside.add_default_route(ep.gateway);
+        break;
+      }
+  }
+
+  // Containers' packets leave through tap0. slirp4netns takes any source
+  // address; its ARP requests for the containers' addresses are answered
+  // here for the bridges behind (proxy ARP).
+  void enable_forwarding() {
+    if (forwarding_) return;
+    for (const char* f :
+         {"/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv4/conf/tap0/proxy_arp"})
+      try {
+        write_file(f, "1");
+      } catch (const Error& e) {
+        std::cerr << "tug-netns: " << e.what() << "\n";
+      }
+    forwarding_ = true;
   }
 
   void disconnect(const std::string& container, const std::string& net) {
@@ -366,6 +391,7 @@ class Holder {
   std::map<std::string, Attached> attached_;
   std::map<std::string, Bridge> bridges_;
   std::map<uint16_t, Pending> pending_;
+  bool forwarding_ = false;
 };
 
 }  // namespace
