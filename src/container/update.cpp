@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "container/lifecycle.hpp"
 #include "runtime/spec.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
@@ -86,6 +87,7 @@ std::vector<std::string> update(Store& store, const Record& rec, const UpdateOpt
   });
   // Always written: a monitor waiting out its back-off reads it too.
   if (o.restart) atomic_write(restart_policy_file(store, r.id), policy + "\n");
+  emit_event(store, r, "update");
 
   std::vector<std::string> warnings;
   if (!o.limits.any()) return warnings;

@@ -42,6 +42,8 @@ ${id:0:12}" ]
   limits_of upd
   assert_output_equals "134217728 268435456 500000000 512 50 33554432 0 0 0 0 300"
   tug_ok update --restart on-failure:3 upd
+  run_tug events --stream=false --filter event=update --format '{{.Actor.Attributes.name}} {{.Action}}'
+  assert_line "upd update"
   run_tug inspect --format '{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}' upd
   assert_output_equals "on-failure 3"
   # The limits go with the record to the start (where the host enforces
