@@ -227,6 +227,13 @@ holder_pid() {
   assert_output_equals "0"
   run_tug network disconnect c1 live
   assert_error 125 "is not connected to c1"
+  # Leaving the network of its default route hands that to the one left.
+  run_tug exec live sh -c 'ip route | grep ^default'
+  assert_output_contains "default via 10.77.6.1 dev eth0"
+  tug_ok network connect c1 live
+  tug_ok network disconnect c2 live
+  run_tug exec live sh -c 'ip route | grep ^default'
+  assert_output_contains "default via 10.77.5.1 dev eth"
   # A running container on its own network cannot join live.
   tug_ok run -d --name own busybox sleep 300
   run_tug network connect c1 own
