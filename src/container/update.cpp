@@ -83,10 +83,14 @@ std::vector<std::string> update(Store& store, const Record& rec, const UpdateOpt
     cgroup::validate(merged);
     cur.spec.limits = cgroup::to_json(merged);
     cur.limits_not_applied = cgroup::unapplied(merged, host);
-    if (o.restart) cur.spec.restart_policy = policy;
+    if (o.restart) {
+      cur.spec.restart_policy = policy;
+      // Under the record's lock, so two updates leave the record and the
+      // file alike. Written whether or not it runs: a monitor waiting out
+      // its back-off reads it too.
+      atomic_write(restart_policy_file(store, cur.id), policy + "\n");
+    }
   });
-  // Always written: a monitor waiting out its back-off reads it too.
-  if (o.restart) atomic_write(restart_policy_file(store, r.id), policy + "\n");
   emit_event(store, r, "update");
 
   std::vector<std::string> warnings;
