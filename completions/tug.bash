@@ -5,12 +5,13 @@
 
 _tug_commands="attach auto-update build buildx commit compose container cp create diff events exec export healthcheck history image images import info
   inspect kill load login logout logs manifest network pause pod port ps pull push rename restart rm rmi run save
-  search start stats stop system tag top unpause unshare untag version volume wait generate"
+  search start stats stop system tag top unpause unshare untag update version volume wait generate"
 
 _tug_run_values="--name -e --env --env-file -w --workdir -u --user --entrypoint -h --hostname
   --network --net --network-alias --ip -p --publish --pod --pod-id-file -v --volume --tmpfs --add-host --dns --cap-add --cap-drop -l --label
   --storage-driver --stop-signal --security-opt -m --memory --memory-swap --cpus -c --cpu-shares
-  --pids-limit --restart --stop-timeout --mount --ulimit --userns --pull --authfile --cert-dir
+  --pids-limit --memory-reservation --cpu-period --cpu-quota --cpuset-cpus --cpuset-mems --blkio-weight
+  --restart --stop-timeout --mount --ulimit --userns --pull --authfile --cert-dir
   --creds --platform --arch --os --variant --sdnotify --cgroups --cidfile --device --gpus
   --log-driver --log-opt --volumes-from
   --health-cmd --health-interval --health-retries --health-start-period --health-start-interval
@@ -39,6 +40,8 @@ _tug_flags() {
     logs) echo "-f --follow -t --timestamps|-n --tail --since --until" ;;
     stop | "container stop") echo "-a --all -i --ignore|-t --time --timeout --cidfile --filter" ;;
     restart | "container restart") echo "|-t --time --timeout" ;;
+    update | "container update")
+      echo "|--blkio-weight --cpu-period --cpu-quota -c --cpu-shares --cpus --cpuset-cpus --cpuset-mems --kernel-memory -m --memory --memory-reservation --memory-swap --pids-limit --restart" ;;
     kill) echo "|-s --signal" ;;
     start) echo "-a --attach -i --interactive --all|--filter" ;;
     "generate systemd") echo "--new -n --name -f --files --no-header --template|--format --restart-policy --restart-sec --start-timeout -t --time --stop-timeout --container-prefix --pod-prefix --separator --wants --after --requires -e --env" ;;
@@ -181,7 +184,7 @@ _tug_main() {
   case "$key" in
     "") COMPREPLY=($(compgen -W "$_tug_commands" -- "$cur")) ;;
     image) COMPREPLY=($(compgen -W "ls list rm inspect tag untag history load save import build prune exists pull push" -- "$cur")) ;;
-    container) COMPREPLY=($(compgen -W "ls list ps rm export inspect prune diff cp commit rename port exists run create start stop restart kill wait logs exec attach top stats pause unpause" -- "$cur")) ;;
+    container) COMPREPLY=($(compgen -W "ls list ps rm export inspect prune diff cp commit rename update port exists run create start stop restart kill wait logs exec attach top stats pause unpause" -- "$cur")) ;;
     buildx) COMPREPLY=($(compgen -W "build" -- "$cur")) ;;
     "buildx build") COMPREPLY=($(compgen -d -- "$cur")) ;;
     volume) COMPREPLY=($(compgen -W "create ls list inspect exists rm prune" -- "$cur")) ;;
@@ -208,7 +211,7 @@ _tug_main() {
       [ "$npos" -eq 0 ] && COMPREPLY=($(compgen -f -- "$cur")) ;;
     exec | attach | stop | kill | pause | unpause | top | stats | port)
       COMPREPLY=($(compgen -W "$(_tug_running)" -- "$cur")) ;;
-    rm | start | restart | wait | logs | export | diff | commit | rename | "container "*)
+    rm | start | restart | wait | logs | export | diff | commit | rename | update | "container "*)
       [[ $key == @(logs|export|diff|commit|rename|container export|container diff|container commit|container rename) && $npos -ge 1 ]] ||
         COMPREPLY=($(compgen -W "$(_tug_containers)" -- "$cur")) ;;
     cp | "container cp")

@@ -4,7 +4,7 @@
 
 set -l tug_commands attach build buildx commit compose container cp create diff events exec export healthcheck history image images import info \
     inspect kill load login logout logs manifest network pause pod port ps pull push rename restart rm rmi run save \
-    search start stats stop system tag top unpause unshare untag version volume wait generate auto-update
+    search start stats stop system tag top unpause unshare untag update version volume wait generate auto-update
 
 function __tug_images
     tug images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | string replace -r '^docker\.io/library/' ''
@@ -80,6 +80,7 @@ complete -c tug -n $top -a pull -d 'Pull an image from a registry'
 complete -c tug -n $top -a push -d 'Push an image to a registry or an archive'
 complete -c tug -n $top -a search -d 'Search a registry for images'
 complete -c tug -n $top -a rename -d 'Rename a container'
+complete -c tug -n $top -a update -d 'Update configuration of one or more containers'
 complete -c tug -n $top -a port -d 'List port mappings of a container'
 complete -c tug -n $top -a restart -d 'Restart containers'
 complete -c tug -n $top -a rm -d 'Remove containers'
@@ -135,6 +136,8 @@ complete -c tug -n "__fish_seen_subcommand_from auto-update" -l format -x -a 'js
 
 # run and create
 set -l rc "__fish_seen_subcommand_from run create"
+# The limits and restart policy, which update changes too.
+set -l rcu "__fish_seen_subcommand_from run create update"
 complete -c tug -n $rc -l rm -d 'Remove the container when it exits'
 complete -c tug -n $rc -s d -l detach -d 'Run in the background'
 complete -c tug -n $rc -l name -x -d 'Container name'
@@ -164,7 +167,7 @@ complete -c tug -n $rc -l dns-option -l dns-opt -x -d 'resolv.conf option'
 complete -c tug -n $rc -l dns-search -x -d 'resolv.conf search domain'
 complete -c tug -n $rc -l ipc -x -a 'private shareable host none container:' -d 'IPC namespace'
 complete -c tug -n $rc -l group-add -x -d 'Supplementary group'
-complete -c tug -n $rc -l kernel-memory -x -d 'Kernel memory limit (ignored)'
+complete -c tug -n $rcu -l kernel-memory -x -d 'Kernel memory limit (ignored)'
 complete -c tug -n $rc -s a -l attach -x -a 'stdin stdout stderr' -d 'Attach to a stream'
 complete -c tug -n $rc -l cap-add -x -d 'Add a capability'
 complete -c tug -n $rc -l cap-drop -x -d 'Drop a capability'
@@ -180,12 +183,18 @@ complete -c tug -n $rc -l stop-timeout -x -d 'Seconds before SIGKILL'
 complete -c tug -n $rc -l security-opt -x -a 'seccomp=unconfined no-new-privileges fake-chown=true fake-chown=false' -d 'Security option'
 complete -c tug -n $rc -l device -r -d 'Host device or CDI device VENDOR/CLASS=NAME'
 complete -c tug -n $rc -l gpus -x -a 'all' -d 'GPUs through CDI (nvidia.com/gpu)'
-complete -c tug -n $rc -s m -l memory -x -d 'Memory limit'
-complete -c tug -n $rc -l memory-swap -x -d 'Memory plus swap limit'
-complete -c tug -n $rc -l cpus -x -d 'Number of CPUs'
-complete -c tug -n $rc -s c -l cpu-shares -x -d 'CPU shares'
-complete -c tug -n $rc -l pids-limit -x -d 'Process limit'
-complete -c tug -n $rc -l restart -x -a 'no on-failure always unless-stopped' -d 'Restart policy'
+complete -c tug -n $rcu -s m -l memory -x -d 'Memory limit'
+complete -c tug -n $rcu -l memory-swap -x -d 'Memory plus swap limit'
+complete -c tug -n $rcu -l cpus -x -d 'Number of CPUs'
+complete -c tug -n $rcu -s c -l cpu-shares -x -d 'CPU shares'
+complete -c tug -n $rcu -l pids-limit -x -d 'Process limit'
+complete -c tug -n $rcu -l memory-reservation -x -d 'Memory soft limit'
+complete -c tug -n $rcu -l cpu-period -x -d 'CPU CFS period'
+complete -c tug -n $rcu -l cpu-quota -x -d 'CPU CFS quota'
+complete -c tug -n $rcu -l cpuset-cpus -x -d 'CPUs allowed'
+complete -c tug -n $rcu -l cpuset-mems -x -d 'Memory nodes allowed'
+complete -c tug -n $rcu -l blkio-weight -x -d 'Block IO weight'
+complete -c tug -n $rcu -l restart -x -a 'no on-failure always unless-stopped' -d 'Restart policy'
 complete -c tug -n $rc -l mount -x -a 'type=bind type=volume type=tmpfs' -d 'Filesystem mount'
 complete -c tug -n $rc -l ulimit -x -d 'Ulimit NAME=SOFT:HARD'
 complete -c tug -n $rc -l userns -x -a 'host keep-id' -d 'User namespace mode'
@@ -222,7 +231,7 @@ complete -c tug -n "__fish_seen_subcommand_from import commit" -s m -l message -
 complete -c tug -n "__fish_seen_subcommand_from ps rm" -s a -l all -d 'All containers'
 complete -c tug -n "__fish_seen_subcommand_from rm" -s f -l force -d 'Stop running ones first'
 complete -c tug -n "__fish_seen_subcommand_from rm" -s v -l volumes -d 'Remove anonymous volumes'
-complete -c tug -n "__fish_seen_subcommand_from rm start restart wait logs export diff commit rename inspect" -a '(__tug_containers)' -d Container
+complete -c tug -n "__fish_seen_subcommand_from rm start restart wait logs export diff commit rename update inspect" -a '(__tug_containers)' -d Container
 complete -c tug -n "__fish_seen_subcommand_from stop kill attach exec top stats pause unpause port" -a '(__tug_running)' -d 'Running container'
 complete -c tug -n "__fish_seen_subcommand_from stop restart" -s t -l time -x -d 'Seconds before SIGKILL'
 complete -c tug -n "__fish_seen_subcommand_from stop rm" -s i -l ignore -d 'Ignore missing containers'
@@ -258,8 +267,8 @@ complete -c tug -n "__fish_seen_subcommand_from cp" -F -a '(__tug_containers | s
 # groups
 complete -c tug -n "__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from ls list rm inspect tag untag history load save import build prune exists pull push" \
     -a 'ls list rm inspect tag untag history load save import build prune exists pull push'
-complete -c tug -n "__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from ls list ps rm export inspect prune diff cp commit rename port exists run create start stop restart kill wait logs exec attach top stats pause unpause" \
-    -a 'ls list ps rm export inspect prune diff cp commit rename port exists run create start stop restart kill wait logs exec attach top stats pause unpause'
+complete -c tug -n "__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from ls list ps rm export inspect prune diff cp commit rename update port exists run create start stop restart kill wait logs exec attach top stats pause unpause" \
+    -a 'ls list ps rm export inspect prune diff cp commit rename update port exists run create start stop restart kill wait logs exec attach top stats pause unpause'
 complete -c tug -n "__fish_seen_subcommand_from volume; and not __fish_seen_subcommand_from create ls list inspect exists rm prune" \
     -a 'create ls list inspect exists rm prune'
 complete -c tug -n "__fish_seen_subcommand_from volume; and __fish_seen_subcommand_from inspect rm" -a '(__tug_volumes)' -d Volume

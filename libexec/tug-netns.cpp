@@ -245,6 +245,33 @@ class Holder {
       eps.push_back(ep);
     }
     for (const auto& subnet : unreachable) inside.add_unreachable_route(subnet);
+    if (!attached_[container].netns)
+      attached_[container].netns.reset(::fcntl(netns_fd, F_DUPFD_CLOEXEC, 3));
+    // The way out is this namespace's (slirp4netns's tap0 here, which the
+    // starter attached): the container's default route goes through the
+    // gateway of its first network that is not internal, so it sees its
+    // eth0 alone, as docker's and podman's containers do.
+    for (const auto& ep : attached_[container].endpoints)
+      if (!ep.internal) {
+        enable_forwarding();
+        inside.add_default_route(ep.gateway);
+        break;
+      }
+  }
+
+  // Containers' packets leave through tap0. slirp4netns takes any source
+  // address; its ARP requests for the containers' addresses are answered
+  // here for the bridges behind (proxy ARP).
+  void enable_forwarding() {
+    if (forwarding_) return;
+    for (const char* f :
+         {"/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv4/conf/tap0/proxy_arp"})
+      try {
+        write_file(f, "1");
+      } catch (const Error& e) {
+        std::cerr << "tug-netns: " << e.what() << "\n";
+      }
+    forwarding_ = true;
   }
 
   void disconnect(const std::string& container, const std::string& net) {
@@ -252,6 +279,14 @@ class Holder {
     for (const auto& e : eps)
       if (e.network == net) nl_.delete_link(network::veth_name(container, e.bridge));
     std::erase_if(eps, [&](const Endpoint& e) { return e.network == net; });
+    // The default route may have gone with that network's veth: another
+    // network with a way out takes it over.
+    const UniqueFd& netns = attached_[container].netns;
+    for (const auto& ep : eps)
+      if (!ep.internal && netns) {
+        socket_in(netns.get()).add_default_route(ep.gateway);
+        break;
+      }
   }
 
   void forget(const std::string& container) {
@@ -355,6 +390,7 @@ class Holder {
   struct Attached {
     std::vector<Endpoint> endpoints;
     int lifelines = 0;
+    UniqueFd netns;  // the container's, for a default route after a disconnect
   };
 
   std::string socket_path_, lock_path_;
@@ -366,6 +402,7 @@ class Holder {
   std::map<std::string, Attached> attached_;
   std::map<std::string, Bridge> bridges_;
   std::map<uint16_t, Pending> pending_;
+  bool forwarding_ = false;
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <type_traits>
 
 #include "util/error.hpp"
 #include "util/fs.hpp"
@@ -61,6 +62,175 @@ Host detect_host() {
   return detect(self, unified_root ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified");
 }
 
+void Limits::merge(const Limits& n) {
+  auto take = [](auto& mine, const auto& theirs) {
+    if (theirs) mine = theirs;
+  };
+  take(memory, n.memory);
+  take(memory_swap, n.memory_swap);
+  take(cpus, n.cpus);
+  take(cpu_shares, n.cpu_shares);
+  take(pids, n.pids);
+  take(memory_reservation, n.memory_reservation);
+  take(cpu_period, n.cpu_period);
+  take(cpu_quota, n.cpu_quota);
+  take(cpuset_cpus, n.cpuset_cpus);
+  take(cpuset_mems, n.cpuset_mems);
+  take(blkio_weight, n.blkio_weight);
+}
+
+json to_json(const Limits& l) {
+  json j = json::object();
+  auto put = [&](const char* key, const auto& v) {
+    if (v) j[key] = *v;
+  };
+  put("memory", l.memory);
+  put("memory_swap", l.memory_swap);
+  put("cpus", l.cpus);
+  put("cpu_shares", l.cpu_shares);
+  put("pids", l.pids);
+  put("memory_reservation", l.memory_reservation);
+  put("cpu_period", l.cpu_period);
+  put("cpu_quota", l.cpu_quota);
+  put("cpuset_cpus", l.cpuset_cpus);
+  put("cpuset_mems", l.cpuset_mems);
+  put("blkio_weight", l.blkio_weight);
+  return j;
+}
+
+Limits limits_from_json(const json& j) {
+  Limits l;
+  auto get = [&](const char* key, auto& v) {
+    if (j.is_object() && j.contains(key))
+      v = j[key].get<typename std::remove_reference_t<decltype(v)>::value_type>();
+  };
+  get("memory", l.memory);
+  get("memory_swap", l.memory_swap);
+  get("cpus", l.cpus);
+  get("cpu_shares", l.cpu_shares);
+  get("pids", l.pids);
+  get("memory_reservation", l.memory_reservation);
+  get("cpu_period", l.cpu_period);
+  get("cpu_quota", l.cpu_quota);
+  get("cpuset_cpus", l.cpuset_cpus);
+  get("cpuset_mems", l.cpuset_mems);
+  get("blkio_weight", l.blkio_weight);
+  return l;
+}
+
+namespace {
+
+// "0-3,5" -> the highest number named; nullopt if malformed.
+std::optional<long> highest_in_list(const std::string& list) {
+  if (list.empty()) return std::nullopt;
+  long top = -1;
+  for (const auto& part : split(list, ',')) {
+    bool range = false;
+    auto [a, b] = split_once(part, '-', &range);
+    for (const std::string& n : {a, range ? b : a}) {
+      if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos || n.size() > 6)
+        return std::nullopt;
+      top = std::max(top, std::stol(n));
+    }
+    if (range && std::stol(b) < std::stol(a)) return std::nullopt;
+  }
+  return top;
+}
+
+}  // namespace
+
+void validate(const Limits& l) {
+  auto fail = [](const std::string& msg) { throw Error(Errc::invalid, msg); };
+  const int64_t min_memory = 6 << 20;
+  if (l.memory && *l.memory > 0 && *l.memory < min_memory)
+    fail("Minimum memory limit allowed is 6MB");
+  if (l.memory_reservation && *l.memory_reservation > 0 && *l.memory_reservation < min_memory)
+    fail("Minimum memory reservation allowed is 6MB");
+  if (l.memory && l.memory_swap && *l.memory > 0 && *l.memory_swap > 0 &&
+      *l.memory_swap < *l.memory)
+    fail("Minimum memoryswap limit should be larger than memory limit, see usage");
+  if (l.memory && l.memory_reservation && *l.memory > 0 && *l.memory < *l.memory_reservation)
+    fail("Minimum memory limit can not be less than memory reservation limit, see usage");
+  if (l.cpus && l.cpu_period && *l.cpu_period > 0)
+    fail("Conflicting options: Nano CPUs and CPU Period cannot both be set");
+  if (l.cpus && l.cpu_quota && *l.cpu_quota > 0)
+    fail("Conflicting options: Nano CPUs and CPU Quota cannot both be set");
+  long ncpu = std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN));
+  if (l.cpus && (*l.cpus < 0.01 || *l.cpus > static_cast<double>(ncpu)))
+    fail("Range of CPUs is from 0.01 to " + std::to_string(ncpu) + ".00, as there are only " +
+         std::to_string(ncpu) + " CPUs available");
+  if (l.cpu_period && *l.cpu_period != 0 && (*l.cpu_period < 1000 || *l.cpu_period > 1000000))
+    fail("CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)");
+  if (l.cpu_quota && *l.cpu_quota > 0 && *l.cpu_quota < 1000)
+    fail("CPU cfs quota can not be less than 1ms (i.e. 1000)");
+  if (l.cpuset_cpus) {
+    auto top = highest_in_list(*l.cpuset_cpus);
+    if (!top) fail("Invalid value " + *l.cpuset_cpus + " for cpuset cpus");
+    long last = ::sysconf(_SC_NPROCESSORS_CONF) - 1;
+    if (*top > last)
+      fail("Requested CPUs are not available - requested " + *l.cpuset_cpus + ", available: 0-" +
+           std::to_string(last));
+  }
+  if (l.cpuset_mems && !highest_in_list(*l.cpuset_mems))
+    fail("Invalid value " + *l.cpuset_mems + " for cpuset mems");
+  if (l.blkio_weight && *l.blkio_weight != 0 && (*l.blkio_weight < 10 || *l.blkio_weight > 1000))
+    fail("Range of blkio weight is from 10 to 1000");
+}
+
+namespace {
+
+// One cgroup file a limit writes, with the flag that asked for it.
+struct LimitFile {
+  std::string file, value, flag;
+  std::string controller() const { return split_once(file, '.').first; }
+};
+
+std::vector<LimitFile> files_of(const Limits& l) {
+  std::vector<LimitFile> f;
+  if (l.memory) f.push_back({"memory.max", std::to_string(*l.memory), "--memory"});
+  if (l.memory_swap) {
+    // docker's --memory-swap is memory plus swap; v2 limits swap alone.
+    std::string v =
+        *l.memory_swap < 0
+            ? "max"
+            : std::to_string(std::max<int64_t>(0, *l.memory_swap - l.memory.value_or(0)));
+    f.push_back({"memory.swap.max", v, "--memory-swap"});
+  }
+  if (l.memory_reservation)
+    f.push_back({"memory.low", std::to_string(*l.memory_reservation), "--memory-reservation"});
+  const int64_t default_period = 100000;
+  if (l.cpus) {
+    int64_t period = l.cpu_period.value_or(default_period);
+    f.push_back({"cpu.max",
+                 std::to_string(static_cast<int64_t>(std::llround(*l.cpus * period))) + " " +
+                     std::to_string(period),
+                 "--cpus"});
+  } else if (l.cpu_quota || l.cpu_period) {
+    int64_t quota = l.cpu_quota.value_or(-1);
+    f.push_back({"cpu.max",
+                 (quota > 0 ? std::to_string(quota) : std::string("max")) + " " +
+                     std::to_string(l.cpu_period.value_or(default_period)),
+                 l.cpu_quota ? "--cpu-quota" : "--cpu-period"});
+  }
+  if (l.cpu_shares) {
+    // The mapping runc and crun use from shares (2..262144) to weight (1..10000).
+    int64_t s = std::clamp<int64_t>(*l.cpu_shares, 2, 262144);
+    f.push_back({"cpu.weight", std::to_string(1 + ((s - 2) * 9999) / 262142), "--cpu-shares"});
+  }
+  if (l.cpuset_cpus) f.push_back({"cpuset.cpus", *l.cpuset_cpus, "--cpuset-cpus"});
+  if (l.cpuset_mems) f.push_back({"cpuset.mems", *l.cpuset_mems, "--cpuset-mems"});
+  if (l.blkio_weight && *l.blkio_weight > 0) {
+    // runc's mapping from blkio weight (10..1000) to io.weight (1..10000).
+    int64_t w = std::clamp<int64_t>(*l.blkio_weight, 10, 1000);
+    f.push_back({"io.weight", std::to_string(1 + ((w - 10) * 9999) / 990), "--blkio-weight"});
+  }
+  if (l.pids)
+    f.push_back({"pids.max", *l.pids <= 0 ? "max" : std::to_string(*l.pids), "--pids-limit"});
+  return f;
+}
+
+}  // namespace
+
 std::vector<std::string> unapplied(const Limits& l, const Host& h) {
   std::vector<std::string> out;
   auto need = [&](bool wanted, const char* flag, const char* ctrl) {
@@ -76,61 +246,82 @@ std::vector<std::string> unapplied(const Limits& l, const Host& h) {
   };
   need(l.memory.has_value(), "--memory", "memory");
   need(l.memory_swap.has_value(), "--memory-swap", "memory");
+  need(l.memory_reservation.has_value(), "--memory-reservation", "memory");
   need(l.cpus.has_value(), "--cpus", "cpu");
+  need(l.cpu_period.has_value(), "--cpu-period", "cpu");
+  need(l.cpu_quota.has_value(), "--cpu-quota", "cpu");
   need(l.cpu_shares.has_value(), "--cpu-shares", "cpu");
+  need(l.cpuset_cpus.has_value(), "--cpuset-cpus", "cpuset");
+  need(l.cpuset_mems.has_value(), "--cpuset-mems", "cpuset");
+  need(l.blkio_weight.value_or(0) > 0, "--blkio-weight", "io");
   need(l.pids.has_value(), "--pids-limit", "pids");
   return out;
 }
 
 std::vector<std::pair<std::string, std::string>> limit_files(const Limits& l) {
   std::vector<std::pair<std::string, std::string>> f;
-  if (l.memory) f.emplace_back("memory.max", std::to_string(*l.memory));
-  if (l.memory_swap) {
-    // docker's --memory-swap is memory plus swap; v2 limits swap alone.
-    std::string v =
-        *l.memory_swap < 0
-            ? "max"
-            : std::to_string(std::max<int64_t>(0, *l.memory_swap - l.memory.value_or(0)));
-    f.emplace_back("memory.swap.max", v);
-  }
-  if (l.cpus) {
-    const int64_t period = 100000;
-    f.emplace_back("cpu.max", std::to_string(static_cast<int64_t>(std::llround(*l.cpus * period))) +
-                                  " " + std::to_string(period));
-  }
-  if (l.cpu_shares) {
-    // The mapping runc and crun use from shares (2..262144) to weight (1..10000).
-    int64_t s = std::clamp<int64_t>(*l.cpu_shares, 2, 262144);
-    f.emplace_back("cpu.weight", std::to_string(1 + ((s - 2) * 9999) / 262142));
-  }
-  if (l.pids) f.emplace_back("pids.max", *l.pids <= 0 ? "max" : std::to_string(*l.pids));
+  for (const auto& lf : files_of(l)) f.emplace_back(lf.file, lf.value);
   return f;
+}
+
+namespace {
+
+// Hands the controllers to parent's children. No internal processes: a
+// cgroup that does so may hold no process itself, so ours move to a leaf
+// (tug-cli) first.
+void enable_controllers(const std::string& parent, const std::set<std::string>& needed) {
+  if (needed.empty()) return;
+  std::string procs = read_file_if_exists(parent + "/cgroup.procs").value_or("");
+  if (!trim(procs).empty()) {
+    make_dirs(parent + "/tug-cli", 0755);
+    std::istringstream in(procs);
+    std::string pid;
+    while (in >> pid) {
+      try {
+        write_file(parent + "/tug-cli/cgroup.procs", pid);
+      } catch (const Error&) {
+        // A process that exited meanwhile, or one we may not move.
+      }
+    }
+  }
+  std::string enable;
+  for (const auto& c : needed) enable += (enable.empty() ? "+" : " +") + c;
+  write_cg(parent + "/cgroup.subtree_control", enable);
+}
+
+}  // namespace
+
+std::vector<std::string> apply(const std::string& path, const Limits& l) {
+  std::vector<std::string> failed;
+  for (const auto& lf : files_of(l)) {
+    std::string file = path + "/" + lf.file;
+    if (!path_exists(file)) {
+      // A container started without this limit: its parent may hand it
+      // the controller now (where the host delegates it).
+      try {
+        enable_controllers(path.substr(0, path.rfind('/')), {lf.controller()});
+      } catch (const Error&) {
+      }
+    }
+    if (!path_exists(file)) {
+      failed.push_back(lf.flag + ": the container's cgroup has no " + lf.controller() +
+                       " controller");
+      continue;
+    }
+    try {
+      write_cg(file, lf.value);
+    } catch (const Error& e) {
+      failed.push_back(lf.flag + ": " + e.what());
+    }
+  }
+  return failed;
 }
 
 std::string create(const Host& h, const std::string& id, const Limits& l) {
   std::string parent = h.root + (h.own == "/" ? "" : h.own);
   std::set<std::string> needed;
   for (const auto& [file, value] : limit_files(l)) needed.insert(split_once(file, '.').first);
-  if (!needed.empty()) {
-    // No internal processes: a cgroup that hands controllers to children
-    // may hold no process itself, so ours move to a leaf first.
-    std::string procs = read_file_if_exists(parent + "/cgroup.procs").value_or("");
-    if (!trim(procs).empty()) {
-      make_dirs(parent + "/tug-cli", 0755);
-      std::istringstream in(procs);
-      std::string pid;
-      while (in >> pid) {
-        try {
-          write_file(parent + "/tug-cli/cgroup.procs", pid);
-        } catch (const Error&) {
-          // A process that exited meanwhile, or one we may not move.
-        }
-      }
-    }
-    std::string enable;
-    for (const auto& c : needed) enable += (enable.empty() ? "+" : " +") + c;
-    write_cg(parent + "/cgroup.subtree_control", enable);
-  }
+  enable_controllers(parent, needed);
   std::string path = parent + "/tug-" + id.substr(0, 12);
   make_dirs(path, 0755);
   for (const auto& [file, value] : limit_files(l)) write_cg(path + "/" + file, value);

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "util/json.hpp"
+
 namespace tug::cgroup {
 
 struct Limits {
@@ -22,8 +24,28 @@ struct Limits {
   std::optional<double> cpus;          // --cpus
   std::optional<int64_t> cpu_shares;   // --cpu-shares (docker's 2..262144, 1024 default)
   std::optional<int64_t> pids;         // --pids-limit
-  bool any() const { return memory || memory_swap || cpus || cpu_shares || pids; }
+  std::optional<int64_t> memory_reservation;  // bytes (--memory-reservation): memory.low
+  std::optional<int64_t> cpu_period;          // microseconds (--cpu-period)
+  std::optional<int64_t> cpu_quota;           // microseconds per period (--cpu-quota), -1 = none
+  std::optional<std::string> cpuset_cpus;     // --cpuset-cpus ("0-3,5")
+  std::optional<std::string> cpuset_mems;     // --cpuset-mems
+  std::optional<int64_t> blkio_weight;        // --blkio-weight (docker's 10..1000)
+  bool any() const {
+    return memory || memory_swap || cpus || cpu_shares || pids || memory_reservation ||
+           cpu_period || cpu_quota || cpuset_cpus || cpuset_mems || blkio_weight;
+  }
+  // Each limit set in `newer` replaces this one's.
+  void merge(const Limits& newer);
 };
+
+// Docker's checks of the values themselves (at least 6MB of memory, a
+// period of 1ms..1s, --cpus not with --cpu-period or --cpu-quota, a
+// cpuset of CPUs this host has, ...), in its words. Throws Error(invalid).
+void validate(const Limits& l);
+
+// The record's form (runtime::Spec::limits): {"memory": bytes, "cpus": 0.5, ...}.
+json to_json(const Limits& l);
+Limits limits_from_json(const json& j);
 
 struct Host {
   bool v2 = false;                  // a unified hierarchy is mounted
@@ -44,6 +66,12 @@ std::vector<std::string> unapplied(const Limits& l, const Host& h);
 
 // cgroup v2 file contents for the limits (memory.max, cpu.max, ...).
 std::vector<std::pair<std::string, std::string>> limit_files(const Limits& l);
+
+// Writes the files of the limits into an existing cgroup (a running
+// container's: `tug update`). A file the cgroup lacks (its controller was
+// not enabled for it when it was made) or refuses is skipped; the flags not
+// applied come back, each with the reason.
+std::vector<std::string> apply(const std::string& cgroup_path, const Limits& l);
 
 // Creates <root><own>/tug-<id> (moving our own processes into a leaf first
 // if the kernel's no-internal-processes rule requires it), enables the

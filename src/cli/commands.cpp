@@ -48,6 +48,7 @@ const std::vector<Command>& commands() {
       {"buildx", register_buildx},
       {"inspect", register_inspect},
       {"rename", register_rename},
+      {"update", register_update},
       {"port", register_port},
       {"pod", register_pod},
       {"network", register_network},

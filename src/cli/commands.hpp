@@ -40,6 +40,7 @@ void register_search(CLI::App&, Globals&);
 // one setup, as the image commands do.
 void register_inspect(CLI::App&, Globals&);
 void register_rename(CLI::App&, Globals&);
+void register_update(CLI::App&, Globals&);
 void register_port(CLI::App&, Globals&);
 void register_pod(CLI::App&, Globals&);
 void register_network(CLI::App&, Globals&);
@@ -58,6 +59,7 @@ void setup_container_inspect(CLI::App*, Globals&);
 void setup_container_prune(CLI::App*, Globals&);
 void setup_image_prune(CLI::App*, Globals&);
 void setup_rename(CLI::App*, Globals&);
+void setup_update(CLI::App*, Globals&);
 void setup_port(CLI::App*, Globals&);
 void setup_diff(CLI::App*, Globals&);
 void setup_cp(CLI::App*, Globals&);

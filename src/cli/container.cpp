@@ -39,6 +39,7 @@ void register_container(CLI::App& app, Globals& g) {
       g);
   setup_commit(add_command(*ctr, "commit", "Create a new image from a container's changes"), g);
   setup_rename(add_command(*ctr, "rename", "Rename a container"), g);
+  setup_update(add_command(*ctr, "update", "Update configuration of one or more containers"), g);
   setup_port(
       add_command(*ctr, "port", "List port mappings or a specific mapping for the container"), g);
   setup_container_exists(

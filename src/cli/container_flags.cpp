@@ -99,6 +99,13 @@ void add_create_flags(CLI::App* c, RunFlags& f) {
   c->add_option("--cpus", o.cpus, "Number of CPUs (e.g. .5)");
   c->add_option("-c,--cpu-shares", o.cpu_shares, "CPU shares (relative weight)");
   c->add_option("--pids-limit", o.pids_limit, "Tune container pids limit (-1 for unlimited)");
+  c->add_option("--memory-reservation", o.memory_reservation, "Memory soft limit (e.g. 128m)");
+  c->add_option("--cpu-period", o.cpu_period, "Limit CPU CFS (Completely Fair Scheduler) period");
+  c->add_option("--cpu-quota", o.cpu_quota, "Limit CPU CFS (Completely Fair Scheduler) quota");
+  c->add_option("--cpuset-cpus", o.cpuset_cpus, "CPUs in which to allow execution (0-3, 0,1)");
+  c->add_option("--cpuset-mems", o.cpuset_mems, "MEMs in which to allow execution (0-3, 0,1)");
+  c->add_option("--blkio-weight", o.blkio_weight,
+                "Block IO (relative weight), between 10 and 1000, or 0 to disable");
   c->add_option("--restart", o.restart,
                 "Restart policy: no, on-failure[:max-retries], always, unless-stopped");
   c->add_option("--sdnotify", o.sdnotify,

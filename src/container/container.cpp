@@ -711,6 +711,16 @@ void Store::save_record(const Record& r) {
   write_json_atomic(dir(r.id) + "/config.json", json(r));
 }
 
+Record Store::modify(const std::string& id, const std::function<void(Record&)>& fn) {
+  FileLock lock(dir(id) + "/lock");
+  if (!path_exists(dir(id) + "/config.json"))
+    throw Error(Errc::not_found, "no container with name or ID \"" + id + "\" found");
+  Record r = read_json(dir(id) + "/config.json").get<Record>();
+  fn(r);
+  write_json_atomic(dir(id) + "/config.json", json(r));
+  return r;
+}
+
 void Store::remove(const Record& r) {
   // Under the container's lock: a concurrent rm finds config.json gone and
   // stops, a listing does not sweep the directory from under us, and a

@@ -11,6 +11,7 @@
 // directory without config.json whose lock is free was left by a killed CLI.
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -125,6 +126,10 @@ class Store {
   // Rewrites the record of an existing container (its spec changed: an
   // address handed out, a network connected), under its lock.
   void save_record(const Record& r);
+  // Re-reads the record under its lock, lets fn change it and writes it
+  // back, so a concurrent rename or update is not lost. Error(not_found)
+  // if it is gone. Returns the record written.
+  Record modify(const std::string& id, const std::function<void(Record&)>& fn);
 
   // By full id, unique id prefix, or name. nullopt if none.
   std::optional<Record> find(const std::string& name_or_id) const;

@@ -203,6 +203,12 @@ json inspect_json(const Record& r, const State& s, const InspectContext& ctx) {
   host_config["NanoCpus"] = static_cast<int64_t>(lim.value("cpus", 0.0) * 1e9);
   host_config["CpuShares"] = lim.value("cpu_shares", int64_t{0});
   host_config["PidsLimit"] = lim.value("pids", int64_t{0});
+  host_config["MemoryReservation"] = lim.value("memory_reservation", int64_t{0});
+  host_config["CpuPeriod"] = lim.value("cpu_period", int64_t{0});
+  host_config["CpuQuota"] = lim.value("cpu_quota", int64_t{0});
+  host_config["CpusetCpus"] = lim.value("cpuset_cpus", std::string());
+  host_config["CpusetMems"] = lim.value("cpuset_mems", std::string());
+  host_config["BlkioWeight"] = lim.value("blkio_weight", int64_t{0});
   json ulimits = json::array();
   auto limit = [](const std::string& v) -> int64_t {
     return v == "unlimited" || v == "-1" ? -1 : std::stoll(v);  // validated at create

@@ -25,6 +25,7 @@
 #include "container/health.hpp"
 #include "container/pod.hpp"
 #include "container/rootfs.hpp"
+#include "container/update.hpp"
 #include "events/events.hpp"
 #include "image/layer.hpp"
 #include "image/reference.hpp"
@@ -119,6 +120,7 @@ cgroup::Limits parse_limits(const CreateOptions& o) {
   if (!o.memory.empty()) l.memory = parse_size(o.memory);
   if (!o.memory_swap.empty())
     l.memory_swap = o.memory_swap == "-1" ? -1 : parse_size(o.memory_swap);
+  if (!o.memory_reservation.empty()) l.memory_reservation = parse_size(o.memory_reservation);
   if (!o.cpus.empty()) {
     char* end = nullptr;
     double c = std::strtod(o.cpus.c_str(), &end);
@@ -127,26 +129,12 @@ cgroup::Limits parse_limits(const CreateOptions& o) {
   }
   l.cpu_shares = o.cpu_shares;
   l.pids = o.pids_limit;
-  return l;
-}
-
-json limits_json(const cgroup::Limits& l) {
-  json j = json::object();
-  if (l.memory) j["memory"] = *l.memory;
-  if (l.memory_swap) j["memory_swap"] = *l.memory_swap;
-  if (l.cpus) j["cpus"] = *l.cpus;
-  if (l.cpu_shares) j["cpu_shares"] = *l.cpu_shares;
-  if (l.pids) j["pids"] = *l.pids;
-  return j;
-}
-
-cgroup::Limits limits_of(const json& j) {
-  cgroup::Limits l;
-  if (j.contains("memory")) l.memory = j["memory"].get<int64_t>();
-  if (j.contains("memory_swap")) l.memory_swap = j["memory_swap"].get<int64_t>();
-  if (j.contains("cpus")) l.cpus = j["cpus"].get<double>();
-  if (j.contains("cpu_shares")) l.cpu_shares = j["cpu_shares"].get<int64_t>();
-  if (j.contains("pids")) l.pids = j["pids"].get<int64_t>();
+  l.cpu_period = o.cpu_period;
+  l.cpu_quota = o.cpu_quota;
+  if (!o.cpuset_cpus.empty()) l.cpuset_cpus = o.cpuset_cpus;
+  if (!o.cpuset_mems.empty()) l.cpuset_mems = o.cpuset_mems;
+  l.blkio_weight = o.blkio_weight;
+  cgroup::validate(l);
   return l;
 }
 
@@ -569,7 +557,7 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
   for (const auto& c : o.cap_add) runtime::capability_number(c);  // validate early
   for (const auto& c : o.cap_drop) runtime::capability_number(c);
   cgroup::Limits limits = parse_limits(o);
-  s.limits = limits_json(limits);
+  s.limits = cgroup::to_json(limits);
   if (limits.any()) {
     r.limits_not_applied = cgroup::unapplied(limits, cgroup::detect_host());
     for (const auto& why : r.limits_not_applied)
@@ -1447,7 +1435,7 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
                     (host.own.empty() ? "none" : host.own) + ")",
                 "start it from a unit with Delegate=yes");
   if (host.v2 && host.writable) {
-    cgroup::Limits limits = limits_of(rec.spec.limits);
+    cgroup::Limits limits = cgroup::limits_from_json(rec.spec.limits);
     if (!cgroup::unapplied(limits, host).empty()) limits = {};
     try {
       plan.cgroup = cgroup::create(host, rec.id, limits);
@@ -1662,18 +1650,19 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     if (!rec.pod.empty() && !rec.infra)
       if (auto pod = find_pod(store.paths(), rec.pod); pod && pod->exit_policy == "stop")
         pod_exit = pod->id;
-    if (restarts || health || !pod_exit.empty()) {
-      // The monitor re-execs tug to start the container again in place, so
-      // its pid (a systemd unit's MainPID) survives restarts; it runs tug's
-      // `healthcheck run` at each interval.
-      for (const std::string& a :
-           {std::string("--restart"), restarts ? rec.spec.restart_policy : std::string("no"),
-            std::string("--restart-count"), std::to_string(restart_count),
-            std::string("--stop-marker"), store.dir(rec.id) + "/stopped",
-            std::string("--restart-exec"), self_exe(), std::string("--root"), store.paths().data,
-            std::string("--runroot"), store.paths().run, std::string("--id"), rec.id})
-        argv.push_back(a);
-    }
+    // The monitor re-execs tug to start the container again in place, so
+    // its pid (a systemd unit's MainPID) survives restarts; it runs tug's
+    // `healthcheck run` at each interval. It gets the means to restart
+    // whatever the policy: `tug update --restart` may set one while the
+    // container runs (the restart file).
+    for (const std::string& a :
+         {std::string("--restart"), restarts ? rec.spec.restart_policy : std::string("no"),
+          std::string("--restart-file"), restart_policy_file(store, rec.id),
+          std::string("--restart-count"), std::to_string(restart_count),
+          std::string("--stop-marker"), store.dir(rec.id) + "/stopped",
+          std::string("--restart-exec"), self_exe(), std::string("--root"), store.paths().data,
+          std::string("--runroot"), store.paths().run, std::string("--id"), rec.id})
+      argv.push_back(a);
     if (!pod_exit.empty()) {
       argv.push_back("--pod-exited");
       argv.push_back(pod_exit);

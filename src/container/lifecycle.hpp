@@ -61,6 +61,10 @@ struct CreateOptions {
   std::vector<std::string> security_opt;  // --security-opt
   std::string memory, memory_swap, cpus;  // --memory, --memory-swap, --cpus
   std::optional<int64_t> cpu_shares, pids_limit;
+  std::string memory_reservation;                // --memory-reservation
+  std::string cpuset_cpus, cpuset_mems;          // --cpuset-cpus, --cpuset-mems
+  std::optional<int64_t> cpu_period, cpu_quota;  // --cpu-period, --cpu-quota (microseconds)
+  std::optional<int64_t> blkio_weight;           // --blkio-weight (10..1000)
   std::string restart = "no";         // --restart no|on-failure[:N]|always|unless-stopped
   std::string sdnotify;               // --sdnotify conmon|container|ignore ("": container)
   std::string cgroups;                // --cgroups enabled|disabled|split|no-conmon ("": enabled)

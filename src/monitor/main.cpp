@@ -42,6 +42,9 @@ struct Options {
   // Restart policy, enforced here: after recording an exit the monitor
   // re-execs tug to start the container again, keeping its own pid.
   std::string restart = "no", stop_marker, tug, root, runroot, id;
+  // Where `tug update --restart` puts a new policy while the container
+  // runs: read at each exit, it replaces --restart.
+  std::string restart_file;
   std::string cgroup;                // the container's cgroup, removed once it is empty
   std::vector<std::string> on_exit;  // command exec'd after the exit is recorded
   // The network's helpers, our children, ended with the container: the
@@ -77,6 +80,8 @@ struct Options {
       "         [--log-max-file N] [--log-tag TAG --log-id ID --log-name NAME]\n"
       "         [--listen FD] [--attach FD] [--stdout FD] [--stderr FD] [--terminal FD]\n"
       "         [--client FD]... [--stdin FD] [--started-at TIME] [--restart-count N]\n"
+      "         [--restart POLICY] [--restart-file FILE] [--stop-marker FILE]\n"
+      "         [--restart-exec TUG --root DIR --runroot DIR --id ID]\n"
       "         [--no-fsync]\n"
       "         [--cgroup PATH] [--lifeline FD] [--hold FD] [--helper PID]...\n"
       "         [--device-helper PID]... [--sdnotify conmon|container]\n"
@@ -146,6 +151,8 @@ Options parse(int argc, char** argv) {
       o.restart_count = num();
     else if (a == "--restart")
       o.restart = v;
+    else if (a == "--restart-file")
+      o.restart_file = v;
     else if (a == "--stop-marker")
       o.stop_marker = v;
     else if (a == "--restart-exec")
@@ -205,14 +212,28 @@ bool stopped_by_user(const Options& o) {
          ::access(o.state.c_str(), F_OK) != 0;
 }
 
+// The policy now: the one `tug update` left, else the one at start.
+std::string current_policy(const Options& o) {
+  if (o.restart_file.empty()) return o.restart;
+  int fd = ::open(o.restart_file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return o.restart;
+  char buf[64];
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  std::string p(buf, n > 0 ? static_cast<size_t>(n) : 0);
+  while (!p.empty() && (p.back() == '\n' || p.back() == ' ')) p.pop_back();
+  return p.empty() ? o.restart : p;
+}
+
 bool should_restart(const Options& o, int exit_code) {
-  if (o.restart == "no" || o.tug.empty()) return false;
+  std::string policy = current_policy(o);
+  if (policy == "no" || o.tug.empty()) return false;
   if (stopped_by_user(o)) return false;
-  if (o.restart == "always" || o.restart == "unless-stopped") return true;
-  if (o.restart.rfind("on-failure", 0) != 0 || exit_code == 0) return false;
-  auto colon = o.restart.find(':');
+  if (policy == "always" || policy == "unless-stopped") return true;
+  if (policy.rfind("on-failure", 0) != 0 || exit_code == 0) return false;
+  auto colon = policy.find(':');
   if (colon == std::string::npos) return true;
-  return o.restart_count < std::atoi(o.restart.c_str() + colon + 1);
+  return o.restart_count < std::atoi(policy.c_str() + colon + 1);
 }
 
 long long now_ms() {
@@ -485,7 +506,8 @@ int tug::monitor::run(int argc, char** argv, bool in_process) {
       }
       left_ms -= now_ms() - t0;
     }
-    if (stopped_by_user(o)) return 0;
+    // An update to --restart=no during the back-off cancels the restart.
+    if (stopped_by_user(o) || current_policy(o) == "no") return 0;
     std::string count = std::to_string(o.restart_count + 1);
     std::vector<std::string> args = {
         o.tug, "--root", o.root, "--runroot", o.runroot, "__monitor-restart", o.id, count};

@@ -248,6 +248,26 @@ void Socket::delete_unreachable_route(const std::string& subnet) {
                 "removing the unreachable route to " + subnet + ": " + std::strerror(-rc));
 }
 
+bool Socket::add_default_route(const std::string& gateway) {
+  uint32_t gw;
+  if (::inet_pton(AF_INET, gateway.c_str(), &gw) != 1)
+    throw Error(Errc::invalid, "invalid gateway " + gateway);
+  Message m(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+  struct rtmsg r = {};
+  r.rtm_family = AF_INET;
+  r.rtm_table = RT_TABLE_MAIN;
+  r.rtm_protocol = RTPROT_STATIC;
+  r.rtm_scope = RT_SCOPE_UNIVERSE;
+  r.rtm_type = RTN_UNICAST;
+  m.put(r);
+  m.attr(RTA_GATEWAY, &gw, sizeof gw);
+  int rc = request(m.finish(++seq_));
+  if (rc == -EEXIST) return false;
+  if (rc != 0)
+    throw Error(Errc::io, "adding the default route via " + gateway + ": " + std::strerror(-rc));
+  return true;
+}
+
 void Socket::delete_link(const std::string& ifname) {
   Message m(RTM_DELLINK, 0);
   m.put(link_header());

@@ -29,6 +29,9 @@ class Socket {
   void add_unreachable_route(const std::string& subnet);
   // Removes such a route (none there is not an error).
   void delete_unreachable_route(const std::string& subnet);
+  // The default route, through gateway (an address on a connected
+  // subnet). An existing default route is kept: false then.
+  bool add_default_route(const std::string& gateway);
   // Removes a device; a missing one is not an error.
   void delete_link(const std::string& ifname);
   // ifindex of a device in this namespace; 0 if there is none.

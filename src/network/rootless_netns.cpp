@@ -16,6 +16,7 @@
 #include "util/error.hpp"
 #include "util/fs.hpp"
 #include "util/lock.hpp"
+#include "util/log.hpp"
 #include "util/process.hpp"
 #include "util/strings.hpp"
 
@@ -58,6 +59,12 @@ void spawn_holder(const Paths& paths, const userns::Mapping& mapping) {
   if (!upstream) throw_errno("socket");
   Pipe ready = Pipe::make();
   Pipe go = Pipe::make();
+  // slirp4netns gives the namespace its way out (tap0): it reports on
+  // slirp_ready once configured and ends when the holder, which keeps the
+  // write end of slirp_exit, is gone.
+  std::string slirp = find_in_path("slirp4netns");
+  Pipe slirp_ready = Pipe::make();
+  Pipe slirp_exit = Pipe::make();
   std::vector<std::string> argv = {bin,      "--socket",    dir + "/ctl.sock",
                                    "--lock", dir + "/lock", "--upstream-fd",
                                    "3",      "--ready-fd",  "4"};
@@ -85,9 +92,11 @@ void spawn_holder(const Paths& paths, const userns::Mapping& mapping) {
       ::dup2(err >= 0 ? err : devnull, 2);
       int up = ::fcntl(upstream.get(), F_DUPFD, 10);
       int rd = ::fcntl(ready.write.get(), F_DUPFD, 10);
+      int ex = ::fcntl(slirp_exit.write.get(), F_DUPFD, 10);
       ::dup2(up, 3);
       ::dup2(rd, 4);
-      close_fds_from(5);
+      ::dup2(ex, 5);
+      close_fds_from(6);
       ::execv(cargv[0], cargv.data());
       std::string msg = std::string("cannot run ") + cargv[0] + ": " + std::strerror(errno);
       (void)!::write(4, msg.data(), msg.size());
@@ -108,10 +117,34 @@ void spawn_holder(const Paths& paths, const userns::Mapping& mapping) {
       ::_exit(1);
     }
     (void)!::write(go.write.get(), "g", 1);
+    if (!slirp.empty() && ::fork() == 0) {
+      std::vector<std::string> sargv = {
+          slirp,        "--configure", "--mtu",     "65520", "--disable-host-loopback",
+          "--ready-fd", "3",           "--exit-fd", "4",     std::to_string(holder),
+          "tap0"};
+      std::vector<char*> sc;
+      for (auto& a : sargv) sc.push_back(a.data());
+      sc.push_back(nullptr);
+      int devnull = ::open("/dev/null", O_RDWR);
+      int err = ::open((dir + "/slirp4netns.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      ::dup2(devnull, 0);
+      ::dup2(devnull, 1);
+      ::dup2(err >= 0 ? err : devnull, 2);
+      int rd = ::fcntl(slirp_ready.write.get(), F_DUPFD, 10);
+      int ex = ::fcntl(slirp_exit.read.get(), F_DUPFD, 10);
+      ::dup2(rd, 3);
+      ::dup2(ex, 4);
+      close_fds_from(5);
+      ::execv(sc[0], sc.data());
+      ::_exit(127);
+    }
     ::_exit(0);
   }
   go.read.reset();
   go.write.reset();
+  slirp_exit.read.reset();
+  slirp_exit.write.reset();
+  slirp_ready.write.reset();
   int status = 0;
   while (::waitpid(first, &status, 0) < 0 && errno == EINTR) {
   }
@@ -137,6 +170,13 @@ void spawn_holder(const Paths& paths, const userns::Mapping& mapping) {
                 "starting the rootless network namespace: " +
                     (reply.empty() ? std::string("the holder exited") : reply),
                 "see " + log);
+  if (!slirp.empty()) {
+    struct pollfd p = {slirp_ready.read.get(), POLLIN, 0};
+    char c = 0;
+    if (::poll(&p, 1, kReadyTimeoutMs) <= 0 || ::read(slirp_ready.read.get(), &c, 1) != 1)
+      log_warn("slirp4netns did not set up the rootless network namespace's way out: " +
+               trim(read_file_if_exists(dir + "/slirp4netns.log").value_or("(no message)")));
+  }
 }
 
 }  // namespace

@@ -309,9 +309,10 @@ Attachment attach(AttachRequest req) {
   }
   Pipe lifeline = Pipe::make();
   if (bridge) {
-    // Its bridges come from the rootless network namespace; the way out
-    // and published ports are its own, as with the default network.
-    if (req.external) start_slirp4netns(req, lifeline.read, a);
+    // Its bridges and its way out (the default route through its
+    // network's gateway) come from the rootless network namespace, whose
+    // slirp4netns serves every container there; published ports are its
+    // own, as with the default network.
     if (!req.listeners.empty()) start_forwarder(req, lifeline.read, a);
   } else if (m.kind == Mode::Kind::pasta) {
     start_pasta(req, a);

@@ -154,6 +154,30 @@ holder_pid() {
   assert_output_equals "1"
 }
 
+@test "a container on a user-defined network sees eth0 alone; its way out is its gateway" {
+  load_busybox
+  tug_ok network create --subnet 10.77.9.0/24 out
+  run_tug run --rm --network out busybox sh -c 'cat /proc/net/dev; ip link; ip route'
+  assert_success
+  assert_output_contains "eth0:"
+  assert_output_not_contains "tap0"
+  assert_output_contains "default via 10.77.9.1 dev eth0"
+  # Out through the rootless network namespace's slirp4netns: a server on
+  # the host's address answers (host.containers.internal names it).
+  port=$(free_port)
+  echo "page of the host" >"$BATS_TEST_TMPDIR/i"
+  python3 -m http.server "$port" --bind 0.0.0.0 --directory "$BATS_TEST_TMPDIR" >/dev/null 2>&1 &
+  srv=$!
+  run_tug run --rm --network out busybox sh -c \
+    "grep -q host.containers.internal /etc/hosts || exit 7; for i in \$(seq 50); do wget -qO- http://host.containers.internal:$port/i 2>/dev/null && exit 0; sleep 0.1; done; exit 1"
+  kill "$srv"
+  if [ "$status" -eq 7 ]; then
+    skip "this host has no global IPv4 address to reach"
+  fi
+  assert_success
+  assert_output_equals "page of the host"
+}
+
 @test "a port published by a container on a user-defined network reaches it from the host" {
   load_busybox
   port=$(free_port)
@@ -209,6 +233,13 @@ holder_pid() {
   assert_output_equals "0"
   run_tug network disconnect c1 live
   assert_error 125 "is not connected to c1"
+  # Leaving the network of its default route hands that to the one left.
+  run_tug exec live sh -c 'ip route | grep ^default'
+  assert_output_contains "default via 10.77.6.1 dev eth0"
+  tug_ok network connect c1 live
+  tug_ok network disconnect c2 live
+  run_tug exec live sh -c 'ip route | grep ^default'
+  assert_output_contains "default via 10.77.5.1 dev eth"
   # A running container on its own network cannot join live.
   tug_ok run -d --name own busybox sleep 300
   run_tug network connect c1 own
