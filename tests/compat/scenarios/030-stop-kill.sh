@@ -106,7 +106,7 @@ E run -d --name b $IMG sleep 300
 E kill a b
 E wait a b
 
-@ restart-running
+@ restart-running differs=restart-of-a-running-container-restarts-it
 E run -d --name c $IMG sh -c 'echo started; sleep 300'
 E restart -t 0 c
 E ps --format '{{.Names}} {{.Status}}'
