@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "build_info.hpp"
 #include "events/events.hpp"
@@ -188,8 +189,11 @@ std::vector<Record> PodStore::members(const Pod& p) const {
     if (s.pod != p.id) continue;
     if (auto r = containers_.find(s.id)) out.push_back(std::move(*r));
   }
-  std::stable_sort(out.begin(), out.end(),
-                   [](const Record& a, const Record& b) { return a.infra && !b.infra; });
+  // The infra container first, then the members in the order they were
+  // made (a listing's order is the directory's).
+  std::sort(out.begin(), out.end(), [](const Record& a, const Record& b) {
+    return std::tuple(!a.infra, a.created, a.id) < std::tuple(!b.infra, b.created, b.id);
+  });
   return out;
 }
 

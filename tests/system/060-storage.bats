@@ -19,6 +19,9 @@ subuid_start() {
 }
 
 @test "the data root is \$XDG_DATA_HOME/tug" {
+  # A home of its own: the test user's real one may hold a store already.
+  export HOME=$TEST_DIR/home
+  mkdir -p "$HOME"
   load_busybox
   local id
   id=$(busybox_id)
