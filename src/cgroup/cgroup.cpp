@@ -62,59 +62,49 @@ Host detect_host() {
   return detect(self, unified_root ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified");
 }
 
+namespace {
+
+// Every limit with its key in the container's record: the one list that
+// merge and both directions of JSON go through (F gets the key and a
+// pointer to the member).
+template <class F>
+void each_limit(F&& f) {
+  f("memory", &Limits::memory);
+  f("memory_swap", &Limits::memory_swap);
+  f("cpus", &Limits::cpus);
+  f("cpu_shares", &Limits::cpu_shares);
+  f("pids", &Limits::pids);
+  f("memory_reservation", &Limits::memory_reservation);
+  f("cpu_period", &Limits::cpu_period);
+  f("cpu_quota", &Limits::cpu_quota);
+  f("cpuset_cpus", &Limits::cpuset_cpus);
+  f("cpuset_mems", &Limits::cpuset_mems);
+  f("blkio_weight", &Limits::blkio_weight);
+}
+
+}  // namespace
+
 void Limits::merge(const Limits& n) {
-  auto take = [](auto& mine, const auto& theirs) {
-    if (theirs) mine = theirs;
-  };
-  take(memory, n.memory);
-  take(memory_swap, n.memory_swap);
-  take(cpus, n.cpus);
-  take(cpu_shares, n.cpu_shares);
-  take(pids, n.pids);
-  take(memory_reservation, n.memory_reservation);
-  take(cpu_period, n.cpu_period);
-  take(cpu_quota, n.cpu_quota);
-  take(cpuset_cpus, n.cpuset_cpus);
-  take(cpuset_mems, n.cpuset_mems);
-  take(blkio_weight, n.blkio_weight);
+  each_limit([&](const char*, auto m) {
+    if (n.*m) this->*m = n.*m;
+  });
 }
 
 json to_json(const Limits& l) {
   json j = json::object();
-  auto put = [&](const char* key, const auto& v) {
-    if (v) j[key] = *v;
-  };
-  put("memory", l.memory);
-  put("memory_swap", l.memory_swap);
-  put("cpus", l.cpus);
-  put("cpu_shares", l.cpu_shares);
-  put("pids", l.pids);
-  put("memory_reservation", l.memory_reservation);
-  put("cpu_period", l.cpu_period);
-  put("cpu_quota", l.cpu_quota);
-  put("cpuset_cpus", l.cpuset_cpus);
-  put("cpuset_mems", l.cpuset_mems);
-  put("blkio_weight", l.blkio_weight);
+  each_limit([&](const char* key, auto m) {
+    if (l.*m) j[key] = *(l.*m);
+  });
   return j;
 }
 
 Limits limits_from_json(const json& j) {
   Limits l;
-  auto get = [&](const char* key, auto& v) {
-    if (j.is_object() && j.contains(key))
-      v = j[key].get<typename std::remove_reference_t<decltype(v)>::value_type>();
-  };
-  get("memory", l.memory);
-  get("memory_swap", l.memory_swap);
-  get("cpus", l.cpus);
-  get("cpu_shares", l.cpu_shares);
-  get("pids", l.pids);
-  get("memory_reservation", l.memory_reservation);
-  get("cpu_period", l.cpu_period);
-  get("cpu_quota", l.cpu_quota);
-  get("cpuset_cpus", l.cpuset_cpus);
-  get("cpuset_mems", l.cpuset_mems);
-  get("blkio_weight", l.blkio_weight);
+  if (!j.is_object()) return l;
+  each_limit([&](const char* key, auto m) {
+    if (j.contains(key))
+      l.*m = j[key].get<typename std::remove_reference_t<decltype(l.*m)>::value_type>();
+  });
   return l;
 }
 
