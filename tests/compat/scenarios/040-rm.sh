@@ -27,7 +27,7 @@ E rm c
 E ps --format '{{.Names}}'
 
 @ rm-running-force
-E run -d --name c $IMG sleep 300
+E run -d --name c $IMG sh -c 'trap exit TERM; sleep 300 & wait'
 E rm -f c
 E ps -a --format '{{.Names}}'
 
@@ -59,7 +59,7 @@ E ps -a --format '{{.Names}}'
 
 @ rm-all-force-running
 E create --name a $IMG true
-E run -d --name b $IMG sleep 300
+E run -d --name b $IMG sh -c 'trap exit TERM; sleep 300 & wait'
 E rm -a -f
 E ps -a --format '{{.Names}}'
 

@@ -145,8 +145,8 @@ E run --rm --dns-search example.com $IMG grep ^search /etc/resolv.conf
 E run --rm --kernel-memory 50m $IMG echo ran
 
 @ rt-rm-network-owner differs=rm-of-a-namespace-owner
-E run -d --name owner $IMG sleep 60
-E run -d --name user --network container:owner $IMG sleep 60
+E run -d --name owner $IMG sh -c 'trap exit TERM; sleep 60 & wait'
+E run -d --name user --network container:owner $IMG sh -c 'trap exit TERM; sleep 60 & wait'
 E rm -f owner
 E ps -a --format '{{.Names}}'
 E rm -f user
@@ -154,8 +154,8 @@ E rm -f owner
 E ps -a --format '{{.Names}}'
 
 @ rt-rm-network-owner-all differs=rm-of-a-namespace-owner
-E run -d --name owner $IMG sleep 60
-E run -d --name user --network container:owner $IMG sleep 60
+E run -d --name owner $IMG sh -c 'trap exit TERM; sleep 60 & wait'
+E run -d --name user --network container:owner $IMG sh -c 'trap exit TERM; sleep 60 & wait'
 Q rm -f -a >/dev/null
 E ps -a --format '{{.Names}}'
 

@@ -189,6 +189,6 @@ E stop -t 0 --all
 
 @ shapes-rm-all-force
 E create --name a $IMG true
-E run -d --name b $IMG sleep 100
+E run -d --name b $IMG sh -c 'trap exit TERM; sleep 100 & wait'
 Q rm -f -a | wc -l
 E ps -a -q
