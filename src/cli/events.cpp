@@ -50,7 +50,7 @@ void register_events(CLI::App& app, Globals& g) {
       if (f->format == "json")
         line = events::to_docker_json(e).dump();
       else if (tmpl)
-        line = tmpl->render(events::to_template_json(e));
+        line = tmpl->render(events::to_template_json(e), true);
       else
         line = events::to_text(e);
       line += "\n";

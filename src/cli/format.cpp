@@ -1368,7 +1368,7 @@ std::string Template::render_header(const std::vector<Column>& columns) const {
 }
 
 std::string render_template(const std::string& tmpl, const json& data) {
-  return Template(tmpl).render(data);
+  return Template(tmpl).render(data, true);
 }
 
 std::string header_for_key(const std::string& key) {
@@ -1485,7 +1485,7 @@ void print_rows(const std::vector<json>& rows, const std::string& format,
   Template t(body);
   std::string text;
   if (table && headings) text = t.render_header(default_columns) + "\n";
-  for (const auto& r : rows) text += t.render(r) + "\n";
+  for (const auto& r : rows) text += t.render(r, true) + "\n";
   write_out(table ? align_text(text) : text);
 }
 

@@ -71,7 +71,8 @@ class Template {
   std::shared_ptr<const Tree> tree_;
 };
 
-// Parses and renders in one go.
+// Parses and renders in one go, with strict keys (a top-level field the
+// object lacks is an error, as a Go struct's missing field is).
 std::string render_template(const std::string& tmpl, const json& data);
 
 // The header for a row key when no column names it: "CreatedAt" -> "CREATED AT",
@@ -79,6 +80,8 @@ std::string render_template(const std::string& tmpl, const json& data);
 std::string header_for_key(const std::string& key);
 
 // Prints rows (JSON objects) according to format (see the top of this file).
+// Rows are rendered with strict keys: every row of a listing has the same
+// keys, so `{{.NoSuchField}}` fails as docker's and podman's listings do.
 // In table mode the header comes from Template::render_header with
 // default_columns, and lines are aligned by align_text with docker's
 // settings (minimum cell width 10, padding 3).

@@ -138,10 +138,14 @@ json to_template_json(const Event& e) {
     auto it = e.attributes.find(k);
     return it == e.attributes.end() ? std::string() : it->second;
   };
+  // Every event has every key, as Go's structs have every field: a
+  // template naming a field no event has is an error (render's strict
+  // keys), one that some events lack is empty.
   if (!j.contains("status")) j["Status"] = e.action;
   if (!j.contains("id")) j["ID"] = e.id;
+  if (!j.contains("from")) j["From"] = "";
   j["Name"] = attr("name");
-  if (e.type == "container") j["Image"] = attr("image");
+  j["Image"] = e.type == "container" ? attr("image") : std::string();
   return j;
 }
 

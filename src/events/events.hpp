@@ -53,8 +53,9 @@ std::optional<Event> parse_line(const std::string& line);
 // time, timeNano.
 json to_docker_json(const Event& e);
 // What --format templates see: docker's shape plus podman's event fields
-// (Name, Status and ID of every type, Image of container events), so a
-// template written for either engine works.
+// (Name, Status, ID and Image, empty where the type has none; From too),
+// so a template written for either engine works. Every event has the same
+// keys, so a template can be strict about them.
 json to_template_json(const Event& e);
 // docker's default line: "2006-01-02T15:04:05.000000000Z07:00 container
 // create ID (image=busybox, name=x)", attributes sorted by key.

@@ -264,3 +264,22 @@ busybox_full_id() {
   tug_ok pod inspect --format '{{.Name}}' p3
   assert_output_equals p3
 }
+
+@test "--format naming a field no object has fails in every listing, info, version and events" {
+  load_busybox
+  tug_ok create --name c1 busybox true
+  tug_ok volume create v1
+  tug_ok pod create --name p1
+  for cmd in "ps -a" images "volume ls" "network ls" "pod ps" "history busybox" info version \
+             "system df" "events --stream=false"; do
+    run_tug $cmd --format '{{.NoSuchField}}'
+    [ "$status" -ne 0 ] || { echo "$cmd: exit 0: $output"; false; }
+    assert_output_contains "can't evaluate field NoSuchField"
+  done
+  # A field every row has, in any case, still works; one some rows lack is empty.
+  tug_ok ps -a --format '{{.Names}} {{.names}}'
+  assert_output_contains "c1 c1"
+  tug_ok events --stream=false --format '{{.Type}} {{.Image}}|'
+  assert_output_contains "volume |"
+  assert_output_contains "container docker.io/library/busybox:latest|"
+}
