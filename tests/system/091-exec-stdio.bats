@@ -160,3 +160,22 @@ more" ]
   [ "$output" = started ]
   [ "$SECONDS" -lt 10 ]
 }
+
+@test "signals reach the command through exec and run; what it prints then still arrives" {
+  start_box
+  # shellcheck disable=SC2016
+  script='trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 0.1; done'
+  for cmd in "exec box" "run --rm busybox"; do
+    rm -f sig.out
+    # shellcheck disable=SC2086
+    "$TUG" $cmd sh -c "$script" >sig.out 2>&1 &
+    pid=$!
+    for _ in $(seq 100); do grep -q ready sig.out 2>/dev/null && break; sleep 0.1; done
+    kill -TERM "$pid"
+    status=0
+    wait "$pid" || status=$?
+    echo "# $cmd: $status $(tr '\n' ' ' <sig.out)" >&3
+    [ "$status" -eq 7 ]
+    grep -q "got TERM" sig.out
+  done
+}
