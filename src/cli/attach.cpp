@@ -35,7 +35,9 @@ void register_attach(CLI::App& app, Globals& g) {
       throw_errno("connecting to the monitor of " + rec.name + " (" + path + ")");
     if (f->no_stdin) rec.spec.stdin_open = false;
     container::emit_event(store, rec, "attach");
-    int code = container::attach_session(store, rec, sock.get(), st.pid);
+    container::AttachStreams streams;
+    streams.owner = false;
+    int code = container::attach_session(store, rec, sock.get(), st.pid, streams);
     g.exit_code = code == container::kDetached ? 0 : code;
   });
 }

@@ -177,25 +177,16 @@ HealthResult probe(Store& store, const Record& r, const json& hc, pid_t st_pid) 
   eo.command = healthcheck_argv(hc);
   Pipe out = Pipe::make();
   pid_t relay = -1;
-  {
-    // exec_start's helper inherits our stdout and stderr: point them at
-    // the pipe for the fork, then put ours back.
-    UniqueFd saved_out(::fcntl(1, F_DUPFD_CLOEXEC, 3)), saved_err(::fcntl(2, F_DUPFD_CLOEXEC, 3));
-    ::dup2(out.write.get(), 1);
-    ::dup2(out.write.get(), 2);
-    ScopeExit restore([&] {
-      ::dup2(saved_out.get(), 1);
-      ::dup2(saved_err.get(), 2);
-    });
-    try {
-      relay = exec_start(store, r, eo).process.detach();
-    } catch (const Error& e) {
-      out.write.reset();
-      res.exit_code = e.exit_code();
-      res.output = e.what();
-      res.end = now_rfc3339();
-      return res;
-    }
+  try {
+    runtime::Stdio stdio;
+    stdio.out = stdio.err = out.write.get();
+    relay = exec_start(store, r, eo, stdio).process.detach();
+  } catch (const Error& e) {
+    out.write.reset();
+    res.exit_code = e.exit_code();
+    res.output = e.what();
+    res.end = now_rfc3339();
+    return res;
   }
   out.write.reset();
   ::fcntl(out.read.get(), F_SETFL, O_NONBLOCK);

@@ -898,7 +898,8 @@ void set_paused(Store& store, const Record& r, bool paused) {
   emit_event(store, r, paused ? "pause" : "unpause");
 }
 
-runtime::Started exec_start(Store& store, const Record& r, const ExecOptions& o) {
+runtime::Started exec_start(Store& store, const Record& r, const ExecOptions& o,
+                            const runtime::Stdio& stdio) {
   State st = store.state(r.id);
   // docker's exit code 1: the daemon's refusal, not the command's.
   if (st.status != "running")
@@ -932,14 +933,15 @@ runtime::Started exec_start(Store& store, const Record& r, const ExecOptions& o)
   plan.tty = o.tty;
   plan.stdin_open = o.interactive;
   if (plan.tty && !o.detach) caller_terminal_size(plan);
-  return runtime::exec_in(st.pid, plan, o.detach);
+  return runtime::exec_in(st.pid, plan, o.detach, stdio);
 }
 
 int exec(Store& store, const Record& r, const ExecOptions& o) {
   runtime::Started s = exec_start(store, r, o);
   emit_event(store, r, "exec_start: " + join(o.command, " "));
   if (o.detach) return 0;
-  int code = runtime::wait_forwarding_signals(s.process, s.terminal.get(), o.interactive);
+  runtime::StdioRelay relay = runtime::relay_of(s, o.interactive);
+  int code = runtime::wait_forwarding_signals(s.process, &relay);
   emit_event(store, r, "exec_die", {{"exitCode", std::to_string(code)}});
   return code;
 }

@@ -121,8 +121,14 @@ Running start(Store& store, const image::Store& images, const Record& r, const S
 inline constexpr int kDetached = -1000;
 // Which of the container's output streams are relayed (run -a); stdin is
 // relayed whenever the container keeps it open (-i), as docker does.
+// When the reader of the CLI's stdout or stderr goes away (`| head -1`),
+// a session that started the container (run, start -a) has the monitor
+// close that stream, so the container gets EPIPE as if it had written to
+// that reader itself, and goes on waiting for its exit; `attach` (owner
+// false) ends with 141, as the CLI killed by SIGPIPE did.
 struct AttachStreams {
   bool out = true, err = true;
+  bool owner = true;
 };
 int attach_session(Store& store, const Record& r, int attach_fd, pid_t pid,
                    AttachStreams streams = {});
@@ -166,8 +172,10 @@ struct ExecOptions {
 // capabilities) and returns its exit code; with detach, returns 0 at once.
 int exec(Store& store, const Record& r, const ExecOptions& opts);
 // The first half of exec(): checks the container and starts the command
-// (its stdio are the caller's); the caller waits for Started::process.
-runtime::Started exec_start(Store& store, const Record& r, const ExecOptions& opts);
+// with stdio's fds as its own, or pipes (runtime::exec_in); the caller
+// relays them and waits for Started::process.
+runtime::Started exec_start(Store& store, const Record& r, const ExecOptions& opts,
+                            const runtime::Stdio& stdio = {});
 
 // Removes a container. A running one is refused with Error(in_use) unless
 // force, which kills it with SIGKILL and waits until its process is gone.

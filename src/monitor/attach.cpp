@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <string>
 
 #include "monitor/monitor.hpp"
 #include "monitor/protocol.hpp"
@@ -23,15 +25,56 @@ void AttachServer::drop(int fd) {
   if (fd == watched_) watched_lost_ = true;
 }
 
-void AttachServer::add_poll_fds(std::vector<struct pollfd>& fds) const {
+namespace {
+int stdin_target(const AttachServer::Streams& s) {
+  return s.terminal >= 0 ? s.terminal : s.in;
+}
+}  // namespace
+
+void AttachServer::add_poll_fds(std::vector<struct pollfd>& fds, Streams s) const {
   if (listen_fd_ >= 0) fds.push_back({listen_fd_, POLLIN, 0});
+  if (!stdin_pending_.empty() && stdin_target(s) >= 0) {
+    fds.push_back({stdin_target(s), POLLOUT, 0});
+    return;
+  }
   for (int c : clients_) fds.push_back({c, POLLIN, 0});
 }
 
-void AttachServer::handle(const std::vector<struct pollfd>& fds, int& stdin_fd, int terminal_fd) {
+void AttachServer::feed_stdin(Streams s, const char* data, size_t n) {
+  int fd = stdin_target(s);
+  if (fd < 0) {
+    stdin_pending_.clear();
+    return;
+  }
+  if (n > 0) stdin_pending_.append(data, n);
+  while (!stdin_pending_.empty()) {
+    ssize_t w = ::write(fd, stdin_pending_.data(), stdin_pending_.size());
+    if (w > 0) {
+      stdin_pending_.erase(0, static_cast<size_t>(w));
+    } else if (w < 0 && errno == EINTR) {
+      continue;
+    } else if (w < 0 && errno == EAGAIN) {
+      return;
+    } else {
+      // EPIPE: the container closed its stdin; EIO: its terminal is gone.
+      stdin_pending_.clear();
+      if (fd == s.in) {
+        ::close(s.in);
+        s.in = -1;
+      }
+      return;
+    }
+  }
+}
+
+void AttachServer::handle(const std::vector<struct pollfd>& fds, Streams s) {
   std::vector<int> gone;
   for (const auto& p : fds) {
     if (!p.revents) continue;
+    if (p.events == POLLOUT) {
+      feed_stdin(s, nullptr, 0);
+      continue;
+    }
     if (p.fd == listen_fd_) {
       int c = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (c >= 0) clients_.push_back(c);
@@ -45,19 +88,22 @@ void AttachServer::handle(const std::vector<struct pollfd>& fds, int& stdin_fd, 
       gone.push_back(p.fd);
       continue;
     }
-    int in = terminal_fd >= 0 ? terminal_fd : stdin_fd;
-    if (type == kStdin && in >= 0) {
-      write_fully(in, buf, len);
-    } else if (type == kStdinEof && stdin_fd >= 0 && terminal_fd < 0) {
-      ::close(stdin_fd);
-      stdin_fd = -1;
-    } else if (type == kResize && terminal_fd >= 0 && len == 4) {
+    if (type == kStdin) {
+      feed_stdin(s, buf, len);
+    } else if (type == kStdinEof && s.in >= 0 && s.terminal < 0) {
+      ::close(s.in);
+      s.in = -1;
+    } else if (type == kReaderGone && len == 1) {
+      int& fd = buf[0] == kStderr ? s.err : s.terminal >= 0 ? s.terminal : s.out;
+      if (fd >= 0) ::close(fd);
+      fd = -1;
+    } else if (type == kResize && s.terminal >= 0 && len == 4) {
       struct winsize ws = {};
       ws.ws_row = static_cast<unsigned short>(static_cast<unsigned char>(buf[0]) |
                                               static_cast<unsigned char>(buf[1]) << 8);
       ws.ws_col = static_cast<unsigned short>(static_cast<unsigned char>(buf[2]) |
                                               static_cast<unsigned char>(buf[3]) << 8);
-      ::ioctl(terminal_fd, TIOCSWINSZ, &ws);
+      ::ioctl(s.terminal, TIOCSWINSZ, &ws);
     }
   }
   for (int g : gone) drop(g);

@@ -278,9 +278,11 @@ void set_nonblock(int fd) {
 
 // Moves what is readable on fd into the log and to attached clients.
 // Returns false at EOF (or EIO: a terminal whose last holder went away).
+// A few reads at most, then back to poll: a container that writes without
+// pause must not keep the clients' frames (stdin, a reader gone) waiting.
 bool pump(int fd, const char* stream, uint8_t frame, LogWriter& log, AttachServer& attach) {
   static char buf[kMaxPayload];
-  for (;;) {
+  for (int round = 0; round < 4; ++round) {
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n > 0) {
       log.write(stream, buf, static_cast<size_t>(n));
@@ -291,6 +293,7 @@ bool pump(int fd, const char* stream, uint8_t frame, LogWriter& log, AttachServe
     if (n < 0 && errno == EAGAIN) return true;
     return false;
   }
+  return true;
 }
 
 // Execs tug-monitor (argv[0]) with argv, less the CLI's --attach, plus the
@@ -343,7 +346,7 @@ int tug::monitor::run(int argc, char** argv, bool in_process) {
   bool in_place = in_process && o.attach >= 0;
   if (in_process && !in_place) hand_over(argc, argv, attach);
   if (in_place) attach.watch(o.attach);
-  for (int fd : {o.out, o.err, o.terminal}) set_nonblock(fd);
+  for (int fd : {o.out, o.err, o.terminal, o.in}) set_nonblock(fd);
   Notifier notifier;
   notifier.init(o.notify_socket, o.sdnotify, o.notify_fd);
   // The container's process has been exec'd before tug exec'd us.
@@ -388,7 +391,7 @@ int tug::monitor::run(int argc, char** argv, bool in_process) {
     if (notifier.waiting_for_health() && health_fd >= 0 && !exited)
       fds.push_back({health_fd, POLLIN, 0});
     size_t first_attach = fds.size();
-    if (!exited) attach.add_poll_fds(fds);
+    if (!exited) attach.add_poll_fds(fds, {o.in, o.out, o.err, o.terminal});
     // After the exit, output still buffered in the pipes is drained; a
     // grandchild holding them open (a daemonised process) cannot keep us:
     // the pid namespace ended with its init.
@@ -438,7 +441,7 @@ int tug::monitor::run(int argc, char** argv, bool in_process) {
     }
     if (!exited) {
       std::vector<struct pollfd> afds(fds.begin() + static_cast<long>(first_attach), fds.end());
-      attach.handle(afds, o.in, o.terminal);
+      attach.handle(afds, {o.in, o.out, o.err, o.terminal});
       health.tick(now_ms());
       if (in_place && attach.lost()) {
         in_place = false;

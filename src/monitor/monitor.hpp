@@ -69,17 +69,33 @@ class AttachServer {
   void watch(int fd) { watched_ = fd; }
   bool lost() const { return watched_lost_; }
   const std::vector<int>& clients() const { return clients_; }
-  // Poll entries this server wants watched, appended to fds.
-  void add_poll_fds(std::vector<struct pollfd>& fds) const;
-  // Handles readiness; stdin bytes go to stdin_fd, resizes to terminal_fd.
-  void handle(const std::vector<struct pollfd>& fds, int& stdin_fd, int terminal_fd);
+  // The container's ends the clients act on (non-blocking); closing one
+  // sets it to -1.
+  struct Streams {
+    int& in;   // write end of its stdin pipe (-i)
+    int& out;  // read ends of its stdout and stderr pipes
+    int& err;
+    int& terminal;  // pty master (-t)
+  };
+  // Poll entries this server wants watched, appended to fds. While stdin
+  // bytes wait for a container that does not read them, no client is read
+  // (its frames wait in the socket), only the stdin end for POLLOUT: the
+  // monitor never blocks on the container's stdin, so its output flows on.
+  void add_poll_fds(std::vector<struct pollfd>& fds, Streams streams) const;
+  // Handles readiness: stdin bytes go to the stdin pipe or the terminal,
+  // resizes to the terminal; a reader gone closes the stream (kReaderGone).
+  void handle(const std::vector<struct pollfd>& fds, Streams streams);
   void broadcast(uint8_t type, const char* data, size_t n);
   void close_all();
 
  private:
   void drop(int fd);
+  // Writes what it can of data (after what waits already) to the stdin end
+  // and keeps the rest; a container that closed its stdin drops it all.
+  void feed_stdin(Streams s, const char* data, size_t n);
 
   int listen_fd_ = -1;
+  std::string stdin_pending_;
   std::vector<int> clients_;
   int watched_ = -1;
   bool watched_lost_ = false;

@@ -19,6 +19,11 @@ enum FrameType : uint8_t {
   kExit = 3,      // monitor -> client: 4-byte exit code, then the monitor closes
   kStdinEof = 4,  // client -> monitor: close the container's stdin
   kResize = 5,    // client -> monitor: uint16 rows, uint16 cols
+  // client -> monitor, 1 byte: kStdout or kStderr, whose reader went away
+  // (`run ... | head -1`). The monitor closes its end of that stream (the
+  // terminal for kStdout with -t): the container's next write there fails
+  // with EPIPE (SIGPIPE), as it would have written to that reader itself.
+  kReaderGone = 6,
 };
 
 constexpr uint32_t kMaxPayload = 1 << 16;

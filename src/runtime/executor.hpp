@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "runtime/plan.hpp"
+#include "runtime/relay.hpp"
 #include "userns/userns.hpp"
 #include "util/fd.hpp"
 #include "util/process.hpp"
@@ -19,7 +20,10 @@ namespace tug::runtime {
 // The running container's first process (PID 1 inside), owned by the caller.
 struct Started {
   Child process;
-  UniqueFd terminal;        // pty master when Plan::tty
+  UniqueFd terminal;  // pty master when Plan::tty
+  // exec_in without a terminal: tug's ends of the command's stdio pipes
+  // (in: the write end, with Plan::stdin_open; out, err: the read ends).
+  UniqueFd in, out, err;
   uint64_t start_time = 0;  // /proc/<pid>/stat starttime, to detect pid reuse
   // The squashfuse serving a squashfs rootfs (RootfsPlan::squashfs): our
   // child, in none of the container's namespaces, with SIGKILL as its
@@ -50,16 +54,27 @@ Started start(const Plan& plan, const userns::Mapping& mapping, const Stdio& std
 // Runs plan's process (args, env, cwd, user, capabilities, tty,
 // stdin_open) inside the namespaces and root of the running container whose
 // first process is pid, as `exec` does. Started::process is a helper that
-// relays the command's exit status and the signals it receives; with detach
-// it is left running in its own session with stdio on /dev/null.
-Started exec_in(pid_t pid, const Plan& plan, bool detach);
+// relays the command's exit status and the signals it receives. The
+// command never gets the caller's own fds, nor its controlling terminal (it
+// runs in a session of its own): its stdio are stdio's fds where given,
+// else pipes whose other ends come back in Started::in/out/err (stdin only
+// with stdin_open, /dev/null otherwise), or with Plan::tty a terminal whose
+// master comes back in Started::terminal. With detach the helper is left
+// running with every stdio on /dev/null.
+Started exec_in(pid_t pid, const Plan& plan, bool detach, const Stdio& stdio = {});
 
-// Waits for the container to exit, forwarding SIGINT/SIGTERM/SIGHUP/SIGQUIT/
+// Relays a started exec's stdio to the caller's fds 0, 1 and 2: its
+// terminal (stdin too when stdin_open) or its pipes.
+StdioRelay relay_of(Started& s, bool stdin_open);
+
+// Waits for the process to exit, forwarding SIGINT/SIGTERM/SIGHUP/SIGQUIT/
 // SIGUSR1/SIGUSR2 received meanwhile to it, and returns its exit code
-// (128+N when killed by signal N). With pty_master >= 0, relays the CLI's
-// stdin (if stdin_open) to the terminal and the terminal to stdout, keeping
-// the terminal's size in step with the CLI's (SIGWINCH).
-int wait_forwarding_signals(Child& process, int pty_master = -1, bool stdin_open = false);
+// (128+N when killed by signal N). With a relay, its streams are served
+// meanwhile (with a terminal: the CLI's terminal raw while stdin is
+// relayed, its size kept in step on SIGWINCH), what the process left in its
+// pipes is copied after its exit, and a caller's reader that goes away
+// closes the process's stream (it gets EPIPE, not tug a SIGPIPE).
+int wait_forwarding_signals(Child& process, StdioRelay* relay = nullptr);
 
 // starttime field of /proc/<pid>/stat (clock ticks since boot); 0 if gone
 // or a zombie.
