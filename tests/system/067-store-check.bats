@@ -242,6 +242,9 @@ run_tug_split() {
   tug_ok volume create vol
   tug_ok run --rm -v vol:/data busybox sh -c 'echo kept >/data/f'
   echo '{"name": "vol", "lab' >"$(S)/volumes/vol/volume.json"
+  run_tug volume inspect vol
+  assert_error 125 "the record $(S)/volumes/vol/volume.json is damaged"
+  assert_output_contains "tug system check --repair"
   run_tug system check --quick
   assert_status 1
   assert_line --partial "fail  store: volume vol: its record does not parse: "
