@@ -297,3 +297,28 @@ run_tug_split() {
   assert_status 0
   assert_line "fixed store: layer ${hex:0:12}: orphaned: no image or container uses it: removed"
 }
+
+@test "SIGKILL of load and rmi at random moments: check --repair clears what is left, a load restores the image" {
+  local trial cli
+  for trial in $(seq 12); do
+    if [ $((trial % 2)) = 1 ]; then
+      "$TUG" load -i "$BUSYBOX_TAR" >/dev/null 2>&1 &
+    else
+      "$TUG" images -q | grep -q . || load_busybox
+      "$TUG" rmi busybox >/dev/null 2>&1 &
+    fi
+    cli=$!
+    sleep "0.$(printf '%03d' $((RANDOM % 300)))"
+    kill -9 "$cli" 2>/dev/null || true
+    wait "$cli" 2>/dev/null || true
+    # The repair leaves nothing for a full check to find.
+    run_tug system check --quick --repair
+    assert_status 0
+    run_tug system check
+    assert_status 0
+    assert_line "store: ok"
+    load_busybox
+    run_tug run --rm busybox echo "trial $trial"
+    assert_output_equals "trial $trial"
+  done
+}
