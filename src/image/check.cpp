@@ -340,8 +340,8 @@ CheckReport check_store(Store& store, const CheckOptions& o) {
   std::vector<std::string> discard;
   std::vector<size_t> discard_problems;
   for (const auto& name : list_dir(paths.layers())) {
-    ++rep.layers;
     if (name.find(".tmp-") != std::string::npos) continue;
+    ++rep.layers;
     std::string diff_id = "sha256:" + name;
     if (is_hex64(name) && used_layers.count(diff_id)) continue;
     if (is_hex64(name) && removed_layers_of.count(diff_id)) {
@@ -427,6 +427,7 @@ CheckReport check_store(Store& store, const CheckOptions& o) {
   check_temp_files(paths.data, "", o.repair, problems);
   check_temp_files(paths.images(), "images", o.repair, problems);
   check_temp_files(paths.blobs(), "blobs/sha256", o.repair, problems);
+  check_temp_files(paths.layers(), "layers", o.repair, problems);
   check_temp_files(paths.data + "/build-cache", "build-cache", o.repair, problems);
   check_temp_files(paths.data + "/build-cache/intermediate", "build-cache/intermediate", o.repair,
                    problems);
