@@ -54,6 +54,7 @@ _tug_flags() {
     commit | "container commit") echo "-p --pause -q --quiet|-c --change -m --message -a --author" ;;
     diff | "container diff") echo "|--format" ;;
     "system df") echo "-v --verbose|--format" ;;
+    "system check") echo "-r --repair -q --quick|--format" ;;
     export | "container export") echo "|-o --output" ;;
     info | version) echo "|-f --format" ;;
     "network create") echo "--internal --disable-dns --ignore --ipv6|-d --driver --subnet --gateway --ip-range -l --label -o --opt" ;;

@@ -339,6 +339,18 @@ class PathReader {
   std::string buf_;
 };
 
+// A record a crash or a hand damaged: commands that meet it say so and
+// point to the repair (a listing skips it with a warning).
+Error damaged_record(const std::string& id, const std::string& why) {
+  return Error(Errc::corrupt, "container " + id.substr(0, 12) + " is damaged: " + why,
+               "`tug system check --repair` removes it");
+}
+
+void warn_damaged(const std::string& id, const std::string& why) {
+  log_warn("ignoring damaged container " + id.substr(0, 12) + ": " + why +
+           " (`tug system check --repair` removes it)");
+}
+
 // A record file's text, nullopt if absent. Records are small: one read
 // into a buffer larger than the file is the whole of it (a regular file
 // returns short only at its end), saving listings a read per file.
@@ -547,9 +559,15 @@ std::optional<Record> Store::find(const std::string& key) const {
     }
   }
   if (id.empty()) return std::nullopt;
-  auto j = read_json_if_exists(dir(id) + "/config.json");
-  if (!j) return std::nullopt;
-  return j->get<Record>();
+  try {
+    auto j = read_json_if_exists(dir(id) + "/config.json");
+    if (!j) return std::nullopt;
+    return j->get<Record>();
+  } catch (const Error& e) {
+    throw damaged_record(id, e.what());
+  } catch (const json::exception& e) {
+    throw damaged_record(id, e.what());
+  }
 }
 
 Record Store::get(const std::string& key) const {
@@ -564,11 +582,17 @@ Record Store::get(const std::string& key) const {
 std::vector<Record> Store::list() const {
   std::vector<Record> out;
   for (const auto& id : list_dir(paths_.containers())) {
-    auto j = read_json_if_exists(dir(id) + "/config.json");
-    if (j)
-      out.push_back(j->get<Record>());
-    else
-      remove_if_abandoned(id);
+    try {
+      auto j = read_json_if_exists(dir(id) + "/config.json");
+      if (j)
+        out.push_back(j->get<Record>());
+      else
+        remove_if_abandoned(id);
+    } catch (const Error& e) {
+      warn_damaged(id, e.what());
+    } catch (const json::exception& e) {
+      warn_damaged(id, e.what());
+    }
   }
   return out;
 }
@@ -583,7 +607,12 @@ std::vector<Summary> Store::summaries() const {
       continue;
     }
     SummaryReader r;
-    r.parse(*text, path);
+    try {
+      r.parse(*text, path);
+    } catch (const Error& e) {
+      warn_damaged(id, e.what());
+      continue;
+    }
     out.push_back(std::move(r.summary));
   }
   return out;
@@ -598,6 +627,14 @@ void Store::remove_container_dir(const std::string& d) const {
     if (mapping_.single) throw;
     userns::run_in_userns(mapping_, [&] { remove_tree(d); });
   }
+}
+
+bool Store::remove_damaged(const std::string& id) const {
+  if (!path_exists(dir(id))) return true;
+  FileLock lock = FileLock::try_lock(dir(id) + "/lock");
+  if (!lock.held()) return false;
+  remove_container_dir(dir(id));
+  return true;
 }
 
 void Store::remove_if_abandoned(const std::string& id) const {
@@ -653,7 +690,11 @@ State Store::read_state(const std::string& id) const {
   auto text = read_record(path, containers_fd(), (id + "/state.json").c_str());
   if (!text) return State{};
   StateReader r;
-  r.parse(*text, path);
+  try {
+    r.parse(*text, path);
+  } catch (const Error& e) {
+    throw damaged_record(id, e.what());
+  }
   return r.state;
 }
 

@@ -161,6 +161,11 @@ class Store {
   // it is malformed or unchanged. Returns the updated record.
   Record rename(const Record& r, const std::string& new_name);
 
+  // For `tug system check --repair`: removes the directory of a container
+  // whose record is missing or does not parse, unless a live process holds
+  // its lock (a create or rm at work). True when it is gone.
+  bool remove_damaged(const std::string& id) const;
+
   std::string dir(const std::string& id) const;
   const Paths& paths() const { return paths_; }
   const userns::Mapping& mapping() const { return mapping_; }

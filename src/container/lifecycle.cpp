@@ -362,6 +362,7 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
     img = image::open_squashfs(o.image);
   } else {
     img = images.get(o.image);
+    images.require_complete(img);
   }
   const json& cfg = img.runtime_config();
 

@@ -83,7 +83,7 @@ std::optional<Pod> find_pod(const Paths& paths, const std::string& key) {
   if (key.empty()) return std::nullopt;
   std::optional<Pod> match;
   for (const auto& id : list_dir(paths.pods())) {
-    auto j = read_json_if_exists(paths.pods() + "/" + id + "/pod.json");
+    auto j = read_store_record(paths.pods() + "/" + id + "/pod.json");
     if (!j) continue;
     Pod p = j->get<Pod>();
     if (p.name == key || p.id == key) return p;
@@ -177,7 +177,7 @@ Pod PodStore::get(const std::string& key) const {
 std::vector<Pod> PodStore::list() const {
   std::vector<Pod> out;
   for (const auto& id : list_dir(containers_.paths().pods()))
-    if (auto j = read_json_if_exists(dir(id) + "/pod.json")) out.push_back(j->get<Pod>());
+    if (auto j = read_store_record(dir(id) + "/pod.json")) out.push_back(j->get<Pod>());
   std::sort(out.begin(), out.end(),
             [](const Pod& a, const Pod& b) { return a.created > b.created; });
   return out;

@@ -892,3 +892,377 @@ void apply_layers(const std::vector<std::string>& layer_dirs, const std::string&
 }
 
 }  // namespace tug::image
+
+// ---- verifying an extracted layer against its blob ----------------------------
+
+namespace tug::image {
+
+namespace {
+
+// What extracting the blob makes at one path.
+struct Expected {
+  enum class Type { dir, file, symlink, whiteout, fifo, device };
+  Type type = Type::dir;
+  int perm = -1;  // permission bits (with set-id and sticky); -1: not compared
+  int64_t size = 0;
+  std::string sha256;  // regular files
+  std::string target;  // symlinks
+  bool opaque = false;
+  bool seen = false;
+};
+
+const char* type_name(Expected::Type t) {
+  switch (t) {
+    case Expected::Type::dir:
+      return "a directory";
+    case Expected::Type::file:
+      return "a regular file";
+    case Expected::Type::symlink:
+      return "a symlink";
+    case Expected::Type::whiteout:
+      return "a whiteout";
+    case Expected::Type::fifo:
+      return "a fifo";
+    case Expected::Type::device:
+      return "a device node";
+  }
+  return "?";
+}
+
+const char* type_name(mode_t m) {
+  if (S_ISDIR(m)) return "a directory";
+  if (S_ISREG(m)) return "a regular file";
+  if (S_ISLNK(m)) return "a symlink";
+  if (S_ISFIFO(m)) return "a fifo";
+  if (S_ISCHR(m) || S_ISBLK(m)) return "a device node";
+  return "a socket";
+}
+
+std::string octal(int perm) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04o", perm);
+  return buf;
+}
+
+// The tree extract_layer makes of a tar, replayed in memory with the same
+// rules (see Extractor::entry): later entries replace earlier ones, a
+// whiteout replaces what it hides, entries below a symlinked directory land
+// where the symlink points.
+class ExpectedTree {
+ public:
+  ExpectedTree() { entries_[""] = Expected{}; }
+
+  void entry(archive* a, archive_entry* e) {
+    std::string path = entry_path(e);
+    auto comps = safe_components(path, "layer entry");
+    if (comps.empty()) {
+      if (dl::archive_entry_filetype(e) == AE_IFDIR)
+        entries_[""].perm = static_cast<int>(dl::archive_entry_perm(e) & 07777);
+      return;
+    }
+    const std::string& name = comps.back();
+    std::string parent = resolve({comps.begin(), comps.end() - 1});
+    ensure_dirs(parent);
+    std::string full = parent.empty() ? name : parent + "/" + name;
+
+    if (starts_with(name, kWhiteoutPrefix)) {
+      if (name == kOpaqueMarker) {
+        entries_[parent].opaque = true;
+      } else if (!starts_with(name, ".wh..wh.")) {
+        std::string hidden = parent.empty() ? name.substr(4) : parent + "/" + name.substr(4);
+        put(hidden, Expected{Expected::Type::whiteout});
+      }
+      return;
+    }
+    if (const char* link = dl::archive_entry_hardlink(e)) {
+      auto t = safe_components(link, "hardlink target of " + quote(path) + ":");
+      if (t.empty()) return;
+      std::string tparent = resolve({t.begin(), t.end() - 1});
+      auto it = entries_.find(tparent.empty() ? t.back() : tparent + "/" + t.back());
+      if (it == entries_.end()) return;  // extraction refuses it: no stored layer has it
+      Expected copy = it->second;
+      put(full, copy);
+      return;
+    }
+    Expected x;
+    int perm = static_cast<int>(dl::archive_entry_perm(e) & 07777);
+    switch (dl::archive_entry_filetype(e)) {
+      case AE_IFDIR: {
+        auto it = entries_.find(full);
+        if (it != entries_.end() && it->second.type == Expected::Type::dir) {
+          it->second.perm = perm;  // an existing directory keeps its contents
+          return;
+        }
+        x.type = Expected::Type::dir;
+        x.perm = perm;
+        break;
+      }
+      case AE_IFREG:
+        x.type = Expected::Type::file;
+        x.perm = perm;
+        x.size = dl::archive_entry_size(e);
+        x.sha256 = hash_data(a, x.size, path);
+        break;
+      case AE_IFLNK: {
+        const char* target = dl::archive_entry_symlink(e);
+        if (!target) target = dl::archive_entry_symlink_utf8(e);
+        x.type = Expected::Type::symlink;
+        x.target = target ? target : "";
+        break;
+      }
+      case AE_IFIFO:
+        x.type = Expected::Type::fifo;
+        break;
+      case AE_IFCHR:
+      case AE_IFBLK:
+        x.type = Expected::Type::device;
+        break;
+      default:
+        return;  // extraction skips these too
+    }
+    put(full, x);
+  }
+
+  std::map<std::string, Expected>& entries() { return entries_; }
+
+ private:
+  // The path that directory components comps lead to, following the
+  // layer's relative symlinks as open_component does (RESOLVE_BENEATH).
+  std::string resolve(std::vector<std::string> comps, int depth = 0) const {
+    std::vector<std::string> cur;
+    for (size_t i = 0; i < comps.size(); ++i) {
+      cur.push_back(comps[i]);
+      auto it = entries_.find(join_components(cur, cur.size()));
+      if (it == entries_.end() || it->second.type != Expected::Type::symlink) continue;
+      const std::string& target = it->second.target;
+      if (depth > 40 || target.empty() || target[0] == '/')
+        return join_components(comps, comps.size());  // extraction refuses these
+      cur.pop_back();
+      for (const auto& c : split(target, '/')) {
+        if (c.empty() || c == ".") continue;
+        if (c == "..") {
+          if (!cur.empty()) cur.pop_back();
+          continue;
+        }
+        cur.push_back(c);
+      }
+      cur.insert(cur.end(), comps.begin() + static_cast<std::ptrdiff_t>(i) + 1, comps.end());
+      return resolve(cur, depth + 1);
+    }
+    return join_components(cur, cur.size());
+  }
+
+  // Directories an entry's path needs that no entry made: extraction
+  // creates them (0755 minus the umask, not compared).
+  void ensure_dirs(const std::string& dir) {
+    if (dir.empty()) return;
+    size_t pos = 0;
+    for (;;) {
+      size_t slash = dir.find('/', pos);
+      std::string p = dir.substr(0, slash);
+      auto it = entries_.find(p);
+      if (it == entries_.end() || it->second.type != Expected::Type::dir)
+        put(p, Expected{Expected::Type::dir});
+      if (slash == std::string::npos) break;
+      pos = slash + 1;
+    }
+  }
+
+  void put(const std::string& p, Expected x) {
+    auto it = entries_.lower_bound(p + "/");
+    while (it != entries_.end() && starts_with(it->first, p + "/")) it = entries_.erase(it);
+    entries_[p] = std::move(x);
+  }
+
+  static std::string hash_data(archive* a, int64_t size, const std::string& path) {
+    static const char zeros[1 << 16] = {};
+    Sha256 h;
+    int64_t pos = 0;
+    auto pad = [&](int64_t to) {
+      while (pos < to) {
+        size_t n = static_cast<size_t>(std::min<int64_t>(to - pos, sizeof zeros));
+        h.update(zeros, n);
+        pos += static_cast<int64_t>(n);
+      }
+    };
+    for (;;) {
+      const void* buf;
+      size_t len;
+      la_int64_t off;
+      int r = dl::archive_read_data_block(a, &buf, &len, &off);
+      if (r == ARCHIVE_EOF) break;
+      if (r < ARCHIVE_WARN) LayerReader::fail(a, "layer entry " + quote(path));
+      pad(off);  // a sparse file's hole
+      h.update(buf, len);
+      pos += static_cast<int64_t>(len);
+    }
+    pad(size);
+    return h.hex();
+  }
+
+  std::map<std::string, Expected> entries_;
+};
+
+std::string hash_file(int fd, const std::string& path) {
+  Sha256 h;
+  std::vector<char> buf(1 << 16);
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("read " + path);
+    if (n == 0) break;
+    h.update(buf.data(), static_cast<size_t>(n));
+  }
+  return h.hex();
+}
+
+class TreeComparer {
+ public:
+  TreeComparer(std::map<std::string, Expected>& expected, LayerVerification& out, size_t max)
+      : expected_(expected), out_(out), max_(max) {}
+
+  void walk(int dirfd, const std::string& rel) {
+    for (const auto& name : sorted_names(dirfd)) {
+      std::string p = rel.empty() ? name : rel + "/" + name;
+      struct stat st;
+      if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        differ(p, std::string("cannot stat: ") + std::strerror(errno));
+        continue;
+      }
+      auto it = expected_.find(p);
+      if (it == expected_.end()) {
+        differ(p, "not in the layer's archive");
+        continue;
+      }
+      Expected& x = it->second;
+      x.seen = true;
+      if (!same_type(x.type, st)) {
+        differ(p, std::string("is ") + type_name(st.st_mode) + ", the layer's archive has " +
+                      type_name(x.type));
+        if (x.type == Expected::Type::dir) mark_seen_below(p);
+        continue;
+      }
+      if (x.perm >= 0 && (x.type == Expected::Type::dir || x.type == Expected::Type::file) &&
+          static_cast<int>(st.st_mode & 07777) != x.perm) {
+        differ(p, "mode " + octal(static_cast<int>(st.st_mode & 07777)) +
+                      ", the layer's archive has " + octal(x.perm));
+      }
+      switch (x.type) {
+        case Expected::Type::dir: {
+          UniqueFd sub(
+              ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+          if (!sub) {
+            differ(p, std::string("cannot open: ") + std::strerror(errno));
+            mark_seen_below(p);
+            break;
+          }
+          if (x.opaque && !is_opaque(sub.get())) differ(p, "lost its opaque mark");
+          walk(sub.get(), p);
+          break;
+        }
+        case Expected::Type::file: {
+          if (st.st_size != x.size) {
+            differ(p, "size " + std::to_string(st.st_size) + ", the layer's archive has " +
+                          std::to_string(x.size));
+            break;
+          }
+          UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+          if (!fd) {
+            differ(p, std::string("cannot open: ") + std::strerror(errno));
+            break;
+          }
+          if (hash_file(fd.get(), p) != x.sha256) differ(p, "content differs");
+          break;
+        }
+        case Expected::Type::symlink: {
+          std::string target = read_link_at(dirfd, name);
+          if (target != x.target)
+            differ(p, "symlink to " + quote(target) + ", the layer's archive has " +
+                          quote(x.target));
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+
+  // Whatever the archive has that the tree lacks (a missing directory is
+  // named once, not with everything below it).
+  void missing() {
+    std::string gone;
+    for (const auto& [p, x] : expected_) {
+      if (p.empty() || x.seen || x.type == Expected::Type::device) continue;
+      if (!gone.empty() && starts_with(p, gone + "/")) continue;
+      differ(p, "missing");
+      gone = p;
+    }
+  }
+
+ private:
+  static bool same_type(Expected::Type t, const struct stat& st) {
+    switch (t) {
+      case Expected::Type::dir:
+        return S_ISDIR(st.st_mode);
+      case Expected::Type::file:
+        return S_ISREG(st.st_mode);
+      case Expected::Type::symlink:
+        return S_ISLNK(st.st_mode);
+      case Expected::Type::whiteout:
+        return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
+      case Expected::Type::fifo:
+        return S_ISFIFO(st.st_mode);
+      case Expected::Type::device:
+        return S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode);
+    }
+    return false;
+  }
+
+  void mark_seen_below(const std::string& p) {
+    for (auto it = expected_.lower_bound(p + "/");
+         it != expected_.end() && starts_with(it->first, p + "/"); ++it)
+      it->second.seen = true;
+  }
+
+  void differ(const std::string& p, const std::string& what) {
+    if (out_.differences.size() < max_)
+      out_.differences.push_back("/" + p + ": " + what);
+    else
+      ++out_.more;
+  }
+
+  std::map<std::string, Expected>& expected_;
+  LayerVerification& out_;
+  size_t max_;
+};
+
+}  // namespace
+
+LayerVerification verify_layer(int blob_fd, const std::string& dir, size_t max_differences) {
+  LayerVerification out;
+  LayerReader reader(blob_fd);
+  archive* tar = reader.tar();
+  ExpectedTree tree;
+  for (;;) {
+    archive_entry* e = nullptr;
+    int r = dl::archive_read_next_header(tar, &e);
+    if (r == ARCHIVE_EOF) break;
+    if (r < ARCHIVE_WARN) LayerReader::fail(tar, "reading layer tar");
+    tree.entry(tar, e);
+  }
+  out.digests = reader.finish();
+  UniqueFd root = open_or_throw(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  struct stat st;
+  TreeComparer cmp(tree.entries(), out, max_differences);
+  const Expected& top = tree.entries()[""];
+  if (top.perm >= 0 && ::fstat(root.get(), &st) == 0 &&
+      static_cast<int>(st.st_mode & 07777) != top.perm)
+    out.differences.push_back("/: mode " + octal(static_cast<int>(st.st_mode & 07777)) +
+                              ", the layer's archive has " + octal(top.perm));
+  if (top.opaque && !is_opaque(root.get())) out.differences.push_back("/: lost its opaque mark");
+  cmp.walk(root.get(), "");
+  cmp.missing();
+  return out;
+}
+
+}  // namespace tug::image

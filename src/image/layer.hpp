@@ -55,6 +55,27 @@ LayerDigests extract_layer(int blob_fd, const std::string& dest, const ExtractOp
 // (the store already has the layer; only the archive needs verifying).
 LayerDigests digest_layer(int blob_fd);
 
+// What verify_layer found: the blob's digests, and how the extracted tree
+// differs from what extracting the blob gives ("etc/passwd: content
+// differs", "bin/ls: missing", "tmp/x: not in the layer's archive").
+struct LayerVerification {
+  LayerDigests digests;
+  std::vector<std::string> differences;  // at most max_differences
+  int64_t more = 0;                      // differences beyond those listed
+};
+
+// Compares the extracted tree at dir with the layer blob read from blob_fd,
+// entry by entry, as extract_layer would have made it (whiteouts, opaque
+// directories, hardlinks, entries written through the layer's own
+// symlinks): every path present with the same type, regular files with the
+// same size and sha256 of their content, symlinks with the same target,
+// directories and files with the same permission bits, and nothing else
+// under dir. Owners, times and xattrs are not compared (owners differ by
+// design in single-uid mode); device nodes may be absent (rootless
+// extraction skips them). Run inside the store's user namespace: layer
+// files belong to container ids and some are readable only by them.
+LayerVerification verify_layer(int blob_fd, const std::string& dir, size_t max_differences = 20);
+
 // Streams the uncompressed tar of a (possibly compressed) blob to sink.
 void decompress_layer(int blob_fd, const std::function<void(const char*, size_t)>& sink);
 

@@ -121,7 +121,8 @@ void read_records(const std::string& images_dir, const std::string& store,
         seen.insert(f);
       }
     } catch (const Error& e) {
-      log_warn("ignoring unreadable image record " + path_join(images_dir, f) + ": " + e.what());
+      log_warn("ignoring unreadable image record " + path_join(images_dir, f) + ": " + e.what() +
+               (store.empty() ? " (`tug system check --repair` removes it)" : ""));
     }
   }
 }
@@ -332,6 +333,30 @@ bool Store::has_layer(const std::string& diff_id) const {
   return is_directory(dir) && path_exists(dir.substr(0, dir.rfind('/')) + "/layer.json");
 }
 
+std::string Store::layer_damage(const std::string& diff_id) const {
+  std::string dir = path_join(paths_.layers(), digest_hex(diff_id));
+  if (!is_directory(dir)) {
+    for (const auto& s : paths_.additional_stores)
+      if (is_directory(s + "/layers/" + digest_hex(diff_id) + "/diff")) return "";
+    return "missing";
+  }
+  if (!path_exists(dir + "/layer.json")) return "incomplete (no layer.json)";
+  if (!is_directory(dir + "/diff")) return "its files (diff) are missing";
+  return "";
+}
+
+void Store::require_complete(const Image& img) const {
+  if (!img.store.empty()) return;  // a read-only store: not ours to judge or repair
+  for (const auto& l : img.layers) {
+    std::string damage = layer_damage(l.diff_id);
+    if (damage.empty()) continue;
+    throw Error(Errc::corrupt,
+                "image " + (img.names.empty() ? img.id.substr(0, 12) : img.names.front()) +
+                    " is damaged: layer " + digest_hex(l.diff_id).substr(0, 12) + ": " + damage,
+                "run `tug system check --repair` to remove it, then pull or load it again");
+  }
+}
+
 std::string Store::layer_link(const std::string& diff_id) const {
   std::string hex = digest_hex(diff_id);
   std::string meta = path_join(paths_.layers(), hex) + "/layer.json";
@@ -339,6 +364,9 @@ std::string Store::layer_link(const std::string& diff_id) const {
     std::string there = layer_dir(diff_id);
     if (!starts_with(there, paths_.layers() + "/")) return there;
   }
+  if (!path_exists(meta) || !is_directory(path_join(paths_.layers(), hex) + "/diff"))
+    throw Error(Errc::corrupt, "layer " + hex.substr(0, 12) + " is damaged: " + layer_damage(diff_id),
+                "run `tug system check --repair`, then pull or load its image again");
   json j = with_context("layer " + diff_id, [&] { return read_json(meta); });
   std::string link = json_str(j, "link");
   if (link.empty()) throw Error(Errc::corrupt, "layer " + diff_id + ": record has no link name");
@@ -469,31 +497,53 @@ void Store::remove(const std::string& id) {
       used_blobs.insert(l.digest);
     }
   }
-  // Unused layers leave the store whole, by a rename into a directory
-  // named like a staging one (so that whoever comes next removes it when
-  // this process is killed), and only then are deleted: no load or pull
-  // ever finds a half-deleted layer to reuse.
-  std::string trash;
+  std::vector<std::string> unused;
   for (const auto& l : img.layers) {
     if (used_layers.count(l.diff_id)) continue;
     used_layers.insert(l.diff_id);  // the same layer twice in one image
-    std::string dir = path_join(paths_.layers(), digest_hex(l.diff_id));
-    if (!path_exists(dir)) continue;
-    if (trash.empty()) trash = make_staging_dir(paths_);
-    if (auto meta = read_json_if_exists(dir + "/layer.json")) {
-      std::string link = json_str(*meta, "link");
-      if (!link.empty()) ::unlink(path_join(paths_.links(), link).c_str());
-    }
-    std::string to = trash + "/" + digest_hex(l.diff_id);
-    if (::rename(dir.c_str(), to.c_str()) != 0) throw_errno("rename " + dir + " to " + to);
+    unused.push_back(l.diff_id);
   }
   std::vector<std::string> blobs = {"sha256:" + img.id, img.digest};
   for (const auto& l : img.layers) blobs.push_back(l.digest);
   for (const auto& b : blobs)
     if (!b.empty() && !used_blobs.count(b) && is_sha256_digest(b)) ::unlink(blob_path(b).c_str());
-  if (!trash.empty()) remove_trees_in_userns(mapping_, {trash});
+  discard_layers_locked(unused);
   events::emit(paths_, "image", "delete", "sha256:" + id,
                {{"name", img.names.empty() ? id.substr(0, 12) : familiar_name(img.names.front())}});
+}
+
+void Store::discard_layers_locked(const std::vector<std::string>& diff_ids) {
+  // Each layer leaves the store whole, by a rename into a directory named
+  // like a staging one (so that whoever comes next removes it when this
+  // process is killed), and only then is deleted.
+  std::string trash;
+  std::set<std::string> unnamed;  // damaged layers: their links are found by target
+  for (const auto& diff_id : diff_ids) {
+    std::string hex = is_sha256_digest(diff_id) ? digest_hex(diff_id) : diff_id;
+    std::string dir = path_join(paths_.layers(), hex);
+    if (!path_exists(dir)) continue;
+    if (trash.empty()) trash = make_staging_dir(paths_);
+    std::string link;
+    try {
+      if (auto meta = read_json_if_exists(dir + "/layer.json")) link = json_str(*meta, "link");
+    } catch (const Error&) {
+    }
+    if (!link.empty() && link.find('/') == std::string::npos)
+      ::unlink(path_join(paths_.links(), link).c_str());
+    else
+      unnamed.insert("../layers/" + hex + "/diff");
+    std::string to = trash + "/" + hex;
+    if (::rename(dir.c_str(), to.c_str()) != 0) throw_errno("rename " + dir + " to " + to);
+  }
+  if (!unnamed.empty())
+    for (const auto& name : list_dir(paths_.links())) {
+      std::string path = path_join(paths_.links(), name);
+      char target[256];
+      ssize_t n = ::readlink(path.c_str(), target, sizeof target - 1);
+      if (n > 0 && unnamed.count(std::string(target, static_cast<size_t>(n))))
+        ::unlink(path.c_str());
+    }
+  if (!trash.empty()) remove_trees_in_userns(mapping_, {trash});
 }
 
 void Store::clean_stale_staging() {

@@ -82,6 +82,14 @@ class Store {
   std::string layer_link(const std::string& diff_id) const;
   std::string blob_path(const std::string& digest) const;
   bool has_layer(const std::string& diff_id) const;
+  // What keeps a layer of the store's own from being used: "" when it is
+  // complete, else "missing", "incomplete (no layer.json)" or "its files
+  // (diff) are missing". A layer only an additional store has is complete.
+  std::string layer_damage(const std::string& diff_id) const;
+  // Error(corrupt) for an image that cannot be used because a layer is
+  // damaged, naming the image and the layer and pointing to `tug system
+  // check --repair`; nothing when every layer is complete.
+  void require_complete(const Image& img) const;
   // The manifest bytes recorded for an image (stored at load or generated).
   std::string manifest(const Image& img) const;
 
@@ -93,6 +101,11 @@ class Store {
   // Deletes the image record and the layers and blobs no other image uses.
   // The caller checks that no container uses the image.
   void remove(const std::string& id);
+  // Under the store lock (the caller holds it): makes the layers invisible
+  // at once (each renamed whole into a trash directory of tmp/ named like a
+  // staging one, its short link removed), then deletes them, so that no
+  // load or pull ever reuses a half-deleted layer.
+  void discard_layers_locked(const std::vector<std::string>& diff_ids);
 
   // Records a squashfs-backed image whose config is config_bytes (its id is
   // their sha256, as for any image), moving names to it. Error(exists) when
@@ -102,6 +115,9 @@ class Store {
 
   // Removes staging directories left in tmp/ by processes that died.
   void clean_stale_staging();
+
+  // The image an image record describes (its config read from the blob).
+  Image from_record(const json& rec) const;
 
   // Removes the blobs no image refers to: layers that failed or interrupted
   // pulls verified and kept for the next pull. Only while no Staging is open
@@ -117,7 +133,6 @@ class Store {
   friend class Staging;
   std::vector<json> records() const;
   std::optional<json> additional_record(const std::string& id) const;
-  Image from_record(const json& rec) const;
   void write_record(const Image& img, const std::string& manifest_digest) const;
   void drop_name_locked(const std::string& name, const std::string& keep_id);
 

@@ -166,7 +166,7 @@ std::vector<Network> NetworkStore::list() const {
   std::vector<Network> out;
   for (const auto& f : list_dir(paths_.networks())) {
     if (!ends_with(f, ".json")) continue;
-    if (auto j = read_json_if_exists(paths_.networks() + "/" + f)) out.push_back(j->get<Network>());
+    if (auto j = read_store_record(paths_.networks() + "/" + f)) out.push_back(j->get<Network>());
   }
   std::sort(out.begin(), out.end(),
             [](const Network& a, const Network& b) { return a.name < b.name; });
@@ -191,7 +191,7 @@ Network default_network() {
 std::optional<Network> NetworkStore::find(const std::string& key) const {
   if (key.empty()) return std::nullopt;
   if (valid_network_name(key))
-    if (auto j = read_json_if_exists(file(key))) return j->get<Network>();
+    if (auto j = read_store_record(file(key))) return j->get<Network>();
   std::optional<Network> match;
   for (auto& n : list()) {
     if (n.id.rfind(key, 0) != 0) continue;

@@ -307,7 +307,8 @@ std::string self_exe() {
 }
 
 TempDir::TempDir(const std::string& parent, const std::string& prefix) {
-  std::string tmpl = path_join(parent, prefix + "XXXXXX");
+  // The pid in the name tells `tug system check` whether its owner lives.
+  std::string tmpl = path_join(parent, prefix + std::to_string(::getpid()) + "-XXXXXX");
   if (!::mkdtemp(tmpl.data())) throw_errno("mkdtemp " + tmpl);
   path_ = tmpl;
 }

@@ -60,8 +60,8 @@ std::string basename_of(const std::string& path);
 // Absolute path of the running executable (/proc/self/exe).
 std::string self_exe();
 
-// A directory created with mkdtemp under parent, removed on destruction
-// unless keep() was called.
+// A directory created with mkdtemp under parent (named PREFIX<pid>-XXXXXX),
+// removed on destruction unless keep() was called.
 class TempDir {
  public:
   explicit TempDir(const std::string& parent, const std::string& prefix = "tmp-");

@@ -23,6 +23,17 @@ std::optional<json> read_json_if_exists(const std::string& path) {
   return parse_json(*text, path);
 }
 
+std::optional<json> read_store_record(const std::string& path) {
+  auto text = read_file_if_exists(path);
+  if (!text) return std::nullopt;
+  try {
+    return json::parse(*text);
+  } catch (const json::exception& e) {
+    throw Error(Errc::corrupt, "the record " + path + " is damaged: " + e.what(),
+                "`tug system check --repair` removes or rewrites it");
+  }
+}
+
 void write_json_atomic(const std::string& path, const json& j, int mode, bool durable) {
   atomic_write(path, j.dump(), static_cast<mode_t>(mode), durable);
 }

@@ -143,7 +143,7 @@ std::pair<Volume, bool> Store::create(const std::string& name_in, bool anonymous
 
 std::optional<Volume> Store::find(const std::string& name) const {
   if (!valid_name(name)) return std::nullopt;
-  auto j = read_json_if_exists(dir(name) + "/volume.json");
+  auto j = read_store_record(dir(name) + "/volume.json");
   if (!j) return std::nullopt;
   return load(name, *j);
 }

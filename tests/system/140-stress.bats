@@ -259,6 +259,9 @@ assert_store_empty() {
     sleep 0.2
   done
   assert_store_empty
+  run timeout 60 "$TUG" system check
+  assert_success
+  assert_line "store: ok"
 }
 
 @test "the runtime directory vanishing (a reboot): containers show as exited and start again" {
@@ -344,6 +347,10 @@ kill_at_random() {
     run timeout 10 "$TUG" ps -a
     [ "$status" = 0 ] || { echo "trial $trial: ps -a exited $status: $output" >&2; return 1; }
   done
+  # Whatever the kills left in the store, system check names and repairs.
+  run timeout 60 "$TUG" system check --quick --repair
+  [ "$status" = 0 ] || { echo "system check --repair after the kills: $output" >&2; return 1; }
+  echo "# system check --repair after the kills: $(echo "$output" | tail -1)" >&3
   # Every container is in a state that is true, and usable: a running one
   # takes an exec, any other one starts.
   run timeout 10 "$TUG" ps -a --no-trunc --format '{{.ID}} {{.State}}'
