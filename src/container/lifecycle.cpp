@@ -394,6 +394,8 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
     r.image_name = r.rootfs_dir;
   }
   r.auto_remove = o.auto_remove;
+  if (o.build_step)
+    r.build = Record::BuildOwner{::getpid(), runtime::process_start_time(::getpid())};
 
   runtime::Spec& s = r.spec;
   std::vector<std::string> entrypoint = json_strings(cfg, "Entrypoint");
@@ -1597,6 +1599,7 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     add_log_args(argv, store, rec);
     keep_across_exec(listen.get());
     pass("--attach", attach_end.get());
+    if (opts.kill_on_detach && attach_end) argv.push_back("--kill-on-detach");
     if (!plan.cgroup.empty()) {
       argv.push_back("--cgroup");
       argv.push_back(plan.cgroup);
