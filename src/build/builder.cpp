@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -632,6 +633,7 @@ void Builder::run_step(State& st, const Instruction& ins) {
     container::Running r = at(ins, [&] { return container::start(ctrs_, images_, rec, so); });
     container::AttachStreams streams;
     if (o_.quiet) streams.out = streams.err = false;
+    streams.forward_as = SIGKILL;  // ctrl-C cancels the build, as docker's
     int code = container::attach_session(ctrs_, rec, r.attach.get(), r.pid, streams);
     container::wait_exit(ctrs_, rec);
     if (code != 0) {

@@ -131,6 +131,10 @@ inline constexpr int kDetached = -1000;
 // relayed whenever the container keeps it open (-i), as docker does.
 struct AttachStreams {
   bool out = true, err = true;
+  // Non-zero: each signal to forward is sent as this one instead (a build's
+  // RUN step: SIGKILL, so ctrl-C ends the build even when the command, as
+  // PID 1, ignores SIGINT).
+  int forward_as = 0;
 };
 int attach_session(Store& store, const Record& r, int attach_fd, pid_t pid,
                    AttachStreams streams = {});

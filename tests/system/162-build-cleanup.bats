@@ -245,3 +245,21 @@ again"
   assert_output_equals ""
   [ "$(cache_bytes)" -eq 0 ]
 }
+
+@test "SIGINT or SIGTERM cancels a build even when its RUN command ignores them" {
+  load_busybox
+  sleeping_build slow 3132
+  for sig in INT TERM; do
+    "$TUG" build slow >"$TEST_DIR/build.log" 2>&1 &
+    bpid=$!
+    wait_sleeper 3132
+    kill -s "$sig" "$bpid"
+    rc=0
+    wait "$bpid" || rc=$?
+    [ "$rc" -eq 137 ]
+    grep -q "RUN sleep 3132: the command exited with status 137" "$TEST_DIR/build.log"
+    [ -z "$(sleeper 3132)" ]
+    tug_ok ps --external -a -q
+    assert_output_equals ""
+  done
+}
