@@ -3,7 +3,7 @@
 # containers and volumes from the store, files, network modes, signals.
 # Kept in step with `tug --help` by tests/system/005-completions.bats.
 
-_tug_commands="attach auto-update build buildx commit compose container cp create diff events exec export healthcheck history image images import info
+_tug_commands="attach auto-update build builder buildx commit compose container cp create diff events exec export healthcheck history image images import info
   inspect kill load login logout logs manifest network pause pod port ps pull push rename restart rm rmi run save
   search start stats stop system tag top unpause unshare untag update version volume wait generate"
 
@@ -27,7 +27,7 @@ _tug_flags() {
     run) echo "$_tug_run_switches|$_tug_run_values" ;;
     create) echo "${_tug_run_switches/--rm /}|$_tug_run_values" ;;
     ps | list | "container ls" | "container list" | "container ps")
-      echo "-a --all -q --quiet --no-trunc --noheading -s --size -l --latest|--format -f --filter -n --last" ;;
+      echo "-a --all -q --quiet --no-trunc --noheading -s --size -l --latest --external|--format -f --filter -n --last" ;;
     rm | "container rm") echo "-f --force -a --all -v --volumes -i --ignore|--cidfile -t --time" ;;
     images | "image ls" | "image list") echo "-a --all -q --quiet --digests --no-trunc --notruncate -n --noheading|--format -f --filter --sort" ;;
     rmi | "image rm") echo "-f --force -a --all -i --ignore|" ;;
@@ -35,7 +35,7 @@ _tug_flags() {
     save | "image save") echo "-q --quiet -m --multi-image-archive|-o --output --format" ;;
     import | "image import") echo "-q --quiet|-c --change -m --message" ;;
     history | "image history") echo "--no-trunc -q --quiet -H --human|--format" ;;
-    build | "image build" | "buildx build") echo "--no-cache --pull --layers --squash -q --quiet --rm --force-rm --tls-verify|-t --tag -f --file --build-arg --target --network --label --iidfile --format --platform --authfile --cert-dir --creds --ulimit" ;;
+    build | "image build" | "buildx build" | "builder build") echo "--no-cache --pull --layers --squash -q --quiet --rm --force-rm --tls-verify|-t --tag -f --file --build-arg --target --network --label --iidfile --format --platform --authfile --cert-dir --creds --ulimit" ;;
     exec) echo "-i --interactive -t --tty -d --detach --privileged|-e --env --env-file -u --user -w --workdir" ;;
     logs) echo "-f --follow -t --timestamps|-n --tail --since --until" ;;
     stop | "container stop") echo "-a --all -i --ignore|-t --time --timeout --cidfile --filter" ;;
@@ -80,7 +80,7 @@ _tug_flags() {
     "volume ls" | "volume list") echo "-q --quiet --noheading|--format -f --filter" ;;
     "volume rm") echo "-f --force -a --all|" ;;
     "volume prune" | "container prune") echo "-f --force|" ;;
-    "system prune" | "image prune") echo "-f --force -a --all|" ;;
+    "system prune" | "image prune" | "builder prune" | "buildx prune") echo "-f --force -a --all|" ;;
     pull) echo "-q --quiet -a --all-tags --tls-verify|--authfile --cert-dir --creds --platform --arch --os --variant" ;;
     push) echo "-q --quiet --tls-verify|--authfile --cert-dir --creds --digestfile -f --format" ;;
     login) echo "--password-stdin --get-login --tls-verify|-u --username -p --password --authfile --cert-dir" ;;
@@ -123,7 +123,7 @@ _tug_main() {
     fi
     if [ -z "$key" ]; then
       key=$w
-    elif [ "$npos" -eq 0 ] && [[ $key == @(image|container|volume|system|manifest|pod|network|generate|healthcheck|compose|buildx) ]]; then
+    elif [ "$npos" -eq 0 ] && [[ $key == @(image|container|volume|system|manifest|pod|network|generate|healthcheck|compose|buildx|builder) ]]; then
       key="$key $w"
     else
       ((npos++))
@@ -186,8 +186,8 @@ _tug_main() {
     "") COMPREPLY=($(compgen -W "$_tug_commands" -- "$cur")) ;;
     image) COMPREPLY=($(compgen -W "ls list rm inspect tag untag history load save import build prune exists pull push" -- "$cur")) ;;
     container) COMPREPLY=($(compgen -W "ls list ps rm export inspect prune diff cp commit rename update port exists run create start stop restart kill wait logs exec attach top stats pause unpause" -- "$cur")) ;;
-    buildx) COMPREPLY=($(compgen -W "build" -- "$cur")) ;;
-    "buildx build") COMPREPLY=($(compgen -d -- "$cur")) ;;
+    buildx | builder) COMPREPLY=($(compgen -W "build prune" -- "$cur")) ;;
+    "buildx build" | "builder build") COMPREPLY=($(compgen -d -- "$cur")) ;;
     volume) COMPREPLY=($(compgen -W "create ls list inspect exists rm prune" -- "$cur")) ;;
     pod) COMPREPLY=($(compgen -W "create start stop rm ps ls list inspect exists" -- "$cur")) ;;
     healthcheck) COMPREPLY=($(compgen -W "run" -- "$cur")) ;;

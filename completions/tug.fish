@@ -2,7 +2,7 @@
 # volumes from the store. Kept in step with `tug --help` by
 # tests/system/005-completions.bats.
 
-set -l tug_commands attach build buildx commit compose container cp create diff events exec export healthcheck history image images import info \
+set -l tug_commands attach build builder buildx commit compose container cp create diff events exec export healthcheck history image images import info \
     inspect kill load login logout logs manifest network pause pod port ps pull push rename restart rm rmi run save \
     search start stats stop system tag top unpause unshare untag update version volume wait generate auto-update
 
@@ -55,6 +55,9 @@ complete -c tug -n $top -a build -d 'Build an image from a Containerfile'
 complete -c tug -n $top -a buildx -d 'Build images (buildx build is build)'
 complete -c tug -n $top -a untag -d 'Remove names from an image'
 complete -c tug -n "__fish_seen_subcommand_from buildx; and not __fish_seen_subcommand_from build" -a build -d 'Build an image'
+complete -c tug -n $top -a builder -d 'Manage builds (builder prune removes the build cache)'
+complete -c tug -n "__fish_seen_subcommand_from builder buildx; and not __fish_seen_subcommand_from build prune" -a prune -d 'Remove build cache'
+complete -c tug -n "__fish_seen_subcommand_from builder; and not __fish_seen_subcommand_from build prune" -a build -d 'Build an image'
 complete -c tug -n $top -a commit -d "Create an image from a container's changes"
 complete -c tug -n $top -a container -d 'Manage containers'
 complete -c tug -n $top -a cp -d 'Copy files between a container and the host'
@@ -217,6 +220,7 @@ complete -c tug -n "__fish_seen_subcommand_from ps" -s f -l filter -x -a 'id= na
 complete -c tug -n "__fish_seen_subcommand_from ps" -s s -l size -d 'Show sizes'
 complete -c tug -n "__fish_seen_subcommand_from ps" -s n -l last -x -d 'Last n containers'
 complete -c tug -n "__fish_seen_subcommand_from ps" -s l -l latest -d 'Latest container'
+complete -c tug -n "__fish_seen_subcommand_from ps" -l external -d 'Also the containers of builds'
 complete -c tug -n "__fish_seen_subcommand_from images ps history stats diff" -l format -x -a 'json table' -d 'Output format'
 complete -c tug -n "__fish_seen_subcommand_from rmi tag history save" -a '(__tug_images)' -d Image
 complete -c tug -n "__fish_seen_subcommand_from rmi" -s f -l force -d 'Also remove containers using it'

@@ -55,7 +55,4 @@ struct Result {
 // Error(...) names the Dockerfile and line of the failing instruction.
 Result build(container::Store& containers, image::Store& images, const Options& opts);
 
-// Ids of images the builder keeps as cache (`tug images` lists them with -a).
-std::set<std::string> intermediate_images(const Paths& paths);
-
 }  // namespace tug::build

@@ -4,17 +4,20 @@
 
 #include <algorithm>
 #include <climits>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <sstream>
 
 #include "build/build.hpp"
+#include "build/cache.hpp"
 #include "build/copier.hpp"
 #include "build/dockerfile.hpp"
 #include "build/ignore.hpp"
 #include "container/diff.hpp"
 #include "container/lifecycle.hpp"
+#include "container/prune.hpp"
 #include "image/archive.hpp"
 #include "image/layer.hpp"
 #include "image/reference.hpp"
@@ -41,10 +44,6 @@ const std::set<std::string> kProxyArgs = {"HTTP_PROXY", "http_proxy", "HTTPS_PRO
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
-}
-
-std::string cache_dir(const Paths& p) {
-  return p.data + "/build-cache";
 }
 
 std::string key_of(const std::vector<std::string>& parts) {
@@ -480,6 +479,7 @@ void Builder::commit(State& st, const std::string& key, const std::string& creat
   cfg["history"].push_back(h);
   staging.add_image(cfg.dump(), "", layers, {});
   image::Image img = staging.commit().at(0);
+  std::string parent = st.id;
   st.id = img.id;
   st.config = img.config;
   st.layers = img.layers;
@@ -487,8 +487,12 @@ void Builder::commit(State& st, const std::string& key, const std::string& creat
   if (o_.layers) {
     std::string dir = cache_dir(images_.paths());
     make_dirs(dir + "/intermediate", 0700);
+    make_dirs(dir + "/parent", 0700);
     atomic_write(dir + "/" + key, img.id + "\n", 0600, false);
     write_file(dir + "/intermediate/" + img.id, "", 0600);
+    // What rmi and the prunes follow to remove a build's steps with it.
+    if (!parent.empty() && parent != img.id)
+      atomic_write(dir + "/parent/" + img.id, parent + "\n", 0600, false);
   }
   say("--> " + img.id.substr(0, 12));
 }
@@ -609,6 +613,7 @@ void Builder::run_step(State& st, const Instruction& ins) {
   co.ulimits = o_.ulimits;
   co.image_volumes = false;
   co.labels = {"io.tug.build=" + (st.id.substr(0, 12))};
+  co.build_step = true;
   container::Record rec = at(ins, [&] { return container::create(ctrs_, images_, co); });
   auto remove_container = [&] {
     try {
@@ -620,16 +625,17 @@ void Builder::run_step(State& st, const Instruction& ins) {
   std::string blob;
   try {
     std::fflush(stdout);
+    // Attached even with -q (the output then goes unshown): the
+    // container dies with the connection, so with this process.
     container::StartOptions so;
-    so.attach = !o_.quiet;
-    int code;
+    so.attach = true;
+    so.kill_on_detach = true;
     container::Running r = at(ins, [&] { return container::start(ctrs_, images_, rec, so); });
-    if (o_.quiet) {
-      code = container::wait_exit(ctrs_, rec);
-    } else {
-      code = container::attach_session(ctrs_, rec, r.attach.get(), r.pid);
-      container::wait_exit(ctrs_, rec);
-    }
+    container::AttachStreams streams;
+    if (o_.quiet) streams.out = streams.err = false;
+    streams.forward_as = SIGKILL;  // ctrl-C cancels the build, as docker's
+    int code = container::attach_session(ctrs_, rec, r.attach.get(), r.pid, streams);
+    container::wait_exit(ctrs_, rec);
     if (code != 0) {
       // The last lines of its output, from the container's log.
       std::vector<std::string> tail;
@@ -1323,15 +1329,12 @@ Result Builder::run() {
 }  // namespace
 
 Result build(container::Store& containers, image::Store& images, const Options& opts) {
+  // What a killed build left.
+  container::remove_stale_build_containers(containers);
+  // Whatever prunes the cache waits for no build, and leaves this one's alone.
+  FileLock building = build_lock(images.paths(), FileLock::Mode::shared);
   Builder b(containers, images, opts);
   return b.run();
-}
-
-std::set<std::string> intermediate_images(const Paths& paths) {
-  std::set<std::string> out;
-  for (const auto& n : list_dir(cache_dir(paths) + "/intermediate"))
-    if (is_hex64(n)) out.insert(n);
-  return out;
 }
 
 }  // namespace tug::build

@@ -58,6 +58,7 @@ const std::vector<Command>& commands() {
       {"commit", register_commit},
       {"container", register_container},
       {"system", register_system},
+      {"builder", register_builder},
       {"generate", register_generate},
       {"auto-update", register_auto_update},
       {"pull", register_pull},

@@ -49,6 +49,7 @@ void register_buildx(CLI::App& app, Globals& g) {
   CLI::App* bx = add_command(app, "buildx", "Build images (docker buildx's build)");
   bx->require_subcommand(1);
   register_build(*bx, g);
+  setup_builder_prune(add_command(*bx, "prune", "Remove build cache"), g);
 }
 
 void register_image(CLI::App& app, Globals& g) {

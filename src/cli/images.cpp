@@ -5,7 +5,7 @@
 #include <map>
 #include <set>
 
-#include "build/build.hpp"
+#include "build/cache.hpp"
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
 #include "container/container.hpp"

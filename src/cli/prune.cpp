@@ -5,6 +5,7 @@
 #include <ctime>
 #include <iostream>
 
+#include "build/cache.hpp"
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
 #include "util/strings.hpp"
@@ -38,6 +39,11 @@ void print_report(const container::PruneReport& r) {
     text += "Deleted Images:\n";
     for (const auto& n : r.untagged) text += "untagged: " + n + "\n";
     for (const auto& id : r.images) text += "deleted: sha256:" + id + "\n";
+    text += "\n";
+  }
+  if (!r.build_cache.empty()) {
+    text += "Deleted build cache objects:\n";
+    for (const auto& id : r.build_cache) text += id + "\n";
     text += "\n";
   }
   text += "Total reclaimed space: " + human_size(r.reclaimed) + "\n";
@@ -111,9 +117,34 @@ void setup_image_prune(CLI::App* c, Globals& g) {
     if (!f->force && !confirm(warning)) return;
     container::Store store(g.paths(), g.mapping());
     container::PruneReport r;
-    container::prune_images(store, g.images(), f->all, r);
+    build::prune_images(store, g.images(), f->all, r);
     print_report(r);
   });
+}
+
+void setup_builder_prune(CLI::App* c, Globals& g) {
+  struct Flags {
+    bool force = false, all = false;
+  };
+  auto f = std::make_shared<Flags>();
+  c->add_flag("-f,--force", f->force, "Do not prompt for confirmation");
+  c->add_flag("-a,--all", f->all, "Remove all build cache, not just what no image is built on");
+  c->callback([f, &g] {
+    std::string warning = f->all ? "WARNING! This will remove all build cache."
+                                 : "WARNING! This will remove all dangling build cache.";
+    if (!f->force && !confirm(warning)) return;
+    container::Store store(g.paths(), g.mapping());
+    container::PruneReport r;
+    build::prune_cache(store, g.images(), f->all, r);
+    print_report(r);
+  });
+}
+
+void register_builder(CLI::App& app, Globals& g) {
+  CLI::App* b = add_command(app, "builder", "Manage builds");
+  b->require_subcommand(1);
+  register_build(*b, g);
+  setup_builder_prune(add_command(*b, "prune", "Remove build cache"), g);
 }
 
 void setup_container_prune(CLI::App* c, Globals& g) {
@@ -178,12 +209,14 @@ void register_system(CLI::App& app, Globals& g) {
     std::string warning =
         std::string("WARNING! This will remove:\n") + "  - all stopped containers\n" +
         (pf->all ? "  - all images without at least one container associated to them\n"
-                 : "  - all dangling images\n");
+                 : "  - all dangling images\n") +
+        (pf->all ? "  - all build cache\n" : "  - unused build cache\n");
     if (!pf->force && !confirm(warning)) return;
     container::Store store(g.paths(), g.mapping());
     container::PruneReport r;
     container::prune_containers(store, r);
-    container::prune_images(store, g.images(), pf->all, r);
+    build::prune_images(store, g.images(), pf->all, r);
+    build::prune_cache(store, g.images(), pf->all, r);
     print_report(r);
   });
 }

@@ -109,6 +109,7 @@ std::string created_of(container::Store& store, const Filters& f, const std::str
 void setup_ps(CLI::App* c, Globals& g) {
   struct Flags {
     bool all = false, quiet = false, no_trunc = false, size = false, latest = false;
+    bool external = false;
     int last = -1;
     std::string format;
     std::vector<std::string> filters;
@@ -124,6 +125,10 @@ void setup_ps(CLI::App* c, Globals& g) {
   c->add_flag("-s,--size", f->size, "Display the total file sizes");
   c->add_option("-n,--last", f->last, "Show n last created containers (includes all states)");
   c->add_flag("-l,--latest", f->latest, "Show the latest created container (includes all states)");
+  // podman's flag for the containers its builder (buildah) makes; tug's
+  // are the RUN steps of `tug build`, listed in whatever state they are.
+  c->add_flag("--external", f->external,
+              "Also show the containers of builds (RUN steps), in any state");
   c->callback([f, &g] {
     container::Store store(g.paths(), g.mapping());
     Filters filters = parse_filters(f->filters);
@@ -147,9 +152,10 @@ void setup_ps(CLI::App* c, Globals& g) {
     std::vector<Shown> shown;
     for (auto& r : ctrs) {
       if (f->last >= 0 && shown.size() >= static_cast<size_t>(f->last)) break;
+      if (r.build && !f->external) continue;
       container::State st = store.state(r.id);
       std::string status = st.status == "running" && st.paused ? "paused" : st.status;
-      if (!all && st.status != "running") continue;
+      if (!all && !r.build && st.status != "running") continue;
       // Only a running container with a healthcheck has this file.
       std::string health;
       if (st.status == "running")

@@ -36,6 +36,7 @@ void setup_rm(CLI::App* c, Globals& g) {
     std::vector<std::pair<std::string, std::string>> infra_pods;  // infra id, pod id
     if (f->all)
       for (const auto& r : store.list()) {
+        if (r.build) continue;  // a build's own (a killed one's go with prune)
         if (f->force && r.infra && path_exists(g.paths().pods() + "/" + r.pod + "/pod.json"))
           infra_pods.emplace_back(r.id, r.pod);
         else

@@ -6,6 +6,7 @@
 // container pointing at layers that are gone.)
 #include <cstdio>
 
+#include "build/cache.hpp"
 #include "cli/commands.hpp"
 #include "container/lifecycle.hpp"
 #include "util/error.hpp"
@@ -60,6 +61,11 @@ void remove_one(Globals& g, const std::string& arg, bool force, bool all) {
   }
   images.remove(img.id);
   out("Deleted: " + img.id);
+  // The steps of its build that no other image is built on go with it,
+  // as with docker and podman, and so do their cache entries.
+  container::Store store(g.paths(), g.mapping());
+  for (const auto& id : build::remove_orphaned_parents(store, images, img.id))
+    out("Deleted: " + id);
 }
 
 }  // namespace

@@ -29,6 +29,7 @@ std::vector<std::string> select_containers(container::Store& store,
   std::vector<std::pair<std::string, std::string>> found;  // id, name
   for (const auto& r : store.list()) {
     if (r.infra) continue;  // started with its pod's members
+    if (r.build) continue;  // a build's RUN step
     std::optional<container::State> st;
     auto state = [&]() -> const container::State& {
       if (!st) st = store.state(r.id);

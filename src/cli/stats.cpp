@@ -60,7 +60,8 @@ void register_stats(CLI::App& app, Globals& g) {
       if (!named.empty()) return named;
       std::vector<container::Record> recs;
       for (auto& r : store.list())
-        if (f->all || store.state(r.id).status == "running") recs.push_back(std::move(r));
+        if (!r.build && (f->all || store.state(r.id).status == "running"))
+          recs.push_back(std::move(r));
       return recs;
     };
     std::map<std::string, container::Usage> prev;

@@ -157,7 +157,7 @@ int attach_session(Store& store, const Record& rec, int sock, pid_t pid, AttachS
         if (sig == SIGWINCH) {
           if (tty) send_size(outbox);
         } else {
-          ::kill(pid, sig);
+          ::kill(pid, streams.forward_as ? streams.forward_as : sig);
         }
       }
     }

@@ -41,6 +41,7 @@ void to_json(json& j, const Record& r) {
            {"conmon_pidfile", r.conmon_pidfile}};
   if (!r.healthcheck.is_null()) j["healthcheck"] = r.healthcheck;
   if (r.entrypoint) j["entrypoint"] = *r.entrypoint;
+  if (r.build) j["build"] = {{"pid", r.build->pid}, {"start_time", r.build->start_time}};
 }
 
 void from_json(const json& j, Record& r) {
@@ -64,6 +65,8 @@ void from_json(const json& j, Record& r) {
   if (auto it = j.find("healthcheck"); it != j.end()) r.healthcheck = *it;
   if (auto it = j.find("entrypoint"); it != j.end() && it->is_array())
     r.entrypoint = it->get<std::vector<std::string>>();
+  if (auto it = j.find("build"); it != j.end() && it->is_object())
+    r.build = Record::BuildOwner{it->value("pid", 0), it->value("start_time", uint64_t{0})};
 }
 
 std::pair<std::vector<std::string>, std::vector<std::string>> entrypoint_and_cmd(
@@ -437,6 +440,8 @@ class SummaryReader : public PathReader {
         summary.pod = std::move(text);
     } else if (path.size() == 2 && path[0] == "labels") {
       summary.labels[path[1]] = std::move(text);
+    } else if (path.size() == 2 && path[0] == "build") {
+      summary.build = true;
     } else if (is(path, {"spec", "args", "[]"})) {
       summary.args.push_back(std::move(text));
     }

@@ -62,6 +62,15 @@ struct Record {
   // The leading part of spec.args that is the entrypoint (docker's
   // Config.Entrypoint, the rest being Cmd). Unset in records older than it.
   std::optional<std::vector<std::string>> entrypoint;
+  // A RUN step's container of `tug build`: the building process, by pid and
+  // start time. Listings show such containers only with `ps --external`
+  // (podman's flag for the builder's containers); once that process is gone
+  // the container is stale (stale_build_containers() in prune.hpp).
+  struct BuildOwner {
+    pid_t pid = 0;
+    uint64_t start_time = 0;
+  };
+  std::optional<BuildOwner> build;
 };
 
 // r's argv as docker shows it apart: {Entrypoint, Cmd}. A record that does
@@ -91,6 +100,7 @@ struct State {
 struct Summary {
   std::string id, name, image_name, image_id, created;
   std::string pod;                // the pod's id, if any
+  bool build = false;             // a build's RUN container (Record::build)
   std::vector<std::string> args;  // the command
   std::map<std::string, std::string> labels;
 };

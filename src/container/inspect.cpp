@@ -190,6 +190,8 @@ json inspect_json(const Record& r, const State& s, const InspectContext& ctx) {
                       {"Tmpfs", tmpfs.empty() ? json(nullptr) : tmpfs},
                       {"Init", spec.init}};
   host_config["UsernsMode"] = spec.userns;
+  // The default is podman's (and a docker daemon's with default-ipc-mode shareable).
+  host_config["IpcMode"] = spec.ipc.empty() ? std::string("shareable") : spec.ipc;
   json devices = json::array();
   for (const auto& d : spec.devices)
     devices.push_back(json{{"PathOnHost", d.source},

@@ -35,6 +35,7 @@
 #include "network/rootless_netns.hpp"
 #include "network/setup.hpp"
 #include "runtime/executor.hpp"
+#include "runtime/mount_tree.hpp"
 #include "runtime/plan.hpp"
 #include "storage/driver.hpp"
 #include "util/error.hpp"
@@ -395,6 +396,8 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
     r.image_name = r.rootfs_dir;
   }
   r.auto_remove = o.auto_remove;
+  if (o.build_step)
+    r.build = Record::BuildOwner{::getpid(), runtime::process_start_time(::getpid())};
 
   runtime::Spec& s = r.spec;
   std::vector<std::string> entrypoint = json_strings(cfg, "Entrypoint");
@@ -1290,6 +1293,9 @@ struct Channels {
   // its NOTIFY_SOCKET; the monitor relays what arrives there.
   UniqueFd notify;
   std::string notify_path;
+  // --ipc container: and a pod's members: a detached copy of the owner's
+  // /dev/shm, attached as the container's own (runtime::share_shm).
+  UniqueFd shm;
 };
 
 // The caller's systemd notify socket ($NOTIFY_SOCKET, as systemd sets it
@@ -1334,6 +1340,15 @@ void make_container_notify_socket(Store& store, const Record& rec, Channels& ch,
 }
 
 // The plan and channels for starting rec; no process is created yet.
+// The owner's /dev/shm becomes the container's (docker and podman share it
+// with the IPC namespace). An owner without one (--ipc none, host) leaves
+// the container its own tmpfs, as podman does.
+void share_shm_of(const Record& owner, const State& ost, Channels& ch, runtime::Plan& plan) {
+  if (owner.spec.ipc == "none" || owner.spec.ipc == "host") return;
+  ch.shm = runtime::clone_mount_of(ost.pid, "/dev/shm");
+  runtime::share_shm(plan, ch.shm.get());
+}
+
 runtime::Plan prepare(Store& store, const image::Store& images, const Record& rec, Channels& ch,
                       bool attach, bool user_start) {
   std::string dir = store.dir(rec.id);
@@ -1387,10 +1402,12 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
                   "start it first");
     plan.join_netns = "/proc/" + std::to_string(ost.pid) + "/ns/net";
     if (rec.pod.size() && !rec.infra) {
-      // A pod's member: the infra's uts and ipc too (so its hostname).
+      // A pod's member: the infra's uts and ipc too (so its hostname), and
+      // its /dev/shm.
       plan.join_utsns = "/proc/" + std::to_string(ost.pid) + "/ns/uts";
       plan.join_ipcns = "/proc/" + std::to_string(ost.pid) + "/ns/ipc";
       plan.hostname.clear();
+      share_shm_of(*other, ost, ch, plan);
     }
   } else if (net.kind == network::Mode::Kind::ns) {
     plan.join_netns = net.target;
@@ -1418,7 +1435,14 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
                   "cannot join the IPC namespace of container " +
                       (other ? other->name : spec.ipc.substr(10)) + ": it is not running",
                   "start it first");
+    // docker's and podman's rule: only a shareable owner (the default) may be joined.
+    if (other->spec.ipc == "private")
+      throw Error(Errc::invalid,
+                  "joining IPC of container " + other->id +
+                      " is not allowed: non-shareable IPC (hint: use IpcMode:shareable for the "
+                      "donor container)");
     plan.join_ipcns = "/proc/" + std::to_string(ost.pid) + "/ns/ipc";
+    share_shm_of(*other, ost, ch, plan);
   } else if (spec.ipc == "host") {
     std::erase_if(plan.mounts, [](const runtime::MountOp& op) {
       return op.kind == runtime::MountOp::Kind::bind &&
@@ -1519,6 +1543,7 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     };
     runtime::Started started =
         runtime::start(plan, container_mapping(store, rec), stdio, connect_network);
+    ch.shm.reset();  // attached: the monitor needs no hold on the owner's /dev/shm
     // A CLI killed while it waits for the report must not take the
     // container down with the write's SIGPIPE (set only now: the container
     // would inherit the disposition).
@@ -1600,6 +1625,7 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     add_log_args(argv, store, rec);
     keep_across_exec(listen.get());
     pass("--attach", attach_end.get());
+    if (opts.kill_on_detach && attach_end) argv.push_back("--kill-on-detach");
     if (!plan.cgroup.empty()) {
       argv.push_back("--cgroup");
       argv.push_back(plan.cgroup);

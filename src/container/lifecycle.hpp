@@ -78,6 +78,10 @@ struct CreateOptions {
   // The image's VOLUMEs get anonymous volumes; a build's RUN step leaves
   // them out, so what it writes there stays in its layer (as buildah does).
   bool image_volumes = true;
+  // A build's RUN step: the record names this process as its builder
+  // (Record::build), which hides it from listings and lets a later command
+  // remove it once this process is gone.
+  bool build_step = false;
   HealthFlags health;  // --health-*, --no-healthcheck
 };
 
@@ -98,6 +102,10 @@ struct StartOptions {
   bool attach = false;
   // Command the monitor execs after recording the exit (detached --rm).
   std::vector<std::string> exit_command;
+  // With attach: the container is killed when that client goes away (a
+  // build's RUN step must not outlive a killed build), instead of running
+  // on under tug-monitor.
+  bool kill_on_detach = false;
 };
 
 struct Running {
@@ -129,6 +137,10 @@ inline constexpr int kDetached = -1000;
 struct AttachStreams {
   bool out = true, err = true;
   bool owner = true;
+  // Non-zero: each signal to forward is sent as this one instead (a build's
+  // RUN step: SIGKILL, so ctrl-C ends the build even when the command, as
+  // PID 1, ignores SIGINT).
+  int forward_as = 0;
 };
 int attach_session(Store& store, const Record& r, int attach_fd, pid_t pid,
                    AttachStreams streams = {});

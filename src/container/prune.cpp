@@ -2,11 +2,13 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
 #include "container/lifecycle.hpp"
 #include "container/rootfs.hpp"
+#include "runtime/executor.hpp"
 #include "util/digest.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
@@ -43,20 +45,50 @@ int64_t file_size(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_blocks) * 512 : 0;
 }
 
+bool stale_build(const Record& r) {
+  return r.build &&
+         (r.build->pid <= 0 || runtime::process_start_time(r.build->pid) != r.build->start_time);
+}
+
 }  // namespace
+
+std::vector<Record> stale_build_containers(const Store& store) {
+  std::vector<Record> out;
+  for (auto& r : store.list())
+    if (stale_build(r)) out.push_back(std::move(r));
+  return out;
+}
+
+std::vector<std::string> remove_stale_build_containers(Store& store) {
+  std::vector<std::string> removed;
+  for (const auto& r : stale_build_containers(store)) {
+    try {
+      remove(store, r, true);
+      removed.push_back(r.id);
+    } catch (const Error& e) {
+      if (e.code() != Errc::not_found)
+        log_warn("cannot remove the container of a killed build " + r.id.substr(0, 12) + ": " +
+                 e.what());
+    }
+  }
+  return removed;
+}
 
 void prune_containers(Store& store, PruneReport& report) {
   std::vector<Record> victims;
-  // A pod's infra container goes only with its pod (tug pod rm).
-  for (const auto& r : store.list())
-    if (!r.infra && store.state(r.id).status != "running") victims.push_back(r);
+  // A pod's infra container goes only with its pod (tug pod rm); a build's
+  // only when its build is gone, running or not.
+  for (const auto& r : store.list()) {
+    if (r.infra || (r.build && !stale_build(r))) continue;
+    if (stale_build(r) || store.state(r.id).status != "running") victims.push_back(r);
+  }
   std::vector<std::string> dirs;
   // Reclaimed as docker counts it: the containers' writable layers.
   for (const auto& r : victims) dirs.push_back(writable_dir(store, r));
   auto sizes = usage_of(store.mapping(), dirs);
   for (const auto& r : victims) {
     try {
-      remove(store, r, false);
+      remove(store, r, r.build.has_value());
       report.containers.push_back(r.id);
       report.reclaimed += sizes[writable_dir(store, r)];
     } catch (const Error& e) {
@@ -66,27 +98,38 @@ void prune_containers(Store& store, PruneReport& report) {
   }
 }
 
-void prune_images(const Store& store, image::Store& images, bool all, PruneReport& report) {
-  // As rmi: no create may resolve an image between the in-use check and its
-  // removal.
-  FileLock no_creates = image_use_lock(store.paths(), FileLock::Mode::exclusive);
+void add_orphaned_parents(const Store& store, const image::Store& images, const Parents& parents,
+                          const std::set<std::string>& keep, std::set<std::string>& going) {
+  std::map<std::string, image::Image> present;
+  for (auto& img : images.list()) present.emplace(img.id, std::move(img));
   std::set<std::string> used;
   for (const auto& r : store.list()) used.insert(r.image_id);
-  std::vector<image::Image> victims;
-  for (const auto& img : images.list())
-    if (!used.count(img.id) && (all || img.names.empty())) victims.push_back(img);
-  // Blobs of failed pulls kept for the next one: garbage once no pull runs.
-  auto leftover_blobs = [&] {
-    if (auto freed = images.prune_blobs())
-      report.reclaimed += *freed;
-    else
-      log_warn("a pull, load or build is in progress: the blobs it may use are kept");
-  };
-  if (victims.empty()) {
-    leftover_blobs();
-    return;
+  std::map<std::string, std::vector<std::string>> children;
+  for (const auto& [child, parent] : parents)
+    if (present.count(child)) children[parent].push_back(child);
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (const auto& [child, parent] : parents) {
+      if (!going.count(child) || going.count(parent)) continue;
+      auto it = present.find(parent);
+      if (it == present.end() || !it->second.names.empty() || used.count(parent) ||
+          keep.count(parent))
+        continue;
+      const auto& kids = children[parent];
+      if (std::all_of(kids.begin(), kids.end(),
+                      [&](const std::string& k) { return going.count(k) > 0; })) {
+        going.insert(parent);
+        grew = true;
+      }
+    }
   }
+}
 
+void remove_images(const Store& store, image::Store& images, const std::vector<std::string>& ids,
+                   PruneReport& report) {
+  if (ids.empty()) return;
+  std::set<std::string> used;
+  for (const auto& r : store.list()) used.insert(r.image_id);
   // What goes is measured as what is missing afterwards: layers and blobs
   // shared with a kept image stay and are not counted.
   std::set<std::string> layer_dirs;
@@ -98,8 +141,10 @@ void prune_images(const Store& store, image::Store& images, bool all, PruneRepor
     }
   auto sizes = usage_of(store.mapping(), {layer_dirs.begin(), layer_dirs.end()});
 
-  for (const auto& img : victims) {
+  for (const auto& id : ids) {
     try {
+      if (used.count(id)) throw Error(Errc::in_use, "image is in use by a container");
+      image::Image img = images.get(id);
       for (const auto& n : img.names) {
         images.untag(n);
         report.untagged.push_back(n);
@@ -107,14 +152,46 @@ void prune_images(const Store& store, image::Store& images, bool all, PruneRepor
       images.remove(img.id);
       report.images.push_back(img.id);
     } catch (const Error& e) {
-      log_warn("cannot remove image " + img.id.substr(0, 12) + ": " + e.what());
+      if (e.code() != Errc::not_found)
+        log_warn("cannot remove image " + id.substr(0, 12) + ": " + e.what());
     }
   }
   for (const auto& [dir, size] : sizes)
     if (!path_exists(dir)) report.reclaimed += size;
   for (const auto& [blob, size] : blob_sizes)
     if (!path_exists(blob)) report.reclaimed += size;
-  leftover_blobs();
+}
+
+void prune_images(const Store& store, image::Store& images, bool all, PruneReport& report,
+                  const Parents& parents, const std::set<std::string>& keep) {
+  // As rmi: no create may resolve an image between the in-use check and its
+  // removal.
+  FileLock no_creates = image_use_lock(store.paths(), FileLock::Mode::exclusive);
+  std::set<std::string> used = keep;
+  for (const auto& r : store.list()) used.insert(r.image_id);
+  std::set<std::string> has_child;
+  std::vector<image::Image> present = images.list();
+  for (const auto& [child, parent] : parents)
+    if (std::any_of(present.begin(), present.end(),
+                    [&](const image::Image& i) { return i.id == child; }))
+      has_child.insert(parent);
+  // Dangling: untagged and no image built on it (docker's rule: an
+  // intermediate image of a kept build is its cache, not garbage).
+  std::set<std::string> going;
+  for (const auto& img : present)
+    if (!used.count(img.id) && (all || (img.names.empty() && !has_child.count(img.id))))
+      going.insert(img.id);
+  add_orphaned_parents(store, images, parents, keep, going);
+  // Newest first, as listed: a child goes before its parent.
+  std::vector<std::string> victims;
+  for (const auto& img : present)
+    if (going.count(img.id)) victims.push_back(img.id);
+  remove_images(store, images, victims, report);
+  // Blobs of failed pulls kept for the next one: garbage once no pull runs.
+  if (auto freed = images.prune_blobs())
+    report.reclaimed += *freed;
+  else
+    log_warn("a pull, load or build is in progress: the blobs it may use are kept");
 }
 
 DiskUsage store_usage(const Store& store, const image::Store& images) {

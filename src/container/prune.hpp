@@ -4,6 +4,7 @@
 // files of subordinate uids in layers and upper dirs can be read.
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -13,19 +14,49 @@
 namespace tug::container {
 
 struct PruneReport {
-  std::vector<std::string> containers;  // ids removed
-  std::vector<std::string> untagged;    // image names dropped
-  std::vector<std::string> images;      // image ids removed
-  int64_t reclaimed = 0;                // bytes
+  std::vector<std::string> containers;   // ids removed
+  std::vector<std::string> untagged;     // image names dropped
+  std::vector<std::string> images;       // image ids removed
+  std::vector<std::string> build_cache;  // build cache objects removed (builder prune)
+  int64_t reclaimed = 0;                 // bytes
 };
 
-// Removes every container that is not running (created or exited).
+// Removes every container that is not running (created or exited), and
+// the stale build containers (below). A live build's containers stay.
 void prune_containers(Store& store, PruneReport& report);
 
-// Removes images that no container uses: only untagged ("dangling") ones,
-// or every unused one with all; then the blobs no image refers to (kept by
-// failed pulls), unless a pull is in progress (image::Store::prune_blobs).
-void prune_images(const Store& store, image::Store& images, bool all, PruneReport& report);
+// Build containers (Record::build) whose building process is gone: what a
+// killed `tug build` left, running or not.
+std::vector<Record> stale_build_containers(const Store& store);
+// Removes them, killing those still running; returns their ids. `tug
+// build`, `container prune`, `system prune` and `system check --repair`
+// call it. A container another command removed meanwhile is skipped.
+std::vector<std::string> remove_stale_build_containers(Store& store);
+
+// Which image each image was built on (child id -> parent id): the
+// builder records it (build::image_parents); other images have none.
+using Parents = std::map<std::string, std::string>;
+
+// Removes images that no container uses: only dangling ones (untagged, and
+// no image's parent), or every unused one with all; then the blobs no image
+// refers to (kept by failed pulls), unless a pull is in progress
+// (image::Store::prune_blobs). A removed image takes along its orphaned
+// parents (below). keep: images not to remove (a running build's).
+void prune_images(const Store& store, image::Store& images, bool all, PruneReport& report,
+                  const Parents& parents = {}, const std::set<std::string>& keep = {});
+
+// Adds to going the parents, grandparents... of the images in it that would
+// be left with no child: untagged, used by no container, not in keep, and
+// every child of theirs going. Docker's and podman's rmi and prune take
+// such a chain of build steps along with the image built on it.
+void add_orphaned_parents(const Store& store, const image::Store& images, const Parents& parents,
+                          const std::set<std::string>& keep, std::set<std::string>& going);
+
+// Removes these images (their names first), measuring into report the
+// space that goes: layers and blobs no remaining image has. Images a
+// container uses are skipped with a warning.
+void remove_images(const Store& store, image::Store& images, const std::vector<std::string>& ids,
+                   PruneReport& report);
 
 // One line of `system df`.
 struct DfRow {

@@ -39,6 +39,9 @@ struct Options {
   std::vector<int> clients;  // clients handed over by an in-process monitor
   int restart_count = 0;
   bool durable = true;  // fsync the exit record (not for --rm containers)
+  // The container dies with the --attach client: a build's RUN step, whose
+  // build was killed, must not run on (no hand-over to tug-monitor then).
+  bool kill_on_detach = false;
   // Restart policy, enforced here: after recording an exit the monitor
   // re-execs tug to start the container again, keeping its own pid.
   std::string restart = "no", stop_marker, tug, root, runroot, id;
@@ -82,7 +85,7 @@ struct Options {
       "         [--client FD]... [--stdin FD] [--started-at TIME] [--restart-count N]\n"
       "         [--restart POLICY] [--restart-file FILE] [--stop-marker FILE]\n"
       "         [--restart-exec TUG --root DIR --runroot DIR --id ID]\n"
-      "         [--no-fsync]\n"
+      "         [--no-fsync] [--kill-on-detach]\n"
       "         [--cgroup PATH] [--lifeline FD] [--hold FD] [--helper PID]...\n"
       "         [--device-helper PID]... [--sdnotify conmon|container]\n"
       "         [--notify-socket PATH] [--notify-fd FD] [--notify-path PATH]\n"
@@ -104,6 +107,10 @@ Options parse(int argc, char** argv) {
     }
     if (a == "--no-fsync") {
       o.durable = false;
+      continue;
+    }
+    if (a == "--kill-on-detach") {
+      o.kill_on_detach = true;
       continue;
     }
     if (i + 1 >= argc) usage(("missing value for " + a).c_str());
@@ -345,7 +352,8 @@ int tug::monitor::run(int argc, char** argv, bool in_process) {
   // In tug's process only while its CLI is attached.
   bool in_place = in_process && o.attach >= 0;
   if (in_process && !in_place) hand_over(argc, argv, attach);
-  if (in_place) attach.watch(o.attach);
+  if (in_place || (o.kill_on_detach && o.attach >= 0)) attach.watch(o.attach);
+  bool killed = false;
   for (int fd : {o.out, o.err, o.terminal, o.in}) set_nonblock(fd);
   Notifier notifier;
   notifier.init(o.notify_socket, o.sdnotify, o.notify_fd);
@@ -443,7 +451,10 @@ int tug::monitor::run(int argc, char** argv, bool in_process) {
       std::vector<struct pollfd> afds(fds.begin() + static_cast<long>(first_attach), fds.end());
       attach.handle(afds, {o.in, o.out, o.err, o.terminal});
       health.tick(now_ms());
-      if (in_place && attach.lost()) {
+      if (attach.lost() && o.kill_on_detach) {
+        if (!killed) ::kill(o.pid, SIGKILL);
+        killed = true;
+      } else if (in_place && attach.lost()) {
         in_place = false;
         hand_over(argc, argv, attach);
       }

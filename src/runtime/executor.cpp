@@ -239,7 +239,14 @@ void do_mount(int rootfd, const MountOp& op) {
     case K::symlink:
     case K::file:
     case K::generated:
+    case K::tree:
       break;
+  }
+  if (op.kind == K::tree) {
+    if (::move_mount(op.fd, "", target.get(), "",
+                     MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+      fail("attaching the shared " + op.target);
+    return;
   }
   if (op.kind == K::bind) {
     // Docker fills an empty volume with what the image has at its target,

@@ -205,6 +205,14 @@ void set_setup_ids(const userns::Mapping& mapping, Plan& p) {
   p.setup_gid = mapping.host_gid(0) || mapping.gids.empty() ? 0 : mapping.gids[0].container;
 }
 
+void share_shm(Plan& p, int tree_fd) {
+  for (auto& op : p.mounts)
+    if (op.kind == MountOp::Kind::tmpfs && op.target == "/dev/shm") {
+      op = MountOp{MountOp::Kind::tree, "", "/dev/shm"};
+      op.fd = tree_fd;
+    }
+}
+
 Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanInputs& in,
                 const userns::Mapping& mapping) {
   using K = MountOp::Kind;

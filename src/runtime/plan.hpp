@@ -27,6 +27,7 @@ struct MountOp {
     file,       // a file created at target holding source (in a tmpfs tug mounted)
     generated,  // a file holding source bound onto target: made in tug's /dev
                 // tmpfs, whose name for it goes once bound (no file on the host)
+    tree,       // the detached mount fd (mount_tree.hpp) attached at target
   };
   Kind kind = Kind::bind;
   std::string source;           // bind: host path; symlink: link text; file, generated: content
@@ -36,6 +37,7 @@ struct MountOp {
   bool target_is_file = false;  // create a file (not a dir) as mount point
   bool recursive = false;       // MS_REC for binds
   bool prefill = false;         // volume: copy the image's files at target in when empty
+  int fd = -1;                  // tree: the detached mount (owned by the caller)
 };
 
 struct Plan {
@@ -119,6 +121,12 @@ struct PlanInputs {
 // Pure: no syscalls, no file access.
 Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanInputs& in,
                 const userns::Mapping& mapping);
+
+// --ipc container:NAME and a pod's members: the container's /dev/shm is
+// the owner's (tree_fd: a detached copy of it, mount_tree.hpp) instead of a
+// tmpfs of its own, so both see the same files, as with docker and podman.
+// Without a /dev/shm tmpfs in the plan (--ipc none, host) nothing changes.
+void share_shm(Plan& p, int tree_fd);
 
 // Capabilities, seccomp and no_new_privs of spec into p (also for exec).
 void apply_security(const Spec& spec, Plan& p);

@@ -342,3 +342,27 @@ TEST_CASE("plan: .containerenv, /etc/mtab, and the --ipc modes") {
   CHECK_THROWS(runtime::validate_ipc_mode("bogus"));
   CHECK_THROWS(runtime::validate_ipc_mode("container:"));
 }
+
+TEST_CASE("plan: share_shm puts the owner's /dev/shm in place of the tmpfs") {
+  runtime::Spec s;
+  s.ipc = "container:abc";
+  auto p = plan_for(s);
+  size_t before = p.mounts.size();
+  runtime::share_shm(p, 7);
+  REQUIRE(find_target(p, "/dev/shm"));
+  CHECK(find_target(p, "/dev/shm")->kind == MountOp::Kind::tree);
+  CHECK(find_target(p, "/dev/shm")->fd == 7);
+  CHECK(p.mounts.size() == before);
+  // Still after /dev (its mount point lives in that tmpfs).
+  auto dev = std::find_if(p.mounts.begin(), p.mounts.end(),
+                          [](const MountOp& op) { return op.target == "/dev"; });
+  auto shm = std::find_if(p.mounts.begin(), p.mounts.end(),
+                          [](const MountOp& op) { return op.target == "/dev/shm"; });
+  CHECK(dev < shm);
+
+  // No /dev/shm of its own (--ipc none): nothing to replace.
+  s.ipc = "none";
+  p = plan_for(s);
+  runtime::share_shm(p, 7);
+  CHECK_FALSE(find_target(p, "/dev/shm"));
+}
