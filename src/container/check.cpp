@@ -13,6 +13,7 @@
 
 #include "container/container.hpp"
 #include "container/lifecycle.hpp"
+#include "container/prune.hpp"
 #include "image/store.hpp"
 #include "runtime/executor.hpp"
 #include "util/digest.hpp"
@@ -85,6 +86,19 @@ StoreCheckReport check_store(const Paths& paths, const userns::Mapping& mapping,
   image::CheckOptions io;
   io.quick = o.quick;
   io.repair = o.repair;
+
+  // Containers of a killed `tug build` (their build is gone): removed first,
+  // so that the checks below do not count them as users of their images.
+  for (const auto& r : stale_build_containers(store))
+    problems.push_back(Problem{"container", r.id.substr(0, 12) + " (" + r.name + ")",
+                               "a build container whose build is gone (a killed tug build)",
+                               "removed the container", false});
+  if (o.repair) {
+    std::vector<std::string> removed = remove_stale_build_containers(store);
+    for (auto& p : problems)
+      for (const auto& id : removed)
+        if (p.object.rfind(id.substr(0, 12), 0) == 0) p.fixed = true;
+  }
 
   // Containers.
   std::map<std::string, Record> records;  // by id, those that parse

@@ -2,7 +2,9 @@
 // `tug system check`'s look at the store (cli/system_check.cpp adds the
 // host): the image store through image::check_store, and here what lives
 // above it. Checked:
-//   - containers: a directory without its record (a create or rm that was
+//   - containers: build containers whose build is gone (a killed `tug
+//     build`; repair removes them, killing them if they still run), a
+//     directory without its record (a create or rm that was
 //     killed; its lock free), a record or state that does not parse, a
 //     record whose image is gone or whose layers are damaged (it cannot
 //     start again), a name claim that points at no container or at one of

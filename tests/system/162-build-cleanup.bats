@@ -263,3 +263,27 @@ again"
     assert_output_equals ""
   done
 }
+
+@test "system check names a killed build's container and --repair removes it" {
+  load_busybox
+  sleeping_build slow3 3132
+  "$TUG" build slow3 >/dev/null 2>&1 &
+  bpid=$!
+  wait_sleeper 3132
+  id=$("$TUG" ps --external -q)
+  # A live build's container is no problem.
+  run_tug system check --quick
+  assert_output_not_contains "build container"
+  kill -9 "$bpid"
+  wait "$bpid" || true
+  run_tug system check --quick
+  assert_failure 1
+  assert_output_contains "container $id"
+  assert_output_contains "a build container whose build is gone"
+  tug_ok system check --quick --repair
+  assert_output_contains "removed the container"
+  tug_ok ps --external -a -q
+  assert_output_equals ""
+  [ -z "$(sleeper 3132)" ]
+  tug_ok system check --quick
+}
