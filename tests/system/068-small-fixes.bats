@@ -42,3 +42,35 @@ load helpers
   run_tug pod exists lp2
   assert_status 1
 }
+
+@test "a malformed auth file: pull, push, search and login all say so, naming the file, before any request" {
+  load_busybox
+  local reg=127.0.0.1:$(free_port)  # nothing listens: a request would fail otherwise
+  printf '{not json' >"$TEST_DIR/bad.json"
+  REGISTRY_AUTH_FILE=$TEST_DIR/bad.json run_tug pull --tls-verify=false "$reg/x/y"
+  assert_error 125 "reading credentials: parsing $TEST_DIR/bad.json"
+  assert_output_not_contains "connect"
+  run_tug push --tls-verify=false --authfile "$TEST_DIR/bad.json" busybox "$reg/x/y"
+  assert_error 125 "reading credentials: parsing $TEST_DIR/bad.json"
+  run_tug search --tls-verify=false --authfile "$TEST_DIR/bad.json" "$reg/x"
+  assert_error 125 "reading credentials: parsing $TEST_DIR/bad.json"
+  run_tug login --tls-verify=false --authfile "$TEST_DIR/bad.json" -u a -p b "$reg"
+  assert_error 125 "reading credentials: parsing $TEST_DIR/bad.json"
+  assert_output_not_contains "connect"
+  # The default location, and JSON that is not an auth file.
+  mkdir -p "$XDG_RUNTIME_DIR/containers"
+  echo '["a"]' >"$XDG_RUNTIME_DIR/containers/auth.json"
+  run_tug pull --tls-verify=false "$reg/x/y"
+  assert_error 125 "$XDG_RUNTIME_DIR/containers/auth.json: not a JSON object"
+  echo '{"auths": "x"}' >"$XDG_RUNTIME_DIR/containers/auth.json"
+  run_tug pull --tls-verify=false "$reg/x/y"
+  assert_error 125 "\"auths\" is not a JSON object"
+  # --creds does not read the file; a good file is used as before.
+  run_tug pull --tls-verify=false --creds a:b "$reg/x/y"
+  assert_failure 125
+  assert_output_not_contains "reading credentials"
+  echo '{"auths": {}}' >"$XDG_RUNTIME_DIR/containers/auth.json"
+  run_tug pull --tls-verify=false "$reg/x/y"
+  assert_failure 125
+  assert_output_not_contains "reading credentials"
+}

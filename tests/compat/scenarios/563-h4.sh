@@ -13,3 +13,14 @@ E pod create --name lp --label-file labels.txt --label tier=db
 Q pod inspect --format '{{json .Labels}}' lp
 E pod create --name lp2 --label-file no-such-file
 E pod exists lp2
+
+@ authfile-malformed
+printf '{not json' >bad.json
+for cmd in "pull --tls-verify=false" "search --tls-verify=false"; do
+  "${ENGINE[@]}" $cmd --authfile bad.json 127.0.0.1:9/x/y >/dev/null 2>err.txt
+  echo "$cmd: exit $? names the file: $(grep -c 'bad.json' err.txt)"
+done
+"${ENGINE[@]}" push --tls-verify=false --authfile bad.json $IMG 127.0.0.1:9/x/y >/dev/null 2>err.txt
+echo "push: exit $? names the file: $(grep -c 'bad.json' err.txt)"
+"${ENGINE[@]}" login --tls-verify=false --authfile bad.json -u a -p b 127.0.0.1:9 >/dev/null 2>err.txt
+echo "login: exit $? names the file: $(grep -c 'bad.json' err.txt)"
