@@ -8,7 +8,7 @@ _tug_commands="attach auto-update build builder buildx commit compose container 
   search start stats stop system tag top unpause unshare untag update version volume wait generate"
 
 _tug_run_values="--name -e --env --env-file -w --workdir -u --user --entrypoint -h --hostname
-  --network --net --network-alias --ip -p --publish --pod --pod-id-file -v --volume --tmpfs --add-host --dns --cap-add --cap-drop -l --label
+  --network --net --network-alias --ip -p --publish --pod --pod-id-file -v --volume --tmpfs --add-host --dns --cap-add --cap-drop -l --label --label-file
   --storage-driver --stop-signal --security-opt -m --memory --memory-swap --cpus -c --cpu-shares
   --pids-limit --memory-reservation --cpu-period --cpu-quota --cpuset-cpus --cpuset-mems --blkio-weight
   --restart --stop-timeout --mount --ulimit --userns --pull --authfile --cert-dir
@@ -71,7 +71,7 @@ _tug_flags() {
     "compose run") echo "--rm -d --detach --no-deps --service-ports -T --no-TTY|-e --env -p --publish --name -u --user -w --workdir --entrypoint" ;;
     "network disconnect") echo "-f --force|" ;;
     "volume create") echo "--ignore|-l --label -o --opt -d --driver" ;;
-    "pod create") echo "--replace|-n --name --hostname --network --net -p --publish --add-host --dns -l --label --exit-policy --pod-id-file --infra-conmon-pidfile" ;;
+    "pod create") echo "--replace|-n --name --hostname --network --net -p --publish --add-host --dns -l --label --label-file --exit-policy --pod-id-file --infra-conmon-pidfile" ;;
     "pod start") echo "|--pod-id-file" ;;
     "pod stop") echo "-i --ignore|-t --time --timeout --pod-id-file" ;;
     "pod rm" | "pod remove") echo "-f --force -a --all -i --ignore|-t --time --timeout --pod-id-file" ;;
@@ -144,7 +144,7 @@ _tug_main() {
       --events-backend) COMPREPLY=($(compgen -W "file journald none" -- "$cur")) ;;
       --config) COMPREPLY=($(compgen -d -- "$cur")) ;;
       --sort) COMPREPLY=($(compgen -W "created id repository size tag" -- "$cur")) ;;
-      --env-file | -o | --output | -i | --input | --authfile | --digestfile | --iidfile | --file) COMPREPLY=($(compgen -f -- "$cur")) ;;
+      --env-file | --label-file | -o | --output | -i | --input | --authfile | --digestfile | --iidfile | --file) COMPREPLY=($(compgen -f -- "$cur")) ;;
       --cert-dir) COMPREPLY=($(compgen -d -- "$cur")) ;;
       --pull) COMPREPLY=($(compgen -W "always missing never newer" -- "$cur")) ;;
       --network | --net) COMPREPLY=($(compgen -W "slirp4netns pasta none host container: ns: $(_tug_networks)" -- "$cur")) ;;

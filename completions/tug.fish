@@ -175,6 +175,7 @@ complete -c tug -n $rc -s a -l attach -x -a 'stdin stdout stderr' -d 'Attach to 
 complete -c tug -n $rc -l cap-add -x -d 'Add a capability'
 complete -c tug -n $rc -l cap-drop -x -d 'Drop a capability'
 complete -c tug -n $rc -s l -l label -x -d 'Label KEY=VALUE'
+complete -c tug -n $rc -l label-file -r -F -d 'File of labels KEY=VALUE'
 complete -c tug -n $rc -l read-only -d 'Read-only root filesystem'
 complete -c tug -n $rc -l rootfs -d 'Argument is a rootfs directory or squashfs file'
 complete -c tug -n $rc -s t -l tty -d 'Allocate a terminal'

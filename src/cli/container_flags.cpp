@@ -79,6 +79,8 @@ void add_create_flags(CLI::App* c, RunFlags& f) {
   c->add_option("--cap-add", o.cap_add, "Add Linux capabilities")->allow_extra_args(false);
   c->add_option("--cap-drop", o.cap_drop, "Drop Linux capabilities")->allow_extra_args(false);
   c->add_option("-l,--label", o.labels, "Set metadata on a container")->allow_extra_args(false);
+  c->add_option("--label-file", o.label_files, "Read in a line delimited file of labels")
+      ->allow_extra_args(false);
   c->add_flag("--read-only", o.read_only, "Mount the container's root filesystem as read only");
   c->add_flag("-t,--tty", o.tty, "Allocate a pseudo-TTY");
   c->add_flag("-i,--interactive", o.interactive, "Keep STDIN open");

@@ -192,6 +192,8 @@ void register_pod(CLI::App& app, Globals& g) {
         ->allow_extra_args(false);
     c->add_option("--dns", o->dns, "Set custom DNS servers")->allow_extra_args(false);
     c->add_option("-l,--label", o->labels, "Set metadata on the pod")->allow_extra_args(false);
+    c->add_option("--label-file", o->label_files, "Read in a line delimited file of labels")
+        ->allow_extra_args(false);
     c->add_flag("--replace", o->replace, "If a pod with the same name exists, replace it");
     c->add_option("--exit-policy", o->exit_policy,
                   "When the last container exits: continue (the default; the pod runs on) or "

@@ -90,6 +90,31 @@ void read_env_file(std::vector<std::string>& env, const std::string& path) {
   }
 }
 
+// docker's parseKeyValueFile (opts.ReadKVStrings) for labels.
+void read_label_file(std::map<std::string, std::string>& labels, const std::string& path) {
+  auto text = read_file_if_exists(path);
+  if (!text) throw Error(Errc::not_found, "open " + path + ": no such file or directory");
+  if (starts_with(*text, "\xEF\xBB\xBF")) text->erase(0, 3);  // a UTF-8 BOM
+  std::istringstream in(*text);
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    line.erase(0, line.find_first_not_of(" \t\n\v\f\r"));
+    if (line.empty() || line[0] == '#') continue;
+    bool has_value = false;
+    auto [key, value] = split_once(line, '=', &has_value);
+    std::string where = path + " line " + std::to_string(number);
+    if (key.empty())
+      throw Error(Errc::usage, "label file " + where + ": no label name in " + quote(line));
+    if (key.find_first_of(" \t\n\v\f\r") != std::string::npos)
+      throw Error(Errc::usage, "label file " + where + ": label name " + quote(trim(key)) +
+                                   " contains whitespace");
+    labels[key] = has_value ? value : "";
+  }
+}
+
 runtime::MountSpec parse_tmpfs_flag(const std::string& text) {
   bool has_opts = false;
   auto [dst, opts] = split_once(text, ':', &has_opts);
@@ -637,7 +662,7 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
   s.tty = o.tty;
   s.stdin_open = o.interactive;
   s.init = o.init;
-  r.labels = key_values(o.labels);
+  r.labels = collect_labels(o.label_files, o.labels);
   if (auto it = cfg.find("Labels"); it != cfg.end() && it->is_object())
     for (auto l = it->begin(); l != it->end(); ++l)
       if (l->is_string() && !r.labels.count(l.key())) r.labels[l.key()] = l->get<std::string>();
@@ -1066,6 +1091,14 @@ void emit_event(const Store& store, const Record& r, const std::string& action,
   attrs["image"] = r.image_name;
   for (const auto& [k, v] : extra) attrs[k] = v;
   events::emit(store.paths(), "container", action, r.id, std::move(attrs));
+}
+
+std::map<std::string, std::string> collect_labels(const std::vector<std::string>& label_files,
+                                                  const std::vector<std::string>& labels) {
+  std::map<std::string, std::string> out;
+  for (const auto& f : label_files) read_label_file(out, f);
+  for (const auto& [k, v] : key_values(labels)) out[k] = v;
+  return out;
 }
 
 std::vector<std::string> volumes_of(const Record& r) {

@@ -54,7 +54,8 @@ struct CreateOptions {
   std::vector<std::string> group_add;                // --group-add
   std::string kernel_memory;  // --kernel-memory: accepted and ignored, as docker on cgroup v2
   std::vector<std::string> cap_add, cap_drop;
-  std::vector<std::string> labels;  // K=V
+  std::vector<std::string> labels;       // K=V
+  std::vector<std::string> label_files;  // --label-file: read first, --label overrides
   bool read_only = false, tty = false, interactive = false, init = false, auto_remove = false;
   std::string stop_signal;                // --stop-signal (default: image's, else SIGTERM)
   std::optional<int> stop_timeout;        // --stop-timeout
@@ -216,6 +217,14 @@ std::vector<std::string> dns_names(const Store& store, const Record& rec,
 // the container's labels, name and image, plus extra.
 void emit_event(const Store& store, const Record& r, const std::string& action,
                 const std::map<std::string, std::string>& extra = {});
+
+// The labels of --label-file files (docker's format: KEY=VALUE or KEY
+// lines, leading blanks dropped, '#' comments and blank lines skipped; the
+// value is kept as written) in order, then --label's K=V, a later key
+// replacing an earlier one. A file that cannot be read, a line without a
+// key or a key with blanks: Error(usage or not_found) naming the file.
+std::map<std::string, std::string> collect_labels(const std::vector<std::string>& label_files,
+                                                  const std::vector<std::string>& labels);
 
 // Names of the volumes a container mounts.
 std::vector<std::string> volumes_of(const Record& r);

@@ -133,7 +133,7 @@ Pod PodStore::create(const PodOptions& o) {
   p.hostname = o.hostname.empty() ? p.name : o.hostname;
   p.exit_policy = exit_policy;
   p.create_command = o.create_command;
-  p.labels = key_values(o.labels);
+  p.labels = collect_labels(o.label_files, o.labels);
   CreateOptions c;
   c.image = pause;
   c.name = p.id.substr(0, 12) + "-infra";

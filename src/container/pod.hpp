@@ -41,6 +41,7 @@ struct PodOptions {
   std::string network;               // as run's --network (not container:/pod)
   std::vector<std::string> publish;  // -p, published by the infra container
   std::vector<std::string> add_hosts, dns, labels;
+  std::vector<std::string> label_files;  // --label-file: read first, --label overrides
   bool replace = false;
   std::string exit_policy;                  // continue (""), stop
   std::string pod_id_file;                  // --pod-id-file: the id is written there

@@ -199,11 +199,26 @@ std::optional<Credentials> AuthFile::lookup(const std::string& registry,
   }
   keys.push_back(registry);
   for (const auto& path : read_paths()) {
-    auto j = with_context("reading credentials", [&] { return read_json_if_exists(path); });
-    if (!j || !j->is_object()) continue;
+    // A file that exists but is not an auth file is an error, never skipped
+    // (podman's rule): the user would otherwise wonder why a login is not
+    // used, or a pull is anonymous.
+    const char* hint = "fix or remove the file, then run tug login again";
+    std::optional<json> j;
+    try {
+      j = read_json_if_exists(path);
+    } catch (Error& e) {
+      e.add_context("reading credentials").set_hint(hint);
+      throw;
+    }
+    if (!j) continue;
+    auto malformed = [&](const std::string& why) {
+      return Error(Errc::invalid, "reading credentials: " + path + ": " + why, hint);
+    };
+    if (!j->is_object()) throw malformed("not a JSON object");
     // ~/.dockercfg is the bare map; the others nest it under "auths".
     const json* auths = j->contains("auths") ? &(*j)["auths"] : &*j;
-    if (!auths->is_object()) continue;
+    if (auths->is_null()) continue;
+    if (!auths->is_object()) throw malformed("\"auths\" is not a JSON object");
     std::map<std::string, const json*> by_key;
     for (const auto& [k, v] : auths->items()) {
       std::string nk = normalise_key(k);

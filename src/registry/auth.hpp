@@ -9,7 +9,9 @@
 // (or $REGISTRY_AUTH_FILE) alone when given; else
 // $XDG_RUNTIME_DIR/containers/auth.json, $XDG_CONFIG_HOME/containers/auth.json
 // (~/.config), ~/.docker/config.json, ~/.dockercfg. Writes go to --authfile or
-// the first of those, with mode 0600.
+// the first of those, with mode 0600. A file that exists but does not parse
+// as one is an error naming it (podman's rule), never skipped; a Client
+// reads the files when it is made, before its first request.
 #include <map>
 #include <optional>
 #include <string>

@@ -281,6 +281,15 @@ Client::Client(std::string registry, ClientOptions opts)
   verify_ = opts_.tls_verify.value_or(!opts_.insecure_config);
   creds_ = opts_.creds;
   creds_loaded_ = opts_.creds.has_value();
+  // Read now, as podman does before its first request: a malformed auth
+  // file fails every pull, push and search, not only those a registry
+  // challenges.
+  if (!creds_loaded_) {
+    std::string file, key;
+    creds_ = AuthFile(opts_.authfile).lookup(registry_, opts_.repository, &file, &key);
+    if (creds_) creds_origin_ = "the credentials of " + quote(key) + " in " + file;
+    creds_loaded_ = true;
+  }
 
   std::vector<std::string> dirs;
   if (!opts_.cert_dir.empty())

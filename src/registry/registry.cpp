@@ -113,6 +113,9 @@ RawManifest fetch_manifest(const std::string& text, const Options& o) {
 void login(const std::string& registry, const Credentials& c, const Options& o) {
   auto conf = RegistriesConf::load();
   std::string host = registry.substr(0, registry.find('/'));
+  // The file the login goes to must be readable before the registry is
+  // asked (podman reads it first too).
+  AuthFile(o.authfile).lookup(host, "");
   Options with = o;
   with.creds = c.username + ":" + c.password;
   auto client = make_client(host, false, with, conf);

@@ -129,3 +129,27 @@ TEST_CASE("auth.json: podman's locations, format, mode 0600, and docker's config
   CHECK(only.read_paths() == std::vector<std::string>{d + "/mine.json"});
   CHECK_FALSE(only.lookup("docker.io", "").has_value());
 }
+
+TEST_CASE("auth.json: a file that is not an auth file is an error naming it, never skipped") {
+  TempDir dir("/tmp", "tug-auth-test-");
+  std::string d = dir.path();
+  EnvGuard raf("REGISTRY_AUTH_FILE", "");
+  auto message_of = [](const std::string& path) {
+    try {
+      AuthFile(path).lookup("localhost:5000", "");
+    } catch (const Error& e) {
+      CHECK_FALSE(e.hint().empty());
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  write_file(d + "/a.json", "{not json");
+  CHECK(message_of(d + "/a.json").find("parsing " + d + "/a.json") != std::string::npos);
+  write_file(d + "/b.json", "[1]");
+  CHECK(message_of(d + "/b.json").find(d + "/b.json: not a JSON object") != std::string::npos);
+  write_file(d + "/c.json", "{\"auths\": 3}");
+  CHECK(message_of(d + "/c.json").find("\"auths\" is not a JSON object") != std::string::npos);
+  write_file(d + "/d.json", "{\"auths\": null}");
+  CHECK(message_of(d + "/d.json").empty());
+  CHECK(message_of(d + "/missing.json").empty());
+}
