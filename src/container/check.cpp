@@ -178,16 +178,16 @@ StoreCheckReport check_store(const Paths& paths, const userns::Mapping& mapping,
       }
       problems.push_back(std::move(p));
     }
-    std::string rm = " (remove it with tug rm " + (r.name.empty() ? id.substr(0, 12) : r.name) + ")";
+    std::string rm =
+        " (remove it with tug rm " + (r.name.empty() ? id.substr(0, 12) : r.name) + ")";
     if (!r.squashfs.empty()) {
       if (!path_exists(r.squashfs))
-        problems.push_back(
-            Problem{"container", who, "its squashfs file " + r.squashfs + " is gone" + rm, "", false});
+        problems.push_back(Problem{"container", who,
+                                   "its squashfs file " + r.squashfs + " is gone" + rm, "", false});
     } else if (!r.rootfs_dir.empty()) {
       if (!is_directory(r.rootfs_dir))
-        problems.push_back(
-            Problem{"container", who, "its --rootfs directory " + r.rootfs_dir + " is gone", "",
-                    false});
+        problems.push_back(Problem{
+            "container", who, "its --rootfs directory " + r.rootfs_dir + " is gone", "", false});
     } else {
       if (!r.image_id.empty() && r.image_id != std::string(64, '0') &&
           !image_known(paths, r.image_id))
@@ -197,10 +197,10 @@ StoreCheckReport check_store(const Paths& paths, const userns::Mapping& mapping,
       for (const auto& l : r.layers) {
         std::string damage = images.layer_damage(l);
         if (!damage.empty())
-          problems.push_back(Problem{"container", who,
-                                     "layer " + digest_hex(l).substr(0, 12) + ": " + damage +
-                                         ": it cannot start" + rm,
-                                     "", false});
+          problems.push_back(Problem{
+              "container", who,
+              "layer " + digest_hex(l).substr(0, 12) + ": " + damage + ": it cannot start" + rm, "",
+              false});
       }
     }
     io.container_layers.insert(r.layers.begin(), r.layers.end());
