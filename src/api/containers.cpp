@@ -35,7 +35,11 @@ json summary_json(const container::Listed& l) {
   ordered_json j;
   j["Id"] = r.id;
   j["Names"] = json::array({"/" + r.name});
-  j["Image"] = r.image_name;
+  // docker shows the name as given; tug records it qualified.
+  std::string image = familiar_name(r.image_name);
+  if (image.size() > 7 && image.compare(image.size() - 7, 7, ":latest") == 0)
+    image.resize(image.size() - 7);
+  j["Image"] = image;
   j["ImageID"] = "sha256:" + r.image_id;
   j["Command"] = join(r.args, " ");
   int64_t created = parse_rfc3339(r.created);

@@ -86,7 +86,7 @@ Response image_list(Context& ctx, const Target& t) {
     j["Id"] = "sha256:" + img.id;
     j["Labels"] = lab.empty() ? json(nullptr) : lab;
     j["ParentId"] = "";
-    j["RepoDigests"] = digests;
+    j["RepoDigests"] = digests.empty() ? json(nullptr) : digests;  // docker: null, not []
     j["RepoTags"] = tags;
     j["SharedSize"] = -1;
     j["Size"] = img.size;

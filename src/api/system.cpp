@@ -87,10 +87,11 @@ Response info(Context& ctx, const Target&) {
   if (host.contains("cgroups") && host["cgroups"].value("version", "v2") == "v1")
     cgroup_version = "1";
   json warnings = json::array();
-  if (h.contains("checks"))
-    for (const auto& c : h["checks"])
-      if (c.value("status", "ok") != "ok")
-        warnings.push_back("WARNING: " + c.value("name", "") + ": " + c.value("detail", ""));
+  // "name": "warn: detail -- advice": docker lists warnings, not the fine ones.
+  if (h.contains("checks") && h["checks"].is_object())
+    for (auto it = h["checks"].begin(); it != h["checks"].end(); ++it)
+      if (it->is_string() && it->get<std::string>().rfind("ok:", 0) != 0)
+        warnings.push_back("WARNING: " + it.key() + ": " + it->get<std::string>());
   ordered_json j;
   j["ID"] = "";
   j["Containers"] = total;
@@ -98,7 +99,8 @@ Response info(Context& ctx, const Target&) {
   j["ContainersPaused"] = paused;
   j["ContainersStopped"] = stopped;
   j["Images"] = ctx.images.list().size();
-  j["Driver"] = store.value("driver", "overlay");
+  std::string driver = store.value("driver", "");
+  j["Driver"] = driver.empty() || driver == "not probed yet" ? "overlay" : driver;
   j["DriverStatus"] = json::array({json::array({"Backing Filesystem", ctx.paths.data_fs})});
   j["Plugins"] = {{"Volume", {"local"}},
                   {"Network", {"bridge", "host", "none", "slirp4netns", "pasta"}},
