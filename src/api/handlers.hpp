@@ -15,6 +15,13 @@ Response info(Context& ctx, const Target& t);
 
 Response container_list(Context& ctx, const Target& t);
 Response container_inspect(Context& ctx, const Target& t, const std::string& id);
+// The lifecycle: the operations of container/lifecycle.hpp the CLI's
+// start, stop, kill, wait and rm call.
+Response container_start(Context& ctx, const Target& t, const std::string& id);
+Response container_stop(Context& ctx, const Target& t, const std::string& id);
+Response container_kill(Context& ctx, const Target& t, const std::string& id);
+Response container_wait(Context& ctx, const Target& t, const std::string& id);
+Response container_delete(Context& ctx, const Target& t, const std::string& id);
 
 Response image_list(Context& ctx, const Target& t);
 Response image_inspect(Context& ctx, const Target& t, const std::string& name);

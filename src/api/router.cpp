@@ -30,24 +30,19 @@ struct Missing {
 constexpr Missing kNotServed[] = {
     {"POST", "/containers/create"},
     {"POST", "/containers/prune"},
-    {"DELETE", "/containers/*"},
     {"GET", "/containers/*/top"},
     {"GET", "/containers/*/logs"},
     {"GET", "/containers/*/changes"},
     {"GET", "/containers/*/export"},
     {"GET", "/containers/*/stats"},
     {"POST", "/containers/*/resize"},
-    {"POST", "/containers/*/start"},
-    {"POST", "/containers/*/stop"},
     {"POST", "/containers/*/restart"},
-    {"POST", "/containers/*/kill"},
     {"POST", "/containers/*/update"},
     {"POST", "/containers/*/rename"},
     {"POST", "/containers/*/pause"},
     {"POST", "/containers/*/unpause"},
     {"POST", "/containers/*/attach"},
     {"GET", "/containers/*/attach/ws"},
-    {"POST", "/containers/*/wait"},
     {"HEAD", "/containers/*/archive"},
     {"GET", "/containers/*/archive"},
     {"PUT", "/containers/*/archive"},
@@ -120,6 +115,14 @@ Response dispatch(Context& ctx, const std::string& method, const Target& t) {
   if (get && parts.size() == 3 && parts[0] == "containers" && parts[2] == "json" &&
       !parts[1].empty())
     return container_inspect(ctx, t, parts[1]);
+  if (parts.size() == 3 && parts[0] == "containers" && method == "POST" && !parts[1].empty()) {
+    if (parts[2] == "start") return container_start(ctx, t, parts[1]);
+    if (parts[2] == "stop") return container_stop(ctx, t, parts[1]);
+    if (parts[2] == "kill") return container_kill(ctx, t, parts[1]);
+    if (parts[2] == "wait") return container_wait(ctx, t, parts[1]);
+  }
+  if (method == "DELETE" && parts.size() == 2 && parts[0] == "containers" && !parts[1].empty())
+    return container_delete(ctx, t, parts[1]);
   if (get && p == "/images/json") return image_list(ctx, t);
   // Image names carry slashes: /images/docker.io/library/busybox:latest/json.
   if (get && parts.size() >= 3 && parts[0] == "images" && parts.back() == "json")
@@ -259,10 +262,9 @@ Response error_response(int status, const std::string& message) {
   return json_response(status, json{{"message", message}});
 }
 
-Response handle(Context& ctx, const Request& req) {
+Response guarded(const std::function<Response()>& fn) {
   try {
-    Target t = parse_target(req.target);
-    return dispatch(ctx, req.method, t);
+    return fn();
   } catch (const ApiError& e) {
     return error_response(e.status, e.what());
   } catch (const Error& e) {
@@ -270,9 +272,13 @@ Response handle(Context& ctx, const Request& req) {
     if (!e.hint().empty()) msg += " (" + e.hint() + ")";
     return error_response(status_of(e.code()), msg);
   } catch (const std::exception& e) {
-    log_debug(std::string("api: ") + req.method + " " + req.target + ": " + e.what());
+    log_debug(std::string("api: ") + e.what());
     return error_response(500, e.what());
   }
+}
+
+Response handle(Context& ctx, const Request& req) {
+  return guarded([&] { return dispatch(ctx, req.method, parse_target(req.target)); });
 }
 
 }  // namespace tug::api

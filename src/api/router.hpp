@@ -8,6 +8,7 @@
 // versions get docker's 400. Endpoints docker has that tug does not serve
 // yet get 501 with the endpoint named; anything else docker's 404 "page not
 // found". Errors are docker's {"message": "..."}.
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -36,6 +37,10 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // besides the common ones
+  // Set for work that blocks (stop's grace period, wait): the server runs it
+  // on a thread of its own and sends what it returns, so other clients are
+  // served meanwhile. It must only use what it captured (its own stores).
+  std::function<Response()> deferred;
 };
 
 // What the handlers reach: the same stores the CLI opens. Readers take no
@@ -80,5 +85,7 @@ Response error_response(int status, const std::string& message);
 
 // Handles one request; never throws.
 Response handle(Context& ctx, const Request& req);
+// Runs fn with handle()'s translation of exceptions into docker's errors.
+Response guarded(const std::function<Response()>& fn);
 
 }  // namespace tug::api

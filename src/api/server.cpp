@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "build_info.hpp"
 #include "util/error.hpp"
@@ -142,7 +143,17 @@ void Session::on_read(beast::error_code ec) {
   r.target = std::string(req.target());
   r.body = std::move(req.body());
   Response res = handle(server_.ctx(), r);
-  reply(res, req.version(), req.keep_alive(), req.method() == http::verb::head);
+  unsigned version = req.version();
+  bool keep_alive = req.keep_alive(), head = req.method() == http::verb::head;
+  if (!res.deferred) return reply(res, version, keep_alive, head);
+  // The session stays open (and the service busy) until the answer is
+  // posted back to the serving thread.
+  std::thread([self = shared_from_this(), fn = std::move(res.deferred), version, keep_alive, head] {
+    auto done = std::make_shared<Response>(fn());
+    asio::post(self->sock_.get_executor(), [self, done, version, keep_alive, head] {
+      self->reply(*done, version, keep_alive, head);
+    });
+  }).detach();
 }
 
 void Session::reply(const Response& r, unsigned version, bool keep_alive, bool head) {
@@ -294,8 +305,8 @@ void Server::run(const std::string& uri) {
 }  // namespace
 
 void serve(Context& ctx, const ServeOptions& o) {
-  // A client that hangs up mid-answer must not kill the service.
-  ::signal(SIGPIPE, SIG_IGN);
+  // No SIGPIPE to ignore: Asio sends with MSG_NOSIGNAL, and an ignored
+  // SIGPIPE would be inherited by the containers the service starts.
   Server s(ctx, o);
   s.run(o.uri);
 }

@@ -38,6 +38,7 @@ wait_gone() {
 api() {  # api PATH [curl args...]: body on stdout, status in $TEST_DIR/status
   local path=$1
   shift
+  : >"$TEST_DIR/body"  # a 204 or 304 has no body: curl writes no file
   curl -s --unix-socket "$SOCK" -o "$TEST_DIR/body" -w '%{http_code}' "$@" "http://d$path" \
     >"$TEST_DIR/status"
   cat "$TEST_DIR/body"
@@ -219,6 +220,49 @@ s.close()' "$SOCK"
   tug_ok create --name later busybox true
   docker_ok ps -a --format '{{.Names}}' --filter name=later
   assert_output_equals later
+}
+
+@test "api: docker start, stop, kill, wait and rm run tug's operations" {
+  load_busybox
+  tug_ok create --name svc busybox sleep 1000
+  tug_ok create --name quick busybox sh -c 'exit 3'
+  start_service --time 0
+  docker_ok start svc
+  # Started by the API, seen by the CLI: its own monitor runs it.
+  [ "$("$TUG" inspect --format '{{.State.Status}}' svc)" = running ]
+  docker_ok ps --format '{{.Names}} {{.Status}}'
+  assert_output_contains "svc Up"
+  # Docker's statuses: starting a running one is 304 (the CLI says nothing).
+  api /containers/svc/start -X POST >/dev/null
+  status_was 304
+  api /containers/svc -X DELETE >/dev/null
+  status_was 409
+  # A stop in progress does not hold up other clients.
+  docker_ok stop -t 30 svc
+  [ "$("$TUG" inspect --format '{{.State.Status}}' svc)" = exited ]
+  api /containers/svc/stop -X POST >/dev/null
+  status_was 304
+  api /containers/svc/kill -X POST >/dev/null
+  status_was 409
+  # wait reports the exit code of the command.
+  docker_ok start quick
+  docker_ok wait quick
+  assert_output_equals 3
+  [ "$("$TUG" inspect --format '{{.State.ExitCode}}' quick)" = 3 ]
+  docker_ok start svc
+  docker_ok kill --signal KILL svc
+  docker_ok wait svc
+  assert_output_equals 137
+  api '/containers/svc/kill?signal=NOSUCH' -X POST >/dev/null
+  status_was 400
+  docker_ok rm svc quick
+  run_tug ps -a --format '{{.Names}}'
+  assert_output_equals ""
+  api /containers/svc/start -X POST >/dev/null
+  status_was 404
+  run_docker rm nosuchone
+  assert_failure
+  assert_output_contains "No such container: nosuchone"
 }
 
 @test "api: images, volumes and networks" {
