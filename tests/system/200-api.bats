@@ -118,6 +118,7 @@ teardown() {
 
 @test "api: errors are docker's: versions out of range, unknown paths, 501, malformed HTTP" {
   start_service --time 0
+  fds_before=$(ls /proc/"$SVC_PID"/fd | wc -l)
   api /v1.99/version >/dev/null
   status_was 400
   [ "$(jq -r .message "$TEST_DIR/body")" = \
@@ -163,9 +164,18 @@ import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
 s.sendall(b"GET /_ping HTTP/1.1\r\nHost: d\r\nX-Half: ")
 s.close()' "$SOCK"
-  # The service survived all of it.
+  # The service survived all of it, and closed every connection: its fds
+  # are back to what they were (polled: a close is asynchronous).
   kill -0 "$SVC_PID"
   [ "$(api /_ping)" = OK ]
+  for i in $(seq 100); do
+    fds=$(ls /proc/"$SVC_PID"/fd | wc -l)
+    [ "$fds" -eq "$fds_before" ] && break
+    sleep 0.1
+  done
+  [ "$fds" -eq "$fds_before" ] || { echo "# fds: $fds_before before, $fds after" >&3; false; }
+  # No child processes either.
+  [ -z "$(pgrep -P "$SVC_PID" || true)" ]
 }
 
 @test "api: containers tug made are docker's: ps -a, inspect, filters" {
