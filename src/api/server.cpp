@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "build_info.hpp"
+#include "config/hostinfo.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
@@ -31,7 +32,7 @@ namespace http = beast::http;
 using Protocol = asio::generic::stream_protocol;
 
 std::string default_socket(const Paths& paths) {
-  return "unix://" + paths.run + "/tug.sock";
+  return "unix://" + hostinfo::api_socket(paths);
 }
 
 namespace {

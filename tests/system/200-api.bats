@@ -88,6 +88,9 @@ teardown() {
 }
 
 @test "api: default socket is the user's alone; ping, version and docker's headers" {
+  # tug info tells where the service listens, for DOCKER_HOST.
+  tug_ok info --format '{{.api.dockerHost}}'
+  assert_output_equals "unix://$SOCK"
   start_service --time 0
   [ "$(stat -c %a "$SOCK")" = 600 ]
   [ "$(stat -c %a "$(dirname "$SOCK")")" = 700 ]
