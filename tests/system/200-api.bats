@@ -61,6 +61,11 @@ docker_ok() {
   fi
 }
 
+# scripts/setup installs docker.io for its client; elsewhere these skip.
+require_docker() {
+  command -v docker >/dev/null || skip "docker's CLI (Debian's docker.io) is not installed"
+}
+
 run_docker() {
   run env DOCKER_HOST="unix://$SOCK" DOCKER_CONFIG="$TEST_DIR/docker" DOCKER_BUILDKIT=0 \
     docker "$@"
@@ -88,6 +93,7 @@ teardown() {
 }
 
 @test "api: default socket is the user's alone; ping, version and docker's headers" {
+  require_docker
   # tug info tells where the service listens, for DOCKER_HOST.
   tug_ok info --format '{{.api.dockerHost}}'
   assert_output_equals "unix://$SOCK"
@@ -182,6 +188,7 @@ s.close()' "$SOCK"
 }
 
 @test "api: containers tug made are docker's: ps -a, inspect, filters" {
+  require_docker
   load_busybox
   tug_ok create --name web --label tier=front busybox sleep 1000
   web_id=$("$TUG" inspect --format '{{.Id}}' web)
@@ -236,6 +243,7 @@ s.close()' "$SOCK"
 }
 
 @test "api: docker start, stop, kill, wait and rm run tug's operations" {
+  require_docker
   load_busybox
   tug_ok create --name svc busybox sleep 1000
   tug_ok create --name quick busybox sh -c 'exit 3'
@@ -279,6 +287,7 @@ s.close()' "$SOCK"
 }
 
 @test "api: images, volumes and networks" {
+  require_docker
   load_busybox
   id=$(busybox_id)
   tug_ok volume create data1
@@ -343,6 +352,7 @@ print(s.recv(4096).split(b"\r\n")[0].decode())' "$SOCK" >"$TEST_DIR/held"
   SVC_PID=""
 
   # systemd's protocol: LISTEN_PID/LISTEN_FDS and the socket on fd 3.
+  command -v systemd-socket-activate >/dev/null || skip "no systemd-socket-activate"
   act=$TEST_DIR/act.sock
   systemd-socket-activate -l "$act" "$TUG" system service --time 1 2>"$TEST_DIR/service.err" 3>&- &
   SVC_PID=$!
