@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "container/frontend.hpp"
 #include "container/pod.hpp"
 #include "image/squashfs.hpp"
 #include "util/error.hpp"
@@ -236,12 +237,7 @@ void create_new_pod(Globals& g, RunFlags& f) {
 }
 
 container::StartOptions start_options(Globals& g, const container::Record& rec, bool attach) {
-  container::StartOptions so;
-  so.attach = attach;
-  if (!attach && rec.auto_remove)
-    so.exit_command = {self_exe(), "--root", g.paths().data, "--runroot", g.paths().run,
-                       "rm",       "-f",     "-v",           rec.id};
-  return so;
+  return container::start_options(g.paths(), rec, attach);
 }
 
 }  // namespace tug::cli

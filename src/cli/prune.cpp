@@ -168,7 +168,10 @@ void register_system(CLI::App& app, Globals& g) {
     bool verbose = false;
   };
   auto df_flags = std::make_shared<DfFlags>();
-  setup_system_check(add_command(*sys, "check", "Check the host and the store; --repair fixes the store"), g);
+  setup_system_check(
+      add_command(*sys, "check", "Check the host and the store; --repair fixes the store"), g);
+  setup_system_service(add_command(*sys, "service", "Serve the Docker Engine API (DOCKER_HOST)"),
+                       g);
   CLI::App* df = add_command(*sys, "df", "Show tug disk usage");
   df->add_option("--format", df_flags->format, "Format output using a template or json");
   df->add_flag("-v,--verbose", df_flags->verbose,
