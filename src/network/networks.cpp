@@ -283,10 +283,30 @@ Network NetworkStore::create(const CreateRequest& req) {
   return n;
 }
 
+namespace {
+
+// Whether the container in directory D still uses its addresses: its record
+// is there, or a create or rm at work holds its lock. A directory without
+// its record whose lock is free is what a killed create or rm left: no
+// command shows it, so it must not keep its network from going (the next
+// listing removes it).
+bool container_present(const std::string& d) {
+  if (!path_exists(d)) return false;
+  if (path_exists(d + "/config.json")) return true;
+  try {
+    FileLock lock = FileLock::try_lock(d + "/lock");
+    return !lock.held() || path_exists(d + "/config.json");
+  } catch (const Error&) {
+    return path_exists(d + "/config.json");  // removed meanwhile, or unreadable
+  }
+}
+
+}  // namespace
+
 std::vector<std::string> NetworkStore::users(const Network& n) const {
   std::vector<std::string> out;
   for (const auto& [ip, id] : n.allocations)
-    if (path_exists(paths_.containers() + "/" + id)) out.push_back(id);
+    if (container_present(paths_.containers() + "/" + id)) out.push_back(id);
   return out;
 }
 

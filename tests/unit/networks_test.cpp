@@ -90,17 +90,28 @@ TEST_CASE("networks: subnets, gateways and addresses handed out once") {
   req.subnet = "10.89.0.0/16";
   CHECK_THROWS_AS(nets.create(req), Error);  // overlaps both
 
-  make_dirs(root.paths.containers() + "/c1");
-  make_dirs(root.paths.containers() + "/c2");
+  // A container is its directory with its record in it.
+  auto container = [&](const std::string& id) {
+    make_dirs(root.paths.containers() + "/" + id);
+    write_file(root.paths.containers() + "/" + id + "/config.json", "{}");
+  };
+  container("c1");
+  container("c2");
   CHECK(nets.allocate("app", "c1") == "10.89.1.2");
   CHECK(nets.allocate("app", "c1") == "10.89.1.2");  // asked again: the same
   CHECK(nets.allocate("app", "c2", "10.89.1.9") == "10.89.1.9");
   CHECK_THROWS_AS(nets.allocate("app", "c3", "10.89.1.9"), Error);
   CHECK_THROWS_AS(nets.allocate("app", "c3", "10.89.2.9"), Error);
   CHECK_THROWS_AS(nets.remove("app"), Error);  // in use
+  CHECK(nets.users(*nets.find("app")).size() == 2);
+  // A directory without its record, its lock free, is what a killed rm
+  // left: no longer a user.
+  ::unlink((root.paths.containers() + "/c2/config.json").c_str());
+  CHECK(nets.users(*nets.find("app")) == std::vector<std::string>{"c1"});
+  write_file(root.paths.containers() + "/c2/config.json", "{}");
   // A container that is gone gives its address back.
   remove_tree(root.paths.containers() + "/c1");
-  make_dirs(root.paths.containers() + "/c3");
+  container("c3");
   CHECK(nets.allocate("app", "c3") == "10.89.1.2");
   nets.release("app", "c2");
   nets.release("app", "c3");
