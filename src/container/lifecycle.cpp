@@ -1745,7 +1745,9 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     }
     rep.ok = 1;
     rep.pid = st.pid;
-    if (report_fd >= 0) write_all(report_fd, &rep, sizeof rep);
+    // A CLI killed meanwhile reads no report (EPIPE): the container is
+    // recorded as running and goes on under its monitor all the same.
+    if (report_fd >= 0) (void)!::write(report_fd, &rep, sizeof rep);
     std::vector<char*> cargv;
     for (auto& a : argv) cargv.push_back(a.data());
     cargv.push_back(nullptr);
