@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "build/build.hpp"
@@ -135,10 +136,20 @@ class WorkDir {
   std::string path_;
 };
 
-size_t write_to_fd(char* data, size_t size, size_t n, void* fd) {
+// Where a download goes; what failed writing there, for after curl
+// returns (an exception must not cross libcurl).
+struct Sink {
+  int fd;
+  std::string file;
+  std::optional<Error> error;
+};
+
+size_t write_to_fd(char* data, size_t size, size_t n, void* p) {
+  auto* sink = static_cast<Sink*>(p);
   try {
-    write_all(*static_cast<int*>(fd), data, size * n);
-  } catch (const Error&) {
+    with_context("writing " + sink->file, [&] { write_all(sink->fd, data, size * n); });
+  } catch (const Error& e) {
+    sink->error = e;
     return 0;
   }
   return size * n;
@@ -154,7 +165,7 @@ Download download(const std::string& url, const std::string& file) {
   CURL* c = dl::curl_easy_init();
   if (!c) throw Error(Errc::generic, "cannot initialise libcurl");
   ScopeExit cleanup([&] { dl::curl_easy_cleanup(c); });
-  int fd = out.get();
+  Sink sink{out.get(), file, std::nullopt};
   char err[CURL_ERROR_SIZE] = "";
   dl::curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   dl::curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
@@ -162,9 +173,10 @@ Download download(const std::string& url, const std::string& file) {
   dl::curl_easy_setopt(c, CURLOPT_FILETIME, 1L);
   dl::curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
   dl::curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_to_fd);
-  dl::curl_easy_setopt(c, CURLOPT_WRITEDATA, &fd);
+  dl::curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
   dl::curl_easy_setopt(c, CURLOPT_USERAGENT, "tug-build");
   CURLcode rc = dl::curl_easy_perform(c);
+  if (sink.error) throw sink.error->add_context("downloading " + url);
   if (rc != CURLE_OK)
     throw Error(Errc::io,
                 "downloading " + url + ": " + (err[0] ? err : dl::curl_easy_strerror(rc)));
@@ -709,10 +721,9 @@ std::string Builder::tar_upper(const std::string& upper, const std::vector<image
         break;
       }
     }
-    UniqueFd out = open_or_throw(blob, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     image::TarOptions to;
     to.overlay_whiteouts = true;
-    image::write_tar(upper, out.get(), to);
+    image::write_tar_file(upper, blob, to);
   });
   return blob;
 }
@@ -1004,10 +1015,9 @@ void Builder::copy_step(State& st, const Instruction& ins) {
             break;
         }
       }
-      UniqueFd out = open_or_throw(blob, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
       image::TarOptions to;
       to.overlay_whiteouts = true;
-      image::write_tar(target.upper, out.get(), to);
+      image::write_tar_file(target.upper, blob, to);
     });
   });
   commit(st, key, by, blob);

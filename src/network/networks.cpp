@@ -159,6 +159,9 @@ std::string NetworkStore::file(const std::string& name) const {
 }
 
 void NetworkStore::save(const Network& n) const {
+  // Every writer holds the networks lock: a temp file here now is one a
+  // killed writer left.
+  remove_stale_temp_files(paths_.networks());
   write_json_atomic(file(n.name), n);
 }
 
@@ -298,6 +301,7 @@ void NetworkStore::remove(const std::string& name) {
     throw Error(Errc::in_use,
                 "network " + n.name + " is used by container " + in_use.front().substr(0, 12),
                 "remove the container first, or use tug network rm -f", 1);  // docker's 1
+  remove_stale_temp_files(paths_.networks());
   if (::unlink(file(n.name).c_str()) != 0 && errno != ENOENT) throw_errno("removing " + n.name);
 }
 
