@@ -540,12 +540,26 @@ EOF2
   assert_output_contains "inet $ip/"
   [ ! -e "$nets/k_net.json.tmp-999999999" ]
 
-  # Plain start meets the same state.
+  # Plain start meets the same state; system check names it first.
   tug_ok stop -t 0 k-cli-1
   drop_address k-cli-1
+  run_tug system check
+  assert_failure
+  assert_output_contains "no address on network k_net"
   tug_ok start k-cli-1
   tug_ok inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' k-cli-1
   [[ "$output" == 10.89.* ]] && [ "$output" != "$ip" ]
+  tug_ok exec k-cli-1 wget -qO- http://srv/i
+  assert_output_equals "served"
+
+  # system check --repair gives the address instead.
+  tug_ok stop -t 0 k-cli-1
+  drop_address k-cli-1
+  tug_ok system check --repair
+  cid=$("$TUG" inspect --format '{{.Id}}' k-cli-1)
+  [[ "$(jq -r '.spec.networks[0].address' "$XDG_DATA_HOME/tug/containers/$cid/config.json")" == 10.89.* ]]
+  tug_ok system check
+  tug_ok start k-cli-1
   tug_ok exec k-cli-1 wget -qO- http://srv/i
   assert_output_equals "served"
 
