@@ -967,58 +967,68 @@ void Builder::copy_step(State& st, const Instruction& ins) {
   std::string ctx_path = context_;
   const IgnoreMatcher* ign = &ignore_;
   at(ins, [&] {
-    userns::run_in_userns(images_.mapping(), [&] {
-      std::string root_path = target.upper;
-      if (!target.lowers.empty()) {
-        storage::mount_rootfs(target);
-        root_path = target.target;
-      }
-      UniqueFd root = open_or_throw(root_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      UniqueFd src_root;
-      if (source) {
-        storage::mount_rootfs(*source);
-        src_root = open_or_throw(source->target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      } else if (!source_image.empty()) {
-        src_root = open_or_throw(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);  // an empty image
-      }
-      UniqueFd ctx_fd = open_or_throw(ctx_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      CopyOptions co = copts;
-      if (!chown.empty()) co.owner = resolve_owner(root.get(), chown);
-      for (const auto& s : sources) {
-        switch (s.kind) {
-          case Source::heredoc:
-            write_content(root.get(), dest, s.name, s.content, 0644, co);
-            break;
-          case Source::url: {
-            std::string data = read_file(s.dl.file);
-            write_content(root.get(), dest, s.name, data, 0600, co, s.dl.mtime);
-            break;
-          }
-          case Source::image: {
-            auto matches = match_sources(src_root.get(), s.rel, nullptr);
-            if (matches.empty())
-              throw Error(Errc::not_found, "COPY --from=" + from + ": " + s.rel +
-                                               ": no such file or directory in the source image");
-            for (const auto& m : matches) copy_source(src_root.get(), m, root.get(), dest, co);
-            break;
-          }
-          case Source::context:
-            if (s.extract) {
-              UniqueFd a(open_in_root(ctx_fd.get(), s.rel, O_RDONLY));
-              if (!a) throw_errno("opening " + s.rel);
-              extract_archive(a.get(), root.get(), dest, co.owner.value_or(Owner{}));
-            } else {
-              CopyOptions c2 = co;
-              c2.ignore = ign;
-              copy_source(ctx_fd.get(), s.rel, root.get(), dest, c2);
-            }
-            break;
+    try {
+      userns::run_in_userns(images_.mapping(), [&] {
+        std::string root_path = target.upper;
+        if (!target.lowers.empty()) {
+          storage::mount_rootfs(target);
+          root_path = target.target;
         }
-      }
-      image::TarOptions to;
-      to.overlay_whiteouts = true;
-      image::write_tar_file(target.upper, blob, to);
-    });
+        UniqueFd root = open_or_throw(root_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        UniqueFd src_root;
+        if (source) {
+          storage::mount_rootfs(*source);
+          src_root = open_or_throw(source->target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        } else if (!source_image.empty()) {
+          src_root = open_or_throw(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);  // an empty image
+        }
+        UniqueFd ctx_fd = open_or_throw(ctx_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        CopyOptions co = copts;
+        if (!chown.empty()) co.owner = resolve_owner(root.get(), chown);
+        for (const auto& s : sources) {
+          switch (s.kind) {
+            case Source::heredoc:
+              write_content(root.get(), dest, s.name, s.content, 0644, co);
+              break;
+            case Source::url: {
+              std::string data = read_file(s.dl.file);
+              write_content(root.get(), dest, s.name, data, 0600, co, s.dl.mtime);
+              break;
+            }
+            case Source::image: {
+              auto matches = match_sources(src_root.get(), s.rel, nullptr);
+              if (matches.empty())
+                throw Error(Errc::not_found, "COPY --from=" + from + ": " + s.rel +
+                                                 ": no such file or directory in the source image");
+              for (const auto& m : matches) copy_source(src_root.get(), m, root.get(), dest, co);
+              break;
+            }
+            case Source::context:
+              if (s.extract) {
+                UniqueFd a(open_in_root(ctx_fd.get(), s.rel, O_RDONLY));
+                if (!a) throw_errno("opening " + s.rel);
+                extract_archive(a.get(), root.get(), dest, co.owner.value_or(Owner{}));
+              } else {
+                CopyOptions c2 = co;
+                c2.ignore = ign;
+                copy_source(ctx_fd.get(), s.rel, root.get(), dest, c2);
+              }
+              break;
+          }
+        }
+        image::TarOptions to;
+        to.overlay_whiteouts = true;
+        image::write_tar_file(target.upper, blob, to);
+      });
+    } catch (Error& e) {
+      // What a full disk fails on is named as in the image ("/blob"): say
+      // where on the host too.
+      std::string m = e.what();
+      if (m.find("no space left on device") != std::string::npos &&
+          m.find(dir) == std::string::npos)
+        e.add_context("copying into " + target.upper);
+      throw;
+    }
   });
   commit(st, key, by, blob);
 }

@@ -1,6 +1,7 @@
 #include "network/networks.hpp"
 
 #include <arpa/inet.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -148,6 +149,21 @@ bool overlaps(const std::string& a, const std::string& b) {
 
 FileLock networks_lock(const Paths& p) {
   return FileLock(p.data + "/networks.lock");
+}
+
+// Removes dir's "NAME.tmp-PID" files (atomic_write's) whose process is
+// gone: what a writer killed between its write and its rename left.
+void remove_stale_temp_files(const std::string& dir) {
+  for (const auto& name : list_dir(dir)) {
+    size_t t = name.rfind(".tmp-");
+    if (t == std::string::npos) continue;
+    std::string digits = name.substr(t + 5);
+    if (digits.empty() || digits.size() > 9 ||
+        digits.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    pid_t pid = static_cast<pid_t>(std::stol(digits));
+    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) ::unlink((dir + "/" + name).c_str());
+  }
 }
 
 }  // namespace

@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -64,25 +63,6 @@ void atomic_write(const std::string& path, const std::string& data, mode_t mode,
     ::fsync(dfd);
     ::close(dfd);
   }
-}
-
-void remove_stale_temp_files(const std::string& dir) {
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return;
-  std::vector<std::string> stale;
-  while (struct dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    size_t t = name.rfind(".tmp-");
-    if (t == std::string::npos) continue;
-    std::string digits = name.substr(t + 5);
-    if (digits.empty() || digits.size() > 9 ||
-        digits.find_first_not_of("0123456789") != std::string::npos)
-      continue;
-    pid_t pid = static_cast<pid_t>(std::stol(digits));
-    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) stale.push_back(name);
-  }
-  ::closedir(d);
-  for (const auto& name : stale) ::unlink((dir + "/" + name).c_str());
 }
 
 void write_file(const std::string& path, const std::string& data, mode_t mode) {

@@ -19,11 +19,6 @@ std::optional<std::string> read_file_if_exists(const std::string& path);
 void atomic_write(const std::string& path, const std::string& data, mode_t mode = 0644,
                   bool durable = true);
 
-// Removes dir's "NAME.tmp-PID" files (atomic_write's) whose process is
-// gone: what a writer killed between its write and its rename left. A
-// caller holding the lock every writer of dir takes sees only stale ones.
-void remove_stale_temp_files(const std::string& dir);
-
 // Truncates and writes path without fsync: for files regenerated on every
 // start (a container's /etc/hosts), where durability buys nothing.
 void write_file(const std::string& path, const std::string& data, mode_t mode = 0644);
