@@ -171,7 +171,9 @@ fill_disk() {
 @test "pull on a full disk: says no space left on device and where, stores nothing, works once space is freed" {
   start_registry
   big_tar "$TEST_DIR/big.tar"
-  make_docker_archive "$TEST_DIR/bigimg.tar" big:1 "$TEST_DIR/big.tar"
+  busybox_layer "$TEST_DIR/bb.tar"
+  # busybox below (the store has that layer), the 4 MiB layer on top.
+  make_layered_archive "$TEST_DIR/bigimg.tar" big:1 "$TEST_DIR/bb.tar" "$TEST_DIR/big.tar"
   S load -q -i "$TEST_DIR/bigimg.tar"
   S push -q --tls-verify=false big:1 "$REG/big:1"
   T load -q -i "$BUSYBOX_TAR"
