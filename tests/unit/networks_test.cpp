@@ -117,7 +117,7 @@ TEST_CASE("networks: a write sweeps the temp files of writers that were killed")
   nets.create(req);
   // pid 999999999 is above any pid_max: its process is gone. Ours lives.
   std::string dead = root.paths.networks() + "/app.json.tmp-999999999";
-  std::string live = root.paths.networks() + "/app.json.tmp-" + std::to_string(::getpid());
+  std::string live = root.paths.networks() + "/other.json.tmp-" + std::to_string(::getpid());
   write_file(dead, "{");
   write_file(live, "{");
   make_dirs(root.paths.containers() + "/c1");
