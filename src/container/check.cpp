@@ -88,19 +88,6 @@ StoreCheckReport check_store(const Paths& paths, const userns::Mapping& mapping,
   io.quick = o.quick;
   io.repair = o.repair;
 
-  // Containers of a killed `tug build` (their build is gone): removed first,
-  // so that the checks below do not count them as users of their images.
-  for (const auto& r : stale_build_containers(store))
-    problems.push_back(Problem{"container", r.id.substr(0, 12) + " (" + r.name + ")",
-                               "a build container whose build is gone (a killed tug build)",
-                               "removed the container", false});
-  if (o.repair) {
-    std::vector<std::string> removed = remove_stale_build_containers(store);
-    for (auto& p : problems)
-      for (const auto& id : removed)
-        if (p.object.rfind(id.substr(0, 12), 0) == 0) p.fixed = true;
-  }
-
   // Containers.
   std::map<std::string, Record> records;  // by id, those that parse
   for (const auto& id : list_dir(paths.containers())) {
@@ -155,6 +142,28 @@ StoreCheckReport check_store(const Paths& paths, const userns::Mapping& mapping,
       continue;
     }
     const Record& r = *rec;
+    // The container of a killed `tug build`: removed, and not counted below
+    // as a user of its image and layers.
+    if (stale_build(r)) {
+      Problem p{"container", label(id, r.name),
+                "a build container whose build is gone (a killed tug build)",
+                "removed the container", false};
+      if (o.repair) {
+        try {
+          remove(store, r, true);
+          p.fixed = true;
+        } catch (const Error& e) {
+          p.fixed = e.code() == Errc::not_found;
+          if (!p.fixed) p.what += " (" + std::string(e.what()) + ")";
+        }
+      }
+      if (!p.fixed) {
+        io.container_layers.insert(r.layers.begin(), r.layers.end());
+        io.container_images.emplace(r.image_id, r.name);
+      }
+      problems.push_back(std::move(p));
+      continue;
+    }
     records[id] = r;
     std::string who = label(id, r.name);
     if (!state) {

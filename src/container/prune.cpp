@@ -45,12 +45,12 @@ int64_t file_size(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_blocks) * 512 : 0;
 }
 
+}  // namespace
+
 bool stale_build(const Record& r) {
   return r.build &&
          (r.build->pid <= 0 || runtime::process_start_time(r.build->pid) != r.build->start_time);
 }
-
-}  // namespace
 
 std::vector<Record> stale_build_containers(const Store& store) {
   std::vector<Record> out;

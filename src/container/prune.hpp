@@ -25,8 +25,10 @@ struct PruneReport {
 // the stale build containers (below). A live build's containers stay.
 void prune_containers(Store& store, PruneReport& report);
 
-// Build containers (Record::build) whose building process is gone: what a
-// killed `tug build` left, running or not.
+// Whether r is a build container (Record::build) whose building process is
+// gone: what a killed `tug build` left, running or not.
+bool stale_build(const Record& r);
+// The stale build containers of the store.
 std::vector<Record> stale_build_containers(const Store& store);
 // Removes them, killing those still running; returns their ids. `tug
 // build`, `container prune`, `system prune` and `system check --repair`

@@ -18,11 +18,12 @@ line_matches() {
 
 @test "a repeated single-valued option takes its last value" {
   load_busybox
-  tug_ok run --name a --name b -w /tmp -w /etc busybox pwd
+  # (names no container id can start with: inspect takes id prefixes)
+  tug_ok run --name first --name second -w /tmp -w /etc busybox pwd
   assert_output_equals "/etc"
   tug_ok ps -a --format '{{.ID}}' --format '{{.Names}}'
-  assert_output_equals "b"
-  run_tug inspect --format '{{.Name}}' a
+  assert_output_equals "second"
+  run_tug inspect --format '{{.Name}}' first
   assert_failure
   tug_ok create --name c --userns host --userns host -e A=1 -e B=2 busybox env
   tug_ok start -a c
