@@ -15,6 +15,7 @@
 #include "container/lifecycle.hpp"
 #include "container/prune.hpp"
 #include "image/store.hpp"
+#include "network/networks.hpp"
 #include "runtime/executor.hpp"
 #include "util/digest.hpp"
 #include "util/error.hpp"
@@ -311,6 +312,29 @@ StoreCheckReport check_store(const Paths& paths, const userns::Mapping& mapping,
       problems.push_back(std::move(p));
     }
   }
+
+  // A member of a network without its address: a create of an older tug,
+  // which wrote the record first, killed before the allocation.
+  for (const auto& [id, r] : records)
+    for (const auto& m : r.spec.networks) {
+      if (!m.address.empty()) continue;
+      Problem p{"container", label(id, r.name),
+                "no address on network " + m.network + " (its create was interrupted)",
+                "gave it one", false};
+      if (o.repair) {
+        try {
+          std::string ip = network::NetworkStore(paths).allocate(m.network, id);
+          store.modify(id, [&](Record& rec) {
+            for (auto& a : rec.spec.networks)
+              if (a.network == m.network && a.address.empty()) a.address = ip;
+          });
+          p.fixed = true;
+        } catch (const Error& e) {
+          p.what += std::string(" (cannot give it one: ") + e.what() + ")";
+        }
+      }
+      problems.push_back(std::move(p));
+    }
 
   // Pods.
   std::map<std::string, std::string> pod_users;  // pod id -> a member's name (not the infra)

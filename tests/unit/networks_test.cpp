@@ -120,6 +120,30 @@ TEST_CASE("networks: subnets, gateways and addresses handed out once") {
   CHECK(nets.find(db.id.substr(0, 6))->name == "db");
 }
 
+TEST_CASE("networks: a write sweeps the temp files of writers that were killed") {
+  TempRoot root;
+  network::NetworkStore nets(root.paths);
+  network::CreateRequest req;
+  req.name = "app";
+  nets.create(req);
+  // pid 999999999 is above any pid_max: its process is gone. Ours lives.
+  std::string dead = root.paths.networks() + "/app.json.tmp-999999999";
+  std::string live = root.paths.networks() + "/other.json.tmp-" + std::to_string(::getpid());
+  write_file(dead, "{");
+  write_file(live, "{");
+  make_dirs(root.paths.containers() + "/c1");
+  nets.allocate("app", "c1");
+  CHECK_FALSE(path_exists(dead));
+  CHECK(path_exists(live));
+  ::unlink(live.c_str());
+  write_file(dead, "");
+  nets.release("app", "c1");
+  remove_tree(root.paths.containers() + "/c1");
+  write_file(dead, "");
+  nets.remove("app");
+  CHECK_FALSE(path_exists(dead));
+}
+
 TEST_CASE("the default network podman has podman's id and describes slirp4netns") {
   tug::network::Network n = tug::network::default_network();
   CHECK(n.name == "podman");
