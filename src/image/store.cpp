@@ -508,6 +508,15 @@ void Store::remove(const std::string& id) {
   for (const auto& l : img.layers) blobs.push_back(l.digest);
   for (const auto& b : blobs)
     if (!b.empty() && !used_blobs.count(b) && is_sha256_digest(b)) ::unlink(blob_path(b).c_str());
+  // With no pull, load or build at work, the blobs no image uses go too:
+  // those of a killed rmi (its record went first) and of failed pulls.
+  FileLock no_staging =
+      FileLock::try_lock(path_join(paths_.data, "staging.lock"), FileLock::Mode::exclusive);
+  if (no_staging.held()) {
+    std::set<std::string> used_hex;
+    for (const auto& b : used_blobs) used_hex.insert(digest_hex(b));
+    remove_unused_blobs_locked(used_hex);
+  }
   discard_layers_locked(unused);
   events::emit(paths_, "image", "delete", "sha256:" + id,
                {{"name", img.names.empty() ? id.substr(0, 12) : familiar_name(img.names.front())}});
@@ -576,9 +585,13 @@ std::optional<int64_t> Store::prune_blobs() {
     if (!img.digest.empty()) used.insert(digest_hex(img.digest));
     for (const auto& l : img.layers) used.insert(digest_hex(l.digest));
   }
+  return remove_unused_blobs_locked(used);
+}
+
+int64_t Store::remove_unused_blobs_locked(const std::set<std::string>& used_hex) {
   int64_t freed = 0;
   for (const auto& name : list_dir(paths_.blobs())) {
-    if (!is_hex64(name) || used.count(name)) continue;
+    if (!is_hex64(name) || used_hex.count(name)) continue;
     std::string p = path_join(paths_.blobs(), name);
     struct stat st;
     if (::lstat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -98,7 +99,9 @@ class Store {
   void tag(const std::string& id, const std::string& name);
   // Removes name from its image; returns the image id it pointed at.
   std::string untag(const std::string& name);
-  // Deletes the image record and the layers and blobs no other image uses.
+  // Deletes the image record and the layers and blobs no other image uses;
+  // with no Staging open anywhere, also every other blob no image uses (as
+  // prune_blobs).
   // The caller checks that no container uses the image.
   void remove(const std::string& id);
   // Under the store lock (the caller holds it): makes the layers invisible
@@ -135,6 +138,9 @@ class Store {
   std::optional<json> additional_record(const std::string& id) const;
   void write_record(const Image& img, const std::string& manifest_digest) const;
   void drop_name_locked(const std::string& name, const std::string& keep_id);
+  // Under the store lock: unlinks the blobs whose hex is not in used_hex;
+  // returns the bytes freed.
+  int64_t remove_unused_blobs_locked(const std::set<std::string>& used_hex);
 
   Paths paths_;
   userns::Mapping mapping_;

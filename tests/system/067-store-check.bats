@@ -322,3 +322,27 @@ run_tug_split() {
     assert_output_equals "trial $trial"
   done
 }
+
+@test "rmi takes along the blobs no image uses (a killed rmi's, a failed pull's), unless a pull is at work" {
+  load_busybox
+  local orphan holder
+  orphan=$(printf 'orphan-blob' | sha256sum | cut -d' ' -f1)
+  printf 'orphan-blob' >"$(S)/blobs/sha256/$orphan"
+  tug_ok tag busybox extra
+  tug_ok load -i "$BUSYBOX_TAR"
+  # A pull, load or build at work holds staging.lock shared: the orphan may
+  # be one it is about to record, and stays.
+  flock -s "$(S)/staging.lock" sleep 60 &
+  holder=$!
+  tug_ok rmi -f extra busybox
+  [ -e "$(S)/blobs/sha256/$orphan" ]
+  kill "$holder"
+  wait "$holder" 2>/dev/null || true
+  load_busybox
+  tug_ok rmi busybox
+  [ ! -e "$(S)/blobs/sha256/$orphan" ]
+  [ -z "$(ls "$(S)/blobs/sha256")" ]
+  run_tug system check
+  assert_status 0
+  assert_line "store: ok"
+}
