@@ -3,6 +3,8 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "config/containers_conf.hpp"
+#include "container/conf_defaults.hpp"
 #include "container/pod.hpp"
 #include "image/squashfs.hpp"
 #include "util/error.hpp"
@@ -219,6 +221,9 @@ void take_image_and_command(CLI::App* c, RunFlags& f) {
     for (const auto& l : f.create.labels) given |= l.rfind("PODMAN_SYSTEMD_UNIT=", 0) == 0;
     if (!given) f.create.labels.push_back(std::string("PODMAN_SYSTEMD_UNIT=") + unit);
   }
+  const ContainersConf& conf = containers_conf();
+  if (!c->count("--pull") && !conf.pull_policy.empty()) f.pull = conf.pull_policy;
+  container::apply_conf_defaults(conf, f.create);
 }
 
 void create_new_pod(Globals& g, RunFlags& f) {

@@ -441,7 +441,9 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
     throw Error(Errc::usage,
                 "no command or entrypoint provided, and no CMD or ENTRYPOINT from image");
 
-  s.env = json_strings(cfg, "Env");
+  s.env.clear();
+  for (const auto& e : o.default_env) set_env(s.env, e);
+  for (const auto& e : json_strings(cfg, "Env")) set_env(s.env, e);
   for (const auto& f : o.env_files) read_env_file(s.env, f);
   for (const auto& e : o.env) add_env_flag(s.env, e);
   // docker gives a terminal TERM=xterm unless the image or -e names one;

@@ -23,6 +23,7 @@ struct CreateOptions {
   std::vector<std::string> command;          // after the image
   std::optional<std::string> entrypoint;     // --entrypoint ("" clears it)
   std::vector<std::string> env;              // -e K=V / -e K
+  std::vector<std::string> default_env;      // containers.conf's: below the image's Env
   std::vector<std::string> env_files;        // --env-file
   std::optional<std::string> workdir;        // -w
   std::optional<std::string> user;           // -u
