@@ -155,9 +155,12 @@ ContainersConf parse_containers_conf(const std::vector<ConfFile>& files) {
   r.boolean(ct, "env_host", env_host);
   c.env_host = env_host.value_or(false);
   std::vector<std::string> caps;
-  if (r.list(ct, "default_capabilities", caps) &&
-      !starts_with(r.from(ct, "default_capabilities"), kVendorDir))
-    c.default_capabilities = caps;
+  if (r.list(ct, "default_capabilities", caps)) {
+    if (!starts_with(r.from(ct, "default_capabilities"), kVendorDir))
+      c.default_capabilities = caps;
+    else
+      c.ignored.push_back("containers.default_capabilities");
+  }
   r.list(ct, "default_ulimits", c.default_ulimits);
   r.list(ct, "dns_servers", c.dns_servers);
   r.list(ct, "dns_searches", c.dns_searches);

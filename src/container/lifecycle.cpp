@@ -1736,10 +1736,13 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
       argv.push_back(
           std::to_string(std::max<int64_t>(healthcheck_interval(rec.healthcheck) / 1000000, 1)));
     }
-    // The monitor logs the container's die event itself.
-    for (const std::string& a :
-         {std::string("--events"), events::log_path(store.paths()), std::string("--name"), rec.name,
-          std::string("--image"), rec.image_name})
+    // The monitor logs the container's die event itself, unless events
+    // go nowhere (--events-backend none, containers.conf's events_logger).
+    const char* backend = std::getenv("TUG_EVENTS_BACKEND");
+    std::string events_log =
+        backend && std::string(backend) == "none" ? "" : events::log_path(store.paths());
+    for (const std::string& a : {std::string("--events"), events_log, std::string("--name"),
+                                 rec.name, std::string("--image"), rec.image_name})
       argv.push_back(a);
     if (!opts.exit_command.empty()) {
       argv.push_back("--");
