@@ -71,6 +71,8 @@ void add_create_flags(CLI::App* c, RunFlags& f) {
   c->add_option("--ipc", o.ipc,
                 "IPC namespace to use: private (the default), shareable, host, none (no "
                 "/dev/shm) or container:NAME");
+  c->add_option("--shm-size", o.shm_size,
+                "Size of the container's /dev/shm (e.g. 128m; default 64m)");
   c->add_option("--group-add", o.group_add,
                 "Add additional groups to join (gids, names from the image, or keep-groups)")
       ->allow_extra_args(false);

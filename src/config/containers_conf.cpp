@@ -25,7 +25,7 @@ const std::map<std::string, std::set<std::string>>& known_keys() {
       {"containers",
        {"env", "env_host", "default_capabilities", "default_ulimits", "dns_servers", "dns_searches",
         "dns_options", "init", "log_driver", "log_size_max", "log_tag", "pids_limit", "userns",
-        "volumes", "devices"}},
+        "shm_size", "volumes", "devices"}},
       {"engine", {"events_logger", "stop_timeout", "pull_policy", "image_default_transport"}},
       {"network", {"default_rootless_network_cmd"}},
   };
@@ -171,6 +171,7 @@ ContainersConf parse_containers_conf(const std::vector<ConfFile>& files) {
   r.str(ct, "log_tag", c.log_tag);
   r.num(ct, "pids_limit", c.pids_limit);
   r.str(ct, "userns", c.userns);
+  r.str(ct, "shm_size", c.shm_size);
   r.list(ct, "volumes", c.volumes);
   r.list(ct, "devices", c.devices);
 

@@ -38,6 +38,7 @@ struct ContainersConf {
   std::string log_tag;
   std::optional<int64_t> pids_limit;  // 0: no limit
   std::string userns;
+  std::string shm_size;              // e.g. "65536k"
   std::vector<std::string> volumes;  // SRC:DST[:OPTS], added to every container
   std::vector<std::string> devices;  // SRC[:DST][:PERMS]
 

@@ -85,6 +85,7 @@ void apply_conf_defaults(const ContainersConf& conf, CreateOptions& o) {
   // podman's 0 is "no limit", which is tug's default too.
   if (!o.pids_limit && conf.pids_limit && *conf.pids_limit > 0) o.pids_limit = conf.pids_limit;
   if (o.userns.empty()) o.userns = conf.userns;
+  if (o.shm_size.empty()) o.shm_size = conf.shm_size;
   if (!o.stop_timeout && conf.stop_timeout) o.stop_timeout = conf.stop_timeout;
   if (o.network.empty() && o.pod.empty() && o.infra_of_pod.empty())
     o.network = conf.default_rootless_network_cmd;

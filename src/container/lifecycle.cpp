@@ -563,6 +563,12 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
   s.dns_search = o.dns_search;
   s.dns_options = o.dns_options;
   s.ipc = runtime::validate_ipc_mode(o.ipc);
+  if (!o.shm_size.empty()) {
+    s.shm_size = parse_size(o.shm_size);
+    if (s.shm_size <= 0)
+      throw Error(Errc::usage, "invalid --shm-size " + quote(o.shm_size),
+                  "give a size greater than 0, e.g. 128m");
+  }
   if (starts_with(s.ipc, "container:")) {
     std::string target = s.ipc.substr(10);
     auto other = store.find(target);

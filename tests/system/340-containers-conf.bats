@@ -226,3 +226,21 @@ EOF2
   run_tug info --format '{{range .containersConf.files}}{{.}} {{end}}'
   assert_output_contains "/usr/share/containers/containers.conf"
 }
+
+@test "shm_size sizes /dev/shm; --shm-size overrides; inspect shows ShmSize" {
+  load_busybox
+  user_conf <<'EOF2'
+[containers]
+shm_size = "32m"
+EOF2
+  run_tug run --rm busybox sh -c "df -k /dev/shm | awk 'NR == 2 { print \$2 }'"
+  assert_success
+  assert_output_equals "32768"
+  run_tug run --rm --shm-size 16m busybox sh -c "df -k /dev/shm | awk 'NR == 2 { print \$2 }'"
+  assert_output_equals "16384"
+  tug_ok create --name shm busybox true
+  run_tug inspect --format '{{.HostConfig.ShmSize}}' shm
+  assert_output_equals "33554432"
+  run_tug run --rm --shm-size 0 busybox true
+  assert_error 125 "invalid --shm-size"
+}
