@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "build/build.hpp"
@@ -135,10 +136,20 @@ class WorkDir {
   std::string path_;
 };
 
-size_t write_to_fd(char* data, size_t size, size_t n, void* fd) {
+// Where a download goes; what failed writing there, for after curl
+// returns (an exception must not cross libcurl).
+struct Sink {
+  int fd;
+  std::string file;
+  std::optional<Error> error;
+};
+
+size_t write_to_fd(char* data, size_t size, size_t n, void* p) {
+  auto* sink = static_cast<Sink*>(p);
   try {
-    write_all(*static_cast<int*>(fd), data, size * n);
-  } catch (const Error&) {
+    with_context("writing " + sink->file, [&] { write_all(sink->fd, data, size * n); });
+  } catch (const Error& e) {
+    sink->error = e;
     return 0;
   }
   return size * n;
@@ -154,7 +165,7 @@ Download download(const std::string& url, const std::string& file) {
   CURL* c = dl::curl_easy_init();
   if (!c) throw Error(Errc::generic, "cannot initialise libcurl");
   ScopeExit cleanup([&] { dl::curl_easy_cleanup(c); });
-  int fd = out.get();
+  Sink sink{out.get(), file, std::nullopt};
   char err[CURL_ERROR_SIZE] = "";
   dl::curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   dl::curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
@@ -162,9 +173,10 @@ Download download(const std::string& url, const std::string& file) {
   dl::curl_easy_setopt(c, CURLOPT_FILETIME, 1L);
   dl::curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
   dl::curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_to_fd);
-  dl::curl_easy_setopt(c, CURLOPT_WRITEDATA, &fd);
+  dl::curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
   dl::curl_easy_setopt(c, CURLOPT_USERAGENT, "tug-build");
   CURLcode rc = dl::curl_easy_perform(c);
+  if (sink.error) throw sink.error->add_context("downloading " + url);
   if (rc != CURLE_OK)
     throw Error(Errc::io,
                 "downloading " + url + ": " + (err[0] ? err : dl::curl_easy_strerror(rc)));
@@ -709,10 +721,9 @@ std::string Builder::tar_upper(const std::string& upper, const std::vector<image
         break;
       }
     }
-    UniqueFd out = open_or_throw(blob, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     image::TarOptions to;
     to.overlay_whiteouts = true;
-    image::write_tar(upper, out.get(), to);
+    image::write_tar_file(upper, blob, to);
   });
   return blob;
 }
@@ -956,59 +967,68 @@ void Builder::copy_step(State& st, const Instruction& ins) {
   std::string ctx_path = context_;
   const IgnoreMatcher* ign = &ignore_;
   at(ins, [&] {
-    userns::run_in_userns(images_.mapping(), [&] {
-      std::string root_path = target.upper;
-      if (!target.lowers.empty()) {
-        storage::mount_rootfs(target);
-        root_path = target.target;
-      }
-      UniqueFd root = open_or_throw(root_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      UniqueFd src_root;
-      if (source) {
-        storage::mount_rootfs(*source);
-        src_root = open_or_throw(source->target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      } else if (!source_image.empty()) {
-        src_root = open_or_throw(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);  // an empty image
-      }
-      UniqueFd ctx_fd = open_or_throw(ctx_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      CopyOptions co = copts;
-      if (!chown.empty()) co.owner = resolve_owner(root.get(), chown);
-      for (const auto& s : sources) {
-        switch (s.kind) {
-          case Source::heredoc:
-            write_content(root.get(), dest, s.name, s.content, 0644, co);
-            break;
-          case Source::url: {
-            std::string data = read_file(s.dl.file);
-            write_content(root.get(), dest, s.name, data, 0600, co, s.dl.mtime);
-            break;
-          }
-          case Source::image: {
-            auto matches = match_sources(src_root.get(), s.rel, nullptr);
-            if (matches.empty())
-              throw Error(Errc::not_found, "COPY --from=" + from + ": " + s.rel +
-                                               ": no such file or directory in the source image");
-            for (const auto& m : matches) copy_source(src_root.get(), m, root.get(), dest, co);
-            break;
-          }
-          case Source::context:
-            if (s.extract) {
-              UniqueFd a(open_in_root(ctx_fd.get(), s.rel, O_RDONLY));
-              if (!a) throw_errno("opening " + s.rel);
-              extract_archive(a.get(), root.get(), dest, co.owner.value_or(Owner{}));
-            } else {
-              CopyOptions c2 = co;
-              c2.ignore = ign;
-              copy_source(ctx_fd.get(), s.rel, root.get(), dest, c2);
-            }
-            break;
+    try {
+      userns::run_in_userns(images_.mapping(), [&] {
+        std::string root_path = target.upper;
+        if (!target.lowers.empty()) {
+          storage::mount_rootfs(target);
+          root_path = target.target;
         }
-      }
-      UniqueFd out = open_or_throw(blob, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-      image::TarOptions to;
-      to.overlay_whiteouts = true;
-      image::write_tar(target.upper, out.get(), to);
-    });
+        UniqueFd root = open_or_throw(root_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        UniqueFd src_root;
+        if (source) {
+          storage::mount_rootfs(*source);
+          src_root = open_or_throw(source->target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        } else if (!source_image.empty()) {
+          src_root = open_or_throw(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);  // an empty image
+        }
+        UniqueFd ctx_fd = open_or_throw(ctx_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        CopyOptions co = copts;
+        if (!chown.empty()) co.owner = resolve_owner(root.get(), chown);
+        for (const auto& s : sources) {
+          switch (s.kind) {
+            case Source::heredoc:
+              write_content(root.get(), dest, s.name, s.content, 0644, co);
+              break;
+            case Source::url: {
+              std::string data = read_file(s.dl.file);
+              write_content(root.get(), dest, s.name, data, 0600, co, s.dl.mtime);
+              break;
+            }
+            case Source::image: {
+              auto matches = match_sources(src_root.get(), s.rel, nullptr);
+              if (matches.empty())
+                throw Error(Errc::not_found, "COPY --from=" + from + ": " + s.rel +
+                                                 ": no such file or directory in the source image");
+              for (const auto& m : matches) copy_source(src_root.get(), m, root.get(), dest, co);
+              break;
+            }
+            case Source::context:
+              if (s.extract) {
+                UniqueFd a(open_in_root(ctx_fd.get(), s.rel, O_RDONLY));
+                if (!a) throw_errno("opening " + s.rel);
+                extract_archive(a.get(), root.get(), dest, co.owner.value_or(Owner{}));
+              } else {
+                CopyOptions c2 = co;
+                c2.ignore = ign;
+                copy_source(ctx_fd.get(), s.rel, root.get(), dest, c2);
+              }
+              break;
+          }
+        }
+        image::TarOptions to;
+        to.overlay_whiteouts = true;
+        image::write_tar_file(target.upper, blob, to);
+      });
+    } catch (Error& e) {
+      // What a full disk fails on is named as in the image ("/blob"): say
+      // where on the host too.
+      std::string m = e.what();
+      if (m.find("no space left on device") != std::string::npos &&
+          m.find(dir) == std::string::npos)
+        e.add_context("copying into " + target.upper);
+      throw;
+    }
   });
   commit(st, key, by, blob);
 }

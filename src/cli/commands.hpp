@@ -67,6 +67,7 @@ void setup_diff(CLI::App*, Globals&);
 void setup_cp(CLI::App*, Globals&);
 void setup_commit(CLI::App*, Globals&);
 void setup_system_check(CLI::App*, Globals&);
+void setup_system_service(CLI::App*, Globals&);
 // Docker's "Are you sure you want to continue? [y/N]" on stdout; reads a
 // line from stdin (end of input = no).
 bool confirm(const std::string& warning);
@@ -91,8 +92,6 @@ void setup_rmi(CLI::App*, Globals&);
 void setup_history(CLI::App*, Globals&);
 void setup_build(CLI::App*, Globals&);
 void setup_image_inspect(CLI::App*, Globals&);
-// The JSON of `image inspect`, shared with the top-level `tug inspect`.
-json image_inspect_json(const image::Store& store, const image::Image& img);
 
 // A line of a container's log file (the monitor writes them):
 // "TIME STREAM F|P TEXT"; F ends a line, P continues in the next record.

@@ -5,6 +5,7 @@
 
 #include "config/containers_conf.hpp"
 #include "container/conf_defaults.hpp"
+#include "container/frontend.hpp"
 #include "container/pod.hpp"
 #include "image/squashfs.hpp"
 #include "util/error.hpp"
@@ -243,12 +244,7 @@ void create_new_pod(Globals& g, RunFlags& f) {
 }
 
 container::StartOptions start_options(Globals& g, const container::Record& rec, bool attach) {
-  container::StartOptions so;
-  so.attach = attach;
-  if (!attach && rec.auto_remove)
-    so.exit_command = {self_exe(), "--root", g.paths().data, "--runroot", g.paths().run,
-                       "rm",       "-f",     "-v",           rec.id};
-  return so;
+  return container::start_options(g.paths(), rec, attach);
 }
 
 }  // namespace tug::cli

@@ -1,6 +1,6 @@
 // tug inspect / tug container inspect: docker-shaped JSON for containers;
 // the top-level form also finds images (containers first, as docker does).
-#include "container/inspect.hpp"
+#include "image/inspect.hpp"
 
 #include <cstdio>
 
@@ -8,6 +8,7 @@
 #include "cli/format.hpp"
 #include "container/health.hpp"
 #include "container/prune.hpp"
+#include "container/query.hpp"
 #include "network/networks.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
@@ -15,28 +16,6 @@
 namespace tug::cli {
 
 namespace {
-
-json container_json(Globals& g, const container::Store& store, const container::Record& r) {
-  container::InspectContext ctx;
-  ctx.container_dir = store.dir(r.id);
-  std::vector<std::string> lowers;
-  for (auto it = r.layers.rbegin(); it != r.layers.rend(); ++it)
-    lowers.push_back(g.images().layer_dir(*it));
-  ctx.lower_dirs = join(lowers, ":");
-  if (auto img = g.images().find(r.image_id)) {
-    ctx.image_config = img->runtime_config();
-    ctx.image_digest = img->digest;
-  }
-  network::NetworkStore nets(g.paths());
-  for (const auto& a : r.spec.networks)
-    if (auto n = nets.find(a.network)) ctx.networks.push_back(*n);
-  if (container::has_healthcheck(r.healthcheck)) {
-    // docker shows a check that has not run yet as starting.
-    auto h = container::read_health(store, r.id);
-    ctx.health = h ? json(*h) : json(container::Health{});
-  }
-  return container::inspect_json(r, store.state(r.id), ctx);
-}
 
 void setup_inspect(CLI::App* c, Globals& g, bool containers_only) {
   struct Flags {
@@ -62,7 +41,7 @@ void setup_inspect(CLI::App* c, Globals& g, bool containers_only) {
     for (const auto& name : f->names) {
       if (want_ctr)
         if (auto r = store.find(name)) {
-          objs.push_back(container_json(g, store, *r));
+          objs.push_back(container::inspect_object(store, g.images(), *r));
           if (f->size) {
             // docker's: the writable layer, and that on top of the image.
             int64_t rw = container::writable_sizes(store, {*r})[r->id];
@@ -74,7 +53,7 @@ void setup_inspect(CLI::App* c, Globals& g, bool containers_only) {
         }
       if (want_img)
         if (auto img = g.images().find(name)) {
-          objs.push_back(image_inspect_json(g.images(), *img));
+          objs.push_back(image::inspect_json(g.images(), *img));
           continue;
         }
       missing.push_back(name);

@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
 #include "container/lifecycle.hpp"
+#include "container/query.hpp"
 #include "network/mode.hpp"
 #include "network/networks.hpp"
 #include "network/rootless_netns.hpp"
@@ -20,43 +21,6 @@
 namespace tug::cli {
 
 namespace {
-
-// docker's shape of `network inspect`, with podman's keys that docker's lacks.
-json inspect_json(const network::Network& n, const container::Store& containers) {
-  json members = json::object();
-  for (const auto& [ip, id] : n.allocations) {
-    auto r = containers.find(id);
-    if (!r || r->id != id) continue;
-    members[id] = {{"Name", r->name},
-                   {"EndpointID", ""},
-                   {"MacAddress", ""},
-                   {"IPv4Address", ip + "/" + std::to_string(n.prefix)},
-                   {"IPv6Address", ""}};
-  }
-  return {{"Name", n.name},
-          {"Id", n.id},
-          {"Created", n.created},
-          {"Scope", "local"},
-          {"Driver", n.driver},
-          {"EnableIPv6", false},
-          {"IPAM",
-           {{"Driver", "default"},
-            {"Options", json::object()},
-            {"Config", json::array({{{"Subnet", n.subnet}, {"Gateway", n.gateway}}})}}},
-          {"Internal", n.internal},
-          {"Attachable", false},
-          {"Ingress", false},
-          {"ConfigFrom", {{"Network", ""}}},
-          {"ConfigOnly", false},
-          {"Containers", members},
-          {"Options", n.options},
-          {"Labels", n.labels},
-          // podman's own keys, so its templates ({{range .Subnets}}) work too.
-          {"Subnets", json::array({{{"Subnet", n.subnet}, {"Gateway", n.gateway}}})},
-          {"IPv6Enabled", false},
-          {"DNSEnabled", n.dns_enabled},
-          {"NetworkInterface", n.interface}};
-}
 
 bool filter_matches(const network::Network& n, const std::vector<std::string>& filters) {
   for (const auto& f : filters) {
@@ -217,7 +181,7 @@ void register_network(CLI::App& app, Globals& g) {
       print_inspect_each(
           f->names,
           [&](const std::string& n) {
-            return inspect_json(
+            return container::network_inspect_json(
                 n == network::kDefaultNetwork ? network::default_network() : nets.get(n), cs);
           },
           f->format);

@@ -93,11 +93,18 @@ void print_df_verbose(const container::Store& store, const container::DiskUsage&
   std::vector<std::vector<std::string>> volumes = {{"VOLUME NAME", "LINKS", "SIZE"}};
   for (const auto& v : du.volumes)
     volumes.push_back({v.name, std::to_string(v.links), human_size(v.size)});
+  std::vector<std::vector<std::string>> cache = {
+      {"CACHE ID", "CACHE TYPE", "SIZE", "CREATED", "LAST USED", "USAGE", "SHARED"}};
+  for (const auto& c : du.cache) {
+    int64_t created = parse_rfc3339(c.image.created);
+    std::string ago = created < 0 ? "N/A" : human_ago(created);
+    cache.push_back({c.image.id.substr(0, 12), "regular", human_size(c.size), ago, ago,
+                     c.in_use ? "1" : "0", c.shared ? "true" : "false"});
+  }
   std::string text =
       "Images space usage:\n\n" + align_table(images) + "\nContainers space usage:\n\n" +
       align_table(containers) + "\nLocal Volumes space usage:\n\n" + align_table(volumes) +
-      "\nBuild cache usage: 0B\n\n" +
-      align_table({{"CACHE ID", "CACHE TYPE", "SIZE", "CREATED", "LAST USED", "USAGE", "SHARED"}});
+      "\nBuild cache usage: " + human_size(du.rows.back().size) + "\n\n" + align_table(cache);
   std::fwrite(text.data(), 1, text.size(), stdout);
 }
 
@@ -168,14 +175,18 @@ void register_system(CLI::App& app, Globals& g) {
     bool verbose = false;
   };
   auto df_flags = std::make_shared<DfFlags>();
-  setup_system_check(add_command(*sys, "check", "Check the host and the store; --repair fixes the store"), g);
+  setup_system_check(
+      add_command(*sys, "check", "Check the host and the store; --repair fixes the store"), g);
+  setup_system_service(add_command(*sys, "service", "Serve the Docker Engine API (DOCKER_HOST)"),
+                       g);
   CLI::App* df = add_command(*sys, "df", "Show tug disk usage");
   df->add_option("--format", df_flags->format, "Format output using a template or json");
   df->add_flag("-v,--verbose", df_flags->verbose,
                "Show each image, container and volume (docker's three sections)");
   df->callback([df_flags, &g] {
     container::Store store(g.paths(), g.mapping());
-    container::DiskUsage du = container::store_usage(store, g.images());
+    container::DiskUsage du = container::store_usage(
+        store, g.images(), build::intermediate_images(g.paths()), build::cache_dir(g.paths()));
     if (df_flags->verbose) return print_df_verbose(store, du);
     std::vector<json> rows;
     for (const auto& row : du.rows) {

@@ -11,100 +11,11 @@
 #include "container/container.hpp"
 #include "container/health.hpp"
 #include "container/prune.hpp"
+#include "container/query.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
 
 namespace tug::cli {
-
-namespace {
-
-std::string status_text(const container::State& st, const std::string& health) {
-  if (st.status == "running") {
-    int64_t started = parse_rfc3339(st.started_at);
-    return "Up " + human_duration(std::time(nullptr) - started) + (st.paused ? " (Paused)" : "") +
-           (health.empty() ? "" : " (" + health + ")");
-  }
-  if (st.status == "exited")
-    return "Exited (" + std::to_string(st.exit_code) + ") " +
-           human_ago(parse_rfc3339(st.finished_at));
-  return "Created";
-}
-
-// docker's ps filters: values of one key are alternatives, keys must all
-// match. Unknown keys are errors, as in docker.
-using Filters = std::map<std::string, std::vector<std::string>>;
-
-Filters parse_filters(const std::vector<std::string>& flags) {
-  static const std::set<std::string> kKeys = {"id",       "name",   "label", "status", "exited",
-                                              "ancestor", "before", "since", "health"};
-  Filters f;
-  for (const auto& flag : flags) {
-    bool has_eq = false;
-    auto [key, value] = split_once(flag, '=', &has_eq);
-    if (!has_eq || !kKeys.count(key))
-      throw Error(Errc::usage, "invalid filter " + quote(flag),
-                  "use id=, name=, label=KEY[=VALUE], status=, exited=, ancestor=, before=, "
-                  "since=, health=");
-    if (key == "health" &&
-        !std::set<std::string>{"starting", "healthy", "unhealthy", "none"}.count(value))
-      throw Error(Errc::usage, "invalid filter 'health=" + value + "'",
-                  "health is one of starting, healthy, unhealthy, none");
-    if (key == "status" && !std::set<std::string>{"created", "running", "paused", "exited",
-                                                  "restarting", "removing", "dead"}
-                                .count(value))
-      throw Error(Errc::usage, "invalid filter 'status=" + value + "'",
-                  "status is one of created, running, paused, exited, restarting, removing, dead");
-    f[key].push_back(value);
-  }
-  return f;
-}
-
-bool any_of_values(const Filters& f, const std::string& key,
-                   const std::function<bool(const std::string&)>& pred) {
-  auto it = f.find(key);
-  if (it == f.end()) return true;
-  return std::any_of(it->second.begin(), it->second.end(), pred);
-}
-
-bool matches(const Filters& f, const container::Summary& r, const container::State& st,
-             const std::string& status, const std::string& health, const std::string& before,
-             const std::string& since, image::Store& images) {
-  return any_of_values(f, "health",
-                       [&](const std::string& v) {
-                         return v == (health.empty() ? std::string("none") : health);
-                       }) &&
-         any_of_values(f, "id", [&](const std::string& v) { return r.id.rfind(v, 0) == 0; }) &&
-         any_of_values(f, "name",
-                       [&](const std::string& v) { return r.name.find(v) != std::string::npos; }) &&
-         any_of_values(f, "label",
-                       [&](const std::string& v) {
-                         bool has_eq = false;
-                         auto [k, val] = split_once(v, '=', &has_eq);
-                         auto it = r.labels.find(k);
-                         return it != r.labels.end() && (!has_eq || it->second == val);
-                       }) &&
-         any_of_values(f, "status", [&](const std::string& v) { return v == status; }) &&
-         any_of_values(f, "exited",
-                       [&](const std::string& v) {
-                         return st.status == "exited" && std::to_string(st.exit_code) == v;
-                       }) &&
-         any_of_values(f, "ancestor",
-                       [&](const std::string& v) {
-                         if (r.image_name == v || r.image_id.rfind(v, 0) == 0) return true;
-                         auto img = images.find(v);
-                         return img && img->id == r.image_id;
-                       }) &&
-         (before.empty() || r.created < before) && (since.empty() || r.created > since);
-}
-
-// The creation time of the container a before=/since= filter names.
-std::string created_of(container::Store& store, const Filters& f, const std::string& key) {
-  auto it = f.find(key);
-  if (it == f.end() || it->second.empty()) return "";
-  return store.get(it->second.back()).created;
-}
-
-}  // namespace
 
 void setup_ps(CLI::App* c, Globals& g) {
   struct Flags {
@@ -131,38 +42,12 @@ void setup_ps(CLI::App* c, Globals& g) {
               "Also show the containers of builds (RUN steps), in any state");
   c->callback([f, &g] {
     container::Store store(g.paths(), g.mapping());
-    Filters filters = parse_filters(f->filters);
-    std::string before = created_of(store, filters, "before");
-    std::string since = created_of(store, filters, "since");
-    if (f->latest) f->last = 1;
-    // A status filter, --last and --latest look beyond the running ones.
-    bool all = f->all || filters.count("status") || filters.count("exited") || f->last >= 0;
-    // Records are read with only the fields a listing shows (a thousand of
-    // them must list in milliseconds); newest first, as docker lists them.
-    std::vector<container::Summary> ctrs = store.summaries();
-    std::sort(ctrs.begin(), ctrs.end(),
-              [](const container::Summary& a, const container::Summary& b) {
-                return a.created > b.created;
-              });
-    struct Shown {
-      container::Summary r;
-      container::State st;
-      std::string health;  // of a running container with a check; else empty
-    };
-    std::vector<Shown> shown;
-    for (auto& r : ctrs) {
-      if (f->last >= 0 && shown.size() >= static_cast<size_t>(f->last)) break;
-      if (r.build && !f->external) continue;
-      container::State st = store.state(r.id);
-      std::string status = st.status == "running" && st.paused ? "paused" : st.status;
-      if (!all && !r.build && st.status != "running") continue;
-      // Only a running container with a healthcheck has this file.
-      std::string health;
-      if (st.status == "running")
-        if (auto h = container::read_health(store, r.id)) health = h->status;
-      if (!matches(filters, r, st, status, health, before, since, g.images())) continue;
-      shown.push_back({std::move(r), std::move(st), std::move(health)});
-    }
+    container::ListOptions opts;
+    opts.all = f->all;
+    opts.last = f->latest ? 1 : f->last;
+    opts.external = f->external;
+    opts.filters = container::parse_filter_flags(f->filters);
+    std::vector<container::Listed> shown = container::list(store, g.images(), opts);
     if (f->quiet) {
       for (const auto& [r, st, health] : shown) out(f->no_trunc ? r.id : r.id.substr(0, 12));
       return;
@@ -196,7 +81,7 @@ void setup_ps(CLI::App* c, Globals& g) {
       std::string ports = st.status == "running" ? join(st.ports, ", ") : "";
       if (plain) {
         cells.push_back({std::move(id), r.image_name, std::move(cmd), std::move(ago),
-                         status_text(st, health), ports, r.name});
+                         container::status_text(st, health), ports, r.name});
         if (f->size) cells.back().push_back(size_text(r));
         continue;
       }
@@ -208,8 +93,8 @@ void setup_ps(CLI::App* c, Globals& g) {
           {"Command", std::move(cmd)},
           {"CreatedAt", r.created},
           {"RunningFor", std::move(ago)},
-          {"Status", status_text(st, health)},
-          {"State", st.status == "running" && st.paused ? "paused" : st.status},
+          {"Status", container::status_text(st, health)},
+          {"State", container::listed_state(st)},
           {"Ports", ports},
           {"Names", r.name},
           {"Labels", r.labels},

@@ -266,6 +266,10 @@ std::vector<Check> checks(const Paths& paths, const userns::Mapping& mapping) {
   return out;
 }
 
+std::string api_socket(const Paths& paths) {
+  return paths.run + "/tug.sock";
+}
+
 json collect(const Paths& paths, const userns::Mapping& mapping) {
   json info;
   struct utsname u;
@@ -349,6 +353,13 @@ json collect(const Paths& paths, const userns::Mapping& mapping) {
         status_name(c.status) + ": " + c.detail + (c.advice.empty() ? "" : " -- " + c.advice);
   info["checks"] = checks_j;
 
+  // docker's clients reach tug through `tug system service`.
+  info["api"] = json{{"socket", api_socket(paths)},
+                     {"dockerHost", "unix://" + api_socket(paths)},
+                     {"note",
+                      "run `tug system service` (or enable the tug.socket user unit), then "
+                      "export DOCKER_HOST=unix://" +
+                          api_socket(paths) + " for docker's clients"}};
   info["version"] = json{{"version", TUG_VERSION}, {"osArch", std::string("linux/") + u.machine}};
   return info;
 }

@@ -37,6 +37,10 @@ std::string status_name(Check::Status s);  // "ok", "warn", "fail"
 // /dev/net/tun and the network helpers, cgroups, unprivileged ports.
 std::vector<Check> checks(const Paths& paths, const userns::Mapping& mapping);
 
+// The default socket of `tug system service` (the Docker Engine API):
+// <runtime dir>/tug.sock. `tug info` names it for DOCKER_HOST.
+std::string api_socket(const Paths& paths);
+
 // Everything `tug info` reports, as a JSON object with podman-like keys
 // (host, store, registries...); degraded items carry a "note" in words.
 json collect(const Paths& paths, const userns::Mapping& mapping);

@@ -5,6 +5,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "config/hostinfo.hpp"
@@ -64,6 +65,33 @@ std::string local_storage_dir() {
                 base + " is not a directory owned by uid " + std::to_string(::getuid()),
                 "remove it, or choose the storage with --root");
   return base + "/storage";
+}
+
+// A store the user cannot enter, list and write fails at the first of its
+// subdirectories otherwise ("mkdir DIR/blobs: permission denied"), which
+// reads as a problem inside the store: name the store and who may use it.
+void check_store_access(const std::string& dir) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) {
+    if (errno != EACCES) return;  // absent: created below
+    throw Error(Errc::permission,
+                "the storage root " + dir +
+                    ": permission denied: a directory above it cannot "
+                    "be searched by uid " +
+                    std::to_string(::getuid()),
+                "use --root DIR on a directory you own");
+  }
+  if (!S_ISDIR(st.st_mode)) return;  // make_dirs says it is not a directory
+  if (::access(dir.c_str(), R_OK | W_OK | X_OK) == 0 || errno != EACCES) return;
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  bool own = st.st_uid == ::getuid();
+  throw Error(Errc::permission,
+              "the storage root " + dir + ": permission denied: it is owned by uid " +
+                  std::to_string(st.st_uid) + " with mode " + mode + ", and uid " +
+                  std::to_string(::getuid()) + " cannot read and write it",
+              own ? "give yourself access (chmod u+rwx " + dir + ") or use another --root"
+                  : "use --root DIR on a directory you own");
 }
 
 }  // namespace
@@ -130,6 +158,7 @@ Paths resolve_paths(const std::string& root_flag, const std::string& runroot_fla
       p.run_is_fallback = true;
     }
   }
+  check_store_access(p.data);
   try {
     make_dirs(p.data, 0700);
     for (const auto& d : {p.blobs(), p.layers(), p.links(), p.images(), p.containers(), p.names(),

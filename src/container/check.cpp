@@ -15,6 +15,7 @@
 #include "container/lifecycle.hpp"
 #include "container/prune.hpp"
 #include "image/store.hpp"
+#include "network/networks.hpp"
 #include "runtime/executor.hpp"
 #include "util/digest.hpp"
 #include "util/error.hpp"
@@ -312,10 +313,39 @@ StoreCheckReport check_store(const Paths& paths, const userns::Mapping& mapping,
     }
   }
 
-  // Pods.
-  std::map<std::string, std::string> pod_users;  // pod id -> a container's name
+  // A member of a network without its address: a create of an older tug,
+  // which wrote the record first, killed before the allocation.
   for (const auto& [id, r] : records)
-    if (!r.pod.empty()) pod_users.emplace(r.pod, r.name);
+    for (const auto& m : r.spec.networks) {
+      if (!m.address.empty()) continue;
+      Problem p{"container", label(id, r.name),
+                "no address on network " + m.network + " (its create was interrupted)",
+                "gave it one", false};
+      if (o.repair) {
+        try {
+          std::string ip = network::NetworkStore(paths).allocate(m.network, id);
+          store.modify(id, [&](Record& rec) {
+            for (auto& a : rec.spec.networks)
+              if (a.network == m.network && a.address.empty()) a.address = ip;
+          });
+          p.fixed = true;
+        } catch (const Error& e) {
+          p.what += std::string(" (cannot give it one: ") + e.what() + ")";
+        }
+      }
+      problems.push_back(std::move(p));
+    }
+
+  // Pods.
+  std::map<std::string, std::string> pod_users;  // pod id -> a member's name (not the infra)
+  std::map<std::string, std::vector<Record>> pod_infra;  // pod id -> its infra container
+  for (const auto& [id, r] : records) {
+    if (r.pod.empty()) continue;
+    if (r.infra)
+      pod_infra[r.pod].push_back(r);
+    else
+      pod_users.emplace(r.pod, r.name);
+  }
   for (const auto& id : list_dir(paths.pods())) {
     std::string d = paths.pods() + "/" + id;
     if (!is_directory(d)) continue;
@@ -335,12 +365,22 @@ StoreCheckReport check_store(const Paths& paths, const userns::Mapping& mapping,
       what = "a directory without its record (a pod create or rm that was killed)";
     }
     Problem p{"pod", id.substr(0, 12), what, "removed", false};
+    // Its infra container is the pod's own (a pod create killed before its
+    // record was written leaves one): it goes with the pod.
+    auto infra = pod_infra.find(id);
+    if (infra != pod_infra.end()) p.fix = "removed, with its infra container";
     if (auto u = pod_users.find(id); u != pod_users.end()) {
       p.fix.clear();
       p.what += " (container " + u->second + " belongs to it: remove the container, then repair)";
     } else if (o.repair) {
-      remove_any(mapping, d);
-      p.fixed = true;
+      try {
+        if (infra != pod_infra.end())
+          for (const auto& r : infra->second) remove(store, r, true);
+        remove_any(mapping, d);
+        p.fixed = true;
+      } catch (const Error& e) {
+        p.what += std::string(" (removing its infra container: ") + e.what() + ")";
+      }
     }
     problems.push_back(std::move(p));
   }

@@ -8,7 +8,9 @@
 //     killed; its lock free), a record or state that does not parse, a
 //     record whose image is gone or whose layers are damaged (it cannot
 //     start again), a name claim that points at no container or at one of
-//     another name, "NAME.tmp-PID" files of processes that are gone;
+//     another name, "NAME.tmp-PID" files of processes that are gone, a
+//     member of a network without its address (an older tug's create,
+//     killed; repair allocates one);
 //   - volumes, networks, pods: records that parse, directories with their
 //     record, temp files.
 // Repair, under the image-use lock and the store lock (as rmi takes them):

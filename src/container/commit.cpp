@@ -87,10 +87,9 @@ image::Image commit(const Store& store, image::Store& images, const Record& rec,
     // The upper dir holds files of subordinate uids; as root of the user
     // namespace they are read with their container owners.
     userns::run_in_userns(store.mapping(), [&] {
-      UniqueFd out = open_or_throw(blob, O_WRONLY | O_CREAT | O_EXCL, 0600);
       image::TarOptions o;
       o.overlay_whiteouts = true;
-      image::write_tar(upper, out.get(), o);
+      image::write_tar_file(upper, blob, o);
     });
     image::Layer layer = st.add_layer(blob);
     std::vector<image::Layer> layers = parent.layers;

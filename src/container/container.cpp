@@ -457,7 +457,7 @@ std::string Store::dir(const std::string& id) const {
   return paths_.containers() + "/" + id;
 }
 
-Record Store::create(Record r) {
+Record Store::create(Record r, const std::function<void(Record&)>& complete) {
   r.id = random_hex64();
   r.created = now_rfc3339();
   bool random = r.name.empty();
@@ -502,6 +502,7 @@ Record Store::create(Record r) {
     // state.json yet: its absence reads as State{} ("created"), one file
     // fewer to create and replace in every run.
     bool durable = !r.auto_remove;
+    if (complete) complete(r);
     // config.json last: a directory without it is an unfinished create.
     write_json_atomic(d + "/config.json", json(r), 0644, durable);
   } catch (...) {

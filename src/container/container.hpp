@@ -131,8 +131,11 @@ class Store {
   Store(const Paths& paths, const userns::Mapping& mapping);
 
   // Claims the name (or a random one), creates the directory and the record.
-  // Throws Error(exists) when the name is taken.
-  Record create(Record r);
+  // Throws Error(exists) when the name is taken. complete(r), when given,
+  // runs once the id and the directory exist and before the record is
+  // written, so what it adds (the network addresses) is part of the record
+  // from its first visible moment; if it throws, nothing is left.
+  Record create(Record r, const std::function<void(Record&)>& complete = {});
   // Rewrites the record of an existing container (its spec changed: an
   // address handed out, a network connected), under its lock.
   void save_record(const Record& r);

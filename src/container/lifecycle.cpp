@@ -182,6 +182,28 @@ std::string wanted_ip(const CreateOptions& o, const network::Membership& m, size
   return i == 0 ? o.ip : "";
 }
 
+// rec, with an address on each of its networks. A record without one was
+// left by a create that an older tug published before allocating (and that
+// was killed in between): it gets its address now instead of failing to
+// start with a malformed one.
+Record with_addresses(Store& store, const Record& rec) {
+  auto missing = [](const network::Membership& m) { return m.address.empty(); };
+  if (std::none_of(rec.spec.networks.begin(), rec.spec.networks.end(), missing)) return rec;
+  network::NetworkStore nets(store.paths());
+  std::vector<std::pair<std::string, std::string>> given;  // network, address
+  for (const auto& m : rec.spec.networks)
+    if (m.address.empty()) given.emplace_back(m.network, nets.allocate(m.network, rec.id));
+  Record out = store.modify(rec.id, [&](Record& r) {
+    for (auto& m : r.spec.networks)
+      for (const auto& [net, ip] : given)
+        if (m.network == net && m.address.empty()) m.address = ip;
+  });
+  for (const auto& [net, ip] : given)
+    log_warn("container " + rec.name + " had no address on network " + net +
+             " (its create was interrupted): it gets " + ip);
+  return out;
+}
+
 // Where a container on user-defined networks plugs in: eth0, eth1, ... in
 // the order of --network, answering DNS for its name, short id and aliases.
 std::vector<network::Endpoint> endpoints_of(const Store& store, const Record& rec) {
@@ -189,6 +211,11 @@ std::vector<network::Endpoint> endpoints_of(const Store& store, const Record& re
   std::vector<network::Endpoint> out;
   for (size_t i = 0; i < rec.spec.networks.size(); ++i) {
     const auto& a = rec.spec.networks[i];
+    if (a.address.empty())
+      throw Error(Errc::corrupt,
+                  "container " + rec.name + " has no address on network " + a.network +
+                      ": its record is incomplete",
+                  "run tug system check --repair, or remove and recreate the container");
     out.push_back(network::make_endpoint(nets.get(a.network), a.address, "eth" + std::to_string(i),
                                          dns_names(store, rec, a.aliases)));
   }
@@ -726,22 +753,22 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
                 "ensure another container is not using it, or delete it");
   r.create_command = o.create_command;
   r.conmon_pidfile = o.conmon_pidfile;
-  r = store.create(r);
-  if (!r.spec.networks.empty()) {
-    // Addresses are handed out once the id exists: a record without a
-    // container directory is a stale one to the allocator.
+  // Addresses are handed out once the id and its directory exist (an
+  // allocation whose container directory is gone is a stale one to the
+  // allocator) and before the record is written: a create killed at any
+  // moment never leaves a record without its address.
+  r = store.create(r, [&](Record& rec) {
+    if (rec.spec.networks.empty()) return;
     network::NetworkStore nets(store.paths());
     try {
-      for (size_t i = 0; i < r.spec.networks.size(); ++i)
-        r.spec.networks[i].address =
-            nets.allocate(r.spec.networks[i].network, r.id, wanted_ip(o, r.spec.networks[i], i));
-      store.save_record(r);
+      for (size_t i = 0; i < rec.spec.networks.size(); ++i)
+        rec.spec.networks[i].address = nets.allocate(rec.spec.networks[i].network, rec.id,
+                                                     wanted_ip(o, rec.spec.networks[i], i));
     } catch (...) {
-      release_addresses(store, r);
-      store.remove(r);
+      release_addresses(store, rec);
       throw;
     }
-  }
+  });
   // The owner of a joined namespace learns of its user (see dependents()).
   for (const std::string& owner : {joined_id(r.spec.network), joined_id(r.spec.ipc)}) {
     if (owner.empty()) continue;
@@ -1756,7 +1783,9 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     }
     rep.ok = 1;
     rep.pid = st.pid;
-    if (report_fd >= 0) write_all(report_fd, &rep, sizeof rep);
+    // A CLI killed meanwhile reads no report (EPIPE): the container is
+    // recorded as running and goes on under its monitor all the same.
+    if (report_fd >= 0) (void)!::write(report_fd, &rep, sizeof rep);
     std::vector<char*> cargv;
     for (auto& a : argv) cargv.push_back(a.data());
     cargv.push_back(nullptr);
@@ -1795,11 +1824,11 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
 
 }  // namespace
 
-Running start(Store& store, const image::Store& images, const Record& rec,
+Running start(Store& store, const image::Store& images, const Record& given,
               const StartOptions& opts) {
-  if (!rec.pod.empty() && !rec.infra) {
+  if (!given.pod.empty() && !given.infra) {
     // A pod's member needs its infra container's namespaces.
-    auto infra = store.find(network::parse_mode(rec.spec.network).target);
+    auto infra = store.find(network::parse_mode(given.spec.network).target);
     if (infra && store.state(infra->id).status != "running") {
       try {
         start(store, images, *infra, {});
@@ -1813,9 +1842,10 @@ Running start(Store& store, const image::Store& images, const Record& rec,
   // the other's mount. The monitor-to-be inherits the lock and lets it go
   // at its exec, once the container is recorded as running. It is a lock
   // on the record's directory (the record's own lock is the file "lock").
-  FileLock starting = FileLock::directory(store.dir(rec.id));
-  if (store.state(rec.id).status == "running")
-    throw Error(Errc::in_use, "container " + rec.name + " is already running");
+  FileLock starting = FileLock::directory(store.dir(given.id));
+  if (store.state(given.id).status == "running")
+    throw Error(Errc::in_use, "container " + given.name + " is already running");
+  const Record rec = with_addresses(store, given);
   Channels ch;
   runtime::Plan plan = prepare(store, images, rec, ch, opts.attach, true);
   Pipe report = Pipe::make();
@@ -1866,9 +1896,10 @@ Running start(Store& store, const image::Store& images, const Record& rec,
   return r;
 }
 
-void restart_in_place(Store& store, const image::Store& images, const Record& rec,
+void restart_in_place(Store& store, const image::Store& images, const Record& given,
                       int restart_count) {
-  FileLock starting = FileLock::directory(store.dir(rec.id));  // as in start()
+  FileLock starting = FileLock::directory(store.dir(given.id));  // as in start()
+  const Record rec = with_addresses(store, given);
   Channels ch;
   runtime::Plan plan = prepare(store, images, rec, ch, false, false);
   become_monitor(store, rec, plan, ch, -1, {}, restart_count);

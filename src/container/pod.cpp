@@ -112,20 +112,27 @@ Pod PodStore::create(const PodOptions& o) {
   if (exit_policy != "continue" && exit_policy != "stop")
     throw Error(Errc::usage, "invalid --exit-policy " + quote(o.exit_policy),
                 "use continue or stop");
-  std::string pause = ensure_pause_image(images_);
-  make_dirs(containers_.paths().pods(), 0700);
-  FileLock lock(containers_.paths().data + "/pods.lock");
+  // Every check of the input comes before the first change to the store: a
+  // refused name or label must leave no pause image behind.
   Pod p;
   p.name = o.name;
   if (!p.name.empty() && !valid_name(p.name))
     throw Error(Errc::usage, "invalid pod name " + quote(p.name) +
-                                 ": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
-  if (auto old = find_pod(containers_.paths(), p.name); old && old->name == p.name) {
+                                 ": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*");
+  p.labels = collect_labels(o.label_files, o.labels);
+  auto in_use = [&] {
+    auto old = find_pod(containers_.paths(), p.name);
+    if (!old || old->name != p.name) return std::optional<Pod>();
     if (!o.replace)
       throw Error(Errc::exists, "the pod name \"" + p.name + "\" is already in use by " + old->id,
                   "remove that pod or use --replace / a different --name");
-    remove(*old, true);
-  }
+    return old;
+  };
+  if (!p.name.empty()) in_use();
+  std::string pause = ensure_pause_image(images_);
+  make_dirs(containers_.paths().pods(), 0700);
+  FileLock lock(containers_.paths().data + "/pods.lock");
+  if (auto old = p.name.empty() ? std::nullopt : in_use()) remove(*old, true);
   for (int i = 0; p.name.empty() && i < 100; ++i)
     if (std::string n = random_name(); !find_pod(containers_.paths(), n)) p.name = n;
   p.id = random_hex64();
@@ -133,7 +140,6 @@ Pod PodStore::create(const PodOptions& o) {
   p.hostname = o.hostname.empty() ? p.name : o.hostname;
   p.exit_policy = exit_policy;
   p.create_command = o.create_command;
-  p.labels = collect_labels(o.label_files, o.labels);
   CreateOptions c;
   c.image = pause;
   c.name = p.id.substr(0, 12) + "-infra";

@@ -194,17 +194,40 @@ void prune_images(const Store& store, image::Store& images, bool all, PruneRepor
     log_warn("a pull, load or build is in progress: the blobs it may use are kept");
 }
 
-DiskUsage store_usage(const Store& store, const image::Store& images) {
+namespace {
+
+// Bytes in the regular files under dir (the build cache's records: small
+// files of the user's own, readable without the user namespace).
+int64_t files_usage(const std::string& dir) {
+  int64_t total = 0;
+  for (const auto& name : list_dir(dir)) {
+    std::string path = dir + "/" + name;
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) continue;
+    if (S_ISDIR(st.st_mode))
+      total += files_usage(path);
+    else if (S_ISREG(st.st_mode))
+      total += static_cast<int64_t>(st.st_blocks) * 512;
+  }
+  return total;
+}
+
+}  // namespace
+
+DiskUsage store_usage(const Store& store, const image::Store& images,
+                      const std::set<std::string>& cache_images, const std::string& cache_dir) {
   std::vector<Record> ctrs = store.list();
-  std::vector<image::Image> imgs = images.list();
+  std::vector<image::Image> imgs, cached;
+  for (auto& img : images.list()) (cache_images.count(img.id) ? cached : imgs).push_back(img);
   std::vector<std::string> vols;
   for (const auto& v : list_dir(store.paths().volumes()))
     if (is_directory(store.paths().volumes() + "/" + v)) vols.push_back(v);
 
   std::set<std::string> dirs;
   for (const auto& r : ctrs) dirs.insert(writable_dir(store, r));
-  for (const auto& img : imgs)
-    for (const auto& l : img.layers) dirs.insert(images.layer_dir(l.diff_id));
+  for (const auto& list : {&imgs, &cached})
+    for (const auto& img : *list)
+      for (const auto& l : img.layers) dirs.insert(images.layer_dir(l.diff_id));
   for (const auto& v : vols) dirs.insert(store.paths().volumes() + "/" + v);
   auto sizes = usage_of(store.mapping(), {dirs.begin(), dirs.end()});
 
@@ -279,6 +302,32 @@ DiskUsage store_usage(const Store& store, const image::Store& images) {
     else
       vr.reclaimable += dv.size;
     du.volumes.push_back(std::move(dv));
+  }
+  // The cache's own: layers only its images have, each counted once.
+  std::set<std::string> counted;
+  for (const auto& img : cached) {
+    DfCache dc{img};
+    dc.in_use = image_users.count(img.id) > 0;
+    for (const auto& l : img.layers) {
+      if (all_layers.count(l.diff_id)) {
+        dc.shared = true;
+        continue;
+      }
+      if (!counted.insert(l.diff_id).second) continue;
+      dc.size += sizes[images.layer_dir(l.diff_id)];
+    }
+    ++br.total;
+    br.size += dc.size;
+    if (dc.in_use)
+      ++br.active;
+    else
+      br.reclaimable += dc.size;
+    du.cache.push_back(std::move(dc));
+  }
+  if (!cache_dir.empty()) {
+    int64_t records = files_usage(cache_dir);
+    br.size += records;
+    br.reclaimable += records;
   }
   du.rows = {ir, cr, vr, br};
   return du;

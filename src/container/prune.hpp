@@ -86,14 +86,28 @@ struct DfVolume {
   int links = 0;  // containers that mount it
   int64_t size = 0;
 };
+// An image of the build cache (a step's image no build named).
+struct DfCache {
+  image::Image image;
+  int64_t size = 0;     // its layers that no image outside the cache has
+  bool shared = false;  // it has a layer that an image outside the cache has too
+  bool in_use = false;  // a container was made from it
+};
 struct DiskUsage {
   std::vector<DfRow> rows;  // Images, Containers, Local Volumes, Build Cache
   std::vector<DfImage> images;
   std::vector<DfContainer> containers;
   std::vector<DfVolume> volumes;
+  std::vector<DfCache> cache;
 };
 
-DiskUsage store_usage(const Store& store, const image::Store& images);
+// cache_images (build::intermediate_images) are the build cache's: counted
+// in its row, not in Images, with the space only they hold (a step's layer
+// that the built image has too is the image's) and the bytes of the
+// cache's own records under cache_dir.
+DiskUsage store_usage(const Store& store, const image::Store& images,
+                      const std::set<std::string>& cache_images = {},
+                      const std::string& cache_dir = {});
 
 // Bytes in each container's writable layer (`ps -s`), by id, measured in
 // one user namespace for all of them.

@@ -640,7 +640,7 @@ Image import_tarball(Store& store, const std::string& path, const ImportOptions&
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) throw_errno("read " + label);
         if (n == 0) break;
-        write_all(out.get(), buf, static_cast<size_t>(n));
+        with_context("writing " + blob, [&] { write_all(out.get(), buf, static_cast<size_t>(n)); });
       }
     }
     Layer l = st.add_layer(blob);

@@ -788,6 +788,13 @@ void write_tar(const std::string& dir, int out_fd, const TarOptions& opts) {
   w.close();
 }
 
+void write_tar_file(const std::string& dir, const std::string& out_path, const TarOptions& opts) {
+  with_context("writing " + out_path, [&] {
+    UniqueFd out = open_or_throw(out_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    write_tar(dir, out.get(), opts);
+  });
+}
+
 // ---- vfs: flatten layers ------------------------------------------------------
 
 namespace {
@@ -1177,8 +1184,8 @@ class TreeComparer {
         case Expected::Type::symlink: {
           std::string target = read_link_at(dirfd, name);
           if (target != x.target)
-            differ(p, "symlink to " + quote(target) + ", the layer's archive has " +
-                          quote(x.target));
+            differ(p,
+                   "symlink to " + quote(target) + ", the layer's archive has " + quote(x.target));
           break;
         }
         default:

@@ -88,6 +88,10 @@ struct TarOptions {
 // Writes a pax tar of the tree at dir to out_fd: entries sorted by name,
 // paths relative to dir, hardlinks kept, overlay xattrs dropped.
 void write_tar(const std::string& dir, int out_fd, const TarOptions& opts = {});
+// As write_tar, into a new file out_path (which must not exist); a failure
+// names the file ("writing X: tar entry "a": no space left on device").
+void write_tar_file(const std::string& dir, const std::string& out_path,
+                    const TarOptions& opts = {});
 
 // The vfs fallback: copies extracted layer directories (bottom first) into
 // dest, honouring whiteouts (remove the lower path) and opaque directories

@@ -365,7 +365,8 @@ std::string Store::layer_link(const std::string& diff_id) const {
     if (!starts_with(there, paths_.layers() + "/")) return there;
   }
   if (!path_exists(meta) || !is_directory(path_join(paths_.layers(), hex) + "/diff"))
-    throw Error(Errc::corrupt, "layer " + hex.substr(0, 12) + " is damaged: " + layer_damage(diff_id),
+    throw Error(Errc::corrupt,
+                "layer " + hex.substr(0, 12) + " is damaged: " + layer_damage(diff_id),
                 "run `tug system check --repair`, then pull or load its image again");
   json j = with_context("layer " + diff_id, [&] { return read_json(meta); });
   std::string link = json_str(j, "link");
@@ -642,7 +643,15 @@ Layer Staging::add_layer(const std::string& blob_file, const std::string& media_
           } else {
             in = open_or_throw(blob_file, O_RDONLY);
           }
-          LayerDigests r = extract_layer(stream ? stream->read_fd : in.get(), work + "/diff", opts);
+          LayerDigests r;
+          try {
+            r = extract_layer(stream ? stream->read_fd : in.get(), work + "/diff", opts);
+          } catch (Error& e) {
+            // The entry's name alone does not say which disk is full.
+            if (std::string(e.what()).find("no space left on device") != std::string::npos)
+              e.add_context("extracting into " + work + "/diff");
+            throw;
+          }
           std::string s = json{{"diff_id", r.diff_id},
                                {"digest", r.digest},
                                {"blob_size", r.blob_size},

@@ -1,6 +1,7 @@
 #include "network/networks.hpp"
 
 #include <arpa/inet.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -150,6 +151,21 @@ FileLock networks_lock(const Paths& p) {
   return FileLock(p.data + "/networks.lock");
 }
 
+// Removes dir's "NAME.tmp-PID" files (atomic_write's) whose process is
+// gone: what a writer killed between its write and its rename left.
+void remove_stale_temp_files(const std::string& dir) {
+  for (const auto& name : list_dir(dir)) {
+    size_t t = name.rfind(".tmp-");
+    if (t == std::string::npos) continue;
+    std::string digits = name.substr(t + 5);
+    if (digits.empty() || digits.size() > 9 ||
+        digits.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    pid_t pid = static_cast<pid_t>(std::stol(digits));
+    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) ::unlink((dir + "/" + name).c_str());
+  }
+}
+
 }  // namespace
 
 NetworkStore::NetworkStore(const Paths& paths) : paths_(paths) {}
@@ -159,6 +175,9 @@ std::string NetworkStore::file(const std::string& name) const {
 }
 
 void NetworkStore::save(const Network& n) const {
+  // Every writer holds the networks lock: a temp file here now is one a
+  // killed writer left.
+  remove_stale_temp_files(paths_.networks());
   write_json_atomic(file(n.name), n);
 }
 
@@ -283,10 +302,30 @@ Network NetworkStore::create(const CreateRequest& req) {
   return n;
 }
 
+namespace {
+
+// Whether the container in directory D still uses its addresses: its record
+// is there, or a create or rm at work holds its lock. A directory without
+// its record whose lock is free is what a killed create or rm left: no
+// command shows it, so it must not keep its network from going (the next
+// listing removes it).
+bool container_present(const std::string& d) {
+  if (!path_exists(d)) return false;
+  if (path_exists(d + "/config.json")) return true;
+  try {
+    FileLock lock = FileLock::try_lock(d + "/lock");
+    return !lock.held() || path_exists(d + "/config.json");
+  } catch (const Error&) {
+    return path_exists(d + "/config.json");  // removed meanwhile, or unreadable
+  }
+}
+
+}  // namespace
+
 std::vector<std::string> NetworkStore::users(const Network& n) const {
   std::vector<std::string> out;
   for (const auto& [ip, id] : n.allocations)
-    if (path_exists(paths_.containers() + "/" + id)) out.push_back(id);
+    if (container_present(paths_.containers() + "/" + id)) out.push_back(id);
   return out;
 }
 
@@ -298,6 +337,7 @@ void NetworkStore::remove(const std::string& name) {
     throw Error(Errc::in_use,
                 "network " + n.name + " is used by container " + in_use.front().substr(0, 12),
                 "remove the container first, or use tug network rm -f", 1);  // docker's 1
+  remove_stale_temp_files(paths_.networks());
   if (::unlink(file(n.name).c_str()) != 0 && errno != ENOENT) throw_errno("removing " + n.name);
 }
 

@@ -115,23 +115,31 @@ void download_blob(Client& c, Transport& t, const std::string& repo, const Descr
     if (got > 0) req.headers.push_back("Range: bytes=" + std::to_string(got) + "-");
     bool first = true;
     bool too_big = false;
+    // The sink runs inside libcurl, which an exception must not cross: a
+    // failed write (a full disk) is kept and thrown once curl returns.
+    std::optional<Error> write_error;
     req.sink = [&](long status, const char* p, size_t n) {
       if (cancel) return false;
-      if (first) {
-        first = false;
-        if (got > 0 && status == 200) {
-          // The server ignored the range: start over.
-          if (::ftruncate(fd.get(), 0) != 0 || ::lseek(fd.get(), 0, SEEK_SET) < 0)
-            throw_errno("truncating " + dest);
-          got = 0;
-          on_bytes(-1);
+      try {
+        if (first) {
+          first = false;
+          if (got > 0 && status == 200) {
+            // The server ignored the range: start over.
+            if (::ftruncate(fd.get(), 0) != 0 || ::lseek(fd.get(), 0, SEEK_SET) < 0)
+              throw_errno("truncating " + dest);
+            got = 0;
+            on_bytes(-1);
+          }
         }
-      }
-      if (d.size >= 0 && got + static_cast<int64_t>(n) > d.size) {
-        too_big = true;
+        if (d.size >= 0 && got + static_cast<int64_t>(n) > d.size) {
+          too_big = true;
+          return false;
+        }
+        with_context("blob " + d.digest + ": writing " + dest, [&] { write_all(fd.get(), p, n); });
+      } catch (const Error& e) {
+        write_error = e;
         return false;
       }
-      write_all(fd.get(), p, n);
       got += static_cast<int64_t>(n);
       prog.update(bar, got);
       on_bytes(got);
@@ -140,6 +148,7 @@ void download_blob(Client& c, Transport& t, const std::string& repo, const Descr
     std::optional<Error> transient;
     try {
       Response r = c.perform(req, &t);
+      if (write_error) throw *write_error;
       if (too_big)
         throw Error(Errc::corrupt, "blob " + d.digest + ": registry sent more than the " +
                                        std::to_string(d.size) + " bytes the manifest lists");
@@ -155,6 +164,7 @@ void download_blob(Client& c, Transport& t, const std::string& repo, const Descr
         throw c.error_of(r, "fetching blob " + d.digest);
       }
     } catch (const Error& e) {
+      if (write_error) throw *write_error;
       if (too_big || cancel) throw;
       if (e.code() != Errc::io) throw;
       transient = e;

@@ -2,11 +2,13 @@
 # A full disk never traps the user: the store lives on a small filesystem
 # of its own (run-bats mounts a 64 MiB tmpfs for *-diskfull.bats files when
 # it runs as root; a host gives a user such a thing as a quota or a small
-# scratch volume), which the tests fill.
+# scratch volume), which the tests fill. Every command that writes the
+# store (a container, rm, load, pull, import, build, commit) either works
+# or says "no space left on device" naming where, and stores nothing half.
 
 load helpers
 
-SMALLFS=/tmp/tug-test-smallfs
+SMALLFS=${TUG_TEST_SMALLFS:-/tmp/tug-test-smallfs}
 
 setup() {
   export TEST_DIR=$BATS_TEST_TMPDIR
@@ -23,13 +25,81 @@ setup() {
 
 teardown() {
   rm -f "$FILL"
+  stop_registry
   if [ -n "${STORE:-}" ]; then
     T rm -f -a -t 0 >/dev/null 2>&1 || true
     remove_store "$STORE"
   fi
+  remove_store "$TEST_DIR/src"
 }
 
 T() { "$TUG" --root "$STORE" "$@"; }
+
+# A store off the small filesystem, where images are made to be pushed.
+S() { "$TUG" --root "$TEST_DIR/src" "$@"; }
+
+# Debian's docker-registry on 127.0.0.1, its data in the test's directory;
+# sets REG.
+start_registry() {
+  local port i
+  port=$(free_port)
+  mkdir -p "$TEST_DIR/reg/data"
+  printf '%s\n' 'version: 0.1' 'log:' '  level: error' '  accesslog:' '    disabled: true' \
+    'storage:' '  filesystem:' "    rootdirectory: $TEST_DIR/reg/data" 'http:' \
+    "  addr: 127.0.0.1:$port" >"$TEST_DIR/reg/config.yml"
+  # fd 3 is bats' own: a server holding it would keep bats waiting.
+  docker-registry serve "$TEST_DIR/reg/config.yml" >"$TEST_DIR/reg/log" 2>&1 3>&- &
+  echo $! >"$TEST_DIR/reg/pid"
+  REG=127.0.0.1:$port
+  for i in $(seq 100); do
+    curl -s -o /dev/null "http://$REG/v2/" && return 0
+    sleep 0.1
+  done
+  cat "$TEST_DIR/reg/log" >&2
+  return 1
+}
+
+stop_registry() {
+  local pidfile=$TEST_DIR/reg/pid
+  [ -s "$pidfile" ] || return 0
+  kill "$(cat "$pidfile")" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$(cat "$pidfile")" 2>/dev/null || true
+  rm -f "$pidfile"
+}
+
+# A tar of one 4 MiB file of random bytes (it cannot fit on a full disk,
+# and does not compress).
+big_tar() {
+  mkdir -p "$TEST_DIR/big"
+  head -c 4M /dev/urandom >"$TEST_DIR/big/blob"
+  tar -C "$TEST_DIR/big" -cf "$1" .
+}
+
+# What every refused command must leave: the image list as it was, no
+# staging or temporary file, and a store that system check finds clean.
+assert_nothing_stored() {
+  local before=$1
+  run T images -a --format '{{.Repository}}:{{.Tag}} {{.ID}}'
+  assert_output_equals "$before"
+  [ -z "$(ls -A "$STORE/tmp")" ]
+  [ -z "$(find "$STORE" -name '*.tmp-*')" ]
+  rm -f "$FILL"  # check itself needs room to run its containers' probe
+  run T system check
+  assert_success
+  assert_line "store: ok"
+}
+
+# The failure every command on the full disk must report: docker's errno
+# text, and a path in the store that could not be written.
+assert_out_of_space() {
+  assert_status 125
+  assert_output_contains "no space left on device"
+  assert_output_contains "$STORE/"
+  assert_output_not_contains "Write error"
+  assert_output_not_contains "Failed initialization"
+  assert_output_not_contains "aborted by the receiver"
+}
 
 # Fills the small filesystem with a file of the user's, up to the last byte.
 fill_disk() {
@@ -96,4 +166,74 @@ fill_disk() {
   assert_success
   run T images --format '{{.Repository}}:{{.Tag}}'
   assert_output_contains "/big:1"
+}
+
+@test "pull on a full disk: says no space left on device and where, stores nothing, works once space is freed" {
+  start_registry
+  big_tar "$TEST_DIR/big.tar"
+  busybox_layer "$TEST_DIR/bb.tar"
+  # busybox below (the store has that layer), the 4 MiB layer on top.
+  make_layered_archive "$TEST_DIR/bigimg.tar" big:1 "$TEST_DIR/bb.tar" "$TEST_DIR/big.tar"
+  S load -q -i "$TEST_DIR/bigimg.tar"
+  S push -q --tls-verify=false big:1 "$REG/big:1"
+  T load -q -i "$BUSYBOX_TAR"
+  local before
+  before=$(T images -a --format '{{.Repository}}:{{.Tag}} {{.ID}}')
+  fill_disk
+  run T pull -q --tls-verify=false "$REG/big:1"
+  assert_out_of_space
+  assert_nothing_stored "$before"
+  run T pull -q --tls-verify=false "$REG/big:1"
+  assert_success
+  run T run --rm --network none "$REG/big:1" wc -c /blob
+  assert_output_equals "4194304 /blob"
+}
+
+@test "import on a full disk: says no space left on device and where, stores nothing, works once space is freed" {
+  T load -q -i "$BUSYBOX_TAR"
+  big_tar "$TEST_DIR/big.tar"
+  local before
+  before=$(T images -a --format '{{.Repository}}:{{.Tag}} {{.ID}}')
+  fill_disk
+  run T import "$TEST_DIR/big.tar" imported:1
+  assert_out_of_space
+  assert_nothing_stored "$before"
+  run T import -q "$TEST_DIR/big.tar" imported:1
+  assert_success
+  run T images --format '{{.Repository}}:{{.Tag}}'
+  assert_line "localhost/imported:1"
+}
+
+@test "build on a full disk: says no space left on device and where, leaves no image or container, works once space is freed" {
+  T load -q -i "$BUSYBOX_TAR"
+  mkdir -p "$TEST_DIR/ctx"
+  head -c 4M /dev/urandom >"$TEST_DIR/ctx/blob"
+  printf 'FROM busybox\nCOPY blob /blob\n' >"$TEST_DIR/ctx/Containerfile"
+  local before
+  before=$(T images -a --format '{{.Repository}}:{{.Tag}} {{.ID}}')
+  fill_disk
+  run T build -q -t built:1 "$TEST_DIR/ctx"
+  assert_out_of_space
+  [ -z "$(ls -A "$STORE/containers")" ]  # the build's container went with it
+  assert_nothing_stored "$before"
+  run T build -q -t built:1 "$TEST_DIR/ctx"
+  assert_success
+  run T run --rm --network none built:1 wc -c /blob
+  assert_output_equals "4194304 /blob"
+}
+
+@test "commit on a full disk: says no space left on device and where, stores nothing, works once space is freed" {
+  T load -q -i "$BUSYBOX_TAR"
+  run T run --name c --network none busybox sh -c 'head -c 4194304 /dev/urandom >/big'
+  assert_success
+  local before
+  before=$(T images -a --format '{{.Repository}}:{{.Tag}} {{.ID}}')
+  fill_disk
+  run T commit c committed:1
+  assert_out_of_space
+  assert_nothing_stored "$before"
+  run T commit -q c committed:1
+  assert_success
+  run T run --rm --network none committed:1 wc -c /big
+  assert_output_equals "4194304 /big"
 }

@@ -74,3 +74,64 @@ load helpers
   assert_failure 125
   assert_output_not_contains "reading credentials"
 }
+
+@test "pod create refuses a malformed name, label or taken name before storing anything" {
+  load_busybox
+  snapshot() { (cd "$XDG_DATA_HOME/tug" && find . | sort); }
+  before=$(snapshot)
+  tug_ok images --format '{{.Repository}}:{{.Tag}}'
+  images_before=$output
+  for bad in '../x' 'a/b' '-x' '.hidden' 'x y' 'é'; do
+    run_tug pod create --name "$bad"
+    assert_error 125 "invalid pod name"
+    assert_output_contains "names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*"
+  done
+  run_tug pod create ../positional
+  assert_error 125 'invalid pod name "../positional"'
+  run_tug pod create --name ok --label-file "$TEST_DIR/missing-labels"
+  assert_error 125 "missing-labels"
+  # No pause image, no pod directory, no file of any kind was added.
+  tug_ok images --format '{{.Repository}}:{{.Tag}}'
+  assert_output_equals "$images_before"
+  [ "$(snapshot)" = "$before" ]
+  [ ! -e "$XDG_DATA_HOME/tug/pods" ] || [ -z "$(store_entries pods)" ]
+  # A name in use is refused before anything changes too (the pause image
+  # exists by now, so the store's file list is the measure).
+  tug_ok pod create --name taken
+  before=$(snapshot)
+  run_tug pod create --name taken
+  assert_error 125 'the pod name "taken" is already in use'
+  [ "$(snapshot)" = "$before" ]
+}
+
+@test "a store the user cannot read: the error names the store and says permission denied" {
+  local root=$TEST_DIR/locked
+  tug_ok --root "$root" load -i "$BUSYBOX_TAR"
+  chmod 000 "$root"
+  local outs=() codes=() i
+  for cmd in images "run --rm busybox true" "pull busybox"; do
+    run_tug --root "$root" $cmd
+    codes+=("$status") outs+=("$output")
+  done
+  chmod 700 "$root"
+  for i in 0 1 2; do
+    status=${codes[$i]} output=${outs[$i]}
+    assert_error 125 "the storage root $root: permission denied: it is owned by uid $(id -u) with mode 0000"
+    assert_output_contains "chmod u+rwx $root"
+    assert_output_not_contains "blobs"
+  done
+  # Access restored: the store is whole.
+  run_tug --root "$root" images --format '{{.Repository}}'
+  assert_output_equals "docker.io/library/busybox"
+  tug_ok --root "$root" rmi -a
+  # A directory of another user's (root's /usr/share, 0755): not writable.
+  run_tug --root /usr/share images
+  assert_error 125 "the storage root /usr/share: permission denied: it is owned by uid 0 with mode 0755"
+  assert_output_not_contains "mkdir"
+  # A store below a directory the user cannot search.
+  mkdir -m 0700 "$TEST_DIR/closed"
+  chmod 000 "$TEST_DIR/closed"
+  run_tug --root "$TEST_DIR/closed/store" images
+  chmod 700 "$TEST_DIR/closed"
+  assert_error 125 "the storage root $TEST_DIR/closed/store: permission denied: a directory above it cannot be searched"
+}

@@ -287,3 +287,55 @@ again"
   [ -z "$(sleeper 3132)" ]
   tug_ok system check --quick
 }
+
+# "412kB" -> 412000, as system df prints sizes.
+df_bytes() {
+  awk -v s="$1" 'BEGIN {
+    n = s + 0; u = s; sub(/^[0-9.]+/, "", u)
+    m["B"] = 1; m["kB"] = 1e3; m["MB"] = 1e6; m["GB"] = 1e9
+    printf "%d\n", n * m[u] }'
+}
+
+@test "system df counts the build cache: its images' own layers and its records; builder prune -a empties it" {
+  load_busybox
+  mkdir app bad
+  printf 'FROM busybox\nRUN echo hello > /hello\nRUN echo again > /again\n' >app/Containerfile
+  printf 'FROM busybox\nRUN head -c 400000 /dev/urandom > /big\nRUN exit 3\n' >bad/Containerfile
+  tug_ok system df --format '{{.Type}}|{{.Total}}|{{.Active}}|{{.Size}}|{{.Reclaimable}}'
+  assert_line "Build Cache|0|0|0B|0B"
+  tug_ok build -t app app
+  tug_ok build -t app app
+  [ "$(grep -c 'Using cache' <<<"$output")" -eq 2 ]
+  # One step image (app's first RUN): the cache's. Its layer is app's too, so
+  # what the cache alone holds is its records (a few kB), not 0.
+  tug_ok system df --format '{{.Type}}|{{.Total}}|{{.Active}}|{{.Size}}|{{.Reclaimable}}'
+  grep -q '^Images|2|0|' <<<"$output"
+  line=$(grep '^Build Cache|' <<<"$output")
+  IFS='|' read -r _ total active size recl <<<"$line"
+  [ "$total" = 1 ] && [ "$active" = 0 ]
+  [ "$(df_bytes "$size")" -gt 0 ] && [ "$(df_bytes "$size")" -lt 100000 ]
+  [ "$recl" = "$size" ]
+  # A failed build's step holds a 400 kB layer no image has: the cache's.
+  run_tug build bad
+  assert_status 3
+  tug_ok system df --format '{{.Type}}|{{.Total}}|{{.Size}}'
+  line=$(grep '^Build Cache|' <<<"$output")
+  IFS='|' read -r _ total size <<<"$line"
+  [ "$total" = 2 ]
+  [ "$(df_bytes "$size")" -gt 400000 ]
+  tug_ok system df -v
+  assert_line "Build cache usage: $size"
+  [ "$(grep -cE '^[0-9a-f]{12} +regular +' <<<"$output")" -eq 2 ]
+  # Both hold busybox's layer, an image's (shared); only the failed step's
+  # own layer is the cache's alone.
+  grep -qE '^[0-9a-f]{12} +regular +4[0-9][0-9]kB .* 0 +true$' <<<"$output"
+  grep -qE '^[0-9a-f]{12} +regular +0B .* 0 +true$' <<<"$output"
+  # builder prune -a: nothing left, and df says so.
+  tug_ok builder prune -a -f
+  tug_ok system df --format '{{.Type}}|{{.Total}}|{{.Active}}|{{.Size}}|{{.Reclaimable}}'
+  assert_line "Build Cache|0|0|0B|0B"
+  grep -q '^Images|2|' <<<"$output"
+  [ "$(cache_bytes)" -eq 0 ]
+  tug_ok system df -v
+  assert_line "Build cache usage: 0B"
+}

@@ -81,6 +81,36 @@ holder_pid() {
   assert_output_equals "podman"
 }
 
+@test "a container half removed by a killed rm does not keep its network from going" {
+  load_busybox
+  tug_ok network create halfnet
+  tug_ok create --name halfgone --network halfnet busybox true
+  tug_ok inspect --format '{{.Id}}' halfgone
+  id=$output
+  # The container holds an address of the network from its create on.
+  [ "$(jq -r '.allocations | to_entries[0].value' "$XDG_DATA_HOME/tug/networks/halfnet.json")" = "$id" ]
+  run_tug network rm halfnet
+  assert_error 1 "network halfnet is used by container ${id:0:12}"
+  # What an rm SIGKILLed mid-way leaves: its record and name dropped first,
+  # the rest of the directory not yet (tests/fault/run-fault found it with a
+  # killed compose down, whose next run then failed on the network).
+  rm "$XDG_DATA_HOME/tug/containers/$id/config.json" "$XDG_DATA_HOME/tug/names/halfgone"
+  run_tug rm halfgone
+  assert_failure
+  tug_ok network rm halfnet
+  run_tug network inspect halfnet
+  assert_failure
+  # A create at work (its lock held) still counts as a user.
+  tug_ok network create halfnet
+  tug_ok create --name busynet --network halfnet busybox true
+  tug_ok inspect --format '{{.Id}}' busynet
+  id=$output
+  rm "$XDG_DATA_HOME/tug/containers/$id/config.json"
+  flock "$XDG_DATA_HOME/tug/containers/$id/lock" "$TUG" network rm halfnet >"$TEST_DIR/out" 2>&1 &&
+    { cat "$TEST_DIR/out"; false; }
+  grep -q "network halfnet is used by container ${id:0:12}" "$TEST_DIR/out"
+}
+
 @test "containers on one network reach each other by name and alias; the responder forwards the rest" {
   load_busybox
   tug_ok network create --subnet 10.77.1.0/24 app

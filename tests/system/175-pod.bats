@@ -264,3 +264,37 @@ load helpers
   run_tug pod inspect --format '{{index .CreateCommand 1}} {{index .CreateCommand 2}} {{index .CreateCommand 4}}' s
   assert_output_equals "pod create s"
 }
+
+@test "system check --repair removes a pod whose create was killed, with its infra container" {
+  tug_ok pod create --name halfpod
+  tug_ok pod inspect --format '{{.Id}}' halfpod
+  id=$output
+  [ -d "$XDG_DATA_HOME/tug/pods/$id" ]
+  # What a pod create SIGKILLed after its infra container and before its
+  # record leaves (tests/fault/run-fault found it): the directory, settled.
+  rm "$XDG_DATA_HOME/tug/pods/$id/pod.json"
+  touch -d '-10 seconds' "$XDG_DATA_HOME/tug/pods/$id"
+  run_tug system check
+  assert_status 1
+  assert_output_contains "pod ${id:0:12}: a directory without its record"
+  tug_ok system check --repair
+  assert_output_contains "pod ${id:0:12}: a directory without its record (a pod create or rm that was killed): removed, with its infra container"
+  tug_ok system check
+  assert_output_contains "store: ok"
+  tug_ok ps -a -q
+  assert_output_equals ""
+  [ ! -e "$XDG_DATA_HOME/tug/pods/$id" ]
+  tug_ok pod create --name halfpod
+  tug_ok pod start halfpod
+  # A member other than the infra container still keeps the pod until removed.
+  tug_ok pod create --name halfpod2
+  tug_ok pod inspect --format '{{.Id}}' halfpod2
+  id=$output
+  load_busybox
+  tug_ok create --pod halfpod2 --name member busybox true
+  rm "$XDG_DATA_HOME/tug/pods/$id/pod.json"
+  touch -d '-10 seconds' "$XDG_DATA_HOME/tug/pods/$id"
+  run_tug system check --repair
+  assert_status 1
+  assert_output_contains "(container member belongs to it: remove the container, then repair)"
+}

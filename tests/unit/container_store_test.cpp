@@ -54,6 +54,35 @@ TEST_CASE("store: summaries read what ps shows, escapes and all") {
   CHECK(all[0].labels == r.labels);
 }
 
+TEST_CASE("store: what create's completion adds is in the record from its first visible moment") {
+  TestStore t;
+  Record r = named("net");
+  r.spec.networks = {{"app", "", {}}};
+  bool record_absent = false, dir_present = false;
+  Record made = t.store.create(r, [&](Record& rec) {
+    dir_present = is_directory(t.store.dir(rec.id));
+    record_absent = !path_exists(t.store.dir(rec.id) + "/config.json");
+    CHECK_FALSE(t.store.find("net"));  // not visible yet
+    rec.spec.networks[0].address = "10.89.1.2";
+  });
+  CHECK(dir_present);
+  CHECK(record_absent);
+  CHECK(made.spec.networks[0].address == "10.89.1.2");
+  CHECK(t.store.get("net").spec.networks[0].address == "10.89.1.2");
+  // A completion that fails leaves nothing: no directory, no name.
+  Record other = named("failing");
+  std::string seen_id;
+  CHECK_THROWS_AS(t.store.create(other,
+                                 [&](Record& rec) {
+                                   seen_id = rec.id;
+                                   throw Error(Errc::in_use, "address taken");
+                                 }),
+                  Error);
+  CHECK_FALSE(path_exists(t.store.dir(seen_id)));
+  CHECK_FALSE(path_exists(t.paths.names() + "/failing"));
+  CHECK(t.store.create(named("failing")).name == "failing");
+}
+
 TEST_CASE("store: state round-trips, and a malformed state file is an error naming it") {
   TestStore t;
   Record made = t.store.create(named("s"));

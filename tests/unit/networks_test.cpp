@@ -90,23 +90,58 @@ TEST_CASE("networks: subnets, gateways and addresses handed out once") {
   req.subnet = "10.89.0.0/16";
   CHECK_THROWS_AS(nets.create(req), Error);  // overlaps both
 
-  make_dirs(root.paths.containers() + "/c1");
-  make_dirs(root.paths.containers() + "/c2");
+  // A container is its directory with its record in it.
+  auto container = [&](const std::string& id) {
+    make_dirs(root.paths.containers() + "/" + id);
+    write_file(root.paths.containers() + "/" + id + "/config.json", "{}");
+  };
+  container("c1");
+  container("c2");
   CHECK(nets.allocate("app", "c1") == "10.89.1.2");
   CHECK(nets.allocate("app", "c1") == "10.89.1.2");  // asked again: the same
   CHECK(nets.allocate("app", "c2", "10.89.1.9") == "10.89.1.9");
   CHECK_THROWS_AS(nets.allocate("app", "c3", "10.89.1.9"), Error);
   CHECK_THROWS_AS(nets.allocate("app", "c3", "10.89.2.9"), Error);
   CHECK_THROWS_AS(nets.remove("app"), Error);  // in use
+  CHECK(nets.users(*nets.find("app")).size() == 2);
+  // A directory without its record, its lock free, is what a killed rm
+  // left: no longer a user.
+  ::unlink((root.paths.containers() + "/c2/config.json").c_str());
+  CHECK(nets.users(*nets.find("app")) == std::vector<std::string>{"c1"});
+  write_file(root.paths.containers() + "/c2/config.json", "{}");
   // A container that is gone gives its address back.
   remove_tree(root.paths.containers() + "/c1");
-  make_dirs(root.paths.containers() + "/c3");
+  container("c3");
   CHECK(nets.allocate("app", "c3") == "10.89.1.2");
   nets.release("app", "c2");
   nets.release("app", "c3");
   nets.remove("app");
   CHECK_FALSE(nets.find("app"));
   CHECK(nets.find(db.id.substr(0, 6))->name == "db");
+}
+
+TEST_CASE("networks: a write sweeps the temp files of writers that were killed") {
+  TempRoot root;
+  network::NetworkStore nets(root.paths);
+  network::CreateRequest req;
+  req.name = "app";
+  nets.create(req);
+  // pid 999999999 is above any pid_max: its process is gone. Ours lives.
+  std::string dead = root.paths.networks() + "/app.json.tmp-999999999";
+  std::string live = root.paths.networks() + "/other.json.tmp-" + std::to_string(::getpid());
+  write_file(dead, "{");
+  write_file(live, "{");
+  make_dirs(root.paths.containers() + "/c1");
+  nets.allocate("app", "c1");
+  CHECK_FALSE(path_exists(dead));
+  CHECK(path_exists(live));
+  ::unlink(live.c_str());
+  write_file(dead, "");
+  nets.release("app", "c1");
+  remove_tree(root.paths.containers() + "/c1");
+  write_file(dead, "");
+  nets.remove("app");
+  CHECK_FALSE(path_exists(dead));
 }
 
 TEST_CASE("the default network podman has podman's id and describes slirp4netns") {

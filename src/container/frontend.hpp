@@ -1,0 +1,14 @@
+#pragma once
+// What both front ends (cli/ and api/) decide the same way around the
+// lifecycle operations of lifecycle.hpp.
+#include "config/paths.hpp"
+#include "container/lifecycle.hpp"
+
+namespace tug::container {
+
+// How run, start, compose and the API's start start rec, attached or not.
+// A detached --rm container is removed by its monitor at exit (`tug rm -f
+// -v ID` on this store); after an attached session the caller removes it.
+StartOptions start_options(const Paths& paths, const Record& rec, bool attach);
+
+}  // namespace tug::container
