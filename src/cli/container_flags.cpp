@@ -3,6 +3,8 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "config/containers_conf.hpp"
+#include "container/conf_defaults.hpp"
 #include "container/frontend.hpp"
 #include "container/pod.hpp"
 #include "image/squashfs.hpp"
@@ -70,6 +72,8 @@ void add_create_flags(CLI::App* c, RunFlags& f) {
   c->add_option("--ipc", o.ipc,
                 "IPC namespace to use: private (the default), shareable, host, none (no "
                 "/dev/shm) or container:NAME");
+  c->add_option("--shm-size", o.shm_size,
+                "Size of the container's /dev/shm (e.g. 128m; default 64m)");
   c->add_option("--group-add", o.group_add,
                 "Add additional groups to join (gids, names from the image, or keep-groups)")
       ->allow_extra_args(false);
@@ -220,6 +224,9 @@ void take_image_and_command(CLI::App* c, RunFlags& f) {
     for (const auto& l : f.create.labels) given |= l.rfind("PODMAN_SYSTEMD_UNIT=", 0) == 0;
     if (!given) f.create.labels.push_back(std::string("PODMAN_SYSTEMD_UNIT=") + unit);
   }
+  const ContainersConf& conf = containers_conf();
+  if (!c->count("--pull") && !conf.pull_policy.empty()) f.pull = conf.pull_policy;
+  container::apply_conf_defaults(conf, f.create);
 }
 
 void create_new_pod(Globals& g, RunFlags& f) {

@@ -28,7 +28,8 @@ container::AttachStreams attach_streams(const std::vector<std::string>& names);
 void add_create_flags(CLI::App* c, RunFlags& f);
 
 // CLI11 stops at the image (prefix_command); what follows is the command.
-// Fills f.create from what was parsed. Throws Error(usage).
+// Fills f.create from what was parsed, then containers.conf's defaults
+// where the command line left a value out. Throws Error(usage).
 void take_image_and_command(CLI::App* c, RunFlags& f);
 
 // Pulls f.create.image as --pull asks; run and create call it before

@@ -10,6 +10,7 @@
 #include "build_info.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "config/containers_conf.hpp"
 #include "storage/driver.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -132,6 +133,16 @@ int main(int argc, char** argv) {
     if (!register_commands(app, g, word) && !word.empty())
       throw Error(Errc::usage, "unrecognized command `tug " + word + "`",
                   "try 'tug --help' for more information");
+    // containers.conf is read by every command, so a malformed file is
+    // reported at once, as podman does. Its events_logger is a default:
+    // --events-backend (whose callback runs in parse) and a value
+    // inherited from a parent tug win.
+    if (!word.empty() && !std::getenv("TUG_EVENTS_BACKEND")) {
+      const std::string& ev = containers_conf().events_logger;
+      if (ev == "journald")
+        log_warn("containers.conf: the journald events backend is not available; using file");
+      if (!ev.empty()) ::setenv("TUG_EVENTS_BACKEND", ev == "none" ? "none" : "file", 1);
+    }
     try {
       // CLI11 takes the words last first.
       std::vector<std::string> args =

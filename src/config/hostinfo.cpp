@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "build_info.hpp"
+#include "config/containers_conf.hpp"
 #include "util/fs.hpp"
 #include "util/process.hpp"
 #include "util/strings.hpp"
@@ -334,6 +335,17 @@ json collect(const Paths& paths, const userns::Mapping& mapping) {
   store["imageCount"] = list_dir(paths.images()).size();
   store["containerCount"] = list_dir(paths.containers()).size();
   info["store"] = store;
+
+  // Every key tug does not use is named here once, never silently dropped.
+  const ContainersConf& conf = containers_conf();
+  json cc = json::object();
+  cc["files"] = conf.files;
+  cc["ignoredKeys"] = conf.ignored;
+  if (!conf.ignored.empty())
+    cc["note"] =
+        "tug does not use the ignoredKeys; the other keys are defaults that the "
+        "command line overrides.";
+  info["containersConf"] = cc;
 
   json checks_j = json::object();
   for (const auto& c : checks(paths, mapping))

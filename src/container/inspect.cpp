@@ -191,6 +191,7 @@ json inspect_json(const Record& r, const State& s, const InspectContext& ctx) {
                       {"Init", spec.init}};
   host_config["UsernsMode"] = spec.userns;
   // The default is podman's (and a docker daemon's with default-ipc-mode shareable).
+  host_config["ShmSize"] = spec.shm_size > 0 ? spec.shm_size : int64_t{64} << 20;
   host_config["IpcMode"] = spec.ipc.empty() ? std::string("shareable") : spec.ipc;
   json devices = json::array();
   for (const auto& d : spec.devices)

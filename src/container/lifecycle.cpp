@@ -468,7 +468,9 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
     throw Error(Errc::usage,
                 "no command or entrypoint provided, and no CMD or ENTRYPOINT from image");
 
-  s.env = json_strings(cfg, "Env");
+  s.env.clear();
+  for (const auto& e : o.default_env) set_env(s.env, e);
+  for (const auto& e : json_strings(cfg, "Env")) set_env(s.env, e);
   for (const auto& f : o.env_files) read_env_file(s.env, f);
   for (const auto& e : o.env) add_env_flag(s.env, e);
   // docker gives a terminal TERM=xterm unless the image or -e names one;
@@ -588,6 +590,12 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
   s.dns_search = o.dns_search;
   s.dns_options = o.dns_options;
   s.ipc = runtime::validate_ipc_mode(o.ipc);
+  if (!o.shm_size.empty()) {
+    s.shm_size = parse_size(o.shm_size);
+    if (s.shm_size <= 0)
+      throw Error(Errc::usage, "invalid --shm-size " + quote(o.shm_size),
+                  "give a size greater than 0, e.g. 128m");
+  }
   if (starts_with(s.ipc, "container:")) {
     std::string target = s.ipc.substr(10);
     auto other = store.find(target);
@@ -1761,10 +1769,13 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
       argv.push_back(
           std::to_string(std::max<int64_t>(healthcheck_interval(rec.healthcheck) / 1000000, 1)));
     }
-    // The monitor logs the container's die event itself.
-    for (const std::string& a :
-         {std::string("--events"), events::log_path(store.paths()), std::string("--name"), rec.name,
-          std::string("--image"), rec.image_name})
+    // The monitor logs the container's die event itself, unless events
+    // go nowhere (--events-backend none, containers.conf's events_logger).
+    const char* backend = std::getenv("TUG_EVENTS_BACKEND");
+    std::string events_log =
+        backend && std::string(backend) == "none" ? "" : events::log_path(store.paths());
+    for (const std::string& a : {std::string("--events"), events_log, std::string("--name"),
+                                 rec.name, std::string("--image"), rec.image_name})
       argv.push_back(a);
     if (!opts.exit_command.empty()) {
       argv.push_back("--");

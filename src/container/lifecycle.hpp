@@ -23,6 +23,7 @@ struct CreateOptions {
   std::vector<std::string> command;          // after the image
   std::optional<std::string> entrypoint;     // --entrypoint ("" clears it)
   std::vector<std::string> env;              // -e K=V / -e K
+  std::vector<std::string> default_env;      // containers.conf's: below the image's Env
   std::vector<std::string> env_files;        // --env-file
   std::optional<std::string> workdir;        // -w
   std::optional<std::string> user;           // -u
@@ -51,6 +52,7 @@ struct CreateOptions {
   std::vector<std::string> dns;
   std::vector<std::string> dns_search, dns_options;  // --dns-search, --dns-option
   std::string ipc;                                   // --ipc (runtime::Spec::ipc)
+  std::string shm_size;                              // --shm-size (e.g. 128m; "": 64m)
   std::vector<std::string> group_add;                // --group-add
   std::string kernel_memory;  // --kernel-memory: accepted and ignored, as docker on cgroup v2
   std::vector<std::string> cap_add, cap_drop;

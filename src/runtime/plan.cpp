@@ -262,9 +262,12 @@ Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanI
     }
   } else {
     // --ipc=none: an IPC namespace of its own and no /dev/shm (podman).
-    if (spec.ipc != "none")
+    if (spec.ipc != "none") {
+      // docker's 64 MiB unless --shm-size (tmpfs takes a size in bytes).
+      std::string size = spec.shm_size > 0 ? std::to_string(spec.shm_size) : "65536k";
       p.mounts.push_back(
-          {K::tmpfs, "shm", "/dev/shm", "mode=1777,size=65536k", nosuid_nodev_noexec});
+          {K::tmpfs, "shm", "/dev/shm", "mode=1777,size=" + size, nosuid_nodev_noexec});
+    }
     p.mounts.push_back({K::mqueue, "mqueue", "/dev/mqueue", "", nosuid_nodev_noexec});
   }
   p.mounts.push_back({K::symlink, "pts/ptmx", "/dev/ptmx"});

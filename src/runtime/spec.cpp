@@ -107,6 +107,7 @@ void to_json(json& j, const Spec& s) {
            {"dns_search", s.dns_search},
            {"dns_options", s.dns_options},
            {"ipc", s.ipc},
+           {"shm_size", s.shm_size},
            {"group_add", s.group_add},
            {"cap_add", s.cap_add},
            {"cap_drop", s.cap_drop},
@@ -147,6 +148,7 @@ void from_json(const json& j, Spec& s) {
   s.dns_search = j.value("dns_search", std::vector<std::string>{});
   s.dns_options = j.value("dns_options", std::vector<std::string>{});
   s.ipc = j.value("ipc", "");
+  s.shm_size = j.value("shm_size", int64_t{0});
   s.group_add = j.value("group_add", std::vector<std::string>{});
   s.cap_add = j.value("cap_add", std::vector<std::string>{});
   s.cap_drop = j.value("cap_drop", std::vector<std::string>{});

@@ -65,6 +65,7 @@ struct Spec {
   // host's IPC namespace and /dev/shm), "none" (private, no /dev/shm), or
   // "container:ID" (that container's IPC namespace and /dev/shm).
   std::string ipc;
+  int64_t shm_size = 0;  // --shm-size: bytes of the private /dev/shm tmpfs; 0: 64 MiB
   // --group-add: more supplementary groups (gids or names from the image's
   // /etc/group), or "keep-groups" (the caller's own groups, as podman).
   std::vector<std::string> group_add;
