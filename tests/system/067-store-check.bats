@@ -332,8 +332,13 @@ run_tug_split() {
   tug_ok load -i "$BUSYBOX_TAR"
   # A pull, load or build at work holds staging.lock shared: the orphan may
   # be one it is about to record, and stays.
-  flock -s "$(S)/staging.lock" sleep 60 &
+  (
+    exec 9>>"$(S)/staging.lock"
+    flock -s 9
+    exec sleep 60
+  ) &
   holder=$!
+  until ! flock -n -x "$(S)/staging.lock" true; do sleep 0.1; done
   tug_ok rmi -f extra busybox
   [ -e "$(S)/blobs/sha256/$orphan" ]
   kill "$holder"
