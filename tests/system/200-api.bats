@@ -321,12 +321,12 @@ s.close()' "$SOCK"
 }
 
 @test "api: --time exits when idle, an open connection keeps it; the socket goes with it" {
-  start_service --time 1
-  # A client holding a connection open is activity: still there after 3 s.
+  start_service --time 3
+  # A client holding a connection open is activity: still there after 6 s.
   python3 -c '
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
-time.sleep(3)
+time.sleep(6)
 s.sendall(b"GET /_ping HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n")
 s.settimeout(60)
 print(s.recv(4096).split(b"\r\n")[0].decode())' "$SOCK" >"$TEST_DIR/held"
@@ -340,7 +340,7 @@ print(s.recv(4096).split(b"\r\n")[0].decode())' "$SOCK" >"$TEST_DIR/held"
 
 @test "api: tcp:// serves with a warning; socket activation serves fd 3" {
   port=$(free_port)
-  "$TUG" system service --time 1 "tcp://127.0.0.1:$port" 2>"$TEST_DIR/service.err" 3>&- &
+  "$TUG" system service --time 3 "tcp://127.0.0.1:$port" 2>"$TEST_DIR/service.err" 3>&- &
   SVC_PID=$!
   for i in $(seq 300); do
     curl -sf "http://127.0.0.1:$port/_ping" >/dev/null 2>&1 && break
@@ -354,9 +354,11 @@ print(s.recv(4096).split(b"\r\n")[0].decode())' "$SOCK" >"$TEST_DIR/held"
   # systemd's protocol: LISTEN_PID/LISTEN_FDS and the socket on fd 3.
   command -v systemd-socket-activate >/dev/null || skip "no systemd-socket-activate"
   act=$TEST_DIR/act.sock
-  systemd-socket-activate -l "$act" "$TUG" system service --time 1 2>"$TEST_DIR/service.err" 3>&- &
+  systemd-socket-activate -l "$act" "$TUG" system service --time 10 2>"$TEST_DIR/service.err" 3>&- &
   SVC_PID=$!
   SOCK=$act
+  # The activator binds and listens after it started: poll, as for a service.
+  wait_for_socket "$act"
   [ "$(api /_ping)" = OK ]
   status_was 200
   api /containers/json >/dev/null
