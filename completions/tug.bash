@@ -55,6 +55,7 @@ _tug_flags() {
     diff | "container diff") echo "|--format" ;;
     "system df") echo "-v --verbose|--format" ;;
     "system check") echo "-r --repair -q --quick|--format" ;;
+    "system service") echo "|-t --time" ;;
     export | "container export") echo "|-o --output" ;;
     info | version) echo "|-f --format" ;;
     "network create") echo "--internal --disable-dns --ignore --ipv6|-d --driver --subnet --gateway --ip-range -l --label -o --opt" ;;
@@ -199,7 +200,7 @@ _tug_main() {
       else COMPREPLY=($(compgen -W "$(_tug_containers)" -- "$cur")); fi ;;
     "pod start" | "pod stop" | "pod rm" | "pod inspect" | "pod exists") COMPREPLY=($(compgen -W "$(_tug_pods)" -- "$cur")) ;;
     compose) COMPREPLY=($(compgen -W "up down ps logs start stop restart kill rm exec run config pull build push top port images" -- "$cur")) ;;
-    system) COMPREPLY=($(compgen -W "check df prune" -- "$cur")) ;;
+    system) COMPREPLY=($(compgen -W "check df prune service" -- "$cur")) ;;
     manifest) COMPREPLY=($(compgen -W "inspect" -- "$cur")) ;;
     generate) COMPREPLY=($(compgen -W "systemd" -- "$cur")) ;;
     "generate systemd") COMPREPLY=($(compgen -W "$(_tug_containers) $(_tug_pods)" -- "$cur")) ;;

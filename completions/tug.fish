@@ -284,7 +284,8 @@ complete -c tug -n "__fish_seen_subcommand_from pod; and __fish_seen_subcommand_
 complete -c tug -n "__fish_seen_subcommand_from pod; and __fish_seen_subcommand_from create" -l exit-policy -x -a 'continue stop' -d 'When the last container exits'
 complete -c tug -n "__fish_seen_subcommand_from pod; and __fish_seen_subcommand_from create" -l infra-conmon-pidfile -r -F -d 'Infra monitor pid file'
 complete -c tug -n "__fish_seen_subcommand_from pod; and __fish_seen_subcommand_from stop rm" -s i -l ignore -d 'Ignore missing pods'
-complete -c tug -n "__fish_seen_subcommand_from system; and not __fish_seen_subcommand_from check df prune" -a 'check df prune'
+complete -c tug -n "__fish_seen_subcommand_from system; and not __fish_seen_subcommand_from check df prune service" -a 'check df prune service'
+complete -c tug -n "__fish_seen_subcommand_from system; and __fish_seen_subcommand_from service" -l time -x -d 'Seconds without a client before it exits (0: never)'
 complete -c tug -n "__fish_seen_subcommand_from system; and __fish_seen_subcommand_from check" -s r -l repair -d 'Remove what is damaged in the store'
 complete -c tug -n "__fish_seen_subcommand_from system; and __fish_seen_subcommand_from check" -s q -l quick -d 'Skip verifying layer contents'
 

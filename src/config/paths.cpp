@@ -67,10 +67,13 @@ std::string local_storage_dir() {
   return base + "/storage";
 }
 
-// A store the user cannot enter, list and write fails at the first of its
-// subdirectories otherwise ("mkdir DIR/blobs: permission denied"), which
-// reads as a problem inside the store: name the store and who may use it.
-void check_store_access(const std::string& dir) {
+// A store the user cannot enter, list (or, when its layout is still to be
+// made, write) fails at the first of its subdirectories otherwise ("mkdir
+// DIR/blobs: permission denied"), which reads as a problem inside the
+// store: name the store and who may use it. A complete store that is only
+// read-only serves the commands that read (and `system check` says why
+// containers cannot run).
+void check_store_access(const std::string& dir, int need) {
   struct stat st;
   if (::stat(dir.c_str(), &st) != 0) {
     if (errno != EACCES) return;  // absent: created below
@@ -82,7 +85,7 @@ void check_store_access(const std::string& dir) {
                 "use --root DIR on a directory you own");
   }
   if (!S_ISDIR(st.st_mode)) return;  // make_dirs says it is not a directory
-  if (::access(dir.c_str(), R_OK | W_OK | X_OK) == 0 || errno != EACCES) return;
+  if (::access(dir.c_str(), need) == 0 || errno != EACCES) return;
   char mode[8];
   std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
   bool own = st.st_uid == ::getuid();
@@ -158,7 +161,7 @@ Paths resolve_paths(const std::string& root_flag, const std::string& runroot_fla
       p.run_is_fallback = true;
     }
   }
-  check_store_access(p.data);
+  check_store_access(p.data, R_OK | X_OK);
   try {
     make_dirs(p.data, 0700);
     for (const auto& d : {p.blobs(), p.layers(), p.links(), p.images(), p.containers(), p.names(),
@@ -166,6 +169,7 @@ Paths resolve_paths(const std::string& root_flag, const std::string& runroot_fla
       make_dirs(d, 0700);
     make_dirs(p.run, 0700);
   } catch (Error& e) {
+    check_store_access(p.data, R_OK | W_OK | X_OK);
     e.add_context("preparing storage");
     if (e.hint().empty()) e.set_hint("use --root DIR on a writable local disk");
     throw;
