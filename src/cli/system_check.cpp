@@ -51,8 +51,7 @@ void setup_system_check(CLI::App* c, Globals& g) {
   c->add_flag("-r,--repair", f->repair,
               "Remove what is damaged: broken records, damaged images not in use, orphaned "
               "layers, stale temporary files");
-  c->add_flag("-q,--quick", f->quick,
-              "Skip the slow checks (layer contents against their blobs)");
+  c->add_flag("-q,--quick", f->quick, "Skip the slow checks (layer contents against their blobs)");
   c->callback([f, &g] {
     using S = hostinfo::Check::Status;
     if (!f->format.empty() && f->format != "json")
@@ -85,9 +84,8 @@ void setup_system_check(CLI::App* c, Globals& g) {
     } catch (const Error& e) {
       // A store we may not write (its locks cannot be made) or read: a
       // problem of its own, reported with the host's.
-      store.problems.push_back(
-          image::Problem{"store", g.paths().data, std::string("cannot be checked: ") + e.what(),
-                         "", false});
+      store.problems.push_back(image::Problem{
+          "store", g.paths().data, std::string("cannot be checked: ") + e.what(), "", false});
     }
     int left = 0, fixed = 0;
     for (const auto& p : store.problems) (p.fixed ? fixed : left) += 1;
@@ -105,7 +103,9 @@ void setup_system_check(CLI::App* c, Globals& g) {
         arr.push_back(json{{"name", "store"},
                            {"status", p.fixed ? "fixed" : "fail"},
                            {"detail", problem_line(p)},
-                           {"advice", p.fixed ? "" : p.fix.empty() ? "" : "tug system check --repair"},
+                           {"advice", p.fixed         ? ""
+                                      : p.fix.empty() ? ""
+                                                      : "tug system check --repair"},
                            {"kind", p.kind},
                            {"object", p.object},
                            {"problem", p.what},

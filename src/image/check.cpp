@@ -86,8 +86,8 @@ std::map<std::string, Verified> verify_layers(const Store& store,
       json r;
       try {
         UniqueFd fd = open_or_throw(blob, O_RDONLY);
-        LayerVerification v =
-            verify_layer(fd.get(), path_join(store.paths().layers(), digest_hex(diff_id)) + "/diff");
+        LayerVerification v = verify_layer(
+            fd.get(), path_join(store.paths().layers(), digest_hex(diff_id)) + "/diff");
         r["diff_id"] = v.digests.diff_id;
         r["digest"] = v.digests.digest;
         r["differences"] = v.differences;
@@ -136,8 +136,8 @@ std::string verification_damage(const Verified& r, const std::string& diff_id,
            ")";
   if (r.v.differences.empty()) return "";
   size_t n = r.v.differences.size() + static_cast<size_t>(r.v.more);
-  std::string s = layer + std::to_string(n) + (n == 1 ? " file differs" : " files differ") +
-                  " from its blob: ";
+  std::string s =
+      layer + std::to_string(n) + (n == 1 ? " file differs" : " files differ") + " from its blob: ";
   for (size_t i = 0; i < r.v.differences.size() && i < 3; ++i)
     s += (i ? ", " : "") + r.v.differences[i];
   if (n > 3) s += ", ...";
@@ -186,8 +186,7 @@ CheckReport check_store(Store& store, const CheckOptions& o) {
   const Paths& paths = store.paths();
   CheckReport rep;
   auto& problems = rep.problems;
-  FileLock lock(paths.store_lock(),
-                o.repair ? FileLock::Mode::exclusive : FileLock::Mode::shared);
+  FileLock lock(paths.store_lock(), o.repair ? FileLock::Mode::exclusive : FileLock::Mode::shared);
 
   // Image records.
   std::vector<ImageEntry> entries;
@@ -276,8 +275,8 @@ CheckReport check_store(Store& store, const CheckOptions& o) {
   for (auto& e : entries) {
     std::string path = path_join(paths.images(), e.file);
     if (!e.img) {
-      Problem p{"image", e.id.size() == 64 ? e.id.substr(0, 12) : "images/" + e.file,
-                e.parse_error, "removed the record", false};
+      Problem p{"image", e.id.size() == 64 ? e.id.substr(0, 12) : "images/" + e.file, e.parse_error,
+                "removed the record", false};
       if (o.repair) {
         if (::unlink(path.c_str()) == 0 || errno == ENOENT) p.fixed = true;
       }
@@ -306,9 +305,9 @@ CheckReport check_store(Store& store, const CheckOptions& o) {
       continue;
     }
     for (size_t i = 0; i < e.damage.size(); ++i) problems[problems.size() - 1 - i].fixed = true;
-    rep.removed_images.push_back(img.names.empty() ? img.id.substr(0, 12)
-                                                   : img.names.front() + " (" +
-                                                         img.id.substr(0, 12) + ")");
+    rep.removed_images.push_back(img.names.empty()
+                                     ? img.id.substr(0, 12)
+                                     : img.names.front() + " (" + img.id.substr(0, 12) + ")");
     freed_blobs.insert("sha256:" + img.id);
     if (!img.digest.empty()) freed_blobs.insert(img.digest);
     for (const auto& l : img.layers) {
@@ -384,8 +383,8 @@ CheckReport check_store(Store& store, const CheckOptions& o) {
       target[n] = '\0';
       if (is_directory(path_join(paths.links(), target))) continue;
     }
-    Problem p{"link", "l/" + name,
-              n > 0 ? "dangling: its layer is gone" : "not a link to a layer", "removed", false};
+    Problem p{"link", "l/" + name, n > 0 ? "dangling: its layer is gone" : "not a link to a layer",
+              "removed", false};
     if (o.repair && (::unlink(path.c_str()) == 0 || errno == ENOENT)) p.fixed = true;
     problems.push_back(std::move(p));
   }

@@ -48,15 +48,15 @@ struct CheckOptions {
   // containers_unknown (a container record that does not parse survives),
   // no layer counts as orphaned and no damaged image is removed: the
   // unreadable record may use them.
-  std::set<std::string> container_layers;                // diff ids
+  std::set<std::string> container_layers;               // diff ids
   std::map<std::string, std::string> container_images;  // image id -> a container's name
   bool containers_unknown = false;
 };
 
 struct CheckReport {
   std::vector<Problem> problems;
-  int images = 0;  // image records looked at
-  int layers = 0;  // layer directories looked at
+  int images = 0;    // image records looked at
+  int layers = 0;    // layer directories looked at
   int verified = 0;  // layers whose files were compared with their blob
   // Images repair removed, as "NAME (ID)": a pull or load restores them.
   std::vector<std::string> removed_images;

@@ -115,7 +115,8 @@ TEST_CASE("verify_layer: changed, missing, added files, modes and symlink target
   });
   REQUIRE(v.differences.size() == 3);
   CHECK(v.differences[0] == "/added: not in the layer's archive");
-  CHECK(v.differences[1] == "/bin/sh: symlink to \"/elsewhere\", the layer's archive has \"busybox\"");
+  CHECK(v.differences[1] ==
+        "/bin/sh: symlink to \"/elsewhere\", the layer's archive has \"busybox\"");
   CHECK(v.differences[2] == "/etc/shadow: mode 0644, the layer's archive has 0640");
   CHECK(v.more == 1);  // /twice: size
 
@@ -123,7 +124,7 @@ TEST_CASE("verify_layer: changed, missing, added files, modes and symlink target
   write_test_tar(t3.path() + "/l.tar", kTricky);
   root = t3.path() + "/root";
   v = extract_change_verify(t3.path() + "/l.tar", root, [&] {
-    remove_tree(root + "/var");  // a whole directory: named once
+    remove_tree(root + "/var");              // a whole directory: named once
     ::unlink((root + "/etc/motd").c_str());  // the whiteout
   });
   REQUIRE(v.differences.size() == 2);
