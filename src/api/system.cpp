@@ -6,30 +6,10 @@
 #include "build_info.hpp"
 #include "config/hostinfo.hpp"
 #include "container/query.hpp"
+#include "image/archive.hpp"
+#include "util/strings.hpp"
 
 namespace tug::api {
-
-namespace {
-
-std::string go_arch(const std::string& machine) {
-  if (machine == "x86_64") return "amd64";
-  if (machine == "aarch64") return "arm64";
-  return machine;
-}
-
-std::string now_rfc3339() {
-  struct timespec ts;
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  ::gmtime_r(&ts.tv_sec, &tm);
-  char buf[64];
-  ::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char frac[16];
-  std::snprintf(frac, sizeof frac, ".%09ldZ", ts.tv_nsec);
-  return std::string(buf) + frac;
-}
-
-}  // namespace
 
 Response ping(Context&, const Target&, bool head) {
   Response r;
@@ -43,7 +23,7 @@ Response ping(Context&, const Target&, bool head) {
 Response version(Context&, const Target&) {
   struct utsname u;
   ::uname(&u);
-  std::string arch = go_arch(u.machine);
+  std::string arch = image::host_architecture();
   ordered_json engine = {{"Name", "Engine"},
                          {"Version", TUG_VERSION},
                          {"Details",
