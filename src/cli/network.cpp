@@ -68,7 +68,7 @@ UniqueFd live_netns(const container::Store& cs, const container::Record& r) {
 void set_network_mode(container::Record& r) {
   std::vector<std::string> names;
   for (const auto& a : r.spec.networks) names.push_back(a.network);
-  r.spec.network = names.empty() ? "none" : join(names, ",");
+  r.spec.network = network::parse_mode(names.empty() ? "none" : join(names, ","));
 }
 
 }  // namespace
@@ -268,11 +268,11 @@ void register_network(CLI::App& app, Globals& g) {
       container::Store cs(g.paths(), g.mapping());
       network::Network n = nets.get(f->network);
       container::Record r = cs.get(f->container);
-      network::Mode mode = network::parse_mode(r.spec.network);
+      const network::Mode& mode = r.spec.network;
       UniqueFd netns = live_netns(cs, r);
       if (mode.kind != network::Mode::Kind::bridge) {
         if (mode.kind != network::Mode::Kind::slirp4netns && mode.kind != network::Mode::Kind::none)
-          throw Error(Errc::invalid, "container " + r.name + " uses --network " + r.spec.network +
+          throw Error(Errc::invalid, "container " + r.name + " uses --network " + network::to_string(r.spec.network) +
                                          ": it cannot join a network");
         if (netns)
           throw Error(Errc::invalid,

@@ -33,7 +33,7 @@ json infra_config_json(const runtime::Spec& spec) {
   for (const auto& m : spec.networks) networks.push_back(m.network);
   for (const auto& [host, ip] : spec.extra_hosts) hosts.push_back(host + ":" + ip);
   return {{"PortBindings", bindings},
-          {"HostNetwork", spec.network == "host"},
+          {"HostNetwork", spec.network.kind == network::Mode::Kind::host},
           {"StaticIP", ""},
           {"StaticMAC", ""},
           {"NoManageResolvConf", false},

@@ -196,7 +196,7 @@ network::Mode resolve_network(const Store& store, const json& cfg, const CreateO
     // Stored by id: a rename of the other container must not break this one.
     Record other = store.get(net.target);
     net.target = other.id;
-    if (network::parse_mode(other.spec.network).kind == network::Mode::Kind::container)
+    if (other.spec.network.kind == network::Mode::Kind::container)
       throw Error(Errc::invalid, "container " + other.name + " uses another container's network",
                   "join the container that owns it");
   }
@@ -217,7 +217,7 @@ network::Mode resolve_network(const Store& store, const json& cfg, const CreateO
         std::string(o.ip.empty() ? "--network-alias" : "--ip") + " needs a user-defined network",
         "create one with tug network create NAME, run with --network NAME");
   }
-  s.network = network::to_string(net);
+  s.network = net;
   for (const auto& p : o.publish)
     for (auto& m : network::parse_publish(p)) s.ports.push_back(m);
   if (o.publish_all) {
@@ -550,7 +550,7 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
         net.kind == network::Mode::Kind::bridge)
       throw Error(
           Errc::unsupported,
-          (o.pod.empty() ? "--userns=keep-id cannot be combined with --network " + r.spec.network
+          (o.pod.empty() ? "--userns=keep-id cannot be combined with --network " + network::to_string(r.spec.network)
                          : std::string("--userns=keep-id cannot be combined with --pod")),
           net.kind == network::Mode::Kind::bridge
               ? "containers on user-defined networks share the rootless network namespace's user "

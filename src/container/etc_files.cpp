@@ -27,7 +27,7 @@ namespace {
 // of the container's own name that its network mode gives: slirp4netns's
 // forwarder, the responders on the gateways of user-defined networks.
 std::vector<std::string> apply_network_dns(const Store& store, runtime::Spec& spec) {
-  network::Mode net = network::parse_mode(spec.network);
+  const network::Mode& net = spec.network;
   std::vector<std::string> addresses;
   if (std::string a = network::container_address(net); !a.empty()) addresses.push_back(a);
   if (spec.dns.empty()) spec.dns = network::nameservers(net);
@@ -47,7 +47,7 @@ std::vector<std::string> apply_network_dns(const Store& store, runtime::Spec& sp
 // each, as podman writes them) and the host's name where it is reachable.
 std::string hosts_of(const Store& store, const Record& rec, runtime::Spec spec) {
   std::vector<std::string> addresses = apply_network_dns(store, spec);
-  network::Mode net = network::parse_mode(spec.network);
+  const network::Mode& net = spec.network;
   std::string host = network::host_address(net);
   if (net.kind == network::Mode::Kind::bridge) {
     // Internal networks have no way out: the host is out of reach.
@@ -64,7 +64,7 @@ std::string hosts_of(const Store& store, const Record& rec, runtime::Spec spec) 
 // --dns of its own shares that container's.
 std::string resolv_conf_of(const Store& store, const runtime::Spec& spec, const std::string& host,
                            int depth = 0) {
-  network::Mode net = network::parse_mode(spec.network);
+  const network::Mode& net = spec.network;
   if (net.kind == network::Mode::Kind::container && spec.dns.empty() && depth < 8) {
     if (auto other = store.find(net.target)) {
       runtime::Spec o = other->spec;

@@ -55,7 +55,7 @@ std::string volume_name(const std::string& data_root, const std::string& source)
 
 // The running container's network: its address and published ports.
 json network_settings(const Record& r, const State& st, const InspectContext& ctx) {
-  network::Mode net = network::parse_mode(r.spec.network);
+  const network::Mode& net = r.spec.network;
   bool running = st.status == "running";
   std::string ip = running ? network::container_address(net) : "";
   std::string gateway;
@@ -175,7 +175,7 @@ json inspect_json(const Record& r, const State& s, const InspectContext& ctx) {
     bindings[std::to_string(p.container_port) + "/" + p.protocol].push_back(
         {{"HostIp", p.host_ip}, {"HostPort", p.host_port ? std::to_string(p.host_port) : ""}});
   json host_config = {{"Binds", binds.empty() ? json(nullptr) : binds},
-                      {"NetworkMode", spec.network},
+                      {"NetworkMode", network::to_string(spec.network)},
                       {"PortBindings", bindings},
                       {"PublishAllPorts", false},
                       {"RestartPolicy", restart_policy(spec.restart_policy)},

@@ -23,6 +23,10 @@ std::string joined_id(const std::string& mode) {
   return starts_with(mode, "container:") ? mode.substr(10) : std::string();
 }
 
+std::string joined_id(const network::Mode& mode) {
+  return mode.kind == network::Mode::Kind::container ? mode.target : std::string();
+}
+
 FileLock image_use_lock(const Paths& paths, FileLock::Mode mode) {
   return FileLock(paths.data + "/image-use.lock", mode);
 }

@@ -34,6 +34,8 @@ void release_addresses(const Store& store, const Record& r);
 // The container whose namespace a spec joins through mode ("container:ID"),
 // or "".
 std::string joined_id(const std::string& mode);
+// The same for a network mode: its target when it is another container's.
+std::string joined_id(const network::Mode& mode);
 
 // The size of the terminal the CLI runs in (its stdout's, else its
 // stdin's), for a container's terminal to have it from the start.

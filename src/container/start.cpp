@@ -227,7 +227,7 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
   runtime::Spec spec = rec.spec;
   spec.hostname = effective_hostname(rec);
   if (!rec.pod.empty() && !rec.infra)
-    if (auto infra = store.find(network::parse_mode(spec.network).target))
+    if (auto infra = store.find(spec.network.target))
       spec.hostname = effective_hostname(*infra);
   if (rec.spec.sdnotify == "container" && !notify_target(rec).empty())
     make_container_notify_socket(store, rec, ch, spec);
@@ -263,7 +263,7 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
         {"bundle", dir},
         {"annotations",
          json::object()}}.dump();
-  network::Mode net = network::parse_mode(spec.network);
+  const network::Mode& net = spec.network;
   if (net.kind == network::Mode::Kind::container) {
     auto other = store.find(net.target);
     State ost = other ? store.state(other->id) : State{};
@@ -399,7 +399,7 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     }
     network::Attachment net;
     auto connect_network = [&](pid_t pid) {
-      network::AttachRequest req{network::parse_mode(rec.spec.network), pid,
+      network::AttachRequest req{rec.spec.network, pid,
                                  std::move(ch.listeners),
                                  store.paths().run + "/" + rec.id.substr(0, 12) + "."};
       if (ch.rootless_netns) {
@@ -632,7 +632,7 @@ Running start(Store& store, const image::Store& images, const Record& given,
               const StartOptions& opts) {
   if (!given.pod.empty() && !given.infra) {
     // A pod's member needs its infra container's namespaces.
-    auto infra = store.find(network::parse_mode(given.spec.network).target);
+    auto infra = store.find(given.spec.network.target);
     if (infra && store.state(infra->id).status != "running") {
       try {
         start(store, images, *infra, {});

@@ -108,7 +108,7 @@ std::string resolv_conf_content(const Spec& spec, const std::string& host_resolv
     while (std::getline(in, line)) {
       auto t = trim(line);
       if (replaced(t)) continue;
-      if (spec.network != "host" && starts_with(t, "nameserver") &&
+      if (spec.network.kind != network::Mode::Kind::host && starts_with(t, "nameserver") &&
           (t.find(" 127.") != std::string::npos || t.find(" ::1") != std::string::npos))
         continue;
       out += line + "\n";
@@ -222,7 +222,7 @@ Plan build_plan(const Spec& spec, const storage::RootfsPlan& rootfs, const PlanI
   // container's (Plan::join_ipcns, set by the starter, which knows its pid).
   const bool host_ipc = spec.ipc == "host";
   if (!host_ipc) p.clone_flags |= CLONE_NEWIPC;
-  network::Mode net = network::parse_mode(spec.network);
+  const network::Mode& net = spec.network;
   if (net.own_namespace()) p.clone_flags |= CLONE_NEWNET;
   p.rootfs = rootfs;
   p.readonly_rootfs = spec.read_only;

@@ -96,7 +96,7 @@ void to_json(json& j, const Spec& s) {
            {"cwd", s.cwd},
            {"user", s.user},
            {"hostname", s.hostname},
-           {"network", s.network},
+           {"network", network::to_string(s.network)},
            {"ports", s.ports},
            {"networks", s.networks},
            {"mounts", s.mounts},
@@ -137,7 +137,7 @@ void from_json(const json& j, Spec& s) {
   s.user = j.value("user", "");
   s.hostname = j.value("hostname", "");
   // Records from before tug had networks of its own ran on the host's.
-  s.network = j.value("network", "host");
+  s.network = network::parse_mode(j.value("network", "host"));
   s.ports = j.value("ports", std::vector<network::PortMapping>{});
   s.networks = j.value("networks", std::vector<network::Membership>{});
   s.mounts = j.value("mounts", std::vector<MountSpec>{});

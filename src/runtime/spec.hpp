@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "network/mode.hpp"
 #include "network/networks.hpp"
 #include "network/ports.hpp"
 #include "util/json.hpp"
@@ -51,7 +52,7 @@ struct Spec {
   std::string cwd = "/";
   std::string user;  // "", "uid", "uid:gid", "name", "name:group"
   std::string hostname;
-  std::string network = "slirp4netns";        // network::parse_mode()'s canonical spelling
+  network::Mode network;                      // parsed once; stored as network::to_string()
   std::vector<network::PortMapping> ports;    // -p/-P (host_port 0: chosen at each start)
   std::vector<network::Membership> networks;  // user-defined networks, in network's order
   std::vector<MountSpec> mounts;

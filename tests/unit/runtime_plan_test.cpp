@@ -50,7 +50,7 @@ runtime::Plan plan_for(runtime::Spec s, const userns::Mapping& m = ranged()) {
 
 TEST_CASE("plan: namespaces follow the network mode") {
   runtime::Spec s;
-  s.network = "host";
+  s.network = network::parse_mode("host");
   auto p = plan_for(s);
   CHECK((p.clone_flags & CLONE_NEWUSER) != 0);
   CHECK((p.clone_flags & CLONE_NEWPID) != 0);
@@ -61,7 +61,7 @@ TEST_CASE("plan: namespaces follow the network mode") {
   CHECK(sys->kind == MountOp::Kind::bind);
   CHECK((sys->flags & MS_RDONLY) != 0);
 
-  s.network = "none";
+  s.network = network::parse_mode("none");
   p = plan_for(s);
   CHECK((p.clone_flags & CLONE_NEWNET) != 0);
   REQUIRE(find_target(p, "/sys"));
@@ -229,12 +229,12 @@ TEST_CASE("generated /etc files") {
   CHECK(hosts.find("\tweb\n") != std::string::npos);
 
   std::string host_conf = "nameserver 127.0.0.53\nnameserver 9.9.9.9\nsearch example.org\n";
-  s.network = "none";
+  s.network = network::parse_mode("none");
   std::string rc = runtime::resolv_conf_content(s, host_conf);
   CHECK(rc.find("127.0.0.53") == std::string::npos);
   CHECK(rc.find("nameserver 9.9.9.9") != std::string::npos);
   CHECK(rc.find("search example.org") != std::string::npos);
-  s.network = "host";
+  s.network = network::parse_mode("host");
   CHECK(runtime::resolv_conf_content(s, host_conf) == host_conf);
   s.dns = {"1.1.1.1"};
   CHECK(runtime::resolv_conf_content(s, host_conf) == "nameserver 1.1.1.1\n");
@@ -298,7 +298,7 @@ TEST_CASE(
 
   std::string host_conf = "nameserver 9.9.9.9\nsearch example.org\noptions ndots:1\n";
   runtime::Spec r;
-  r.network = "none";
+  r.network = network::parse_mode("none");
   r.dns_options = {"ndots:2", "timeout:3"};
   r.dns_search = {"a.test", "b.test"};
   CHECK(runtime::resolv_conf_content(r, host_conf) ==
