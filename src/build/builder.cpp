@@ -357,6 +357,19 @@ class Builder {
   int step_no_ = 0, step_total_ = 0;
   std::string stage_prefix_;
   storage::Driver driver_ = storage::Driver::overlay;
+  // A RUN step's mount copies and secret files: gone once the step is.
+  std::vector<std::string> step_scratch_;
+  void remove_step_scratch() {
+    if (step_scratch_.empty()) return;
+    try {
+      userns::run_in_userns(images_.mapping(), [&] {
+        for (const auto& d : step_scratch_) remove_tree(d);
+      });
+    } catch (const Error& e) {
+      log_warn("removing a build step's mounts: " + std::string(e.what()));
+    }
+    step_scratch_.clear();
+  }
 };
 
 void Builder::load_dockerfile() {
@@ -700,14 +713,21 @@ void Builder::run_step(State& st, const Instruction& ins) {
   // Held until the step's container is gone: cache mounts' sharing locks.
   std::vector<FileLock> locks;
   std::vector<std::string> stubs;
-  at(ins, [&] { attach_mounts(ins, mounts, co, locks, stubs); });
-  container::Record rec = at(ins, [&] { return container::create(ctrs_, images_, co); });
+  container::Record rec;
+  try {
+    at(ins, [&] { attach_mounts(ins, mounts, co, locks, stubs); });
+    rec = at(ins, [&] { return container::create(ctrs_, images_, co); });
+  } catch (...) {
+    remove_step_scratch();
+    throw;
+  }
   auto remove_container = [&] {
     try {
       container::remove(ctrs_, rec, true);
     } catch (const Error& e) {
       log_warn("removing build container " + rec.id.substr(0, 12) + ": " + e.what());
     }
+    remove_step_scratch();
   };
   std::string blob;
   try {
@@ -835,7 +855,11 @@ PreparedMount Builder::resolve_mount(State& st, const Instruction& ins, const st
 void Builder::copy_out(const PreparedMount& p, const std::string& dir, const std::string& dest) {
   make_dirs(dir, 0755);
   std::optional<storage::RootfsPlan> plan;
-  if (!p.from_context && !p.layers.empty()) plan = plan_for(p.layers, dir + "-src");
+  if (!p.from_context && !p.layers.empty()) {
+    std::string mnt = work_->path() + "/src-" + std::to_string(++step_no_);
+    step_scratch_.push_back(mnt);
+    plan = plan_for(p.layers, mnt);
+  }
   std::string ctx_path = context_;
   const IgnoreMatcher* ign = &ignore_;
   std::string from = p.from_context ? std::string("the build context") : p.m.from;
@@ -882,6 +906,7 @@ std::string Builder::cache_mount(const Instruction& ins, const PreparedMount& p,
         log_info(df_.file + ":" + std::to_string(ins.line) + ": cache " + quote(m.id) +
                  " is in use: this step gets a private one");
         dir = work_->path() + "/cache-" + std::to_string(++step_no_);
+        step_scratch_.push_back(dir);
       } else {
         locks.push_back(std::move(l));
       }
@@ -924,6 +949,7 @@ void Builder::attach_mounts(const Instruction& ins, std::vector<PreparedMount>& 
     const RunMount& m = p.m;
     if (p.skip) continue;
     std::string dir = work_->path() + "/mount-" + std::to_string(++step_no_);
+    step_scratch_.push_back(dir);
     std::string ro = m.readonly ? ",ro" : "";
     switch (m.type) {
       case T::bind: {
