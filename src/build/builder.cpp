@@ -1173,6 +1173,7 @@ void Builder::copy_step(State& st, const Instruction& ins) {
   auto flags = parse_flags(ins, allowed, df_.file);
   auto lk = lookup(st);
   std::string from, chown, chmod_text, checksum;
+  bool parents = false;  // --parents: a source keeps its directories under dest
   CopyOptions copts;
   for (const auto& f : flags) {
     std::string v = at(ins, [&] { return expand_word(f.value, lk, df_.escape); });
@@ -1186,7 +1187,9 @@ void Builder::copy_step(State& st, const Instruction& ins) {
       checksum = v;
     else if (f.name == "exclude")
       copts.exclude.add(v);
-    else if (f.name == "parents" || f.name == "keep-git-dir")
+    else if (f.name == "parents")
+      parents = !f.has_value || v == "true";
+    else if (f.name == "keep-git-dir")
       fail(ins, ins.keyword + " --" + f.name + " is not implemented in tug build yet");
   }
   if (!chmod_text.empty()) copts.chmod = at(ins, [&] { return parse_chmod(chmod_text); });
@@ -1376,6 +1379,20 @@ void Builder::copy_step(State& st, const Instruction& ins) {
         UniqueFd ctx_fd = open_or_throw(ctx_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         CopyOptions co = copts;
         if (!chown.empty()) co.owner = resolve_owner(root.get(), chown);
+        // --parents: "a/b/c.txt" goes to DEST/a/b/c.txt, a directory
+        // "a/b" to DEST/a/b/.
+        auto parents_dest = [&](int src, const std::string& rel) -> std::string {
+          if (!parents) return dest;
+          std::string base = ends_with(dest, "/") ? dest : dest + "/";
+          std::string r = clean_relative(rel);
+          struct stat sst;
+          int fd = open_in_root(src, r, O_PATH);
+          bool dir = fd >= 0 && ::fstat(fd, &sst) == 0 && S_ISDIR(sst.st_mode);
+          if (fd >= 0) ::close(fd);
+          if (dir) return r == "." ? base : base + r + "/";
+          std::string parent = dirname_of(r);
+          return parent == "." ? base : base + parent + "/";
+        };
         for (const auto& s : sources) {
           switch (s.kind) {
             case Source::heredoc:
@@ -1391,7 +1408,8 @@ void Builder::copy_step(State& st, const Instruction& ins) {
               if (matches.empty())
                 throw Error(Errc::not_found, "COPY --from=" + from + ": " + s.rel +
                                                  ": no such file or directory in the source image");
-              for (const auto& m : matches) copy_source(src_root.get(), m, root.get(), dest, co);
+              for (const auto& m : matches)
+                copy_source(src_root.get(), m, root.get(), parents_dest(src_root.get(), m), co);
               break;
             }
             case Source::context:
@@ -1402,7 +1420,7 @@ void Builder::copy_step(State& st, const Instruction& ins) {
               } else {
                 CopyOptions c2 = co;
                 c2.ignore = ign;
-                copy_source(ctx_fd.get(), s.rel, root.get(), dest, c2);
+                copy_source(ctx_fd.get(), s.rel, root.get(), parents_dest(ctx_fd.get(), s.rel), c2);
               }
               break;
           }

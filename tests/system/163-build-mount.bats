@@ -332,3 +332,27 @@ EOF
   assert_output_contains "this host's platform only"
   no_build_containers
 }
+
+@test "COPY --link, --parents and --exclude" {
+  load_busybox
+  ctx cp <<'EOF2'
+FROM busybox
+COPY --link a.txt /linked/
+COPY --parents src/x/one.txt src/y/two.txt /out/
+COPY --parents src/y /dirs
+COPY --exclude=*.log logs/ /logs/
+EOF2
+  mkdir -p cp/src/x cp/src/y cp/logs
+  echo 1 >cp/src/x/one.txt
+  echo 2 >cp/src/y/two.txt
+  echo a >cp/a.txt
+  echo keep >cp/logs/keep.txt
+  echo drop >cp/logs/drop.log
+  tug_ok build -t cp1 cp
+  tug_ok run --rm cp1 sh -c 'cat /linked/a.txt /out/src/x/one.txt /out/src/y/two.txt /dirs/src/y/two.txt; ls /logs'
+  assert_output_equals "a
+1
+2
+2
+keep.txt"
+}
