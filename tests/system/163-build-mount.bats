@@ -66,8 +66,7 @@ EOF
   # system prune too.
   tug_ok system prune -f
   assert_output_contains "(counter)"
-  tug_ok build --no-cache -t c4 cache
-  assert_output_contains "count=1"
+  [ ! -e "$XDG_DATA_HOME/tug/build-cache/mounts" ]
   no_build_containers
 }
 
@@ -105,7 +104,7 @@ RUN --mount=type=bind,target=/ctx cat /ctx/hello.txt && if touch /ctx/new 2>/dev
 RUN --mount=type=bind,target=/ctx,rw sh -c 'echo changed > /ctx/hello.txt && cat /ctx/hello.txt'
 RUN --mount=type=bind,source=hello.txt,target=/h.txt cat /h.txt
 RUN --mount=type=bind,from=src,source=/out,target=/s cat /s/f
-RUN --mount=type=bind,from=busybox,source=/bin/busybox,target=/bb /bb echo from-image
+RUN --mount=type=bind,from=busybox,source=/bin/busybox,target=/bb/busybox /bb/busybox echo from-image
 RUN --mount=type=bind,target=/ctx sh -c 'test ! -e /ctx/private.key && echo ignored-ok'
 EOF
   echo "hello context" >"$TEST_DIR/bind/hello.txt"
@@ -161,13 +160,13 @@ EOF
 FROM busybox
 RUN --mount=type=secret,id=tok wc -c < /run/secrets/tok > /len && stat -c '%a %u' /run/secrets/tok > /perm
 RUN --mount=type=secret,id=tok,target=/etc/tok.txt,mode=0440,uid=1234,gid=99 stat -c '%a %u:%g' /etc/tok.txt >> /perm
-RUN --mount=type=secret,id=envtok,env=MY_TOKEN sh -c 'test "$MY_TOKEN" = "s3cr3t-VALUE-4242" && echo env-ok'
+RUN --mount=type=secret,id=envtok,env=MY_TOKEN sh -c 'echo "env-ok $(printf %s "$MY_TOKEN" | md5sum | cut -c1-12)"'
 RUN --mount=type=secret,id=notgiven cat /run/secrets/notgiven 2>/dev/null || echo optional-absent
 EOF
   printf '%s' "$SECRET_VALUE" >"$TEST_DIR/tok.txt"
   export ENVTOK=$SECRET_VALUE
   tug_ok build -t s1 --secret id=tok,src="$TEST_DIR/tok.txt" --secret id=envtok,env=ENVTOK secret
-  assert_output_contains "env-ok"
+  assert_output_contains "env-ok $(printf %s "$SECRET_VALUE" | md5sum | cut -c1-12)"
   assert_output_contains "optional-absent"
   assert_output_not_contains "$SECRET_VALUE"
   tug_ok run --rm s1 sh -c 'cat /len /perm; ls /run/secrets /etc/tok.txt 2>&1 | grep -c "No such file"'
@@ -188,7 +187,7 @@ EOF
   # The content is not part of the cache key: another value, same steps.
   printf 'other' >"$TEST_DIR/tok.txt"
   tug_ok build -t s2 --secret id=tok,src="$TEST_DIR/tok.txt" --secret id=envtok,env=ENVTOK secret
-  assert_output_not_contains "env-ok"
+  [ "$(echo "$output" | grep -c -- '--> Using cache')" -eq 4 ]
   [ "$(echo "$output" | tail -1)" = "$("$TUG" image inspect s1 --format '{{.Id}}' | sed 's/sha256://')" ]
 
   # required=true without the secret; bad --secret flags.
