@@ -38,23 +38,21 @@ image_bytes() {
 FROM busybox AS seed
 RUN mkdir /data && echo seeded > /data/f
 FROM busybox
-RUN --mount=type=cache,target=/cache,id=counter n=$(($(cat /cache/n 2>/dev/null || echo 0) + 1)) && echo $n > /cache/n && echo "count=$n"
-RUN --mount=type=cache,target=/c2,uid=1234,gid=2345,mode=0700 stat -c 'owner %u:%g %a' /c2
-RUN --mount=type=cache,target=/seeded,id=fromstage,from=seed,source=/data cat /seeded/f
-RUN --mount=type=cache,target=/cache,id=counter,ro sh -c 'echo x > /cache/y || echo read-only'
+RUN --mount=type=cache,target=/cache,id=counter n=$(($(cat /cache/n 2>/dev/null || echo 0) + 1)) && echo $n > /cache/n && echo $((6*7))00-$((11*11)) > /cache/mark && echo "count=$n"
+RUN --mount=type=cache,target=/c2,uid=1234,gid=2345,mode=0700 --mount=type=cache,target=/seeded,id=fromstage,from=seed,source=/data --mount=type=cache,target=/cache,id=counter,ro sh -c 'stat -c "owner %u:%g %a" /c2; cat /seeded/f; echo x > /cache/y || echo cache-ro'
 EOF
   tug_ok build --no-cache -t c1 cache
   assert_output_contains "count=1"
   assert_output_contains "owner 1234:2345 700"
-  assert_output_contains "seeded"
-  assert_output_contains "read-only"
+  assert_line "seeded"
+  assert_line "cache-ro"
   tug_ok build --no-cache -t c2 cache
   assert_output_contains "count=2"
   # Neither the files nor the mount points are in the image.
   tug_ok run --rm c2 sh -c 'for p in /cache /c2 /seeded; do test -e $p && echo present $p; done; echo checked'
   assert_output_equals "checked"
-  run image_bytes c2
-  assert_output_not_contains "seeded"
+  image_bytes c2 >"$TEST_DIR/bytes"
+  ! grep -aq "4200-121" "$TEST_DIR/bytes"
   # The cache is the store's: system df counts it, builder prune removes it.
   tug_ok system df --format '{{.Type}} {{.Size}}'
   assert_output_contains "Build Cache"
@@ -100,7 +98,7 @@ EOF
 FROM busybox AS src
 RUN mkdir -p /out && echo from-stage > /out/f
 FROM busybox
-RUN --mount=type=bind,target=/ctx cat /ctx/hello.txt && if touch /ctx/new 2>/dev/null; then echo writable; else echo read-only; fi
+RUN --mount=type=bind,target=/ctx cat /ctx/hello.txt && if touch /ctx/new 2>/dev/null; then echo ctx-rw; else echo ctx-ro; fi
 RUN --mount=type=bind,target=/ctx,rw sh -c 'echo changed > /ctx/hello.txt && cat /ctx/hello.txt'
 RUN --mount=type=bind,source=hello.txt,target=/h.txt cat /h.txt
 RUN --mount=type=bind,from=src,source=/out,target=/s cat /s/f
@@ -112,8 +110,7 @@ EOF
   echo "private.key" >"$TEST_DIR/bind/.dockerignore"
   tug_ok build -t b1 bind
   assert_output_contains "hello context"
-  assert_output_contains "read-only"
-  assert_output_not_contains "writable"
+  assert_line "ctx-ro"
   assert_output_contains "changed"
   assert_output_contains "from-stage"
   assert_output_contains "from-image"
@@ -178,8 +175,9 @@ EOF
   assert_output_not_contains "$SECRET_VALUE"
   tug_ok image inspect s1
   assert_output_not_contains "$SECRET_VALUE"
-  run image_bytes s1
-  assert_output_not_contains "$SECRET_VALUE"
+  image_bytes s1 >"$TEST_DIR/bytes"
+  ! grep -aq -- "$SECRET_VALUE" "$TEST_DIR/bytes"
+  grep -aq "440 1234:99" "$TEST_DIR/bytes"  # (the layers were read)
   # Nowhere in the store (layers, cache records, work files), as far as
   # the user can read it.
   run grep -rls -- "$SECRET_VALUE" "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR"
