@@ -321,6 +321,10 @@ complete -c tug -n $build -l squash -d 'Squash the new layers'
 complete -c tug -n $build -s q -l quiet -d 'Print only the image ID'
 complete -c tug -n $build -l iidfile -r -F -d 'Write the image ID to a file'
 complete -c tug -n $build -l format -x -a 'oci docker' -d 'Image format'
+complete -c tug -n $build -l secret -x -d 'Secret id=ID,src=FILE or id=ID,env=VAR'
+complete -c tug -n $build -l ssh -x -d 'SSH agent: default or ID=SOCKET'
+complete -c tug -n $build -s o -l output -r -F -d 'Write the files: type=local,dest=DIR or type=tar,dest=FILE'
+complete -c tug -n $build -l timestamp -x -d 'Created time and file times (seconds since the epoch)'
 complete -c tug -n $build -a '(__fish_complete_directories)' -d 'Context directory'
 
 # podman's listing and removal habits.
