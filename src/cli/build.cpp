@@ -28,7 +28,7 @@ void setup_build(CLI::App* c, Globals& g) {
     build::Options opts;
     std::vector<std::string> build_args;
     std::string pull = "missing", iidfile, format, platform, output, timestamp;
-    std::vector<std::string> secrets, ssh;
+    std::vector<std::string> secrets, ssh, annotations;
     bool rm = true, force_rm = false;
     RegistryFlags registry;
   };
@@ -61,6 +61,8 @@ void setup_build(CLI::App* c, Globals& g) {
       ->allow_extra_args(false);
   c->add_option("-o,--output", f->output,
                 "Also write the image's files: type=local,dest=DIR, type=tar,dest=FILE, or DIR");
+  c->add_option("--annotation", f->annotations, "Add an annotation to the image's manifest")
+      ->allow_extra_args(false);
   c->add_option("--timestamp", f->timestamp,
                 "Set every created time and file time of the new layers to this (seconds since "
                 "the epoch): reproducible images");
@@ -87,6 +89,9 @@ void setup_build(CLI::App* c, Globals& g) {
                   "tug build makes images for this host's platform only (" + host + "), not " +
                       quote(f->platform),
                   "leave out --platform, or build on a " + f->platform + " machine");
+    if (!f->annotations.empty())
+      throw Error(Errc::unsupported, "build --annotation is not implemented in tug yet",
+                  "set a label instead: --label KEY=VALUE");
     build::Options& o = f->opts;
     if (o.context.empty()) o.context = ".";
     for (const auto& sec : f->secrets) {

@@ -319,6 +319,9 @@ EOF
   run_tug build --output type=registry,dest=x out
   assert_status 125
   assert_output_contains "--output type \"registry\" is not supported"
+  run_tug build --annotation org.example=1 out
+  assert_status 125
+  assert_output_contains "build --annotation is not implemented"
   run_tug build --timestamp yesterday out
   assert_status 125
   assert_output_contains "invalid --timestamp"
