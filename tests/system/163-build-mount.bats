@@ -360,6 +360,9 @@ keep.txt"
 @test "tug and podman give RUN the same mounts and leave none of them in the image" {
   command -v podman >/dev/null || skip "podman is not installed"
   load_busybox
+  # buildah keeps its cache mounts under TMPDIR: this test's own.
+  export TMPDIR=$TEST_DIR/tmp
+  mkdir -p "$TMPDIR"
   local -a PODMAN=(podman --root "$TEST_DIR/podman" --runroot "$TEST_DIR/podman-run" --runtime runc
     --cgroup-manager=cgroupfs --events-backend=file --storage-driver overlay)
   "${PODMAN[@]}" load -q -i "$BUSYBOX_TAR" >/dev/null || skip "podman cannot load images here"
@@ -387,5 +390,5 @@ EOF2
   assert_output_equals "checked"
   run "${PODMAN[@]}" run --rm side sh -c "$check"
   assert_output_equals "checked"
-  "${PODMAN[@]}" unshare rm -rf "$TEST_DIR/podman" >/dev/null 2>&1 || true
+  "${PODMAN[@]}" unshare rm -rf "$TEST_DIR/podman" "$TMPDIR" >/dev/null 2>&1 || true
 }
