@@ -14,6 +14,11 @@
 // <data>/build-cache/<key> names the image; a step whose key has an image
 // still in the store is skipped ("--> Using cache").
 //
+// RUN --mount (build/mounts.hpp) gives a step's container bind, cache,
+// tmpfs, secret and ssh mounts outside its overlay: none of them reaches
+// the layer, and the mount points the runtime made are removed from it.
+// Cache mounts live in the store (build-cache/mounts/) across builds.
+//
 // Nothing outlives a failed build but the cache: RUN containers are removed,
 // rootfs mounts live only in the user namespace of the step that made them,
 // and scratch directories are under tmp/ (swept by the image store if the
