@@ -33,6 +33,7 @@
 #include "util/fd.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
+#include "util/process.hpp"
 #include "util/strings.hpp"
 
 namespace tug::build {
@@ -207,10 +208,77 @@ bool is_url(const std::string& s) {
   return starts_with(s, "http://") || starts_with(s, "https://");
 }
 
+// A git repository as ADD takes it (BuildKit's forms): git://, ssh://,
+// git@host:path, or an http(s) URL whose path ends in .git; "#REF[:DIR]"
+// picks a branch, tag or commit and a directory of it.
+bool is_git_url(const std::string& s) {
+  if (starts_with(s, "git://") || starts_with(s, "git@") || starts_with(s, "ssh://")) return true;
+  if (!is_url(s)) return false;
+  std::string path = s.substr(0, s.find('#'));
+  path = path.substr(0, path.find('?'));
+  while (ends_with(path, "/")) path.pop_back();
+  return ends_with(path, ".git");
+}
+
+struct GitCheckout {
+  std::string dir, commit;
+};
+
+// Clones url (with its "#REF[:DIR]") into dir as the invoking user; the
+// checkout's .git goes unless keep_git_dir. Error naming the repository
+// when git fails.
+GitCheckout git_checkout(const std::string& text, const std::string& dir, bool keep_git_dir,
+                         std::string& subdir) {
+  std::string url = text, ref;
+  size_t hash = text.find('#');
+  if (hash != std::string::npos) {
+    url = text.substr(0, hash);
+    std::string frag = text.substr(hash + 1);
+    size_t colon = frag.find(':');
+    ref = frag.substr(0, colon);
+    if (colon != std::string::npos) subdir = frag.substr(colon + 1);
+  }
+  if (find_in_path("git").empty())
+    throw Error(Errc::not_found, "ADD of a git repository needs git", "install package git");
+  ::setenv("GIT_TERMINAL_PROMPT", "0", 1);
+  auto git = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "git");
+    CommandResult r = run_command(args);
+    if (r.status != 0) {
+      std::string err = trim(r.err);
+      throw Error(Errc::io, "git " + args[1] + " of " + url + " failed" +
+                                (err.empty() ? "" : ": " + err.substr(err.rfind('\n') + 1)));
+    }
+    return trim(r.out);
+  };
+  bool commit_ref = ref.size() >= 7 && ref.size() <= 40 &&
+                    ref.find_first_not_of("0123456789abcdef") == std::string::npos;
+  if (ref.empty() || !commit_ref) {
+    std::vector<std::string> args = {"clone", "--quiet", "--depth", "1"};
+    if (!ref.empty()) {
+      args.push_back("--branch");
+      args.push_back(ref);
+    }
+    args.push_back("--");
+    args.push_back(url);
+    args.push_back(dir);
+    git(args);
+  } else {
+    git({"clone", "--quiet", "--no-checkout", "--", url, dir});
+    git({"-C", dir, "checkout", "--quiet", ref});
+  }
+  GitCheckout c;
+  c.dir = dir;
+  c.commit = git({"-C", dir, "rev-parse", "HEAD"});
+  if (!keep_git_dir) remove_tree(dir + "/.git");
+  return c;
+}
+
 // One source of a COPY/ADD as resolved before the copy.
 struct Source {
-  enum Kind { context, heredoc, url, image } kind = context;
-  std::string rel;       // context/image: path relative to the root
+  enum Kind { context, heredoc, url, image, git } kind = context;
+  std::string rel;       // context/image/git: path relative to the root
+  std::string root;      // git: the checkout
   std::string name;      // heredoc/url: file name
   std::string content;   // heredoc: text
   Download dl;           // url
@@ -1174,6 +1242,7 @@ void Builder::copy_step(State& st, const Instruction& ins) {
   auto lk = lookup(st);
   std::string from, chown, chmod_text, checksum;
   bool parents = false;  // --parents: a source keeps its directories under dest
+  bool keep_git_dir = false;
   CopyOptions copts;
   for (const auto& f : flags) {
     std::string v = at(ins, [&] { return expand_word(f.value, lk, df_.escape); });
@@ -1190,7 +1259,7 @@ void Builder::copy_step(State& st, const Instruction& ins) {
     else if (f.name == "parents")
       parents = !f.has_value || v == "true";
     else if (f.name == "keep-git-dir")
-      fail(ins, ins.keyword + " --" + f.name + " is not implemented in tug build yet");
+      keep_git_dir = !f.has_value || v == "true";
   }
   if (!chmod_text.empty()) copts.chmod = at(ins, [&] { return parse_chmod(chmod_text); });
 
@@ -1248,6 +1317,31 @@ void Builder::copy_step(State& st, const Instruction& ins) {
       s.content =
           it->expand ? at(ins, [&] { return expand_word(it->content, lk, '\0'); }) : it->content;
       h.update("heredoc\n" + s.name + "\n" + s.content);
+      sources.push_back(s);
+      ++n_matches;
+      continue;
+    }
+    if (add && is_git_url(w)) {
+      Source s;
+      s.kind = Source::git;
+      std::string sub;
+      GitCheckout c = at(ins, [&] {
+        return git_checkout(w, work_->path() + "/git-" + std::to_string(++step_no_), keep_git_dir,
+                            sub);
+      });
+      if (!checksum.empty() && checksum != c.commit &&
+          !(checksum.size() >= 7 && starts_with(c.commit, checksum)))
+        fail(ins,
+             "ADD " + w + ": checksum mismatch: expected commit " + checksum + ", got " + c.commit);
+      s.root = c.dir;
+      s.rel = clean_relative(sub);
+      {
+        UniqueFd g = open_or_throw(c.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int fd = open_in_root(g.get(), s.rel, O_PATH);
+        if (fd < 0) fail(ins, "ADD " + w + ": " + sub + ": no such directory in the repository");
+        ::close(fd);
+      }
+      h.update("git\n" + w + "\n" + c.commit + "\n" + (keep_git_dir ? "keep" : ""));
       sources.push_back(s);
       ++n_matches;
       continue;
@@ -1401,6 +1495,11 @@ void Builder::copy_step(State& st, const Instruction& ins) {
             case Source::url: {
               std::string data = read_file(s.dl.file);
               write_content(root.get(), dest, s.name, data, 0600, co, s.dl.mtime);
+              break;
+            }
+            case Source::git: {
+              UniqueFd g = open_or_throw(s.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+              copy_source(g.get(), s.rel, root.get(), dest, co);
               break;
             }
             case Source::image: {

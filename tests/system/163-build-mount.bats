@@ -392,3 +392,54 @@ EOF2
   assert_output_equals "checked"
   "${PODMAN[@]}" unshare rm -rf "$TEST_DIR/podman" "$TMPDIR" >/dev/null 2>&1 || true
 }
+
+@test "ADD of a git repository: a tag, a directory of it, a commit, --keep-git-dir, --checksum" {
+  load_busybox
+  # A repository served over git's dumb http protocol on loopback.
+  mkdir -p "$TEST_DIR/work" "$TEST_DIR/srv"
+  git -C "$TEST_DIR/work" init -q
+  mkdir -p "$TEST_DIR/work/sub"
+  echo one >"$TEST_DIR/work/a.txt"
+  echo inner >"$TEST_DIR/work/sub/b.txt"
+  git -C "$TEST_DIR/work" add -A
+  git -C "$TEST_DIR/work" -c user.name=t -c user.email=t@e commit -q -m one
+  git -C "$TEST_DIR/work" tag v1
+  first=$(git -C "$TEST_DIR/work" rev-parse HEAD)
+  echo two >"$TEST_DIR/work/a.txt"
+  git -C "$TEST_DIR/work" -c user.name=t -c user.email=t@e commit -q -am two
+  git clone -q --bare "$TEST_DIR/work" "$TEST_DIR/srv/repo.git"
+  git -C "$TEST_DIR/srv/repo.git" update-server-info
+  port=$(free_port)
+  python3 -m http.server --bind 127.0.0.1 --directory "$TEST_DIR/srv" "$port" >/dev/null 2>&1 &
+  server=$!
+  for i in $(seq 50); do (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+  url=http://127.0.0.1:$port/repo.git
+  ctx git <<EOF2
+FROM busybox
+ADD $url /head/
+ADD $url#v1 /tag/
+ADD $url#v1:sub /subdir/
+ADD $url#$first /commit/
+ADD --keep-git-dir $url /kept/
+ADD --checksum=$first $url#v1 /checked/
+EOF2
+  tug_ok build -t g1 git
+  tug_ok run --rm g1 sh -c 'cat /head/a.txt /tag/a.txt /subdir/b.txt /commit/a.txt /checked/a.txt; test -e /head/.git && echo head-has-git; test -d /kept/.git && echo kept-git'
+  assert_output_equals "two
+one
+inner
+one
+one
+kept-git"
+  printf 'FROM busybox\nADD --checksum=0000000000000000000000000000000000000000 %s#v1 /x/\n' "$url" >"$TEST_DIR/git/Dockerfile"
+  run_tug build git
+  assert_status 125
+  assert_output_contains "Dockerfile:2: ADD $url#v1: checksum mismatch"
+  printf 'FROM busybox\nADD http://127.0.0.1:%s/nosuch.git /x/\n' "$port" >"$TEST_DIR/git/Dockerfile"
+  run_tug build git
+  assert_status 125
+  assert_output_contains "Dockerfile:2: ADD: git clone of http://127.0.0.1:$port/nosuch.git failed"
+  kill "$server"
+  wait "$server" 2>/dev/null || true
+  no_build_containers
+}
