@@ -262,7 +262,15 @@ GitCheckout git_checkout(const std::string& text, const std::string& dir, bool k
     args.push_back("--");
     args.push_back(url);
     args.push_back(dir);
-    git(args);
+    try {
+      git(args);
+    } catch (const Error& e) {
+      // A server without shallow clones (git's dumb http): the whole history.
+      if (std::string(e.what()).find("shallow") == std::string::npos) throw;
+      remove_tree(dir);
+      args.erase(args.begin() + 2, args.begin() + 4);
+      git(args);
+    }
   } else {
     git({"clone", "--quiet", "--no-checkout", "--", url, dir});
     git({"-C", dir, "checkout", "--quiet", ref});
