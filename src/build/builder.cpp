@@ -1241,7 +1241,7 @@ void Builder::copy_step(State& st, const Instruction& ins) {
   std::vector<std::string> allowed = {"chown", "chmod", "link!", "exclude"};
   if (add) {
     allowed.push_back("checksum");
-    allowed.push_back("keep-git-dir");
+    allowed.push_back("keep-git-dir!");
   } else {
     allowed.push_back("from");
     allowed.push_back("parents!");

@@ -9,6 +9,19 @@ load helpers
 
 SECRET_VALUE=s3cr3t-VALUE-4242
 
+# podman's store and cache mounts (files of subordinate ids) and the git
+# test's web server go before the common cleanup.
+teardown() {
+  if [ -d "$TEST_DIR/podman" ]; then
+    podman --root "$TEST_DIR/podman" --runroot "$TEST_DIR/podman-run" unshare \
+      rm -rf "$TEST_DIR/podman" "$TEST_DIR/tmp" >/dev/null 2>&1 || true
+  fi
+  if [ -s "$TEST_DIR/server.pid" ]; then
+    kill "$(cat "$TEST_DIR/server.pid")" 2>/dev/null || true
+  fi
+  tug_test_cleanup
+}
+
 # ctx NAME: a context directory NAME with a Dockerfile read from stdin.
 ctx() {
   mkdir -p "$TEST_DIR/$1"
@@ -380,7 +393,6 @@ EOF2
   assert_output_equals "checked"
   run "${PODMAN[@]}" run --rm side sh -c "$check"
   assert_output_equals "checked"
-  "${PODMAN[@]}" unshare rm -rf "$TEST_DIR/podman" "$TMPDIR" >/dev/null 2>&1 || true
 }
 
 @test "ADD of a git repository: a tag, a directory of it, a commit, --keep-git-dir, --checksum" {
@@ -402,6 +414,7 @@ EOF2
   port=$(free_port)
   python3 -m http.server --bind 127.0.0.1 --directory "$TEST_DIR/srv" "$port" >/dev/null 2>&1 &
   server=$!
+  echo "$server" >"$TEST_DIR/server.pid"
   for i in $(seq 50); do (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
   url=http://127.0.0.1:$port/repo.git
   ctx git <<EOF2
