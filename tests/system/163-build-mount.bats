@@ -376,13 +376,13 @@ keep.txt"
   "${PODMAN[@]}" load -q -i "$BUSYBOX_TAR" >/dev/null || skip "podman cannot load images here"
   ctx side <<'EOF2'
 FROM busybox
-RUN --mount=type=cache,target=/root/.cache,id=side --mount=type=bind,target=/ctx --mount=type=tmpfs,target=/scratch --mount=type=secret,id=tok --mount=type=secret,id=tok,target=/etc/tok.txt,mode=0440,uid=1234 --mount=type=cache,target=/var/cache/apt,id=c2,uid=1234,mode=0700 sh -c 'echo x > /root/.cache/x; echo "M cache $(cat /root/.cache/x)"; echo "M bind $(cat /ctx/hello.txt)"; echo "M tmpfs $(ls -A /scratch | wc -l)"; echo "M secret $(wc -c < /run/secrets/tok) $(stat -c "%a %u:%g" /run/secrets/tok)"; echo "M secret2 $(stat -c "%a %u:%g" /etc/tok.txt)"; echo "M cache2 $(stat -c "%a %u:%g" /var/cache/apt)"'
+RUN --mount=type=cache,target=/root/.cache,id=side --mount=type=bind,target=/ctx --mount=type=tmpfs,target=/scratch --mount=type=secret,id=tok --mount=type=secret,id=tok2,target=/etc/tok.txt,mode=0440,uid=1234 --mount=type=cache,target=/var/cache/apt,id=c2,uid=1234,mode=0700 sh -c 'echo x > /root/.cache/x; echo "M cache $(cat /root/.cache/x)"; echo "M bind $(cat /ctx/hello.txt)"; echo "M tmpfs $(ls -A /scratch | wc -l)"; echo "M secret $(wc -c < /run/secrets/tok) $(stat -c "%a %u:%g" /run/secrets/tok)"; echo "M secret2 $(stat -c "%a %u:%g" /etc/tok.txt)"; echo "M cache2 $(stat -c "%a %u:%g" /var/cache/apt)"'
 EOF2
   echo hello >"$TEST_DIR/side/hello.txt"
   echo tokval >"$TEST_DIR/tok"
-  tug_ok build -t side --secret id=tok,src="$TEST_DIR/tok" side
+  tug_ok build -t side --secret id=tok,src="$TEST_DIR/tok" --secret id=tok2,src="$TEST_DIR/tok" side
   tug_lines=$(echo "$output" | grep '^M ')
-  run "${PODMAN[@]}" build -t side --secret id=tok,src="$TEST_DIR/tok" side
+  run "${PODMAN[@]}" build -t side --secret id=tok,src="$TEST_DIR/tok" --secret id=tok2,src="$TEST_DIR/tok" side
   [ "$status" -eq 0 ] || skip "podman cannot build here: ${output##*$'\n'}"
   podman_lines=$(echo "$output" | grep '^M ')
   [ "$(echo "$tug_lines" | wc -l)" -eq 6 ]
