@@ -48,6 +48,7 @@ struct Options {
   std::string network;  // RUN containers' network; empty: host (see docs/architecture.md)
   std::vector<std::string> ulimits;  // --ulimit NAME=SOFT[:HARD] of RUN containers
   bool no_cache = false, layers = true, squash = false, quiet = false, pull = false;
+  bool squash_all = false;  // --squash-all: the base image's layers too, into one
   // --secret: id -> the bytes RUN --mount=type=secret gives (never stored,
   // logged or part of a cache key).
   std::map<std::string, std::string> secrets;

@@ -1202,7 +1202,7 @@ std::string Builder::tar_upper(const std::string& upper, const std::vector<image
 // history entries stay, marked as empty layers, and one entry for the
 // squashed layer follows.
 void Builder::squash(State& st) {
-  size_t base = st.base_layers;
+  size_t base = o_.squash_all ? 0 : st.base_layers;
   if (st.layers.size() <= base + 1) return;  // nothing to merge
   say("--> Squashing " + std::to_string(st.layers.size() - base) + " layers");
   std::vector<image::Layer> base_layers(st.layers.begin(), st.layers.begin() + base);
@@ -1232,7 +1232,10 @@ void Builder::squash(State& st) {
   for (const auto& l : base_layers) diff_ids.push_back(l.diff_id);
   st.config["rootfs"]["diff_ids"] = diff_ids;
   st.layers = base_layers;
-  commit(st, key_of({"squash", st.id}), "/bin/sh -c #(nop) squashed by tug build --squash", blob);
+  commit(st, key_of({"squash", o_.squash_all ? "all" : "new", st.id}),
+         std::string("/bin/sh -c #(nop) squashed by tug build --squash") +
+             (o_.squash_all ? "-all" : ""),
+         blob);
 }
 
 // Copies what COPY/ADD names into a new layer.
@@ -1813,7 +1816,7 @@ Result Builder::run() {
     done_[i] = run_stage(s, ++shown, static_cast<int>(order.size()));
   }
   State final_state = done_.at(order.back());
-  if (o_.squash) squash(final_state);
+  if (o_.squash || o_.squash_all) squash(final_state);
   if (final_state.id.empty()) {
     // FROM scratch and nothing else: an empty image.
     commit(final_state, key_of({"empty", "scratch"}), "/bin/sh -c #(nop) FROM scratch", "");

@@ -52,6 +52,8 @@ void setup_build(CLI::App* c, Globals& g) {
   c->add_flag("--layers", f->opts.layers,
               "Keep intermediate images as the cache (--layers=false keeps only the result)");
   c->add_flag("--squash", f->opts.squash, "Squash the new layers of the image into one");
+  c->add_flag("--squash-all", f->opts.squash_all,
+              "Squash all the image's layers, the base image's too, into one");
   c->add_flag("-q,--quiet", f->opts.quiet, "Print only the image ID");
   c->add_option("--iidfile", f->iidfile, "Write the image ID to the file");
   c->add_option("--secret", f->secrets,

@@ -324,6 +324,14 @@ EOF
   # Without --timestamp the times are now's: another id.
   tug_ok build --no-cache out
   [ "$(echo "$output" | tail -1)" != "$id1" ]
+  # --squash-all: one layer, the base image's files in it too.
+  tug_ok build --squash-all -t sq out
+  tug_ok image inspect sq --format '{{len .RootFS.Layers}}'
+  assert_output_equals 1
+  tug_ok run --rm sq cat /made /d/inner /f.txt
+  assert_output_equals "made
+inner
+context-file"
   run_tug build --output type=registry,dest=x out
   assert_status 125
   assert_output_contains "--output type \"registry\" is not supported"
