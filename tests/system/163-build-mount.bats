@@ -427,7 +427,6 @@ EOF2
   url=http://127.0.0.1:$port/repo.git
   ctx git <<EOF2
 FROM busybox
-ADD $url /head/
 ADD $url#v1 /tag/
 ADD $url#v1:sub /subdir/
 ADD $url#$first /commit/
@@ -435,7 +434,7 @@ ADD --keep-git-dir $url /kept/
 ADD --checksum=$first $url#v1 /checked/
 EOF2
   tug_ok build -t g1 git
-  tug_ok run --rm g1 sh -c 'cat /head/a.txt /tag/a.txt /subdir/b.txt /commit/a.txt /checked/a.txt; test -e /head/.git && echo head-has-git; test -d /kept/.git && echo kept-git'
+  tug_ok run --rm g1 sh -c 'cat /kept/a.txt /tag/a.txt /subdir/b.txt /commit/a.txt /checked/a.txt; test -e /tag/.git && echo tag-has-git; test -d /kept/.git && echo kept-git'
   assert_output_equals "two
 one
 inner
