@@ -1074,11 +1074,21 @@ void Builder::attach_mounts(const Instruction& ins, std::vector<PreparedMount>& 
 namespace {
 // Every entry under dir (and dir) owned by uid 0 of the user namespace:
 // the invoking user on the host.
+// What was there before and is not the user's (nor mapped) stays as it is.
 void own_tree(const std::string& dir) {
-  if (::lchown(dir.c_str(), 0, 0) != 0) throw_errno("chown " + dir);
   struct stat st;
-  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return;
-  for (const auto& n : list_dir(dir)) own_tree(dir + "/" + n);
+  if (::lstat(dir.c_str(), &st) != 0) return;
+  if ((st.st_uid != 0 || st.st_gid != 0) && ::lchown(dir.c_str(), 0, 0) != 0 && errno != EPERM &&
+      errno != EINVAL)
+    throw_errno("chown " + dir);
+  if (!S_ISDIR(st.st_mode)) return;
+  std::vector<std::string> names;
+  try {
+    names = list_dir(dir);
+  } catch (const Error&) {
+    return;
+  }
+  for (const auto& n : names) own_tree(dir + "/" + n);
 }
 }  // namespace
 
