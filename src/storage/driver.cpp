@@ -10,8 +10,8 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
-#include <set>
 #include <cstring>
+#include <set>
 
 #include "util/error.hpp"
 #include "util/fd.hpp"
