@@ -35,7 +35,7 @@ _tug_flags() {
     save | "image save") echo "-q --quiet -m --multi-image-archive|-o --output --format" ;;
     import | "image import") echo "-q --quiet|-c --change -m --message" ;;
     history | "image history") echo "--no-trunc -q --quiet -H --human|--format" ;;
-    build | "image build" | "buildx build" | "builder build") echo "--no-cache --pull --layers --squash -q --quiet --rm --force-rm --tls-verify|-t --tag -f --file --build-arg --target --network --label --iidfile --format --platform --authfile --cert-dir --creds --ulimit" ;;
+    build | "image build" | "buildx build" | "builder build") echo "--no-cache --pull --layers --squash --squash-all -q --quiet --rm --force-rm --tls-verify|-t --tag -f --file --build-arg --target --network --label --iidfile --format --platform --authfile --cert-dir --creds --ulimit --secret --ssh -o --output --timestamp" ;;
     exec) echo "-i --interactive -t --tty -d --detach --privileged|-e --env --env-file -u --user -w --workdir" ;;
     logs) echo "-f --follow -t --timestamps|-n --tail --since --until" ;;
     stop | "container stop") echo "-a --all -i --ignore|-t --time --timeout --cidfile --filter" ;;

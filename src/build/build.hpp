@@ -14,11 +14,19 @@
 // <data>/build-cache/<key> names the image; a step whose key has an image
 // still in the store is skipped ("--> Using cache").
 //
+// RUN --mount (build/mounts.hpp) gives a step's container bind, cache,
+// tmpfs, secret and ssh mounts outside its overlay: none of them reaches
+// the layer, and the mount points the runtime made are removed from it.
+// Cache mounts live in the store (build-cache/mounts/) across builds.
+//
 // Nothing outlives a failed build but the cache: RUN containers are removed,
 // rootfs mounts live only in the user namespace of the step that made them,
 // and scratch directories are under tmp/ (swept by the image store if the
 // CLI is killed).
+#include <cstdint>
 #include <functional>
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -40,6 +48,18 @@ struct Options {
   std::string network;  // RUN containers' network; empty: host (see docs/architecture.md)
   std::vector<std::string> ulimits;  // --ulimit NAME=SOFT[:HARD] of RUN containers
   bool no_cache = false, layers = true, squash = false, quiet = false, pull = false;
+  bool squash_all = false;  // --squash-all: the base image's layers too, into one
+  // --secret: id -> the bytes RUN --mount=type=secret gives (never stored,
+  // logged or part of a cache key).
+  std::map<std::string, std::string> secrets;
+  // --ssh: id -> an agent socket (absolute path) RUN --mount=type=ssh binds.
+  std::map<std::string, std::string> ssh;
+  // --timestamp: every created time and every file time of the new layers
+  // (the same context then gives the same image id).
+  std::optional<int64_t> timestamp;
+  // --output: "local" (dest a directory) or "tar" (dest a file) of the
+  // final stage's files; empty: none.
+  std::string output_type, output_dest;
   // Makes a base image named in FROM (or COPY --from) available: called
   // when the store lacks it, and for every base with --pull. The builder
   // never talks to a registry itself.

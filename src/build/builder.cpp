@@ -1,5 +1,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -16,6 +18,7 @@
 #include "build/copier.hpp"
 #include "build/dockerfile.hpp"
 #include "build/ignore.hpp"
+#include "build/mounts.hpp"
 #include "container/diff.hpp"
 #include "container/lifecycle.hpp"
 #include "container/prune.hpp"
@@ -30,6 +33,7 @@
 #include "util/fd.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
+#include "util/process.hpp"
 #include "util/strings.hpp"
 
 namespace tug::build {
@@ -204,15 +208,110 @@ bool is_url(const std::string& s) {
   return starts_with(s, "http://") || starts_with(s, "https://");
 }
 
+// A git repository as ADD takes it (BuildKit's forms): git://, ssh://,
+// git@host:path, or an http(s) URL whose path ends in .git; "#REF[:DIR]"
+// picks a branch, tag or commit and a directory of it.
+bool is_git_url(const std::string& s) {
+  if (starts_with(s, "git://") || starts_with(s, "git@") || starts_with(s, "ssh://")) return true;
+  if (!is_url(s)) return false;
+  std::string path = s.substr(0, s.find('#'));
+  path = path.substr(0, path.find('?'));
+  while (ends_with(path, "/")) path.pop_back();
+  return ends_with(path, ".git");
+}
+
+struct GitCheckout {
+  std::string dir, commit;
+};
+
+// Clones url (with its "#REF[:DIR]") into dir as the invoking user; the
+// checkout's .git goes unless keep_git_dir. Error naming the repository
+// when git fails.
+GitCheckout git_checkout(const std::string& text, const std::string& dir, bool keep_git_dir,
+                         std::string& subdir) {
+  std::string url = text, ref;
+  size_t hash = text.find('#');
+  if (hash != std::string::npos) {
+    url = text.substr(0, hash);
+    std::string frag = text.substr(hash + 1);
+    size_t colon = frag.find(':');
+    ref = frag.substr(0, colon);
+    if (colon != std::string::npos) subdir = frag.substr(colon + 1);
+  }
+  if (find_in_path("git").empty())
+    throw Error(Errc::not_found, "ADD of a git repository needs git", "install package git");
+  ::setenv("GIT_TERMINAL_PROMPT", "0", 1);
+  auto git = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "git");
+    CommandResult r = run_command(args);
+    if (r.status != 0) {
+      std::string err = trim(r.err);
+      throw Error(Errc::io, "git " + args[1] + " of " + url + " failed" +
+                                (err.empty() ? "" : ": " + err.substr(err.rfind('\n') + 1)));
+    }
+    return trim(r.out);
+  };
+  bool commit_ref = ref.size() >= 7 && ref.size() <= 40 &&
+                    ref.find_first_not_of("0123456789abcdef") == std::string::npos;
+  if (ref.empty() || !commit_ref) {
+    std::vector<std::string> args = {"clone", "--quiet", "--depth", "1"};
+    if (!ref.empty()) {
+      args.push_back("--branch");
+      args.push_back(ref);
+    }
+    args.push_back("--");
+    args.push_back(url);
+    args.push_back(dir);
+    try {
+      git(args);
+    } catch (const Error& e) {
+      // A server without shallow clones (git's dumb http): the whole history.
+      if (std::string(e.what()).find("shallow") == std::string::npos) throw;
+      remove_tree(dir);
+      args.erase(args.begin() + 2, args.begin() + 4);
+      git(args);
+    }
+  } else {
+    git({"clone", "--quiet", "--no-checkout", "--", url, dir});
+    git({"-C", dir, "checkout", "--quiet", ref});
+  }
+  GitCheckout c;
+  c.dir = dir;
+  c.commit = git({"-C", dir, "rev-parse", "HEAD"});
+  if (!keep_git_dir) remove_tree(dir + "/.git");
+  return c;
+}
+
 // One source of a COPY/ADD as resolved before the copy.
 struct Source {
-  enum Kind { context, heredoc, url, image } kind = context;
-  std::string rel;       // context/image: path relative to the root
+  enum Kind { context, heredoc, url, image, git } kind = context;
+  std::string rel;       // context/image/git: path relative to the root
+  std::string root;      // git: the checkout
   std::string name;      // heredoc/url: file name
   std::string content;   // heredoc: text
   Download dl;           // url
   bool extract = false;  // ADD of a local archive
 };
+
+// A RUN --mount as resolved before the step's cache lookup.
+struct PreparedMount {
+  RunMount m;
+  bool from_context = false;  // bind/cache: the source is in the build context
+  std::string image_id;       // ... else in this stage's or image's files
+  std::vector<image::Layer> layers;
+  std::string rel;                   // the source, relative to its root
+  std::optional<std::string> given;  // secret: its bytes; ssh: the socket
+  bool skip = false;                 // an optional secret or ssh socket not given
+};
+
+std::string rfc3339_of(int64_t t) {
+  time_t tt = static_cast<time_t>(t);
+  struct tm tm {};
+  ::gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 class Builder {
  public:
@@ -289,6 +388,20 @@ class Builder {
                    const std::function<void(json& rc)>& change);
 
   void run_step(State& st, const Instruction& ins);
+  int stage_of(const Instruction& ins) const;
+  PreparedMount resolve_mount(State& st, const Instruction& ins, const std::string& text,
+                              std::string& key);
+  void attach_mounts(const Instruction& ins, std::vector<PreparedMount>& mounts,
+                     container::CreateOptions& co, std::vector<FileLock>& locks,
+                     std::vector<std::string>& stubs);
+  void copy_out(const PreparedMount& p, const std::string& dir, const std::string& dest);
+  std::string cache_mount(const Instruction& ins, const PreparedMount& p,
+                          std::vector<FileLock>& locks, std::set<std::string>& locked);
+  void export_output(const State& st);
+  // The cache key as this build uses it: --timestamp makes other images.
+  std::string timed_key(const std::string& key) const {
+    return o_.timestamp ? key_of({key, "timestamp", std::to_string(*o_.timestamp)}) : key;
+  }
   void copy_step(State& st, const Instruction& ins);
   void arg_step(State& st, const Instruction& ins);
 
@@ -298,7 +411,10 @@ class Builder {
   }
   storage::RootfsPlan plan_for(const std::vector<image::Layer>& layers, const std::string& dir);
   // The layer of a RUN: its container's upper dir as a tar in the work dir.
-  std::string tar_upper(const std::string& upper, const std::vector<image::Layer>& layers);
+  // stubs: the mount points of RUN --mount targets, which go when the
+  // runtime made them (with the parents it made for them).
+  std::string tar_upper(const std::string& upper, const std::vector<image::Layer>& layers,
+                        const std::vector<std::string>& stubs = {});
   void squash(State& st);
 
   container::Store& ctrs_;
@@ -317,6 +433,19 @@ class Builder {
   int step_no_ = 0, step_total_ = 0;
   std::string stage_prefix_;
   storage::Driver driver_ = storage::Driver::overlay;
+  // A RUN step's mount copies and secret files: gone once the step is.
+  std::vector<std::string> step_scratch_;
+  void remove_step_scratch() {
+    if (step_scratch_.empty()) return;
+    try {
+      userns::run_in_userns(images_.mapping(), [&] {
+        for (const auto& d : step_scratch_) remove_tree(d);
+      });
+    } catch (const Error& e) {
+      log_warn("removing a build step's mounts: " + std::string(e.what()));
+    }
+    step_scratch_.clear();
+  }
 };
 
 void Builder::load_dockerfile() {
@@ -426,6 +555,19 @@ std::vector<int> Builder::needed_stages() {
         for (const auto& f : ins.flags)
           if (starts_with(f, "--from="))
             ref = expand_word(f.substr(7), global_lookup(), df_.escape);
+      } else if (ins.keyword == "RUN") {
+        // RUN --mount=...,from=STAGE: that stage is needed too.
+        for (const auto& f : ins.flags)
+          if (starts_with(f, "--mount="))
+            for (const auto& field : split(f.substr(8), ','))
+              if (starts_with(field, "from="))
+                if (auto d = stage_ref(at(ins,
+                                          [&] {
+                                            return expand_word(field.substr(5), global_lookup(),
+                                                               df_.escape);
+                                          }),
+                                       i))
+                  todo.push_back(*d);
       }
       if (ref.empty()) continue;
       if (auto d = stage_ref(ref, i)) todo.push_back(*d);
@@ -453,7 +595,7 @@ image::Image Builder::base_image(const Instruction& ins, const std::string& ref)
 
 bool Builder::use_cache(State& st, const std::string& key) {
   if (o_.no_cache || !o_.layers) return false;
-  auto id = read_file_if_exists(cache_dir(images_.paths()) + "/" + key);
+  auto id = read_file_if_exists(cache_dir(images_.paths()) + "/" + timed_key(key));
   if (!id) return false;
   std::string hex = trim(*id);
   if (!is_hex64(hex)) return false;
@@ -471,7 +613,7 @@ void Builder::commit(State& st, const std::string& key, const std::string& creat
                      const std::string& layer_blob) {
   image::Staging staging(images_);
   json cfg = st.config;
-  std::string now = now_rfc3339();
+  std::string now = o_.timestamp ? rfc3339_of(*o_.timestamp) : now_rfc3339();
   cfg["created"] = now;
   if (!cfg.contains("architecture")) cfg["architecture"] = image::host_architecture();
   if (!cfg.contains("os")) cfg["os"] = "linux";
@@ -500,7 +642,7 @@ void Builder::commit(State& st, const std::string& key, const std::string& creat
     std::string dir = cache_dir(images_.paths());
     make_dirs(dir + "/intermediate", 0700);
     make_dirs(dir + "/parent", 0700);
-    atomic_write(dir + "/" + key, img.id + "\n", 0600, false);
+    atomic_write(dir + "/" + timed_key(key), img.id + "\n", 0600, false);
     write_file(dir + "/intermediate/" + img.id, "", 0600);
     // What rmi and the prunes follow to remove a build's steps with it.
     if (!parent.empty() && parent != img.id)
@@ -567,11 +709,28 @@ void Builder::run_step(State& st, const Instruction& ins) {
   std::string shown;
   auto flags = parse_flags(ins, {"network", "mount", "security"}, df_.file);
   std::string network = o_.network.empty() ? "host" : o_.network;
-  for (const auto& f : flags) {
-    if (f.name == "network")
-      network = f.value == "default" ? network : f.value;
-    else
-      fail(ins, "RUN --" + f.name + " is not implemented in tug build yet");
+  std::vector<PreparedMount> mounts;
+  std::string mount_keys;
+  {
+    auto lk = lookup(st);
+    for (const auto& f : flags) {
+      std::string v = at(ins, [&] { return expand_word(f.value, lk, df_.escape); });
+      if (f.name == "network") {
+        if (v == "none" || v == "host")
+          network = v;
+        else if (v != "default")
+          fail(ins, "RUN --network=" + v + " is not supported", "use none, host or default");
+      } else if (f.name == "security") {
+        if (v == "insecure")
+          fail(ins,
+               "RUN --security=insecure is not supported by tug build: a rootless build cannot "
+               "give a step more privileges than its user namespace",
+               "leave out --security (sandbox is the default)");
+        if (v != "sandbox") fail(ins, "invalid RUN --security=" + v, "use sandbox");
+      } else {
+        mounts.push_back(resolve_mount(st, ins, v, mount_keys));
+      }
+    }
   }
   if (ins.json_form) {
     argv = ins.json_args;
@@ -610,7 +769,8 @@ void Builder::run_step(State& st, const Instruction& ins) {
   std::string by = shown;
   if (!shown_args.empty())
     by = "|" + std::to_string(shown_args.size()) + " " + join(shown_args, " ") + " " + shown;
-  std::string key = key_of({"run", st.id, by, network});
+  std::string key = mount_keys.empty() ? key_of({"run", st.id, by, network})
+                                       : key_of({"run", st.id, by, network, mount_keys});
   if (use_cache(st, key)) return;
   if (st.id.empty())
     fail(ins, "RUN needs an image to run in: the stage starts FROM scratch and has no files yet",
@@ -626,13 +786,24 @@ void Builder::run_step(State& st, const Instruction& ins) {
   co.image_volumes = false;
   co.labels = {"io.tug.build=" + (st.id.substr(0, 12))};
   co.build_step = true;
-  container::Record rec = at(ins, [&] { return container::create(ctrs_, images_, co); });
+  // Held until the step's container is gone: cache mounts' sharing locks.
+  std::vector<FileLock> locks;
+  std::vector<std::string> stubs;
+  container::Record rec;
+  try {
+    at(ins, [&] { attach_mounts(ins, mounts, co, locks, stubs); });
+    rec = at(ins, [&] { return container::create(ctrs_, images_, co); });
+  } catch (...) {
+    remove_step_scratch();
+    throw;
+  }
   auto remove_container = [&] {
     try {
       container::remove(ctrs_, rec, true);
     } catch (const Error& e) {
       log_warn("removing build container " + rec.id.substr(0, 12) + ": " + e.what());
     }
+    remove_step_scratch();
   };
   std::string blob;
   try {
@@ -672,7 +843,7 @@ void Builder::run_step(State& st, const Instruction& ins) {
       }
       fail(ins, msg, "", code > 0 && code < 256 ? code : kExitToolError);
     }
-    blob = at(ins, [&] { return tar_upper(ctrs_.dir(rec.id) + "/upper", st.layers); });
+    blob = at(ins, [&] { return tar_upper(ctrs_.dir(rec.id) + "/upper", st.layers, stubs); });
   } catch (...) {
     remove_container();
     throw;
@@ -681,13 +852,318 @@ void Builder::run_step(State& st, const Instruction& ins) {
   commit(st, key, by, blob);
 }
 
-std::string Builder::tar_upper(const std::string& upper, const std::vector<image::Layer>& layers) {
+// ---- RUN --mount ----
+
+int Builder::stage_of(const Instruction& ins) const {
+  int cur = 0;
+  for (const auto& s : stages_)
+    if (df_.instructions[s.from].line <= ins.line) cur = s.index;
+  return cur;
+}
+
+PreparedMount Builder::resolve_mount(State& st, const Instruction& ins, const std::string& text,
+                                     std::string& key) {
+  PreparedMount p;
+  p.m = at(ins, [&] { return parse_run_mount(text); });
+  RunMount& m = p.m;
+  if (!m.target.empty() && m.target[0] != '/') {
+    std::string wd = workdir(st);
+    m.target = (wd == "/" ? "" : wd) + "/" + m.target;
+  }
+  if (!m.target.empty() && clean_relative(m.target) == ".")
+    fail(ins, "RUN --mount=" + text + ": the target cannot be /");
+  key += mount_key(m) + "\n";
+  using T = RunMount::Type;
+  if ((m.type == T::bind) || (m.type == T::cache && !m.from.empty())) {
+    p.rel = clean_relative(m.source);
+    if (m.from.empty()) {
+      p.from_context = true;
+      UniqueFd ctx = open_or_throw(context_, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      int fd = open_in_root(ctx.get(), p.rel, O_PATH);
+      if (fd < 0 || (p.rel != "." && ignore_.excluded(p.rel))) {
+        if (fd >= 0) ::close(fd);
+        fail(ins, "RUN --mount=" + text + ": " + quote(m.source.empty() ? "." : m.source) +
+                      ": no such file or directory in the build context");
+      }
+      ::close(fd);
+      Sha256 h;
+      at(ins, [&] { hash_source(ctx.get(), p.rel, &ignore_, memo_, h); });
+      key += "context " + h.hex() + "\n";
+    } else if (auto s = stage_ref(m.from, stage_of(ins))) {
+      auto it = done_.find(*s);
+      if (it == done_.end()) fail(ins, "stage " + m.from + " was not built");
+      p.image_id = it->second.id;
+      p.layers = it->second.layers;
+      key += "image " + p.image_id + "\n";
+    } else {
+      std::optional<image::Image> img;
+      try {
+        img = base_image(ins, m.from);
+      } catch (const Error&) {
+        fail(ins, "RUN --mount=" + text + ": from=" + m.from + ": no stage or image of that name",
+             "name an earlier stage (FROM ... AS name) or an image");
+      }
+      p.image_id = img->id;
+      p.layers = img->layers;
+      key += "image " + p.image_id + "\n";
+    }
+  } else if (m.type == T::secret || m.type == T::ssh) {
+    const auto& given = m.type == T::secret ? o_.secrets : o_.ssh;
+    auto it = given.find(m.id);
+    if (it != given.end()) {
+      p.given = it->second;
+    } else if (m.required) {
+      if (m.type == T::secret)
+        fail(ins, "secret " + quote(m.id) + " is required but was not given",
+             "pass it with --secret id=" + m.id + ",src=FILE (or env=VARIABLE)");
+      fail(ins, "ssh agent " + quote(m.id) + " is required but was not given",
+           "pass it with --ssh " + (m.id == "default" ? std::string("default") : m.id + "=SOCKET"));
+    } else {
+      p.skip = true;
+    }
+  }
+  return p;
+}
+
+// Copies p's source into dir (made) as dest ("/" for a directory's
+// contents, "/data" to name the copy), in the user namespace where the
+// image's files are readable; a stage or image is mounted there for it.
+void Builder::copy_out(const PreparedMount& p, const std::string& dir, const std::string& dest) {
+  make_dirs(dir, 0755);
+  std::optional<storage::RootfsPlan> plan;
+  if (!p.from_context && !p.layers.empty()) {
+    std::string mnt = work_->path() + "/src-" + std::to_string(++step_no_);
+    step_scratch_.push_back(mnt);
+    plan = plan_for(p.layers, mnt);
+  }
+  std::string ctx_path = context_;
+  const IgnoreMatcher* ign = &ignore_;
+  std::string from = p.from_context ? std::string("the build context") : p.m.from;
+  userns::run_in_userns(images_.mapping(), [&] {
+    UniqueFd dst = open_or_throw(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    UniqueFd src;
+    CopyOptions co;
+    if (p.from_context) {
+      src = open_or_throw(ctx_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      co.ignore = ign;
+    } else if (plan) {
+      storage::mount_rootfs(*plan);
+      src = open_or_throw(plan->target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    } else {
+      src = open_or_throw(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);  // an empty image
+    }
+    int fd = open_in_root(src.get(), p.rel, O_PATH);
+    if (fd < 0)
+      throw Error(Errc::not_found, "RUN --mount source " +
+                                       quote(p.m.source.empty() ? "/" : p.m.source) +
+                                       ": no such file or directory in " + from);
+    ::close(fd);
+    copy_source(src.get(), p.rel, dst.get(), dest, co);
+  });
+}
+
+std::string Builder::cache_mount(const Instruction& ins, const PreparedMount& p,
+                                 std::vector<FileLock>& locks, std::set<std::string>& locked) {
+  const RunMount& m = p.m;
+  make_dirs(cache_mounts_dir(images_.paths()), 0700);
+  std::string dir = cache_mount_dir(images_.paths(), m.id);
+  // sharing=locked: one step at a time (other builds wait); shared: any
+  // number at once; private: a step that finds it in use gets an empty
+  // cache of its own, discarded after the step.
+  if (!locked.count(m.id)) {
+    std::string lock_path = dir + ".lock";
+    if (m.sharing == "locked") {
+      locks.emplace_back(lock_path, FileLock::Mode::exclusive);
+    } else if (m.sharing == "shared") {
+      locks.emplace_back(lock_path, FileLock::Mode::shared);
+    } else {
+      FileLock l = FileLock::try_lock(lock_path, FileLock::Mode::exclusive);
+      if (!l.held()) {
+        log_info(df_.file + ":" + std::to_string(ins.line) + ": cache " + quote(m.id) +
+                 " is in use: this step gets a private one");
+        dir = work_->path() + "/cache-" + std::to_string(++step_no_);
+        step_scratch_.push_back(dir);
+      } else {
+        locks.push_back(std::move(l));
+      }
+    }
+    locked.insert(m.id);
+  }
+  if (is_directory(dir)) return dir;
+  // Made aside and renamed into place: a concurrent build sees all or nothing.
+  std::string tmp = dir + ".new-" + std::to_string(::getpid());
+  if (path_exists(tmp)) userns::run_in_userns(images_.mapping(), [&] { remove_tree(tmp); });
+  make_dirs(tmp, 0755);
+  if (!m.from.empty()) copy_out(p, tmp, "/");
+  uint32_t uid = m.uid.value_or(0), gid = m.gid.value_or(0);
+  mode_t mode = m.mode.value_or(0755);
+  userns::run_in_userns(images_.mapping(), [&] {
+    if (::chown(tmp.c_str(), uid, gid) != 0) throw_errno("chown " + tmp);
+    if (::chmod(tmp.c_str(), mode) != 0) throw_errno("chmod " + tmp);
+  });
+  if (starts_with(dir, work_->path())) {
+    if (::rename(tmp.c_str(), dir.c_str()) != 0) throw_errno("renaming " + tmp);
+    return dir;
+  }
+  if (::rename(tmp.c_str(), dir.c_str()) != 0) {
+    if (errno != EEXIST && errno != ENOTEMPTY) throw_errno("renaming " + tmp);
+    userns::run_in_userns(images_.mapping(), [&] { remove_tree(tmp); });
+  } else {
+    // What `builder prune` names it by.
+    atomic_write(dir + ".id", m.id + "\n", 0600, false);
+  }
+  return dir;
+}
+
+void Builder::attach_mounts(const Instruction& ins, std::vector<PreparedMount>& mounts,
+                            container::CreateOptions& co, std::vector<FileLock>& locks,
+                            std::vector<std::string>& stubs) {
+  using T = RunMount::Type;
+  std::set<std::string> locked;
+  int agents = 0;
+  for (auto& p : mounts) {
+    const RunMount& m = p.m;
+    if (p.skip) continue;
+    std::string dir = work_->path() + "/mount-" + std::to_string(++step_no_);
+    step_scratch_.push_back(dir);
+    std::string ro = m.readonly ? ",ro" : "";
+    switch (m.type) {
+      case T::bind: {
+        // A private copy: what the command writes (rw) is discarded with it.
+        copy_out(p, dir, "/data");
+        co.mounts.push_back("type=bind,source=" + dir + "/data,target=" + m.target + ro);
+        break;
+      }
+      case T::cache:
+        co.mounts.push_back("type=bind,source=" + cache_mount(ins, p, locks, locked) +
+                            ",target=" + m.target + ro);
+        break;
+      case T::tmpfs:
+        co.mounts.push_back("type=tmpfs,target=" + m.target +
+                            (m.size.empty() ? "" : ",tmpfs-size=" + m.size));
+        break;
+      case T::secret:
+        if (!m.target.empty()) {
+          make_dirs(dir, 0700);
+          std::string file = dir + "/secret";
+          write_file(file, *p.given, 0600);
+          uint32_t uid = m.uid.value_or(0), gid = m.gid.value_or(0);
+          mode_t mode = m.mode.value_or(0400);
+          userns::run_in_userns(images_.mapping(), [&] {
+            if (::chown(file.c_str(), uid, gid) != 0) throw_errno("chown " + file);
+            if (::chmod(file.c_str(), mode) != 0) throw_errno("chmod " + file);
+          });
+          co.mounts.push_back("type=bind,source=" + file + ",target=" + m.target + ",ro");
+        }
+        if (!m.env.empty()) co.env.push_back(m.env + "=" + *p.given);
+        break;
+      case T::ssh: {
+        std::string target =
+            m.target.empty() ? "/run/buildkit/ssh_agent." + std::to_string(agents) : m.target;
+        ++agents;
+        co.mounts.push_back("type=bind,source=" + *p.given + ",target=" + target);
+        co.env.push_back("SSH_AUTH_SOCK=" + target);
+        stubs.push_back(target);
+        continue;
+      }
+    }
+    if (!m.target.empty()) stubs.push_back(m.target);
+  }
+}
+
+namespace {
+// Every entry under dir (and dir) owned by uid 0 of the user namespace:
+// the invoking user on the host.
+// What was there before and is not the user's (nor mapped) stays as it is.
+void own_tree(const std::string& dir) {
+  struct stat st;
+  if (::lstat(dir.c_str(), &st) != 0) return;
+  if ((st.st_uid != 0 || st.st_gid != 0) && ::lchown(dir.c_str(), 0, 0) != 0 && errno != EPERM &&
+      errno != EINVAL)
+    throw_errno("chown " + dir);
+  if (!S_ISDIR(st.st_mode)) return;
+  std::vector<std::string> names;
+  try {
+    names = list_dir(dir);
+  } catch (const Error&) {
+    return;
+  }
+  for (const auto& n : names) own_tree(dir + "/" + n);
+}
+}  // namespace
+
+// --output: the final stage's files as a directory or a tar file.
+void Builder::export_output(const State& st) {
+  std::vector<std::string> dirs;  // bottom first
+  for (const auto& l : st.layers) dirs.push_back(images_.layer_dir(l.diff_id));
+  const std::string& dest = o_.output_dest;
+  if (o_.output_type == "local") {
+    make_dirs(dest, 0755);
+    userns::run_in_userns(images_.mapping(), [&] {
+      image::apply_layers(dirs, dest);
+      own_tree(dest);
+    });
+  } else {
+    std::string tree = work_->path() + "/output";
+    make_dirs(tree, 0755);
+    if (::unlink(dest.c_str()) != 0 && errno != ENOENT) throw_errno("removing " + dest);
+    userns::run_in_userns(images_.mapping(), [&] {
+      image::apply_layers(dirs, tree);
+      image::TarOptions to;
+      if (o_.timestamp) to.mtime = *o_.timestamp;
+      image::write_tar_file(tree, dest, to);
+    });
+  }
+  say("--> Wrote the files of the image to " + dest);
+}
+
+std::string Builder::tar_upper(const std::string& upper, const std::vector<image::Layer>& layers,
+                               const std::vector<std::string>& stubs) {
   std::string blob = work_->path() + "/run-" + std::to_string(++step_no_) + ".tar";
   std::vector<std::string> dirs;
   for (auto it = layers.rbegin(); it != layers.rend(); ++it)
     dirs.push_back(images_.layer_dir(it->diff_id));
   userns::run_in_userns(images_.mapping(), [&] {
     container::LowerView view = container::layers_view(dirs);
+    // A RUN --mount's mount point, when the runtime made it: an empty file
+    // or directory the image does not have, and its parents made with it.
+    // The first parent the image has goes too when it is an empty copy-up
+    // with the image's owner and mode (no change of the command's).
+    for (const auto& target : stubs) {
+      std::string p = "/" + clean_relative(target);
+      bool first = true;
+      while (p != "/") {
+        std::string host = upper + p;
+        struct stat up;
+        if (::lstat(host.c_str(), &up) != 0) break;
+        bool empty_dir = S_ISDIR(up.st_mode) && list_dir(host).empty();
+        bool opaque = false;
+        if (S_ISDIR(up.st_mode))
+          for (const char* x : {"user.overlay.opaque", "trusted.overlay.opaque"})
+            if (::lgetxattr(host.c_str(), x, nullptr, 0) >= 0) opaque = true;
+        if (view.exists(p)) {
+          if (first || !empty_dir || opaque) break;
+          for (const auto& d : dirs) {
+            struct stat low;
+            if (::lstat((d + p).c_str(), &low) != 0) continue;
+            if (S_ISDIR(low.st_mode) && low.st_mode == up.st_mode && low.st_uid == up.st_uid &&
+                low.st_gid == up.st_gid)
+              ::rmdir(host.c_str());
+            break;
+          }
+          break;
+        }
+        if (empty_dir && !opaque) {
+          ::rmdir(host.c_str());
+        } else if (first && S_ISREG(up.st_mode) && up.st_size == 0) {
+          ::unlink(host.c_str());
+        } else {
+          break;
+        }
+        first = false;
+        p = dirname_of(p);
+      }
+    }
     // Mount points the runtime made for /etc/hosts and friends when the
     // image lacks them are not the command's work (docker keeps them in
     // an init layer): they stay out of the layer, as does a directory
@@ -723,6 +1199,7 @@ std::string Builder::tar_upper(const std::string& upper, const std::vector<image
     }
     image::TarOptions to;
     to.overlay_whiteouts = true;
+    if (o_.timestamp) to.mtime = *o_.timestamp;
     image::write_tar_file(upper, blob, to);
   });
   return blob;
@@ -735,7 +1212,7 @@ std::string Builder::tar_upper(const std::string& upper, const std::vector<image
 // history entries stay, marked as empty layers, and one entry for the
 // squashed layer follows.
 void Builder::squash(State& st) {
-  size_t base = st.base_layers;
+  size_t base = o_.squash_all ? 0 : st.base_layers;
   if (st.layers.size() <= base + 1) return;  // nothing to merge
   say("--> Squashing " + std::to_string(st.layers.size() - base) + " layers");
   std::vector<image::Layer> base_layers(st.layers.begin(), st.layers.begin() + base);
@@ -765,7 +1242,10 @@ void Builder::squash(State& st) {
   for (const auto& l : base_layers) diff_ids.push_back(l.diff_id);
   st.config["rootfs"]["diff_ids"] = diff_ids;
   st.layers = base_layers;
-  commit(st, key_of({"squash", st.id}), "/bin/sh -c #(nop) squashed by tug build --squash", blob);
+  commit(st, key_of({"squash", o_.squash_all ? "all" : "new", st.id}),
+         std::string("/bin/sh -c #(nop) squashed by tug build --squash") +
+             (o_.squash_all ? "-all" : ""),
+         blob);
 }
 
 // Copies what COPY/ADD names into a new layer.
@@ -774,7 +1254,7 @@ void Builder::copy_step(State& st, const Instruction& ins) {
   std::vector<std::string> allowed = {"chown", "chmod", "link!", "exclude"};
   if (add) {
     allowed.push_back("checksum");
-    allowed.push_back("keep-git-dir");
+    allowed.push_back("keep-git-dir!");
   } else {
     allowed.push_back("from");
     allowed.push_back("parents!");
@@ -782,6 +1262,8 @@ void Builder::copy_step(State& st, const Instruction& ins) {
   auto flags = parse_flags(ins, allowed, df_.file);
   auto lk = lookup(st);
   std::string from, chown, chmod_text, checksum;
+  bool parents = false;  // --parents: a source keeps its directories under dest
+  bool keep_git_dir = false;
   CopyOptions copts;
   for (const auto& f : flags) {
     std::string v = at(ins, [&] { return expand_word(f.value, lk, df_.escape); });
@@ -795,8 +1277,10 @@ void Builder::copy_step(State& st, const Instruction& ins) {
       checksum = v;
     else if (f.name == "exclude")
       copts.exclude.add(v);
-    else if (f.name == "parents" || f.name == "keep-git-dir")
-      fail(ins, ins.keyword + " --" + f.name + " is not implemented in tug build yet");
+    else if (f.name == "parents")
+      parents = !f.has_value || v == "true";
+    else if (f.name == "keep-git-dir")
+      keep_git_dir = !f.has_value || v == "true";
   }
   if (!chmod_text.empty()) copts.chmod = at(ins, [&] { return parse_chmod(chmod_text); });
 
@@ -854,6 +1338,31 @@ void Builder::copy_step(State& st, const Instruction& ins) {
       s.content =
           it->expand ? at(ins, [&] { return expand_word(it->content, lk, '\0'); }) : it->content;
       h.update("heredoc\n" + s.name + "\n" + s.content);
+      sources.push_back(s);
+      ++n_matches;
+      continue;
+    }
+    if (add && is_git_url(w)) {
+      Source s;
+      s.kind = Source::git;
+      std::string sub;
+      GitCheckout c = at(ins, [&] {
+        return git_checkout(w, work_->path() + "/git-" + std::to_string(++step_no_), keep_git_dir,
+                            sub);
+      });
+      if (!checksum.empty() && checksum != c.commit &&
+          !(checksum.size() >= 7 && starts_with(c.commit, checksum)))
+        fail(ins,
+             "ADD " + w + ": checksum mismatch: expected commit " + checksum + ", got " + c.commit);
+      s.root = c.dir;
+      s.rel = clean_relative(sub);
+      {
+        UniqueFd g = open_or_throw(c.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int fd = open_in_root(g.get(), s.rel, O_PATH);
+        if (fd < 0) fail(ins, "ADD " + w + ": " + sub + ": no such directory in the repository");
+        ::close(fd);
+      }
+      h.update("git\n" + w + "\n" + c.commit + "\n" + (keep_git_dir ? "keep" : ""));
       sources.push_back(s);
       ++n_matches;
       continue;
@@ -985,6 +1494,20 @@ void Builder::copy_step(State& st, const Instruction& ins) {
         UniqueFd ctx_fd = open_or_throw(ctx_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         CopyOptions co = copts;
         if (!chown.empty()) co.owner = resolve_owner(root.get(), chown);
+        // --parents: "a/b/c.txt" goes to DEST/a/b/c.txt, a directory
+        // "a/b" to DEST/a/b/.
+        auto parents_dest = [&](int src, const std::string& rel) -> std::string {
+          if (!parents) return dest;
+          std::string base = ends_with(dest, "/") ? dest : dest + "/";
+          std::string r = clean_relative(rel);
+          struct stat sst;
+          int fd = open_in_root(src, r, O_PATH);
+          bool dir = fd >= 0 && ::fstat(fd, &sst) == 0 && S_ISDIR(sst.st_mode);
+          if (fd >= 0) ::close(fd);
+          if (dir) return r == "." ? base : base + r + "/";
+          std::string parent = dirname_of(r);
+          return parent == "." ? base : base + parent + "/";
+        };
         for (const auto& s : sources) {
           switch (s.kind) {
             case Source::heredoc:
@@ -995,12 +1518,18 @@ void Builder::copy_step(State& st, const Instruction& ins) {
               write_content(root.get(), dest, s.name, data, 0600, co, s.dl.mtime);
               break;
             }
+            case Source::git: {
+              UniqueFd g = open_or_throw(s.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+              copy_source(g.get(), s.rel, root.get(), dest, co);
+              break;
+            }
             case Source::image: {
               auto matches = match_sources(src_root.get(), s.rel, nullptr);
               if (matches.empty())
                 throw Error(Errc::not_found, "COPY --from=" + from + ": " + s.rel +
                                                  ": no such file or directory in the source image");
-              for (const auto& m : matches) copy_source(src_root.get(), m, root.get(), dest, co);
+              for (const auto& m : matches)
+                copy_source(src_root.get(), m, root.get(), parents_dest(src_root.get(), m), co);
               break;
             }
             case Source::context:
@@ -1011,13 +1540,14 @@ void Builder::copy_step(State& st, const Instruction& ins) {
               } else {
                 CopyOptions c2 = co;
                 c2.ignore = ign;
-                copy_source(ctx_fd.get(), s.rel, root.get(), dest, c2);
+                copy_source(ctx_fd.get(), s.rel, root.get(), parents_dest(ctx_fd.get(), s.rel), c2);
               }
               break;
           }
         }
         image::TarOptions to;
         to.overlay_whiteouts = true;
+        if (o_.timestamp) to.mtime = *o_.timestamp;
         image::write_tar_file(target.upper, blob, to);
       });
     } catch (Error& e) {
@@ -1296,7 +1826,7 @@ Result Builder::run() {
     done_[i] = run_stage(s, ++shown, static_cast<int>(order.size()));
   }
   State final_state = done_.at(order.back());
-  if (o_.squash) squash(final_state);
+  if (o_.squash || o_.squash_all) squash(final_state);
   if (final_state.id.empty()) {
     // FROM scratch and nothing else: an empty image.
     commit(final_state, key_of({"empty", "scratch"}), "/bin/sh -c #(nop) FROM scratch", "");
@@ -1314,6 +1844,7 @@ Result Builder::run() {
       commit(final_state, key, by, "");
     }
   }
+  if (!o_.output_type.empty()) export_output(final_state);
   std::vector<std::string> unused;
   for (const auto& [k, v] : o_.build_args)
     if (!used_args_.count(k) && !kProxyArgs.count(k)) unused.push_back(k);

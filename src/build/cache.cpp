@@ -1,5 +1,6 @@
 #include "build/cache.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -7,6 +8,7 @@
 #include <map>
 
 #include "container/lifecycle.hpp"
+#include "userns/userns.hpp"
 #include "util/digest.hpp"
 #include "util/error.hpp"
 #include "util/fs.hpp"
@@ -34,6 +36,27 @@ std::set<std::string> present_ids(const image::Store& images) {
 void remove_file(const std::string& path) {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT)
     log_warn("cannot remove " + path + ": " + std::strerror(errno));
+}
+
+// Bytes of the files under dir the invoking user can see.
+int64_t usage(const std::string& dir) {
+  int64_t total = 0;
+  std::vector<std::string> names;
+  try {
+    names = list_dir(dir);
+  } catch (const Error&) {
+    return 0;  // a directory of another id of the user namespace
+  }
+  for (const auto& name : names) {
+    std::string path = dir + "/" + name;
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) continue;
+    if (S_ISDIR(st.st_mode))
+      total += usage(path);
+    else if (S_ISREG(st.st_mode))
+      total += static_cast<int64_t>(st.st_blocks) * 512;
+  }
+  return total;
 }
 
 }  // namespace
@@ -89,7 +112,7 @@ void forget_removed_images(const Paths& paths, const image::Store& images) {
     if (!present.count(child) || !present.count(parent)) remove_file(dir + "/parent/" + child);
   // The hashes only serve cache lookups of COPY steps.
   if (!cached) remove_file(dir + "/file-hashes");
-  for (const char* sub : {"/intermediate", "/parent", ""}) ::rmdir((dir + sub).c_str());
+  for (const char* sub : {"/intermediate", "/parent", "/mounts", ""}) ::rmdir((dir + sub).c_str());
 }
 
 std::vector<std::string> remove_orphaned_parents(const container::Store& store,
@@ -154,6 +177,20 @@ void prune_cache(container::Store& store, image::Store& images, bool all,
   container::remove_images(store, images, victims, removed);
   report.build_cache.insert(report.build_cache.end(), removed.images.begin(), removed.images.end());
   report.reclaimed += removed.reclaimed;
+  // RUN --mount=type=cache directories: no build runs (the removal lock
+  // says so), so none is in use. Their files have the ids of the steps
+  // that wrote them: removed in the user namespace.
+  std::string mounts = cache_dir(store.paths()) + "/mounts";
+  if (is_directory(mounts)) {
+    for (const auto& n : list_dir(mounts)) {
+      if (!ends_with(n, ".id")) continue;
+      std::string id = trim(read_file_if_exists(mounts + "/" + n).value_or(""));
+      report.build_cache.push_back(n.substr(0, n.size() - 3) + (id.empty() ? "" : " (" + id + ")"));
+    }
+    int64_t before = usage(mounts);
+    userns::run_in_userns(store.mapping(), [&] { remove_tree(mounts); });
+    report.reclaimed += before;
+  }
   if (all) {
     // Every step key and the context's hashes: the next build runs every step.
     std::string dir = cache_dir(store.paths());

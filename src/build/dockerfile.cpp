@@ -30,6 +30,33 @@ const std::set<std::string> kWithHeredocs = {"RUN", "COPY", "ADD"};
   throw Error(Errc::invalid, file + ":" + std::to_string(line) + ": " + msg, hint);
 }
 
+// docker/dockerfile[-upstream] (docker.io/ optional) at a 1.x tag, a
+// 1.x-labs tag, latest or no tag, with or without a digest.
+bool known_syntax(const std::string& ref) {
+  std::string r = ref;
+  for (const char* p : {"docker.io/", "index.docker.io/"})
+    if (r.rfind(p, 0) == 0) r = r.substr(std::string(p).size());
+  size_t at = r.find('@');
+  if (at != std::string::npos) {
+    std::string digest = r.substr(at + 1);
+    if (digest.rfind("sha256:", 0) != 0 || digest.size() != 71) return false;
+    r = r.substr(0, at);
+  }
+  std::string name = r, tag;
+  size_t colon = r.find(':');
+  if (colon != std::string::npos) {
+    name = r.substr(0, colon);
+    tag = r.substr(colon + 1);
+  }
+  if (name != "docker/dockerfile" && name != "docker/dockerfile-upstream") return false;
+  if (tag.empty() || tag == "latest" || tag == "labs") return true;
+  // 1, 1.4, 1.7.0, 1-labs, 1.4-labs
+  std::string ver = tag;
+  if (ver.size() > 5 && ver.compare(ver.size() - 5, 5, "-labs") == 0) ver.resize(ver.size() - 5);
+  if (ver != "1" && ver.rfind("1.", 0) != 0) return false;
+  return ver.find_first_not_of("0123456789.") == std::string::npos;
+}
+
 bool is_space(char c) {
   return c == ' ' || c == '\t';
 }
@@ -490,8 +517,12 @@ Dockerfile parse_dockerfile(const std::string& text, const std::string& file) {
              "invalid escape token " + quote(val) + " does not match ` or \\");
       df.escape = val[0];
     } else if (key == "syntax") {
-      df.warnings.push_back(file + ":" + std::to_string(i + 1) + ": the syntax directive (" + val +
-                            ") is ignored: tug parses the Dockerfile itself");
+      // tug parses the Dockerfile itself, with the syntax of docker's
+      // dockerfile:1 frontend; other frontends are refused, never ignored.
+      if (!known_syntax(val))
+        fail(file, static_cast<int>(i + 1), "unsupported syntax " + quote(val),
+             "tug builds Dockerfiles of the docker/dockerfile:1 syntax; remove the line or name "
+             "docker/dockerfile:1");
     }
   }
   while (i < lines.size()) {

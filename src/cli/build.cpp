@@ -2,8 +2,10 @@
 #include "build/build.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstdlib>
 #include <iostream>
 #include <iterator>
@@ -25,7 +27,8 @@ void setup_build(CLI::App* c, Globals& g) {
   struct Flags {
     build::Options opts;
     std::vector<std::string> build_args;
-    std::string pull = "missing", iidfile, format, platform;
+    std::string pull = "missing", iidfile, format, platform, output, timestamp;
+    std::vector<std::string> secrets, ssh, annotations;
     bool rm = true, force_rm = false;
     RegistryFlags registry;
   };
@@ -49,8 +52,22 @@ void setup_build(CLI::App* c, Globals& g) {
   c->add_flag("--layers", f->opts.layers,
               "Keep intermediate images as the cache (--layers=false keeps only the result)");
   c->add_flag("--squash", f->opts.squash, "Squash the new layers of the image into one");
+  c->add_flag("--squash-all", f->opts.squash_all,
+              "Squash all the image's layers, the base image's too, into one");
   c->add_flag("-q,--quiet", f->opts.quiet, "Print only the image ID");
   c->add_option("--iidfile", f->iidfile, "Write the image ID to the file");
+  c->add_option("--secret", f->secrets,
+                "Secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VARIABLE")
+      ->allow_extra_args(false);
+  c->add_option("--ssh", f->ssh, "SSH agent socket for RUN --mount=type=ssh: default, or ID=SOCKET")
+      ->allow_extra_args(false);
+  c->add_option("-o,--output", f->output,
+                "Also write the image's files: type=local,dest=DIR, type=tar,dest=FILE, or DIR");
+  c->add_option("--annotation", f->annotations, "Add an annotation to the image's manifest")
+      ->allow_extra_args(false);
+  c->add_option("--timestamp", f->timestamp,
+                "Set every created time and file time of the new layers to this (seconds since "
+                "the epoch): reproducible images");
   c->add_option("--format", f->format, "Image format (oci or docker; both are accepted)");
   c->add_option("--platform", f->platform, "Platform of the image (only this host's is built)");
   c->add_flag("--rm", f->rm, "Remove intermediate containers (always done)");
@@ -74,8 +91,115 @@ void setup_build(CLI::App* c, Globals& g) {
                   "tug build makes images for this host's platform only (" + host + "), not " +
                       quote(f->platform),
                   "leave out --platform, or build on a " + f->platform + " machine");
+    if (!f->annotations.empty())
+      throw Error(Errc::unsupported, "build --annotation is not implemented in tug yet",
+                  "set a label instead: --label KEY=VALUE");
     build::Options& o = f->opts;
     if (o.context.empty()) o.context = ".";
+    for (const auto& sec : f->secrets) {
+      std::string id, src, env, type;
+      for (const auto& field : split(sec, ',')) {
+        bool has = false;
+        auto [k, v] = split_once(field, '=', &has);
+        if (!has || v.empty())
+          throw Error(Errc::usage, "invalid --secret " + quote(sec),
+                      "use id=ID,src=FILE or id=ID,env=VARIABLE");
+        if (k == "id")
+          id = v;
+        else if (k == "src" || k == "source")
+          src = v;
+        else if (k == "env")
+          env = v;
+        else if (k == "type")
+          type = v;
+        else
+          throw Error(Errc::usage, "unknown key " + quote(k) + " in --secret " + quote(sec),
+                      "use id=ID,src=FILE or id=ID,env=VARIABLE");
+      }
+      if (type == "env" && env.empty()) std::swap(env, src);
+      if (id.empty()) id = !env.empty() ? env : basename_of(src);
+      if (id.empty() || (!type.empty() && type != "file" && type != "env") ||
+          (!src.empty() && !env.empty()))
+        throw Error(Errc::usage, "invalid --secret " + quote(sec),
+                    "use id=ID,src=FILE or id=ID,env=VARIABLE");
+      if (src.empty() && env.empty()) env = id;  // docker: the variable of that name
+      if (!env.empty()) {
+        const char* v = std::getenv(env.c_str());
+        if (!v)
+          throw Error(Errc::not_found,
+                      "secret " + quote(id) + ": the environment variable " + env + " is not set");
+        o.secrets[id] = v;
+      } else {
+        auto text = read_file_if_exists(src);
+        if (!text)
+          throw Error(Errc::not_found, "secret " + quote(id) + ": " + src + ": no such file");
+        o.secrets[id] = *text;
+      }
+    }
+    for (const auto& spec : f->ssh) {
+      bool has = false;
+      auto [id, path] = split_once(spec, '=', &has);
+      if (id.empty())
+        throw Error(Errc::usage, "invalid --ssh " + quote(spec), "use default or ID=SOCKET");
+      path = split_once(path, ',').first;
+      if (!has || path.empty()) {
+        const char* sock = std::getenv("SSH_AUTH_SOCK");
+        if (!sock || !*sock)
+          throw Error(Errc::usage, "--ssh " + spec + ": SSH_AUTH_SOCK is not set",
+                      "start an ssh-agent, or name its socket: --ssh " + id + "=SOCKET");
+        path = sock;
+      }
+      struct stat sst;
+      if (::stat(path.c_str(), &sst) != 0)
+        throw Error(Errc::not_found, "--ssh " + id + ": " + path + ": no such file");
+      if (!S_ISSOCK(sst.st_mode))
+        throw Error(Errc::unsupported, "--ssh " + id + ": " + path + " is not a socket",
+                    "tug binds an ssh-agent's socket; key files are not supported");
+      if (char* real = ::realpath(path.c_str(), nullptr)) {
+        path = real;
+        std::free(real);
+      }
+      o.ssh[id] = path;
+    }
+    if (!f->output.empty()) {
+      std::string type, dest;
+      if (f->output.find('=') == std::string::npos) {
+        type = "local";
+        dest = f->output;
+      } else {
+        for (const auto& field : split(f->output, ',')) {
+          auto [k, v] = split_once(field, '=');
+          if (k == "type")
+            type = v;
+          else if (k == "dest")
+            dest = v;
+          else
+            throw Error(Errc::usage, "unknown key " + quote(k) + " in --output " + quote(f->output),
+                        "use type=local,dest=DIR or type=tar,dest=FILE");
+        }
+      }
+      if (type != "local" && type != "tar")
+        throw Error(Errc::unsupported,
+                    "--output type " + quote(type) + " is not supported by tug build",
+                    "use type=local,dest=DIR or type=tar,dest=FILE");
+      if (dest.empty()) throw Error(Errc::usage, "--output " + quote(f->output) + " needs a dest");
+      if (dest == "-")
+        throw Error(Errc::unsupported, "--output to stdout is not implemented in tug build",
+                    "write it to a file: type=tar,dest=FILE");
+      if (dest[0] != '/') {
+        char cwd[PATH_MAX];
+        if (::getcwd(cwd, sizeof cwd)) dest = std::string(cwd) + "/" + dest;
+      }
+      o.output_type = type;
+      o.output_dest = dest;
+    }
+    if (!f->timestamp.empty()) {
+      const std::string& t = f->timestamp;
+      if (t.size() > 12 || t.find_first_not_of("0123456789") != std::string::npos)
+        throw Error(Errc::usage, "invalid --timestamp " + quote(t),
+                    "seconds since the epoch, e.g. 0 or $(date +%s)");
+      o.timestamp = std::stoll(t);
+    }
     o.build_args.clear();
     for (const auto& a : f->build_args) {
       bool has = false;

@@ -200,7 +200,13 @@ namespace {
 // files of the user's own, readable without the user namespace).
 int64_t files_usage(const std::string& dir) {
   int64_t total = 0;
-  for (const auto& name : list_dir(dir)) {
+  std::vector<std::string> names;
+  try {
+    names = list_dir(dir);
+  } catch (const Error&) {
+    return 0;  // e.g. a build cache mount's directory of another id
+  }
+  for (const auto& name : names) {
     std::string path = dir + "/" + name;
     struct stat st;
     if (::lstat(path.c_str(), &st) != 0) continue;

@@ -738,7 +738,7 @@ class TarWriter {
            const std::vector<std::pair<std::string, std::string>>& xattrs, int data_fd) {
     archive_entry* e = dl::archive_entry_new();
     ScopeExit free_entry([e] { dl::archive_entry_free(e); });
-    dl::archive_entry_copy_stat(e, &st);
+    dl::archive_entry_copy_stat(e, &timed(st));
     dl::archive_entry_set_pathname(e, path.c_str());
     if (symlink) dl::archive_entry_set_symlink(e, symlink);
     if (!S_ISREG(st.st_mode)) dl::archive_entry_set_size(e, 0);
@@ -767,14 +767,23 @@ class TarWriter {
   void add_hardlink(const std::string& path, const struct stat& st, const std::string& target) {
     archive_entry* e = dl::archive_entry_new();
     ScopeExit free_entry([e] { dl::archive_entry_free(e); });
-    dl::archive_entry_copy_stat(e, &st);
+    dl::archive_entry_copy_stat(e, &timed(st));
     dl::archive_entry_set_pathname(e, path.c_str());
     dl::archive_entry_set_hardlink(e, target.c_str());
     dl::archive_entry_set_size(e, 0);
     if (dl::archive_write_header(a_.get(), e) < ARCHIVE_WARN) fail("tar entry " + quote(path));
   }
 
+  // st with its times set to opts_.mtime, when given.
+  const struct stat& timed(const struct stat& st) {
+    if (opts_.mtime < 0) return st;
+    timed_ = st;
+    timed_.st_atim = timed_.st_mtim = timed_.st_ctim = {opts_.mtime, 0};
+    return timed_;
+  }
+
   TarOptions opts_;
+  struct stat timed_ {};
   WriteArchive a_;
   std::map<std::pair<dev_t, ino_t>, std::string> links_;
 };

@@ -83,6 +83,9 @@ struct TarOptions {
   // For diffs of an overlay upper dir (commit): turn 0/0 character devices
   // into ".wh.NAME" entries and opaque directories into ".wh..wh..opq".
   bool overlay_whiteouts = false;
+  // Every entry's times become this (seconds since the epoch): reproducible
+  // layers (`build --timestamp`). Negative: the files' own.
+  int64_t mtime = -1;
 };
 
 // Writes a pax tar of the tree at dir to out_fd: entries sorted by name,

@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <set>
 
 #include "util/error.hpp"
 #include "util/fd.hpp"
@@ -42,8 +43,13 @@ Driver parse_driver(const std::string& name) {
 }
 
 std::string overlay_options(const RootfsPlan& plan) {
+  // A layer may come twice (two build steps that changed nothing have the
+  // same empty layer); overlayfs refuses a repeated lowerdir (ELOOP). The
+  // top-most occurrence alone gives the same tree.
   std::string lower;
+  std::set<std::string> seen;
   for (const auto& l : plan.lowers) {
+    if (!seen.insert(l).second) continue;
     if (!lower.empty()) lower += ':';
     lower += l;
   }

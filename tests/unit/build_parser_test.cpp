@@ -4,6 +4,7 @@
 
 #include "build/dockerfile.hpp"
 #include "build/ignore.hpp"
+#include "build/mounts.hpp"
 #include "util/error.hpp"
 
 using namespace tug;
@@ -139,4 +140,50 @@ TEST_CASE(".dockerignore patterns: **, exceptions, parents, leading /") {
   CHECK(clean_relative("/a/./b/../c/") == "a/c");
   CHECK(clean_relative("a/./b/../c") == "a/c");
   CHECK(clean_relative("") == ".");
+}
+
+TEST_CASE("syntax directives: docker/dockerfile:1 and its tags, others refused") {
+  for (const char* ok : {"docker/dockerfile:1", "docker/dockerfile:1.4", "docker/dockerfile:1-labs",
+                         "docker.io/docker/dockerfile:1.7.0", "docker/dockerfile",
+                         "docker/dockerfile-upstream:1.5-labs"})
+    CHECK(parse_dockerfile(std::string("# syntax=") + ok + "\nFROM a\n", "D").instructions.size() ==
+          1);
+  for (const char* bad : {"example.com/frontend:1", "docker/dockerfile:0.9", "tonistiigi/x:1",
+                          "docker/dockerfile:1@sha256:abc"}) {
+    try {
+      parse_dockerfile(std::string("# syntax=") + bad + "\nFROM a\n", "D");
+      FAIL("accepted " << bad);
+    } catch (const Error& e) {
+      CHECK(std::string(e.what()).find("D:1: unsupported syntax") != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("RUN --mount options") {
+  RunMount c =
+      parse_run_mount("type=cache,target=/root/.cache,sharing=locked,mode=0700,uid=1,gid=2");
+  CHECK(c.type == RunMount::Type::cache);
+  CHECK(c.id == "/root/.cache");  // the target, by default
+  CHECK(c.sharing == "locked");
+  CHECK(*c.mode == 0700);
+  CHECK(*c.uid == 1);
+  CHECK(!c.readonly);
+  RunMount b = parse_run_mount("target=/src,from=build,source=/out");
+  CHECK(b.type == RunMount::Type::bind);
+  CHECK(b.readonly);  // a bind is read-only unless rw
+  CHECK(!parse_run_mount("type=bind,target=/src,rw").readonly);
+  RunMount s = parse_run_mount("type=secret,id=tok");
+  CHECK(s.target == "/run/secrets/tok");
+  CHECK(parse_run_mount("type=secret,target=/etc/pw").id == "pw");
+  CHECK(parse_run_mount("type=secret,id=t,env=T").target.empty());
+  CHECK(parse_run_mount("type=ssh").id == "default");
+  CHECK(parse_run_mount("type=tmpfs,dst=/t,size=10m").size == "10m");
+  for (const char* bad : {"type=nfs,target=/x", "type=cache", "type=cache,target=/x,id=a/b",
+                          "type=cache,target=/x,id=..", "type=tmpfs,target=/x,from=y",
+                          "type=cache,target=/x,sharing=no", "type=cache,target=/x,uid=-1",
+                          "type=bind,target=/x,rw=maybe", "type=cache,target=/x,mode=9",
+                          "type=bind,target=/x,bogus=1", "type=secret"})
+    CHECK_THROWS_AS(parse_run_mount(bad), Error);
+  CHECK(mount_key(parse_run_mount("type=secret,id=a")) !=
+        mount_key(parse_run_mount("type=secret,id=b")));
 }
