@@ -292,7 +292,8 @@ std::vector<TrustRow> trust_rows(const Policy& p) {
   std::vector<TrustRow> rows;
   const json& d = p.document()["default"];
   rows.push_back({"all", "default", type_of(d), ids_of(d), ""});
-  for (const auto& [transport, scopes] : p.document().value("transports", json::object()).items()) {
+  const json transports = p.document().value("transports", json::object());
+  for (const auto& [transport, scopes] : transports.items()) {
     std::string tname = transport == "docker" ? "repository" : transport;
     // The transport's default first, then the scopes in the file's order.
     if (auto it = scopes.find(""); it != scopes.end())

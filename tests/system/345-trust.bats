@@ -107,11 +107,15 @@ assert_nothing_stored() {
   [ -z "$(ls -A "$XDG_DATA_HOME/tug/blobs/sha256" 2>/dev/null)" ]
 }
 
-@test "no policy file: every image is accepted, and tug info says so" {
+@test "the policy in use: the user's, else the system's, else none (tug info says which)" {
   tug_ok info --format '{{.imageTrust.policyFile}}'
-  assert_output_equals "none"
-  tug_ok info
-  assert_output_contains "every image is accepted"
+  if [ -e /etc/containers/policy.json ]; then
+    assert_output_equals "/etc/containers/policy.json"
+  else
+    assert_output_equals "none"
+    tug_ok info
+    assert_output_contains "every image is accepted"
+  fi
   tug_ok pull -q --tls-verify=false "$REG/app:unsigned"
   policy '{"default":[{"type":"insecureAcceptAnything"}]}'
   tug_ok info --format '{{.imageTrust.policyFile}}'
@@ -179,7 +183,7 @@ assert_nothing_stored() {
   assert_error 125 "Source image rejected"
   assert_nothing_stored
   echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$TEST_DIR/open.json"
-  tug_ok create --tls-verify=false --signature-policy "$TEST_DIR/open.json" --name okctr "$REG/app:unsigned"
+  tug_ok create --tls-verify=false --signature-policy "$TEST_DIR/open.json" --name okctr "$REG/app:unsigned" true
 }
 
 @test "signedBy: a GPG signature made by tug push --sign-by verifies" {
@@ -277,22 +281,25 @@ assert_nothing_stored() {
   assert_error 125 "no signature store is configured for $REG/enc:2"
 }
 
-@test "skopeo verifies tug's signatures, tug verifies skopeo's" {
+@test "skopeo verifies tug's GPG signatures, tug verifies skopeo's" {
   write_registries_d "$XDG_CONFIG_HOME"
   echo "{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"docker\":{
     \"$REG/app\":[$(signed_by "$KEYS/signer.gpg")],
-    \"$REG/cosign\":[{\"type\":\"sigstoreSigned\",\"keyPath\":\"$KEYS/cosign.pub\"}],
     \"$REG/skopeo\":[$(signed_by "$KEYS/signer.gpg")]}}}" >"$TEST_DIR/p.json"
   rd="$XDG_CONFIG_HOME/containers/registries.d"
   run skopeo --policy "$TEST_DIR/p.json" --registries.d "$rd" copy --src-tls-verify=false \
     "docker://$REG/app:signed" "dir:$TEST_DIR/copy1"
   assert_success
-  run skopeo --policy "$TEST_DIR/p.json" --registries.d "$rd" copy --src-tls-verify=false \
-    "docker://$REG/cosign:1" "dir:$TEST_DIR/copy2"
-  assert_success
+  # Debian's skopeo 1.9 is built without sigstore ("Debian-local change:
+  # sigstore disabled"): tug's .sig tags are checked against cosign's layout
+  # above instead.
   run skopeo --policy "$TEST_DIR/p.json" --registries.d "$rd" copy --src-tls-verify=false \
     "docker://$REG/app:unsigned" "dir:$TEST_DIR/copy3"
   assert_failure
+  # The same refusal, in the same words, from both.
+  assert_output_contains "Source image rejected: A signature was required, but no signature exists"
+  run_tug pull --tls-verify=false --signature-policy "$TEST_DIR/p.json" "$REG/app:unsigned"
+  assert_error 125 "Source image rejected: A signature was required, but no signature exists"
   # skopeo signs a copy with GPG into the same lookaside store; tug checks it.
   echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$TEST_DIR/open.json"
   run skopeo --policy "$TEST_DIR/open.json" --registries.d "$rd" copy --src-tls-verify=false \
@@ -310,10 +317,10 @@ assert_nothing_stored() {
   [ "$(jq -r --arg s "$REG" '.transports.docker[$s][0].type' "$p")" = insecureAcceptAnything ]
   [ "$(jq -r --arg s "$REG/app" '.transports.docker[$s][0].keyPath' "$p")" = "$KEYS/signer.gpg" ]
   tug_ok image trust show
-  assert_line --index 0 --regexp '^TRANSPORT +NAME +TYPE +ID +STORE'
-  assert_line --regexp '^all +default +reject'
-  assert_line --regexp "^repository +$REG +accept"
-  assert_line --regexp "^repository +$REG/app +signed +signer@example.com"
+  head -1 <<<"$output" | grep -Eq '^TRANSPORT +NAME +TYPE +ID +STORE'
+  grep -Eq '^all +default +reject' <<<"$output"
+  grep -Eq "^repository +$REG +accept" <<<"$output"
+  grep -Eq "^repository +$REG/app +signed +signer@example.com" <<<"$output"
   tug_ok image trust show --json
   [ "$(jq -r '.[0].name' <<<"$output")" = "* (default)" ]
   [ "$(jq -r '.[2].type' <<<"$output")" = signed ]
@@ -325,10 +332,12 @@ assert_nothing_stored() {
   run_tug pull --tls-verify=false "$REG/app:unsigned"
   assert_error 125 "no signature exists"
   # podman reads it the same way.
-  run podman image trust show --policypath "$p" --raw
-  if [ "$status" -eq 0 ]; then
-    [ "$(jq -S . <<<"$output")" = "$(jq -S . "$p")" ]
-  fi
+  local raw
+  raw=$(podman image trust show --policypath "$p" --raw 2>/dev/null)
+  [ "$(jq -S . <<<"$raw")" = "$(jq -S . "$p")" ]
+  podman image trust show --policypath "$p" 2>/dev/null >podman.txt
+  grep -Eq "^repository +$REG/app +signed" podman.txt
+  grep -Eq '^all +default +reject' podman.txt
   run_tug image trust set --type signedBy "$REG/x"
   assert_error 125 "at least one public key must be defined for type 'signedBy'"
   run_tug image trust set --type trusted "$REG/x"
