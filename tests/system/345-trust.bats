@@ -37,7 +37,9 @@ YAML
   GNUPGHOME=$(mktemp -d /tmp/tug-gnupg-XXXXXX)
   gpg --batch --passphrase '' --quick-gen-key 'Tug Signer <signer@example.com>' default default never 2>/dev/null
   gpg --batch --passphrase '' --quick-gen-key 'Someone Else <other@example.com>' default default never 2>/dev/null
+  gpg --batch --pinentry-mode loopback --passphrase sesame --quick-gen-key 'Locked <locked@example.com>' default default never 2>/dev/null
   gpg --batch --export signer@example.com >"$KEYS/signer.gpg"
+  gpg --batch --export locked@example.com >"$KEYS/locked.gpg"
   gpg --batch --export other@example.com >"$KEYS/other.gpg"
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$KEYS/cosign.key" 2>/dev/null
   openssl pkey -in "$KEYS/cosign.key" -pubout -out "$KEYS/cosign.pub"
@@ -204,6 +206,30 @@ assert_nothing_stored() {
   assert_output_equals "$REG/app:signed"
   # By digest: the signature's tag does not matter (matchRepoDigestOrExact).
   tug_ok pull -q --tls-verify=false "$REG/app@$digest"
+  tug_ok rmi -a -f
+  # The same store served over HTTP.
+  port=$(free_port)
+  python3 -m http.server --bind 127.0.0.1 --directory "$SIGS" "$port" >/dev/null 2>&1 3>&- &
+  echo $! >http.pid
+  for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+  printf 'default-docker:\n  lookaside: http://127.0.0.1:%s\n' "$port" \
+    >"$XDG_CONFIG_HOME/containers/registries.d/default.yaml"
+  run_tug pull -q --tls-verify=false "$REG/app:signed"
+  kill "$(cat http.pid)"
+  assert_success
+}
+
+@test "push --sign-by with a key locked by a passphrase" {
+  write_registries_d "$XDG_CONFIG_HOME"
+  load_busybox
+  echo sesame >pass
+  tug_ok push -q --tls-verify=false --sign-by locked@example.com --sign-passphrase-file pass \
+    busybox "$REG/locked:1"
+  tug_ok rmi busybox
+  policy "{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"docker\":{\"$REG/locked\":[{\"type\":\"signedBy\",\"keyType\":\"GPGKeys\",\"keyPaths\":[\"$KEYS/other.gpg\",\"$KEYS/locked.gpg\"]}]}}}"
+  tug_ok pull -q --tls-verify=false "$REG/locked:1"
+  run_tug push --tls-verify=false --sign-by nosuchkey@example.com "$REG/locked:1" "$REG/locked:2"
+  assert_error 125 "signing key nosuchkey@example.com not found"
 }
 
 @test "signedBy refuses unsigned images, other keys, other identities, moved signatures" {
