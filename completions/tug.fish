@@ -301,7 +301,7 @@ complete -c tug -n "__fish_seen_subcommand_from push" -l digestfile -r -F -d 'Wr
 complete -c tug -n "__fish_seen_subcommand_from push" -l sign-by -r -d 'Sign with this GPG key'
 complete -c tug -n "__fish_seen_subcommand_from push" -l sign-by-sigstore-private-key -r -F -d 'Sign with this sigstore private key'
 complete -c tug -n "__fish_seen_subcommand_from push" -l sign-passphrase-file -r -F -d 'Passphrase of the signing key'
-complete -c tug -n "__fish_seen_subcommand_from pull run create build" -l signature-policy -r -F -d 'Policy file'
+complete -c tug -n "__fish_seen_subcommand_from pull run create build load" -l signature-policy -r -F -d 'Policy file'
 complete -c tug -n "__fish_seen_subcommand_from push" -a '(__tug_images)' -d Image
 complete -c tug -n "__fish_seen_subcommand_from login" -s u -l username -x -d 'User name'
 complete -c tug -n "__fish_seen_subcommand_from login" -s p -l password -x -d 'Password'

@@ -2,6 +2,8 @@
 // file edits of `tug image trust set`.
 #include "registry/policy.hpp"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <map>
 
@@ -243,6 +245,45 @@ std::vector<std::string> docker_scopes(const std::string& reference) {
   for (auto dot = host.find('.'); dot != std::string::npos; dot = host.find('.', dot + 1))
     out.push_back("*" + host.substr(dot));
   return out;
+}
+
+std::vector<std::string> path_scopes(const std::string& path) {
+  std::vector<std::string> out;
+  if (path.empty()) return out;
+  std::string p = path;
+  if (p[0] != '/') {
+    char cwd[4096];
+    if (::getcwd(cwd, sizeof cwd) == nullptr) throw_errno("getcwd");
+    p = path_join(cwd, p);
+  }
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  for (;;) {
+    out.push_back(p);
+    if (p == "/") break;
+    auto slash = p.rfind('/');
+    p = slash == 0 ? "/" : p.substr(0, slash);
+  }
+  return out;
+}
+
+void check_local_policy(const std::string& explicit_path, const std::string& transport,
+                        const std::string& path) {
+  std::string file = policy_file(explicit_path);
+  if (file.empty()) return;
+  Policy p = Policy::load(file);
+  std::vector<std::string> scopes = path_scopes(path);
+  Policy::Match m = p.requirements_for(transport, scopes);
+  std::string name = transport + ":" + (path.empty() ? "-" : scopes.front());
+  for (const auto& r : m.requirements) {
+    std::string t = json_str(r, "type");
+    if (t == "insecureAcceptAnything") continue;
+    throw Error(Errc::permission,
+                "Source image rejected: " +
+                    (t == "reject" ? "Running image " + name + " is rejected by policy."
+                                   : std::string("A signature was required, but no signature "
+                                                 "exists")),
+                "refused by the requirement " + m.where + " of " + file);
+  }
 }
 
 bool identity_matches(const json& id, const std::string& image_ref,

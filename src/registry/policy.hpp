@@ -51,6 +51,19 @@ class Policy {
 // namespace upward, the host, then "*.domain" wildcards of the host.
 std::vector<std::string> docker_scopes(const std::string& reference);
 
+// The scopes of a local file (docker-archive, oci-archive transports): the
+// absolute path, then each parent directory up to "/".
+std::vector<std::string> path_scopes(const std::string& path);
+
+// For an image from a local archive (transport "docker-archive" or
+// "oci-archive", path empty for stdin) under the policy in use
+// (policy_file(explicit_path)): archives carry no signatures, so anything
+// but insecureAcceptAnything refuses it with Error(permission) "Source image
+// rejected: ...", the policy entry named in the hint. No policy file: no
+// check.
+void check_local_policy(const std::string& explicit_path, const std::string& transport,
+                        const std::string& path);
+
 // What a signedIdentity requirement says of a signature's claimed identity
 // for the image pulled as image_ref (both normalised "host/repo:tag" or
 // "host/repo@digest"). Error(invalid) for an unknown type.

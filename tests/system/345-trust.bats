@@ -334,6 +334,25 @@ assert_nothing_stored() {
   tug_ok pull -q --tls-verify=false --signature-policy "$TEST_DIR/p.json" "$REG/skopeo:1"
 }
 
+@test "load: the docker-archive and oci-archive transports of the policy" {
+  policy '{"default":[{"type":"reject"}],"transports":{"docker":{"":[{"type":"insecureAcceptAnything"}]}}}'
+  run_tug load -i "$BUSYBOX_TAR"
+  assert_error 125 "Source image rejected: Running image docker-archive:$BUSYBOX_TAR is rejected by policy."
+  assert_output_contains "default of $XDG_CONFIG_HOME/containers/policy.json"
+  assert_nothing_stored
+  # A scope for the archive's directory admits it; oci-archive stays refused.
+  policy "{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"docker-archive\":{\"$(dirname "$BUSYBOX_TAR")\":[{\"type\":\"insecureAcceptAnything\"}]}}}"
+  tug_ok load -i "$BUSYBOX_TAR"
+  run_tug load -i "$BUSYBOX_OCI_TAR"
+  assert_error 125 "Running image oci-archive:$BUSYBOX_OCI_TAR is rejected by policy."
+  # Archives carry no signatures.
+  policy "{\"default\":[$(signed_by "$KEYS/signer.gpg")]}"
+  run_tug load <"$BUSYBOX_OCI_TAR"
+  assert_error 125 "Source image rejected: A signature was required, but no signature exists"
+  echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$TEST_DIR/open.json"
+  tug_ok load --signature-policy "$TEST_DIR/open.json" -i "$BUSYBOX_OCI_TAR"
+}
+
 @test "image trust set and show, as podman reads and writes policy.json" {
   local p=$XDG_CONFIG_HOME/containers/policy.json
   tug_ok image trust set --type reject default

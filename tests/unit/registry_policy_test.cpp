@@ -96,3 +96,13 @@ TEST_CASE("signed identities") {
   CHECK(identity_matches(remap, "localhost:5000/mirror/app:1", "quay.io/orig/app:1"));
   CHECK_FALSE(identity_matches(remap, "localhost:5000/mirrorx/app:1", "quay.io/orig/app:1"));
 }
+
+TEST_CASE("archive scopes: the file, then its directories up to /") {
+  CHECK(path_scopes("/a/b/x.tar") == std::vector<std::string>{"/a/b/x.tar", "/a/b", "/a", "/"});
+  CHECK(path_scopes("").empty());
+  Policy p = Policy::parse(
+      R"({"default":[{"type":"reject"}],"transports":{"docker-archive":{"/a":[{"type":"insecureAcceptAnything"}]}}})",
+      "p.json");
+  CHECK(p.requirements_for("docker-archive", path_scopes("/a/b/x.tar")).scope == "/a");
+  CHECK(p.requirements_for("oci-archive", path_scopes("/a/b/x.tar")).scope == "default");
+}
