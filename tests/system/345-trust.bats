@@ -334,6 +334,40 @@ assert_nothing_stored() {
   tug_ok pull -q --tls-verify=false --signature-policy "$TEST_DIR/p.json" "$REG/skopeo:1"
 }
 
+# podman, rootless, with its storage inside the test directory (as in 150).
+podman_cmd() {
+  podman --root "$TEST_DIR/podman-root" --runroot "$TEST_DIR/podman-run" \
+    --runtime runc --cgroup-manager=cgroupfs --events-backend=file "$@"
+}
+
+teardown() {
+  if [ -d "$TEST_DIR/podman-root" ]; then
+    podman_cmd system reset -f >/dev/null 2>&1 || true
+    podman_cmd unshare rm -rf "$TEST_DIR/podman-root" "$TEST_DIR/podman-run" >/dev/null 2>&1 || true
+  fi
+  tug_test_cleanup
+}
+
+@test "podman pulls what tug signed under the same policy, tug pulls what podman signed" {
+  local err
+  if ! err=$(podman_cmd info 2>&1 >/dev/null); then
+    skip "rootless podman does not work here: $(printf '%s\n' "$err" | grep -m1 .)"
+  fi
+  write_registries_d "$XDG_CONFIG_HOME"
+  # podman 4.3 looks for registries.d in ~/.config, whatever XDG_CONFIG_HOME says.
+  mkdir -p "$TEST_DIR/home" && ln -s "$XDG_CONFIG_HOME" "$TEST_DIR/home/.config"
+  export HOME=$TEST_DIR/home
+  echo "{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"docker\":{\"$REG\":[$(signed_by "$KEYS/signer.gpg")]}}}" >"$TEST_DIR/p.json"
+  run podman_cmd pull -q --tls-verify=false --signature-policy "$TEST_DIR/p.json" "$REG/app:signed"
+  assert_success
+  run podman_cmd pull -q --tls-verify=false --signature-policy "$TEST_DIR/p.json" "$REG/app:unsigned"
+  assert_failure
+  assert_output_contains "Source image rejected: A signature was required, but no signature exists"
+  run podman_cmd push -q --tls-verify=false --sign-by signer@example.com "$REG/app:signed" "$REG/bypodman:1"
+  assert_success
+  tug_ok pull -q --tls-verify=false --signature-policy "$TEST_DIR/p.json" "$REG/bypodman:1"
+}
+
 @test "load: the docker-archive and oci-archive transports of the policy" {
   policy '{"default":[{"type":"reject"}],"transports":{"docker":{"":[{"type":"insecureAcceptAnything"}]}}}'
   run_tug load -i "$BUSYBOX_TAR"
