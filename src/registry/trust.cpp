@@ -547,6 +547,14 @@ void enforce_policy(const Policy& p, Client& c, const std::string& repo,
     std::optional<std::string> why;
     if (t == "reject") {
       why = "Running image " + image_name(ref) + " is rejected by policy.";
+    } else if (t == "signedBy" && json_str(r, "keyType") != "GPGKeys") {
+      why =
+          "keyType " + quote(json_str(r, "keyType")) + " is not implemented by tug (only GPGKeys)";
+    } else if (t == "sigstoreSigned" && (r.contains("fulcio") || r.contains("rekorPublicKeyPath") ||
+                                         r.contains("rekorPublicKeyData"))) {
+      why = std::string(
+          "sigstoreSigned with fulcio or rekor is not implemented by tug (only "
+          "public keys)");
     } else if (t == "signedBy") {
       why = check_signed_by(r, m.where + " of " + p.path(), ref, manifest_digest);
     } else if (t == "sigstoreSigned") {

@@ -260,6 +260,11 @@ assert_nothing_stored() {
   run_tug pull --tls-verify=false "$REG/app:unsigned"
   rm -rf "$SIGS/app@sha256=${udigest#sha256:}"
   assert_error 125 "does not match $udigest"
+  # A key type tug cannot check refuses the pull it applies to, not others.
+  policy "{\"default\":[{\"type\":\"insecureAcceptAnything\"}],\"transports\":{\"docker\":{\"$REG/app\":[{\"type\":\"signedBy\",\"keyType\":\"X509Certificates\",\"keyPath\":\"/nonexistent\"}]}}}"
+  run_tug pull --tls-verify=false "$REG/app:signed"
+  assert_error 125 "Source image rejected: keyType \"X509Certificates\" is not implemented by tug"
+  policy "{\"default\":[{\"type\":\"reject\"}],\"transports\":{\"docker\":{$scope:[$(signed_by "$KEYS/signer.gpg" '{"type":"matchRepository"}')]}}}"
   # A corrupt signature file.
   mkdir -p "$SIGS/app@sha256=${udigest#sha256:}"
   head -c 200 "$sdir/signature-1" >"$SIGS/app@sha256=${udigest#sha256:}/signature-1"

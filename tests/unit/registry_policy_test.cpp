@@ -70,6 +70,14 @@ TEST_CASE("malformed policies name the file and the entry") {
   CHECK(msg(R"({"default":[{"type":"insecureAcceptAnything","extra":1}]})")
             .find("unknown field \"extra\"") != std::string::npos);
   CHECK(msg(kPolicy) == "accepted");
+  // Valid for podman, not checkable by tug: accepted in the file, refused
+  // only when a pull meets them.
+  CHECK(msg(R"({"default":[{"type":"insecureAcceptAnything"}],"transports":{"docker":{
+    "a.io":[{"type":"signedBy","keyType":"X509Certificates","keyPath":"/c"}],
+    "b.io":[{"type":"sigstoreSigned","fulcio":{"caPath":"/f"},"rekorPublicKeyPath":"/r"}]}}})") ==
+        "accepted");
+  CHECK(msg(R"({"default":[{"type":"signedBy","keyType":"PGP","keyPath":"/k"}]})")
+            .find("unknown keyType \"PGP\"") != std::string::npos);
 }
 
 TEST_CASE("signed identities") {
