@@ -82,8 +82,8 @@ _tug_flags() {
     "volume rm") echo "-f --force -a --all|" ;;
     "volume prune" | "container prune") echo "-f --force|" ;;
     "system prune" | "image prune" | "builder prune" | "buildx prune") echo "-f --force -a --all|" ;;
-    pull) echo "-q --quiet -a --all-tags --tls-verify|--authfile --cert-dir --creds --platform --arch --os --variant" ;;
-    push) echo "-q --quiet --tls-verify|--authfile --cert-dir --creds --digestfile -f --format" ;;
+    pull) echo "-q --quiet -a --all-tags --tls-verify|--authfile --cert-dir --creds --platform --arch --os --variant --signature-policy" ;;
+    push) echo "-q --quiet --tls-verify|--authfile --cert-dir --creds --digestfile -f --format --sign-by --sign-by-sigstore-private-key --sign-passphrase-file" ;;
     login) echo "--password-stdin --get-login --tls-verify|-u --username -p --password --authfile --cert-dir" ;;
     logout) echo "-a --all|--authfile" ;;
     "manifest inspect") echo "-v --verbose --tls-verify|--authfile --cert-dir --creds" ;;
@@ -145,7 +145,7 @@ _tug_main() {
       --events-backend) COMPREPLY=($(compgen -W "file journald none" -- "$cur")) ;;
       --config) COMPREPLY=($(compgen -d -- "$cur")) ;;
       --sort) COMPREPLY=($(compgen -W "created id repository size tag" -- "$cur")) ;;
-      --env-file | --label-file | -o | --output | -i | --input | --authfile | --digestfile | --iidfile | --file) COMPREPLY=($(compgen -f -- "$cur")) ;;
+      --env-file | --label-file | -o | --output | -i | --input | --authfile | --signature-policy | --sign-by-sigstore-private-key | --sign-passphrase-file | --digestfile | --iidfile | --file) COMPREPLY=($(compgen -f -- "$cur")) ;;
       --cert-dir) COMPREPLY=($(compgen -d -- "$cur")) ;;
       --pull) COMPREPLY=($(compgen -W "always missing never newer" -- "$cur")) ;;
       --network | --net) COMPREPLY=($(compgen -W "slirp4netns pasta none host container: ns: $(_tug_networks)" -- "$cur")) ;;
@@ -185,7 +185,7 @@ _tug_main() {
 
   case "$key" in
     "") COMPREPLY=($(compgen -W "$_tug_commands" -- "$cur")) ;;
-    image) COMPREPLY=($(compgen -W "ls list rm inspect tag untag history load save import build prune exists pull push" -- "$cur")) ;;
+    image) COMPREPLY=($(compgen -W "ls list rm inspect tag untag history load save import build prune exists pull push trust" -- "$cur")) ;;
     container) COMPREPLY=($(compgen -W "ls list ps rm export inspect prune diff cp commit rename update port exists run create start stop restart kill wait logs exec attach top stats pause unpause" -- "$cur")) ;;
     buildx | builder) COMPREPLY=($(compgen -W "build prune" -- "$cur")) ;;
     "buildx build" | "builder build") COMPREPLY=($(compgen -d -- "$cur")) ;;

@@ -270,8 +270,8 @@ complete -c tug -n "__fish_seen_subcommand_from inspect info version" -s f -l fo
 complete -c tug -n "__fish_seen_subcommand_from cp" -F -a '(__tug_containers | string replace -r \'$\' :)'
 
 # groups
-complete -c tug -n "__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from ls list rm inspect tag untag history load save import build prune exists pull push" \
-    -a 'ls list rm inspect tag untag history load save import build prune exists pull push'
+complete -c tug -n "__fish_seen_subcommand_from image; and not __fish_seen_subcommand_from ls list rm inspect tag untag history load save import build prune exists pull push trust" \
+    -a 'ls list rm inspect tag untag history load save import build prune exists pull push trust'
 complete -c tug -n "__fish_seen_subcommand_from container; and not __fish_seen_subcommand_from ls list ps rm export inspect prune diff cp commit rename update port exists run create start stop restart kill wait logs exec attach top stats pause unpause" \
     -a 'ls list ps rm export inspect prune diff cp commit rename update port exists run create start stop restart kill wait logs exec attach top stats pause unpause'
 complete -c tug -n "__fish_seen_subcommand_from volume; and not __fish_seen_subcommand_from create ls list inspect exists rm prune" \
@@ -298,6 +298,10 @@ complete -c tug -n "__fish_seen_subcommand_from pull run create" -l platform -x 
 complete -c tug -n "__fish_seen_subcommand_from run create" -l pull -x -a 'always missing never newer' -d 'Pull policy'
 complete -c tug -n "__fish_seen_subcommand_from pull push" -s q -l quiet -d 'Less output'
 complete -c tug -n "__fish_seen_subcommand_from push" -l digestfile -r -F -d 'Write the digest here'
+complete -c tug -n "__fish_seen_subcommand_from push" -l sign-by -r -d 'Sign with this GPG key'
+complete -c tug -n "__fish_seen_subcommand_from push" -l sign-by-sigstore-private-key -r -F -d 'Sign with this sigstore private key'
+complete -c tug -n "__fish_seen_subcommand_from push" -l sign-passphrase-file -r -F -d 'Passphrase of the signing key'
+complete -c tug -n "__fish_seen_subcommand_from pull run create build load" -l signature-policy -r -F -d 'Policy file'
 complete -c tug -n "__fish_seen_subcommand_from push" -a '(__tug_images)' -d Image
 complete -c tug -n "__fish_seen_subcommand_from login" -s u -l username -x -d 'User name'
 complete -c tug -n "__fish_seen_subcommand_from login" -s p -l password -x -d 'Password'

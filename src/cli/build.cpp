@@ -74,6 +74,7 @@ void setup_build(CLI::App* c, Globals& g) {
   c->add_flag("--force-rm", f->force_rm,
               "Remove intermediate containers after a failure (always done)");
   add_registry_flags(c, f->registry);
+  add_signature_policy_flag(c, f->registry);
   c->add_option("CONTEXT", f->opts.context,
                 "Build context directory (default: the current directory; '-' reads a tar of it, "
                 "or a Containerfile, from stdin)");

@@ -92,6 +92,7 @@ void setup_rmi(CLI::App*, Globals&);
 void setup_history(CLI::App*, Globals&);
 void setup_build(CLI::App*, Globals&);
 void setup_image_inspect(CLI::App*, Globals&);
+void setup_image_trust(CLI::App*, Globals&);
 
 // A line of a container's log file (the monitor writes them):
 // "TIME STREAM F|P TEXT"; F ends a line, P continues in the next record.

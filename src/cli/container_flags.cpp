@@ -165,6 +165,7 @@ void add_create_flags(CLI::App* c, RunFlags& f) {
   c->add_option("--os", r.os, "Operating system to pull");
   c->add_option("--variant", r.variant, "Architecture variant to pull");
   c->add_flag("-q,--quiet", r.quiet, "Suppress the pull's progress output");
+  add_signature_policy_flag(c, r);
 }
 
 container::AttachStreams attach_streams(const std::vector<std::string>& names) {

@@ -64,6 +64,7 @@ void register_image(CLI::App& app, Globals& g) {
   setup_image_exists(
       add_command(*img, "exists", "Check if an image exists in local storage (exit 0) or not (1)"),
       g);
+  setup_image_trust(add_command(*img, "trust", "Manage container image trust policy"), g);
   for (Registrar r : {register_tag, register_untag, register_history, register_load, register_save,
                       register_import, register_build, register_pull, register_push})
     r(*img, g);

@@ -2,6 +2,7 @@
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
 #include "config/hostinfo.hpp"
+#include "registry/policy.hpp"
 #include "util/strings.hpp"
 
 namespace tug::cli {
@@ -41,6 +42,14 @@ void register_info(CLI::App& app, Globals& g) {
   c->add_option("-f,--format", *format, "Format the output using a Go template or json");
   c->callback([format, &g] {
     json info = hostinfo::collect(g.paths(), g.mapping());
+    // containers-policy.json: which file pulls are checked against.
+    std::string policy = registry::policy_file();
+    info["imageTrust"] = policy.empty()
+                             ? json{{"policyFile", "none"},
+                                    {"note", "no policy.json: every image is accepted (" +
+                                                 registry::user_policy_file() +
+                                                 " and /etc/containers/policy.json do not exist)"}}
+                             : json{{"policyFile", policy}};
     if (*format == "json") {
       out(info.dump(4));
     } else if (!format->empty()) {

@@ -5,6 +5,7 @@
 #include "events/events.hpp"
 #include "image/archive.hpp"
 #include "image/squashfs.hpp"
+#include "registry/policy.hpp"
 #include "util/error.hpp"
 
 namespace tug::cli {
@@ -12,6 +13,7 @@ namespace tug::cli {
 void setup_load(CLI::App* c, Globals& g) {
   struct Flags {
     std::string input;
+    std::string signature_policy;
     bool quiet = false;
   };
   auto f = std::make_shared<Flags>();
@@ -19,6 +21,8 @@ void setup_load(CLI::App* c, Globals& g) {
                 "Read from a tar archive file instead of stdin; a squashfs file "
                 "(save --format squashfs) is recorded in place, not unpacked");
   c->add_flag("-q,--quiet", f->quiet, "Suppress the progress output");
+  c->add_option("--signature-policy", f->signature_policy,
+                "Path of the policy.json that decides which images may be loaded");
   c->callback([f, &g] {
     if ((f->input.empty() || f->input == "-") && ::isatty(0))
       throw Error(Errc::usage, "cannot read an image archive from a terminal",
@@ -30,7 +34,13 @@ void setup_load(CLI::App* c, Globals& g) {
       for (const auto& n : img.names) out("Loaded image: " + n);
       return;
     }
-    for (const auto& img : image::load_archive(g.images(), f->input)) {
+    std::string from = f->input == "-" ? "" : f->input;
+    auto admit = [&](image::ArchiveFormat fmt) {
+      registry::check_local_policy(
+          f->signature_policy,
+          fmt == image::ArchiveFormat::docker ? "docker-archive" : "oci-archive", from);
+    };
+    for (const auto& img : image::load_archive(g.images(), f->input, admit)) {
       events::emit(g.paths(), "image", "load", "sha256:" + img.id,
                    {{"name", img.names.empty() ? img.id.substr(0, 12) : img.names.front()}});
       if (img.names.empty()) out("Loaded image: sha256:" + img.id);

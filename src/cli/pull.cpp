@@ -17,6 +17,10 @@ registry::Options RegistryFlags::options() const {
   o.creds = creds;
   o.authfile = authfile;
   o.quiet = quiet;
+  o.signature_policy = signature_policy;
+  o.sign_by = sign_by;
+  o.sign_by_sigstore_key = sigstore_key;
+  o.sign_passphrase_file = sign_passphrase_file;
   if (!platform.empty()) {
     o.platform = platform;
   } else if (!arch.empty() || !os.empty() || !variant.empty()) {
@@ -43,6 +47,11 @@ void add_platform_flags(CLI::App* c, RegistryFlags& f) {
   c->add_option("--arch", f.arch, "Architecture to pull (instead of this host's)");
   c->add_option("--os", f.os, "Operating system to pull (default linux)");
   c->add_option("--variant", f.variant, "Architecture variant to pull (v7, v8)");
+}
+
+void add_signature_policy_flag(CLI::App* c, RegistryFlags& f) {
+  c->add_option("--signature-policy", f.signature_policy,
+                "Path of the policy.json that decides which images may be pulled");
 }
 
 void ensure_image(Globals& g, const std::string& text, const std::string& policy,
@@ -87,6 +96,7 @@ void register_pull(CLI::App& app, Globals& g) {
   CLI::App* c = add_command(app, "pull", "Pull an image from a registry");
   add_registry_flags(c, f->reg);
   add_platform_flags(c, f->reg);
+  add_signature_policy_flag(c, f->reg);
   c->add_flag("-q,--quiet", f->reg.quiet, "Print only the image ID");
   c->add_flag("-a,--all-tags", f->all_tags, "Pull every tagged image of the repository");
   c->add_option("IMAGE", f->image, "Image to pull")->required();

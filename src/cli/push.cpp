@@ -47,6 +47,13 @@ void register_push(CLI::App& app, Globals& g) {
   add_registry_flags(c, f->reg);
   c->add_flag("-q,--quiet", f->reg.quiet, "Suppress the progress output");
   c->add_option("--digestfile", f->digestfile, "Write the pushed manifest's digest to this file");
+  c->add_option("--sign-by", f->reg.sign_by,
+                "Sign the image with this GPG key (simple signing, into the registries.d "
+                "lookaside store)");
+  c->add_option("--sign-by-sigstore-private-key", f->reg.sigstore_key,
+                "Sign the image with this sigstore (PEM) private key, as tag sha256-DIGEST.sig");
+  c->add_option("--sign-passphrase-file", f->reg.sign_passphrase_file,
+                "File with the passphrase of the signing key");
   c->add_option("-f,--format", f->format, "Manifest format (only the stored one is pushed)");
   c->add_option("IMAGE", f->image, "Image to push")->required();
   c->add_option("DESTINATION", f->dest,
@@ -57,6 +64,9 @@ void register_push(CLI::App& app, Globals& g) {
                   "push --format is not implemented: tug pushes the manifest "
                   "as stored (OCI or Docker schema 2)");
     const std::string& d = f->dest;
+    bool signing = !f->reg.sign_by.empty() || !f->reg.sigstore_key.empty();
+    if (signing && (starts_with(d, "docker-archive:") || starts_with(d, "oci-archive:")))
+      throw Error(Errc::unsupported, "signing is only for pushes to a registry");
     if (starts_with(d, "docker-archive:")) {
       push_archive(g, f->image, image::ArchiveFormat::docker, d.substr(15));
       return;

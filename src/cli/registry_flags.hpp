@@ -10,6 +10,8 @@ struct RegistryFlags {
   bool tls_verify = true;
   std::string cert_dir, creds, authfile;
   std::string platform, arch, os, variant;
+  std::string signature_policy;                             // --signature-policy FILE
+  std::string sign_by, sigstore_key, sign_passphrase_file;  // push
   bool quiet = false;
   CLI::App* app = nullptr;
 
@@ -19,6 +21,9 @@ struct RegistryFlags {
 
 void add_registry_flags(CLI::App* c, RegistryFlags& f, bool with_creds = true);
 void add_platform_flags(CLI::App* c, RegistryFlags& f);
+// --signature-policy FILE: the policy.json a pull checks instead of the
+// user's or the system's.
+void add_signature_policy_flag(CLI::App* c, RegistryFlags& f);
 
 // What `run`/`create --pull POLICY` do before creating the container:
 // "missing" pulls when the store lacks image, "always" pulls, "never" does

@@ -519,7 +519,8 @@ std::string host_architecture() {
   return m;
 }
 
-std::vector<LoadedImage> load_archive(Store& store, const std::string& path) {
+std::vector<LoadedImage> load_archive(Store& store, const std::string& path,
+                                      const std::function<void(ArchiveFormat)>& admit) {
   bool from_stdin = path.empty() || path == "-";
   std::string label = from_stdin ? "stdin" : path;
   return with_context("loading " + label, [&] {
@@ -529,6 +530,8 @@ std::vector<LoadedImage> load_archive(Store& store, const std::string& path) {
     Members m;
     m.unpack(from_stdin ? 0 : file.get(), st.dir() + "/archive", "reading archive");
     std::vector<LoadedImage> out;
+    if (admit && (m.has("manifest.json") || m.has("index.json")))
+      admit(m.has("manifest.json") ? ArchiveFormat::docker : ArchiveFormat::oci);
     if (m.has("manifest.json"))
       load_docker(st, m, out);
     else if (m.has("index.json"))

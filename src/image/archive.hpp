@@ -8,6 +8,7 @@
 // config's rootfs.diff_ids. A mismatch, a corrupt or a truncated archive
 // throws Error(corrupt) with a one-line message and leaves the store as it was
 // (the work happens in an image::Staging, committed only at the end).
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,7 +30,10 @@ struct LoadedImage {
 // Loads every image of a docker-archive or oci-archive (detected from the
 // content; the outer tar may be gzip/zstd compressed). path "-" or empty
 // reads stdin. Names in the archive move to the loaded images.
-std::vector<LoadedImage> load_archive(Store& store, const std::string& path);
+// admit, when given, sees the archive's format once it is known and before
+// anything is stored (the image trust policy of `load`); it throws to refuse.
+std::vector<LoadedImage> load_archive(Store& store, const std::string& path,
+                                      const std::function<void(ArchiveFormat)>& admit = {});
 
 // Writes the images to out_fd. Each entry of refs is resolved with
 // Store::get; a name given by the user becomes the image's tag in the

@@ -3,6 +3,7 @@
 // of the module's contract.
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "registry/client.hpp"
 #include "registry/registries_conf.hpp"
@@ -33,6 +34,12 @@ struct Fetched {
 // the reference for a 404.
 Fetched get_manifest(Client& c, const std::string& repo, const std::string& ref,
                      const std::string& what);
+
+// Uploads the file at path as blob digest of repo unless the registry has
+// it (or can mount it from a repository of mount_from); returns the status
+// word for the progress line.
+std::string push_blob(Client& c, const std::string& repo, const std::string& digest,
+                      const std::string& path, const std::vector<std::string>& mount_from);
 
 // "tag" or "sha256:..." of a reference, for manifest URLs.
 std::string manifest_ref(const image::Reference& r);

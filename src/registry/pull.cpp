@@ -17,7 +17,9 @@
 #include "image/layer.hpp"
 #include "registry/internal.hpp"
 #include "registry/manifest.hpp"
+#include "registry/policy.hpp"
 #include "registry/progress.hpp"
+#include "registry/trust.hpp"
 #include "util/digest.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
@@ -390,10 +392,15 @@ std::optional<image::Layer> stored_layer(const image::Store& store, const std::s
 }
 
 PullResult pull_one(image::Store& store, const image::Reference& ref, const Endpoint& ep,
-                    const Options& o, const RegistriesConf& conf, Progress& prog) {
+                    const Options& o, const RegistriesConf& conf, const Policy* policy,
+                    Progress& prog) {
+  if (policy) check_policy_early(*policy, ref);
   auto client = make_client(ep.registry, ep.insecure, o, conf, ep.repository);
   const std::string& repo = ep.repository;
   Fetched top = get_manifest(*client, repo, manifest_ref(ref), ref.str());
+  // The signatures are of the manifest the reference names (an index for a
+  // multi-platform image): checked before anything is stored.
+  if (policy) enforce_policy(*policy, *client, repo, ref, top.digest);
   json doc = parse_json(top.bytes, "manifest of " + ref.str());
   std::string mt;
   ManifestKind kind = manifest_kind(top.content_type, doc, &mt);
@@ -538,6 +545,9 @@ PullResult pull_one(image::Store& store, const image::Reference& ref, const Endp
 
 PullResult pull(image::Store& store, const std::string& text, const Options& o) {
   auto conf = RegistriesConf::load();
+  std::optional<Policy> policy;
+  if (std::string file = policy_file(o.signature_policy); !file.empty())
+    policy = Policy::load(file);
   std::string t = registry_reference(text);
   auto cands = conf.candidates(t);
   Progress prog(o.quiet);
@@ -555,10 +565,12 @@ PullResult pull(image::Store& store, const std::string& text, const Options& o) 
     for (const auto& ep : eps) {
       prog.message("Trying to pull " + ref.str() + "...");
       try {
-        return pull_one(store, ref, ep, o, conf, prog);
+        return pull_one(store, ref, ep, o, conf, policy ? &*policy : nullptr, prog);
       } catch (Error& e) {
-        // Bad content is never hidden behind another candidate's answer.
+        // Bad content is never hidden behind another candidate's answer,
+        // nor is the policy's refusal.
         if (e.code() == Errc::corrupt) throw e.add_context("pulling " + ref.str());
+        if (starts_with(e.what(), kRejected)) throw;
         std::string where = ep.mirror ? " (mirror " + ep.registry + ")" : "";
         e.add_context("pulling " + ref.str() + where);
         failures.push_back(e.what());

@@ -18,6 +18,7 @@
 #include "registry/internal.hpp"
 #include "registry/manifest.hpp"
 #include "registry/progress.hpp"
+#include "registry/trust.hpp"
 #include "util/digest.hpp"
 #include "util/error.hpp"
 #include "util/fd.hpp"
@@ -181,10 +182,10 @@ void upload(Client& c, std::string location, const std::string& repo, const std:
   }
 }
 
-// Uploads the file at path as blob digest of repo; returns the status word
-// for the progress line.
-std::string push_blob(Client& c, const std::string& repo, const std::string& digest,
-                      const std::string& path, const std::vector<std::string>& mount_from) {
+}  // namespace
+
+std::string detail::push_blob(Client& c, const std::string& repo, const std::string& digest,
+                              const std::string& path, const std::vector<std::string>& mount_from) {
   std::string scope = push_scope(repo);
   Request head;
   head.method = "HEAD";
@@ -227,8 +228,6 @@ std::string push_blob(Client& c, const std::string& repo, const std::string& dig
   upload(c, location, repo, digest, fd.get(), st.st_size, chunk_size(), start_session);
   return "done";
 }
-
-}  // namespace
 
 PushResult push(image::Store& store, const std::string& source, const std::string& dest,
                 const Options& o) {
@@ -281,7 +280,18 @@ PushResult push(image::Store& store, const std::string& source, const std::strin
     put.body = man;
     Response r = client->perform(put);
     if (r.status != 201 && r.status != 200) throw client->error_of(r, "writing manifest");
-    return PushResult{"sha256:" + sha256_hex(man)};
+    std::string digest = "sha256:" + sha256_hex(man);
+    SignOptions so{o.sign_by, o.sign_by_sigstore_key, o.sign_passphrase_file};
+    if (!so.gpg_key.empty()) {
+      prog.message("Signing manifest using simple signing");
+      std::string at = sign_to_lookaside(ref, digest, so);
+      log_debug("signature written to " + at);
+    }
+    if (!so.sigstore_key.empty()) {
+      prog.message("Creating signature: Signing image using a sigstore signature");
+      sign_to_sigstore_tag(*client, ep.repository, ref, digest, so);
+    }
+    return PushResult{digest};
   });
 }
 

@@ -20,6 +20,11 @@ struct Options {
   std::string platform;            // --platform OS/ARCH[/VARIANT]; empty = this host
   bool quiet = false;              // no progress on stderr
   int parallel = 3;                // concurrent blob downloads
+  // Image trust (policy.hpp, trust.hpp): the policy file pull checks
+  // (empty: the user's, else the system's, else none), and what push signs
+  // with: a GPG key id, a sigstore private key file, their passphrase file.
+  std::string signature_policy;
+  std::string sign_by, sign_by_sigstore_key, sign_passphrase_file;
 };
 
 struct PullResult {

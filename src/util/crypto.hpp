@@ -4,7 +4,9 @@
 // 23,000 relocations of a position-independent tug, about 0.4 ms of every
 // start; only digests (pull, load, build, push) and registry credentials
 // use it.
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "util/lazy.hpp"
 
@@ -20,5 +22,18 @@ TUG_LAZY_FUNCTION(libcrypto, EVP_DigestUpdate)
 TUG_LAZY_FUNCTION(libcrypto, EVP_DigestFinal_ex)
 TUG_LAZY_FUNCTION(libcrypto, EVP_EncodeBlock)
 TUG_LAZY_FUNCTION(libcrypto, EVP_DecodeBlock)
+// Public-key signatures (image trust: sigstore keys).
+TUG_LAZY_FUNCTION(libcrypto, BIO_new_mem_buf)
+TUG_LAZY_FUNCTION(libcrypto, BIO_free)
+TUG_LAZY_FUNCTION(libcrypto, PEM_read_bio_PUBKEY)
+TUG_LAZY_FUNCTION(libcrypto, PEM_read_bio_PrivateKey)
+TUG_LAZY_FUNCTION(libcrypto, EVP_PKEY_free)
+TUG_LAZY_FUNCTION(libcrypto, EVP_PKEY_get_base_id)
+TUG_LAZY_FUNCTION(libcrypto, EVP_DigestVerifyInit)
+TUG_LAZY_FUNCTION(libcrypto, EVP_DigestVerify)
+TUG_LAZY_FUNCTION(libcrypto, EVP_DigestSignInit)
+TUG_LAZY_FUNCTION(libcrypto, EVP_DigestSign)
+TUG_LAZY_FUNCTION(libcrypto, ERR_get_error)
+TUG_LAZY_FUNCTION(libcrypto, ERR_error_string_n)
 
 }  // namespace tug::dl

@@ -1,5 +1,6 @@
 #include "util/crypto.hpp"
 #include "util/curl.hpp"
+#include "util/gpgme.hpp"
 #include "util/libarchive.hpp"
 
 namespace tug::dl {
@@ -11,6 +12,11 @@ const LazyLibrary& libcurl() {
 
 const LazyLibrary& libcrypto() {
   static const LazyLibrary lib("libcrypto.so.3", "libssl3");
+  return lib;
+}
+
+const LazyLibrary& libgpgme() {
+  static const LazyLibrary lib("libgpgme.so.11", "libgpgme11");
   return lib;
 }
 
