@@ -60,6 +60,7 @@ const std::vector<Command>& commands() {
       {"system", register_system},
       {"builder", register_builder},
       {"generate", register_generate},
+      {"kube", register_kube},
       {"auto-update", register_auto_update},
       {"pull", register_pull},
       {"push", register_push},
