@@ -54,7 +54,9 @@ class Fields {
   YAML::Node get(const std::string& key) {
     used_.insert(key);
     if (!node_.IsDefined() || !node_.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
-    return node_[key];
+    // The const operator[]: the other one adds the key to the mapping.
+    const YAML::Node& n = node_;
+    return n[key];
   }
   bool has(const std::string& key) {
     YAML::Node n = get(key);
@@ -482,7 +484,7 @@ Object parse_object(const YAML::Node& n, const Ctx& c) {
     parse_metadata(doc, o);
     doc.quiet({"spec"});
   } else {
-    c.fail(n, "kind",
+    c.fail(doc.get("kind"), "kind",
            "unsupported kind " + quote(o.kind) +
                " (tug plays Pod, Deployment, PersistentVolumeClaim, ConfigMap, "
                "Secret and Service)");

@@ -276,13 +276,6 @@ class Player {
         log_warn("removing pod " + it->substr(0, 12) + ": " + e.what());
       }
     }
-    for (const auto& c : made_containers_) {
-      try {
-        if (auto r = store_.find(c)) container::remove(store_, *r, true);
-      } catch (const Error& e) {
-        log_warn("removing container " + c.substr(0, 12) + ": " + e.what());
-      }
-    }
     for (const auto& v : made_volumes_) {
       try {
         vols_.remove(v);
@@ -510,7 +503,7 @@ class Player {
   volume::Store vols_;
   Sources src_;
   PlayResult result_;
-  std::vector<std::string> made_pods_, made_containers_, made_volumes_;
+  std::vector<std::string> made_pods_, made_volumes_;
 };
 
 }  // namespace
@@ -547,7 +540,6 @@ DownResult down(container::Store& store, image::Store& images, const File& file,
     for (const auto& n : names_of(obj, 1)) names.insert(n);
     for (const auto& p : pods.list())
       if (obj.kind == "Deployment" && starts_with(p.name, obj.name + "-pod-")) names.insert(p.name);
-    if (obj.kind == "Pod") names = {obj.name};
     for (const auto& name : names) {
       auto p = pods.find(name);
       if (!p || p->name != name) continue;

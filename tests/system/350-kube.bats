@@ -311,9 +311,9 @@ spec:
         command: ["sh", "-c", '$LOOP']
 EOF
   tug_ok kube play dep.yaml
-  tug_ok pod ps --format '{{.Name}} {{.Status}}' --sort name
-  assert_output_equals "app-pod-0 Running
-app-pod-1 Running"
+  tug_ok pod ps --format '{{.Name}} {{.Status}}'
+  [ "$(sort <<<"$output")" = "app-pod-0 Running
+app-pod-1 Running" ]
   tug_ok container exists app-pod-0-c
   tug_ok kube play --down dep.yaml
   tug_ok pod ps -q
@@ -337,7 +337,7 @@ app-pod-1 Running"
 
   printf 'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: early}\n---\napiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\n' >kind.yaml
   run_tug kube play kind.yaml
-  assert_error 125 'kind.yaml:5: document 2: kind: unsupported kind "Job"'
+  assert_error 125 'kind.yaml:6: document 2: kind: unsupported kind "Job"'
   tug_ok volume ls -q
   assert_output_equals ""
 
@@ -425,16 +425,17 @@ EOF
     --memory 64m --cpus 1.5 --restart on-failure busybox sleep 600
   tug_ok kube generate gen
   y=$output
+  echo "$y" >gen-out.yaml
   [[ "$y" == "# Save the output of this file and use kubectl create -f to import"* ]]
   grep -qx 'apiVersion: v1' <<<"$y"
   grep -qx 'kind: Pod' <<<"$y"
   grep -q '^  name: gen-pod$' <<<"$y"
   grep -q 'image: docker.io/library/busybox:latest' <<<"$y"
   grep -q 'restartPolicy: OnFailure' <<<"$y"
-  python3 - "$port" "$TEST_DIR/hostdir" <<<"$y" <<'EOF'
+  python3 - "$port" "$TEST_DIR/hostdir" gen-out.yaml <<'EOF'
 import sys, yaml
 port, hostdir = int(sys.argv[1]), sys.argv[2]
-doc = yaml.safe_load(sys.stdin)
+doc = yaml.safe_load(open(sys.argv[3]))
 c = doc["spec"]["containers"][0]
 assert c["name"] == "gen", c
 assert "command" not in c and c["args"] == ["sleep", "600"], c
@@ -453,9 +454,10 @@ assert vols[mounts["/data"]["name"]]["persistentVolumeClaim"]["claimName"] == "g
 assert doc["metadata"]["labels"]["app"] == "gen-pod"
 EOF
   tug_ok kube generate --type deployment --service gen
-  python3 - <<<"$output" <<'EOF'
+  echo "$output" >dep-out.yaml
+  python3 - dep-out.yaml <<'EOF'
 import sys, yaml
-docs = [d for d in yaml.safe_load_all(sys.stdin) if d]
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
 assert [d["kind"] for d in docs] == ["Deployment", "Service"], docs
 d, s = docs
 assert d["apiVersion"] == "apps/v1" and d["spec"]["replicas"] == 1
@@ -482,7 +484,7 @@ EOF
   echo hostfile >hostdir/f
   tug_ok pod create --name rt -p "$port:8080"
   tug_ok run -d --pod rt --name rt-web -e GREETING=hello -v "$TEST_DIR/hostdir:/h:ro" -v rtvol:/data \
-    busybox sh -c 'mkdir -p /w; cat /h/f >/w/i; echo "$GREETING" >>/w/i; exec httpd -f -p 8080 -h /w'
+    busybox sh -c 'mkdir -p /w; cat /h/f >/w/i; echo "$GREETING" >>/w/i; httpd -f -p 8080 -h /w & trap "exit 0" TERM; wait'
   tug_ok run -d --pod rt --name rt-side --workdir /data busybox sh -c "$LOOP"
   run wait_http "$port" /i
   assert_output_equals "hostfile
