@@ -273,12 +273,12 @@ EOF
   tug_ok inspect --format '{{.HostConfig.CapAdd}} {{.HostConfig.CapDrop}} {{.HostConfig.ReadonlyRootfs}} {{.Config.User}} {{.HostConfig.RestartPolicy.Name}} {{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.SecurityOpt}}' sec-c
   assert_output_equals "[NET_ADMIN] [CHOWN] true 1000:1001 on-failure 67108864 500000000 [no-new-privileges]"
   tug_ok inspect --format '{{.Config.Healthcheck.Test}} {{.Config.Healthcheck.Interval}}' sec-c
-  assert_output_equals "[CMD true] 1s"
+  assert_output_equals "[CMD true] 1000000000"
   tug_ok inspect --format '{{.Config.Healthcheck.Test}}' sec-http
   assert_output_contains "CMD-SHELL"
   assert_output_contains "http://localhost:8080/health"
   tug_ok inspect --format '{{.Config.Healthcheck.Test}} {{.Config.Healthcheck.StartPeriod}} {{.Config.Healthcheck.Timeout}} {{.Config.Healthcheck.Retries}} {{.HostConfig.Privileged}}' sec-tcp
-  assert_output_equals "[CMD-SHELL nc -z localhost 5432] 7s 2s 4 true"
+  assert_output_equals "[CMD-SHELL nc -z localhost 5432] 7000000000 2000000000 4 true"
   # The exec probe runs under the monitor once the pod starts.
   tug_ok pod start sec
   for i in $(seq 50); do
