@@ -42,7 +42,7 @@ std::string cap_name(std::string c) {
 // Only what YAML would read as something other than this string is quoted.
 bool needs_quotes(const std::string& s) {
   static const std::regex special(
-      R"(^(|~|null|Null|NULL|true|True|TRUE|false|False|FALSE|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|y|Y|n|N|[-+]?[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?|[-+]?\.[0-9]+|0x[0-9a-fA-F]+|0o[0-7]+|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)|[0-9]+:[0-9:]+)$)");
+      R"(^(|~|null|Null|NULL|true|True|TRUE|false|False|FALSE|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|y|Y|n|N|[-+]?[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?|[-+]?\.[0-9]+|0x[0-9a-fA-F]+|0o[0-7]+|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)|[0-9]+:[0-9:]+|[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ].*)?)$)");
   return std::regex_match(s, special);
 }
 
@@ -326,11 +326,15 @@ json service_of(const std::string& name, const std::vector<network::PortMapping>
     unsigned char b[2];
     random_bytes(b, sizeof b);
     int node_port = 30000 + ((b[0] << 8 | b[1]) % 2768);
-    jp.push_back({{"name", std::to_string(p.container_port) + "-" + p.protocol},
-                  {"nodePort", node_port},
-                  {"port", p.container_port},
-                  {"protocol", p.protocol == "udp" ? "UDP" : "TCP"},
-                  {"targetPort", p.container_port}});
+    json port = {{"name", std::to_string(p.container_port)},
+                 {"nodePort", node_port},
+                 {"port", p.container_port},
+                 {"targetPort", p.container_port}};
+    if (p.protocol == "udp") {
+      port["name"] = std::to_string(p.container_port) + "-udp";
+      port["protocol"] = "UDP";
+    }
+    jp.push_back(port);
   }
   return {{"apiVersion", "v1"},
           {"kind", "Service"},
@@ -404,11 +408,12 @@ std::string generate(container::Store& store, image::Store& images,
   for (const auto& g : gens) {
     if (!first) out += "---\n";
     first = false;
-    out += to_yaml(opts.type == "deployment" ? deployment_of(g.pod, opts.replicas) : g.pod);
+    // podman's order: the Service first, then what it selects.
     if (opts.service && !g.ports.empty()) {
-      out += "---\n";
       out += to_yaml(service_of(g.pod["metadata"]["name"], g.ports));
+      out += "---\n";
     }
+    out += to_yaml(opts.type == "deployment" ? deployment_of(g.pod, opts.replicas) : g.pod);
   }
   return out;
 }

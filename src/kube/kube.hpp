@@ -89,6 +89,9 @@ struct PodSpec {
   std::string hostname;
   bool host_network = false;
   std::optional<int64_t> run_as_user, run_as_group;  // pod securityContext
+  // terminationGracePeriodSeconds: the containers' stop timeout. Unset,
+  // kube down and --replace stop at once, as podman's do.
+  std::optional<int> grace_period;
 };
 
 // One document of the file.
@@ -157,7 +160,9 @@ struct DownResult {
   std::vector<std::string> volumes;  // names of volumes removed (force)
 };
 
-// Stops and removes the pods of the file's objects (those that exist);
+// Stops (SIGKILL after the pod's terminationGracePeriodSeconds, at once
+// without one, as podman) and removes the pods of the file's objects (those
+// that exist);
 // with force, also the volumes its claims, configMaps and secrets made.
 DownResult down(container::Store& store, image::Store& images, const File& file, bool force);
 

@@ -383,6 +383,12 @@ PodSpec parse_pod_spec(Fields& f) {
                  "unknown policy " + quote(p.restart_policy) + " (Always, OnFailure, Never)");
   p.hostname = f.str("hostname");
   p.host_network = f.boolean("hostNetwork").value_or(false);
+  if (f.has("terminationGracePeriodSeconds")) {
+    p.grace_period = static_cast<int>(f.integer("terminationGracePeriodSeconds"));
+    if (*p.grace_period < 0)
+      f.ctx().fail(f.get("terminationGracePeriodSeconds"), f.sub("terminationGracePeriodSeconds"),
+                   "must not be negative");
+  }
   if (f.has("securityContext")) {
     Fields s(f.get("securityContext"), f.sub("securityContext"), f.ctx());
     if (s.has("runAsUser")) p.run_as_user = s.integer("runAsUser");
@@ -406,9 +412,9 @@ PodSpec parse_pod_spec(Fields& f) {
                        "container " + quote(c.name) + " mounts volume " + quote(m.name) +
                            ", which spec.volumes does not define");
   // Cluster placement and accounting: nothing to do on one host.
-  f.quiet({"dnsPolicy", "enableServiceLinks", "schedulerName", "terminationGracePeriodSeconds",
-           "serviceAccountName", "serviceAccount", "nodeSelector", "tolerations", "affinity",
-           "priority", "priorityClassName"});
+  f.quiet({"dnsPolicy", "enableServiceLinks", "automountServiceAccountToken", "schedulerName",
+           "terminationGracePeriodSeconds", "serviceAccountName", "serviceAccount", "nodeSelector",
+           "tolerations", "affinity", "priority", "priorityClassName"});
   return p;
 }
 

@@ -439,6 +439,7 @@ class Player {
       o.cpus = buf;
     }
     o.restart = init ? "no" : restart_of(obj.pod.restart_policy);
+    if (obj.pod.grace_period) o.stop_timeout = *obj.pod.grace_period;
     if (c.liveness) o.health = health_of(*c.liveness);
     o.tty = c.tty;
     o.interactive = c.stdin_open;
@@ -450,7 +451,7 @@ class Player {
   void play_pod(const Object& obj, const std::string& name) {
     if (auto old = pods_.find(name); old && old->name == name) {
       // --replace (check() refused it otherwise): as kube down would.
-      pods_.stop(*old);
+      pods_.stop(*old, obj.pod.grace_period.value_or(0));
       pods_.remove(*old, true);
     }
     container::PodOptions po;
@@ -543,7 +544,7 @@ DownResult down(container::Store& store, image::Store& images, const File& file,
     for (const auto& name : names) {
       auto p = pods.find(name);
       if (!p || p->name != name) continue;
-      pods.stop(*p);
+      pods.stop(*p, obj.pod.grace_period.value_or(0));
       pods.remove(*p, true);
       res.pods.push_back(p->id);
       for (const auto& v : obj.pod.volumes)

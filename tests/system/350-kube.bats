@@ -458,8 +458,8 @@ EOF
   python3 - dep-out.yaml <<'EOF'
 import sys, yaml
 docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
-assert [d["kind"] for d in docs] == ["Deployment", "Service"], docs
-d, s = docs
+assert [d["kind"] for d in docs] == ["Service", "Deployment"], docs
+s, d = docs
 assert d["apiVersion"] == "apps/v1" and d["spec"]["replicas"] == 1
 assert d["spec"]["template"]["spec"]["containers"][0]["name"] == "gen"
 assert s["spec"]["type"] == "NodePort" and s["spec"]["selector"] == {"app": "gen-pod"}
@@ -510,4 +510,51 @@ hello"
   run wait_http "$port" /i
   assert_output_equals "hostfile
 hello"
+}
+
+teardown() {
+  if [ -n "${PODMAN:-}" ]; then
+    "${PODMAN[@]}" pod rm -f -a -t 0 >/dev/null 2>&1 || true
+    "${PODMAN[@]}" rm -f -a -t 0 >/dev/null 2>&1 || true
+    "${PODMAN[@]}" unshare rm -rf "$TEST_DIR/podman" >/dev/null 2>&1 || true
+  fi
+  tug_test_cleanup
+}
+
+@test "interop with podman 4.3: podman's YAML plays in tug, tug's in podman, and both serve" {
+  command -v podman >/dev/null || skip "podman is not installed"
+  load_busybox
+  PODMAN=(podman --root "$TEST_DIR/podman" --runroot "$TEST_DIR/podman-run" --runtime runc
+          --cgroup-manager=cgroupfs --events-backend=file)
+  "${PODMAN[@]}" load -q -i "$BUSYBOX_TAR" >/dev/null || skip "podman cannot load images here"
+  # A tag that is not :latest: podman's kube play pulls :latest images.
+  "${PODMAN[@]}" tag "$("${PODMAN[@]}" images -q | head -1)" localhost/kbox:1
+  tug_ok tag busybox localhost/kbox:1
+  port=$(free_port)
+  page='mkdir -p /w; echo "$PAGE" >/w/i; httpd -f -p 80 -h /w & trap "exit 0" TERM; wait'
+  "${PODMAN[@]}" pod create --name pm -p "$port:80" >/dev/null
+  "${PODMAN[@]}" run -d --pod pm --name web -e PAGE=from-podman -v pmvol:/data localhost/kbox:1 sh -c "$page" >/dev/null
+  "${PODMAN[@]}" run -d --pod pm --name side localhost/kbox:1 sleep 600 >/dev/null
+  "${PODMAN[@]}" generate kube pm >pm.yaml 2>/dev/null
+  "${PODMAN[@]}" pod rm -f -t 0 pm >/dev/null
+  tug_ok kube play pm.yaml
+  run wait_http "$port" /i
+  assert_output_equals "from-podman"
+  tug_ok container exists pm-web
+  tug_ok volume exists pmvol
+  tug_ok kube down pm.yaml
+
+  port=$(free_port)
+  tug_ok pod create --name tp -p "$port:80"
+  tug_ok run -d --pod tp --name tp-web -e PAGE=from-tug -v tpvol:/data localhost/kbox:1 sh -c "$page"
+  tug_ok kube generate tp
+  echo "$output" >tp.yaml
+  tug_ok pod rm -f tp
+  run "${PODMAN[@]}" kube play tp.yaml
+  assert_success
+  run wait_http "$port" /i
+  assert_output_equals "from-tug"
+  run "${PODMAN[@]}" container exists tp-web
+  assert_success
+  "${PODMAN[@]}" kube down tp.yaml >/dev/null
 }
