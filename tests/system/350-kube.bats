@@ -558,3 +558,56 @@ teardown() {
   assert_success
   "${PODMAN[@]}" kube down tp.yaml >/dev/null
 }
+
+@test "quadlet: a .kube file becomes a unit that plays the YAML and takes it down" {
+  load_busybox
+  qdir=$XDG_CONFIG_HOME/containers/systemd
+  mkdir -p "$qdir" out
+  port=$(free_port)
+  cat >"$qdir/app.yaml" <<EOF2
+apiVersion: v1
+kind: Pod
+metadata: {name: qpod}
+spec:
+  containers:
+  - name: web
+    image: busybox
+    command: ["sh", "-c", 'mkdir -p /w; echo "\$MSG" >/w/i; httpd -f -p 80 -h /w & trap "exit 0" TERM; wait']
+    env:
+    - name: MSG
+      valueFrom: {configMapKeyRef: {name: qcm, key: msg}}
+    ports:
+    - {containerPort: 80, hostPort: 1}
+EOF2
+  printf 'kind: ConfigMap\nmetadata: {name: qcm}\ndata: {msg: from-quadlet}\n' >"$qdir/cm.yaml"
+  printf '[Network]\nSubnet=10.89.9.0/24\n' >"$qdir/qnet.network"
+  printf '[Unit]\nDescription=A kube unit\n\n[Kube]\nYaml=app.yaml\nPublishPort=%s:80\nConfigMap=cm.yaml\nNetwork=qnet.network\n\n[Install]\nWantedBy=default.target\n' "$port" >"$qdir/app.kube"
+  run "$TUG_PREFIX/lib/systemd/user-generators/tug-systemd-generator" "$TEST_DIR/out"
+  assert_success
+  [ -f out/app.service ]
+  grep -qx "ExecStart=$TUG_PREFIX/bin/tug kube play --replace --publish $port:80 --configmap $qdir/cm.yaml --network systemd-qnet $qdir/app.yaml" out/app.service
+  grep -qx "ExecStop=$TUG_PREFIX/bin/tug kube down $qdir/app.yaml" out/app.service
+  grep -qx "Requires=qnet-network.service" out/app.service
+  run systemd-analyze verify --user out/app.service
+  assert_success
+  # What the unit would run, run here (no systemd in the tests).
+  tug_ok network create systemd-qnet
+  start=$(sed -n 's/^ExecStart=//p' out/app.service)
+  run $start
+  assert_success
+  run wait_http "$port" /i
+  assert_output_equals "from-quadlet"
+  stop=$(sed -n 's/^ExecStop=//p' out/app.service)
+  run $stop
+  assert_success
+  run_tug pod exists qpod
+  assert_status 1
+
+  printf '[Kube]\nYaml=app.yaml\nFrob=1\n' >"$qdir/bad.kube"
+  run "$TUG_PREFIX/lib/systemd/user-generators/tug-systemd-generator" --dryrun
+  assert_output_contains "bad.kube:3"
+  assert_output_contains "Frob"
+  printf '[Kube]\nPublishPort=1:1\n' >"$qdir/bad.kube"
+  run "$TUG_PREFIX/lib/systemd/user-generators/tug-systemd-generator" --dryrun
+  assert_output_contains "no Yaml= in [Kube]"
+}
