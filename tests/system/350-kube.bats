@@ -95,6 +95,15 @@ EOF
   assert_output_equals "page blue s3cret"
   tug_ok inspect --format '{{.HostConfig.RestartPolicy.Name}}' web-srv
   assert_output_equals "no"
+  # A hostPort in use: a clear error, and the second pod is not left behind.
+  printf 'kind: Pod\nmetadata: {name: clash}\nspec:\n  containers:\n  - {name: c, image: busybox, command: [sleep, "600"], ports: [{containerPort: 80, hostPort: %s}]}\n' "$port" >clash.yaml
+  run_tug kube play clash.yaml
+  assert_error 125 "clash.yaml: document 1 (Pod clash): cannot publish port $port/tcp"
+  assert_output_contains "already in use"
+  run_tug pod exists clash
+  assert_status 1
+  run_tug container exists clash-c
+  assert_status 1
 }
 
 @test "kube play: hostPath, claims, configMap and secret volumes, emptyDir shared, init containers first" {
