@@ -620,3 +620,66 @@ EOF2
   run "$TUG_PREFIX/lib/systemd/user-generators/tug-systemd-generator" --dryrun
   assert_output_contains "no Yaml= in [Kube]"
 }
+
+@test "a WordPress-shaped compose stack, generated as one pod with a Service, plays on a clean store" {
+  load_busybox
+  port=$(free_port)
+  mkdir wp && cd wp
+  cat >compose.yaml <<EOF2
+services:
+  db:
+    image: busybox
+    command: ["sh", "-c", "mkdir -p /var/lib/db && echo hello from the database >/var/lib/db/i && httpd -f -p 3306 -h /var/lib/db & trap 'exit 0' TERM; wait"]
+    environment:
+      MYSQL_DATABASE: wordpress
+    volumes: [db_data:/var/lib/db]
+    networks: [backend]
+    healthcheck:
+      test: ["CMD", "wget", "-qO-", "http://localhost:3306/i"]
+      interval: 1s
+  web:
+    image: busybox
+    depends_on:
+      db: {condition: service_healthy}
+    ports: ["127.0.0.1:$port:80"]
+    environment: [WORDPRESS_DB_HOST=127.0.0.1:3306]
+    command: ["sh", "-c", "mkdir /w; wget -qO- http://db:3306/i >/w/index.html; echo on \$\$WORDPRESS_DB_HOST >>/w/index.html; httpd -f -p 80 -h /w & trap 'exit 0' TERM; wait"]
+    networks: [frontend, backend]
+volumes:
+  db_data:
+networks:
+  frontend:
+  backend:
+EOF2
+  tug_ok compose up -d
+  run wait_http "$port" /
+  assert_output_equals "hello from the database
+on 127.0.0.1:3306"
+  tug_ok kube generate --service wp-db-1 wp-web-1
+  echo "$output" >"$TEST_DIR/wp.yaml"
+  grep -q 'kind: Service' "$TEST_DIR/wp.yaml"
+  grep -q 'claimName: wp_db_data' "$TEST_DIR/wp.yaml"
+  grep -q 'livenessProbe' "$TEST_DIR/wp.yaml"
+  tug_ok compose down -v
+  # A clean store: nothing of the compose project is left to lean on.
+  tug_test_cleanup
+  export XDG_DATA_HOME=$TEST_DIR/data2
+  mkdir -p "$XDG_DATA_HOME"
+  load_busybox
+  # web now finds db on localhost, the pod's shared network.
+  sed -i 's|http://db:3306/i|http://127.0.0.1:3306/i|' "$TEST_DIR/wp.yaml"
+  tug_ok kube play "$TEST_DIR/wp.yaml"
+  tug_ok container exists wp-db-1-pod-wp-web-1
+  for i in $(seq 50); do
+    out=$(curl -sf "http://127.0.0.1:$port/") && [[ "$out" == hello* ]] && break
+    sleep 0.2
+  done
+  [ "$out" = "hello from the database
+on 127.0.0.1:3306" ]
+  for i in $(seq 50); do
+    st=$("$TUG" inspect --format '{{.State.Health.Status}}' wp-db-1-pod-wp-db-1)
+    [ "$st" = healthy ] && break
+    sleep 0.2
+  done
+  [ "$st" = healthy ]
+}
