@@ -45,7 +45,7 @@ _tug_flags() {
     kill) echo "|-s --signal" ;;
     start) echo "-a --attach -i --interactive --all|--filter" ;;
     "generate systemd") echo "--new -n --name -f --files --no-header --template|--format --restart-policy --restart-sec --start-timeout -t --time --stop-timeout --container-prefix --pod-prefix --separator --wants --after --requires -e --env" ;;
-    "kube play") echo "--replace --start --down|--network --configmap --publish" ;;
+    "kube play") echo "--replace --start --down|--network --configmap --publish --annotation" ;;
     "kube down") echo "--force|" ;;
     "kube generate" | "generate kube") echo "-s --service|-f --filename -t --type -r --replicas" ;;
     auto-update) echo "--dry-run --tls-verify|--format --authfile --cert-dir" ;;

@@ -125,6 +125,7 @@ complete -c tug -n $kp -l down -d 'Remove what the file made'
 complete -c tug -n $kp -l network -x -a '(tug network ls -q 2>/dev/null)' -d Network
 complete -c tug -n $kp -l configmap -r -F -d 'ConfigMap file'
 complete -c tug -n $kp -l publish -x -d 'Publish a port'
+complete -c tug -n $kp -l annotation -x -d 'Annotation KEY=VALUE for every object'
 complete -c tug -n "__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from down" -l force -d 'Remove volumes too'
 set -l kg "__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from generate"
 complete -c tug -n $kg -s s -l service -d 'Add a NodePort Service'

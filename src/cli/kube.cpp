@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 
 #include "build_info.hpp"
 #include "cli/commands.hpp"
@@ -103,7 +104,7 @@ void register_kube(CLI::App& app, Globals& g) {
   struct PlayFlags {
     bool replace = false, start = true, down = false;
     std::string network, file;
-    std::vector<std::string> configmaps, publish;
+    std::vector<std::string> configmaps, publish, annotations;
   };
   auto pf = std::make_shared<PlayFlags>();
   CLI::App* play =
@@ -117,6 +118,9 @@ void register_kube(CLI::App& app, Globals& g) {
       ->allow_extra_args(false);
   play->add_option("--publish", pf->publish,
                    "Publish ports [[IP:][HOSTPORT]:]CTRPORT[/PROTO] instead of the hostPorts")
+      ->allow_extra_args(false);
+  play->add_option("--annotation", pf->annotations,
+                   "Add an annotation KEY=VALUE to every object (io.containers.autoupdate...)")
       ->allow_extra_args(false);
   play->add_option("FILE", pf->file, "The YAML file (- for stdin)")->required();
   play->callback([pf, &g] {
@@ -132,6 +136,17 @@ void register_kube(CLI::App& app, Globals& g) {
     o.network = pf->network;
     o.configmaps = pf->configmaps;
     o.publish = pf->publish;
+    for (const auto& a : pf->annotations) {
+      bool ok = false;
+      auto [k, v] = split_once(a, '=', &ok);
+      if (!ok || k.empty())
+        throw Error(Errc::usage, "invalid --annotation " + quote(a), "use KEY=VALUE");
+      o.annotations[k] = v;
+    }
+    // Under a Quadlet unit (Environment=PODMAN_SYSTEMD_UNIT=%n), as run
+    // labels its container: auto-update restarts that unit.
+    if (const char* unit = std::getenv("PODMAN_SYSTEMD_UNIT"); unit && *unit)
+      o.labels.push_back(std::string("PODMAN_SYSTEMD_UNIT=") + unit);
     o.pull = [&g](const std::string& image, const std::string& policy) {
       std::string p = policy == "Always" ? "always" : policy == "Never" ? "never" : "missing";
       RegistryFlags rf;

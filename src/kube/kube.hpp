@@ -130,6 +130,11 @@ struct PlayOptions {
   std::string network;                  // --network for every pod
   std::vector<std::string> configmaps;  // --configmap files (ConfigMap documents)
   std::vector<std::string> publish;     // --publish: replace the hostPorts of every pod
+  // --annotation KEY=VALUE: over every object's own annotations
+  // (io.containers.autoupdate[/CONTAINER] labels the containers for
+  // auto-update, as podman's).
+  std::map<std::string, std::string> annotations;
+  std::vector<std::string> labels;  // K=V on every container (a unit's PODMAN_SYSTEMD_UNIT)
   // Makes sure an image is in the store (pulls when missing, or always
   // with imagePullPolicy Always), as run would.
   std::function<void(const std::string& image, const std::string& policy)> pull;

@@ -443,8 +443,15 @@ class Player {
     if (c.liveness) o.health = health_of(*c.liveness);
     o.tty = c.tty;
     o.interactive = c.stdin_open;
-    auto ann = obj.annotations.find("io.podman.annotations.init/" + c.name);
-    if (ann != obj.annotations.end() && lower(ann->second) == "true") o.init = true;
+    auto annotations = obj.annotations;
+    for (const auto& [k, v] : o_.annotations) annotations[k] = v;
+    auto ann = annotations.find("io.podman.annotations.init/" + c.name);
+    if (ann != annotations.end() && lower(ann->second) == "true") o.init = true;
+    // podman's auto-update annotations: per container, else for the pod.
+    ann = annotations.find("io.containers.autoupdate/" + c.name);
+    if (ann == annotations.end()) ann = annotations.find("io.containers.autoupdate");
+    if (ann != annotations.end()) o.labels.push_back("io.containers.autoupdate=" + ann->second);
+    o.labels.insert(o.labels.end(), o_.labels.begin(), o_.labels.end());
     return o;
   }
 

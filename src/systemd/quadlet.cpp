@@ -435,8 +435,17 @@ QuadletUnit quadlet_unit(const std::string& path, const std::string& text, const
         b.flag("--network", r.resource);
       } else if (k == "PodmanArgs") {
         for (const auto& w : split_words(e.value)) b.args.push_back(w);
-      } else if (k == "AutoUpdate" || k == "UserNS" || k == "LogDriver" ||
-                 k == "ExitCodePropagation" || k == "SetWorkingDirectory" || k == "KubeDownForce" ||
+      } else if (k == "AutoUpdate") {
+        // AutoUpdate=registry|local for every container, CONTAINER/POLICY for one.
+        for (const auto& w : split_words(e.value)) {
+          auto slash = w.find('/');
+          b.flag("--annotation", slash == std::string::npos
+                                     ? "io.containers.autoupdate=" + w
+                                     : "io.containers.autoupdate/" + w.substr(0, slash) + "=" +
+                                           w.substr(slash + 1));
+        }
+      } else if (k == "UserNS" || k == "LogDriver" || k == "ExitCodePropagation" ||
+                 k == "SetWorkingDirectory" || k == "KubeDownForce" ||
                  k == "ContainersConfModule" || k == "GlobalArgs") {
         not_implemented(path, e, own);
       } else {

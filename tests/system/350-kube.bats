@@ -590,11 +590,12 @@ spec:
 EOF2
   printf 'kind: ConfigMap\nmetadata: {name: qcm}\ndata: {msg: from-quadlet}\n' >"$qdir/cm.yaml"
   printf '[Network]\nSubnet=10.89.9.0/24\n' >"$qdir/qnet.network"
-  printf '[Unit]\nDescription=A kube unit\n\n[Kube]\nYaml=app.yaml\nPublishPort=%s:80\nConfigMap=cm.yaml\nNetwork=qnet.network\n\n[Install]\nWantedBy=default.target\n' "$port" >"$qdir/app.kube"
+  printf '[Unit]\nDescription=A kube unit\n\n[Kube]\nYaml=app.yaml\nPublishPort=%s:80\nConfigMap=cm.yaml\nNetwork=qnet.network\nAutoUpdate=local\n\n[Install]\nWantedBy=default.target\n' "$port" >"$qdir/app.kube"
   run "$TUG_PREFIX/lib/systemd/user-generators/tug-systemd-generator" "$TEST_DIR/out"
   assert_success
   [ -f out/app.service ]
-  grep -qx "ExecStart=$TUG_PREFIX/bin/tug kube play --replace --publish $port:80 --configmap $qdir/cm.yaml --network systemd-qnet $qdir/app.yaml" out/app.service
+  grep -qx "ExecStart=$TUG_PREFIX/bin/tug kube play --replace --publish $port:80 --configmap $qdir/cm.yaml --network systemd-qnet --annotation io.containers.autoupdate=local $qdir/app.yaml" out/app.service
+  grep -qx "Environment=PODMAN_SYSTEMD_UNIT=%n" out/app.service
   grep -qx "ExecStop=$TUG_PREFIX/bin/tug kube down $qdir/app.yaml" out/app.service
   grep -qx "Requires=qnet-network.service" out/app.service
   run systemd-analyze verify --user out/app.service
@@ -602,8 +603,14 @@ EOF2
   # What the unit would run, run here (no systemd in the tests).
   tug_ok network create systemd-qnet
   start=$(sed -n 's/^ExecStart=//p' out/app.service)
-  run $start
+  PODMAN_SYSTEMD_UNIT=app.service run $start
   assert_success
+  # Labelled for auto-update, which restarts the unit.
+  tug_ok inspect --format '{{.Config.Labels}}' qpod-web
+  assert_output_contains "io.containers.autoupdate:local"
+  assert_output_contains "PODMAN_SYSTEMD_UNIT:app.service"
+  tug_ok auto-update --dry-run --format '{{.Unit}} {{.Policy}} {{.Updated}}'
+  assert_output_equals "app.service local false"
   run wait_http "$port" /i
   assert_output_equals "from-quadlet"
   stop=$(sed -n 's/^ExecStop=//p' out/app.service)
