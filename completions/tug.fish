@@ -4,7 +4,7 @@
 
 set -l tug_commands attach build builder buildx commit compose container cp create diff events exec export healthcheck history image images import info \
     inspect kill load login logout logs manifest network pause pod port ps pull push rename restart rm rmi run save \
-    search start stats stop system tag top unpause unshare untag update version volume wait generate kube auto-update
+    search start stats stop system tag top unpause unshare untag update version volume wait generate kube play auto-update
 
 function __tug_images
     tug images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | string replace -r '^docker\.io/library/' ''
@@ -116,6 +116,8 @@ complete -c tug -n $top -a generate -d 'Generate systemd units'
 complete -c tug -n $top -a auto-update -d 'Update containers of systemd units to newer images'
 complete -c tug -n "__fish_seen_subcommand_from generate; and not __fish_seen_subcommand_from systemd kube" -a systemd -d 'Units for a container or pod'
 complete -c tug -n "__fish_seen_subcommand_from generate; and not __fish_seen_subcommand_from systemd kube" -a kube -d 'Kubernetes YAML for containers or pods'
+complete -c tug -n $top -a play -d 'Play Kubernetes YAML (as kube play)'
+complete -c tug -n "__fish_seen_subcommand_from play; and not __fish_seen_subcommand_from kube" -a kube
 complete -c tug -n $top -a kube -d 'Play or remove pods from Kubernetes YAML, or generate it'
 complete -c tug -n "__fish_seen_subcommand_from kube; and not __fish_seen_subcommand_from play down generate" -a 'play down generate'
 set -l kp "__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from play"

@@ -90,25 +90,13 @@ void setup_generate(CLI::App* c, Globals& g) {
   });
 }
 
-}  // namespace
-
-void setup_generate_kube(CLI::App* c, Globals& g) {
-  setup_generate(c, g);
-}
-
-void register_kube(CLI::App& app, Globals& g) {
-  CLI::App* k =
-      add_command(app, "kube", "Play or remove pods from Kubernetes YAML, or generate it");
-  k->require_subcommand(1);
-
+void setup_play(CLI::App* play, Globals& g) {
   struct PlayFlags {
     bool replace = false, start = true, down = false;
     std::string network, file;
     std::vector<std::string> configmaps, publish, annotations;
   };
   auto pf = std::make_shared<PlayFlags>();
-  CLI::App* play =
-      add_command(*k, "play", "Create pods, containers and volumes from Kubernetes YAML");
   play->add_flag("--replace", pf->replace, "Replace pods and containers of the same names");
   play->add_flag("--start", pf->start, "Start the pods (default true; --start=false only creates)");
   play->add_flag("--down", pf->down, "Remove what the file made instead (as kube down)");
@@ -166,6 +154,20 @@ void register_kube(CLI::App& app, Globals& g) {
       out("");
     }
   });
+}
+
+}  // namespace
+
+void setup_generate_kube(CLI::App* c, Globals& g) {
+  setup_generate(c, g);
+}
+
+void register_kube(CLI::App& app, Globals& g) {
+  CLI::App* k =
+      add_command(app, "kube", "Play or remove pods from Kubernetes YAML, or generate it");
+  k->require_subcommand(1);
+  setup_play(add_command(*k, "play", "Create pods, containers and volumes from Kubernetes YAML"),
+             g);
 
   struct DownFlags {
     bool force = false;
@@ -184,6 +186,14 @@ void register_kube(CLI::App& app, Globals& g) {
 
   setup_generate(add_command(*k, "generate", "Generate Kubernetes YAML from containers or pods"),
                  g);
+}
+
+// podman's older spelling, `play kube`.
+void register_play(CLI::App& app, Globals& g) {
+  CLI::App* p = add_command(app, "play", "Play Kubernetes YAML (as kube play)");
+  p->require_subcommand(1);
+  setup_play(add_command(*p, "kube", "Create pods, containers and volumes from Kubernetes YAML"),
+             g);
 }
 
 }  // namespace tug::cli

@@ -409,11 +409,11 @@ EOF
   assert_failure
 }
 
-@test "kube play reads stdin and joins --network; kube down of a file of nothing there is quiet" {
+@test "kube play (as play kube) reads stdin and joins --network; kube down of a file of nothing there is quiet" {
   load_busybox
   tug_ok network create kubenet
   printf 'kind: Pod\nmetadata: {name: sp}\nspec:\n  containers:\n  - {name: c, image: busybox, command: ["sleep", "600"]}\n' |
-    "$TUG" kube play --start=false --network kubenet - >out.txt
+    "$TUG" play kube --start=false --network kubenet - >out.txt
   grep -q '^Pod:' out.txt
   infra=$("$TUG" pod inspect --format '{{.InfraContainerID}}' sp)
   tug_ok inspect --format '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}' "$infra"
