@@ -33,6 +33,12 @@ std::vector<std::string> strings_of(const json& cfg, const char* key) {
   return out;
 }
 
+// A string field of an image config ("" when absent or null).
+std::string string_of(const json& cfg, const char* key) {
+  auto it = cfg.find(key);
+  return it != cfg.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 std::string cap_name(std::string c) {
   for (auto& ch : c) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   if (c != "ALL" && !starts_with(c, "CAP_")) c = "CAP_" + c;
@@ -181,7 +187,7 @@ struct PodBuilder {
       env.push_back({{"name", k}, {"value", v}});
     }
     if (!env.empty()) c["env"] = env;
-    std::string img_wd = cfg.value("WorkingDir", "");
+    std::string img_wd = string_of(cfg, "WorkingDir");
     if (img_wd.empty()) img_wd = "/";
     if (r.spec.cwd != img_wd) c["workingDir"] = r.spec.cwd;
     json jp = json::array();
@@ -225,7 +231,7 @@ struct PodBuilder {
     if (std::find(r.spec.security_opt.begin(), r.spec.security_opt.end(), "no-new-privileges") !=
         r.spec.security_opt.end())
       sec["allowPrivilegeEscalation"] = false;
-    if (r.spec.user != cfg.value("User", "") && !r.spec.user.empty()) {
+    if (r.spec.user != string_of(cfg, "User") && !r.spec.user.empty()) {
       static const std::regex numeric(R"(^([0-9]+)(:([0-9]+))?$)");
       std::smatch m;
       if (std::regex_match(r.spec.user, m, numeric)) {

@@ -357,7 +357,8 @@ class Player {
   }
 
   // Writes a configMap's or secret's keys as files of the volume (its
-  // items only when listed), replacing what an earlier play wrote.
+  // items only when listed), over what an earlier play wrote (a key
+  // dropped since stays as a file until the volume is removed).
   void fill(const std::string& dir, const Volume& v,
             const std::map<std::string, std::string>& data) {
     mode_t mode = v.default_mode >= 0 ? static_cast<mode_t>(v.default_mode) : 0644;
