@@ -5,7 +5,7 @@
 
 _tug_commands="attach auto-update build builder buildx commit compose container cp create diff events exec export healthcheck history image images import info
   inspect kill load login logout logs manifest network pause pod port ps pull push rename restart rm rmi run save
-  search start stats stop system tag top unpause unshare untag update version volume wait generate"
+  search start stats stop system tag top unpause unshare untag update version volume wait generate kube play"
 
 _tug_run_values="--name -e --env --env-file -w --workdir -u --user --entrypoint -h --hostname
   --network --net --network-alias --ip -p --publish --pod --pod-id-file -v --volume --tmpfs --add-host --dns --cap-add --cap-drop -l --label --label-file
@@ -45,6 +45,9 @@ _tug_flags() {
     kill) echo "|-s --signal" ;;
     start) echo "-a --attach -i --interactive --all|--filter" ;;
     "generate systemd") echo "--new -n --name -f --files --no-header --template|--format --restart-policy --restart-sec --start-timeout -t --time --stop-timeout --container-prefix --pod-prefix --separator --wants --after --requires -e --env" ;;
+    "kube play" | "play kube") echo "--replace --start --down|--network --configmap --publish --annotation" ;;
+    "kube down") echo "--force|" ;;
+    "kube generate" | "generate kube") echo "-s --service|-f --filename -t --type -r --replicas" ;;
     auto-update) echo "--dry-run --tls-verify|--format --authfile --cert-dir" ;;
     attach) echo "--no-stdin|" ;;
     stats) echo "--no-stream -a --all --no-trunc|--format" ;;
@@ -124,7 +127,7 @@ _tug_main() {
     fi
     if [ -z "$key" ]; then
       key=$w
-    elif [ "$npos" -eq 0 ] && [[ $key == @(image|container|volume|system|manifest|pod|network|generate|healthcheck|compose|buildx|builder) ]]; then
+    elif [ "$npos" -eq 0 ] && [[ $key == @(image|container|volume|system|manifest|pod|network|generate|kube|play|healthcheck|compose|buildx|builder) ]]; then
       key="$key $w"
     else
       ((npos++))
@@ -202,7 +205,11 @@ _tug_main() {
     compose) COMPREPLY=($(compgen -W "up down ps logs start stop restart kill rm exec run config pull build push top port images" -- "$cur")) ;;
     system) COMPREPLY=($(compgen -W "check df prune service" -- "$cur")) ;;
     manifest) COMPREPLY=($(compgen -W "inspect" -- "$cur")) ;;
-    generate) COMPREPLY=($(compgen -W "systemd" -- "$cur")) ;;
+    generate) COMPREPLY=($(compgen -W "systemd kube" -- "$cur")) ;;
+    kube) COMPREPLY=($(compgen -W "play down generate" -- "$cur")) ;;
+    play) COMPREPLY=($(compgen -W "kube" -- "$cur")) ;;
+    "kube play" | "kube down" | "play kube") COMPREPLY=($(compgen -f -- "$cur")) ;;
+    "kube generate" | "generate kube") COMPREPLY=($(compgen -W "$(_tug_containers) $(_tug_pods)" -- "$cur")) ;;
     "generate systemd") COMPREPLY=($(compgen -W "$(_tug_containers) $(_tug_pods)" -- "$cur")) ;;
     push) [ "$npos" -eq 0 ] && COMPREPLY=($(compgen -W "$(_tug_images)" -- "$cur")) ;;
     run | create | "container run" | "container create") COMPREPLY=($(compgen -W "$(_tug_images)" -- "$cur")) ;;

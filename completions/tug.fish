@@ -4,7 +4,7 @@
 
 set -l tug_commands attach build builder buildx commit compose container cp create diff events exec export healthcheck history image images import info \
     inspect kill load login logout logs manifest network pause pod port ps pull push rename restart rm rmi run save \
-    search start stats stop system tag top unpause unshare untag update version volume wait generate auto-update
+    search start stats stop system tag top unpause unshare untag update version volume wait generate kube play auto-update
 
 function __tug_images
     tug images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | string replace -r '^docker\.io/library/' ''
@@ -114,7 +114,26 @@ complete -c tug -n "__fish_seen_subcommand_from compose; and not __fish_seen_sub
 complete -c tug -n $top -a wait -d 'Wait for containers and print exit codes'
 complete -c tug -n $top -a generate -d 'Generate systemd units'
 complete -c tug -n $top -a auto-update -d 'Update containers of systemd units to newer images'
-complete -c tug -n "__fish_seen_subcommand_from generate; and not __fish_seen_subcommand_from systemd" -a systemd -d 'Units for a container or pod'
+complete -c tug -n "__fish_seen_subcommand_from generate; and not __fish_seen_subcommand_from systemd kube" -a systemd -d 'Units for a container or pod'
+complete -c tug -n "__fish_seen_subcommand_from generate; and not __fish_seen_subcommand_from systemd kube" -a kube -d 'Kubernetes YAML for containers or pods'
+complete -c tug -n $top -a play -d 'Play Kubernetes YAML (as kube play)'
+complete -c tug -n "__fish_seen_subcommand_from play; and not __fish_seen_subcommand_from kube" -a kube
+complete -c tug -n $top -a kube -d 'Play or remove pods from Kubernetes YAML, or generate it'
+complete -c tug -n "__fish_seen_subcommand_from kube; and not __fish_seen_subcommand_from play down generate" -a 'play down generate'
+set -l kp "__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from play"
+complete -c tug -n $kp -l replace -d 'Replace pods of the same names'
+complete -c tug -n $kp -l start -d 'Start the pods (--start=false only creates)'
+complete -c tug -n $kp -l down -d 'Remove what the file made'
+complete -c tug -n $kp -l network -x -a '(tug network ls -q 2>/dev/null)' -d Network
+complete -c tug -n $kp -l configmap -r -F -d 'ConfigMap file'
+complete -c tug -n $kp -l publish -x -d 'Publish a port'
+complete -c tug -n $kp -l annotation -x -d 'Annotation KEY=VALUE for every object'
+complete -c tug -n "__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from down" -l force -d 'Remove volumes too'
+set -l kg "__fish_seen_subcommand_from kube; and __fish_seen_subcommand_from generate"
+complete -c tug -n $kg -s s -l service -d 'Add a NodePort Service'
+complete -c tug -n $kg -s f -l filename -r -F -d 'Write the YAML to a file'
+complete -c tug -n $kg -s t -l type -x -a 'pod deployment' -d 'Kind of object'
+complete -c tug -n $kg -s r -l replicas -x -d 'Replicas of a deployment'
 set -l gs "__fish_seen_subcommand_from generate; and __fish_seen_subcommand_from systemd"
 complete -c tug -n $gs -l new -d 'Create the container when the unit starts'
 complete -c tug -n $gs -s n -l name -d 'Use names instead of ids'

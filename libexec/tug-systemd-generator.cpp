@@ -52,8 +52,8 @@ int main(int argc, char** argv) {
     else if (a == "--help" || a == "-h") {
       std::printf(
           "usage: tug-systemd-generator [--user] [--dryrun] NORMAL_DIR [EARLY_DIR LATE_DIR]\n"
-          "Writes a .service unit into NORMAL_DIR for each .container, .volume, .network\n"
-          "and .pod file of the Quadlet search path (see docs/systemd.md).\n");
+          "Writes a .service unit into NORMAL_DIR for each .container, .volume, .network,\n"
+          ".pod and .kube file of the Quadlet search path (see docs/systemd.md).\n");
       return 0;
     } else if (!a.empty() && a[0] == '-') {
       warn("unknown option " + a);
@@ -74,7 +74,8 @@ int main(int argc, char** argv) {
     std::vector<fs::path> files;
     for (const auto& de : fs::directory_iterator(dir, ec)) {
       std::string ext = de.path().extension().string();
-      if (ext == ".container" || ext == ".volume" || ext == ".network" || ext == ".pod")
+      if (ext == ".container" || ext == ".volume" || ext == ".network" || ext == ".pod" ||
+          ext == ".kube")
         files.push_back(de.path());
     }
     std::sort(files.begin(), files.end());

@@ -8,6 +8,8 @@ namespace tug::cli {
 // podman's untag and docker's buildx (image.cpp).
 void register_untag(CLI::App&, Globals&);
 void register_buildx(CLI::App&, Globals&);
+// podman's older spelling of kube play (kube.cpp).
+void register_play(CLI::App&, Globals&);
 
 const std::vector<Command>& commands() {
   // Checked against what each registrar adds by the unit tests.
@@ -60,6 +62,8 @@ const std::vector<Command>& commands() {
       {"system", register_system},
       {"builder", register_builder},
       {"generate", register_generate},
+      {"kube", register_kube},
+      {"play", register_play},
       {"auto-update", register_auto_update},
       {"pull", register_pull},
       {"push", register_push},

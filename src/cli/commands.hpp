@@ -52,6 +52,9 @@ void register_container(CLI::App&, Globals&);
 void register_system(CLI::App&, Globals&);
 void register_builder(CLI::App&, Globals&);
 void register_generate(CLI::App&, Globals&);
+void register_kube(CLI::App&, Globals&);
+// `tug kube generate` and its alias `tug generate kube`.
+void setup_generate_kube(CLI::App*, Globals&);
 void register_auto_update(CLI::App&, Globals&);
 void setup_ps(CLI::App*, Globals&);
 void setup_rm(CLI::App*, Globals&);

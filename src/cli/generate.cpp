@@ -180,6 +180,9 @@ void register_generate(CLI::App& app, Globals& g) {
               [](const auto& a, const auto& b) { return a.name < b.name; });
     emit(systemd::pod_units(p, o, ctx), f->files, as_json);
   });
+  setup_generate_kube(
+      add_command(*gen, "kube", "Generate Kubernetes YAML from containers or pods (kube generate)"),
+      g);
 }
 
 }  // namespace tug::cli

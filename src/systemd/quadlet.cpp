@@ -308,13 +308,16 @@ QuadletUnit quadlet_unit(const std::string& path, const std::string& text, const
   std::string file = base_name(path);
   auto dot = file.rfind('.');
   if (dot == std::string::npos || dot == 0)
-    throw Error(Errc::usage, path + ": not a .container, .volume, .network or .pod file");
+    throw Error(Errc::usage, path + ": not a .container, .volume, .network, .pod or .kube file");
   std::string stem = file.substr(0, dot), ext = file.substr(dot + 1);
-  static const std::map<std::string, std::string> kinds = {
-      {"container", "Container"}, {"volume", "Volume"}, {"network", "Network"}, {"pod", "Pod"}};
+  static const std::map<std::string, std::string> kinds = {{"container", "Container"},
+                                                           {"volume", "Volume"},
+                                                           {"network", "Network"},
+                                                           {"pod", "Pod"},
+                                                           {"kube", "Kube"}};
   auto kind = kinds.find(ext);
   if (kind == kinds.end())
-    throw Error(Errc::usage, path + ": not a .container, .volume, .network or .pod file");
+    throw Error(Errc::usage, path + ": not a .container, .volume, .network, .pod or .kube file");
   const std::string& own = kind->second;
   std::vector<Section> sections = parse_unit_file(path, text);
   std::vector<Entry> mine;
@@ -327,7 +330,7 @@ QuadletUnit quadlet_unit(const std::string& path, const std::string& text, const
   if (!found) throw Error(Errc::usage, path + ": no [" + own + "] section");
 
   QuadletUnit u;
-  u.name = ext == "container" ? stem + ".service" : stem + "-" + ext + ".service";
+  u.name = ext == "container" || ext == "kube" ? stem + ".service" : stem + "-" + ext + ".service";
   Builder b;
   b.path = path;
   b.unit_lines = {"SourcePath=" + path, "RequiresMountsFor=%t/tug"};
@@ -412,6 +415,55 @@ QuadletUnit quadlet_unit(const std::string& path, const std::string& text, const
     cmd.insert(cmd.end(), b.args.begin(), b.args.end());
     cmd.push_back(resource);
     service = {"ExecStart=" + t + " " + join_exec(cmd), "Type=oneshot", "RemainAfterExit=yes",
+               "SyslogIdentifier=%N"};
+  } else if (ext == "kube") {
+    // Relative paths are the Quadlet file's directory's, as podman's.
+    std::string dir = path.substr(0, path.rfind('/') + 1);
+    auto absolute = [&](const std::string& p) { return p.empty() || p[0] == '/' ? p : dir + p; };
+    std::string yaml;
+    for (const auto& e : mine) {
+      const std::string& k = e.key;
+      if (k == "Yaml") {
+        yaml = absolute(e.value);
+      } else if (k == "PublishPort") {
+        b.flag("--publish", e.value);
+      } else if (k == "ConfigMap") {
+        b.flag("--configmap", absolute(e.value));
+      } else if (k == "Network") {
+        Reference r = resolve(path, e.value, "network", "NetworkName");
+        b.require(r.unit);
+        b.flag("--network", r.resource);
+      } else if (k == "PodmanArgs") {
+        for (const auto& w : split_words(e.value)) b.args.push_back(w);
+      } else if (k == "AutoUpdate") {
+        // AutoUpdate=registry|local for every container, CONTAINER/POLICY for one.
+        for (const auto& w : split_words(e.value)) {
+          auto slash = w.find('/');
+          b.flag("--annotation", slash == std::string::npos
+                                     ? "io.containers.autoupdate=" + w
+                                     : "io.containers.autoupdate/" + w.substr(0, slash) + "=" +
+                                           w.substr(slash + 1));
+        }
+      } else if (k == "UserNS" || k == "LogDriver" || k == "ExitCodePropagation" ||
+                 k == "SetWorkingDirectory" || k == "KubeDownForce" ||
+                 k == "ContainersConfModule" || k == "GlobalArgs") {
+        not_implemented(path, e, own);
+      } else {
+        unknown(path, e, own);
+      }
+    }
+    if (yaml.empty()) fail_at(path, 1, "no Yaml= in [Kube]", "Yaml=FILE is the one required key");
+    b.unit_lines.push_back("RequiresMountsFor=" + yaml);
+    // The pods run under their own monitors: the unit makes them (replacing
+    // what a previous start left) and takes them down again.
+    std::vector<std::string> play = {"kube", "play", "--replace"};
+    play.insert(play.end(), b.args.begin(), b.args.end());
+    play.push_back(yaml);
+    service = {"Environment=PODMAN_SYSTEMD_UNIT=%n",
+               "ExecStart=" + t + " " + join_exec(play),
+               "ExecStop=" + t + " " + join_exec({"kube", "down", yaml}),
+               "Type=oneshot",
+               "RemainAfterExit=yes",
                "SyslogIdentifier=%N"};
   } else {  // pod
     for (const auto& e : mine) {
