@@ -159,7 +159,7 @@ bar
 
 @test "api logs: docker's framing, streams, tail, timestamps, a terminal's raw bytes" {
   load_busybox
-  tug_ok run --name lg busybox sh -c 'echo one; echo two >&2; echo three'
+  tug_ok run --name lg busybox sh -c 'echo one; sleep 0.1; echo two >&2; sleep 0.1; echo three'
   tug_ok run -t --name tty busybox echo raw
   start_service
   api '/containers/lg/logs?stdout=1&stderr=1' >/dev/null
@@ -242,8 +242,8 @@ print(" ".join(out))' "$TEST_DIR/body"
   assert_output_equals to-err
   run bash -c "echo piped | DOCKER_HOST=unix://$SOCK DOCKER_CONFIG=$TEST_DIR/docker $DOCKER exec -i web cat"
   assert_output_equals piped
-  run_docker exec web nosuchcommand
-  assert_failure
+  run -127 env DOCKER_HOST="unix://$SOCK" DOCKER_CONFIG="$TEST_DIR/docker" "$DOCKER" exec web \
+    nosuchcommand
   # The exec's record: made, started, inspected by the API.
   api /containers/web/exec -X POST -H 'Content-Type: application/json' \
     -d '{"Cmd": ["sh", "-c", "exit 5"], "AttachStdout": true}' >/dev/null
