@@ -5,6 +5,7 @@
 # /usr/bin/docker; the newer client in /usr/local/bin is not the one
 # tested).
 load helpers
+bats_require_minimum_version 1.5.0
 
 SOCK=""
 SVC_PID=""
@@ -264,6 +265,36 @@ print(" ".join(out))' "$TEST_DIR/body"
   run_docker exec web true
   assert_failure
   assert_output_contains "is not running"
+}
+
+@test "api docker run -it through a pty, attach, logs -f, exec -it with its size" {
+  require_docker
+  command -v script >/dev/null || skip "script (util-linux) is not installed"
+  load_busybox
+  start_service
+  export DOCKER_HOST=unix://$SOCK DOCKER_CONFIG=$TEST_DIR/docker
+  # A terminal of the client's size (resize), input relayed, the exit code.
+  run script -qec "stty rows 30 cols 100; $DOCKER run -it --rm busybox sh -c 'sleep 0.5; stty size'" /dev/null </dev/null
+  assert_success
+  assert_output_contains "30 100"
+  run script -qec "stty rows 30 cols 100; $DOCKER run -it --rm busybox sh -c 'tty; exit 5'" /dev/null </dev/null
+  assert_status 5
+  assert_output_contains /dev/pts/0
+  # attach to a running container: its output from then on, its exit code.
+  docker_ok run -d --name at busybox sh -c 'sleep 1; echo attached-out; exit 6'
+  run_docker attach at
+  assert_status 6
+  assert_output_equals attached-out
+  # logs -f follows until the container exits.
+  docker_ok run -d --name lf busybox sh -c 'for i in 1 2 3; do echo l$i; sleep 0.3; done'
+  docker_ok logs -f lf
+  assert_output_equals "l1
+l2
+l3"
+  docker_ok run -d --name ex busybox sleep 100
+  run script -qec "stty rows 31 cols 101; $DOCKER exec -it ex sh -c 'sleep 0.3; stty size'" /dev/null </dev/null
+  assert_success
+  assert_output_contains "31 101"
 }
 
 @test "api streams: clients that go away leave no thread, fd or process behind" {
