@@ -1,7 +1,7 @@
 // Exec: POST /containers/{id}/exec makes an instance (kept by the service,
 // api/sessions.hpp), POST /exec/{id}/start runs it through
-// container::exec_start, the first half of `tug exec`, and relays its
-// stdio over the hijacked connection; GET /exec/{id}/json and POST
+// container::exec_begin, `tug exec`'s operation for a front end that
+// relays the stdio itself (over the hijacked connection here); GET /exec/{id}/json and POST
 // /exec/{id}/resize follow it.
 #include <poll.h>
 #include <signal.h>
@@ -14,7 +14,7 @@
 #include "api/handlers.hpp"
 #include "api/sessions.hpp"
 #include "api/streams.hpp"
-#include "container/lifecycle.hpp"
+#include "container/frontend.hpp"
 #include "util/digest.hpp"
 #include "util/error.hpp"
 #include "util/process.hpp"
@@ -162,8 +162,7 @@ Response exec_start(Context& ctx, const Target&, const std::string& id, const st
     container::ExecOptions o = x->opts;
     o.detach = true;
     o.interactive = false;
-    runtime::Started s = container::exec_start(store, *rec, o);
-    container::emit_event(store, *rec, "exec_start: " + join(o.command, " "));
+    runtime::Started s = container::exec_begin(store, *rec, o);
     std::lock_guard<std::mutex> lk(ctx.sessions->execs.mu);
     x->running = true;  // tug keeps no watch on a detached command (docs/api.md)
     Response r;
@@ -178,7 +177,7 @@ Response exec_start(Context& ctx, const Target&, const std::string& id, const st
     container::Store s(paths, mapping);
     runtime::Started started;
     try {
-      started = container::exec_start(s, rec, x->opts);
+      started = container::exec_begin(s, rec, x->opts);
     } catch (const Error& e) {
       // The head is out: the client reads this as the command's output.
       std::string msg = std::string(e.what()) + "\n";
@@ -187,7 +186,6 @@ Response exec_start(Context& ctx, const Target&, const std::string& id, const st
       x->exit_code = e.exit_code();
       return;
     }
-    container::emit_event(s, rec, "exec_start: " + join(x->opts.command, " "));
     {
       std::lock_guard<std::mutex> lk(sessions->execs.mu);
       x->running = true;
@@ -200,7 +198,7 @@ Response exec_start(Context& ctx, const Target&, const std::string& id, const st
     started.err.reset();
     started.terminal.reset();
     int code = exit_code_of(started.process.wait());
-    container::emit_event(s, rec, "exec_die", {{"exitCode", std::to_string(code)}});
+    container::exec_ended(s, rec, code);
     std::lock_guard<std::mutex> lk(sessions->execs.mu);
     x->running = false;
     x->exit_code = code;

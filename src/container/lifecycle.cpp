@@ -22,6 +22,7 @@
 #include "build_info.hpp"
 #include "cdi/cdi.hpp"
 #include "cgroup/cgroup.hpp"
+#include "container/frontend.hpp"
 #include "container/health.hpp"
 #include "container/pod.hpp"
 #include "container/rootfs.hpp"
@@ -1001,12 +1002,11 @@ runtime::Started exec_start(Store& store, const Record& r, const ExecOptions& o,
 }
 
 int exec(Store& store, const Record& r, const ExecOptions& o) {
-  runtime::Started s = exec_start(store, r, o);
-  emit_event(store, r, "exec_start: " + join(o.command, " "));
+  runtime::Started s = exec_begin(store, r, o);
   if (o.detach) return 0;
   runtime::StdioRelay relay = runtime::relay_of(s, o.interactive);
   int code = runtime::wait_forwarding_signals(s.process, &relay);
-  emit_event(store, r, "exec_die", {{"exitCode", std::to_string(code)}});
+  exec_ended(store, r, code);
   return code;
 }
 

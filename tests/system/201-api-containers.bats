@@ -208,6 +208,12 @@ print(" ".join(out))' "$TEST_DIR/body"
   run bash -c "echo data | DOCKER_HOST=unix://$SOCK DOCKER_CONFIG=$TEST_DIR/docker $DOCKER run -i --rm busybox cat"
   assert_success
   assert_output_equals data
+  # docker's flags, through docker's JSON, into tug's options.
+  docker_ok run --rm -e A=1 -w /tmp -u 1000 --entrypoint sh --network none -v vol1:/data \
+    busybox -c 'echo $A $(pwd) $(id -u) $(ls /sys/class/net)'
+  assert_output_equals "1 /tmp 1000 lo"
+  tug_ok volume ls --format '{{.Name}}'
+  assert_output_equals vol1
   docker_ok run -d --name bg busybox sh -c 'echo started; exec sleep 1000'
   id=$output
   [ "$("$TUG" inspect --format '{{.Id}} {{.State.Status}}' bg)" = "$id running" ]
@@ -274,9 +280,9 @@ print(" ".join(out))' "$TEST_DIR/body"
   start_service
   export DOCKER_HOST=unix://$SOCK DOCKER_CONFIG=$TEST_DIR/docker
   # A terminal of the client's size (resize), input relayed, the exit code.
-  run script -qec "stty rows 30 cols 100; $DOCKER run -it --rm busybox sh -c 'sleep 0.5; stty size'" /dev/null </dev/null
+  run script -qec "stty rows 30 cols 100; $DOCKER run -it --rm busybox sh -c 'for i in \$(seq 100); do s=\$(stty size 2>/dev/null) && break; sleep 0.1; done; echo size \$s'" /dev/null </dev/null
   assert_success
-  assert_output_contains "30 100"
+  assert_output_contains "size 30 100"
   run script -qec "stty rows 30 cols 100; $DOCKER run -it --rm busybox sh -c 'tty; exit 5'" /dev/null </dev/null
   assert_status 5
   assert_output_contains /dev/pts/0
@@ -292,16 +298,16 @@ print(" ".join(out))' "$TEST_DIR/body"
 l2
 l3"
   docker_ok run -d --name ex busybox sleep 100
-  run script -qec "stty rows 31 cols 101; $DOCKER exec -it ex sh -c 'sleep 0.3; stty size'" /dev/null </dev/null
+  run script -qec "stty rows 31 cols 101; $DOCKER exec -it ex sh -c 'for i in \$(seq 100); do s=\$(stty size 2>/dev/null) && break; sleep 0.1; done; echo size \$s'" /dev/null </dev/null
   assert_success
-  assert_output_contains "31 101"
+  assert_output_contains "size 31 101"
 }
 
 @test "api streams: clients that go away leave no thread, fd or process behind" {
   load_busybox
   tug_ok run -d --name long busybox sh -c 'while :; do echo tick; sleep 0.2; done'
   tug_ok create -i --name waiter busybox cat
-  start_service
+  TUG_API_CONNECTION_TIMEOUT=2 start_service
   sleep 0.5
   fds=$(service_fds)
   threads=$(service_threads)
@@ -318,6 +324,13 @@ l3"
   run curl -s --max-time 1 --unix-socket "$SOCK" -o /dev/null -X POST \
     'http://d/containers/long/wait'
   [ "$status" -eq 28 ]
+  # A connection that asks nothing is closed after the connection timeout.
+  run python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+t = time.time(); s.settimeout(30)
+print("closed" if s.recv(1) == b"" else "data", round(time.time() - t))' "$SOCK"
+  assert_output_equals "closed 2"
   settles service_fds "$fds"
   settles service_threads "$threads"
   [ "$(service_children)" = 0 ]
