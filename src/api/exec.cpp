@@ -3,6 +3,7 @@
 // container::exec_begin, `tug exec`'s operation for a front end that
 // relays the stdio itself (over the hijacked connection here); GET /exec/{id}/json and POST
 // /exec/{id}/resize follow it.
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -56,20 +57,35 @@ std::shared_ptr<ExecInstance> find_exec(Context& ctx, const std::string& id) {
 
 // The command's output to the client, the client's bytes to its stdin,
 // until its output ends (or the client goes: its streams are closed, so it
-// gets EOF and EPIPE as with a vanished terminal).
+// gets EOF and EPIPE as with a vanished terminal). Its stdin is written
+// without blocking: a command that writes while we wait for it to read
+// (cat) must find us reading.
 void relay(int client, runtime::Started& s, const ExecInstance& x, std::string early) {
   bool tty = x.opts.tty;
   int in = tty ? s.terminal.get() : s.in.get();
   int out = tty ? s.terminal.get() : s.out.get();
   int err = tty ? -1 : s.err.get();
-  bool client_open = true;
+  if (in >= 0) ::fcntl(in, F_SETFL, ::fcntl(in, F_GETFL) | O_NONBLOCK);
+  bool client_open = true, end_input = false;
+  std::string pending = in >= 0 ? std::move(early) : std::string();
   char buf[65536];
-  if (!early.empty() && in >= 0 && !write_quietly(in, early.data(), early.size())) in = -1;
   while (out >= 0 || err >= 0) {
-    struct pollfd fds[3] = {{out, POLLIN, 0},
+    if (in >= 0 && pending.empty() && end_input) {
+      // docker's half close is the end of the command's stdin (a
+      // terminal's end of input: ^D at a line's start).
+      if (tty) {
+        (void)write_quietly(in, "\x04", 1);
+      } else {
+        s.in.reset();
+      }
+      in = -1;
+    }
+    bool feeding = in >= 0 && !pending.empty();
+    struct pollfd fds[4] = {{out, POLLIN, 0},
                             {err, POLLIN, 0},
-                            {client, static_cast<short>(client_open ? POLLIN : 0), 0}};
-    if (::poll(fds, 3, -1) < 0) {
+                            {client, static_cast<short>(client_open && !feeding ? POLLIN : 0), 0},
+                            {feeding ? in : -1, POLLOUT, 0}};
+    if (::poll(fds, 4, -1) < 0) {
       if (errno == EINTR) continue;
       return;
     }
@@ -84,23 +100,23 @@ void relay(int client, runtime::Started& s, const ExecInstance& x, std::string e
         fd = -1;  // EOF, or EIO: the terminal's last holder is gone
       }
     }
+    if (feeding && (fds[3].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      long w = write_quietly(in, pending.data(), pending.size());
+      if (w > 0) {
+        pending.erase(0, static_cast<size_t>(w));
+      } else if (w < 0 && errno != EAGAIN) {
+        pending.clear();  // the command closed its stdin
+        end_input = true;
+      }
+    }
     if (fds[2].revents & (POLLHUP | POLLERR | POLLNVAL) && !(fds[2].revents & POLLIN)) return;
-    if (client_open && (fds[2].revents & POLLIN)) {
+    if (client_open && !feeding && (fds[2].revents & POLLIN)) {
       ssize_t n = ::read(client, buf, sizeof buf);
       if (n > 0) {
-        // write(2) to a pipe or terminal: the command reads at its pace.
-        if (in >= 0 && !write_quietly(in, buf, static_cast<size_t>(n))) in = -1;
+        if (in >= 0) pending.append(buf, static_cast<size_t>(n));
       } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
         client_open = false;
-        // docker's half close is the end of the command's stdin (a
-        // terminal's end of input: ^D at a line's start).
-        if (tty && in >= 0) {
-          char eot = 4;
-          (void)!::write(in, &eot, 1);
-        } else {
-          s.in.reset();
-          in = -1;
-        }
+        end_input = true;
         if (n < 0) return;
       }
     }

@@ -31,29 +31,24 @@ bool send_all(int fd, const char* data, size_t n) {
   return true;
 }
 
-bool write_quietly(int fd, const char* data, size_t n) {
+long write_quietly(int fd, const char* data, size_t n) {
   sigset_t pipe_set, old;
   sigemptyset(&pipe_set);
   sigaddset(&pipe_set, SIGPIPE);
   ::pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-  bool ok = true;
-  while (n > 0) {
-    ssize_t w = ::write(fd, data, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      ok = false;
-      break;
-    }
-    data += w;
-    n -= static_cast<size_t>(w);
-  }
-  if (!ok && errno == EPIPE) {
+  ssize_t w;
+  do {
+    w = ::write(fd, data, n);
+  } while (w < 0 && errno == EINTR);
+  int saved = errno;
+  if (w < 0 && saved == EPIPE) {
     // The SIGPIPE this thread got waits, blocked: take it before unblocking.
     struct timespec zero = {0, 0};
     ::sigtimedwait(&pipe_set, nullptr, &zero);
   }
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  return ok;
+  errno = saved;
+  return static_cast<long>(w);
 }
 
 bool send_output(int fd, bool raw, int stream, const char* data, size_t n) {

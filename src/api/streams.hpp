@@ -16,10 +16,10 @@ std::string frame_header(int stream, size_t n);
 
 // Writes all of data to the client; false when it is gone.
 bool send_all(int fd, const char* data, size_t n);
-// Writes all of data to a pipe or terminal without the SIGPIPE a gone
-// reader raises (the service keeps SIGPIPE's default for what it starts);
-// false when the reader is gone.
-bool write_quietly(int fd, const char* data, size_t n);
+// write(2) to a pipe or terminal without the SIGPIPE a gone reader raises
+// (the service keeps SIGPIPE's default for what it starts): what was
+// written, or -1 with errno (EPIPE: the reader is gone).
+long write_quietly(int fd, const char* data, size_t n);
 // One chunk of a container's output: framed unless raw (a terminal's).
 bool send_output(int fd, bool raw, int stream, const char* data, size_t n);
 

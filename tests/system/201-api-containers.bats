@@ -249,6 +249,11 @@ print(" ".join(out))' "$TEST_DIR/body"
   assert_output_equals to-err
   run bash -c "echo piped | DOCKER_HOST=unix://$SOCK DOCKER_CONFIG=$TEST_DIR/docker $DOCKER exec -i web cat"
   assert_output_equals piped
+  # More than a pipe holds, both ways at once: neither side waits on the other.
+  run bash -c "head -c 1000000 /dev/zero | DOCKER_HOST=unix://$SOCK DOCKER_CONFIG=$TEST_DIR/docker $DOCKER exec -i web cat | wc -c"
+  assert_output_equals 1000000
+  run bash -c "head -c 1000000 /dev/zero | DOCKER_HOST=unix://$SOCK DOCKER_CONFIG=$TEST_DIR/docker $DOCKER run -i --rm busybox cat | wc -c"
+  assert_output_equals 1000000
   run -127 env DOCKER_HOST="unix://$SOCK" DOCKER_CONFIG="$TEST_DIR/docker" "$DOCKER" exec web \
     nosuchcommand
   # The exec's record: made, started, inspected by the API.
