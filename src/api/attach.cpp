@@ -187,6 +187,8 @@ Response container_resize(Context& ctx, const Target& t, const std::string& id) 
     return static_cast<unsigned>(std::stoul(it->second));
   };
   unsigned h = dim("h"), w = dim("w");
+  log_debug("api: resize " + found->id.substr(0, 12) + " to " + std::to_string(h) + "x" +
+            std::to_string(w) + " (" + store.state(found->id).status + ")");
   if (store.state(found->id).status != "running")
     throw ApiError(409, "Container " + found->id + " is not running");
   container::resize_terminal(ctx.paths, *found, h, w);

@@ -220,6 +220,9 @@ print(" ".join(out))' "$TEST_DIR/body"
   for i in $(seq 50); do "$TUG" logs bg | grep -q started && break; sleep 0.1; done
   docker_ok logs bg
   assert_output_equals started
+  run_docker run --name bg busybox true
+  assert_status 125
+  assert_output_contains 'Conflict. The container name "/bg" is already in use'
   # A container the CLI made, run by docker.
   tug_ok create --name cr busybox echo created
   docker_ok start -a cr
@@ -284,10 +287,7 @@ print(" ".join(out))' "$TEST_DIR/body"
   load_busybox
   start_service
   export DOCKER_HOST=unix://$SOCK DOCKER_CONFIG=$TEST_DIR/docker
-  # A terminal of the client's size (resize), input relayed, the exit code.
-  run script -qec "stty rows 30 cols 100; $DOCKER run -it --rm busybox sh -c 'for i in \$(seq 100); do s=\$(stty size 2>/dev/null) && break; sleep 0.1; done; echo size \$s'" /dev/null </dev/null
-  assert_success
-  assert_output_contains "size 30 100"
+  # A terminal, input relayed, the exit code.
   run script -qec "stty rows 30 cols 100; $DOCKER run -it --rm busybox sh -c 'tty; exit 5'" /dev/null </dev/null
   assert_status 5
   assert_output_contains /dev/pts/0
@@ -302,7 +302,18 @@ print(" ".join(out))' "$TEST_DIR/body"
   assert_output_equals "l1
 l2
 l3"
-  docker_ok run -d --name ex busybox sleep 100
+  # resize: the container's terminal takes the size asked.
+  docker_ok run -d -t --name ex busybox sleep 100
+  api '/containers/ex/resize?h=33&w=99' -X POST >/dev/null
+  status_was 200
+  for i in $(seq 30); do
+    [ "$("$TUG" exec ex sh -c 'stty size </proc/1/fd/0')" = "33 99" ] && break
+    sleep 0.1
+  done
+  tug_ok exec ex sh -c 'stty size </proc/1/fd/0'
+  assert_output_equals "33 99"
+  api '/containers/at/resize?h=33&w=99' -X POST >/dev/null
+  status_was 409
   run script -qec "stty rows 31 cols 101; $DOCKER exec -it ex sh -c 'for i in \$(seq 100); do s=\$(stty size 2>/dev/null) && break; sleep 0.1; done; echo size \$s'" /dev/null </dev/null
   assert_success
   assert_output_contains "size 31 101"
@@ -343,6 +354,9 @@ print("closed" if s.recv(1) == b"" else "data", round(time.time() - t))' "$SOCK"
   [ "$("$TUG" inspect --format '{{.State.Status}}' long)" = running ]
   [ "$("$TUG" inspect --format '{{.State.Status}}' waiter)" = created ]
   kill -0 "$SVC_PID"
+  # Containers are their monitors', not the service's: killing it loses none.
+  kill -9 "$SVC_PID"
+  [ "$("$TUG" inspect --format '{{.State.Status}}' long)" = running ]
 }
 
 @test "api python3-docker: what testcontainers does" {
