@@ -22,6 +22,18 @@ Response container_stop(Context& ctx, const Target& t, const std::string& id);
 Response container_kill(Context& ctx, const Target& t, const std::string& id);
 Response container_wait(Context& ctx, const Target& t, const std::string& id);
 Response container_delete(Context& ctx, const Target& t, const std::string& id);
+// create.cpp: docker's create body into container::CreateOptions.
+Response container_create(Context& ctx, const Target& t, const std::string& body);
+// logs.cpp, attach.cpp: streams (Response::stream).
+Response container_logs(Context& ctx, const Target& t, const std::string& id);
+Response container_attach(Context& ctx, const Target& t, const std::string& id, bool upgrade);
+Response container_resize(Context& ctx, const Target& t, const std::string& id);
+// exec.cpp: exec instances and their hijacked start.
+Response exec_create(Context& ctx, const Target& t, const std::string& id, const std::string& body);
+Response exec_start(Context& ctx, const Target& t, const std::string& id, const std::string& body,
+                    bool upgrade);
+Response exec_inspect(Context& ctx, const Target& t, const std::string& id);
+Response exec_resize(Context& ctx, const Target& t, const std::string& id);
 
 Response image_list(Context& ctx, const Target& t);
 Response image_inspect(Context& ctx, const Target& t, const std::string& name);

@@ -9,10 +9,15 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
+#include <optional>
 #include <thread>
 
 #include "api/handlers.hpp"
+#include "api/sessions.hpp"
+#include "api/streams.hpp"
 #include "container/frontend.hpp"
+#include "events/events.hpp"
 #include "runtime/spec.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
@@ -44,12 +49,33 @@ Response container_start(Context& ctx, const Target&, const std::string& id) {
   container::Store store(ctx.paths, ctx.mapping);
   container::Record rec = get_container(store, id);
   if (running(store, rec)) return no_content(304);
+  // An attach waits for this start (docker's run and start -a attach
+  // first): the container starts with a client of its monitor connected,
+  // which the attach takes (api/attach.cpp). The monitor removes an
+  // AutoRemove container all the same: no front end waits to do it.
+  AttachWaits& waits = ctx.sessions->attach;
+  bool attach = false;
+  {
+    std::lock_guard<std::mutex> lk(waits.mu);
+    if (waits.waiting.count(rec.id)) attach = waits.starting[rec.id] = true;
+  }
+  ScopeExit done([&] {
+    std::lock_guard<std::mutex> lk(waits.mu);
+    waits.starting.erase(rec.id);
+  });
+  container::StartOptions so = container::start_options(ctx.paths, rec, false);
+  so.attach = attach;
+  container::Running started;
   try {
-    container::start(store, ctx.images, rec, container::start_options(ctx.paths, rec, false));
+    started = container::start(store, ctx.images, rec, so);
   } catch (const Error& e) {
     // Another start won the race: it runs, which is what was asked.
     if (e.code() == Errc::in_use && running(store, rec)) return no_content(304);
     throw;
+  }
+  if (started.attach) {
+    std::lock_guard<std::mutex> lk(waits.mu);
+    if (waits.waiting.count(rec.id)) waits.handed[rec.id].push_back(std::move(started.attach));
   }
   return no_content();
 }
@@ -91,7 +117,9 @@ Response container_kill(Context& ctx, const Target& t, const std::string& id) {
 
 // condition=not-running (the default) returns at once for a container that
 // does not run; next-exit first waits for it to run (docker run asks this
-// before its start); removed also waits for the record to go.
+// before its start); removed waits for the record to go, and answers the
+// exit code of the run that ended before (an AutoRemove container's: the
+// state is read while it exists, else the die event tells).
 Response container_wait(Context& ctx, const Target& t, const std::string& id) {
   container::Store store(ctx.paths, ctx.mapping);
   container::Record rec = get_container(store, id);
@@ -100,24 +128,49 @@ Response container_wait(Context& ctx, const Target& t, const std::string& id) {
     condition = it->second;
   if (condition != "not-running" && condition != "next-exit" && condition != "removed")
     throw ApiError(400, "invalid condition: " + quote(condition));
-  std::string started = store.state(rec.id).started_at;
+  container::State first = store.state(rec.id);
+  int64_t asked = static_cast<int64_t>(std::time(nullptr)) * 1000000000LL;
+  // docker answers the head at once and the body at the exit: its client
+  // waits for the head before it starts the container (docker run).
   Response r;
-  r.deferred = [paths = ctx.paths, mapping = ctx.mapping, rec, condition, started] {
-    return guarded([&] {
-      container::Store s(paths, mapping);
-      using namespace std::chrono_literals;
-      if (condition == "next-exit")
-        for (;;) {
-          container::State st = s.state(rec.id);
-          if (st.status == "running" || st.started_at != started) break;
-          if (!s.find(rec.id)) throw ApiError(404, "No such container: " + rec.id);
-          std::this_thread::sleep_for(100ms);
-        }
-      int code = container::wait_exit(s, rec);
-      if (condition == "removed")
-        while (s.find(rec.id)) std::this_thread::sleep_for(100ms);
-      return json_response(200, json{{"StatusCode", code}, {"Error", nullptr}});
-    });
+  r.stream = [paths = ctx.paths, mapping = ctx.mapping, rec, condition, first, asked](UniqueFd sock,
+                                                                                      std::string) {
+    container::Store s(paths, mapping);
+    using namespace std::chrono_literals;
+    // The exit of a run after the request: the state says exited, with
+    // another start time than it had then unless it ran then (a short run
+    // may start and end between two looks).
+    std::optional<int> code;
+    for (;;) {
+      if (!s.find(rec.id)) break;
+      container::State st = s.state(rec.id);
+      bool ended = condition == "not-running"
+                       ? st.status != "running"
+                       : st.status != "running" && st.status != "created" &&
+                             (st.started_at != first.started_at || first.status == "running");
+      if (ended) code = st.exit_code;
+      if (code && condition != "removed") break;
+      if (client_gone(sock.get(), false)) return;
+      std::this_thread::sleep_for(20ms);
+    }
+    if (!code && condition != "removed") {
+      std::string body =
+          json{{"StatusCode", -1}, {"Error", {{"Message", "No such container: " + rec.id}}}}
+              .dump() +
+          "\n";
+      send_all(sock.get(), body.data(), body.size());
+      return;
+    }
+    if (!code) {
+      code = 0;
+      events::read(paths, asked, 0, false, [&](const events::Event& e) {
+        if (e.id == rec.id && e.action == "die" && e.attributes.count("exitCode"))
+          code = std::atoi(e.attributes.at("exitCode").c_str());
+        return true;
+      });
+    }
+    std::string body = json{{"StatusCode", *code}, {"Error", nullptr}}.dump() + "\n";
+    send_all(sock.get(), body.data(), body.size());
   };
   return r;
 }

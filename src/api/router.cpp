@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "api/handlers.hpp"
+#include "api/sessions.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
@@ -28,28 +29,20 @@ struct Missing {
   const char* pattern;
 };
 constexpr Missing kNotServed[] = {
-    {"POST", "/containers/create"},
     {"POST", "/containers/prune"},
     {"GET", "/containers/*/top"},
-    {"GET", "/containers/*/logs"},
     {"GET", "/containers/*/changes"},
     {"GET", "/containers/*/export"},
     {"GET", "/containers/*/stats"},
-    {"POST", "/containers/*/resize"},
     {"POST", "/containers/*/restart"},
     {"POST", "/containers/*/update"},
     {"POST", "/containers/*/rename"},
     {"POST", "/containers/*/pause"},
     {"POST", "/containers/*/unpause"},
-    {"POST", "/containers/*/attach"},
     {"GET", "/containers/*/attach/ws"},
     {"HEAD", "/containers/*/archive"},
     {"GET", "/containers/*/archive"},
     {"PUT", "/containers/*/archive"},
-    {"POST", "/containers/*/exec"},
-    {"POST", "/exec/*/start"},
-    {"POST", "/exec/*/resize"},
-    {"GET", "/exec/*/json"},
     {"POST", "/build"},
     {"POST", "/build/prune"},
     {"POST", "/images/create"},
@@ -104,7 +97,8 @@ bool pattern_matches(const std::string& pattern, const std::string& path) {
   return want.size() == have.size();
 }
 
-Response dispatch(Context& ctx, const std::string& method, const Target& t) {
+Response dispatch(Context& ctx, const Request& req, const Target& t) {
+  const std::string& method = req.method;
   const std::string& p = t.path;
   auto parts = split(p.size() > 1 ? p.substr(1) : std::string(), '/');
   bool get = method == "GET";
@@ -112,6 +106,16 @@ Response dispatch(Context& ctx, const std::string& method, const Target& t) {
   if (get && p == "/version") return version(ctx, t);
   if (get && p == "/info") return info(ctx, t);
   if (get && p == "/containers/json") return container_list(ctx, t);
+  if (method == "POST" && p == "/containers/create") return container_create(ctx, t, req.body);
+  if (get && parts.size() == 3 && parts[0] == "containers" && parts[2] == "logs" &&
+      !parts[1].empty())
+    return container_logs(ctx, t, parts[1]);
+  if (parts.size() == 3 && parts[0] == "exec" && !parts[1].empty()) {
+    if (method == "POST" && parts[2] == "start")
+      return exec_start(ctx, t, parts[1], req.body, req.upgrade);
+    if (method == "POST" && parts[2] == "resize") return exec_resize(ctx, t, parts[1]);
+    if (get && parts[2] == "json") return exec_inspect(ctx, t, parts[1]);
+  }
   if (get && parts.size() == 3 && parts[0] == "containers" && parts[2] == "json" &&
       !parts[1].empty())
     return container_inspect(ctx, t, parts[1]);
@@ -120,6 +124,9 @@ Response dispatch(Context& ctx, const std::string& method, const Target& t) {
     if (parts[2] == "stop") return container_stop(ctx, t, parts[1]);
     if (parts[2] == "kill") return container_kill(ctx, t, parts[1]);
     if (parts[2] == "wait") return container_wait(ctx, t, parts[1]);
+    if (parts[2] == "attach") return container_attach(ctx, t, parts[1], req.upgrade);
+    if (parts[2] == "resize") return container_resize(ctx, t, parts[1]);
+    if (parts[2] == "exec") return exec_create(ctx, t, parts[1], req.body);
   }
   if (method == "DELETE" && parts.size() == 2 && parts[0] == "containers" && !parts[1].empty())
     return container_delete(ctx, t, parts[1]);
@@ -159,6 +166,12 @@ int status_of(Errc c) {
 }
 
 }  // namespace
+
+Context::Context(Paths p, userns::Mapping m)
+    : paths(std::move(p)),
+      mapping(std::move(m)),
+      images(paths, mapping),
+      sessions(std::make_shared<Sessions>()) {}
 
 std::string url_decode(const std::string& s) {
   std::string out;
@@ -278,7 +291,7 @@ Response guarded(const std::function<Response()>& fn) {
 }
 
 Response handle(Context& ctx, const Request& req) {
-  return guarded([&] { return dispatch(ctx, req.method, parse_target(req.target)); });
+  return guarded([&] { return dispatch(ctx, req, parse_target(req.target)); });
 }
 
 }  // namespace tug::api

@@ -10,6 +10,7 @@
 // found". Errors are docker's {"message": "..."}.
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "config/paths.hpp"
 #include "image/store.hpp"
 #include "userns/userns.hpp"
+#include "util/fd.hpp"
 #include "util/json.hpp"
 
 namespace tug::api {
@@ -30,6 +32,9 @@ struct Request {
   std::string method;  // "GET", "HEAD", "POST", "DELETE", ...
   std::string target;  // "/v1.41/containers/json?all=1"
   std::string body;
+  // The client asked to take the connection over (`Connection: Upgrade`,
+  // `Upgrade: tcp`: docker's attach and exec start).
+  bool upgrade = false;
 };
 
 struct Response {
@@ -41,17 +46,27 @@ struct Response {
   // on a thread of its own and sends what it returns, so other clients are
   // served meanwhile. It must only use what it captured (its own stores).
   std::function<Response()> deferred;
+  // Set for a streamed or hijacked answer (logs, attach, exec start): the
+  // server writes the head (status, content type, headers; 101 adds
+  // docker's `Upgrade: tcp`, anything else `Connection: close`), then
+  // hands the connection's fd, blocking, to stream on a thread of its own
+  // with the bytes the client sent past the request (early). The body
+  // ends when stream returns and the fd is closed. Like deferred, it must
+  // only use what it captured.
+  std::function<void(UniqueFd sock, std::string early)> stream;
 };
 
 // What the handlers reach: the same stores the CLI opens. Readers take no
 // lock (records are replaced atomically), so one instance serves every
 // request while CLI commands change the store beside it.
+struct Sessions;
 struct Context {
   Paths paths;
   userns::Mapping mapping;
   image::Store images;
-  Context(Paths p, userns::Mapping m)
-      : paths(std::move(p)), mapping(std::move(m)), images(paths, mapping) {}
+  // Shared with the streams that outlive a request (api/sessions.hpp).
+  std::shared_ptr<Sessions> sessions;
+  Context(Paths p, userns::Mapping m);
 };
 
 // A parsed target: the path without its version prefix, and the query.

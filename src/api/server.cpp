@@ -40,6 +40,14 @@ namespace {
 // systemd's first passed fd (sd_listen_fds(3)).
 constexpr int kListenFdsStart = 3;
 
+// Seconds a connection may wait before (or between) requests;
+// TUG_API_CONNECTION_TIMEOUT overrides it (tests).
+int connection_timeout() {
+  const char* env = std::getenv("TUG_API_CONNECTION_TIMEOUT");
+  int v = env ? std::atoi(env) : 0;
+  return v > 0 ? v : kConnectionTimeout;
+}
+
 class Server;
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -52,6 +60,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void read();
   void on_read(beast::error_code ec);
   void reply(const Response& r, unsigned version, bool keep_alive, bool head);
+  void hand_over(Response r);
   void close() {
     beast::error_code ignored;
     sock_.shutdown(Protocol::socket::shutdown_both, ignored);
@@ -60,6 +69,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   Protocol::socket sock_;
   Server& server_;
+  asio::steady_timer idle_;  // a connection that sends no request in time is closed
   beast::flat_buffer buf_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<http::response<http::string_body>> res_;
@@ -104,7 +114,8 @@ class Server {
   std::string bound_path_;  // a socket file this process made (removed at exit)
 };
 
-Session::Session(Protocol::socket sock, Server& server) : sock_(std::move(sock)), server_(server) {
+Session::Session(Protocol::socket sock, Server& server)
+    : sock_(std::move(sock)), server_(server), idle_(sock_.get_executor()) {
   server_.opened();
 }
 
@@ -113,6 +124,12 @@ Session::~Session() {
 }
 
 void Session::read() {
+  // A client that holds a connection without asking anything would keep
+  // the service from its idle exit for ever.
+  idle_.expires_after(std::chrono::seconds(connection_timeout()));
+  idle_.async_wait([weak = std::weak_ptr<Session>(shared_from_this())](beast::error_code ec) {
+    if (auto self = weak.lock(); self && !ec) self->close();
+  });
   parser_.emplace();
   parser_->header_limit(kHeaderLimit);
   parser_->body_limit(kBodyLimit);
@@ -122,6 +139,7 @@ void Session::read() {
 }
 
 void Session::on_read(beast::error_code ec) {
+  idle_.cancel();
   if (ec == http::error::end_of_stream || ec == asio::error::eof ||
       ec == http::error::partial_message || ec == asio::error::connection_reset ||
       ec == asio::error::operation_aborted)
@@ -143,9 +161,11 @@ void Session::on_read(beast::error_code ec) {
   r.method = std::string(req.method_string());
   r.target = std::string(req.target());
   r.body = std::move(req.body());
+  r.upgrade = beast::iequals(req[http::field::upgrade], "tcp");
   Response res = handle(server_.ctx(), r);
   unsigned version = req.version();
   bool keep_alive = req.keep_alive(), head = req.method() == http::verb::head;
+  if (res.stream) return hand_over(std::move(res));
   if (!res.deferred) return reply(res, version, keep_alive, head);
   // The session stays open (and the service busy) until the answer is
   // posted back to the serving thread.
@@ -176,6 +196,50 @@ void Session::reply(const Response& r, unsigned version, bool keep_alive, bool h
                       if (ec || !keep_alive) return self->close();
                       self->read();
                     });
+}
+
+// The head of a streamed answer, written by hand: Beast's serializer would
+// want the body up front, and after a 101 the bytes are no longer HTTP.
+std::string stream_head(const Response& r) {
+  std::string reason =
+      r.status == 101 ? "UPGRADED"
+                      : std::string(http::obsolete_reason(static_cast<http::status>(r.status)));
+  std::string h = "HTTP/1.1 " + std::to_string(r.status) + " " + reason + "\r\n";
+  h += "Content-Type: " + r.content_type + "\r\n";
+  h += std::string("Server: tug/") + TUG_VERSION + " (linux)\r\n";
+  h += std::string("Api-Version: ") + kApiVersion +
+       "\r\nDocker-Experimental: false\r\nOstype: linux\r\n";
+  for (const auto& [k, v] : r.headers) h += k + ": " + v + "\r\n";
+  h += r.status == 101 ? "Connection: Upgrade\r\nUpgrade: tcp\r\n" : "Connection: close\r\n";
+  return h + "\r\n";
+}
+
+// The connection leaves Asio: its fd goes, blocking, to a thread that
+// writes the head and runs the stream. The session lives on with it (the
+// service is busy while a stream is open) and is let go on the serving
+// thread, where its destructor's bookkeeping belongs.
+void Session::hand_over(Response r) {
+  std::string early(static_cast<const char*>(buf_.data().data()), buf_.size());
+  buf_.consume(buf_.size());
+  beast::error_code ec;
+  int fd = sock_.release(ec);
+  if (ec || fd < 0) return close();
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  std::thread([self = shared_from_this(), fd, r = std::move(r),
+               early = std::move(early)]() mutable {
+    UniqueFd sock(fd);
+    std::string head = stream_head(r);
+    if (send(sock.get(), head.data(), head.size(), MSG_NOSIGNAL) ==
+        static_cast<ssize_t>(head.size())) {
+      try {
+        r.stream(std::move(sock), std::move(early));
+      } catch (const std::exception& e) {
+        log_debug(std::string("api: stream: ") + e.what());
+      }
+    }
+    auto ex = self->sock_.get_executor();
+    asio::post(ex, [s = std::move(self)] {});
+  }).detach();
 }
 
 void Server::arm_idle() {

@@ -28,5 +28,8 @@ void serve(Context& ctx, const ServeOptions& o);
 // connection is closed).
 inline constexpr size_t kHeaderLimit = 64 * 1024;
 inline constexpr size_t kBodyLimit = 16 * 1024 * 1024;
+// A connection without a request for this long is closed (streams, once
+// answered, have no such limit: they end with their container or client).
+inline constexpr int kConnectionTimeout = 120;
 
 }  // namespace tug::api

@@ -1,9 +1,4 @@
 // tug attach: connect the terminal to a running container's monitor.
-#include <sys/socket.h>
-#include <sys/un.h>
-
-#include <cstring>
-
 #include "cli/commands.hpp"
 #include "container/lifecycle.hpp"
 #include "util/error.hpp"
@@ -26,13 +21,7 @@ void register_attach(CLI::App& app, Globals& g) {
     container::State st = store.state(rec.id);
     if (st.status != "running")
       throw Error(Errc::invalid, "you cannot attach to a stopped container, start it first");
-    std::string path = container::attach_socket_path(store.paths(), rec.id);
-    UniqueFd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    struct sockaddr_un addr = {};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-    if (!sock || ::connect(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) != 0)
-      throw_errno("connecting to the monitor of " + rec.name + " (" + path + ")");
+    UniqueFd sock = container::connect_attach(store.paths(), rec);
     if (f->no_stdin) rec.spec.stdin_open = false;
     container::emit_event(store, rec, "attach");
     container::AttachStreams streams;

@@ -1,6 +1,7 @@
 #pragma once
 // Registry of subcommands; each is defined in its own file.
 #include "cli/cli.hpp"
+#include "container/logs.hpp"
 
 namespace tug::cli {
 
@@ -97,16 +98,10 @@ void setup_build(CLI::App*, Globals&);
 void setup_image_inspect(CLI::App*, Globals&);
 void setup_image_trust(CLI::App*, Globals&);
 
-// A line of a container's log file (the monitor writes them):
-// "TIME STREAM F|P TEXT"; F ends a line, P continues in the next record.
-struct LogRecord {
-  std::string time;
-  bool err = false;
-  bool full = true;
-  std::string text;
-};
-// False for lines that are not records. Shared by logs and compose logs.
-bool parse_log_record(const std::string& line, LogRecord* r);
+// A line of a container's log file (container/logs.hpp); shared by logs
+// and compose logs.
+using container::LogRecord;
+using container::parse_log_record;
 
 // Top-level commands and the names (with aliases) each registrar adds, so
 // a run registers only the one it uses: building the whole tree of ~60

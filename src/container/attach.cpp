@@ -4,10 +4,12 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <optional>
 #include <string>
 
@@ -113,6 +115,24 @@ bool write_out(int fd, const char* buf, size_t n) {
 }
 
 }  // namespace
+
+UniqueFd connect_attach(const Paths& paths, const Record& r) {
+  std::string path = attach_socket_path(paths, r.id);
+  UniqueFd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  if (!sock || ::connect(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) != 0)
+    throw_errno("connecting to the monitor of " + r.name + " (" + path + ")");
+  return sock;
+}
+
+void resize_terminal(const Paths& paths, const Record& r, unsigned rows, unsigned cols) {
+  UniqueFd sock = connect_attach(paths, r);
+  unsigned char b[4] = {static_cast<unsigned char>(rows), static_cast<unsigned char>(rows >> 8),
+                        static_cast<unsigned char>(cols), static_cast<unsigned char>(cols >> 8)};
+  monitor::write_frame(sock.get(), monitor::kResize, b, sizeof b);
+}
 
 int attach_session(Store& store, const Record& rec, int sock, pid_t pid, AttachStreams streams) {
   using namespace monitor;

@@ -1,6 +1,7 @@
 // exec: a process in a running container's namespaces.
 
 #include "container/lifecycle.hpp"
+#include "container/frontend.hpp"
 #include "container/lifecycle_internal.hpp"
 #include "runtime/executor.hpp"
 #include "util/error.hpp"
@@ -48,12 +49,11 @@ runtime::Started exec_start(Store& store, const Record& r, const ExecOptions& o,
 }
 
 int exec(Store& store, const Record& r, const ExecOptions& o) {
-  runtime::Started s = exec_start(store, r, o);
-  emit_event(store, r, "exec_start: " + join(o.command, " "));
+  runtime::Started s = exec_begin(store, r, o);
   if (o.detach) return 0;
   runtime::StdioRelay relay = runtime::relay_of(s, o.interactive);
   int code = runtime::wait_forwarding_signals(s.process, &relay);
-  emit_event(store, r, "exec_die", {{"exitCode", std::to_string(code)}});
+  exec_ended(store, r, code);
   return code;
 }
 

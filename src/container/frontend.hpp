@@ -11,4 +11,11 @@ namespace tug::container {
 // -v ID` on this store); after an attached session the caller removes it.
 StartOptions start_options(const Paths& paths, const Record& rec, bool attach);
 
+// exec's two halves for a front end that relays the command's stdio itself
+// (the API; `tug exec` is exec()): exec_start() and its exec_start event,
+// then, once the caller waited for it, the exec_die event with its code.
+runtime::Started exec_begin(Store& store, const Record& r, const ExecOptions& opts,
+                            const runtime::Stdio& stdio = {});
+void exec_ended(Store& store, const Record& r, int code);
+
 }  // namespace tug::container

@@ -150,6 +150,12 @@ int attach_session(Store& store, const Record& r, int attach_fd, pid_t pid,
 
 // Path of a container's attach socket in the runtime directory.
 std::string attach_socket_path(const Paths& paths, const std::string& id);
+// A new client connection to the monitor of running container r (attach,
+// the API's attach and resize). Error(io) when nothing answers there.
+UniqueFd connect_attach(const Paths& paths, const Record& r);
+// Tells r's monitor the size of the container's terminal (no effect
+// without one).
+void resize_terminal(const Paths& paths, const Record& r, unsigned rows, unsigned cols);
 
 // The monitor's restart: starts rec again in this very process and execs
 // tug-monitor (so the monitor's pid stays the same). Never returns.

@@ -140,9 +140,9 @@ teardown() {
   [ "$(jq -r .message "$TEST_DIR/body")" = "page not found" ]
   api /v1.41/containers/json -X PUT >/dev/null
   status_was 404
-  api /containers/create -X POST -H 'Content-Type: application/json' -d '{}' >/dev/null
+  api /containers/prune -X POST >/dev/null
   status_was 501
-  jq -r .message "$TEST_DIR/body" | grep -q "POST /containers/create"
+  jq -r .message "$TEST_DIR/body" | grep -q "POST /containers/prune"
   api '/containers/json?filters=bad' >/dev/null
   status_was 400
   api '/containers/json?filters=%7B%22bogus%22%3A%5B%22x%22%5D%7D' >/dev/null

@@ -1,8 +1,11 @@
 // The Engine API's routing, version prefixes, filters and errors, without a
 // socket (api/router.hpp).
 #include <doctest/doctest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "api/router.hpp"
+#include "api/streams.hpp"
 
 using namespace tug;
 using namespace tug::api;
@@ -49,4 +52,30 @@ TEST_CASE("api: filters in both of docker's JSON forms") {
 TEST_CASE("api: url decoding") {
   CHECK(url_decode("a%2Fb+c") == "a/b c");
   CHECK(url_decode("%zz%") == "%zz%");
+}
+
+TEST_CASE("api: docker's stream frames and a client's close") {
+  std::string h = frame_header(2, 0x01020304);
+  REQUIRE(h.size() == 8);
+  CHECK(h[0] == 2);
+  CHECK(h.substr(1, 3) == std::string(3, '\0'));
+  CHECK(static_cast<unsigned char>(h[4]) == 1);
+  CHECK(static_cast<unsigned char>(h[7]) == 4);
+  int sv[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+  CHECK(send_output(sv[0], false, 1, "hi", 2));
+  char buf[16];
+  CHECK(::read(sv[1], buf, sizeof buf) == 10);
+  CHECK(std::string(buf + 8, 2) == "hi");
+  CHECK(send_output(sv[0], true, 1, "raw", 3));
+  CHECK(::read(sv[1], buf, sizeof buf) == 3);
+  // docker's client half closes at its stdin's end: still there, unless
+  // the stream takes no input (logs), where that is all a TCP close shows.
+  ::shutdown(sv[1], SHUT_WR);
+  CHECK_FALSE(client_gone(sv[0]));
+  CHECK(client_gone(sv[0], false));
+  ::close(sv[1]);
+  CHECK(client_gone(sv[0]));
+  CHECK_FALSE(send_output(sv[0], false, 1, "x", 1));
+  ::close(sv[0]);
 }
