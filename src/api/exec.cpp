@@ -206,7 +206,15 @@ Response exec_start(Context& ctx, const Target&, const std::string& id, const st
       std::lock_guard<std::mutex> lk(sessions->execs.mu);
       x->running = true;
       x->pid = started.process.pid();
-      if (started.terminal) x->terminal.reset(::dup(started.terminal.get()));
+      if (started.terminal) {
+        x->terminal.reset(::dup(started.terminal.get()));
+        if (x->pending_size) {
+          struct winsize ws = {};
+          ws.ws_row = x->pending_size->first;
+          ws.ws_col = x->pending_size->second;
+          ::ioctl(x->terminal.get(), TIOCSWINSZ, &ws);
+        }
+      }
     }
     relay(sock.get(), started, *x, std::move(early));
     started.in.reset();
@@ -260,8 +268,11 @@ Response exec_resize(Context& ctx, const Target& t, const std::string& id) {
   ws.ws_row = dim("h");
   ws.ws_col = dim("w");
   std::lock_guard<std::mutex> lk(ctx.sessions->execs.mu);
-  if (!x->running) throw ApiError(409, "Exec " + id + " is not running");
-  if (x->terminal) ::ioctl(x->terminal.get(), TIOCSWINSZ, &ws);
+  if (!x->started || x->exit_code) throw ApiError(409, "Exec " + id + " is not running");
+  if (x->terminal)
+    ::ioctl(x->terminal.get(), TIOCSWINSZ, &ws);
+  else
+    x->pending_size = std::make_pair(ws.ws_row, ws.ws_col);
   Response r;
   r.content_type = "text/plain; charset=utf-8";
   return r;

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "container/lifecycle.hpp"
@@ -38,6 +39,9 @@ struct ExecInstance {
   std::optional<int> exit_code;
   pid_t pid = 0;
   UniqueFd terminal;  // the pty master while it runs with a terminal (resize)
+  // A size asked for between start and the terminal's making (docker's
+  // client resizes at once after the hijack): applied when it exists.
+  std::optional<std::pair<unsigned short, unsigned short>> pending_size;  // rows, cols
 };
 
 struct Execs {

@@ -1,7 +1,7 @@
 // exec: a process in a running container's namespaces.
 
-#include "container/lifecycle.hpp"
 #include "container/frontend.hpp"
+#include "container/lifecycle.hpp"
 #include "container/lifecycle_internal.hpp"
 #include "runtime/executor.hpp"
 #include "util/error.hpp"
@@ -28,7 +28,7 @@ runtime::Started exec_start(Store& store, const Record& r, const ExecOptions& o,
   for (const auto& e : o.env) add_env_flag(plan.env, e);
   if (o.tty) set_env(plan.env, "TERM=xterm");
   plan.cwd = o.workdir ? *o.workdir : r.spec.cwd;
-  if (plan.cwd.empty()) plan.cwd = "/";
+  if (plan.cwd.empty()) plan.cwd.push_back('/');  // not = "/": GCC 12 -Wrestrict false alarm
   plan.create_cwd = false;  // docker: exec -w of a missing directory fails (126)
   plan.user = o.user ? *o.user : r.spec.user;
   plan.group_add = r.spec.group_add;  // docker: exec keeps the container's --group-add
