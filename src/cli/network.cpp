@@ -272,7 +272,8 @@ void register_network(CLI::App& app, Globals& g) {
       UniqueFd netns = live_netns(cs, r);
       if (mode.kind != network::Mode::Kind::bridge) {
         if (mode.kind != network::Mode::Kind::slirp4netns && mode.kind != network::Mode::Kind::none)
-          throw Error(Errc::invalid, "container " + r.name + " uses --network " + network::to_string(r.spec.network) +
+          throw Error(Errc::invalid, "container " + r.name + " uses --network " +
+                                         network::to_string(r.spec.network) +
                                          ": it cannot join a network");
         if (netns)
           throw Error(Errc::invalid,

@@ -550,7 +550,8 @@ Record create(Store& store, const image::Store& images, const CreateOptions& o) 
         net.kind == network::Mode::Kind::bridge)
       throw Error(
           Errc::unsupported,
-          (o.pod.empty() ? "--userns=keep-id cannot be combined with --network " + network::to_string(r.spec.network)
+          (o.pod.empty() ? "--userns=keep-id cannot be combined with --network " +
+                               network::to_string(r.spec.network)
                          : std::string("--userns=keep-id cannot be combined with --pod")),
           net.kind == network::Mode::Kind::bridge
               ? "containers on user-defined networks share the rootless network namespace's user "

@@ -5,7 +5,6 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-
 #include "container/lifecycle_internal.hpp"
 #include "events/events.hpp"
 #include "runtime/executor.hpp"

@@ -227,8 +227,7 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
   runtime::Spec spec = rec.spec;
   spec.hostname = effective_hostname(rec);
   if (!rec.pod.empty() && !rec.infra)
-    if (auto infra = store.find(spec.network.target))
-      spec.hostname = effective_hostname(*infra);
+    if (auto infra = store.find(spec.network.target)) spec.hostname = effective_hostname(*infra);
   if (rec.spec.sdnotify == "container" && !notify_target(rec).empty())
     make_container_notify_socket(store, rec, ch, spec);
   storage::RootfsPlan rootfs = rootfs_plan_of(store, images, rec);
@@ -399,8 +398,7 @@ runtime::Plan prepare(Store& store, const image::Store& images, const Record& re
     }
     network::Attachment net;
     auto connect_network = [&](pid_t pid) {
-      network::AttachRequest req{rec.spec.network, pid,
-                                 std::move(ch.listeners),
+      network::AttachRequest req{rec.spec.network, pid, std::move(ch.listeners),
                                  store.paths().run + "/" + rec.id.substr(0, 12) + "."};
       if (ch.rootless_netns) {
         UniqueFd netns =

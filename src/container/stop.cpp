@@ -2,7 +2,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-
 #include "cgroup/cgroup.hpp"
 #include "container/lifecycle.hpp"
 #include "container/lifecycle_internal.hpp"
