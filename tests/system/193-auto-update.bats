@@ -8,31 +8,11 @@
 load helpers
 
 setup_file() {
-  export REG_ROOT=$BATS_FILE_TMPDIR/registry
-  mkdir -p "$REG_ROOT/data"
-  REG_PORT=$(free_port)
-  export REG=127.0.0.1:$REG_PORT
-  cat >"$REG_ROOT/config.yml" <<YAML
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $REG_ROOT/data
-http:
-  addr: $REG
-YAML
-  docker-registry serve "$REG_ROOT/config.yml" >"$REG_ROOT/log" 2>&1 3>&- &
-  echo $! >"$REG_ROOT/pid"
-  for _ in $(seq 100); do curl -s -o /dev/null "http://$REG/v2/" && return 0; sleep 0.1; done
-  cat "$REG_ROOT/log" >&2
-  return 1
+  start_test_registry
 }
 
 teardown_file() {
-  kill "$(cat "$REG_ROOT/pid")" 2>/dev/null || true
+  stop_test_registry
 }
 
 # push_version TAG CONTAINERFILE: builds an image from busybox and pushes it

@@ -9,24 +9,7 @@
 load helpers
 
 setup_file() {
-  export REG_ROOT=$BATS_FILE_TMPDIR/registry
-  mkdir -p "$REG_ROOT/data"
-  REG_PORT=$(free_port)
-  export REG=127.0.0.1:$REG_PORT
-  cat >"$REG_ROOT/config.yml" <<YAML
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $REG_ROOT/data
-http:
-  addr: $REG
-YAML
-  docker-registry serve "$REG_ROOT/config.yml" >"$REG_ROOT/log" 2>&1 3>&- &
-  echo $! >"$REG_ROOT/pid"
+  start_test_registry
 
   # Keys: a GPG key that signs, another that does not count, a sigstore
   # (ECDSA P-256) pair and a second public key. gpg-agent's socket lives in
@@ -51,7 +34,6 @@ YAML
 
   export SIGS=$BATS_FILE_TMPDIR/sigs
   mkdir -p "$SIGS"
-  for _ in $(seq 100); do curl -s -o /dev/null "http://$REG/v2/" && break; sleep 0.1; done
 
   # The images, pushed from a store of their own: busybox signed with GPG
   # (app:signed), busybox signed with the sigstore key (cosign:1), and an
@@ -74,7 +56,7 @@ YAML
 }
 
 teardown_file() {
-  kill "$(cat "$REG_ROOT/pid")" 2>/dev/null || true
+  stop_test_registry
   gpgconf --kill all 2>/dev/null || true
   rm -rf "$GNUPGHOME"
   if [ -d "$BATS_FILE_TMPDIR/pusher/tug" ]; then

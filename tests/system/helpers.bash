@@ -287,3 +287,33 @@ free_port() {
   python3 -c 'import socket
 s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+
+# Starts Debian's docker-registry on a free port of 127.0.0.1 for the
+# file's tests, its data under $BATS_FILE_TMPDIR/registry: exports REG_ROOT
+# and REG (HOST:PORT) and returns once it answers. stop_test_registry ends it.
+start_test_registry() {
+  export REG_ROOT=$BATS_FILE_TMPDIR/registry
+  mkdir -p "$REG_ROOT/data"
+  export REG=127.0.0.1:$(free_port)
+  cat >"$REG_ROOT/config.yml" <<YAML
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $REG_ROOT/data
+http:
+  addr: $REG
+YAML
+  docker-registry serve "$REG_ROOT/config.yml" >"$REG_ROOT/log" 2>&1 3>&- &
+  echo $! >"$REG_ROOT/pid"
+  for _ in $(seq 100); do curl -s -o /dev/null "http://$REG/v2/" && return 0; sleep 0.1; done
+  cat "$REG_ROOT/log" >&2
+  return 1
+}
+
+stop_test_registry() {
+  kill "$(cat "$REG_ROOT/pid")" 2>/dev/null || true
+}
