@@ -6,59 +6,12 @@
 # tested).
 load helpers
 bats_require_minimum_version 1.5.0
+load api-helpers
 
-SOCK=""
-SVC_PID=""
 DOCKER=/usr/bin/docker
-
-start_service() {
-  "$TUG" system service --time 0 "$@" 2>"$TEST_DIR/service.err" 3>&- &
-  SVC_PID=$!
-  local i
-  for i in $(seq 300); do
-    if curl -sf --unix-socket "$SOCK" http://d/_ping >/dev/null 2>&1; then return 0; fi
-    kill -0 "$SVC_PID" 2>/dev/null || { cat "$TEST_DIR/service.err" >&3; return 1; }
-    sleep 0.1
-  done
-  return 1
-}
-
-api() {  # api PATH [curl args...]: body on stdout, status in $TEST_DIR/status
-  local path=$1
-  shift
-  : >"$TEST_DIR/body"
-  curl -s --unix-socket "$SOCK" -o "$TEST_DIR/body" -w '%{http_code}' "$@" "http://d$path" \
-    >"$TEST_DIR/status"
-  cat "$TEST_DIR/body"
-}
-
-status_was() {
-  [ "$(cat "$TEST_DIR/status")" = "$1" ] || {
-    echo "# status $(cat "$TEST_DIR/status"), wanted $1: $(cat "$TEST_DIR/body")" >&3
-    return 1
-  }
-}
 
 create() {  # create NAME JSON: POST /containers/create, the id on stdout
   api "/v1.41/containers/create?name=$1" -X POST -H 'Content-Type: application/json' -d "$2"
-}
-
-run_docker() {
-  run env DOCKER_HOST="unix://$SOCK" DOCKER_CONFIG="$TEST_DIR/docker" DOCKER_BUILDKIT=0 \
-    "$DOCKER" "$@"
-}
-
-docker_ok() {
-  run_docker "$@"
-  if [ "$status" -ne 0 ]; then
-    echo "# docker $* exited $status:" >&3
-    echo "$output" | sed 's/^/#   /' >&3
-    return 1
-  fi
-}
-
-require_docker() {
-  [ -x "$DOCKER" ] || skip "docker's CLI (Debian's docker.io) is not installed"
 }
 
 # The service's open fds and children, to compare before and after.
@@ -78,32 +31,10 @@ settles() {
   return 1
 }
 
-setup() {
-  export TEST_DIR=$BATS_TEST_TMPDIR
-  export XDG_DATA_HOME=$TEST_DIR/data
-  export XDG_RUNTIME_DIR=$TEST_DIR/run
-  export XDG_CONFIG_HOME=$TEST_DIR/config
-  mkdir -p "$XDG_DATA_HOME" "$XDG_CONFIG_HOME/containers"
-  mkdir -m 0700 -p "$XDG_RUNTIME_DIR"
-  printf '%s\n' 'unqualified-search-registries = ["docker.io"]' '[[registry]]' \
-    'location = "docker.io"' 'blocked = true' >"$XDG_CONFIG_HOME/containers/registries.conf"
-  SOCK=$XDG_RUNTIME_DIR/tug/tug.sock
-  cd "$TEST_DIR"
-}
-
-teardown() {
-  if [ -n "$SVC_PID" ]; then
-    kill "$SVC_PID" 2>/dev/null || true
-    for i in $(seq 100); do kill -0 "$SVC_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$SVC_PID" 2>/dev/null || true
-  fi
-  tug_test_cleanup
-}
-
 @test "api create: docker's config becomes tug's container; docker's errors" {
   load_busybox
   mkdir -p "$TEST_DIR/src" && echo bound >"$TEST_DIR/src/f"
-  start_service
+  start_service --time 0
   create c1 '{"Image": "busybox", "Cmd": ["sh", "-c", "cat /src/f; echo $FOO; pwd"],
     "Env": ["FOO=bar"], "WorkingDir": "/tmp", "Labels": {"tier": "front"},
     "Hostname": "h1", "StopSignal": "SIGINT", "StopTimeout": 7,
@@ -162,7 +93,7 @@ bar
   load_busybox
   tug_ok run --name lg busybox sh -c 'echo one; sleep 0.1; echo two >&2; sleep 0.1; echo three'
   tug_ok run -t --name tty busybox echo raw
-  start_service
+  start_service --time 0
   api '/containers/lg/logs?stdout=1&stderr=1' >/dev/null
   status_was 200
   # 8-byte headers: stream, three zeros, big-endian length; stdout 1, stderr 2.
@@ -195,7 +126,7 @@ print(" ".join(out))' "$TEST_DIR/body"
 @test "api docker run: output, exit codes, stdin, --rm, -d and logs, create and start -a" {
   require_docker
   load_busybox
-  start_service
+  start_service --time 0
   docker_ok run --rm busybox echo hi
   assert_output_equals hi
   run_docker run --rm busybox sh -c 'echo out; echo err >&2; exit 3'
@@ -238,7 +169,7 @@ print(" ".join(out))' "$TEST_DIR/body"
 @test "api docker run -p and docker port; exec with exit codes and stdin" {
   require_docker
   load_busybox
-  start_service
+  start_service --time 0
   docker_ok run -d --name web -p 8080 --hostname webhost busybox httpd -f -p 8080
   docker_ok port web
   assert_output_contains "8080/tcp -> 0.0.0.0:"
@@ -285,7 +216,7 @@ print(" ".join(out))' "$TEST_DIR/body"
   require_docker
   command -v script >/dev/null || skip "script (util-linux) is not installed"
   load_busybox
-  start_service
+  start_service --time 0
   export DOCKER_HOST=unix://$SOCK DOCKER_CONFIG=$TEST_DIR/docker
   # A terminal, input relayed, the exit code.
   run script -qec "stty rows 30 cols 100; $DOCKER run -it --rm busybox sh -c 'tty; exit 5'" /dev/null </dev/null
@@ -323,7 +254,7 @@ l3"
   load_busybox
   tug_ok run -d --name long busybox sh -c 'while :; do echo tick; sleep 0.2; done'
   tug_ok create -i --name waiter busybox cat
-  TUG_API_CONNECTION_TIMEOUT=2 start_service
+  TUG_API_CONNECTION_TIMEOUT=2 start_service --time 0
   sleep 0.5
   fds=$(service_fds)
   threads=$(service_threads)
@@ -362,7 +293,7 @@ print("closed" if s.recv(1) == b"" else "data", round(time.time() - t))' "$SOCK"
 @test "api python3-docker: what testcontainers does" {
   python3 -c 'import docker' 2>/dev/null || skip "python3-docker is not installed"
   load_busybox
-  start_service
+  start_service --time 0
   run python3 - "unix://$SOCK" <<'PY'
 import sys, time, urllib.request
 import docker
